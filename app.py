@@ -1,0 +1,56 @@
+"""Application factory and CLI: `flask --app app db upgrade`, `flask --app app demo load`, ...
+
+Production serves it with gunicorn: `gunicorn -w 4 'app:create_app()'`.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from consent.clock import Clock, SystemClock
+from store.clock import DatabaseClock
+from store.engine import make_engine, make_sessionmaker
+from web.config import ConfigError, Settings  # noqa: F401 - re-exported for operators' scripts
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, **overrides) -> Flask:
+    """Build the app. `settings` defaults to the environment; `clock` to real (or sandbox) time."""
+    if settings is None:
+        settings = Settings.from_env(**overrides)
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        MAX_JSON_BYTES=settings.max_json_bytes,
+        LOG_REQUESTS=settings.log_requests,
+        SESSION_COOKIE_NAME="session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+
+    engine = make_engine(settings.database_url)
+    app.extensions["engine"] = engine
+    app.extensions["sessionmaker"] = make_sessionmaker(engine)
+    if clock is None:
+        # Only the sandbox may move time, and it keeps the setting in the database
+        # so that every worker process agrees on "now".
+        clock = DatabaseClock(engine) if settings.sandbox else SystemClock()
+    app.extensions["clock"] = clock
+
+    from web import init_app
+    from web.sessions import DatabaseSessionInterface
+
+    app.session_interface = DatabaseSessionInterface(settings.staff_idle_minutes)
+    init_app(app)
+
+    @app.context_processor
+    def _globals():
+        return {"synthetic_data_banner": settings.uses_simulators, "settings": settings}
+
+    from ops.cli import register_cli
+
+    register_cli(app)
+    return app

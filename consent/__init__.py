@@ -1,0 +1,1 @@
+"""The consent domain: grants, their windows, the read decision and the audit log. No Flask here."""

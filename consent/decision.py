@@ -1,0 +1,244 @@
+"""The one decision every read goes through, for the console and the API alike.
+
+(institution, actor, person, category, now) -> allow, or deny with a reason. Every decision,
+allow or deny, is appended to the institution's audit chain in the caller's transaction: the
+caller commits (and must, even for a deny, or the attempt is not recorded).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, bindparam, select, union_all
+from sqlalchemy.orm import Session
+
+from consent import audit
+from consent.actors import Actor
+from consent.categories import CLINICAL_CATEGORIES, LIMITED_CLIENT_CATEGORIES, QUALIFICATION, READ_CATEGORIES
+from consent.models import STATUS_REVOKED, Consent, ConsentView
+from consent.prepared import Prepared
+from consent.window import aware, deadline_text, format_jst, jst_date
+from store.engine import begin_write
+
+# Reason codes (stable: the API returns them as error codes).
+NO_CONSENT = "no_consent"
+CATEGORY_NOT_CONSENTED = "category_not_consented"
+CONSENT_EXPIRED = "consent_expired"
+CONSENT_REVOKED = "consent_revoked"
+NOT_LICENSED = "not_licensed"
+OTHER_INSTITUTION = "other_institution"  # the API answers 404 not_found
+NOT_FOUND = "not_found"  # a named consent id that does not exist; the API answers 404
+INSUFFICIENT_SCOPE = "insufficient_scope"  # a client-credentials token beyond its reach
+
+REASONS = (
+    NO_CONSENT, CATEGORY_NOT_CONSENTED, CONSENT_EXPIRED, CONSENT_REVOKED, NOT_LICENSED,
+    OTHER_INSTITUTION, NOT_FOUND, INSUFFICIENT_SCOPE,
+)
+
+_FIXED_MESSAGES = {
+    NO_CONSENT: "同意がありません",
+    CATEGORY_NOT_CONSENTED: "同意の対象外です",
+    NOT_LICENSED: "有資格者のみ閲覧できます",
+    OTHER_INSTITUTION: "該当する同意が見つかりません",
+    NOT_FOUND: "該当する同意が見つかりません",
+    INSUFFICIENT_SCOPE: "この連携では閲覧できない情報です",
+}
+
+# When no consent allows, the refusal that tells the reader most (lower first).
+_REFUSAL_RANK = {CATEGORY_NOT_CONSENTED: 0, CONSENT_REVOKED: 1, CONSENT_EXPIRED: 2, NO_CONSENT: 3}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to one read. `message` is Japanese for pages ("" when allowed)."""
+
+    allowed: bool
+    reason: str | None
+    message: str
+    category: str
+    # The consent relied on (or the one that refused), as judged; None when there is none or it
+    # belongs to another institution.
+    consent: ConsentView | None
+    window_end: datetime | None
+    # When the refusal began: the window end (expired) or the revocation (revoked).
+    since: datetime | None
+    audit_seq: int
+
+    @property
+    def not_found(self) -> bool:
+        """True when the reader must not learn the consent exists (the API answers 404)."""
+        return self.reason in (OTHER_INSTITUTION, NOT_FOUND)
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    reason: str | None
+    consent: ConsentView | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.reason is None
+
+
+def decide(
+    session: Session,
+    *,
+    institution_id: int,
+    actor: Actor,
+    person_id: str | None,
+    category: str,
+    now: datetime,
+    consent_id: str | None = None,
+) -> Decision:
+    """May `actor` of `institution_id` read `category` of `person_id` now?
+
+    With `consent_id` (the API names the consent it relies on) only that consent is judged, and
+    `person_id` may be None. Without it, the person's consents at the institution are judged and
+    the one that allows is used (the latest window end), else the most telling refusal.
+    Cost: one indexed lookup plus the audit append - independent of the table sizes.
+    Call it at the start of a transaction and commit afterwards (the audit entry is part of it).
+    """
+    if category not in READ_CATEGORIES:
+        raise ValueError(f"unknown category {category!r}")
+    now = aware(now)
+    begin_write(session)  # the audit append writes; take SQLite's lock before reading
+    session.flush()  # the lookups below go straight to the connection
+    conn = session.connection()
+    verdict = _judge(conn, institution_id, actor, person_id, category, now, consent_id)
+    consent = verdict.consent
+    logged_person = person_id
+    if logged_person is None and consent is not None and consent.institution_id == institution_id:
+        logged_person = consent.person_id
+    seq = audit.append_on(
+        conn,
+        institution_id=institution_id,
+        event="read_allowed" if verdict.allowed else "read_denied",
+        now=now,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        person_id=logged_person,
+        category=category,
+        consent_id=consent.id if consent is not None else consent_id,
+        reason=verdict.reason,
+        detail={"client_id": actor.client_id} if actor.client_id else None,
+    )
+    if verdict.reason in (OTHER_INSTITUTION, NOT_FOUND):
+        consent = None  # never hand another institution's consent to the caller
+    return _decision(verdict.reason, category, consent, seq)
+
+
+def _judge(
+    conn: Connection,
+    institution_id: int,
+    actor: Actor,
+    person_id: str | None,
+    category: str,
+    now: datetime,
+    consent_id: str | None,
+) -> _Verdict:
+    if actor.institution_id != institution_id:
+        return _Verdict(OTHER_INSTITUTION)
+    named = None
+    if consent_id is not None:
+        rows = _BY_ID.execute(conn, {"consent_id": consent_id})
+        if not rows:
+            return _Verdict(NOT_FOUND)
+        named = ConsentView(*rows[0])
+        if named.institution_id != institution_id:
+            return _Verdict(OTHER_INSTITUTION, named)
+        if person_id is not None and named.person_id != person_id:
+            return _Verdict(NOT_FOUND)
+    elif person_id is None:
+        raise ValueError("name the person, the consent, or both")
+    if actor.limited and category not in LIMITED_CLIENT_CATEGORIES:
+        return _Verdict(INSUFFICIENT_SCOPE, named)
+    if category in CLINICAL_CATEGORIES and not actor.licensed:
+        return _Verdict(NOT_LICENSED, named)
+    if named is not None:
+        return _Verdict(_judge_one(named, category, now), named)
+
+    candidates = _candidates(conn, institution_id, person_id, now)
+    if not candidates:
+        return _Verdict(NO_CONSENT)
+    verdicts = [_Verdict(_judge_one(c, category, now), c) for c in candidates]
+    allowing = [v for v in verdicts if v.allowed]
+    if allowing:
+        # The widest window; for the qualification, a consent still in force before a revoked one.
+        return max(allowing, key=lambda v: (v.consent.status != STATUS_REVOKED, v.consent.window_end))
+    return min(verdicts, key=lambda v: (_REFUSAL_RANK[v.reason], -v.consent.window_end.timestamp()))
+
+
+# Built once and run through consent.prepared: per read, building statements and ORM-loading
+# rows would cost several times the query itself.
+_consents = Consent.__table__
+_BY_ID = Prepared(select(_consents).where(_consents.c.id == bindparam("consent_id")))
+# window_end(d) > now  <=>  d >= (JST date of now) - 1 day. Both halves are ranges on the unique
+# index (institution_id, person_id, consultation_date): the open windows (at most
+# max_days_ahead + 2 rows) and, for a refusal that says why, the latest closed one.
+_person = (
+    (_consents.c.institution_id == bindparam("institution_id"))
+    & (_consents.c.person_id == bindparam("person_id"))
+)
+_CANDIDATES = Prepared(union_all(
+    select(_consents).where(_person, _consents.c.consultation_date >= bindparam("first_open_date")),
+    select(
+        select(_consents)
+        .where(_person, _consents.c.consultation_date < bindparam("first_open_date"))
+        .order_by(_consents.c.consultation_date.desc())
+        .limit(1)
+        .subquery()
+    ),
+))
+
+
+def _candidates(conn: Connection, institution_id: int, person_id: str, now: datetime) -> list[ConsentView]:
+    """The person's consents whose window may be open now; else the latest closed one."""
+    first_open = jst_date(now) - timedelta(days=1)
+    rows = _CANDIDATES.execute(
+        conn, {"institution_id": institution_id, "person_id": person_id, "first_open_date": first_open}
+    )
+    views = [ConsentView(*row) for row in rows]
+    open_ = [v for v in views if v.consultation_date >= first_open]
+    return open_ or views
+
+
+def _judge_one(consent: ConsentView, category: str, now: datetime) -> str | None:
+    """The reason one consent refuses `category` now, or None when it allows."""
+    if category == QUALIFICATION:
+        # The qualification confirmed at reception is the institution's billing record: readable
+        # once the consent exists, after the window and after a revocation alike.
+        return None if now >= consent.created_at else NO_CONSENT
+    if consent.status == STATUS_REVOKED:
+        return CONSENT_REVOKED
+    if now >= consent.window_end:
+        return CONSENT_EXPIRED
+    if now < consent.consented_at:
+        return NO_CONSENT  # the window opens at the consent (only a moved sandbox clock sees this)
+    if category not in consent.categories:
+        return CATEGORY_NOT_CONSENTED
+    return None
+
+
+def _decision(reason: str | None, category: str, consent: ConsentView | None, seq: int) -> Decision:
+    since = None
+    if reason == CONSENT_EXPIRED:
+        since = consent.window_end
+        message = f"閲覧期限（{deadline_text(consent.window_end)}）を過ぎています"
+    elif reason == CONSENT_REVOKED:
+        since = consent.revoked_at
+        message = f"同意が取り消されました（{format_jst(consent.revoked_at)}）"
+    elif reason is None:
+        message = ""
+    else:
+        message = _FIXED_MESSAGES[reason]
+    return Decision(
+        allowed=reason is None,
+        reason=reason,
+        message=message,
+        category=category,
+        consent=consent,
+        window_end=consent.window_end if consent is not None else None,
+        since=since,
+        audit_seq=seq,
+    )

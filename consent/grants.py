@@ -1,0 +1,374 @@
+"""Registering, changing and revoking consents, and what the pharmacy sees of them.
+
+All functions work inside the caller's transaction and never commit: the caller commits, so a
+consent and its audit entry (and, in the web flow, the consumed card challenge) land together.
+They take the write lock first (store.engine.begin_write), so call them at the start of a
+transaction.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from consent import audit
+from consent.categories import CARE_SETTINGS, CATEGORIES, WINDOWED_CARE_SETTINGS
+from consent.errors import ConsentError, ConsentNotFound
+from consent.models import STATUS_ACTIVE, STATUS_REVOKED, Consent
+from consent.window import aware, jst_date, window_end
+from store.engine import begin_write
+
+DEFAULT_MAX_DAYS_AHEAD = 30
+
+# 取消 reasons as the real system numbers them.
+REVOCATION_REASONS = {1: "医療機関等による取消", 2: "患者による取消", 3: "利用目的の変更"}
+BY_INSTITUTION, BY_PATIENT, USE_CHANGED = 1, 2, 3
+
+# What the pharmacy sees (computed from now; only active/revoked are stored).
+STATUS_LABELS = {"active": "有効", "expired": "同意有効期限切れ", "revoked": "取消"}
+
+
+def new_consent_id() -> str:
+    """Opaque and unguessable: consent ids appear in URLs and API paths."""
+    return secrets.token_urlsafe(16)
+
+
+def check_request(
+    *,
+    care_setting: int,
+    categories: Iterable[str],
+    consultation_date: date,
+    now: datetime,
+    max_days_ahead: int = DEFAULT_MAX_DAYS_AHEAD,
+) -> tuple[str, ...]:
+    """Validate what a patient asks for; return the normalized categories or raise ConsentError.
+
+    The reception pages call this before the card read, so nobody reads a card for nothing.
+    """
+    if care_setting not in CARE_SETTINGS:
+        raise ConsentError("invalid_care_setting", "診療区分が正しくありません。")
+    if care_setting not in WINDOWED_CARE_SETTINGS:
+        # Home visits (2) and emergencies (4) follow other rules, not built yet: refuse rather
+        # than grant a window that would be wrong.
+        raise ConsentError(
+            "care_setting_unsupported",
+            f"{CARE_SETTINGS[care_setting]}の同意はここでは登録できません。",
+        )
+    chosen = _normalize_categories(categories)
+    check_consultation_date(consultation_date, now=now, max_days_ahead=max_days_ahead)
+    return chosen
+
+
+def check_consultation_date(
+    consultation_date: date, *, now: datetime, max_days_ahead: int = DEFAULT_MAX_DAYS_AHEAD
+) -> None:
+    """The 診療日 must be today or later (JST) and at most `max_days_ahead` days ahead."""
+    today = jst_date(now)
+    if consultation_date < today:
+        raise ConsentError("date_in_past", "診療日に過去の日付は指定できません。")
+    if consultation_date > today + timedelta(days=max_days_ahead):
+        raise ConsentError(
+            "date_too_far", f"診療日は本日から{max_days_ahead}日後までの日付を指定してください。"
+        )
+
+
+def _normalize_categories(categories: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(categories, str):
+        categories = [categories]
+    chosen = set(categories)
+    if not chosen:
+        raise ConsentError("no_categories", "同意する項目を1つ以上選んでください。")
+    if chosen - set(CATEGORIES):
+        raise ConsentError("unknown_category", "選択された項目が正しくありません。")
+    return tuple(c for c in CATEGORIES if c in chosen)
+
+
+def _find_for_update(session: Session, institution_id: int, person_id: str, consultation_date: date):
+    return session.scalars(
+        select(Consent)
+        .where(
+            Consent.institution_id == institution_id,
+            Consent.person_id == person_id,
+            Consent.consultation_date == consultation_date,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def register_consent(
+    session: Session,
+    *,
+    institution_id: int,
+    person_id: str,
+    card_id: str,
+    care_setting: int,
+    categories: Iterable[str],
+    consultation_date: date,
+    now: datetime,
+    validity_code: int | None = None,
+    max_days_ahead: int = DEFAULT_MAX_DAYS_AHEAD,
+) -> Consent:
+    """Register (or re-register) a consent; one row per institution, person and date.
+
+    Registering again updates the row in place (same id) and audits what changed; an identical
+    repeat (double tap, reload, two tabs) changes nothing and is not audited again. Safe when two
+    submissions race: SQLite serializes on BEGIN IMMEDIATE; on PostgreSQL the losing INSERT hits
+    the unique constraint, and is retried as an update of the winner's row.
+    `validity_code` is the OQS validity confirmed at the card read (qualification_confirmed_at=now).
+    """
+    now = aware(now)
+    chosen = check_request(
+        care_setting=care_setting, categories=categories, consultation_date=consultation_date,
+        now=now, max_days_ahead=max_days_ahead,
+    )
+    begin_write(session)
+    wanted: dict[str, Any] = {"card_id": card_id, "care_setting": care_setting, "categories": chosen}
+    if validity_code is not None:
+        # A failed OQS confirmation (None) must not wipe an earlier confirmed validity.
+        wanted["validity_code"] = validity_code
+    consent = _find_for_update(session, institution_id, person_id, consultation_date)
+    if consent is None:
+        consent = Consent(
+            id=new_consent_id(),
+            institution_id=institution_id,
+            person_id=person_id,
+            consultation_date=consultation_date,
+            consented_at=now,
+            window_end=window_end(consultation_date),
+            status=STATUS_ACTIVE,
+            card_id=card_id,
+            care_setting=care_setting,
+            categories=chosen,
+            validity_code=validity_code,
+            qualification_confirmed_at=now if validity_code is not None else None,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(consent)
+        except IntegrityError:
+            # A concurrent submission inserted the same consent first; update that one instead.
+            consent = _find_for_update(session, institution_id, person_id, consultation_date)
+            if consent is None:
+                raise
+        else:
+            audit.append_entry(
+                session, institution_id=institution_id, event="consent_registered", now=now,
+                actor_kind="patient", person_id=person_id, consent_id=consent.id,
+                detail=_registration_detail(consent),
+            )
+            return consent
+    return _update(session, consent, wanted, now)
+
+
+def _registration_detail(consent: Consent) -> dict[str, Any]:
+    return {
+        "card_id": consent.card_id,
+        "care_setting": consent.care_setting,
+        "categories": list(consent.categories),
+        "consultation_date": consent.consultation_date.isoformat(),
+        "window_end": consent.window_end.isoformat(),
+        "validity_code": consent.validity_code,
+    }
+
+
+def _update(session: Session, consent: Consent, wanted: dict[str, Any], now: datetime) -> Consent:
+    changed = {
+        name: [_jsonable(getattr(consent, name)), _jsonable(value)]
+        for name, value in wanted.items()
+        if getattr(consent, name) != value
+    }
+    if consent.status == STATUS_REVOKED:
+        changed["status"] = [STATUS_REVOKED, STATUS_ACTIVE]
+    if not changed:
+        return consent  # an identical repeat: nothing to do, nothing to audit
+    for name, value in wanted.items():
+        setattr(consent, name, value)
+    if "validity_code" in wanted:
+        consent.qualification_confirmed_at = now
+    consent.status = STATUS_ACTIVE
+    consent.revoked_at = consent.revoked_by = consent.revocation_reason = None
+    # The current categories were agreed now; the window end follows from the date.
+    consent.consented_at = now
+    consent.window_end = window_end(consent.consultation_date)
+    consent.updated_at = now
+    session.flush()
+    audit.append_entry(
+        session, institution_id=consent.institution_id, event="consent_updated", now=now,
+        actor_kind="patient", person_id=consent.person_id, consent_id=consent.id,
+        detail={"changed": changed},
+    )
+    return consent
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def change_categories(
+    session: Session,
+    *,
+    institution_id: int,
+    consent_id: str,
+    person_id: str,
+    categories: Iterable[str],
+    now: datetime,
+) -> Consent:
+    """「同意照会・更新」: the patient changes the categories of one of their current consents."""
+    now = aware(now)
+    chosen = _normalize_categories(categories)
+    begin_write(session)
+    consent = _get_for_update(session, institution_id, consent_id, person_id)
+    if consent.status == STATUS_REVOKED:
+        raise ConsentError("consent_revoked", "取り消された同意は変更できません。")
+    if now >= consent.window_end:
+        raise ConsentError("consent_expired", "閲覧期限を過ぎた同意は変更できません。")
+    return _update(session, consent, {"categories": chosen}, now)
+
+
+def _get_for_update(
+    session: Session, institution_id: int, consent_id: str, person_id: str | None = None
+) -> Consent:
+    consent = session.scalars(
+        select(Consent)
+        .where(Consent.id == consent_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if consent is None or consent.institution_id != institution_id:
+        raise ConsentNotFound()
+    if person_id is not None and consent.person_id != person_id:
+        raise ConsentNotFound()
+    return consent
+
+
+def revoke_consent(
+    session: Session,
+    *,
+    institution_id: int,
+    consent_id: str,
+    by: str,
+    reason: int,
+    now: datetime,
+    person_id: str | None = None,
+) -> Consent:
+    """Revoke one consent (取消). Revoking a revoked consent changes nothing.
+
+    `by` names who revoked without naming a person: "patient", "staff:<id>", "client:<id>".
+    `person_id`, when given, must be the consent's (the patient revoking their own).
+    """
+    now = aware(now)
+    _check_revocation(by, reason)
+    begin_write(session)
+    consent = _get_for_update(session, institution_id, consent_id, person_id)
+    _revoke(session, consent, by=by, reason=reason, now=now)
+    return consent
+
+
+def revoke_all_for_person(
+    session: Session, *, institution_id: int, person_id: str, by: str, reason: int, now: datetime
+) -> list[Consent]:
+    """「すべての同意を取消す」: revoke every consent of the person here that still grants a read.
+
+    Consents whose window has ended are left as they are (同意有効期限切れ): they grant nothing.
+    Returns the consents revoked now.
+    """
+    now = aware(now)
+    _check_revocation(by, reason)
+    begin_write(session)
+    consents = session.scalars(
+        select(Consent)
+        .where(
+            Consent.institution_id == institution_id,
+            Consent.person_id == person_id,
+            # Windows that can still be open (see decision._candidates).
+            Consent.consultation_date >= jst_date(now) - timedelta(days=1),
+            Consent.status == STATUS_ACTIVE,
+        )
+        .order_by(Consent.id)  # a fixed lock order
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    revoked = []
+    for consent in consents:
+        if now < consent.window_end:
+            _revoke(session, consent, by=by, reason=reason, now=now)
+            revoked.append(consent)
+    return revoked
+
+
+def _check_revocation(by: str, reason: int) -> None:
+    if reason not in REVOCATION_REASONS:
+        raise ConsentError("invalid_reason", "取消理由が正しくありません。")
+    if not by or len(by) > 64:
+        raise ValueError("`by` must name who revoked, e.g. 'patient' or 'staff:12'")
+
+
+def _revoke(session: Session, consent: Consent, *, by: str, reason: int, now: datetime) -> None:
+    if consent.status == STATUS_REVOKED:
+        return
+    consent.status = STATUS_REVOKED
+    consent.revoked_at = now
+    consent.revoked_by = by
+    consent.revocation_reason = reason
+    consent.updated_at = now
+    session.flush()
+    kind, _, actor_id = by.partition(":")
+    audit.append_entry(
+        session, institution_id=consent.institution_id, event="consent_revoked", now=now,
+        actor_kind=kind, actor_id=actor_id or None, person_id=consent.person_id,
+        consent_id=consent.id, reason=str(reason), detail={"by": by},
+    )
+
+
+def status_code_at(consent: Consent, now: datetime) -> str:
+    """"active", "expired" or "revoked" at an instant."""
+    if consent.status == STATUS_REVOKED:
+        return "revoked"
+    if aware(now) >= consent.window_end:
+        return "expired"
+    return "active"
+
+
+def status_at(consent: Consent, now: datetime) -> str:
+    """What the pharmacy sees: 有効, 同意有効期限切れ or 取消."""
+    return STATUS_LABELS[status_code_at(consent, now)]
+
+
+def get_consent(session: Session, *, institution_id: int, consent_id: str) -> Consent | None:
+    """A consent of this institution by id; another institution's is None (callers answer 404)."""
+    consent = session.get(Consent, consent_id, populate_existing=True)
+    if consent is None or consent.institution_id != institution_id:
+        return None
+    return consent
+
+
+def consents_for_date(session: Session, *, institution_id: int, consultation_date: date) -> list[Consent]:
+    """The console's 「同意取得済み患者一覧」 for one consultation date, latest consent first."""
+    return list(
+        session.scalars(
+            select(Consent)
+            .where(Consent.institution_id == institution_id, Consent.consultation_date == consultation_date)
+            .order_by(Consent.consented_at.desc(), Consent.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def consents_of_person(session: Session, *, institution_id: int, person_id: str) -> list[Consent]:
+    """The patient's consents at one institution (「同意照会・更新」), latest consultation first."""
+    return list(
+        session.scalars(
+            select(Consent)
+            .where(Consent.institution_id == institution_id, Consent.person_id == person_id)
+            .order_by(Consent.consultation_date.desc())
+            .execution_options(populate_existing=True)
+        )
+    )

@@ -1,0 +1,110 @@
+"""Institutions (医療機関等) and their staff accounts."""
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consent.passwords import hash_password
+from store.models import Appointment, Institution, RetiredReceptionToken, Staff
+
+ROLES = ("pharmacist", "clerk", "admin")
+# Only these roles are 有資格者 (licensed): they alone may view clinical categories.
+LICENSED_ROLES = frozenset({"pharmacist"})
+
+
+def new_reception_token() -> str:
+    """An opaque, unguessable token for the institution's reception URL (医療機関別URL)."""
+    return secrets.token_urlsafe(18)
+
+
+def create_institution(session: Session, *, code: str, name: str, now: datetime) -> Institution:
+    institution = Institution(
+        institution_code=code, name=name, reception_token=new_reception_token(), created_at=now
+    )
+    session.add(institution)
+    session.flush()
+    return institution
+
+
+def add_staff(
+    session: Session,
+    institution: Institution,
+    *,
+    login_id: str,
+    password: str,
+    role: str,
+    now: datetime,
+    display_name: str = "",
+) -> Staff:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    staff = Staff(
+        institution_id=institution.id,
+        login_id=login_id,
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name,
+        created_at=now,
+    )
+    session.add(staff)
+    session.flush()
+    return staff
+
+
+def institution_by_code(session: Session, code: str) -> Institution | None:
+    return session.scalar(select(Institution).where(Institution.institution_code == code))
+
+
+def rotate_reception_token(session: Session, institution: Institution, *, now: datetime) -> str:
+    """Give the institution a new reception URL; the old one then answers 「使用できません」 (410)."""
+    session.add(RetiredReceptionToken(token=institution.reception_token, institution_id=institution.id, retired_at=now))
+    institution.reception_token = new_reception_token()
+    session.flush()
+    return institution.reception_token
+
+
+def institution_by_reception_token(session: Session, token: str) -> tuple[Institution | None, bool]:
+    """The institution of a reception URL token, and whether the token is a retired one."""
+    institution = session.scalar(select(Institution).where(Institution.reception_token == token))
+    if institution is not None:
+        return institution, False
+    retired = session.get(RetiredReceptionToken, token)
+    return None, retired is not None
+
+
+def staff_of(session: Session, institution_id: int) -> list[Staff]:
+    return list(session.scalars(select(Staff).where(Staff.institution_id == institution_id).order_by(Staff.id)))
+
+
+def disable_staff(session: Session, *, institution_id: int, staff_id: int, now: datetime) -> Staff | None:
+    """Disable a staff member of this institution (None if there is no such member).
+
+    The web layer also ends their sessions; tokens check the account on every use.
+    """
+    staff = session.scalar(select(Staff).where(Staff.id == staff_id, Staff.institution_id == institution_id))
+    if staff is None:
+        return None
+    if staff.disabled_at is None:
+        staff.disabled_at = now
+    session.flush()
+    return staff
+
+
+def create_appointment(session: Session, *, institution_id: int, consultation_date: date, memo: str,
+                       now: datetime) -> Appointment:
+    appointment = Appointment(institution_id=institution_id, consultation_date=consultation_date,
+                              memo=memo, created_at=now)
+    session.add(appointment)
+    session.flush()
+    return appointment
+
+
+def appointments_of(session: Session, institution_id: int, *, since: date) -> list[Appointment]:
+    return list(session.scalars(
+        select(Appointment).where(Appointment.institution_id == institution_id,
+                                  Appointment.consultation_date >= since)
+        .order_by(Appointment.consultation_date, Appointment.id)
+    ))

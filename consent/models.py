@@ -1,0 +1,174 @@
+"""Consent and audit tables.
+
+Person and card ids are opaque strings owned by the OQS simulator and the card authority: no
+foreign keys to their tables, so either can move to a remote service without a schema change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from store.base import Base
+from store.types import UTCDateTime
+
+STATUS_ACTIVE = "active"
+STATUS_REVOKED = "revoked"
+
+
+class CategoryList(TypeDecorator):
+    """A tuple of category codes, stored space-separated (e.g. "drug limit").
+
+    Six codes never need their own table; a string keeps the row narrow and the decision cheap.
+    """
+
+    impl = String(128)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            raise TypeError("categories must be a sequence of codes, not a string")
+        return " ".join(value)
+
+    def process_result_value(self, value: str | None, dialect) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        return tuple(value.split())
+
+
+class Consent(Base):
+    """One patient's consent to one institution for one consultation date (同意情報).
+
+    Registering again for the same institution, person and date updates this row in place, so
+    its id (used in URLs and by the pharmacy API) never changes.
+    """
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        # One consent per institution, person and date; its index also serves every decision
+        # (institution_id, person_id, consultation_date >= ...), keeping reads O(1) in table size.
+        UniqueConstraint(
+            "institution_id", "person_id", "consultation_date", name="uq_consents_institution_person_date"
+        ),
+        # The console's 「同意取得済み患者一覧」 by consultation date.
+        Index("ix_consents_institution_id_consultation_date", "institution_id", "consultation_date"),
+    )
+
+    # Opaque and unguessable (secrets.token_urlsafe): it appears in URLs and API paths.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    person_id: Mapped[str] = mapped_column(String(64))
+    card_id: Mapped[str] = mapped_column(String(64))
+    care_setting: Mapped[int] = mapped_column(Integer)
+    # Category codes in CATEGORIES order (consent.categories.normalize).
+    categories: Mapped[tuple[str, ...]] = mapped_column(CategoryList())
+    consultation_date: Mapped[date] = mapped_column(Date)
+    # When the current categories were agreed (the window opens here); created_at is the first time.
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Only "active" or "revoked" is stored; 同意有効期限切れ is computed from now (status_at).
+    status: Mapped[str] = mapped_column(String(16))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Who revoked: "patient", "staff:<id>", "client:<id>" - never a name.
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # 1 by the institution, 2 by the patient, 3 use changed.
+    revocation_reason: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The qualification confirmed through OQS at the card read: the institution's billing record.
+    qualification_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # OQS validity: 1 有効, 2 無効, 3 無効(新しい資格あり), 4 該当資格なし, 5 複数該当, 6 有効(未登録).
+    validity_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def revoked(self) -> bool:
+        return self.status == STATUS_REVOKED
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """A read-only snapshot of a consent row, as a decision judged it.
+
+    Same attribute names as Consent, so pages and the API can use either; being frozen and
+    detached, it cannot be changed or saved by mistake.
+    """
+
+    id: str
+    institution_id: int
+    person_id: str
+    card_id: str
+    care_setting: int
+    categories: tuple[str, ...]
+    consultation_date: date
+    consented_at: datetime
+    window_end: datetime
+    status: str
+    revoked_at: datetime | None
+    revoked_by: str | None
+    revocation_reason: int | None
+    qualification_confirmed_at: datetime | None
+    validity_code: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def revoked(self) -> bool:
+        return self.status == STATUS_REVOKED
+
+    @classmethod
+    def of(cls, consent: Consent) -> "ConsentView":
+        return cls(*(getattr(consent, name) for name in _VIEW_FIELDS))
+
+
+class AuditChainHead(Base):
+    """The last entry of one institution's audit chain.
+
+    Appends lock this row (FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite), so appends of one
+    institution serialize while other institutions never wait. It also lets verification notice
+    entries deleted from the end of the chain.
+    """
+
+    __tablename__ = "audit_chain_heads"
+
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """One append-only, hash-chained audit entry. Ids and codes only: no names, no data."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        # 「同意照会」: who read what of mine, when.
+        Index("ix_audit_entries_person_id", "person_id"),
+    )
+
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institutions.id"), primary_key=True, autoincrement=False
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # consent_registered, consent_updated, consent_revoked, read_allowed, read_denied
+    event: Mapped[str] = mapped_column(String(32))
+    actor_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    actor_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    actor_role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    person_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    category: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    consent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Canonical JSON (sorted keys) of event details; hashed exactly as stored.
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+_VIEW_FIELDS = tuple(f.name for f in fields(ConsentView))
+# ConsentView(*row) takes a consents row as is: keep the fields in the table's column order.
+assert _VIEW_FIELDS == tuple(Consent.__table__.columns.keys()), "ConsentView must mirror Consent"

@@ -1,0 +1,480 @@
+"""API clients of the pharmacy-system API and the OAuth 2.0 credentials issued to them.
+
+Everything lives in the database (several workers share it) and every secret is stored hashed:
+client secrets, authorization codes, access and refresh tokens are SHA-256 digests here, so a
+copy of these tables cannot be replayed. The values are 256-bit random strings, so a plain digest
+is enough (no slow password hash, which would only slow every token request).
+
+Pure domain code: no Flask. The OAuth protocol itself (authlib) is adapted in web/oauth.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import ForeignKey, Index, Integer, String, bindparam, delete, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from consent.prepared import Prepared
+from consent.window import aware
+from store.base import Base
+from store.models import Institution
+from store.types import UTCDateTime
+
+# --- what a client may be granted ---------------------------------------------------------------
+
+SCOPES: tuple[str, ...] = (
+    "consents", "qualification", "limit", "specific_disease", "drug", "checkup", "clinical", "surgery", "batch",
+)
+SCOPE_LABELS: dict[str, str] = {
+    "consents": "同意取得済み患者一覧",
+    "qualification": "資格情報",
+    "limit": "限度額",
+    "specific_disease": "特定疾病療養受療証",
+    "drug": "薬剤情報",
+    "checkup": "特定健診情報",
+    "clinical": "診療・アレルギー・検査",
+    "surgery": "手術・傷病名・感染症",
+    "batch": "一括照会",
+}
+# Scopes whose data only licensed staff (有資格者) may read, whatever the token says.
+CLINICAL_SCOPES = frozenset({"drug", "checkup", "clinical", "surgery"})
+
+AUTHORIZATION_CODE = "authorization_code"
+CLIENT_CREDENTIALS = "client_credentials"
+GRANT_TYPES = (AUTHORIZATION_CODE, CLIENT_CREDENTIALS)
+GRANT_TYPE_LABELS = {
+    AUTHORIZATION_CODE: "認可コード（職員がログインして許可）",
+    CLIENT_CREDENTIALS: "クライアントクレデンシャル（システム処理）",
+}
+# A system job has no person behind it: never clinical data, never billing certificates beyond
+# the qualification and limit (DESIGN.md section 3).
+CLIENT_CREDENTIALS_SCOPES: frozenset[str] = frozenset({"consents", "qualification", "limit", "batch"})
+
+# Lifetimes. Access tokens never outlive 10 minutes: every read re-checks the consent anyway, but
+# a leaked token must die soon. Refresh tokens are rotated on every use.
+ACCESS_TOKEN_TTL = timedelta(minutes=10)
+REFRESH_TOKEN_TTL = timedelta(hours=12)
+AUTHORIZATION_CODE_TTL = timedelta(minutes=5)
+# Rows are kept this long after they stop working (so a replayed code or refresh token is still
+# recognised as such for a while), then purged.
+KEEP_AFTER_EXPIRY = timedelta(days=1)
+
+_SCOPE_TEXT = re.compile(r"^[a-z_]+( [a-z_]+)*$")
+
+
+class OAuthClientError(ValueError):
+    """A registration the admin must correct; `message` is Japanese."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def digest(value: str) -> str:
+    """SHA-256 hex of a secret value: how secrets, codes and tokens are stored and looked up."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def scope_list(text: str | None) -> tuple[str, ...]:
+    """Space-separated scopes in SCOPES order (unknown ones dropped)."""
+    chosen = set((text or "").split())
+    return tuple(s for s in SCOPES if s in chosen)
+
+
+# --- tables ---------------------------------------------------------------------------------------
+
+
+class ApiClient(Base):
+    """A pharmacy system (レセコン, 電子薬歴) registered by an institution's admin."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the secret; the secret itself is shown once at registration.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    grant_type: Mapped[str] = mapped_column(String(32))
+    # Exactly one redirect URI for authorization_code clients (compared exactly); None otherwise.
+    redirect_uri: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # Space-separated, in SCOPES order.
+    scopes: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    @property
+    def scope_tuple(self) -> tuple[str, ...]:
+        return scope_list(self.scopes)
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class OAuthCode(Base):
+    """An authorization code: single use, short-lived, bound to client, redirect URI and PKCE."""
+
+    __tablename__ = "oauth_codes"
+    __table_args__ = (Index("ix_oauth_codes_expires_at", "expires_at"),)
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    scope: Mapped[str] = mapped_column(String(200))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(8))
+    # Every token issued from this code (and its refreshes) shares the family: a replayed code
+    # or refresh token revokes the whole family (RFC 6749 section 4.1.2, RFC 9700 4.14).
+    family_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class OAuthToken(Base):
+    """One access token and (authorization-code clients only) its refresh token."""
+
+    __tablename__ = "oauth_tokens"
+    __table_args__ = (
+        Index("ix_oauth_tokens_family_id", "family_id"),
+        Index("ix_oauth_tokens_purge_after", "purge_after"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    access_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("api_clients.id", ondelete="CASCADE"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    # The staff member the token acts for (authorization code); None for client credentials.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), nullable=True)
+    scope: Mapped[str] = mapped_column(String(200))
+    family_id: Mapped[str] = mapped_column(String(32))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    refresh_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The access token stopped working (revocation, rotation, client revoked).
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The refresh token was used (rotated) or revoked; presenting it again revokes the family.
+    refresh_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    purge_after: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- clients ------------------------------------------------------------------------------------
+
+
+def check_redirect_uri(value: str) -> str:
+    """An absolute https URI without fragment (http only for loopback, for development)."""
+    value = (value or "").strip()
+    if not value:
+        raise OAuthClientError("invalid_redirect_uri", "リダイレクトURIを入力してください。")
+    if len(value) > 500 or any(ord(c) < 0x21 or ord(c) > 0x7E for c in value):
+        raise OAuthClientError("invalid_redirect_uri", "リダイレクトURIは500文字以内の半角文字で入力してください。")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+    except ValueError:
+        raise OAuthClientError("invalid_redirect_uri", "リダイレクトURIの形式が正しくありません。") from None
+    if parts.fragment or "#" in value:
+        raise OAuthClientError("invalid_redirect_uri", "リダイレクトURIに # 以降（フラグメント）は使えません。")
+    loopback = host in ("localhost", "127.0.0.1", "::1")
+    if not host or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise OAuthClientError(
+            "invalid_redirect_uri", "リダイレクトURIは https:// で始まるURLにしてください（http は localhost のみ）。"
+        )
+    return value
+
+
+def register_client(
+    session: Session,
+    *,
+    institution_id: int,
+    name: str,
+    grant_type: str,
+    scopes: list[str] | tuple[str, ...],
+    now: datetime,
+    redirect_uri: str | None = None,
+    created_by_staff_id: int | None = None,
+) -> tuple[ApiClient, str]:
+    """Register a client; returns it and its secret (shown once, stored only as a digest)."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise OAuthClientError("invalid_name", "連携システム名を100文字以内で入力してください。")
+    if grant_type not in GRANT_TYPES:
+        raise OAuthClientError("invalid_grant_type", "連携方式を選んでください。")
+    chosen = set(scopes)
+    if not chosen:
+        raise OAuthClientError("invalid_scope", "許可する範囲を1つ以上選んでください。")
+    if chosen - set(SCOPES):
+        raise OAuthClientError("invalid_scope", "許可する範囲が正しくありません。")
+    if grant_type == CLIENT_CREDENTIALS:
+        beyond = chosen - CLIENT_CREDENTIALS_SCOPES
+        if beyond:
+            labels = "・".join(SCOPE_LABELS[s] for s in SCOPES if s in beyond)
+            raise OAuthClientError(
+                "invalid_scope",
+                f"システム処理（クライアントクレデンシャル）には{labels}を許可できません。"
+                "患者情報は職員がログインして許可する方式（認可コード）で連携してください。",
+            )
+        if redirect_uri:
+            raise OAuthClientError("invalid_redirect_uri", "システム処理の連携にはリダイレクトURIを指定しません。")
+        redirect_uri = None
+    else:
+        redirect_uri = check_redirect_uri(redirect_uri or "")
+    secret = new_secret()
+    client = ApiClient(
+        client_id=f"mrc_{secrets.token_urlsafe(15)}",
+        secret_hash=digest(secret),
+        institution_id=institution_id,
+        name=name,
+        grant_type=grant_type,
+        redirect_uri=redirect_uri,
+        scopes=" ".join(s for s in SCOPES if s in chosen),
+        created_at=aware(now),
+        created_by_staff_id=created_by_staff_id,
+    )
+    session.add(client)
+    session.flush()
+    return client, secret
+
+
+def check_secret(client: ApiClient, secret: str) -> bool:
+    return hmac.compare_digest(client.secret_hash, digest(secret))
+
+
+def clients_of(session: Session, institution_id: int) -> list[ApiClient]:
+    return list(session.scalars(
+        select(ApiClient).where(ApiClient.institution_id == institution_id).order_by(ApiClient.id)
+    ))
+
+
+def active_client(session: Session, client_id: str) -> ApiClient | None:
+    """The client by its public id, or None when unknown or revoked."""
+    if not client_id or len(client_id) > 64:
+        return None
+    client = session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    if client is None or client.revoked_at is not None:
+        return None
+    return client
+
+
+def revoke_client(session: Session, *, institution_id: int, client_pk: int, now: datetime) -> ApiClient | None:
+    """Revoke a client of this institution and every token it holds; None when not found."""
+    client = session.get(ApiClient, client_pk)
+    if client is None or client.institution_id != institution_id:
+        return None
+    now = aware(now)
+    if client.revoked_at is None:
+        client.revoked_at = now
+        session.execute(
+            update(OAuthToken)
+            .where(OAuthToken.client_pk == client.id, OAuthToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        session.execute(
+            update(OAuthToken)
+            .where(OAuthToken.client_pk == client.id, OAuthToken.refresh_revoked_at.is_(None),
+                   OAuthToken.refresh_hash.is_not(None))
+            .values(refresh_revoked_at=now)
+        )
+        session.flush()
+    return client
+
+
+# --- authorization codes ------------------------------------------------------------------------
+
+
+def save_code(
+    session: Session,
+    *,
+    code: str,
+    client: ApiClient,
+    staff_id: int,
+    redirect_uri: str,
+    scope: str,
+    code_challenge: str,
+    code_challenge_method: str,
+    now: datetime,
+) -> OAuthCode:
+    now = aware(now)
+    row = OAuthCode(
+        code_hash=digest(code), client_pk=client.id, staff_id=staff_id, redirect_uri=redirect_uri, scope=scope,
+        code_challenge=code_challenge, code_challenge_method=code_challenge_method,
+        family_id=secrets.token_hex(16), created_at=now, expires_at=now + AUTHORIZATION_CODE_TTL,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def find_code(session: Session, code: str) -> OAuthCode | None:
+    """The code's row, locked (PostgreSQL): two exchanges of one code cannot both succeed."""
+    if not code or len(code) > 256:
+        return None
+    return session.get(OAuthCode, digest(code), populate_existing=True, with_for_update=True)
+
+
+def use_code(session: Session, row: OAuthCode, now: datetime) -> None:
+    row.used_at = aware(now)
+    session.flush()
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+
+def save_token(
+    session: Session,
+    *,
+    client: ApiClient,
+    staff_id: int | None,
+    scope: str,
+    family_id: str,
+    access_token: str,
+    refresh_token: str | None,
+    expires_in: int,
+    now: datetime,
+) -> OAuthToken:
+    now = aware(now)
+    expires_at = now + min(timedelta(seconds=expires_in), ACCESS_TOKEN_TTL)
+    refresh_expires_at = now + REFRESH_TOKEN_TTL if refresh_token else None
+    row = OAuthToken(
+        access_hash=digest(access_token),
+        refresh_hash=digest(refresh_token) if refresh_token else None,
+        client_pk=client.id, institution_id=client.institution_id, staff_id=staff_id, scope=scope,
+        family_id=family_id, issued_at=now, expires_at=expires_at, refresh_expires_at=refresh_expires_at,
+        purge_after=(refresh_expires_at or expires_at) + KEEP_AFTER_EXPIRY,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def find_token(session: Session, token: str, hint: str | None = None) -> OAuthToken | None:
+    """A token row by its access or refresh token value (hint first), whatever its state."""
+    if not token or len(token) > 256:
+        return None
+    value = digest(token)
+    columns = [OAuthToken.access_hash, OAuthToken.refresh_hash]
+    if hint == "refresh_token":
+        columns.reverse()
+    for column in columns:
+        row = session.scalar(select(OAuthToken).where(column == value).execution_options(populate_existing=True))
+        if row is not None:
+            return row
+    return None
+
+
+def find_by_refresh(session: Session, refresh_token: str) -> OAuthToken | None:
+    """The row of a refresh token, locked (PostgreSQL): one refresh token rotates once, even
+    when two requests race with it (SQLite serializes writers anyway)."""
+    if not refresh_token or len(refresh_token) > 256:
+        return None
+    return session.scalar(
+        select(OAuthToken).where(OAuthToken.refresh_hash == digest(refresh_token))
+        .with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def revoke_token(session: Session, row: OAuthToken, now: datetime, *, refresh_too: bool) -> None:
+    now = aware(now)
+    if row.revoked_at is None:
+        row.revoked_at = now
+    if refresh_too and row.refresh_hash is not None and row.refresh_revoked_at is None:
+        row.refresh_revoked_at = now
+    session.flush()
+
+
+def revoke_family(session: Session, family_id: str, now: datetime) -> None:
+    """Revoke every access and refresh token descended from one authorization."""
+    now = aware(now)
+    session.execute(
+        update(OAuthToken).where(OAuthToken.family_id == family_id, OAuthToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    session.execute(
+        update(OAuthToken)
+        .where(OAuthToken.family_id == family_id, OAuthToken.refresh_hash.is_not(None),
+               OAuthToken.refresh_revoked_at.is_(None))
+        .values(refresh_revoked_at=now)
+    )
+
+
+def purge_expired(session: Session, now: datetime) -> None:
+    """Delete codes and tokens long past use (both indexed on their expiry)."""
+    now = aware(now)
+    session.execute(delete(OAuthCode).where(OAuthCode.expires_at < now - KEEP_AFTER_EXPIRY))
+    session.execute(delete(OAuthToken).where(OAuthToken.purge_after < now))
+
+
+# --- the resource server's hot path -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    """What a presented access token allows, as looked up for one request."""
+
+    client_id: str
+    client_pk: int
+    institution_id: int
+    staff_id: int | None
+    scopes: frozenset[str]
+    expires_at: datetime
+    institution_code: str
+
+
+INVALID = "invalid"
+EXPIRED = "expired"
+REVOKED = "revoked"
+
+_tokens = OAuthToken.__table__
+_clients = ApiClient.__table__
+_institutions = Institution.__table__
+# One indexed lookup per API request, run through Prepared (see consent/prepared.py for why).
+_BY_ACCESS = Prepared(
+    select(
+        _clients.c.client_id, _clients.c.id, _tokens.c.institution_id, _tokens.c.staff_id, _tokens.c.scope,
+        _tokens.c.expires_at, _tokens.c.revoked_at, _clients.c.revoked_at, _clients.c.institution_id,
+        _institutions.c.institution_code,
+    )
+    .select_from(
+        _tokens.join(_clients, _clients.c.id == _tokens.c.client_pk)
+        .join(_institutions, _institutions.c.id == _tokens.c.institution_id)
+    )
+    .where(_tokens.c.access_hash == bindparam("access_hash"))
+)
+
+
+def access_grant(session: Session, token: str, now: datetime) -> AccessGrant | str:
+    """The grant of a bearer access token, or why it is refused (INVALID, EXPIRED, REVOKED)."""
+    if not token or len(token) > 256:
+        return INVALID
+    session.flush()
+    rows = _BY_ACCESS.execute(session.connection(), {"access_hash": digest(token)})
+    if not rows:
+        return INVALID
+    client_id, client_pk, institution_id, staff_id, scope, expires_at, revoked_at, client_revoked_at, \
+        client_institution, institution_code = rows[0]
+    if revoked_at is not None or client_revoked_at is not None or client_institution != institution_id:
+        return REVOKED
+    if aware(now) >= expires_at:
+        return EXPIRED
+    return AccessGrant(client_id, client_pk, institution_id, staff_id, frozenset(scope.split()), expires_at,
+                       institution_code)
+
+
+def valid_scope_text(text: str) -> bool:
+    return bool(_SCOPE_TEXT.match(text)) and all(s in SCOPES for s in text.split())
+

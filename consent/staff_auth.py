@@ -1,0 +1,100 @@
+"""Staff sign-in: password check with a constant-time miss, and what a signed-in staff may do."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consent.actors import Actor
+from consent.institutions import LICENSED_ROLES
+from consent.passwords import DUMMY_HASH, verify_password
+from store.models import Institution, Staff
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    """A signed-in staff member, as the web layer keeps it between requests."""
+
+    staff_id: int
+    institution_id: int
+    institution_name: str
+    institution_code: str
+    login_id: str
+    role: str
+    display_name: str
+    must_change_password: bool = False
+
+    @property
+    def licensed(self) -> bool:
+        return self.role in LICENSED_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def actor(self, client_id: str | None = None) -> Actor:
+        return Actor.for_staff(staff_id=self.staff_id, institution_id=self.institution_id, role=self.role,
+                               client_id=client_id)
+
+
+def _identity(staff: Staff, institution: Institution) -> StaffIdentity:
+    return StaffIdentity(
+        staff_id=staff.id, institution_id=institution.id, institution_name=institution.name,
+        institution_code=institution.institution_code, login_id=staff.login_id, role=staff.role,
+        display_name=staff.display_name, must_change_password=bool(staff.must_change_password),
+    )
+
+
+def authenticate(session: Session, *, login_id: str, password: str) -> StaffIdentity | None:
+    """The staff member for these credentials, or None. Disabled accounts never sign in."""
+    row = session.execute(
+        select(Staff, Institution).join(Institution, Institution.id == Staff.institution_id)
+        .where(Staff.login_id == login_id)
+    ).first()
+    if row is None:
+        verify_password(DUMMY_HASH, password)  # same cost as a real miss: ids stay unguessable
+        return None
+    staff, institution = row
+    if not verify_password(staff.password_hash, password) or staff.disabled_at is not None:
+        return None
+    return _identity(staff, institution)
+
+
+def load_identity(session: Session, staff_id: int) -> StaffIdentity | None:
+    """The staff member behind a session or token, or None when unknown or disabled."""
+    row = session.execute(
+        select(Staff, Institution).join(Institution, Institution.id == Staff.institution_id)
+        .where(Staff.id == staff_id)
+    ).first()
+    if row is None or row[0].disabled_at is not None:
+        return None
+    return _identity(*row)
+
+
+def login_id_taken(session: Session, login_id: str) -> bool:
+    return session.scalar(select(Staff.id).where(Staff.login_id == login_id)) is not None
+
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def change_password(session: Session, *, staff_id: int, current: str, new: str, confirm: str) -> str | None:
+    """Change a password; None on success, else the reason in Japanese (nothing is changed)."""
+    from consent.passwords import hash_password
+
+    staff = session.get(Staff, staff_id)
+    if staff is None or staff.disabled_at is not None:
+        return "このアカウントは利用できません。"
+    if not verify_password(staff.password_hash, current):
+        return "現在のパスワードが正しくありません。"
+    if new != confirm:
+        return "新しいパスワードが確認用と一致しません。"
+    if len(new) < MIN_PASSWORD_LENGTH:
+        return f"新しいパスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。"
+    if new == current:
+        return "今と同じパスワードは使えません。"
+    staff.password_hash = hash_password(new)
+    staff.must_change_password = False
+    session.flush()
+    return None

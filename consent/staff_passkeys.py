@@ -1,0 +1,136 @@
+"""Staff passkeys: a pharmacist may add a passkey (WebAuthn) and sign in to the console with it.
+
+Unlike cards, staff passkeys may be synced (backup-eligible): they are ordinary passkeys.
+Challenges share the card's single-use, session-bound store.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from webauthn import generate_authentication_options, options_to_json, verify_authentication_response
+from webauthn.helpers import base64url_to_bytes
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import UserVerificationRequirement
+
+from integrations.card import registration
+from integrations.card.challenges import ChallengeOutcome, client_data_of, issue_challenge, take_challenge
+from integrations.card.relying_party import RelyingParty
+from store.base import Base
+from store.engine import begin_write
+from store.types import UTCDateTime
+
+REGISTER, SIGN_IN = "staff-register", "staff-signin"
+
+
+class StaffPasskey(Base):
+    __tablename__ = "staff_passkeys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1024), unique=True)
+    # One random handle per staff member (not the staff id: it must not reveal who it is).
+    user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(1024))
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class PasskeyError(Exception):
+    """A refused passkey ceremony; `message` is Japanese, for the page."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+
+
+RETRY = "パスキーを確認できませんでした。もう一度お試しください。"
+EXPIRED = "時間が経ちすぎました。もう一度お試しください。"
+
+
+def passkeys_of(session: Session, staff_id: int) -> list[StaffPasskey]:
+    return list(session.scalars(select(StaffPasskey).where(StaffPasskey.staff_id == staff_id)
+                                .order_by(StaffPasskey.id)))
+
+
+def registration_options(session: Session, rp: RelyingParty, *, staff_id: int, login_id: str, display_name: str,
+                         binding: str, now: datetime) -> tuple[dict, bytes]:
+    """Options for navigator.credentials.create(), and the user handle to pass back at the finish."""
+    existing = passkeys_of(session, staff_id)
+    user_handle = existing[0].user_handle if existing else secrets.token_bytes(32)
+    options = registration.registration_options(
+        session, rp, binding=binding, purpose=REGISTER, user_handle=user_handle, user_name=login_id,
+        display_name=display_name or login_id, rp_name="マイナ在宅受付 薬局コンソール", now=now,
+        exclude=[p.credential_id for p in existing])
+    return options, user_handle
+
+
+def _take(session: Session, credential: dict, *, binding: str, purpose: str, now: datetime) -> bytes:
+    try:
+        _, challenge = client_data_of(credential)
+    except (KeyError, TypeError, ValueError):
+        raise PasskeyError("malformed", RETRY) from None
+    outcome = take_challenge(session, challenge=challenge, binding=binding, purpose=purpose, now=now)
+    if outcome is ChallengeOutcome.EXPIRED:
+        raise PasskeyError("challenge_expired", EXPIRED)
+    if outcome is not ChallengeOutcome.OK:
+        raise PasskeyError("challenge_unknown", RETRY)
+    return challenge
+
+
+def finish_registration(session: Session, rp: RelyingParty, *, staff_id: int, credential: dict, binding: str,
+                        user_handle: bytes, now: datetime, label: str = "") -> StaffPasskey:
+    try:
+        new = registration.verify_registration(session, rp, credential=credential, binding=binding,
+                                               purpose=REGISTER, now=now)
+    except registration.RegistrationError as exc:
+        raise PasskeyError(exc.code, EXPIRED if exc.code == "challenge_expired" else RETRY) from None
+    begin_write(session)
+    existing = passkeys_of(session, staff_id)
+    if existing:
+        user_handle = existing[0].user_handle
+    if session.scalar(select(StaffPasskey.id).where(StaffPasskey.credential_id == new.credential_id)):
+        raise PasskeyError("duplicate", "このパスキーは登録済みです。")
+    passkey = StaffPasskey(staff_id=staff_id, credential_id=new.credential_id, user_handle=user_handle,
+                           public_key=new.public_key, sign_count=new.sign_count, label=label[:100], created_at=now)
+    session.add(passkey)
+    session.flush()
+    return passkey
+
+
+def signin_options(session: Session, rp: RelyingParty, *, binding: str, now: datetime) -> dict:
+    challenge = issue_challenge(session, binding=binding, purpose=SIGN_IN, now=now,
+                                ttl_seconds=rp.challenge_ttl_seconds)
+    options = generate_authentication_options(
+        rp_id=rp.rp_id, challenge=challenge, timeout=rp.timeout_ms, allow_credentials=[],
+        user_verification=UserVerificationRequirement.REQUIRED)
+    return json.loads(options_to_json(options))
+
+
+def finish_signin(session: Session, rp: RelyingParty, *, credential: dict, binding: str, now: datetime) -> int:
+    """The staff id the passkey belongs to; PasskeyError otherwise."""
+    challenge = _take(session, credential, binding=binding, purpose=SIGN_IN, now=now)
+    try:
+        raw_id = base64url_to_bytes(credential["rawId"])
+    except (KeyError, TypeError, ValueError):
+        raise PasskeyError("malformed", RETRY) from None
+    begin_write(session)
+    passkey = session.scalar(select(StaffPasskey).where(StaffPasskey.credential_id == raw_id).with_for_update())
+    if passkey is None:
+        raise PasskeyError("unknown", "このパスキーは登録されていません。ログインIDとパスワードでログインしてください。")
+    try:
+        verified = verify_authentication_response(
+            credential=credential, expected_challenge=challenge, expected_rp_id=rp.rp_id,
+            expected_origin=list(rp.origins), credential_public_key=passkey.public_key,
+            credential_current_sign_count=passkey.sign_count, require_user_verification=True)
+    except WebAuthnException:
+        raise PasskeyError("bad_assertion", RETRY) from None
+    passkey.sign_count = verified.new_sign_count
+    passkey.last_used_at = now
+    return passkey.staff_id

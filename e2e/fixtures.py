@@ -1,0 +1,229 @@
+"""Reusable pytest fixtures for browser automation against the service.
+
+Load them in your own suite with `pytest -p e2e.fixtures` (or `from e2e.fixtures import *`
+in a conftest). See e2e/README.md.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PHONE = "Pixel 7"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    database_url: str
+    log_path: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log_path.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not answer within {timeout}s:\n{log_path.read_text()[-4000:]}")
+
+
+@contextmanager
+def run_live_server(workdir: Path, database_url: str | None = None, *, workers: int = 2) -> Iterator[LiveServer]:
+    """Serve the app under gunicorn (sandbox mode) on a free port until the block ends.
+
+    `database_url` defaults to a fresh SQLite file in `workdir`; the schema is migrated first.
+    The server listens on 127.0.0.1 and is browsed as http://localhost:PORT, because WebAuthn's
+    rpId is `localhost` (see shared/BROWSER_TESTING.md). Its log goes to `workdir/server.log`.
+    Used by the `live_server` fixture and by `python -m e2e.walkthrough`.
+    """
+    from store.migrate import upgrade
+
+    workdir = Path(workdir)
+    database_url = database_url or f"sqlite:///{workdir / 'e2e.db'}"
+    upgrade(database_url)
+    port = _free_port()
+    url = f"http://localhost:{port}"
+    env = {
+        **os.environ,
+        "APP_ENV": "sandbox",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "e2e-" + "s" * 60,
+        "PORT": str(port),
+        "ORIGINS": url,
+        "RP_ID": "localhost",
+    }
+    log_path = workdir / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            # No control socket: its default path is shared by every gunicorn of the user, and
+            # the test server, the walkthrough and make run may all be up at once.
+            [sys.executable, "-m", "gunicorn", "--no-control-socket", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+             "--timeout", "60", "app:create_app()"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}", proc, log_path)
+        yield LiveServer(url, database_url, log_path)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> LiveServer:
+    """The app under gunicorn (2 workers, sandbox mode) with its own fresh database.
+
+    It listens on 127.0.0.1 and is browsed as http://localhost:PORT, because WebAuthn's rpId
+    is `localhost` (see shared/BROWSER_TESTING.md). Set E2E_BASE_URL to test a server you run.
+    """
+    external = os.environ.get("E2E_BASE_URL")
+    if external:
+        yield LiveServer(external.rstrip("/"), "", Path(os.devnull))
+        return
+    from store.testing import derived_postgres_url, reset_postgres_database
+
+    tmp = tmp_path_factory.mktemp("live")
+    pg = os.environ.get("TEST_DATABASE_URL")
+    database_url = None
+    if pg:
+        database_url = derived_postgres_url(pg, "e2e")
+        reset_postgres_database(database_url)
+    with run_live_server(tmp, database_url) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server) -> str:
+    return live_server.url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium; Playwright's own browser download cannot work on these machines.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--disable-gpu", "--disable-quic"],
+    }
+
+
+@pytest.fixture
+def phone_context(browser, playwright, base_url):
+    """A phone-sized, touch-enabled, Japanese-locale browser context."""
+    device = dict(playwright.devices[PHONE])
+    device.pop("default_browser_type", None)
+    context = browser.new_context(**device, base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo")
+    yield context
+    context.close()
+
+
+class ConsoleWatch:
+    """Collects console errors and uncaught page errors so a test can assert there were none."""
+
+    def __init__(self, page) -> None:
+        self.errors: list[str] = []
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+
+@pytest.fixture
+def phone_page(phone_context):
+    page = phone_context.new_page()
+    page.console = ConsoleWatch(page)
+    yield page
+    page.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox(live_server):
+    """A client for the sandbox API of the server under test."""
+    from e2e.sandbox_client import SandboxClient
+
+    return SandboxClient(live_server.url)
+
+
+@pytest.fixture
+def sandbox_clock(sandbox):
+    """Move the sandbox clock in a test; real time comes back afterwards (the clock is global)."""
+    yield sandbox
+    sandbox.reset_clock()
+
+
+@pytest.fixture
+def nfc_card(phone_page, sandbox):
+    """A new synthetic patient with a card, installed in `phone_page`'s virtual NFC authenticator."""
+    from e2e.virtual_card import install_card
+
+    person = sandbox.patient()
+    card = sandbox.card(person["person_id"])
+    virtual = install_card(phone_page, card, person=person)
+    yield virtual
+    virtual.remove()
+
+
+@pytest.fixture
+def pharmacy(sandbox):
+    """A new sandbox pharmacy: its code, name, reception URL, staff logins and API client."""
+    return sandbox.institution()
+
+
+def sign_in_staff(page, staff: dict) -> None:
+    """Sign a staff member in on `page` through the login form."""
+    page.goto("/pharmacy/login")
+    page.get_by_label("ログインID").fill(staff["login_id"])
+    page.get_by_label("パスワード").fill(staff["password"])
+    page.get_by_role("button", name="ログイン", exact=True).click()
+    page.get_by_role("heading", name="同意取得済み患者一覧").wait_for()
+
+
+@pytest.fixture
+def staff_page(browser, base_url, pharmacy):
+    """A factory: `staff_page("pharmacist")` gives a desktop page signed in as that role of `pharmacy`."""
+    contexts = []
+
+    def _open(role: str = "pharmacist", institution: dict | None = None):
+        institution = institution or pharmacy
+        member = next(s for s in institution["staff"] if s["role"] == role)
+        context = browser.new_context(base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo",
+                                      viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.console = ConsoleWatch(page)
+        sign_in_staff(page, member)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def signed_in_pharmacist(staff_page):
+    """A desktop page signed in as the licensed pharmacist of `pharmacy`."""
+    return staff_page("pharmacist")

@@ -1,0 +1,59 @@
+"""A tiny client for the sandbox API (shared/CONTRACTS.md), for tests and scripts."""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+class SandboxError(RuntimeError):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"sandbox answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class SandboxClient:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.base_url + path, data=data, method=method,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as err:
+            raw = err.read()
+            try:
+                return err.code, json.loads(raw)
+            except ValueError:
+                return err.code, raw.decode(errors="replace")
+
+    def _ok(self, method: str, path: str, body: dict | None = None) -> Any:
+        status, data = self.request(method, path, body)
+        if status >= 400:
+            raise SandboxError(status, data)
+        return data
+
+    def institution(self, name: str | None = None) -> dict:
+        return self._ok("POST", "/sandbox/institutions", {} if name is None else {"name": name})
+
+    def patient(self, **fields: Any) -> dict:
+        return self._ok("POST", "/sandbox/patients", fields)
+
+    def card(self, person_id: str) -> dict:
+        return self._ok("POST", "/sandbox/cards", {"person_id": person_id})
+
+    def card_status(self, card_id: str, status: str) -> dict:
+        return self._ok("POST", f"/sandbox/cards/{card_id}/status", {"status": status})
+
+    def set_clock(self, iso_instant: str) -> dict:
+        return self._ok("PUT", "/sandbox/clock", {"now": iso_instant})
+
+    def reset_clock(self) -> dict:
+        return self._ok("DELETE", "/sandbox/clock")

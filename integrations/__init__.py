@@ -1,0 +1,1 @@
+"""One package per external system (OQS, the card authority), each behind an interface."""

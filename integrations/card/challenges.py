@@ -1,0 +1,69 @@
+"""Single-use WebAuthn challenges, kept server-side (shared by every worker)."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from enum import Enum
+
+import json
+
+from sqlalchemy import delete
+from webauthn.helpers import base64url_to_bytes
+from sqlalchemy.orm import Session
+
+from integrations.card.models import WebAuthnChallenge
+
+
+class ChallengeOutcome(Enum):
+    OK = "ok"
+    UNKNOWN = "unknown"  # never issued, already used, or issued to another browser session
+    EXPIRED = "expired"
+
+
+def binding_hash(binding: str) -> str:
+    return hashlib.sha256(binding.encode()).hexdigest()
+
+
+def client_data_of(credential: dict) -> tuple[dict, bytes]:
+    """The credential's clientDataJSON (unverified) and the challenge it carries.
+
+    Raises KeyError, TypeError or ValueError for a malformed credential.
+    """
+    client_data = json.loads(base64url_to_bytes(credential["response"]["clientDataJSON"]))
+    return client_data, base64url_to_bytes(client_data["challenge"])
+
+
+def issue_challenge(session: Session, *, binding: str, purpose: str, now: datetime, ttl_seconds: int) -> bytes:
+    """Store a fresh 32-byte challenge for this browser session and purpose."""
+    challenge = secrets.token_bytes(32)
+    # Expired challenges are useless; sweep them as we go instead of in a cron job.
+    session.execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at < now - timedelta(hours=1)))
+    session.add(
+        WebAuthnChallenge(
+            challenge=challenge,
+            binding=binding_hash(binding),
+            purpose=purpose,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+        )
+    )
+    return challenge
+
+
+def take_challenge(session: Session, *, challenge: bytes, binding: str, purpose: str, now: datetime) -> ChallengeOutcome:
+    """Delete the challenge and commit at once, before anything is verified.
+
+    DELETE ... RETURNING lets exactly one of two concurrent requests carrying the same
+    challenge get the row; the other sees it as unknown (a replay).
+    """
+    row = session.execute(
+        delete(WebAuthnChallenge)
+        .where(WebAuthnChallenge.challenge == challenge)
+        .returning(WebAuthnChallenge.binding, WebAuthnChallenge.purpose, WebAuthnChallenge.expires_at)
+    ).first()
+    session.commit()
+    if row is None or row.binding != binding_hash(binding) or row.purpose != purpose:
+        return ChallengeOutcome.UNKNOWN
+    if row.expires_at <= now:
+        return ChallengeOutcome.EXPIRED
+    return ChallengeOutcome.OK

@@ -1,0 +1,61 @@
+"""What the service needs from a card authority. The embedded one is LocalCardAuthority."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+CARD_STATUSES = ("active", "expired", "revoked", "locked", "suspected_clone")
+# Statuses the sandbox may set (a suspected clone only arises from a sign-count regression).
+SETTABLE_STATUSES = ("active", "expired", "revoked", "locked")
+
+
+@dataclass(frozen=True)
+class Card:
+    card_id: str
+    person_id: str
+    credential_id: bytes
+    user_handle: bytes
+    public_key: bytes
+    sign_count: int
+    status: str
+    valid_from: date
+    valid_until: date
+    demo: bool
+
+    def effective_status(self, today: date) -> str:
+        """The status a reader sees today: an out-of-date certificate is expired whatever was set."""
+        if self.status == "active" and not (self.valid_from <= today <= self.valid_until):
+            return "expired"
+        return self.status
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    """A new card and, once only, its private key (PKCS#8 DER) for the holder's authenticator."""
+
+    card: Card
+    private_key_pkcs8: bytes
+
+
+class UnknownCard(LookupError):
+    pass
+
+
+class CardAuthority(Protocol):
+    def issue_card(self, *, person_id: str, birth_date: date, now: datetime) -> IssuedCard: ...
+
+    def register_demo_card(
+        self, *, person_id: str, credential_id: bytes, user_handle: bytes, public_key: bytes,
+        sign_count: int, now: datetime, synced: bool = False,
+    ) -> Card: ...
+
+    def by_user_handle(self, user_handle: bytes, *, lock: bool = False) -> Card | None: ...
+
+    def by_credential_id(self, credential_id: bytes) -> Card | None: ...
+
+    def get(self, card_id: str) -> Card | None: ...
+
+    def set_status(self, card_id: str, status: str, *, now: datetime) -> Card: ...
+
+    def record_use(self, card_id: str, *, sign_count: int, now: datetime) -> None: ...

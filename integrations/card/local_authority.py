@@ -1,0 +1,130 @@
+"""The embedded card authority: issues P-256 cards and keeps their public half in the database."""
+from __future__ import annotations
+
+import secrets
+
+from datetime import date, datetime
+
+import cbor2
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from consent.clock import JST
+from integrations.card.interface import CARD_STATUSES, Card, IssuedCard, UnknownCard
+from integrations.card.models import CardRecord
+from store.engine import begin_write
+
+
+def cose_p256_public_key(public_key: ec.EllipticCurvePublicKey) -> bytes:
+    """COSE_Key for an ES256 key: {kty: EC2, alg: ES256, crv: P-256, x, y}."""
+    numbers = public_key.public_numbers()
+    return cbor2.dumps(
+        {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
+    )
+
+
+def certificate_valid_until(birth_date: date, issued_on: date) -> date:
+    """A card's certificate runs to the 5th birthday after issuance (発行日後5回目の誕生日).
+
+    Someone born on 29 February has that birthday on 28 February in common years.
+    """
+    first_year = issued_on.year if _birthday_in(birth_date, issued_on.year) > issued_on else issued_on.year + 1
+    return _birthday_in(birth_date, first_year + 4)
+
+
+def _birthday_in(birth_date: date, year: int) -> date:
+    try:
+        return birth_date.replace(year=year)
+    except ValueError:
+        return date(year, 2, 28)
+
+
+def card_from_record(row: CardRecord) -> Card:
+    return Card(
+        card_id=row.id, person_id=row.person_id, credential_id=row.credential_id,
+        user_handle=row.user_handle, public_key=row.public_key, sign_count=row.sign_count,
+        status=row.status, valid_from=row.valid_from, valid_until=row.valid_until, demo=row.demo,
+    )
+
+
+class LocalCardAuthority:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def issue_card(self, *, person_id: str, birth_date: date, now: datetime) -> IssuedCard:
+        private_key = ec.generate_private_key(ec.SECP256R1())
+        issued_on = now.astimezone(JST).date()
+        row = CardRecord(
+            id="card_" + secrets.token_hex(12),
+            person_id=person_id,
+            credential_id=secrets.token_bytes(32),
+            # Opaque and random: the user handle must not reveal who the holder is.
+            user_handle=secrets.token_bytes(32),
+            public_key=cose_p256_public_key(private_key.public_key()),
+            sign_count=0,
+            status="active",
+            valid_from=issued_on,
+            valid_until=certificate_valid_until(birth_date, issued_on),
+            demo=False,
+            issued_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        pkcs8 = private_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        return IssuedCard(card=card_from_record(row), private_key_pkcs8=pkcs8)
+
+    def register_demo_card(
+        self, *, person_id: str, credential_id: bytes, user_handle: bytes, public_key: bytes,
+        sign_count: int, now: datetime, synced: bool = False, valid_until: date | None = None,
+    ) -> Card:
+        """Sandbox: a visitor's own authenticator stands in for a card of `person_id`."""
+        issued_on = now.astimezone(JST).date()
+        row = CardRecord(
+            id="card_" + secrets.token_hex(12), person_id=person_id, credential_id=credential_id,
+            user_handle=user_handle, public_key=public_key, sign_count=sign_count, status="active",
+            valid_from=issued_on, valid_until=valid_until or date(issued_on.year + 5, 12, 31),
+            demo=True, synced=synced, issued_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return card_from_record(row)
+
+    def by_user_handle(self, user_handle: bytes, *, lock: bool = False) -> Card | None:
+        query = select(CardRecord).where(CardRecord.user_handle == user_handle)
+        if lock:
+            # Serialize sign-ins of one card: two assertions must not both pass the count check.
+            begin_write(self.session)
+            query = query.with_for_update()
+        row = self.session.scalar(query)
+        return card_from_record(row) if row else None
+
+    def by_credential_id(self, credential_id: bytes) -> Card | None:
+        row = self.session.scalar(select(CardRecord).where(CardRecord.credential_id == credential_id))
+        return card_from_record(row) if row else None
+
+    def get(self, card_id: str) -> Card | None:
+        row = self.session.get(CardRecord, card_id)
+        return card_from_record(row) if row else None
+
+    def set_status(self, card_id: str, status: str, *, now: datetime) -> Card:
+        if status not in CARD_STATUSES:
+            raise ValueError(f"unknown card status {status!r}")
+        row = self.session.get(CardRecord, card_id)
+        if row is None:
+            raise UnknownCard(card_id)
+        row.status = status
+        row.status_changed_at = now
+        self.session.flush()
+        return card_from_record(row)
+
+    def record_use(self, card_id: str, *, sign_count: int, now: datetime) -> None:
+        self.session.execute(
+            update(CardRecord)
+            .where(CardRecord.id == card_id)
+            .values(sign_count=sign_count, last_used_at=now)
+        )
+

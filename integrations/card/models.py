@@ -1,0 +1,45 @@
+"""Tables of the embedded card authority and of the WebAuthn challenges."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Integer, LargeBinary, String, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from store.base import Base
+from store.types import UTCDateTime
+
+
+class CardRecord(Base):
+    """A card issued by the embedded authority. The private key is never stored."""
+
+    __tablename__ = "cards"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(64), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True)
+    user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(256))  # COSE_Key
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    # A demo card is a visitor's own authenticator registered in the sandbox (may be synced).
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A synced (backup-eligible) passkey: accepted for demo cards only, and shown as such.
+    synced: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class WebAuthnChallenge(Base):
+    """A single-use challenge, bound to one browser session, with a short expiry."""
+
+    __tablename__ = "webauthn_challenges"
+
+    challenge: Mapped[bytes] = mapped_column(LargeBinary(64), primary_key=True)
+    # SHA-256 of a random value kept in the browser's server-side session.
+    binding: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,149 @@
+"""The reception site as WebAuthn relying party for cards, wrapping py_webauthn.
+
+Every failure becomes a CardSignInError with one of our own codes (as pypi/warehouse does),
+which the web layer turns into a clear Japanese message; nothing from py_webauthn leaks out.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+from webauthn import generate_authentication_options, options_to_json, verify_authentication_response
+from webauthn.helpers import base64url_to_bytes, parse_authenticator_data
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import UserVerificationRequirement
+
+from consent.clock import JST
+from integrations.card.challenges import ChallengeOutcome, client_data_of, issue_challenge, take_challenge
+from integrations.card.interface import Card, CardAuthority
+
+# Refusal codes, in the order the checks run.
+MALFORMED = "malformed"
+CHALLENGE_UNKNOWN = "challenge_unknown"
+CHALLENGE_EXPIRED = "challenge_expired"
+UNKNOWN_CARD = "unknown_card"
+WRONG_ORIGIN = "wrong_origin"
+WRONG_RP = "wrong_rp"
+NOT_PRESENT = "not_present"
+NOT_VERIFIED = "not_verified"
+BAD_SIGNATURE = "bad_signature"
+SYNCED_CREDENTIAL = "synced_credential"
+CLONE_DETECTED = "clone_detected"
+CARD_STATUS_CODES = {
+    "expired": "card_expired",
+    "revoked": "card_revoked",
+    "locked": "card_locked",
+    "suspected_clone": "card_suspected_clone",
+}
+
+
+class CardSignInError(Exception):
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class RelyingParty:
+    rp_id: str
+    origins: tuple[str, ...]
+    challenge_ttl_seconds: int = 300
+    timeout_ms: int = 120_000
+
+
+def authentication_options(
+    session: Session, rp: RelyingParty, *, binding: str, purpose: str, now: datetime
+) -> dict:
+    """Options for a discoverable, UV-required request (the card is found by its user handle)."""
+    challenge = issue_challenge(
+        session, binding=binding, purpose=purpose, now=now, ttl_seconds=rp.challenge_ttl_seconds
+    )
+    options = generate_authentication_options(
+        rp_id=rp.rp_id,
+        challenge=challenge,
+        timeout=rp.timeout_ms,
+        allow_credentials=[],
+        user_verification=UserVerificationRequirement.REQUIRED,
+    )
+    return json.loads(options_to_json(options))
+
+
+def verify_card_assertion(
+    session: Session,
+    rp: RelyingParty,
+    authority: CardAuthority,
+    *,
+    credential: dict,
+    binding: str,
+    purpose: str,
+    now: datetime,
+) -> Card:
+    """Verify a card's assertion and return the card; raise CardSignInError otherwise.
+
+    `authority` must work on `session`. The session must have no pending work: the challenge's deletion is committed first,
+    and a detected clone is committed before refusing. On success the new sign count is
+    written but not committed, so the caller can commit it with what the sign-in is for.
+    """
+    try:
+        client_data, challenge = client_data_of(credential)
+        raw_id = base64url_to_bytes(credential["rawId"])
+        user_handle = base64url_to_bytes(credential["response"].get("userHandle") or "")
+        auth_data = parse_authenticator_data(base64url_to_bytes(credential["response"]["authenticatorData"]))
+    except (KeyError, TypeError, ValueError, AttributeError, WebAuthnException) as exc:
+        raise CardSignInError(MALFORMED, type(exc).__name__) from None
+
+    outcome = take_challenge(session, challenge=challenge, binding=binding, purpose=purpose, now=now)
+    if outcome is ChallengeOutcome.UNKNOWN:
+        raise CardSignInError(CHALLENGE_UNKNOWN)
+    if outcome is ChallengeOutcome.EXPIRED:
+        raise CardSignInError(CHALLENGE_EXPIRED)
+
+    card = authority.by_user_handle(user_handle, lock=True) if user_handle else None
+    if card is None or card.credential_id != raw_id:
+        raise CardSignInError(UNKNOWN_CARD)
+
+    # These look at unverified data only to name the reason; py_webauthn re-checks them all.
+    if client_data.get("origin") not in rp.origins:
+        raise CardSignInError(WRONG_ORIGIN)
+    if auth_data.rp_id_hash != hashlib.sha256(rp.rp_id.encode()).digest():
+        raise CardSignInError(WRONG_RP)
+    if not auth_data.flags.up:
+        raise CardSignInError(NOT_PRESENT)
+    if not auth_data.flags.uv:
+        raise CardSignInError(NOT_VERIFIED)
+
+    try:
+        verified = verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=rp.rp_id,
+            expected_origin=list(rp.origins),
+            credential_public_key=card.public_key,
+            # Our own count check follows, after the signature is proven: a forged
+            # assertion with a low count must not be able to flag someone's card.
+            credential_current_sign_count=0,
+            require_user_verification=True,
+        )
+    except WebAuthnException:
+        raise CardSignInError(BAD_SIGNATURE) from None
+
+    if auth_data.flags.be and not card.demo:
+        # A card is one physical object; a synced (backup-eligible) credential is not a card.
+        raise CardSignInError(SYNCED_CREDENTIAL)
+
+    today = now.astimezone(JST).date()
+    status = card.effective_status(today)
+    if status != "active":
+        raise CardSignInError(CARD_STATUS_CODES[status])
+
+    new_count = verified.new_sign_count
+    if (new_count > 0 or card.sign_count > 0) and new_count <= card.sign_count:
+        authority.set_status(card.card_id, "suspected_clone", now=now)
+        session.commit()
+        raise CardSignInError(CLONE_DETECTED)
+
+    authority.record_use(card.card_id, sign_count=new_count, now=now)
+    return card

@@ -1,0 +1,115 @@
+"""Code tables of the online qualification system (オンライン資格確認等システム).
+
+Codes and their Japanese words follow the real interface's code tables (業務コード仕様,
+OQSCD0xx) so that a pharmacy system written against the real system reads ours unchanged.
+Where DESIGN.md section 2 and the real tables differ in punctuation, the real table wins
+(e.g. full-width parentheses in 「無効（新しい資格あり）」).
+"""
+from __future__ import annotations
+
+# 資格有効性 (OQSCD006). 5 occurs for health insurance only, 6 for medical aid only:
+# 6 means "valid, but this institution holds no medical/dispensing ticket" (未委託).
+VALIDITY = {
+    1: "有効",
+    2: "無効",
+    3: "無効（新しい資格あり）",
+    4: "該当資格なし",
+    5: "複数該当",
+    6: "有効（未登録）",
+}
+VALID_CODES = frozenset({1, 6})
+
+# The headline the qualification terminal shows above a result.
+VALIDITY_MESSAGES = {
+    1: "○：この資格は有効です。",
+    2: "×：この資格は無効です。",
+    3: "×：この資格は無効です。(新しい資格があります。)",
+    4: "×：該当する資格がありません。",
+    5: "△：複数の資格が該当しました。",
+    # Seed 004: the non-entrusted (未委託) display, character for character.
+    6: "○：この資格は有効です。(医療券/調剤券情報が未登録です。)",
+}
+
+# 資格喪失事由.
+REASONS_OF_LOSS = {
+    "01": "死亡",
+    "02": "生活保護受給開始",
+    "03": "医療保険等の資格取得",
+    "99": "その他",
+}
+
+# 被保険者証区分 (OQSCD010) plus A1 for medical aid. 02/04 (退職者医療) ended with the
+# retiree scheme in 2015; the generator therefore never issues them.
+CARD_CLASSIFICATIONS = {
+    "01": "被保険者証（一般）",
+    "02": "被保険者証（退職）",
+    "03": "短期被保険者証（一般）",
+    "04": "短期被保険者証（退職）",
+    "05": "被保険者資格証明書",
+    "06": "特例退職被保険者証",
+    "07": "自衛官診療証",
+    "A1": "医療扶助",
+}
+MEDICAL_AID_CARD = "A1"
+
+# 本人・家族の別 (OQSCD009).
+RELATIONSHIPS = {"1": "本人", "2": "家族"}
+
+# 性別 (OQSCD007).
+SEXES = {"1": "男", "2": "女", "3": "未設定"}
+
+# 照会区分 (OQSCD002).
+INQUIRY_KINDS = {"1": "マイナンバーカード", "2": "被保険者証情報"}
+
+# 診療区分 for the home-consent flows (居宅同意取得型) and emergencies.
+CARE_SETTINGS = {1: "外来", 2: "訪問診療等", 3: "オンライン診療等", 4: "救急時"}
+
+# 限度額適用認定証区分 (OQSCD011).
+LIMIT_CERTIFICATES = {
+    "01": "限度額適用認定証",
+    "02": "限度額適用・標準負担額減額認定証",
+    "03": "標準負担額減額認定証",
+}
+
+# 限度額適用認定証適用区分 (OQSCD012): A = under 70, B = 70 and over.
+LIMIT_CLASSES = {
+    "A01": "ア",
+    "A02": "イ",
+    "A03": "ウ",
+    "A04": "エ",
+    "A05": "オ",
+    "A06": "オ（境）",
+    "B01": "現役並みⅢ",
+    "B02": "現役並みⅡ",
+    "B03": "現役並みⅠ",
+    "B04": "一般",
+    "B05": "低所得Ⅱ",
+    "B06": "低所得Ⅰ",
+    "B07": "低所得Ⅰ（老福）",
+    "B08": "低所得Ⅰ（境）",
+    "B09": "一般Ⅱ",
+    "B10": "一般Ⅰ",
+}
+
+# 特定疾病療養受療証認定疾病区分 (OQSCD013).
+SPECIFIC_DISEASES = {
+    "1": "人工透析を必要とする慢性腎不全",
+    "2": "先天性血液凝固因子障害（第VIII因子、第IX因子）",
+    "3": "血液凝固因子製剤の投与に起因するHIV感染症",
+}
+
+# 医療券・調剤券別 and 単独・併用別 (medical aid tickets, seed 004).
+TICKET_TYPES = {"1": "医療券", "2": "調剤券"}
+AID_COMBINATIONS = {"1": "単独", "2": "併用"}
+
+# Insurer kinds the generator spreads people over (法別番号 in brackets).
+INSURER_KINDS = {
+    "kyokai": "協会けんぽ",  # 01
+    "kumiai": "組合健保",  # 06
+    "kyosai": "共済組合",  # 31-34
+    "kokuho": "国民健康保険",  # 6-digit numbers
+    "koki": "後期高齢者医療",  # 39
+    "tokurei": "特例退職",  # 63
+    "jieikan": "自衛官等",  # 07
+    "medical_aid": "医療扶助",  # 公費 12
+}

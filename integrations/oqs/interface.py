@@ -1,0 +1,95 @@
+"""What the rest of the service needs from the online qualification system (OQS).
+
+`web` and `consent` depend on this Protocol only; `make_oqs` binds an implementation (today:
+the embedded simulator) to a database session. A remote implementation talking to the real
+system would implement the same methods.
+
+Conventions: every date comes from the caller (`today`), never from the clock; results are
+frozen dataclasses with `to_dict()`; an unknown person is an answer (validity 4 該当資格なし,
+empty histories), not an exception; malformed input raises `InvalidInput` (a ValueError)
+whose message is Japanese and names the field.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol
+
+from integrations.oqs.results import (
+    BatchResult,
+    CheckupRecord,
+    DrugRecord,
+    LimitInfo,
+    PersonRecord,
+    Qualification,
+    SpecificDiseaseCertificate,
+)
+
+
+class OQSError(Exception):
+    """Base of the OQS integration's errors."""
+
+
+class InvalidInput(OQSError, ValueError):
+    """A malformed argument; `field` names it (Japanese, as staff know it) when known."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class PersonNotFound(OQSError, LookupError):
+    """A write named a person OQS does not know."""
+
+
+class OQS(Protocol):
+    def create_person(self, *, today: date, birth_date: date | None = None, validity: int | None = None,
+                      medical_aid: bool = False, entrusted_institution_codes: list[str] | None = None,
+                      seed: int | None = None) -> PersonRecord:
+        """Sandbox: one synthetic person with realistic histories."""
+        ...
+
+    def people(self, person_ids: list[str]) -> dict[str, PersonRecord]:
+        """Many people at once; unknown ids are left out."""
+        ...
+
+    def reference_numbers(self, *, institution_code: str, person_ids: list[str]) -> dict[str, str]:
+        """照会番号 of many people at once."""
+        ...
+
+    def person(self, person_id: str) -> PersonRecord | None:
+        ...
+
+    def qualification(self, person_id: str, *, institution_code: str, care_setting: int, today: date,
+                      limit_consent: bool = False) -> Qualification:
+        """Qualification by card identity (照会区分 1)."""
+        ...
+
+    def reinquiry(self, *, insurer_number: str, symbol: str | None, number: str, branch: str | None,
+                  birth_date: date | None, institution_code: str, today: date, care_setting: int = 2,
+                  limit_consent: bool = False) -> Qualification:
+        """再照会 by insurer number, symbol, number and branch (照会区分 2)."""
+        ...
+
+    def batch_inquiry(self, rows: list[dict], *, institution_code: str, today: date) -> list[BatchResult]:
+        """一括照会: per row 有効 / 無効 / エラー with the reason."""
+        ...
+
+    def drugs(self, person_id: str, *, today: date, from_ym: str | None = None,
+              to_ym: str | None = None) -> list[DrugRecord]:
+        ...
+
+    def checkups(self, person_id: str, *, today: date) -> list[CheckupRecord]:
+        ...
+
+    def limit(self, person_id: str, *, today: date) -> LimitInfo | None:
+        ...
+
+    def specific_disease(self, person_id: str, *, today: date) -> list[SpecificDiseaseCertificate]:
+        ...
+
+    def register_reference_number(self, *, institution_code: str, person_id: str, reference_number: str) -> None:
+        ...
+
+    def reference_number(self, *, institution_code: str, person_id: str) -> str | None:
+        ...

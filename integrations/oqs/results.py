@@ -1,0 +1,244 @@
+"""Plain result objects of OQS inquiries. Each has `to_dict()`: JSON-ready, dates as ISO strings.
+
+Field names are English; the docstrings give the real interface's item names (資格確認結果 XML),
+so a reader can map one to the other.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return value
+
+
+class _Plain:
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class PersonRecord(_Plain):
+    """A synthetic person as the sandbox shows it: identity and the card's insurance keys.
+
+    The insurance keys are those of the person's primary qualification when made (for
+    validity 3 the lost one the card still points at); for medical-aid-only people they are
+    None and the public payer / recipient numbers are set.
+    """
+
+    person_id: str
+    name: str
+    kana: str
+    sex: str
+    birth_date: date
+    postcode: str
+    address: str
+    insurer_number: str | None
+    insurer_name: str | None
+    symbol: str | None
+    number: str | None
+    branch: str | None
+    card_classification: str | None
+    public_payer_number: str | None
+    recipient_number: str | None
+    entrusted_institution_codes: tuple[str, ...]
+    origin: str
+
+
+@dataclass(frozen=True)
+class ElderlyRecipient(_Plain):
+    """高齢受給者証情報 (70-74 outside 後期高齢者医療)."""
+
+    issued_on: date  # 高齢受給者証交付年月日
+    valid_from: date  # 高齢受給者証有効開始年月日
+    valid_until: date  # 高齢受給者証有効終了年月日
+    copay_ratio: int  # 高齢受給者証一部負担金割合, percent
+
+
+@dataclass(frozen=True)
+class LimitInfo(_Plain):
+    """限度額適用認定証関連情報."""
+
+    certificate: str  # 限度額適用認定証区分 01/02/03
+    certificate_text: str
+    limit_class: str  # 限度額適用認定証適用区分 A01-A06 / B01-B10
+    limit_class_text: str
+    issued_on: date  # 交付年月日
+    valid_from: date  # 有効開始年月日
+    valid_until: date  # 有効終了年月日
+    long_term_hospitalization_on: date | None = None  # 長期入院該当年月日
+
+
+@dataclass(frozen=True)
+class SpecificDiseaseCertificate(_Plain):
+    """特定疾病療養受療証情報."""
+
+    disease: str  # 認定疾病区分 1/2/3
+    disease_text: str
+    issued_on: date
+    valid_from: date
+    valid_until: date | None
+    self_pay_limit: int  # 自己負担限度額 (yen a month)
+
+
+@dataclass(frozen=True)
+class MedicalTicket(_Plain):
+    """医療券・調剤券情報 of a medical-aid recipient for one institution and month."""
+
+    ticket_type: str  # 医療券・調剤券別 1 医療券 / 2 調剤券
+    ticket_type_text: str
+    issue_number: str  # 交付番号
+    treatment_month: str  # 診療年月 YYYYMM
+    valid_from: date
+    valid_until: date
+    institution_code: str  # 指定医療機関コード
+    institution_name: str  # 指定医療機関名
+    combination: str  # 単独・併用別 1 単独 / 2 併用
+    combination_text: str
+    diseases: tuple[str, ...]  # 傷病名1-3
+    self_pay_amount: int  # 本人支払額
+
+
+@dataclass(frozen=True)
+class Qualification(_Plain):
+    """資格確認結果: the answer to a card inquiry, a re-inquiry or one batch row.
+
+    `validity_code` (資格有効性) is always set; for 4 該当資格なし every other field is None.
+    For medical aid at a non-entrusted institution validity is 6 and public payer / recipient
+    numbers and the ticket are withheld (seed 004: they are not linked, so no claim can be made).
+    `limit` and `limit_class` are only filled when the caller passed the patient's consent
+    to limit information (限度額適用認定証提供同意), as the real interface does.
+    """
+
+    validity_code: int
+    validity_text: str
+    message: str
+    confirmed_on: date  # 資格確認日
+    institution_code: str
+    inquiry_kind: str  # 照会区分 1 マイナンバーカード / 2 被保険者証情報
+    care_setting: int | None = None
+    care_setting_text: str | None = None
+    reference_number: str | None = None  # 照会番号 registered by this institution
+    person_id: str | None = None
+    card_classification: str | None = None  # 被保険者証区分
+    card_classification_text: str | None = None
+    insurer_number: str | None = None
+    insurer_name: str | None = None
+    symbol: str | None = None  # 被保険者証記号
+    number: str | None = None  # 被保険者証番号
+    branch: str | None = None  # 被保険者証枝番
+    relationship: str | None = None  # 本人・家族の別
+    relationship_text: str | None = None
+    insured_name: str | None = None  # 被保険者氏名（世帯主氏名）
+    name: str | None = None
+    kana: str | None = None
+    sex: str | None = None  # 性別1
+    sex_text: str | None = None
+    birth_date: date | None = None
+    address: str | None = None
+    postcode: str | None = None
+    qualification_date: date | None = None  # 資格取得年月日
+    disqualification_date: date | None = None  # 資格喪失年月日
+    reason_of_loss: str | None = None  # 資格喪失事由
+    reason_of_loss_text: str | None = None
+    card_issued_on: date | None = None  # 被保険者証交付年月日
+    card_valid_from: date | None = None  # 被保険者証有効開始年月日
+    card_valid_until: date | None = None  # 被保険者証有効終了年月日
+    copay_ratio: int | None = None  # 一部負担金割合, percent (30 = 3割)
+    copay_ratio_text: str | None = None
+    preschool: bool = False  # 未就学区分
+    elderly_recipient: ElderlyRecipient | None = None
+    limit_class: str | None = None
+    limit_class_text: str | None = None
+    limit: LimitInfo | None = None
+    public_payer_number: str | None = None  # 公費負担者番号
+    recipient_number: str | None = None  # 受給者番号
+    welfare_office: str | None = None  # 福祉事務所名
+    entrusted: bool | None = None  # medical aid: is this institution entrusted (委託)?
+    ticket: MedicalTicket | None = None
+    # 複数該当 (5): the other qualifications that matched, newest first.
+    others: tuple["Qualification", ...] = field(default=())
+
+    @property
+    def validity(self) -> int:
+        return self.validity_code
+
+    @property
+    def is_valid(self) -> bool:
+        """True for 1 有効 and 6 有効（未登録）."""
+        return self.validity_code in (1, 6)
+
+
+@dataclass(frozen=True)
+class BatchResult(_Plain):
+    """One row of a batch inquiry (一括照会): 有効 / 無効 / エラー and why."""
+
+    row: int  # 1-based, as the uploaded list counts
+    status: str
+    reason: str
+    qualification: Qualification | None
+    reference_number: str | None
+    error_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DrugRecord(_Plain):
+    """One drug of one prescription or dispensing, as 薬剤情報 shows it (built from claims)."""
+
+    treatment_month: str  # 診療年月 YYYYMM
+    prescribed_on: date  # 処方年月日
+    dispensed_on: date | None  # 調剤年月日 (None when dispensed in house)
+    prescriber: str  # 医療機関名
+    dispenser: str | None  # 薬局名
+    setting: str  # 入院 / 外来
+    dispensing: str  # 院外 / 院内
+    drug_code: str  # 個別医薬品コード (YJ)
+    drug_name: str
+    ingredient: str  # 成分名
+    strength: str
+    dosage_form: str  # 内服 / 頓服 / 外用
+    usage: str  # 用法
+    dose: str  # 用量 (per time, or per use)
+    days: int | None  # 日数 (内服) or 回数 (頓服); None for external use
+    quantity: float  # 調剤数量
+    unit: str
+    category: str  # 薬効分類名
+
+
+@dataclass(frozen=True)
+class CheckupValue(_Plain):
+    """One checkup item with its reference range and judgement (特定健診 判定基準)."""
+
+    code: str
+    name: str
+    value: float | str | None
+    unit: str
+    reference: str  # the normal range, as printed
+    judgement: str  # "" normal, 保健指導判定値 or 受診勧奨判定値
+    abnormal: bool
+    flag: str  # "H", "L" or ""
+
+
+@dataclass(frozen=True)
+class CheckupRecord(_Plain):
+    """One year's 特定健診 (or 後期高齢者健診) result uploaded by the insurer."""
+
+    examined_on: date
+    fiscal_year: int
+    kind: str  # 特定健診 / 後期高齢者健診
+    institution: str  # 健診実施機関名
+    age: int
+    metabolic_syndrome: str  # メタボリックシンドローム判定: 基準該当 / 予備群該当 / 非該当 / 判定不能
+    items: tuple[CheckupValue, ...]
+
+    @property
+    def abnormal_items(self) -> tuple[CheckupValue, ...]:
+        return tuple(item for item in self.items if item.abnormal)

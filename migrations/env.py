@@ -1,0 +1,41 @@
+"""Alembic environment: the URL comes from the caller (store.migrate) or DATABASE_URL."""
+from __future__ import annotations
+
+from alembic import context
+
+from store.engine import make_engine
+from store.registry import load_all_models
+from web.config import default_database_url
+
+config = context.config
+target_metadata = load_all_models()
+
+
+def _url() -> str:
+    return config.attributes.get("database_url") or default_database_url()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(_url())
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    # Batch mode lets ALTER TABLE work on SQLite too.
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,1 @@
+"""Operator and developer commands (migrations, demo data)."""

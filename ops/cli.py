@@ -1,0 +1,69 @@
+"""`flask --app app ...` commands. Bad input exits with status 2 and a clear message."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group("db")
+    def db_group():
+        """Database schema (Alembic migrations)."""
+
+    @db_group.command("upgrade")
+    @click.option("--revision", default="head", show_default=True)
+    def db_upgrade(revision: str):
+        """Apply migrations up to REVISION."""
+        from store.migrate import upgrade
+
+        upgrade(current_app.config["SETTINGS"].database_url, revision)
+        click.echo(f"database at {revision}")
+
+    @db_group.command("downgrade")
+    @click.argument("revision")
+    def db_downgrade(revision: str):
+        """Revert migrations down to REVISION."""
+        from store.migrate import downgrade
+
+        downgrade(current_app.config["SETTINGS"].database_url, revision)
+        click.echo(f"database at {revision}")
+
+    @app.cli.group("demo")
+    def demo_group():
+        """Demo data for trying the service by hand (sandbox)."""
+
+    @demo_group.command("load")
+    def demo_load():
+        """Load the demo pharmacy, staff and patients (idempotent)."""
+        from ops.demo import load_demo
+
+        summary = load_demo(current_app)
+        click.echo(summary.describe(current_app.config["SETTINGS"]))
+
+    @demo_group.command("info")
+    def demo_info():
+        """Print what to open and the demo logins (loading the demo data first if it is missing)."""
+        from ops.demo import load_demo
+
+        click.echo(load_demo(current_app).describe(current_app.config["SETTINGS"]))
+
+    @app.cli.group("reception")
+    def reception_group():
+        """Institutions' reception URLs (医療機関別URL)."""
+
+    @reception_group.command("rotate")
+    @click.argument("institution_code")
+    def reception_rotate(institution_code: str):
+        """Give INSTITUTION_CODE a new reception URL; the old one answers 410 from now on."""
+        from consent.institutions import institution_by_code, rotate_reception_token
+
+        with current_app.extensions["sessionmaker"]() as session, session.begin():
+            institution = institution_by_code(session, institution_code)
+            if institution is None:
+                raise click.UsageError(f"no institution with code {institution_code!r}")
+            token = rotate_reception_token(session, institution, now=current_app.extensions["clock"].now())
+        click.echo(f"{current_app.config['SETTINGS'].origins[0]}/r/{token}")
+
+    __import__("ops.audit_cli", fromlist=["register"]).register(app)  # `flask audit verify`
+    __import__("ops.operator_cli", fromlist=["register"]).register(app)  # `flask institution|staff ...`
+    __import__("integrations.oqs.cli", fromlist=["register"]).register(app)  # `flask oqs generate`

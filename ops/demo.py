@@ -1,0 +1,118 @@
+"""Demo data for `make run` (idempotent): a pharmacy with one staff member of each role, the
+OQS simulator's demo people, a card for each, and today's consents so the console has patients."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import Flask
+from sqlalchemy import select
+
+from consent import grants
+from consent.categories import CATEGORIES, ONLINE_CARE
+from consent.clock import JST
+from consent.institutions import add_staff, create_institution, institution_by_code
+from integrations.card import make_card_authority
+from integrations.card.models import CardRecord
+from integrations.oqs import load_demo_population, make_oqs
+from store.models import Staff
+
+# 13 東京都, 4 調剤, 郡市区 12, 番号 3456, check digit 3 (MHLW modulus-10 over all 9 digits).
+DEMO_INSTITUTION_CODE = "1341234563"
+DEMO_INSTITUTION_NAME = "デモ薬局 本町店"
+# Demo-only credentials, printed by `make run`; the sandbox is never production.
+DEMO_STAFF = [
+    ("demo-pharmacist", "demo-pharmacist-pass", "pharmacist", "薬剤師 デモ"),
+    ("demo-clerk", "demo-clerk-pass", "clerk", "事務 デモ"),
+    ("demo-admin", "demo-admin-pass", "admin", "管理者 デモ"),
+]
+# A system job's API client (client credentials), fixed so the README's curl lines work as they are.
+DEMO_API_CLIENT = ("demo-system", "demo-system-secret")
+# Today's consents, as if these patients had done reception: what each one shows in the console.
+DEMO_CONSENTS = {
+    "demo-yamada-taro": CATEGORIES,
+    "demo-yamada-hanako": ("drug", "checkup"),
+    "demo-sato-ren": CATEGORIES,
+    "demo-suzuki-ichiro": CATEGORIES,
+    "demo-takahashi-fumiko": CATEGORIES,
+    "demo-tanaka-misaki": ("limit",),
+    "demo-ito-tadashi": CATEGORIES,
+    "demo-watanabe-sachiko": CATEGORIES,
+}
+
+
+@dataclass
+class DemoSummary:
+    institution_name: str
+    reception_token: str
+    staff: list[tuple[str, str, str]] = field(default_factory=list)
+    patients: list[str] = field(default_factory=list)
+
+    def describe(self, settings) -> str:
+        base = settings.origins[0]
+        lines = [
+            "",
+            f"  Demo pharmacy:      {self.institution_name}",
+            f"  Patient reception:  {base}/r/{self.reception_token}   (open on a phone-sized window)",
+            f"  Pharmacist console: {base}/pharmacy/login",
+            "  Demo staff logins (login id / password / role):",
+        ]
+        lines += [f"    {login} / {password} / {role}" for login, password, role in self.staff]
+        lines.append(f"  Today's demo patients in the console: {', '.join(self.patients)}")
+        lines.append(f"  Demo API client (client credentials): {DEMO_API_CLIENT[0]} / {DEMO_API_CLIENT[1]}")
+        lines.append(f"  Sandbox demo cards (try reception by hand): {base}/demo/cards")
+        return "\n".join(lines) + "\n"
+
+
+def load_demo(app: Flask) -> DemoSummary:
+    clock = app.extensions["clock"]
+    now = clock.now()
+    today = now.astimezone(JST).date()
+    with app.extensions["sessionmaker"]() as session, session.begin():
+        institution = institution_by_code(session, DEMO_INSTITUTION_CODE)
+        if institution is None:
+            institution = create_institution(session, code=DEMO_INSTITUTION_CODE, name=DEMO_INSTITUTION_NAME, now=now)
+        existing = set(session.scalars(select(Staff.login_id).where(Staff.institution_id == institution.id)))
+        for login_id, password, role, display in DEMO_STAFF:
+            if login_id not in existing:
+                add_staff(session, institution, login_id=login_id, password=password, role=role,
+                          now=now, display_name=display)
+        people = {p.person_id: p for p in load_demo_population(session, today=today,
+                                                                institution_codes=[DEMO_INSTITUTION_CODE])}
+        _demo_consents(session, institution, people, today=today, now=now)
+        _demo_api_client(session, institution, now=now)
+        token = institution.reception_token
+        names = [people[pid].name for pid in DEMO_CONSENTS if pid in people]
+    return DemoSummary(DEMO_INSTITUTION_NAME, token, [(l, p, r) for l, p, r, _ in DEMO_STAFF], names)
+
+
+def _demo_consents(session, institution, people: dict, *, today: date, now) -> None:
+    authority = make_card_authority(session)
+    oqs = make_oqs(session)
+    for person_id, categories in DEMO_CONSENTS.items():
+        person = people.get(person_id)
+        if person is None:
+            continue
+        card_id = session.scalar(select(CardRecord.id).where(CardRecord.person_id == person_id))
+        if card_id is None:
+            # The key is thrown away: demo cards cannot be used in a browser (issue a sandbox card for that).
+            card_id = authority.issue_card(person_id=person_id, birth_date=person.birth_date, now=now).card.card_id
+        validity = oqs.qualification(person_id, institution_code=institution.institution_code,
+                                     care_setting=ONLINE_CARE, today=today).validity_code
+        grants.register_consent(session, institution_id=institution.id, person_id=person_id, card_id=card_id,
+                                care_setting=ONLINE_CARE, categories=categories, consultation_date=today,
+                                now=now, validity_code=validity)
+
+
+def _demo_api_client(session, institution, *, now) -> None:
+    from consent import oauth_clients as store
+
+    client_id, secret = DEMO_API_CLIENT
+    if session.scalar(select(store.ApiClient.id).where(store.ApiClient.client_id == client_id)) is not None:
+        return
+    client, _ = store.register_client(
+        session, institution_id=institution.id, name="デモ連携（システム処理）", grant_type=store.CLIENT_CREDENTIALS,
+        scopes=sorted(store.CLIENT_CREDENTIALS_SCOPES), now=now)
+    # Known values instead of random ones: this is demo data, printed by `make run`.
+    client.client_id = client_id
+    client.secret_hash = store.digest(secret)

@@ -1,0 +1,129 @@
+"""Operator commands, in every mode: institutions and their staff without the sandbox.
+
+    flask --app app institution create --code 1341245676 --name "本町薬局" --kind pharmacy
+    flask --app app institution admin 1341245676 --login-id honmachi-admin
+    flask --app app institution list
+    flask --app app staff list 1341245676
+    flask --app app staff disable LOGIN_ID
+
+Bad input: a clear message and exit status 2; each command is one transaction, so nothing is
+ever half-created.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from consent.institutions import add_staff, create_institution, disable_staff, institution_by_code, staff_of
+from integrations.oqs.numbering import institution_table, is_valid_institution_code
+from store.models import Institution, Staff
+from web.sessions import end_sessions_of_staff
+
+KINDS = {"clinic": 1, "dental": 3, "pharmacy": 4}
+KIND_LABELS = {1: "医科", 3: "歯科", 4: "調剤"}
+LOGIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$")
+
+
+def fail(message: str) -> None:
+    raise click.UsageError(message)  # click prints it and exits with status 2
+
+
+def _sessionmaker():
+    return current_app.extensions["sessionmaker"]
+
+
+def _now():
+    return current_app.extensions["clock"].now()
+
+
+def register(app: Flask) -> None:
+    @app.cli.group("institution")
+    def institution_group():
+        """Institutions (医療機関等) and their first admin."""
+
+    @institution_group.command("create")
+    @click.option("--code", required=True, help="医療機関等コード, 10 digits with its check digit.")
+    @click.option("--name", required=True, help="The name patients see on the reception pages.")
+    @click.option("--kind", required=True, type=click.Choice(sorted(KINDS)),
+                  help="pharmacy (調剤, table 4), clinic (医科, 1) or dental (歯科, 3).")
+    def institution_create(code: str, name: str, kind: str):
+        """Create an institution; prints its reception URL."""
+        code, name = code.strip(), name.strip()
+        if not is_valid_institution_code(code):
+            fail(f"{code!r} is not a valid institution code (10 digits, a known table digit, a correct check digit)")
+        if institution_table(code) != KINDS[kind]:
+            fail(f"code {code} is a {KIND_LABELS[institution_table(code)]} code, not {kind}")
+        if not 1 <= len(name) <= 100:
+            fail("--name must be 1 to 100 characters")
+        with _sessionmaker()() as session, session.begin():
+            if institution_by_code(session, code) is not None:
+                fail(f"institution {code} exists already")
+            institution = create_institution(session, code=code, name=name, now=_now())
+            token = institution.reception_token
+        click.echo(f"created {code} {name}")
+        click.echo(f"reception URL: {current_app.config['SETTINGS'].origins[0]}/r/{token}")
+
+    @institution_group.command("admin")
+    @click.argument("code")
+    @click.option("--login-id", required=True, help="Letters, digits, '-', '_', '.'; 3 to 64 characters.")
+    @click.option("--name", "display_name", default="", help="The admin's name, for the console.")
+    def institution_admin(code: str, login_id: str, display_name: str):
+        """Create an admin for CODE with a one-time password (changed at first login)."""
+        if not LOGIN_ID.match(login_id):
+            fail("--login-id must be 3 to 64 letters, digits, '-', '_' or '.'")
+        password = secrets.token_urlsafe(12)
+        with _sessionmaker()() as session, session.begin():
+            institution = institution_by_code(session, code)
+            if institution is None:
+                fail(f"no institution with code {code!r}")
+            if session.scalar(select(Staff.id).where(Staff.login_id == login_id)) is not None:
+                fail(f"login id {login_id!r} is taken")
+            staff = add_staff(session, institution, login_id=login_id, password=password, role="admin",
+                              now=_now(), display_name=display_name)
+            staff.must_change_password = True
+        click.echo(f"admin {login_id} created for {code}")
+        click.echo(f"one-time password: {password}   (to be changed at the first login)")
+
+    @institution_group.command("list")
+    def institution_list():
+        """List institutions with their staff counts."""
+        with _sessionmaker()() as session:
+            rows = session.execute(
+                select(Institution.institution_code, Institution.name, func.count(Staff.id))
+                .outerjoin(Staff, Staff.institution_id == Institution.id)
+                .group_by(Institution.id).order_by(Institution.institution_code)
+            ).all()
+        for code, name, count in rows:
+            click.echo(f"{code}  {KIND_LABELS.get(institution_table(code), '?')}  {name}  staff: {count}")
+
+    @app.cli.group("staff")
+    def staff_group():
+        """Staff accounts."""
+
+    @staff_group.command("list")
+    @click.argument("code")
+    def staff_list(code: str):
+        """List the staff of institution CODE."""
+        with _sessionmaker()() as session:
+            institution = institution_by_code(session, code)
+            if institution is None:
+                fail(f"no institution with code {code!r}")
+            for member in staff_of(session, institution.id):
+                state = "disabled" if member.disabled_at else "active"
+                click.echo(f"{member.login_id}  {member.role}  {state}  {member.display_name}")
+
+    @staff_group.command("disable")
+    @click.argument("login_id")
+    def staff_disable(login_id: str):
+        """Disable LOGIN_ID: their console sessions and API tokens stop working at once."""
+        with _sessionmaker()() as session, session.begin():
+            member = session.scalar(select(Staff).where(Staff.login_id == login_id))
+            if member is None:
+                fail(f"no staff member with login id {login_id!r}")
+            disable_staff(session, institution_id=member.institution_id, staff_id=member.id, now=_now())
+            end_sessions_of_staff(session, member.id)
+        click.echo(f"disabled {login_id}")

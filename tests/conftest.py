@@ -1,0 +1,87 @@
+"""Fixtures for the server-side tests: a migrated database (SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set), an app with a fixed clock, and a test client."""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+import pytest
+
+from app import create_app
+from consent.clock import JST, FixedClock
+from store.migrate import upgrade
+from store.testing import empty_all_tables, reset_postgres_database
+from web.config import Settings
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if TEST_DATABASE_URL:
+        reset_postgres_database(TEST_DATABASE_URL)
+        url = TEST_DATABASE_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    # A Monday morning in Japan; tests move it as they need.
+    return FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=JST))
+
+
+@pytest.fixture
+def make_app(database_url, clock):
+    """Build an app on the test database; the database is emptied after the test."""
+    apps = []
+
+    def _make(app_env: str = "development", *, use_clock: bool = True, **overrides):
+        overrides.setdefault("log_requests", False)
+        settings = Settings.from_env(
+            env={}, app_env=app_env, database_url=database_url, secret_key="t" * 64, **overrides
+        )
+        app = create_app(settings, clock=clock if use_clock else None)
+        app.config["TESTING"] = True
+        apps.append(app)
+        return app
+
+    yield _make
+    for app in apps:
+        empty_all_tables(app.extensions["engine"])
+        app.extensions["engine"].dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def sessions(app):
+    """The app's sessionmaker: `with sessions() as session: ...`."""
+    return app.extensions["sessionmaker"]
+
+
+@pytest.fixture
+def institutions(sessions, clock) -> tuple[int, int]:
+    """Two pharmacies' ids: 本町薬局 and 駅前薬局."""
+    from consent.institutions import create_institution
+
+    with sessions() as session:
+        a = create_institution(session, code="1341234563", name="本町薬局", now=clock.now())
+        b = create_institution(session, code="1341234571", name="駅前薬局", now=clock.now())
+        session.commit()
+        return a.id, b.id
+
+
+@pytest.fixture
+def institution_id(institutions) -> int:
+    return institutions[0]

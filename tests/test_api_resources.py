@@ -1,0 +1,281 @@
+"""The pharmacy-system API's resources: every read judged by the decision function at the moment
+of the request, per scope and per category, with the right status and code."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from api_support import TODAY, bearer, console_login, staff_token, system_token, world  # noqa: F401
+from consent import grants
+from consent.clock import JST
+from consent.models import AuditEntry
+from consent.oauth_clients import SCOPES
+
+DATA_PATHS = {
+    "qualification": "qualification", "limit": "limit", "drug": "drugs", "checkup": "checkups",
+    "clinical": "clinical", "surgery": "surgery", "specific_disease": "specific-disease",
+}
+
+
+def audit_entries(w, institution_id: int | None = None) -> list[AuditEntry]:
+    """One institution's chain in order (ours by default)."""
+    with w.session() as s:
+        return list(s.scalars(select(AuditEntry).where(AuditEntry.institution_id == (institution_id or w.here))
+                              .order_by(AuditEntry.seq)))
+
+
+def get(w, path, token, **kwargs):
+    return w.app.test_client().get(path, headers=bearer(token), **kwargs)
+
+
+# --- scopes ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("category", list(DATA_PATHS))
+def test_each_category_needs_its_own_scope(world, category):
+    """A pharmacist's token without the category's scope is refused before any data is touched;
+    with it, the decision function has the last word."""
+    browser = console_login(world.app, "pharmacist")
+    scope = category  # scope names equal the category codes
+    without = staff_token(world.app, world.code_client, "pharmacist",
+                          scope=" ".join(s for s in SCOPES if s != scope), browser=browser)
+    with_it = staff_token(world.app, world.code_client, "pharmacist", scope=scope, browser=browser)
+    path = f"/api/v1/consents/{world.consent}/{DATA_PATHS[category]}"
+    refused = get(world, path, without)
+    assert refused.status_code == 403
+    assert refused.get_json()["error"] == "insufficient_scope"
+    assert f'scope="{scope}"' in refused.headers["WWW-Authenticate"]
+    resp = get(world, path, with_it)
+    consented = category in ("qualification", "drug", "checkup", "limit")
+    if consented:
+        assert resp.status_code == 200, resp.get_json()
+        assert resp.get_json()["consent_id"] == world.consent
+    else:
+        assert resp.status_code == 403 and resp.get_json()["error"] == "category_not_consented"
+
+
+def test_consent_list_and_batch_need_their_scopes(world):
+    token = staff_token(world.app, world.code_client, "pharmacist", scope="drug")
+    assert get(world, "/api/v1/consents", token).status_code == 403
+    assert get(world, f"/api/v1/consents/{world.consent}", token).status_code == 403
+    resp = world.app.test_client().post("/api/v1/batch-inquiries", json={"rows": [{}]}, headers=bearer(token))
+    assert resp.status_code == 403 and resp.get_json()["error"] == "insufficient_scope"
+
+
+# --- who reads: licensed staff, clerks, system jobs ------------------------------------------------------
+
+
+def test_pharmacist_reads_everything_consented_and_each_read_is_audited(world):
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    before = len(audit_entries(world))
+    for category in ("qualification", "limit", "drug", "checkup"):
+        resp = get(world, f"/api/v1/consents/{world.consent}/{DATA_PATHS[category]}", token)
+        assert resp.status_code == 200, (category, resp.get_json())
+    entries = audit_entries(world)[before:]
+    assert [e.event for e in entries] == ["read_allowed"] * 4
+    assert [e.category for e in entries] == ["qualification", "limit", "drug", "checkup"]
+    assert all(e.actor_kind == "staff" and e.actor_role == "pharmacist" for e in entries)
+    assert all(e.consent_id == world.consent and world.code_client.client_id in (e.detail or "") for e in entries)
+
+
+def test_clerk_token_is_refused_drug_data_but_reads_billing_data(world):
+    token = staff_token(world.app, world.code_client, "clerk")
+    before = len(audit_entries(world))
+    resp = get(world, f"/api/v1/consents/{world.consent}/drugs", token)
+    assert resp.status_code == 403
+    assert resp.get_json()["error"] == "not_licensed" and "有資格者" in resp.get_json()["message"]
+    assert get(world, f"/api/v1/consents/{world.consent}/checkups", token).get_json()["error"] == "not_licensed"
+    assert get(world, f"/api/v1/consents/{world.consent}/limit", token).status_code == 200
+    assert get(world, f"/api/v1/consents/{world.consent}/qualification", token).status_code == 200
+    denied = audit_entries(world)[before]
+    assert denied.event == "read_denied" and denied.reason == "not_licensed" and denied.category == "drug"
+
+
+def test_client_credentials_token_is_refused_drug_data(world):
+    token = system_token(world.app, world.system_client)
+    resp = get(world, f"/api/v1/consents/{world.consent}/drugs", token)
+    assert resp.status_code == 403 and resp.get_json()["error"] == "insufficient_scope"
+    assert get(world, f"/api/v1/consents/{world.consent}/qualification", token).status_code == 200
+    limit = get(world, f"/api/v1/consents/{world.consent}/limit", token)
+    assert limit.status_code == 200 and "limit" in limit.get_json()
+    entries = audit_entries(world)
+    assert entries[-1].actor_kind == "client" and entries[-1].actor_id == world.system_client.client_id
+
+
+# --- the consent, judged at the moment of the request -------------------------------------------------
+
+
+def test_other_institutions_consent_is_a_plain_404(world):
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    for path in (f"/api/v1/consents/{world.other_consent}", f"/api/v1/consents/{world.other_consent}/drugs",
+                 f"/api/v1/consents/{world.other_consent}/qualification", "/api/v1/consents/doesNotExist/drugs",
+                 "/api/v1/consents/" + "x" * 40 + "/drugs", "/api/v1/consents/%00/drugs"):
+        resp = get(world, path, token)
+        assert resp.status_code == 404, path
+        assert resp.get_json() == {"error": "not_found", "message": "該当する同意が見つかりません。"}
+        assert world.person.name not in resp.get_data(as_text=True)
+
+
+def test_a_token_used_after_the_window_gets_403_consent_expired(world, clock):
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    # The window of a 2026-11-23 consultation ends at 2026-11-25 00:00 JST. A token obtained a
+    # few minutes before the end is still fresh when the window closes.
+    clock.set(datetime(2026, 11, 24, 23, 55, tzinfo=JST))
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    assert get(world, f"/api/v1/consents/{world.consent}/drugs", token).status_code == 200
+    clock.set(datetime(2026, 11, 25, 0, 0, tzinfo=JST))
+    resp = get(world, f"/api/v1/consents/{world.consent}/drugs", token)
+    assert resp.status_code == 403
+    body = resp.get_json()
+    assert body["error"] == "consent_expired" and "2026年11月24日 23:59" in body["message"]
+    # The qualification confirmed at reception stays the institution's billing record.
+    assert get(world, f"/api/v1/consents/{world.consent}/qualification", token).status_code == 200
+    detail = get(world, f"/api/v1/consents/{world.consent}", token).get_json()
+    assert detail["status"] == "expired" and detail["status_label"] == "同意有効期限切れ"
+
+
+def test_a_revoked_consent_is_refused_with_consent_revoked(world, clock):
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    with world.session() as s:
+        grants.revoke_consent(s, institution_id=world.here, consent_id=world.consent, by="patient",
+                              reason=grants.BY_PATIENT, now=clock.now())
+        s.commit()
+    resp = get(world, f"/api/v1/consents/{world.consent}/checkups", token)
+    assert resp.status_code == 403 and resp.get_json()["error"] == "consent_revoked"
+    assert "取り消されました" in resp.get_json()["message"]
+
+
+def test_category_not_consented(world):
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    resp = get(world, f"/api/v1/consents/{world.consent}/clinical", token)
+    assert resp.status_code == 403 and resp.get_json()["error"] == "category_not_consented"
+
+
+# --- shapes and parameters -----------------------------------------------------------------------------------
+
+
+def test_consent_list_for_a_date(world):
+    token = system_token(world.app, world.system_client)
+    resp = get(world, "/api/v1/consents?date=2026-11-23", token)
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["date"] == "2026-11-23"
+    [item] = body["consents"]
+    assert item["id"] == world.consent
+    assert item["person"] == {"name": world.person.name, "kana": world.person.kana, "birth_date": "1958-07-07"}
+    assert item["status"] == "active" and item["categories"] == ["drug", "checkup", "limit"]
+    assert item["window_end"] == "2026-11-25T00:00:00+09:00"
+    assert item["reference_number"] is None
+    assert get(world, "/api/v1/consents", token).get_json()["date"] == TODAY.isoformat()  # today in JST
+    assert get(world, "/api/v1/consents?date=2026-11-24", token).get_json()["consents"] == []
+    for bad in ("20261123", "2026-13-01", "yesterday", "2026-02-30"):
+        resp = get(world, f"/api/v1/consents?date={bad}", token)
+        assert resp.status_code == 422 and resp.get_json()["error"] == "invalid_parameter"
+
+
+def test_drug_history_by_month_range(world):
+    token = staff_token(world.app, world.code_client, "pharmacist", scope="drug")
+    path = f"/api/v1/consents/{world.consent}/drugs"
+    everything = get(world, path, token).get_json()["drugs"]
+    months = sorted({d["treatment_month"] for d in everything})
+    assert len(months) > 1
+    chosen = months[-1]
+    only = get(world, f"{path}?from={chosen}&to={chosen}", token).get_json()
+    assert only["drugs"] and {d["treatment_month"] for d in only["drugs"]} == {chosen}
+    assert only["window_end"] == "2026-11-25T00:00:00+09:00"
+    before = len(audit_entries(world))
+    for query in ("from=2026-01", "to=202613", "from=202611&to=202601", "from=abcdef"):
+        resp = get(world, f"{path}?{query}", token)
+        assert resp.status_code == 422, query
+    assert len(audit_entries(world)) == before  # malformed requests are not reads
+
+
+def test_batch_inquiry(world):
+    person = world.person
+    token = system_token(world.app, world.system_client)
+    rows = [
+        {"insurer_number": person.insurer_number, "symbol": person.symbol, "number": person.number,
+         "branch": person.branch, "birth_date": person.birth_date.isoformat(), "reference_number": "R-1"},
+        {"insurer_number": "12345678", "symbol": "a", "number": "1", "birth_date": "1970-01-01"},
+        {"insurer_number": 6139995},
+        "not a row",
+        {"symbol": "a\x00b"},
+    ]
+    resp = world.app.test_client().post("/api/v1/batch-inquiries", json={"rows": rows}, headers=bearer(token))
+    assert resp.status_code == 200, resp.get_json()
+    results = resp.get_json()["results"]
+    assert [r["row"] for r in results] == [1, 2, 3, 4, 5]
+    assert results[0]["status"] == "有効" and results[0]["qualification"]["name"] == person.name
+    assert results[0]["reference_number"] == "R-1"
+    assert all(r["status"] == "エラー" for r in results[1:])
+    assert results[2]["error_fields"] == ["保険者番号"] and "文字列" in results[2]["reason"]
+
+
+@pytest.mark.parametrize("body,status", [
+    ({"rows": []}, 422), ({"rows": "x"}, 422), ({}, 422), ({"rows": [{}] * 1001}, 422),
+])
+def test_batch_inquiry_refuses_bad_bodies(world, body, status):
+    token = system_token(world.app, world.system_client)
+    resp = world.app.test_client().post("/api/v1/batch-inquiries", json=body, headers=bearer(token))
+    assert resp.status_code == status and resp.get_json()["error"] == "invalid_parameter"
+
+
+def test_batch_inquiry_wants_a_json_object(world):
+    token = system_token(world.app, world.system_client)
+    client = world.app.test_client()
+    resp = client.post("/api/v1/batch-inquiries", data="rows=1", headers=bearer(token),
+                       content_type="application/x-www-form-urlencoded")
+    assert resp.status_code == 415
+    resp = client.post("/api/v1/batch-inquiries", data="[1, 2", headers=bearer(token), content_type="application/json")
+    assert resp.status_code == 400 and resp.get_json()["error"] == "invalid_json"
+
+
+# --- authentication errors --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer nope", "Basic abc", "bearer " + "x" * 300])
+def test_missing_or_bad_token_is_401(world, header):
+    headers = {"Authorization": header} if header else {}
+    resp = world.app.test_client().get(f"/api/v1/consents/{world.consent}/drugs", headers=headers)
+    assert resp.status_code == 401
+    assert resp.get_json()["error"] in ("unauthorized", "invalid_token")
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_guessing_tokens_meets_a_429(world):
+    client = world.app.test_client()
+    codes = [client.get("/api/v1/consents", headers={"Authorization": f"Bearer guess{i}"}).status_code
+             for i in range(61)]
+    assert codes[:60] == [401] * 60 and codes[60] == 429
+    assert client.get("/api/v1/consents").get_json()["error"] == "rate_limited"
+
+
+def test_responses_are_not_cached(world):
+    token = system_token(world.app, world.system_client)
+    resp = get(world, f"/api/v1/consents/{world.consent}", token)
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_a_token_is_bound_to_its_institution(world):
+    # A token of the other institution's client acting for its own pharmacist sees none of ours.
+    token = staff_token(world.app, world.other_code_client, "other-pharmacist")
+    assert get(world, f"/api/v1/consents/{world.consent}/drugs", token).status_code == 404
+    listing = get(world, "/api/v1/consents?date=2026-11-23", token).get_json()["consents"]
+    assert [c["id"] for c in listing] == [world.other_consent]
+
+
+def test_audit_keeps_denied_reads_too(world, clock):
+    clock.set(clock.now() + timedelta(days=3))
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    with world.session() as s:
+        before = s.scalar(select(func.count()).select_from(AuditEntry))
+    get(world, f"/api/v1/consents/{world.consent}/drugs", token)
+    get(world, f"/api/v1/consents/{world.other_consent}/drugs", token)
+    with world.session() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == before + 2
+    # Both refusals are in our chain; the other institution's chain learns nothing.
+    last_two = audit_entries(world)[-2:]
+    assert [(e.event, e.reason) for e in last_two] == [("read_denied", "consent_expired"),
+                                                        ("read_denied", "other_institution")]

@@ -1,0 +1,42 @@
+"""The demo data `make run` loads: idempotent, and the console shows today's demo patients."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from consent.models import Consent
+from ops.demo import DEMO_CONSENTS, load_demo
+from store.models import Staff
+
+
+def counts(app):
+    with app.extensions["sessionmaker"]() as s:
+        return s.scalar(select(func.count()).select_from(Consent)), s.scalar(select(func.count()).select_from(Staff))
+
+
+def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
+    app = make_app("sandbox")
+    summary = load_demo(app)
+    first = counts(app)
+    load_demo(app)
+    assert counts(app) == first == (len(DEMO_CONSENTS), 3)
+    assert "demo-pharmacist / demo-pharmacist-pass / pharmacist" in summary.describe(app.config["SETTINGS"])
+
+    client = app.test_client()
+    page = client.get("/pharmacy/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/pharmacy/login", data={"csrf_token": token, "login_id": "demo-pharmacist",
+                                         "password": "demo-pharmacist-pass"})
+    html = client.get("/pharmacy/").get_data(as_text=True)
+    for name in summary.patients:
+        assert name in html
+    assert client.get(f"/r/{summary.reception_token}").status_code == 200
+
+    # The demo API client from the README works as printed.
+    token = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
+                                   auth=("demo-system", "demo-system-secret"))
+    assert token.status_code == 200, token.get_json()
+    listing = app.test_client().get("/api/v1/consents?date=2026-11-23",
+                                    headers={"Authorization": f"Bearer {token.get_json()['access_token']}"})
+    assert {c["person"]["name"] for c in listing.get_json()["consents"]} == set(summary.patients)

@@ -1,0 +1,180 @@
+"""The plumbing every feature relies on: health, errors, headers, limits, CSRF, logging."""
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from flask import jsonify, request, session
+
+from app import create_app
+from web.config import Settings
+from web.jsonio import json_object
+
+
+def test_healthz_and_readyz(client):
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ready"}
+
+
+def test_readyz_answers_503_when_the_database_is_unreachable(tmp_path):
+    settings = Settings.from_env(
+        env={}, database_url="postgresql://nobody@127.0.0.1:1/none", secret_key="k" * 64, log_requests=False
+    )
+    client = create_app(settings).test_client()
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "unavailable"
+
+
+def test_pages_are_japanese_mobile_and_locked_down(client):
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert '<html lang="ja">' in html
+    assert 'name="viewport"' in html
+    assert "/static/app.css" in html
+    assert "<script>" not in html
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_unknown_route_is_a_japanese_page_or_json(client):
+    page = client.get("/nowhere")
+    assert page.status_code == 404
+    assert "ページが見つかりません" in page.get_data(as_text=True)
+    assert 'role="alert"' in page.get_data(as_text=True)
+    api = client.get("/api/nowhere")
+    assert api.status_code == 404
+    assert api.get_json()["error"] == "not_found"
+    accept_json = client.get("/nowhere", headers={"Accept": "application/json"})
+    assert accept_json.get_json()["error"] == "not_found"
+
+
+def test_wrong_method_is_405(client):
+    response = client.post("/healthz")
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "method_not_allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+@pytest.fixture
+def echo_app(app):
+    @app.post("/api/test-echo")
+    def echo():
+        return jsonify(json_object(required=True))
+
+    return app
+
+
+def test_malformed_json_is_400(echo_app):
+    client = echo_app.test_client()
+    bad = client.post("/api/test-echo", data="{not json", content_type="application/json")
+    assert bad.status_code == 400
+    assert bad.get_json()["error"] == "invalid_json"
+    not_object = client.post("/api/test-echo", json=[1, 2])
+    assert not_object.status_code == 400
+    ok = client.post("/api/test-echo", json={"a": "あ"})
+    assert ok.status_code == 200 and ok.get_json() == {"a": "あ"}
+
+
+def test_json_over_one_mebibyte_is_413(echo_app):
+    client = echo_app.test_client()
+    body = json.dumps({"x": "a" * (1024 * 1024)})
+    response = client.post("/api/test-echo", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "payload_too_large"
+
+
+def test_upload_over_two_mebibytes_is_413_page(app):
+    @app.post("/upload-test")
+    def upload_test():
+        return str(len(request.form.get("f", "")))
+
+    response = app.test_client().post("/upload-test", data={"f": "a" * (2 * 1024 * 1024 + 10)})
+    assert response.status_code == 413
+    assert "大きすぎます" in response.get_data(as_text=True)
+
+
+def test_forms_need_the_csrf_token(app):
+    @app.route("/form-test", methods=["GET", "POST"])
+    def form_test():
+        from web.security import csrf_token
+
+        return {"token": csrf_token()}
+
+    client = app.test_client()
+    token = client.get("/form-test").get_json()["token"]
+    refused = client.post("/form-test", data={"csrf_token": "wrong"})
+    assert refused.status_code == 400
+    assert "有効期限" in refused.get_data(as_text=True)
+    assert client.post("/form-test", data={}).status_code == 400
+    assert client.post("/form-test", data={"csrf_token": token}).status_code == 200
+
+
+def test_sessions_live_in_the_database_and_are_shared_by_workers(make_app):
+    worker_a, worker_b = make_app(), make_app()
+
+    @worker_a.get("/set")
+    def set_value():
+        session["who"] = "a"
+        return "ok"
+
+    @worker_b.get("/get")
+    def get_value():
+        return session.get("who", "nobody")
+
+    client_a = worker_a.test_client()
+    client_a.get("/set")
+    cookie = client_a.get_cookie("session")
+    assert cookie is not None and cookie.http_only
+    client_b = worker_b.test_client()
+    client_b.set_cookie("session", cookie.value)
+    assert client_b.get("/get").get_data(as_text=True) == "a"
+    # A forged cookie gets a fresh, empty session.
+    client_b.set_cookie("session", "forged")
+    assert client_b.get("/get").get_data(as_text=True) == "nobody"
+
+
+def test_session_rotation_issues_a_new_id_and_drops_the_old(app):
+    @app.get("/login-like")
+    def login_like():
+        session["x"] = 1
+        session.rotate()
+        return "ok"
+
+    @app.get("/peek")
+    def peek():
+        return str(session.get("x", "none"))
+
+    client = app.test_client()
+    client.get("/peek")
+    client.get("/login-like")
+    first = client.get_cookie("session").value
+    client.get("/login-like")
+    second = client.get_cookie("session").value
+    assert first != second
+    other = app.test_client()
+    other.set_cookie("session", first)
+    assert other.get("/peek").get_data(as_text=True) == "none"
+
+
+def test_request_log_is_one_json_line_without_personal_data(make_app, caplog):
+    app = make_app(log_requests=True)
+    logger = logging.getLogger("app.request")
+    logger.propagate = True
+    try:
+        with caplog.at_level(logging.INFO, logger="app.request"):
+            app.test_client().get("/nowhere/山田花子?name=山田")
+    finally:
+        logger.propagate = False
+    lines = [r.getMessage() for r in caplog.records if r.name == "app.request"]
+    assert len(lines) == 1
+    entry = json.loads(lines[0])
+    assert entry["method"] == "GET" and entry["status"] == 404 and entry["path"] == "<unmatched>"
+    assert set(entry) == {"method", "path", "status", "duration_ms", "request_id"}
+    assert "山田" not in lines[0]

@@ -1,0 +1,177 @@
+"""Reception pages through the test client, with a software card (no browser)."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from consent.clock import JST
+from consent.institutions import create_institution, institution_by_code, rotate_reception_token
+from consent.models import Consent
+from integrations.card import make_card_authority
+from integrations.card.soft_authenticator import SoftCard
+from integrations.oqs import make_oqs
+from sqlalchemy import func, select
+
+ORIGIN = "http://localhost:5000"
+
+
+@pytest.fixture
+def world(make_app, clock):
+    app = make_app("development")
+    with app.extensions["sessionmaker"]() as session:
+        institution = create_institution(session, code="1341234563", name="テスト薬局", now=clock.now())
+        oqs = make_oqs(session)
+        person = oqs.create_person(today=clock.now().astimezone(JST).date(), birth_date=date(1960, 4, 2), validity=1)
+        issued = make_card_authority(session).issue_card(person_id=person.person_id, birth_date=person.birth_date,
+                                                          now=clock.now())
+        session.commit()
+        token = institution.reception_token
+    key = serialization.load_der_private_key(issued.private_key_pkcs8, password=None)
+    soft = SoftCard(issued.card.credential_id, issued.card.user_handle, key)
+    return app, token, person, soft
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', html)
+    return match.group(1)
+
+
+def consent_count(app) -> int:
+    with app.extensions["sessionmaker"]() as session:
+        return session.scalar(select(func.count()).select_from(Consent))
+
+
+def choose(client, token, **form):
+    page = client.get(f"/r/{token}/consent").get_data(as_text=True)
+    return client.post(f"/r/{token}/consent", data={"csrf_token": csrf_of(page), **form})
+
+
+def read_card(client, soft, purpose, verify_path, page_path, **kwargs):
+    page = client.get(page_path).get_data(as_text=True)
+    csrf = csrf_of(page)
+    options = client.post(f"/card/options?purpose={purpose}", json={}, headers={"X-CSRF-Token": csrf}).get_json()
+    return client.post(verify_path, json={"credential": soft.assertion(options, origin=ORIGIN, **kwargs)},
+                       headers={"X-CSRF-Token": csrf})
+
+
+def test_top_page_names_the_institution(world):
+    app, token, _, _ = world
+    html = app.test_client().get(f"/r/{token}").get_data(as_text=True)
+    assert "テスト薬局" in html and "同意登録をする" in html and "同意照会・更新" in html
+
+
+def test_unknown_and_old_urls(world, clock):
+    app, token, _, _ = world
+    client = app.test_client()
+    assert client.get("/r/no-such-token").status_code == 404
+    with app.extensions["sessionmaker"]() as session:
+        rotate_reception_token(session, institution_by_code(session, "1341234563"), now=clock.now())
+        session.commit()
+    gone = client.get(f"/r/{token}")
+    assert gone.status_code == 410
+    assert "このURLは現在使用できません" in gone.get_data(as_text=True)
+    assert client.get(f"/r/{token}/consent").status_code == 410
+
+
+def test_register_all_categories_end_to_end(world, clock):
+    app, token, person, soft = world
+    client = app.test_client()
+    resp = choose(client, token, consultation_date="2026-11-23", all="1")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/r/{token}/confirm")
+    done = read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
+    assert done.status_code == 200, done.get_json()
+    html = client.get(done.get_json()["redirect"]).get_data(as_text=True)
+    assert "同意登録が完了しました" in html
+    assert "2026年11月24日 23:59まで" in html
+    assert f"{person.name} 様のカードで登録しました" in html
+    assert consent_count(app) == 1
+    # The session ended with the done page: a reload shows the calm "finished" page.
+    again = client.get(f"/r/{token}/done").get_data(as_text=True)
+    assert "この受付は終了しています" in again
+
+
+@pytest.mark.parametrize(
+    "form, words",
+    [
+        ({"consultation_date": "2026-11-22", "all": "1"}, "過去の日付"),
+        ({"consultation_date": "2026-12-24", "all": "1"}, "30日後まで"),
+        ({"consultation_date": "not-a-date", "all": "1"}, "診療日を正しく"),
+        ({"consultation_date": "2026-11-23"}, "1つ以上"),
+        ({"consultation_date": "2026-11-23", "categories": "nonsense"}, "正しくありません"),
+    ],
+)
+def test_bad_choices_are_answered_on_the_page(world, form, words):
+    app, token, _, _ = world
+    resp = choose(app.test_client(), token, **form)
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert 'role="alert"' in html and words in html
+    assert consent_count(app) == 0
+
+
+def test_thirty_days_ahead_is_the_last_allowed_day(world):
+    app, token, _, _ = world
+    assert choose(app.test_client(), token, consultation_date="2026-12-23", all="1").status_code == 303
+
+
+def test_confirm_without_a_choice_goes_back_to_the_form(world):
+    app, token, _, _ = world
+    resp = app.test_client().get(f"/r/{token}/confirm")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/consent")
+
+
+def test_registering_twice_keeps_one_consent(world):
+    app, token, _, soft = world
+    ids = set()
+    for categories in (["drug", "checkup"], ["drug"]):
+        client = app.test_client()
+        choose(client, token, consultation_date="2026-11-25", categories=categories)
+        resp = read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
+        assert resp.status_code == 200
+    with app.extensions["sessionmaker"]() as session:
+        rows = session.scalars(select(Consent)).all()
+        ids = {r.id for r in rows}
+        assert len(rows) == 1 and rows[0].categories == ("drug",)
+    assert len(ids) == 1
+
+
+def test_a_failed_card_read_registers_nothing(world):
+    app, token, _, soft = world
+    client = app.test_client()
+    choose(client, token, consultation_date="2026-11-23", all="1")
+    resp = read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm", user_verified=False)
+    assert resp.status_code == 400 and resp.get_json()["error"] == "not_verified"
+    assert consent_count(app) == 0
+
+
+def test_review_and_revoke(world):
+    app, token, _, soft = world
+    client = app.test_client()
+    choose(client, token, consultation_date="2026-11-23", all="1")
+    read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
+
+    client = app.test_client()
+    # Without a card read the review page sends you to the card step.
+    assert client.get(f"/r/{token}/review/consents").status_code == 303
+    resp = read_card(client, soft, "review", f"/r/{token}/review/verify", f"/r/{token}/review")
+    review = client.get(resp.get_json()["redirect"]).get_data(as_text=True)
+    assert "有効" in review and "手術・傷病名・感染症" in review
+
+    client = app.test_client()
+    resp = read_card(client, soft, "revoke", f"/r/{token}/revoke/verify", f"/r/{token}/revoke")
+    page = client.get(resp.get_json()["redirect"]).get_data(as_text=True)
+    done = client.post(f"/r/{token}/revoke/confirm", data={"csrf_token": csrf_of(page)})
+    assert "同意を取り消しました" in done.get_data(as_text=True)
+    with app.extensions["sessionmaker"]() as session:
+        consent = session.scalars(select(Consent)).one()
+        assert consent.status == "revoked" and consent.revocation_reason == 2
+
+
+def test_qr_code_is_an_svg_of_the_reception_url(world):
+    app, token, _, _ = world
+    resp = app.test_client().get(f"/r/{token}/qr.svg")
+    assert resp.status_code == 200 and resp.mimetype == "image/svg+xml"
+    assert resp.data.startswith(b"<?xml") or b"<svg" in resp.data[:200]

@@ -1,0 +1,46 @@
+"""The thin web layer: blueprints, request plumbing, templates. Domain rules live in consent/."""
+from __future__ import annotations
+
+from flask import Flask, request
+
+from web import db, errors, requestlog, security
+from web.errors import ApiError
+
+
+def _json_size_limit():
+    # JSON bodies have a tighter limit than file uploads (1 MiB against 2 MiB).
+    from flask import current_app
+
+    if request.is_json and (request.content_length or 0) > current_app.config["MAX_JSON_BYTES"]:
+        raise ApiError(413, "payload_too_large", "JSONは1MiB以下にしてください。")
+
+
+def init_app(app: Flask) -> None:
+    requestlog.init_app(app, enabled=app.config["LOG_REQUESTS"])
+    errors.init_app(app)
+    app.before_request(_json_size_limit)
+    security.init_app(app)
+    db.init_app(app)
+
+    from consent.window import format_jst
+    from web import card, console, console_admin, health, pages, passkeys, reception  # noqa: F401 - adds console routes
+
+    from consent.actors import ROLE_LABELS
+
+    app.jinja_env.filters["jst"] = format_jst
+    app.jinja_env.filters["role_label"] = ROLE_LABELS.get
+    # The pharmacy-system API and its OAuth 2.0 server (it adds console routes: before console.bp).
+    from web import api
+
+    api.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(card.bp)
+    app.register_blueprint(reception.bp)
+    app.register_blueprint(console.bp)
+    if app.config["SETTINGS"].sandbox:
+        # Not merely guarded: outside sandbox mode these routes do not exist (404).
+        from web import demo_cards, sandbox
+
+        app.register_blueprint(sandbox.bp)
+        app.register_blueprint(demo_cards.bp)

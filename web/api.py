@@ -1,0 +1,396 @@
+"""The pharmacy-system API: JSON resources under /api, behind OAuth 2.0 bearer tokens (web/oauth.py).
+
+Every data read names the consent it relies on and is judged by consent.decision.decide at the
+moment of the request (and so lands in the audit log, allowed or not). Errors are the app's
+`{"error", "message"}`: 401 no/bad/expired/revoked token, 403 scope or consent refuses (the code
+says which), 404 unknown or another institution's consent (no hint which), 422 bad parameters,
+429 too many requests. The OpenAPI document (web/openapi.py) describes exactly these routes.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable
+
+from flask import Blueprint, Flask, g, jsonify, request
+from sqlalchemy.orm import Session
+
+from consent import grants
+from consent import oauth_clients as store
+from consent.actors import Actor
+from consent.clock import JST
+from consent.decision import Decision, decide
+from consent.models import ConsentView
+from consent.staff_auth import StaffIdentity, load_identity
+from consent.window import jst_date
+from integrations.oqs import InvalidInput, make_oqs
+from web.context import client_address, engine_of_app, enforce_rate_limits, now, today_jst
+from web.db import db
+from web.errors import ApiError
+from web.jsonio import json_object
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+CONSENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+YEAR_MONTH = re.compile(r"^[0-9]{4}(0[1-9]|1[0-2])$")
+MAX_BATCH_ROWS = 1000  # as the console's CSV upload
+BATCH_ROW_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date", "reference_number")
+BATCH_FIELD_LABELS = {"insurer_number": "保険者番号", "symbol": "記号", "number": "番号", "branch": "枝番",
+                      "birth_date": "生年月日", "reference_number": "照会番号"}
+# Per client address and minute: requests with a missing or bad token (then 429 instead of 401).
+BAD_TOKEN_LIMIT = 60
+# Per client and minute: batch inquiries (up to 1,000 rows each).
+BATCH_LIMIT = 30
+
+# Refusals of the decision function: status and the error code the API returns.
+_REFUSAL_STATUS = {
+    "no_consent": 403, "category_not_consented": 403, "consent_expired": 403, "consent_revoked": 403,
+    "not_licensed": 403, "insufficient_scope": 403, "not_found": 404, "other_institution": 404,
+}
+NOT_FOUND_MESSAGE = "該当する同意が見つかりません。"
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+def reader() -> Session:
+    """This request's session for reads that never write (tokens, staff, consents, OQS data).
+
+    On SQLite, db() sessions begin IMMEDIATE (one writer at a time: store/engine.py); a read-only
+    session on the plain engine lets workers read side by side (WAL), so only a decision's audit
+    append queues for the write lock. PostgreSQL has no such lock: there it is db() itself (one
+    connection, one transaction fewer per request).
+    """
+    if "api_reader" not in g:
+        engine = engine_of_app()
+        g.api_reader = Session(engine, expire_on_commit=False) if engine.dialect.name == "sqlite" else db()
+    return g.api_reader
+
+
+def _close_reader(_exc=None) -> None:
+    session = g.pop("api_reader", None)
+    if session is not None and session is not g.get("db"):
+        session.close()  # db() itself is closed by web/db.py
+
+
+# --- authentication ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    grant: store.AccessGrant
+    actor: Actor
+    staff: StaffIdentity | None
+    institution_code: str
+
+
+_TOKEN_MESSAGES = {
+    None: ("unauthorized", "アクセストークンを Authorization: Bearer ヘッダーで送ってください。"),
+    store.INVALID: ("invalid_token", "アクセストークンが正しくありません。"),
+    store.EXPIRED: ("invalid_token", "アクセストークンの有効期限が切れています。トークンを取り直してください。"),
+    store.REVOKED: ("invalid_token", "アクセストークンは無効になっています。"),
+}
+
+
+def _unauthorized(reason: str | None):
+    # Guessing tokens from one address soon meets a 429 (counted in its own transaction).
+    enforce_rate_limits([("api:bad-token", client_address(), BAD_TOKEN_LIMIT)])
+    code, message = _TOKEN_MESSAGES[reason]
+    g.api_challenge = 'Bearer realm="api"' + (', error="invalid_token"' if reason else "")
+    raise ApiError(401, code, message)
+
+
+def authenticate(scope: str) -> Caller:
+    """The caller behind the bearer token, if the token is valid and carries `scope`."""
+    now()  # read the (sandbox) clock before this request's transaction may hold SQLite's write lock
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        _unauthorized(None)
+    grant = store.access_grant(reader(), token, now())
+    if isinstance(grant, str):
+        _unauthorized(grant)
+    staff = None
+    if grant.staff_id is not None:
+        # Checked on every use: a disabled staff member's tokens stop at once.
+        staff = load_identity(reader(), grant.staff_id)
+        if staff is None or staff.institution_id != grant.institution_id:
+            _unauthorized(store.REVOKED)
+        actor = staff.actor(client_id=grant.client_id)
+    else:
+        actor = Actor.for_client(client_id=grant.client_id, institution_id=grant.institution_id)
+    if scope not in grant.scopes:
+        g.api_challenge = f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
+        raise ApiError(403, "insufficient_scope", f"このトークンには「{store.SCOPE_LABELS[scope]}」（{scope}）の権限がありません。")
+    return Caller(grant, actor, staff, grant.institution_code)
+
+
+@bp.after_request
+def _challenge(response):
+    _close_reader()
+    challenge = g.pop("api_challenge", None)
+    if challenge and response.status_code in (401, 403):
+        response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+bp.teardown_request(_close_reader)
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+
+def _invalid(name: str, message: str):
+    raise ApiError(422, "invalid_parameter", message)
+
+
+def _consent_id(raw: str) -> str:
+    if not CONSENT_ID.match(raw):
+        # Not an id we could have issued: the same answer as an unknown one.
+        raise ApiError(404, "not_found", NOT_FOUND_MESSAGE)
+    return raw
+
+
+def _date_param(name: str) -> date | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        if not ISO_DATE.match(raw):
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        _invalid(name, f"{name} は YYYY-MM-DD 形式の日付で指定してください。")
+
+
+def _month_param(name: str) -> str | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not YEAR_MONTH.match(raw):
+        _invalid(name, f"{name} は YYYYMM 形式の年月（例: 202611）で指定してください。")
+    return raw
+
+
+def _iso(instant: datetime | None) -> str | None:
+    """ISO 8601 in JST with its offset (2026-11-25T00:00:00+09:00)."""
+    return instant.astimezone(JST).isoformat() if instant is not None else None
+
+
+# --- consents ------------------------------------------------------------------------------------
+
+
+def consent_json(consent, oqs, institution_code: str, current: datetime) -> dict[str, Any]:
+    person = oqs.person(consent.person_id)
+    status = grants.status_code_at(consent, current)
+    return {
+        "id": consent.id,
+        "person": {
+            "name": person.name if person else None,
+            "kana": person.kana if person else None,
+            "birth_date": person.birth_date.isoformat() if person else None,
+        },
+        "status": status,
+        "status_label": grants.STATUS_LABELS[status],
+        "categories": list(consent.categories),
+        "consultation_date": consent.consultation_date.isoformat(),
+        "care_setting": consent.care_setting,
+        "consented_at": _iso(consent.consented_at),
+        "window_end": _iso(consent.window_end),
+        "revoked_at": _iso(consent.revoked_at),
+        "reference_number": oqs.reference_number(institution_code=institution_code, person_id=consent.person_id),
+    }
+
+
+@bp.get("/v1/consents")
+def list_consents():
+    caller = authenticate("consents")
+    day = _date_param("date") or today_jst()
+    oqs, current = make_oqs(reader()), now()
+    consents = grants.consents_for_date(reader(), institution_id=caller.grant.institution_id, consultation_date=day)
+    return jsonify(date=day.isoformat(),
+                   consents=[consent_json(c, oqs, caller.institution_code, current) for c in consents])
+
+
+@bp.get("/v1/consents/<consent_id>")
+def get_consent(consent_id: str):
+    caller = authenticate("consents")
+    consent = grants.get_consent(reader(), institution_id=caller.grant.institution_id,
+                                 consent_id=_consent_id(consent_id))
+    if consent is None:
+        raise ApiError(404, "not_found", NOT_FOUND_MESSAGE)
+    return jsonify(consent_json(consent, make_oqs(reader()), caller.institution_code, now()))
+
+
+# --- data reads, each judged by the decision function ---------------------------------------------
+
+
+def _refusal(decision: Decision) -> ApiError:
+    status = _REFUSAL_STATUS[decision.reason]
+    if status == 404:
+        return ApiError(404, "not_found", NOT_FOUND_MESSAGE)
+    return ApiError(status, decision.reason, f"閲覧できません：{decision.message}。")
+
+
+def _read(consent_id: str, category: str, load: Callable[[Any, ConsentView, Caller], dict[str, Any]]):
+    """Authenticate, decide on the named consent now (audited), then load the data.
+
+    Only the decision (one lookup and the audit append) runs in the writing session; the token,
+    the staff member and the data are read beside it (see reader()).
+    """
+    caller = authenticate(category)
+    consent_id = _consent_id(consent_id)
+    decision = decide(db(), institution_id=caller.grant.institution_id, actor=caller.actor, person_id=None,
+                      category=category, now=now(), consent_id=consent_id)
+    db().commit()  # the decision's audit entry is kept, allowed or refused
+    if not decision.allowed:
+        raise _refusal(decision)
+    consent = decision.consent
+    try:
+        data = load(make_oqs(reader()), consent, caller)
+    except InvalidInput as exc:
+        raise ApiError(422, "invalid_parameter", exc.message) from None
+    return jsonify(consent_id=consent.id, window_end=_iso(consent.window_end), **data)
+
+
+def _records(items) -> list[dict[str, Any]]:
+    return [item.to_dict() for item in items]
+
+
+@bp.get("/v1/consents/<consent_id>/qualification")
+def qualification(consent_id: str):
+    def load(oqs, consent, caller):
+        # The institution's billing record: the qualification as confirmed at reception.
+        confirmed = consent.qualification_confirmed_at or consent.consented_at
+        result = oqs.qualification(consent.person_id, institution_code=caller.institution_code,
+                                   care_setting=consent.care_setting, today=jst_date(confirmed))
+        return {"confirmed_at": _iso(confirmed), "qualification": result.to_dict()}
+
+    return _read(consent_id, "qualification", load)
+
+
+@bp.get("/v1/consents/<consent_id>/limit")
+def limit(consent_id: str):
+    def load(oqs, consent, caller):
+        info = oqs.limit(consent.person_id, today=today_jst())
+        return {"limit": info.to_dict() if info is not None else None}
+
+    return _read(consent_id, "limit", load)
+
+
+@bp.get("/v1/consents/<consent_id>/drugs")
+def drugs(consent_id: str):
+    from_ym, to_ym = _month_param("from"), _month_param("to")
+    if from_ym and to_ym and from_ym > to_ym:
+        _invalid("from", "from は to 以前の年月にしてください。")
+
+    def load(oqs, consent, caller):
+        return {"drugs": _records(oqs.drugs(consent.person_id, today=today_jst(), from_ym=from_ym, to_ym=to_ym))}
+
+    return _read(consent_id, "drug", load)
+
+
+@bp.get("/v1/consents/<consent_id>/checkups")
+def checkups(consent_id: str):
+    return _read(consent_id, "checkup",
+                 lambda oqs, consent, caller: {"checkups": _records(oqs.checkups(consent.person_id, today=today_jst()))})
+
+
+@bp.get("/v1/consents/<consent_id>/specific-disease")
+def specific_disease(consent_id: str):
+    return _read(consent_id, "specific_disease", lambda oqs, consent, caller: {
+        "specific_disease": _records(oqs.specific_disease(consent.person_id, today=today_jst()))})
+
+
+# 診療・アレルギー・検査 and 手術・傷病名・感染症 are not produced by the OQS simulator yet: the
+# decision and the audit are real, the lists are empty.
+@bp.get("/v1/consents/<consent_id>/clinical")
+def clinical(consent_id: str):
+    return _read(consent_id, "clinical", lambda oqs, consent, caller: {"clinical": []})
+
+
+@bp.get("/v1/consents/<consent_id>/surgery")
+def surgery(consent_id: str):
+    return _read(consent_id, "surgery", lambda oqs, consent, caller: {"surgery": []})
+
+
+# --- batch inquiry (一括照会) ----------------------------------------------------------------------
+
+
+def _row_problem(row: Any) -> tuple[str, str] | None:
+    """Why a row cannot be inquired as sent (types, characters), and the field; or None."""
+    if not isinstance(row, dict):
+        return "行", "行はオブジェクトで指定してください。"
+    for key in BATCH_ROW_KEYS:
+        value = row.get(key)
+        if value is None:
+            continue
+        label = BATCH_FIELD_LABELS[key]
+        if not isinstance(value, str):
+            return label, f"{label}（{key}）は文字列で指定してください。"
+        # Control characters and lone surrogates never belong in these fields (and PostgreSQL
+        # refuses NUL): an error row, not a 500.
+        if len(value) > 100 or any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+            return label, f"{label}（{key}）に使えない文字が含まれているか、長すぎます。"
+    return None
+
+
+@bp.post("/v1/batch-inquiries")
+def batch_inquiries():
+    caller = authenticate("batch")
+    enforce_rate_limits([("api:batch", caller.grant.client_id, BATCH_LIMIT)])
+    body = json_object(required=True)
+    rows = body.get("rows")
+    if not isinstance(rows, list) or not rows:
+        _invalid("rows", "rows は照会する行の配列（1行以上）で指定してください。")
+    if len(rows) > MAX_BATCH_ROWS:
+        _invalid("rows", f"一度に照会できるのは{MAX_BATCH_ROWS}行までです。")
+    problems = [_row_problem(row) for row in rows]
+    clean_rows = [row if problem is None else None for row, problem in zip(rows, problems)]
+    answers = make_oqs(reader()).batch_inquiry(clean_rows, institution_code=caller.institution_code,
+                                               today=today_jst())
+    results = []
+    for answer, problem in zip(answers, problems):
+        item: dict[str, Any] = {
+            "row": answer.row, "status": answer.status,
+            "reason": problem[1] if problem else answer.reason,
+            "reference_number": answer.reference_number,
+            "error_fields": [problem[0]] if problem else list(answer.error_fields),
+        }
+        if answer.qualification is not None and problem is None:
+            item["qualification"] = answer.qualification.to_dict()
+        results.append(item)
+    return jsonify(results=results)
+
+
+# --- wiring --------------------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    from web.openapi import document
+
+    return jsonify(document())
+
+
+def _sandbox_api_client(session, institution) -> dict[str, Any]:
+    """POST /sandbox/institutions also hands QA a client-credentials API client."""
+    client, secret = store.register_client(
+        session, institution_id=institution.id, name="サンドボックス連携（システム処理）",
+        grant_type=store.CLIENT_CREDENTIALS, scopes=sorted(store.CLIENT_CREDENTIALS_SCOPES), now=now(),
+    )
+    return {"api_client": {"client_id": client.client_id, "client_secret": secret}}
+
+
+def init_app(app: Flask) -> None:
+    """The API, its OAuth 2.0 server, and the console's page for API clients."""
+    from web import api_clients_admin, oauth
+
+    oauth.init_app(app)
+    app.register_blueprint(bp)
+    api_clients_admin.init_app(app)
+    if app.config["SETTINGS"].sandbox:
+        app.extensions.setdefault("sandbox_institution_extras", []).append(_sandbox_api_client)
+

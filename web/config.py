@@ -1,0 +1,168 @@
+"""Configuration from the environment, with safe defaults and production guards."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = ROOT / "instance"
+APP_ENVS = ("development", "sandbox", "production")
+OQS_BACKENDS = ("simulator",)
+CARD_AUTHORITIES = ("embedded",)
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or inconsistent; the service must not start."""
+
+
+def default_database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'app.db'}"
+
+
+def _local_secret_key() -> str:
+    """Development/sandbox only: one key shared by all workers, kept under instance/."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        # O_EXCL: two workers starting together must end up with the same key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass
+    return path.read_text().strip()
+
+
+@dataclass
+class Settings:
+    app_env: str = "development"
+    database_url: str = ""
+    secret_key: str = ""
+    rp_id: str = "localhost"
+    origins: list[str] = field(default_factory=list)
+    port: int = 5000
+    # Patients must finish within this many days ahead (configurable per deployment).
+    max_days_ahead: int = 30
+    challenge_ttl_seconds: int = 300
+    staff_idle_minutes: int = 30
+    patient_idle_minutes: int = 30
+    max_json_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 2 * 1024 * 1024
+    # Card reads a minute: per browser session, per card, per client address (CONTRACTS.md).
+    card_reads_per_session: int = 10
+    card_reads_per_card: int = 5
+    card_reads_per_address: int = 300
+    log_requests: bool = True
+    # Which implementation stands behind each national system. Only the embedded ones exist
+    # so far; production must name them and say that synthetic data is acceptable.
+    oqs_backend: str = "simulator"
+    card_authority: str = "embedded"
+    allow_simulators: bool = True
+
+    @property
+    def sandbox(self) -> bool:
+        return self.app_env == "sandbox"
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def uses_simulators(self) -> bool:
+        """Synthetic people and cards stand behind the service (pages then say so)."""
+        return self.oqs_backend == "simulator" or self.card_authority == "embedded"
+
+    @property
+    def secure_cookies(self) -> bool:
+        # Browsers treat http://localhost as secure; anywhere else we are behind HTTPS.
+        return not all(urlsplit(o).hostname in ("localhost", "127.0.0.1") for o in self.origins)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        app_env = overrides.pop("app_env", None) or env.get("APP_ENV", "development")
+        port = int(overrides.pop("port", None) or env.get("PORT", "5000"))
+        rp_id = overrides.pop("rp_id", None) or env.get("RP_ID", "localhost")
+        origins = overrides.pop("origins", None)
+        if origins is None:
+            raw = env.get("ORIGINS", "")
+            origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()] or [
+                f"http://localhost:{port}"
+            ]
+        settings = cls(
+            app_env=app_env,
+            database_url=overrides.pop("database_url", None) or env.get("DATABASE_URL", ""),
+            secret_key=overrides.pop("secret_key", None) or env.get("SECRET_KEY", ""),
+            rp_id=rp_id,
+            origins=list(origins),
+            port=port,
+        )
+        if env.get("CARD_RATE_LIMITS"):
+            # "session,card,address" per minute; benchmarks raise them.
+            try:
+                per_session, per_card, per_address = (int(x) for x in env["CARD_RATE_LIMITS"].split(","))
+            except ValueError:
+                raise ConfigError("CARD_RATE_LIMITS must be three integers: session,card,address") from None
+            settings.card_reads_per_session = per_session
+            settings.card_reads_per_card = per_card
+            settings.card_reads_per_address = per_address
+        truthy = ("1", "true", "yes", "on")
+        production = app_env == "production"
+        # In production nothing is assumed: the backends must be named, simulators allowed explicitly.
+        settings.oqs_backend = overrides.pop("oqs_backend", None) or env.get("OQS_BACKEND", "" if production else "simulator")
+        settings.card_authority = overrides.pop("card_authority", None) or env.get(
+            "CARD_AUTHORITY", "" if production else "embedded")
+        settings.allow_simulators = (not production) or env.get("ALLOW_SIMULATORS", "").lower() in truthy
+        sandbox_flag = env.get("SANDBOX", "").lower() in truthy
+        for key, value in overrides.items():
+            if not hasattr(settings, key):
+                raise ConfigError(f"unknown setting {key!r}")
+            setattr(settings, key, value)
+        settings._validate(sandbox_flag)
+        if not settings.database_url:
+            settings.database_url = default_database_url()
+        if not settings.secret_key:
+            settings.secret_key = _local_secret_key()
+        return settings
+
+    def _validate(self, sandbox_flag: bool) -> None:
+        if self.app_env not in APP_ENVS:
+            raise ConfigError(f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {self.app_env!r}")
+        if not self.origins:
+            raise ConfigError("ORIGINS must list at least one origin")
+        for origin in self.origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+                raise ConfigError(f"ORIGINS entry {origin!r} is not an origin like https://host")
+            host = parts.hostname
+            if host != self.rp_id and not host.endswith("." + self.rp_id):
+                raise ConfigError(f"origin {origin!r} is not within RP_ID {self.rp_id!r}")
+        if self.production:
+            if not self.secret_key or len(self.secret_key) < 32:
+                raise ConfigError("production needs SECRET_KEY (at least 32 characters)")
+            if not self.database_url:
+                raise ConfigError("production needs DATABASE_URL")
+            url = self.database_url
+            if url.startswith("sqlite") and (":memory:" in url or url in ("sqlite://", "sqlite:///")):
+                raise ConfigError("production refuses an in-memory SQLite database")
+            if sandbox_flag:
+                raise ConfigError("production refuses the sandbox")
+            if any(urlsplit(o).scheme != "https" for o in self.origins):
+                raise ConfigError("production origins must be https")
+            if not self.oqs_backend or not self.card_authority:
+                raise ConfigError("production must name OQS_BACKEND and CARD_AUTHORITY explicitly")
+            if self.uses_simulators and not self.allow_simulators:
+                raise ConfigError("production with the OQS simulator or the embedded card authority needs "
+                                  "ALLOW_SIMULATORS=1 (every page then says the data is synthetic)")
+        if self.oqs_backend and self.oqs_backend not in OQS_BACKENDS:
+            raise ConfigError(f"OQS_BACKEND must be one of {', '.join(OQS_BACKENDS)} (a remote OQS is not built yet)")
+        if self.card_authority and self.card_authority not in CARD_AUTHORITIES:
+            raise ConfigError(f"CARD_AUTHORITY must be one of {', '.join(CARD_AUTHORITIES)}")

@@ -1,0 +1,266 @@
+"""The pharmacist console: sign-in, 「同意取得済み患者一覧」, and the patient page.
+
+Every read on the patient page goes through consent.decision.decide (and so into the audit log).
+"""
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from consent import grants
+from consent.categories import CATEGORY_LABELS
+from consent.staff_auth import authenticate, load_identity
+from consent.window import deadline_text
+from integrations.oqs import make_oqs
+from store.ratelimit import current_count, hit_many, limit_key
+from web.context import client_address, engine_of_app, now, today_jst
+from web.db import db
+from web.staff_session import current_staff, sign_in, sign_out, staff_required
+
+bp = Blueprint("console", __name__, url_prefix="/pharmacy")
+
+# Failed logins: after this many for one login id (or many more from one address) in the window,
+# further attempts wait, whatever the password.
+LOGIN_FAILURES_PER_ID = 5
+LOGIN_FAILURES_PER_ADDRESS = 50
+LOGIN_WINDOW_SECONDS = 15 * 60
+
+
+def _safe_next(target: str | None) -> str:
+    # Only our own console paths: no open redirect through ?next=.
+    if target and target.startswith("/pharmacy/") and not urlsplit(target).netloc and "//" not in target:
+        return target
+    if target and target.startswith("/oauth/authorize?") and not urlsplit(target).netloc:
+        return target  # back to the API authorization page after signing in (its query holds URLs)
+    return url_for("console.patients")
+
+
+def _throttled(login_id: str) -> bool:
+    engine, ts = engine_of_app(), time.time()
+    by_id = current_count(engine, limit_key("login-fail:id", login_id.lower()), window_seconds=LOGIN_WINDOW_SECONDS, now_ts=ts)
+    by_ip = current_count(engine, limit_key("login-fail:ip", client_address()), window_seconds=LOGIN_WINDOW_SECONDS, now_ts=ts)
+    return by_id >= LOGIN_FAILURES_PER_ID or by_ip >= LOGIN_FAILURES_PER_ADDRESS
+
+
+def _count_failure(login_id: str) -> None:
+    hit_many(engine_of_app(), {limit_key("login-fail:id", login_id.lower()): LOGIN_FAILURES_PER_ID,
+                               limit_key("login-fail:ip", client_address()): LOGIN_FAILURES_PER_ADDRESS},
+             window_seconds=LOGIN_WINDOW_SECONDS, now_ts=time.time())
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        if current_staff() is not None:
+            return redirect(url_for("console.patients"))
+        return render_template("console/login.html", next=request.args.get("next", ""))
+    login_id = request.form.get("login_id", "").strip()[:64]
+    password = request.form.get("password", "")[:256]
+    next_url = request.form.get("next", "")
+    if not login_id or not password:
+        return render_template("console/login.html", error="ログインIDとパスワードを入力してください。",
+                               login_id=login_id, next=next_url), 400
+    if _throttled(login_id):
+        return render_template("console/login.html", login_id=login_id, next=next_url,
+                               error="ログインに続けて失敗したため、しばらくログインできません。15分ほど待ってからお試しください。"), 429
+    identity = authenticate(db(), login_id=login_id, password=password)
+    if identity is None:
+        db().rollback()  # let go of the database before counting on a connection of its own
+        _count_failure(login_id)
+        return render_template("console/login.html", login_id=login_id, next=next_url,
+                               error="ログインIDまたはパスワードが正しくありません。"), 401
+    sign_in(identity)
+    return redirect(_safe_next(next_url), code=303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@staff_required
+def change_password():
+    from consent.staff_auth import change_password as change
+
+    staff = current_staff()
+    if request.method == "GET":
+        return render_template("console/password.html", staff=staff)
+    error = change(db(), staff_id=staff.staff_id, current=request.form.get("current", "")[:256],
+                   new=request.form.get("new", "")[:256], confirm=request.form.get("confirm", "")[:256])
+    if error:
+        db().rollback()
+        return render_template("console/password.html", staff=staff, error=error), 400
+    db().commit()
+    identity = load_identity(db(), staff.staff_id)
+    sign_in(identity)  # a new session id with the new password
+    return redirect(url_for("console.patients"), code=303)
+
+
+@bp.post("/logout")
+def logout():
+    sign_out()
+    return redirect(url_for("console.login"), code=303)
+
+
+def _list_date() -> date:
+    raw = request.args.get("date", "")
+    if not raw:
+        return today_jst()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400)
+
+
+def remaining_text(end: datetime, current: datetime) -> str:
+    """「残り 1日 3時間」: how long the window still runs, for a glance."""
+    left = end - current
+    if left <= timedelta(0):
+        return "期限切れ"
+    hours = int(left.total_seconds() // 3600)
+    minutes = int(left.total_seconds() % 3600 // 60)
+    if hours >= 24:
+        return f"残り {hours // 24}日 {hours % 24}時間"
+    if hours:
+        return f"残り {hours}時間 {minutes}分"
+    return f"残り {max(minutes, 1)}分"
+
+
+def patient_rows(institution_id: int, institution_code: str, day: date) -> list[dict]:
+    oqs = make_oqs(db())
+    current = now()
+    consents = grants.consents_for_date(db(), institution_id=institution_id, consultation_date=day)
+    person_ids = [c.person_id for c in consents]
+    # Two queries for the whole day, not two per patient: a busy day has hundreds.
+    people = oqs.people(person_ids)
+    references = oqs.reference_numbers(institution_code=institution_code, person_ids=person_ids)
+    # url_for once, not once per row: it is the slowest part of a 500-row page.
+    href = url_for("console.patient", consent_id="__id__")
+    rows = []
+    for consent in consents:
+        person = people.get(consent.person_id)
+        status = grants.status_code_at(consent, current)
+        rows.append({
+            "id": consent.id,
+            "href": href.replace("__id__", consent.id),
+            "name": person.name if person else "（不明）",
+            "kana": person.kana if person else "",
+            "birth_date": person.birth_date if person else None,
+            "status": grants.STATUS_LABELS[status],
+            "status_code": status,
+            "labels": [CATEGORY_LABELS[c] for c in consent.categories],
+            "remaining": remaining_text(consent.window_end, current) if status == "active" else "",
+            "reference_number": references.get(consent.person_id),
+            "consented_at": consent.consented_at,
+        })
+    rows.sort(key=lambda r: r["consented_at"])
+    return rows
+
+
+@bp.get("/")
+@staff_required
+def patients():
+    staff = current_staff()
+    day = _list_date()
+    rows = patient_rows(staff.institution_id, staff.institution_code, day)
+    return render_template("console/patients.html", staff=staff, day=day, rows=rows,
+                           prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
+
+
+@bp.get("/patients-fragment")
+@staff_required
+def patients_fragment():
+    """The list's rows alone: the page's script swaps them in so new patients appear by themselves."""
+    staff = current_staff()
+    day = _list_date()
+    rows = patient_rows(staff.institution_id, staff.institution_code, day)
+    return render_template("console/patient_rows.html", rows=rows, day=day)
+
+
+# --- the patient page -------------------------------------------------------------------------
+
+# The sections every patient page shows (QA automation looks for these headings), then the
+# other categories, shown when the patient consented to them.
+ALWAYS_SHOWN = ("qualification", "limit", "drug", "checkup")
+SHOWN_WHEN_CONSENTED = ("clinical", "surgery", "specific_disease")
+SECTION_HEADINGS = {
+    "qualification": "資格情報", "limit": "限度額", "drug": "薬剤情報", "checkup": "特定健診情報",
+    "clinical": "診療・アレルギー・検査", "surgery": "手術・傷病名・感染症", "specific_disease": "特定疾病療養受療証",
+}
+
+
+def _month(raw: str | None) -> str | None:
+    """`2026-05` (a month input) or `202605` → `202605`; anything else → None."""
+    if not raw:
+        return None
+    digits = raw.replace("-", "")
+    if len(digits) == 6 and digits.isdigit() and 1 <= int(digits[4:]) <= 12:
+        return digits
+    return None
+
+
+def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None, drug_to: str | None):
+    if category == "qualification":
+        # The billing record: the qualification as confirmed at reception.
+        confirmed = consent.qualification_confirmed_at or consent.consented_at
+        return oqs.qualification(consent.person_id, institution_code=staff.institution_code,
+                                 care_setting=consent.care_setting, today=jst_day(confirmed))
+    if category == "limit":
+        return oqs.limit(consent.person_id, today=today)
+    if category == "drug":
+        return oqs.drugs(consent.person_id, today=today, from_ym=drug_from, to_ym=drug_to)
+    if category == "checkup":
+        return oqs.checkups(consent.person_id, today=today)
+    if category == "specific_disease":
+        return oqs.specific_disease(consent.person_id, today=today)
+    # 診療・アレルギー・検査 and 手術・傷病名・感染症 are not produced by the simulator yet.
+    return []
+
+
+def own_consent_or_404(staff, consent_id: str):
+    """A consent of the signed-in staff's institution; 404 otherwise.
+
+    Unknown and another institution's ids get the same answer: no hint that a consent exists.
+    """
+    consent = grants.get_consent(db(), institution_id=staff.institution_id, consent_id=consent_id[:64])
+    if consent is None:
+        abort(404)
+    return consent
+
+
+def jst_day(instant: datetime) -> date:
+    from consent.window import jst_date
+
+    return jst_date(instant)
+
+
+@bp.get("/consents/<consent_id>")
+@staff_required
+def patient(consent_id: str):
+    from consent.decision import decide
+
+    staff = current_staff()
+    consent = own_consent_or_404(staff, consent_id)
+    drug_from, drug_to = _month(request.args.get("from")), _month(request.args.get("to"))
+    oqs = make_oqs(db())
+    person = oqs.person(consent.person_id)
+    actor = staff.actor()
+    current, today = now(), today_jst()
+    shown = ALWAYS_SHOWN + tuple(c for c in SHOWN_WHEN_CONSENTED if c in consent.categories)
+    sections = []
+    for category in shown:
+        decision = decide(db(), institution_id=staff.institution_id, actor=actor, person_id=consent.person_id,
+                          category=category, now=current, consent_id=consent.id)
+        data = _load(category, oqs, consent, staff, today, drug_from, drug_to) if decision.allowed else None
+        sections.append({"category": category, "heading": SECTION_HEADINGS[category], "decision": decision,
+                         "data": data})
+    status = grants.status_code_at(consent, current)
+    reference = oqs.reference_number(institution_code=staff.institution_code, person_id=consent.person_id)
+    # Every decision above is in the audit log; it must be kept even when all were refusals.
+    db().commit()
+    return render_template(
+        "console/patient.html", staff=staff, consent=consent, person=person, sections=sections,
+        status=grants.STATUS_LABELS[status], status_code=status, deadline=deadline_text(consent.window_end),
+        remaining=remaining_text(consent.window_end, current) if status == "active" else "",
+        labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
+        reference_number=reference, revocation_reasons=grants.REVOCATION_REASONS,
+    )

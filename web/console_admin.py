@@ -1,0 +1,245 @@
+"""Console pages beyond the patient list: consent cancel, 照会番号, batch inquiry, admin pages."""
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from datetime import date, timedelta
+
+from flask import Response, abort, redirect, render_template, request, session, url_for
+
+from consent import grants
+from consent.errors import ConsentError
+from consent.institutions import (
+    ROLES, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token, staff_of,
+)
+from integrations.oqs import make_oqs
+from store.models import Institution
+from web.console import bp, own_consent_or_404
+from web.context import now, settings, today_jst
+from web.db import db
+from web.sessions import end_sessions_of_staff
+from web.staff_session import admin_required, current_staff, staff_required
+
+ROLE_LABELS = {"pharmacist": "薬剤師（有資格者）", "clerk": "事務", "admin": "管理者"}
+
+
+@bp.post("/consents/<consent_id>/cancel")
+@admin_required
+def cancel_consent(consent_id: str):
+    staff = current_staff()
+    consent = own_consent_or_404(staff, consent_id)
+    if grants.status_code_at(consent, now()) == "active":
+        grants.revoke_consent(db(), institution_id=staff.institution_id, consent_id=consent.id,
+                              by=f"staff:{staff.staff_id}", reason=grants.BY_INSTITUTION, now=now())
+        db().commit()
+    return redirect(url_for("console.patient", consent_id=consent_id), code=303)
+
+
+@bp.post("/consents/<consent_id>/reference-number")
+@staff_required
+def register_reference(consent_id: str):
+    staff = current_staff()
+    consent = own_consent_or_404(staff, consent_id)
+    value = request.form.get("reference_number", "").strip()
+    if not value or len(value) > 20 or not value.isascii() or not value.replace("-", "").isalnum():
+        abort(400)
+    make_oqs(db()).register_reference_number(institution_code=staff.institution_code,
+                                             person_id=consent.person_id, reference_number=value)
+    db().commit()
+    return redirect(url_for("console.patient", consent_id=consent_id), code=303)
+
+
+# --- batch inquiry (一括照会) -------------------------------------------------------------------
+
+CSV_HEADER = ["保険者番号", "記号", "番号", "枝番", "生年月日", "照会番号"]
+CSV_KEYS = ["insurer_number", "symbol", "number", "branch", "birth_date", "reference_number"]
+MAX_BATCH_ROWS = 1000
+
+
+class BatchUploadError(ValueError):
+    pass
+
+
+def decode_upload(raw: bytes) -> str:
+    """UTF-8 (with or without BOM) or Shift_JIS (Excel's CSV), nothing else."""
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise BatchUploadError("文字コードを判別できません。UTF-8 または Shift_JIS のCSVを選んでください。")
+
+
+def parse_batch_csv(text: str) -> list[dict]:
+    if "\x00" in text:
+        raise BatchUploadError("CSVファイルではないようです。")
+    rows = list(csv.reader(io.StringIO(text)))
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise BatchUploadError("CSVが空です。")
+    header = [cell.strip() for cell in rows[0]]
+    if header[:5] != CSV_HEADER[:5]:
+        raise BatchUploadError("1行目は「保険者番号,記号,番号,枝番,生年月日,照会番号」にしてください。")
+    body = rows[1:]
+    if not body:
+        raise BatchUploadError("照会する行がありません。")
+    if len(body) > MAX_BATCH_ROWS:
+        raise BatchUploadError(f"一度に照会できるのは{MAX_BATCH_ROWS}行までです。")
+    parsed = []
+    for cells in body:
+        cells = [c.strip() for c in cells] + [""] * len(CSV_KEYS)
+        row = dict(zip(CSV_KEYS, cells))
+        row["reference_number"] = row["reference_number"] or None
+        parsed.append(row)
+    return parsed
+
+
+def results_csv(rows: list[dict], results) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER + ["結果", "理由"])
+    for row, result in zip(rows, results):
+        writer.writerow([row.get(k) or "" for k in CSV_KEYS] + [result.status, result.reason])
+    return out.getvalue()
+
+
+@bp.route("/batch", methods=["GET", "POST"])
+@staff_required
+def batch():
+    staff = current_staff()
+    if request.method == "GET":
+        return render_template("console/batch.html", staff=staff)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render_template("console/batch.html", staff=staff, error="CSVファイルを選んでください。"), 400
+    name = upload.filename.lower()
+    if not name.endswith((".csv", ".txt")):
+        return render_template("console/batch.html", staff=staff, error="CSVファイル（.csv）を選んでください。"), 415
+    try:
+        rows = parse_batch_csv(decode_upload(upload.read()))
+    except BatchUploadError as exc:
+        return render_template("console/batch.html", staff=staff, error=str(exc)), 400
+    results = make_oqs(db()).batch_inquiry(rows, institution_code=staff.institution_code, today=today_jst())
+    db().commit()
+    # Kept server-side for the download link (the session lives in the database).
+    session["batch_csv"] = results_csv(rows, results)
+    return render_template("console/batch.html", staff=staff, rows=rows, results=results)
+
+
+@bp.get("/batch/result.csv")
+@staff_required
+def batch_download():
+    text = session.get("batch_csv")
+    if not text:
+        abort(404)
+    # UTF-8 with BOM: Excel then opens it with the right characters.
+    return Response("\ufeff" + text, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=batch-result.csv"})
+
+
+# --- admin --------------------------------------------------------------------------------------
+
+def _institution() -> Institution:
+    return db().get(Institution, current_staff().institution_id)
+
+
+def reception_url_of(token: str, consultation_date: date | None = None) -> str:
+    url = settings().origins[0] + url_for("reception.top", token=token)
+    return f"{url}?date={consultation_date.isoformat()}" if consultation_date else url
+
+
+@bp.get("/admin")
+@admin_required
+def admin_home():
+    institution = _institution()
+    appointments = appointments_of(db(), institution.id, since=today_jst())
+    return render_template(
+        "console/admin.html", staff=current_staff(), institution=institution,
+        reception_url=reception_url_of(institution.reception_token),
+        appointments=[(a, reception_url_of(institution.reception_token, a.consultation_date)) for a in appointments],
+        members=staff_of(db(), institution.id), role_labels=ROLE_LABELS, roles=ROLES,
+        new_member=session.pop("new_member", None), error=session.pop("admin_error", None), today=today_jst(),
+        max_date=today_jst() + timedelta(days=settings().max_days_ahead),
+    )
+
+
+@bp.get("/admin/qr.svg")
+@admin_required
+def admin_qr():
+    import segno
+
+    institution = _institution()
+    consultation = request.args.get("date")
+    try:
+        day = date.fromisoformat(consultation) if consultation else None
+    except ValueError:
+        abort(400)
+    buffer = io.BytesIO()
+    segno.make(reception_url_of(institution.reception_token, day), error="m").save(
+        buffer, kind="svg", scale=5, border=2, title="受付用QRコード")
+    return Response(buffer.getvalue(), mimetype="image/svg+xml")
+
+
+@bp.post("/admin/rotate")
+@admin_required
+def admin_rotate():
+    rotate_reception_token(db(), _institution(), now=now())
+    db().commit()
+    return redirect(url_for("console.admin_home"), code=303)
+
+
+@bp.post("/admin/appointments")
+@admin_required
+def admin_appointment():
+    raw = request.form.get("consultation_date", "")
+    memo = request.form.get("memo", "").strip()[:200]
+    try:
+        day = date.fromisoformat(raw)
+        grants.check_consultation_date(day, now=now(), max_days_ahead=settings().max_days_ahead)
+    except ValueError:
+        abort(400)
+    except ConsentError as exc:
+        session["admin_error"] = exc.message
+        return redirect(url_for("console.admin_home"), code=303)
+    create_appointment(db(), institution_id=current_staff().institution_id, consultation_date=day, memo=memo,
+                       now=now())
+    db().commit()
+    return redirect(url_for("console.admin_home"), code=303)
+
+
+@bp.post("/admin/staff")
+@admin_required
+def admin_add_staff():
+    login_id = request.form.get("login_id", "").strip()
+    role = request.form.get("role", "")
+    display_name = request.form.get("display_name", "").strip()[:100]
+    if role not in ROLES or not (3 <= len(login_id) <= 64) or not login_id.replace("-", "").replace("_", "").isalnum() \
+            or not login_id.isascii():
+        abort(400)
+    from consent.staff_auth import login_id_taken
+
+    if login_id_taken(db(), login_id):
+        session["admin_error"] = "そのログインIDは使われています。"
+        return redirect(url_for("console.admin_home"), code=303)
+    password = secrets.token_urlsafe(12)
+    add_staff(db(), _institution(), login_id=login_id, password=password, role=role, now=now(),
+              display_name=display_name)
+    db().commit()
+    # Shown once on the next page, then forgotten.
+    session["new_member"] = {"login_id": login_id, "password": password}
+    return redirect(url_for("console.admin_home"), code=303)
+
+
+@bp.post("/admin/staff/<int:staff_id>/disable")
+@admin_required
+def admin_disable_staff(staff_id: int):
+    me = current_staff()
+    if staff_id == me.staff_id:
+        abort(400)
+    member = disable_staff(db(), institution_id=me.institution_id, staff_id=staff_id, now=now())
+    if member is None:
+        abort(404)
+    end_sessions_of_staff(db(), staff_id)
+    db().commit()
+    return redirect(url_for("console.admin_home"), code=303)

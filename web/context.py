@@ -1,0 +1,64 @@
+"""Per-request access to the app's settings, clock and relying party."""
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+
+from flask import current_app, g, request
+
+from consent.clock import JST
+from integrations.card.relying_party import RelyingParty
+from store.ratelimit import hit_many, limit_key
+from web.config import Settings
+from web.errors import ApiError
+
+
+def engine_of_app():
+    return current_app.extensions["engine"]
+
+
+def settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+def now() -> datetime:
+    """The request's "now" (sandbox clock included), read once per request."""
+    if "now" not in g:
+        g.now = current_app.extensions["clock"].now()
+    return g.now
+
+
+def today_jst() -> date:
+    return now().astimezone(JST).date()
+
+
+def relying_party() -> RelyingParty:
+    s = settings()
+    return RelyingParty(rp_id=s.rp_id, origins=tuple(s.origins), challenge_ttl_seconds=s.challenge_ttl_seconds)
+
+
+def client_address() -> str:
+    # Behind a proxy, configure ProxyFix so remote_addr is the client's address.
+    return request.remote_addr or "unknown"
+
+
+def enforce_rate_limit(scope: str, subject: str, *, limit: int, window_seconds: int = 60) -> None:
+    """Count a hit; refuse with 429 over the limit."""
+    enforce_rate_limits([(scope, subject, limit)], window_seconds=window_seconds)
+
+
+def enforce_rate_limits(rules: list[tuple[str, str, int]], *, window_seconds: int = 60) -> None:
+    """Count a hit on each (scope, subject, limit) at once; 429 if any is over its limit.
+
+    Counted in real time (not the sandbox clock) and in the database, shared by all workers.
+    """
+    request_session = g.get("db")
+    if request_session is not None and request_session.in_transaction() \
+            and current_app.extensions["engine"].dialect.name == "sqlite":
+        # The request's SQLite transaction holds the write lock (BEGIN IMMEDIATE): counting on a
+        # connection of our own now would wait for ourselves. Count before touching db().
+        raise RuntimeError("enforce_rate_limits() called inside the request's database transaction")
+    limits = {limit_key(scope, subject): limit for scope, subject, limit in rules}
+    over = hit_many(current_app.extensions["engine"], limits, window_seconds=window_seconds, now_ts=time.time())
+    if over:
+        raise ApiError(429, "rate_limited", "短時間に操作が集中しました。1分ほど待ってからもう一度お試しください。")

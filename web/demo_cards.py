@@ -1,0 +1,76 @@
+"""「デモ用カードを登録」 (sandbox only): any real authenticator becomes a demo card.
+
+A phone's passkey, a laptop's built-in authenticator or a FIDO key over NFC is registered in the
+card authority as the card of a new synthetic person, so the reception flow can be tried by hand.
+"""
+from __future__ import annotations
+
+import base64
+import secrets
+
+from flask import Blueprint, jsonify, render_template, session, url_for
+
+from integrations.card import make_card_authority
+from integrations.card.registration import RegistrationError, registration_options, verify_registration
+from integrations.oqs import make_oqs
+from store.models import Institution
+from web.card import browser_binding
+from web.context import client_address, enforce_rate_limits, now, relying_party, settings, today_jst
+from web.db import db
+from web.errors import ApiError
+from web.jsonio import json_object
+
+bp = Blueprint("demo_cards", __name__, url_prefix="/demo")
+PURPOSE = "demo-card"
+MESSAGES = {
+    "challenge_expired": "時間が経ちすぎました。もう一度「デモ用カードを登録」を押してください。",
+}
+RETRY = "登録できませんでした。もう一度「デモ用カードを登録」を押してください。"
+
+
+@bp.get("/cards")
+def page():
+    return render_template("demo_cards.html", done=session.pop("demo_card_done", None),
+                           institutions=_reception_links())
+
+
+def _reception_links() -> list[tuple[str, str]]:
+    base = settings().origins[0]
+    rows = db().query(Institution.name, Institution.reception_token).order_by(Institution.id).limit(20).all()
+    return [(name, base + url_for("reception.top", token=token)) for name, token in rows]
+
+
+@bp.post("/cards/options")
+def options():
+    enforce_rate_limits([("demo-card:ip", client_address(), 30)])
+    handle = secrets.token_bytes(32)
+    session["demo_card_handle"] = base64.urlsafe_b64encode(handle).decode()
+    data = registration_options(db(), relying_party(), binding=browser_binding(), purpose=PURPOSE, user_handle=handle,
+                                user_name="demo-card", display_name="デモ用カード", rp_name="マイナ在宅受付（デモ）",
+                                now=now())
+    db().commit()
+    return jsonify(data)
+
+
+@bp.post("/cards/verify")
+def verify():
+    credential = json_object(required=True).get("credential")
+    if not isinstance(credential, dict):
+        raise ApiError(400, "malformed", RETRY)
+    handle = base64.urlsafe_b64decode(session.pop("demo_card_handle", "") or "")
+    if not handle:
+        raise ApiError(400, "challenge_unknown", RETRY)
+    try:
+        new = verify_registration(db(), relying_party(), credential=credential, binding=browser_binding(),
+                                  purpose=PURPOSE, now=now())
+    except RegistrationError as exc:
+        raise ApiError(400, exc.code, MESSAGES.get(exc.code, RETRY)) from None
+    person = make_oqs(db()).create_person(today=today_jst(), validity=1)
+    authority = make_card_authority(db())
+    if authority.by_credential_id(new.credential_id) is not None:
+        raise ApiError(409, "duplicate", "この認証器はデモ用カードとして登録済みです。")
+    authority.register_demo_card(person_id=person.person_id, credential_id=new.credential_id, user_handle=handle,
+                                 public_key=new.public_key, sign_count=new.sign_count, now=now(), synced=new.synced)
+    db().commit()
+    session["demo_card_done"] = {"name": person.name, "synced": new.synced}
+    return jsonify(redirect=url_for("demo_cards.page"))

@@ -1,0 +1,93 @@
+"""Errors: Japanese pages for people, `{"error", "message"}` JSON for programs."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger("app.errors")
+
+# (JSON code, Japanese message) per status.
+MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "リクエストの内容が正しくありません。入力内容をご確認ください。"),
+    401: ("unauthorized", "ログインが必要です。"),
+    403: ("forbidden", "この操作は許可されていません。"),
+    404: ("not_found", "ページが見つかりません。URLをご確認ください。"),
+    405: ("method_not_allowed", "この方法ではご利用いただけません。"),
+    409: ("conflict", "ほかの操作と重なりました。もう一度お試しください。"),
+    410: ("gone", "このURLは現在使用できません。"),
+    413: ("payload_too_large", "送信されたデータが大きすぎます。"),
+    415: ("unsupported_media_type", "この形式のデータは受け付けられません。"),
+    422: ("unprocessable", "入力内容に誤りがあります。"),
+    429: ("rate_limited", "短時間に操作が集中しました。しばらく待ってからもう一度お試しください。"),
+    500: ("internal_error", "システムエラーが発生しました。時間をおいてもう一度お試しください。"),
+    503: ("unavailable", "ただいまご利用いただけません。時間をおいてもう一度お試しください。"),
+}
+CSRF_MESSAGE = "画面の有効期限が切れたか、不正な操作です。もう一度最初からお試しください。"
+JSON_PREFIXES = ("/api/", "/sandbox/", "/oauth/")
+
+
+class ApiError(Exception):
+    """A refusal with a machine-readable code, answered as JSON (or a page for people)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def wants_json() -> bool:
+    if request.path.startswith(JSON_PREFIXES) or request.path in ("/healthz", "/readyz"):
+        return True
+    if request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None):
+    default_code, default_message = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    code = code or default_code
+    message = message or default_message
+    if wants_json():
+        response = jsonify(error=code, message=message)
+        response.status_code = status
+        return response
+    return render_template("error.html", status=status, message=message), status
+
+
+def _http_error(exc: HTTPException):
+    status = exc.code or 500
+    if status == 400 and exc.description == "csrf":
+        return error_response(400, "csrf_failed", CSRF_MESSAGE)
+    response = error_response(status)
+    if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+        response = _with_header(response, "Allow", ", ".join(exc.valid_methods))
+    return response
+
+
+def _with_header(response, name, value):
+    if isinstance(response, tuple):
+        body, status = response
+        return body, status, {name: value}
+    response.headers[name] = value
+    return response
+
+
+def _api_error(exc: ApiError):
+    return error_response(exc.status, exc.code, exc.message)
+
+
+def _unexpected(exc: Exception):
+    # The traceback goes to the log (no request data in it), never to the client.
+    log.exception("unhandled error")
+    return error_response(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(InternalServerError, _unexpected)
+    app.register_error_handler(Exception, _unexpected)

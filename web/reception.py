@@ -1,0 +1,325 @@
+"""The patient's reception pages (マイナ在宅受付Web): consent registration, review, revoke.
+
+Each institution's pages live under its opaque reception URL `/r/<token>`. The order and the
+words follow the real system; QA automation depends on the labels (shared/CONTRACTS.md).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+
+from consent import grants
+from consent.audit import reads_of_person
+from consent.categories import CATEGORIES, CATEGORY_LABELS, ONLINE_CARE
+from consent.errors import ConsentError
+from consent.institutions import institution_by_reception_token
+from consent.window import deadline_text
+from integrations.oqs import make_oqs
+from web.card import read_page_context, verify_card
+from web.context import now, settings, today_jst
+from web.db import db
+from web.errors import ApiError
+
+bp = Blueprint("reception", __name__, url_prefix="/r")
+
+# After a card read for 同意照会・更新 or 取消, the patient may act for this long (real time).
+CARD_GRANT_SECONDS = 10 * 60
+
+
+@dataclass(frozen=True)
+class Place:
+    """What the pages need of the institution, read without keeping a transaction open."""
+
+    id: int
+    code: str
+    name: str
+    token: str
+
+
+def _place(token: str) -> Place:
+    if len(token) > 64:
+        abort(404)
+    institution, retired = institution_by_reception_token(db(), token)
+    if institution is None:
+        abort(410 if retired else 404)
+    place = Place(institution.id, institution.institution_code, institution.name, token)
+    # End the read so the card step can start a write transaction cleanly (SQLite).
+    db().rollback()
+    return place
+
+
+def _labels(categories) -> list[str]:
+    return [CATEGORY_LABELS[c] for c in categories]
+
+
+def _render(template: str, place: Place, status: int = 200, **context):
+    return render_template(template, place=place, category_labels=CATEGORY_LABELS, **context), status
+
+
+def _deep_link_date(raw: str | None) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+# --- top -----------------------------------------------------------------------------------
+
+@bp.get("/<token>")
+def top(token: str):
+    place = _place(token)
+    fixed = _deep_link_date(request.args.get("date"))
+    return _render("reception/top.html", place, fixed_date=fixed)
+
+
+@bp.get("/<token>/qr.svg")
+def qr(token: str):
+    """The reception URL as a QR code (SVG), for posters and the admin page."""
+    import io
+
+    import segno
+
+    place = _place(token)
+    url = settings().origins[0] + url_for("reception.top", token=place.token)
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, title="受付用QRコード")
+    return buffer.getvalue(), 200, {"Content-Type": "image/svg+xml", "Cache-Control": "no-store"}
+
+
+# --- 同意登録 ------------------------------------------------------------------------------
+
+@bp.route("/<token>/consent", methods=["GET", "POST"])
+def consent_form(token: str):
+    place = _place(token)
+    today = today_jst()
+    max_date = today + timedelta(days=settings().max_days_ahead)
+    fixed = _deep_link_date(request.values.get("fixed_date"))
+    if request.method == "GET":
+        fixed = _deep_link_date(request.args.get("date"))
+        draft = session.get("reception") if session.get("reception", {}).get("token") == token else None
+        chosen = draft["categories"] if draft else []
+        value = (fixed or (date.fromisoformat(draft["date"]) if draft else today)).isoformat()
+        return _render("reception/consent.html", place, today=today, max_date=max_date, value=value,
+                       fixed_date=fixed, chosen=chosen)
+
+    raw_date = request.form.get("consultation_date", "")
+    chosen = CATEGORIES if request.form.get("all") else request.form.getlist("categories")
+    error = None
+    try:
+        consultation_date = date.fromisoformat(raw_date)
+    except ValueError:
+        consultation_date = None
+        error = "診療日を正しく入力してください（例: 2026-12-01）。"
+    if consultation_date is not None:
+        try:
+            chosen = grants.check_request(
+                care_setting=ONLINE_CARE, categories=chosen, consultation_date=consultation_date,
+                now=now(), max_days_ahead=settings().max_days_ahead,
+            )
+        except ConsentError as exc:
+            error = exc.message
+    if error:
+        return _render("reception/consent.html", place, 400, today=today, max_date=max_date,
+                       value=raw_date[:10], fixed_date=fixed, chosen=list(chosen), error=error)
+    session["reception"] = {"token": token, "date": consultation_date.isoformat(),
+                            "categories": list(chosen), "fixed": fixed is not None}
+    return redirect(url_for("reception.confirm", token=token), code=303)
+
+
+def _draft(token: str) -> dict | None:
+    draft = session.get("reception")
+    return draft if draft and draft.get("token") == token else None
+
+
+@bp.get("/<token>/confirm")
+def confirm(token: str):
+    place = _place(token)
+    draft = _draft(token)
+    if draft is None:
+        return redirect(url_for("reception.consent_form", token=token), code=303)
+    consultation_date = date.fromisoformat(draft["date"])
+    return _render(
+        "reception/confirm.html", place, consultation_date=consultation_date,
+        labels=_labels(draft["categories"]),
+        **read_page_context("register", url_for("reception.confirm_verify", token=token)),
+    )
+
+
+@bp.post("/<token>/confirm/verify")
+def confirm_verify(token: str):
+    place = _place(token)
+    draft = _draft(token)
+    if draft is None:
+        raise ApiError(409, "no_draft", "受付の途中で時間が経ちすぎました。最初からやり直してください。")
+    card = verify_card("register")
+    session_db = db()
+    oqs = make_oqs(session_db)
+    today = today_jst()
+    qualification = oqs.qualification(card.person_id, institution_code=place.code, care_setting=ONLINE_CARE,
+                                      today=today)
+    try:
+        consent = grants.register_consent(
+            session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
+            care_setting=ONLINE_CARE, categories=draft["categories"],
+            consultation_date=date.fromisoformat(draft["date"]), now=now(),
+            validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
+        )
+    except ConsentError as exc:
+        session_db.rollback()
+        raise ApiError(400, exc.code, exc.message) from None
+    person = oqs.person(card.person_id)
+    session_db.commit()
+    done = {
+        "token": token,
+        "consent_id": consent.id,
+        "date": consent.consultation_date.isoformat(),
+        "categories": list(consent.categories),
+        "deadline": deadline_text(consent.window_end),
+        "holder": person.name if person else "",
+        "valid": qualification.validity_code in (1, 6),
+    }
+    # The sign-in ends with the done page: only what the page shows stays, nothing signed in.
+    session.clear()
+    session.rotate()
+    session["reception_done"] = done
+    return jsonify(redirect=url_for("reception.done", token=token))
+
+
+@bp.get("/<token>/done")
+def done(token: str):
+    place = _place(token)
+    summary = session.get("reception_done")
+    if not summary or summary.get("token") != token:
+        # Reloaded after the session ended: the consent stands; say so and point the way.
+        return _render("reception/done_again.html", place)
+    # Shown once, then the session ends (a shared phone keeps nothing).
+    session.clear()
+    return _render("reception/done.html", place, summary=summary, labels=_labels(summary["categories"]),
+                   consultation_date=date.fromisoformat(summary["date"]))
+
+
+# --- 同意照会・更新 and 取消: read the card, then act for a short while -------------------------
+
+def _grant(kind: str, place: Place) -> dict | None:
+    grant = session.get(kind)
+    if not grant or grant.get("institution_id") != place.id or grant.get("until", 0) < time.time():
+        return None
+    return grant
+
+
+def _card_step(purpose: str, place: Place):
+    card = verify_card(purpose)
+    db().commit()  # the card's new sign count
+    session.clear()
+    session.rotate()
+    session[purpose] = {"institution_id": place.id, "person_id": card.person_id, "card_id": card.card_id,
+                        "until": time.time() + CARD_GRANT_SECONDS}
+
+
+@bp.get("/<token>/review")
+def review_start(token: str):
+    place = _place(token)
+    return _render("reception/review_start.html", place,
+                   **read_page_context("review", url_for("reception.review_verify", token=token)))
+
+
+@bp.post("/<token>/review/verify")
+def review_verify(token: str):
+    place = _place(token)
+    _card_step("review", place)
+    return jsonify(redirect=url_for("reception.review", token=token))
+
+
+def _consent_rows(place: Place, person_id: str) -> list[dict]:
+    rows = []
+    current = now()
+    for consent in grants.consents_of_person(db(), institution_id=place.id, person_id=person_id):
+        status = grants.status_code_at(consent, current)
+        rows.append({
+            "id": consent.id,
+            "date": consent.consultation_date,
+            "categories": list(consent.categories),
+            "labels": _labels(consent.categories),
+            "status": grants.STATUS_LABELS[status],
+            "changeable": status == "active",
+            "deadline": deadline_text(consent.window_end),
+        })
+    return rows
+
+
+@bp.get("/<token>/review/consents")
+def review(token: str):
+    place = _place(token)
+    grant = _grant("review", place)
+    if grant is None:
+        return redirect(url_for("reception.review_start", token=token), code=303)
+    reads = reads_of_person(db(), person_id=grant["person_id"], institution_id=place.id)
+    return _render("reception/review.html", place, consents=_consent_rows(place, grant["person_id"]),
+                   reads=reads, changed=request.args.get("changed") == "1")
+
+
+@bp.post("/<token>/review/consents/<consent_id>")
+def review_change(token: str, consent_id: str):
+    place = _place(token)
+    grant = _grant("review", place)
+    if grant is None:
+        return redirect(url_for("reception.review_start", token=token), code=303)
+    chosen = request.form.getlist("categories")
+    try:
+        grants.change_categories(db(), institution_id=place.id, consent_id=consent_id,
+                                 person_id=grant["person_id"], categories=chosen, now=now())
+    except ConsentError as exc:
+        db().rollback()
+        reads = reads_of_person(db(), person_id=grant["person_id"], institution_id=place.id)
+        status = 404 if exc.code == "not_found" else 400
+        return _render("reception/review.html", place, status, consents=_consent_rows(place, grant["person_id"]),
+                       reads=reads, error=exc.message)
+    db().commit()
+    return redirect(url_for("reception.review", token=token, changed="1"), code=303)
+
+
+@bp.post("/<token>/review/end")
+def review_end(token: str):
+    place = _place(token)
+    session.clear()
+    return redirect(url_for("reception.top", token=place.token), code=303)
+
+
+@bp.get("/<token>/revoke")
+def revoke_start(token: str):
+    place = _place(token)
+    return _render("reception/revoke_start.html", place,
+                   **read_page_context("revoke", url_for("reception.revoke_verify", token=token)))
+
+
+@bp.post("/<token>/revoke/verify")
+def revoke_verify(token: str):
+    place = _place(token)
+    _card_step("revoke", place)
+    return jsonify(redirect=url_for("reception.revoke_confirm", token=token))
+
+
+@bp.route("/<token>/revoke/confirm", methods=["GET", "POST"])
+def revoke_confirm(token: str):
+    place = _place(token)
+    grant = _grant("revoke", place)
+    if grant is None:
+        if request.method == "POST":
+            # Pressed 「取り消す」 twice, or came back later: the revoke (if any) already happened.
+            return _render("reception/revoke_start.html", place, 409,
+                           error="カードの読み取りからやり直してください。",
+                           **read_page_context("revoke", url_for("reception.revoke_verify", token=token)))
+        return redirect(url_for("reception.revoke_start", token=token), code=303)
+    if request.method == "GET":
+        rows = [r for r in _consent_rows(place, grant["person_id"]) if r["status"] != "取消"]
+        return _render("reception/revoke_confirm.html", place, consents=rows)
+    revoked = grants.revoke_all_for_person(db(), institution_id=place.id, person_id=grant["person_id"],
+                                           by="patient", reason=grants.BY_PATIENT, now=now())
+    db().commit()
+    session.clear()
+    return _render("reception/revoked.html", place, count=len(revoked))

@@ -1,0 +1,55 @@
+"""One JSON log line per request: method, path template, status, duration, request id.
+
+The path template (`/r/<token>`) is logged, never the concrete path, query or body, so no
+personal data or secret token reaches the logs.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, g, request
+
+log = logging.getLogger("app.request")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _start():
+    g.request_started = time.perf_counter()
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _finish(response):
+    started = g.get("request_started")
+    duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
+    rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    log.info(
+        json.dumps(
+            {
+                "method": request.method,
+                "path": rule,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+                "request_id": g.get("request_id"),
+            },
+            separators=(",", ":"),
+        )
+    )
+    return response
+
+
+def init_app(app: Flask, enabled: bool = True) -> None:
+    if enabled and not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    app.before_request(_start)
+    app.after_request(_finish)

@@ -1,0 +1,218 @@
+"""The QA sandbox API (sandbox mode only; the blueprint is not even registered elsewhere).
+
+QA automation depends on these exact JSON shapes: see shared/CONTRACTS.md.
+"""
+from __future__ import annotations
+
+import base64
+import secrets
+from datetime import date, datetime
+
+from flask import Blueprint, current_app, jsonify, url_for
+from sqlalchemy.exc import IntegrityError
+
+from consent.institutions import ROLES, add_staff, create_institution
+from integrations.card import make_card_authority
+from integrations.card.interface import SETTABLE_STATUSES, UnknownCard
+from integrations.oqs import InvalidInput, make_oqs
+from integrations.oqs.numbering import make_institution_code
+from store.clock import DatabaseClock
+from web.context import now, settings, today_jst
+from web.db import db
+from web.errors import ApiError
+from web.jsonio import json_object
+from webauthn.helpers import bytes_to_base64url
+
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+
+
+def _require_json():
+    return json_object(required=False)
+
+
+def _string(body: dict, key: str, *, max_len: int, default: str | None = None) -> str | None:
+    value = body.get(key, default)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
+        raise ApiError(422, "invalid_field", f"{key} は{max_len}文字以内の文字列で指定してください。")
+    return value.strip()
+
+
+@bp.post("/institutions")
+def create_sandbox_institution():
+    body = _require_json()
+    name = _string(body, "name", max_len=100) or f"サンドボックス薬局 {secrets.token_hex(2).upper()}"
+    session = db()
+    for _ in range(5):
+        code = make_institution_code(prefecture=13, table=4, serial=secrets.randbelow(1_000_000))
+        try:
+            institution = create_institution(session, code=code, name=name, now=now())
+            break
+        except IntegrityError:
+            session.rollback()
+    else:  # pragma: no cover - a million codes make five collisions in a row unthinkable
+        raise ApiError(409, "conflict", "医療機関コードを割り当てられませんでした。もう一度お試しください。")
+    staff = []
+    suffix = secrets.token_hex(4)
+    for role in ROLES:
+        login_id = f"{role}-{suffix}"
+        password = secrets.token_urlsafe(12)
+        add_staff(session, institution, login_id=login_id, password=password, role=role, now=now())
+        staff.append({"login_id": login_id, "password": password, "role": role})
+    result = {
+        "institution_code": institution.institution_code,
+        "name": institution.name,
+        "reception_url": reception_url(institution.reception_token),
+        "staff": staff,
+    }
+    extra = current_app.extensions.get("sandbox_institution_extras", [])
+    for add_extra in extra:
+        # Later features (the API client of the pharmacy-system API) add their own keys.
+        result.update(add_extra(session, institution))
+    session.commit()
+    return jsonify(result), 201
+
+
+def reception_url(token: str) -> str:
+    base = settings().origins[0]
+    if "reception.top" in current_app.view_functions:
+        return base + url_for("reception.top", token=token)
+    return f"{base}/r/{token}"
+
+
+def _parse_birth_date(body: dict) -> date | None:
+    raw = body.get("birth_date")
+    if raw is None:
+        return None
+    try:
+        value = date.fromisoformat(raw) if isinstance(raw, str) and len(raw) == 10 else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise ApiError(422, "invalid_field", "birth_date は YYYY-MM-DD 形式で指定してください。")
+    if value > today_jst() or value.year < 1900:
+        raise ApiError(422, "invalid_field", "birth_date は1900年以降、今日以前の日付にしてください。")
+    return value
+
+
+@bp.post("/patients")
+def create_sandbox_patient():
+    body = _require_json()
+    birth_date = _parse_birth_date(body)
+    validity = body.get("validity")
+    if validity is not None and (not isinstance(validity, int) or isinstance(validity, bool) or not 1 <= validity <= 6):
+        raise ApiError(422, "invalid_field", "validity は1から6の整数で指定してください。")
+    medical_aid = body.get("medical_aid", False)
+    if not isinstance(medical_aid, bool):
+        raise ApiError(422, "invalid_field", "medical_aid は true か false で指定してください。")
+    entrusted = body.get("entrusted_institution_codes")
+    if entrusted is not None:
+        if (not isinstance(entrusted, list) or len(entrusted) > 50
+                or not all(isinstance(c, str) and c.isdigit() and len(c) == 10 for c in entrusted)):
+            raise ApiError(422, "invalid_field", "entrusted_institution_codes は10桁の医療機関コードの配列で指定してください。")
+        if not medical_aid:
+            raise ApiError(422, "invalid_field", "entrusted_institution_codes は medical_aid が true のときだけ指定できます。")
+    seed = body.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**62):
+        raise ApiError(422, "invalid_field", "seed は0以上の整数で指定してください。")
+    session = db()
+    try:
+        # `seed` (optional, ours): the same seed gives the same histories, for repeatable tests.
+        person = make_oqs(session).create_person(
+            today=today_jst(), birth_date=birth_date, validity=validity, medical_aid=medical_aid,
+            entrusted_institution_codes=entrusted, seed=seed,
+        )
+    except InvalidInput as exc:
+        raise ApiError(422, "invalid_field", str(exc)) from None
+    session.commit()
+    result = {
+        "person_id": person.person_id,
+        "name": person.name,
+        "birth_date": person.birth_date.isoformat(),
+        "insurer_number": person.insurer_number,
+        "symbol": person.symbol,
+        "number": person.number,
+        "branch": person.branch,
+    }
+    if medical_aid:
+        result.update(
+            public_payer_number=person.public_payer_number,
+            recipient_number=person.recipient_number,
+            entrusted_institution_codes=list(person.entrusted_institution_codes),
+        )
+    return jsonify(result), 201
+
+
+@bp.post("/cards")
+def create_sandbox_card():
+    body = _require_json()
+    person_id = _string(body, "person_id", max_len=64)
+    if person_id is None:
+        raise ApiError(422, "invalid_field", "person_id を指定してください。")
+    session = db()
+    person = make_oqs(session).person(person_id)
+    if person is None:
+        raise ApiError(404, "not_found", "その person_id の患者はいません。")
+    issued = make_card_authority(session).issue_card(person_id=person_id, birth_date=person.birth_date, now=now())
+    session.commit()
+    card = issued.card
+    return jsonify(
+        card_id=card.card_id,
+        rp_id=settings().rp_id,
+        credential_id=bytes_to_base64url(card.credential_id),
+        user_handle=bytes_to_base64url(card.user_handle),
+        # Standard base64 of PKCS#8 DER: what Chromium's WebAuthn.addCredential takes.
+        private_key=base64.b64encode(issued.private_key_pkcs8).decode(),
+        sign_count=card.sign_count,
+        valid_from=card.valid_from.isoformat(),
+        valid_until=card.valid_until.isoformat(),
+    ), 201
+
+
+@bp.post("/cards/<card_id>/status")
+def set_card_status(card_id: str):
+    body = _require_json()
+    status = body.get("status")
+    if status not in SETTABLE_STATUSES:
+        raise ApiError(422, "invalid_field", "status は active, expired, revoked, locked のいずれかです。")
+    session = db()
+    try:
+        card = make_card_authority(session).set_status(card_id, status, now=now())
+    except UnknownCard:
+        raise ApiError(404, "not_found", "そのカードはありません。") from None
+    session.commit()
+    return jsonify(card_id=card.card_id, status=card.status)
+
+
+def _db_clock() -> DatabaseClock:
+    clock = current_app.extensions["clock"]
+    if not isinstance(clock, DatabaseClock):
+        raise ApiError(409, "clock_not_settable", "この環境では時計を動かせません。")
+    return clock
+
+
+@bp.put("/clock")
+def set_clock():
+    body = _require_json()
+    raw = body.get("now")
+    try:
+        instant = datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) else None
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise ApiError(422, "invalid_field", "now は時差つきのISO 8601（例: 2026-12-04T23:59:59+09:00）で指定してください。")
+    frozen = _db_clock().freeze(instant)
+    return jsonify(now=frozen.isoformat())
+
+
+@bp.delete("/clock")
+def reset_clock():
+    clock = _db_clock()
+    clock.thaw()
+    return jsonify(now=clock.now().isoformat())
+
+
+@bp.get("/clock")
+def get_clock():
+    return jsonify(now=current_app.extensions["clock"].now().isoformat())

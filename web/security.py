@@ -1,0 +1,56 @@
+"""Security headers and CSRF protection for every form."""
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import Flask, abort, request, session
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+# JSON APIs authenticate with bearer tokens or are sandbox-only machine interfaces that
+# insist on a JSON body (which a cross-site form cannot send); forms everywhere else need a token.
+CSRF_EXEMPT_PREFIXES = ("/api/", "/oauth/", "/sandbox/")
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def csrf_token() -> str:
+    token = session.get("_csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["_csrf"] = token
+    return token
+
+
+def _check_csrf() -> None:
+    if request.method not in UNSAFE_METHODS:
+        return
+    if request.path.startswith(CSRF_EXEMPT_PREFIXES) or request.routing_exception is not None:
+        # Unknown routes and wrong methods answer 404/405, not a CSRF refusal.
+        return
+    expected = session.get("_csrf")
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    if not expected or not sent or not hmac.compare_digest(expected, sent):
+        abort(400, description="csrf")
+
+
+def _headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.path.startswith(("/api/", "/oauth/", "/sandbox/")) or response.mimetype == "text/html":
+        # Personal data must not linger in shared caches or on a shared phone's back button.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check_csrf)
+    app.after_request(_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token

@@ -1,0 +1,136 @@
+"""Server-side sessions in the database: the cookie is a random id, the data stays here.
+
+Several workers (and machines) share the table, a session can be ended from the server
+(logout, staff disabled), and the id is rotated at sign-in.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import CallbackDict
+
+from store.engine import begin_write
+from store.models import WebSession
+
+# Rewrite last_seen at most this often, so read-only pages do not write on every request.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def _hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def _wall_now() -> datetime:
+    # Idle timeouts use real time, not the sandbox clock: QA moves the sandbox clock by days
+    # to test consent windows and must not be signed out by it.
+    return datetime.now(timezone.utc)
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    def __init__(self, initial=None, sid: str | None = None, last_seen: datetime | None = None):
+        def on_update(self):
+            self.modified = True
+
+        super().__init__(initial, on_update)
+        self.sid = sid
+        self.new = sid is None
+        self.modified = False
+        self.rotate_requested = False
+        self.last_seen = last_seen
+
+    def rotate(self) -> None:
+        """Give this session a new id (call at sign-in and privilege changes)."""
+        self.rotate_requested = True
+        self.modified = True
+
+
+class DatabaseSessionInterface(SessionInterface):
+    def __init__(self, idle_minutes: int) -> None:
+        self.idle = timedelta(minutes=idle_minutes)
+
+    def _engine(self, app: Flask):
+        return app.extensions["engine"]
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        sid = request.cookies.get(self.get_cookie_name(app))
+        if not sid or len(sid) > 128:
+            return ServerSession()
+        now = _wall_now()
+        with Session(self._engine(app)) as s:
+            row = s.get(WebSession, _hash(sid))
+            if row is None or row.expires_at <= now:
+                return ServerSession()
+            try:
+                data = json.loads(row.data)
+            except ValueError:
+                return ServerSession()
+            return ServerSession(data, sid=sid, last_seen=row.last_seen_at)
+
+    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        engine = self._engine(app)
+        now = _wall_now()
+
+        if not session:
+            if session.sid is not None:
+                with Session(engine) as s, s.begin():
+                    s.execute(delete(WebSession).where(WebSession.id_hash == _hash(session.sid)))
+                response.delete_cookie(name, domain=domain, path=path)
+            return
+
+        stale = session.last_seen is None or now - session.last_seen > TOUCH_EVERY
+        if not (session.modified or session.new or session.rotate_requested or stale):
+            return
+
+        with Session(engine) as s, s.begin():
+            begin_write(s)  # read-then-write: take SQLite's write lock first
+            if session.sid is not None and (session.rotate_requested or session.new):
+                s.execute(delete(WebSession).where(WebSession.id_hash == _hash(session.sid)))
+            if session.sid is None or session.rotate_requested:
+                session.sid = secrets.token_urlsafe(32)
+                session.rotate_requested = False
+                row = None
+            else:
+                row = s.get(WebSession, _hash(session.sid))
+            payload = json.dumps(dict(session), separators=(",", ":"))
+            staff_id = session.get("staff_id")
+            if row is None:
+                s.add(
+                    WebSession(
+                        id_hash=_hash(session.sid),
+                        data=payload,
+                        staff_id=staff_id,
+                        created_at=now,
+                        last_seen_at=now,
+                        expires_at=now + self.idle,
+                    )
+                )
+            else:
+                row.data = payload
+                row.staff_id = staff_id
+                row.last_seen_at = now
+                row.expires_at = now + self.idle
+
+        response.set_cookie(
+            name,
+            session.sid,
+            httponly=True,
+            secure=self.get_cookie_secure(app),
+            samesite=self.get_cookie_samesite(app) or "Lax",
+            domain=domain,
+            path=path,
+        )
+
+
+def end_sessions_of_staff(db_session: Session, staff_id: int) -> None:
+    """End every browser session of a staff member at once (disabled account, password reset)."""
+    db_session.execute(delete(WebSession).where(WebSession.staff_id == staff_id))

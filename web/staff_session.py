@@ -1,0 +1,62 @@
+"""Who is signed in to the console, and the decorators that require it."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, g, redirect, request, session, url_for
+
+from consent.staff_auth import StaffIdentity, load_identity
+from web.db import db
+
+
+def current_staff() -> StaffIdentity | None:
+    """The signed-in staff member; checked against the database on every request, so a
+    disabled account stops working at once."""
+    if "staff" not in g:
+        staff_id = session.get("staff_id")
+        identity = load_identity(db(), staff_id) if isinstance(staff_id, int) else None
+        if staff_id is not None and identity is None:
+            session.clear()
+        g.staff = identity
+    return g.staff
+
+
+def sign_in(identity: StaffIdentity) -> None:
+    session.clear()
+    session.rotate()  # a new session id at sign-in: no fixation
+    session["staff_id"] = identity.staff_id
+    g.staff = identity
+
+
+def sign_out() -> None:
+    session.clear()
+    g.staff = None
+
+
+def staff_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        staff = current_staff()
+        if staff is None:
+            return redirect(url_for("console.login", next=request.full_path if request.method == "GET" else None))
+        if staff.must_change_password and request.endpoint != "console.change_password":
+            # A one-time password from an operator opens nothing but the change form.
+            return redirect(url_for("console.change_password"))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def admin_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        staff = current_staff()
+        if staff is None:
+            return redirect(url_for("console.login"))
+        if staff.must_change_password:
+            return redirect(url_for("console.change_password"))
+        if not staff.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
