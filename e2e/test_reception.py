@@ -190,7 +190,10 @@ def test_reload_and_back_never_duplicate_or_lose_the_consent(phone_page, nfc_car
     page.goto(pharmacy["reception_url"])
     page.get_by_role("link", name="同意登録をする").click()
     page.get_by_role("button", name="すべて同意する").click()
+    # Wait until the submission has landed: reloading mid-navigation detaches the page.
+    expect(page.get_by_role("heading", name="内容の確認")).to_be_visible()
     page.reload()  # reload on the confirmation page keeps the choice
+    expect(page.get_by_role("heading", name="内容の確認")).to_be_visible()
     expect(page.get_by_role("button", name="読み取り開始")).to_be_visible()
     page.get_by_role("button", name="読み取り開始").click()
     expect(page.get_by_role("heading", name="同意登録が完了しました")).to_be_visible(timeout=15_000)
@@ -198,6 +201,7 @@ def test_reload_and_back_never_duplicate_or_lose_the_consent(phone_page, nfc_car
     expect(page.get_by_role("heading", name="この受付は終了しています")).to_be_visible()
     page.go_back()
     page.go_back()
+    expect(page.locator("main")).to_be_visible()
     # Registering the same date again updates the one consent in place.
     register(page, pharmacy)
     open_review(page, pharmacy)
