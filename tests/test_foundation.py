@@ -163,6 +163,37 @@ def test_session_rotation_issues_a_new_id_and_drops_the_old(app):
     assert other.get("/peek").get_data(as_text=True) == "none"
 
 
+def test_a_session_ended_on_the_server_mid_request_is_not_brought_back(app):
+    """Logout elsewhere or a disabled account deletes the row while a request is running:
+    that request's end must not write the session again."""
+    from sqlalchemy import delete
+
+    from store.models import WebSession
+
+    @app.get("/sign-in-like")
+    def sign_in_like():
+        session["staff_like"] = 7
+        return "ok"
+
+    @app.get("/ended-meanwhile")
+    def ended_meanwhile():
+        with app.extensions["engine"].begin() as conn:
+            conn.execute(delete(WebSession))
+        session["touched"] = True  # would make the session write itself back
+        return "ok"
+
+    @app.get("/peek")
+    def peek():
+        return str(session.get("staff_like", "none"))
+
+    client = app.test_client()
+    client.get("/sign-in-like")
+    assert client.get("/peek").get_data(as_text=True) == "7"
+    client.get("/ended-meanwhile")
+    assert client.get_cookie("session") is None
+    assert client.get("/peek").get_data(as_text=True) == "none"
+
+
 def test_request_log_is_one_json_line_without_personal_data(make_app, caplog):
     app = make_app(log_requests=True)
     logger = logging.getLogger("app.request")

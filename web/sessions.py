@@ -12,11 +12,10 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
-from store.engine import begin_write
 from store.models import WebSession
 
 # Rewrite last_seen at most this often, so read-only pages do not write on every request.
@@ -63,15 +62,15 @@ class DatabaseSessionInterface(SessionInterface):
         if not sid or len(sid) > 128:
             return ServerSession()
         now = _wall_now()
-        with Session(self._engine(app)) as s:
-            row = s.get(WebSession, _hash(sid))
-            if row is None or row.expires_at <= now:
-                return ServerSession()
-            try:
-                data = json.loads(row.data)
-            except ValueError:
-                return ServerSession()
-            return ServerSession(data, sid=sid, last_seen=row.last_seen_at)
+        with self._engine(app).connect() as conn:
+            row = conn.execute(_SELECT, {"sid_hash": _hash(sid)}).first()
+        if row is None or row.expires_at <= now:
+            return ServerSession()
+        try:
+            data = json.loads(row.data)
+        except ValueError:
+            return ServerSession()
+        return ServerSession(data, sid=sid, last_seen=row.last_seen_at)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         name = self.get_cookie_name(app)
@@ -82,8 +81,8 @@ class DatabaseSessionInterface(SessionInterface):
 
         if not session:
             if session.sid is not None:
-                with Session(engine) as s, s.begin():
-                    s.execute(delete(WebSession).where(WebSession.id_hash == _hash(session.sid)))
+                with engine.begin() as conn:
+                    conn.execute(_DELETE, {"sid_hash": _hash(session.sid)})
                 response.delete_cookie(name, domain=domain, path=path)
             return
 
@@ -91,34 +90,22 @@ class DatabaseSessionInterface(SessionInterface):
         if not (session.modified or session.new or session.rotate_requested or stale):
             return
 
-        with Session(engine) as s, s.begin():
-            begin_write(s)  # read-then-write: take SQLite's write lock first
-            if session.sid is not None and (session.rotate_requested or session.new):
-                s.execute(delete(WebSession).where(WebSession.id_hash == _hash(session.sid)))
+        payload = json.dumps(dict(session), separators=(",", ":"))
+        values = {"data": payload, "staff_id": session.get("staff_id"), "last_seen_at": now,
+                  "expires_at": now + self.idle}
+        with engine.begin() as conn:
             if session.sid is None or session.rotate_requested:
+                if session.sid is not None:
+                    conn.execute(_DELETE, {"sid_hash": _hash(session.sid)})
                 session.sid = secrets.token_urlsafe(32)
                 session.rotate_requested = False
-                row = None
-            else:
-                row = s.get(WebSession, _hash(session.sid))
-            payload = json.dumps(dict(session), separators=(",", ":"))
-            staff_id = session.get("staff_id")
-            if row is None:
-                s.add(
-                    WebSession(
-                        id_hash=_hash(session.sid),
-                        data=payload,
-                        staff_id=staff_id,
-                        created_at=now,
-                        last_seen_at=now,
-                        expires_at=now + self.idle,
-                    )
-                )
-            else:
-                row.data = payload
-                row.staff_id = staff_id
-                row.last_seen_at = now
-                row.expires_at = now + self.idle
+                conn.execute(_INSERT, {"id_hash": _hash(session.sid), "created_at": now, **values})
+            elif conn.execute(_UPDATE, {"sid_hash": _hash(session.sid), **values}).rowcount != 1:
+                # Ended on the server while this request ran (logout elsewhere, staff disabled):
+                # never bring it back.
+                session.sid = None
+                response.delete_cookie(name, domain=domain, path=path)
+                return
 
         response.set_cookie(
             name,
@@ -129,6 +116,17 @@ class DatabaseSessionInterface(SessionInterface):
             domain=domain,
             path=path,
         )
+
+
+# Every request reads its session and many write it: statements built once, executed on a bare
+# connection, skip the ORM's per-call work (see bench/signin.py).
+_table = WebSession.__table__
+_SELECT = select(_table.c.data, _table.c.expires_at, _table.c.last_seen_at).where(
+    _table.c.id_hash == bindparam("sid_hash"))
+_DELETE = delete(_table).where(_table.c.id_hash == bindparam("sid_hash"))
+# The SET and VALUES clauses come from the parameters' column names.
+_UPDATE = update(_table).where(_table.c.id_hash == bindparam("sid_hash"))
+_INSERT = insert(_table)
 
 
 def end_sessions_of_staff(db_session: Session, staff_id: int) -> None:
