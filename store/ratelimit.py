@@ -4,9 +4,9 @@ from __future__ import annotations
 import hashlib
 import random
 
-from sqlalchemy import Engine, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from functools import lru_cache
+
+from sqlalchemy import Engine, TextClause, select, text
 from sqlalchemy.orm import Session
 
 from store.models import RateLimitCounter
@@ -30,24 +30,31 @@ def hit_many(engine: Engine, limits: dict[str, int], *, window_seconds: int, now
     counter is never rolled back with the request's own work.
     """
     window_start = int(now_ts // window_seconds) * window_seconds
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(RateLimitCounter)
-        .values([{"key": key, "window_start": window_start, "count": 1} for key in limits])
-        .on_conflict_do_update(
-            index_elements=["key", "window_start"],
-            set_={"count": RateLimitCounter.count + 1},
-        )
-        .returning(RateLimitCounter.key, RateLimitCounter.count)
-    )
+    keys = list(limits)
+    params = {f"k{i}": key for i, key in enumerate(keys)}
+    params["w"] = window_start
     with engine.begin() as conn:
-        counts = dict(conn.execute(stmt).all())
+        counts = dict(conn.execute(_upsert_statement(len(keys)), params).all())
         if random.random() < 0.01:
             # Old windows are useless; sweep them now and then rather than in a cron job.
-            conn.execute(
-                delete(RateLimitCounter).where(RateLimitCounter.window_start < window_start - 3600)
-            )
+            conn.execute(_SWEEP, {"before": window_start - 3600})
     return [key for key, limit in limits.items() if counts[key] > limit]
+
+
+# Every card read and login counts here: plain SQL built once per key count keeps the
+# statement off SQLAlchemy's per-call construction path. The syntax (ON CONFLICT ... RETURNING)
+# is the same on SQLite 3.35+ and PostgreSQL.
+_SWEEP = text("DELETE FROM rate_limit_counters WHERE window_start < :before")
+
+
+@lru_cache(maxsize=8)
+def _upsert_statement(n_keys: int) -> TextClause:
+    rows = ", ".join(f"(:k{i}, :w, 1)" for i in range(n_keys))
+    return text(
+        f"INSERT INTO rate_limit_counters (key, window_start, count) VALUES {rows} "
+        "ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limit_counters.count + 1 "
+        "RETURNING key, count"
+    )
 
 
 def current_count(engine: Engine, key: str, *, window_seconds: int, now_ts: float) -> int:

@@ -41,6 +41,11 @@ def _birthday_in(birth_date: date, year: int) -> date:
         return date(year, 2, 28)
 
 
+_CARD_COLUMNS = [getattr(CardRecord, name) for name in (
+    "id", "person_id", "credential_id", "user_handle", "public_key", "sign_count", "status",
+    "valid_from", "valid_until", "demo")]
+
+
 def card_from_record(row: CardRecord) -> Card:
     return Card(
         card_id=row.id, person_id=row.person_id, credential_id=row.credential_id,
@@ -94,12 +99,14 @@ class LocalCardAuthority:
         return card_from_record(row)
 
     def by_user_handle(self, user_handle: bytes, *, lock: bool = False) -> Card | None:
-        query = select(CardRecord).where(CardRecord.user_handle == user_handle)
+        # Core on the session's connection: every card read passes here, and a plain row is all
+        # a Card needs (no ORM identity to keep in step with record_use's update).
+        query = select(*_CARD_COLUMNS).where(CardRecord.user_handle == user_handle)
         if lock:
             # Serialize sign-ins of one card: two assertions must not both pass the count check.
             begin_write(self.session)
             query = query.with_for_update()
-        row = self.session.scalar(query)
+        row = self.session.connection().execute(query).first()
         return card_from_record(row) if row else None
 
     def by_credential_id(self, credential_id: bytes) -> Card | None:
@@ -122,7 +129,7 @@ class LocalCardAuthority:
         return card_from_record(row)
 
     def record_use(self, card_id: str, *, sign_count: int, now: datetime) -> None:
-        self.session.execute(
+        self.session.connection().execute(
             update(CardRecord)
             .where(CardRecord.id == card_id)
             .values(sign_count=sign_count, last_used_at=now)
