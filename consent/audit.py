@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from consent.actors import actor_display
 from consent.categories import label
 from consent.models import AuditChainHead, AuditEntry
-from consent.prepared import Prepared
+from store.prepared import Prepared
 from consent.window import aware
 from store.engine import begin_write
 from store.models import Institution

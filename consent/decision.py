@@ -16,7 +16,7 @@ from consent import audit
 from consent.actors import Actor
 from consent.categories import CLINICAL_CATEGORIES, LIMITED_CLIENT_CATEGORIES, QUALIFICATION, READ_CATEGORIES
 from consent.models import STATUS_REVOKED, Consent, ConsentView
-from consent.prepared import Prepared
+from store.prepared import Prepared
 from consent.window import aware, deadline_text, format_jst, jst_date
 from store.engine import begin_write
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import ForeignKey, Index, Integer, String, bindparam, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from consent.prepared import Prepared
+from store.prepared import Prepared
 from consent.window import aware
 from store.base import Base
 from store.models import Institution

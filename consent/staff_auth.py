@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from consent.actors import Actor
 from consent.institutions import LICENSED_ROLES
 from consent.passwords import DUMMY_HASH, verify_password
 from store.models import Institution, Staff
+from store.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,30 @@ def authenticate(session: Session, *, login_id: str, password: str) -> StaffIden
     return _identity(staff, institution)
 
 
+_staff, _institutions = Staff.__table__.c, Institution.__table__.c
+# Every console page and API call loads its staff member: a fixed statement (store/prepared.py).
+_IDENTITY = Prepared(
+    select(_staff.id, _institutions.id, _institutions.name, _institutions.institution_code, _staff.login_id,
+           _staff.role, _staff.display_name, _staff.must_change_password)
+    .join_from(Staff.__table__, Institution.__table__, _institutions.id == _staff.institution_id)
+    .where(_staff.id == bindparam("staff_id"), _staff.disabled_at.is_(None))
+)
+
+
 def load_identity(session: Session, staff_id: int) -> StaffIdentity | None:
     """The staff member behind a session or token, or None when unknown or disabled."""
-    row = session.execute(
-        select(Staff, Institution).join(Institution, Institution.id == Staff.institution_id)
-        .where(Staff.id == staff_id)
-    ).first()
-    if row is None or row[0].disabled_at is not None:
+    if not isinstance(staff_id, int):
         return None
-    return _identity(*row)
+    rows = _IDENTITY.execute(session.connection(), {"staff_id": staff_id})
+    if not rows:
+        return None
+    (staff_id, institution_id, institution_name, institution_code, login_id, role, display_name,
+     must_change) = rows[0]
+    return StaffIdentity(
+        staff_id=staff_id, institution_id=institution_id, institution_name=institution_name,
+        institution_code=institution_code, login_id=login_id, role=role, display_name=display_name,
+        must_change_password=bool(must_change),
+    )
 
 
 def login_id_taken(session: Session, login_id: str) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from integrations.oqs.models import OqsEntrustment, OqsPerson, OqsQualification
+from store.prepared import Prepared
 
 _Q = OqsQualification.__table__.c
 _P = OqsPerson.__table__.c
@@ -95,8 +96,28 @@ def load_people(session: Session, ids) -> dict[str, PersonView]:
     return people
 
 
+# One person per read (a drug history, a qualification): fixed statements that skip building and
+# compiling the query each time. See store/prepared.py.
+_ONE_PERSON = Prepared(select(*_PERSON_COLUMNS).where(_P.id == bindparam("person_id")))
+_QUALS_OF_ONE = Prepared(select(*_QUAL_COLUMNS).where(_Q.person_id == bindparam("person_id"))
+                         .order_by(_Q.qualification_date, _Q.id))
+_ENTRUSTED_OF_ONE = Prepared(select(_E.institution_code).where(_E.person_id == bindparam("person_id"))
+                             .order_by(_E.id))
+
+
 def load_person(session: Session, person_id: str) -> PersonView | None:
-    return load_people(session, [person_id]).get(person_id)
+    """One person with qualifications and entrusted codes, as `load_people` loads them."""
+    if not isinstance(person_id, str) or not 0 < len(person_id) <= 32:
+        return None
+    conn = session.connection()
+    params = {"person_id": person_id}
+    rows = _ONE_PERSON.execute(conn, params)
+    if not rows:
+        return None
+    person = PersonView(*rows[0])
+    person.qualifications.extend(QualView(*row) for row in _QUALS_OF_ONE.execute(conn, params))
+    person.entrusted.extend(code for (code,) in _ENTRUSTED_OF_ONE.execute(conn, params))
+    return person
 
 
 def qualifications_by_number(session: Session, numbers: set[str], *, medical_aid: bool) -> list[QualView]:
