@@ -81,6 +81,16 @@ def test_login_form_needs_csrf_and_rotates_the_session(world):
     assert client.get_cookie("session").value != (before.value if before else None)
 
 
+@pytest.mark.parametrize("next_url", ["/pharmacy/\r\nX-Injected: 1", "/oauth/authorize?a=\n", "/pharmacy/\x7f"])
+def test_a_next_with_control_characters_lands_on_the_list(world, next_url):
+    # Such a next reached the Location header, which refuses a newline: a 500.
+    app, _ = world
+    client = app.test_client()
+    resp = client.post("/pharmacy/login", data={"csrf_token": csrf(client, "/pharmacy/login"), "login_id": "clerk",
+                                                 "password": "clerk-password", "next": next_url})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/pharmacy/")
+
+
 def test_pages_need_a_login(world):
     app, ids = world
     resp = app.test_client().get(f"/pharmacy/consents/{ids['consent']}")

@@ -30,7 +30,10 @@ LOGIN_WINDOW_SECONDS = 15 * 60
 
 
 def _safe_next(target: str | None) -> str:
-    # Only our own console paths: no open redirect through ?next=.
+    # Only our own console paths: no open redirect through ?next=. Control characters (a CR/LF
+    # would be refused as a Location header, a 500) never belong in one either.
+    if target and any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return url_for("console.patients")
     if target and target.startswith("/pharmacy/") and not urlsplit(target).netloc and "//" not in target:
         return target
     if target and target.startswith("/oauth/authorize?") and not urlsplit(target).netloc:
