@@ -109,9 +109,12 @@ def _list_date() -> date:
     if not raw:
         return today_jst()
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         abort(400)
+    if not date.min < day < date.max:
+        abort(400)  # the page links the day before and after: there must be one
+    return day
 
 
 def remaining_text(end: datetime, current: datetime) -> str:
