@@ -119,6 +119,19 @@ def test_pharmacist_reads_drug_and_checkup_and_every_read_is_audited(world):
     assert audit_count(app) == before + 4
 
 
+def test_drug_months_the_wrong_way_round_are_answered_beside_the_filter(world):
+    # The OQS refuses from > to; that reached the page as a 500.
+    app, ids = world
+    client, _ = login(app, "pharmacist")
+    resp = client.get(f"/pharmacy/consents/{ids['consent']}", query_string={"from": "2026-05", "to": "2025-01"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert 'role="alert"><p>診療年月（から）は診療年月（まで）以前にしてください。' in html
+    assert ">特定健診情報</h2>" in html and "保険者番号" in html  # the rest of the page stands
+    assert client.get(f"/pharmacy/consents/{ids['consent']}",
+                      query_string={"from": "2025-01", "to": "2026-05"}).status_code == 200
+
+
 def test_clerk_sees_qualification_but_not_drugs(world):
     app, ids = world
     client, _ = login(app, "clerk")

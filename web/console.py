@@ -247,6 +247,9 @@ def patient(consent_id: str):
     staff = current_staff()
     consent = own_consent_or_404(staff, consent_id)
     drug_from, drug_to = _month(request.args.get("from")), _month(request.args.get("to"))
+    # Months the wrong way round: said beside the filter (the OQS would refuse them: a 500).
+    filter_error = ("診療年月（から）は診療年月（まで）以前にしてください。"
+                    if drug_from and drug_to and drug_from > drug_to else None)
     oqs = make_oqs(db())
     person = oqs.person(consent.person_id)
     actor = staff.actor()
@@ -256,7 +259,8 @@ def patient(consent_id: str):
     for category in shown:
         decision = decide(db(), institution_id=staff.institution_id, actor=actor, person_id=consent.person_id,
                           category=category, now=current, consent_id=consent.id)
-        data = _load(category, oqs, consent, staff, today, drug_from, drug_to) if decision.allowed else None
+        skip = category == "drug" and filter_error is not None
+        data = _load(category, oqs, consent, staff, today, drug_from, drug_to) if decision.allowed and not skip else None
         sections.append({"category": category, "heading": SECTION_HEADINGS[category], "decision": decision,
                          "data": data})
     status = grants.status_code_at(consent, current)
@@ -268,5 +272,5 @@ def patient(consent_id: str):
         status=grants.STATUS_LABELS[status], status_code=status, deadline=deadline_text(consent.window_end),
         remaining=remaining_text(consent.window_end, current) if status == "active" else "",
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
-        reference_number=reference, revocation_reasons=grants.REVOCATION_REASONS,
-    )
+        reference_number=reference, revocation_reasons=grants.REVOCATION_REASONS, filter_error=filter_error,
+    ), 400 if filter_error else 200
