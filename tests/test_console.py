@@ -214,7 +214,9 @@ def test_batch_inquiry_with_a_shift_jis_file(world):
 
 @pytest.mark.parametrize(
     "filename, payload, status",
-    [("x.png", b"\x89PNG....", 415), ("x.csv", b"", 400), ("x.csv", b"a,b\n1,2\n", 400)],
+    [("x.png", b"\x89PNG....", 415), ("x.csv", b"", 400), ("x.csv", b"a,b\n1,2\n", 400),
+     # A cell past the csv module's field limit was a 500.
+     ("x.csv", "保険者番号,記号,番号,枝番,生年月日,照会番号\r\n".encode() + b"1" * 200_000 + b",2,3,4,5,6\r\n", 400)],
 )
 def test_bad_batch_uploads_are_refused(world, filename, payload, status):
     import io
@@ -226,6 +228,22 @@ def test_bad_batch_uploads_are_refused(world, filename, payload, status):
                        content_type="multipart/form-data")
     assert resp.status_code == status
     assert 'role="alert"' in resp.get_data(as_text=True)
+
+
+def test_a_batch_file_with_old_mac_line_ends_is_read(world):
+    # CR-only line ends made the csv module raise (a 500): they are line ends like any other.
+    import io
+
+    app, ids = world
+    person = ids["person"]
+    lines = ["保険者番号,記号,番号,枝番,生年月日,照会番号",
+             f"{person.insurer_number},{person.symbol},{person.number},{person.branch},{person.birth_date:%Y%m%d},"]
+    client, _ = login(app, "clerk")
+    resp = client.post("/pharmacy/batch", data={"csrf_token": csrf(client, "/pharmacy/batch"),
+                                                "file": (io.BytesIO("\r".join(lines).encode()), "mac.csv")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 200
+    assert "有効 1件 ／ 無効 0件 ／ エラー 0件" in resp.get_data(as_text=True)
 
 
 def test_oversized_upload_is_413(world):

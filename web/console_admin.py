@@ -74,7 +74,11 @@ def decode_upload(raw: bytes) -> str:
 def parse_batch_csv(text: str) -> list[dict]:
     if "\x00" in text:
         raise BatchUploadError("CSVファイルではないようです。")
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        # newline="": the reader sees CR-only line ends (old Mac files) as line ends, not as data.
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:  # a cell past the csv module's limit (128 KiB): a 500 before
+        raise BatchUploadError("CSVとして読み取れません。長すぎる項目がないかご確認ください。") from None
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
         raise BatchUploadError("CSVが空です。")
