@@ -439,6 +439,14 @@ def test_only_admins_manage_clients(world):
     assert resp.status_code == 404
 
 
+def test_revoking_a_client_id_too_long_for_the_database_is_404(world):
+    # SQLite refused the integer (PostgreSQL too, past its range): it was a 500.
+    admin = console_login(world.app, "admin")
+    token = csrf_of(admin.get("/pharmacy/admin").get_data(as_text=True))
+    for pk in (2**31, 10**23):
+        assert admin.post(f"/pharmacy/admin/api-clients/{pk}/revoke", data={"csrf_token": token}).status_code == 404
+
+
 def test_sandbox_institution_comes_with_a_client_credentials_client(make_app):
     app = make_app("sandbox")
     client = app.test_client()

@@ -290,3 +290,12 @@ def test_appointment_deep_link(world):
     assert "14時 オンライン服薬指導" in html
     link = re.search(r'href="http://localhost:5000(/r/[^"?]+\?date=2026-11-30)"', html).group(1)
     assert app.test_client().get(link).status_code == 200
+
+
+def test_an_id_too_long_for_the_database_is_404(world):
+    # SQLite refused the integer (PostgreSQL too, past its range): it was a 500.
+    app, _ = world
+    admin, _ = login(app, "admin")
+    token = csrf(admin, "/pharmacy/admin")
+    for staff_id in (2**31, 10**23):
+        assert admin.post(f"/pharmacy/admin/staff/{staff_id}/disable", data={"csrf_token": token}).status_code == 404

@@ -38,7 +38,8 @@ def admin_register_api_client():
     return _back()
 
 
-@bp.post("/admin/api-clients/<int:client_pk>/revoke")
+# Ids are 32-bit integer columns: a longer number is no id (the database refused it: a 500).
+@bp.post("/admin/api-clients/<int(max=2147483647):client_pk>/revoke")
 @admin_required
 def admin_revoke_api_client(client_pk: int):
     staff = current_staff()

@@ -235,7 +235,8 @@ def admin_add_staff():
     return redirect(url_for("console.admin_home"), code=303)
 
 
-@bp.post("/admin/staff/<int:staff_id>/disable")
+# Ids are 32-bit integer columns: a longer number is no id (the database refused it: a 500).
+@bp.post("/admin/staff/<int(max=2147483647):staff_id>/disable")
 @admin_required
 def admin_disable_staff(staff_id: int):
     me = current_staff()
