@@ -209,3 +209,10 @@ def test_request_log_is_one_json_line_without_personal_data(make_app, caplog):
     assert entry["method"] == "GET" and entry["status"] == 404 and entry["path"] == "<unmatched>"
     assert set(entry) == {"method", "path", "status", "duration_ms", "request_id"}
     assert "山田" not in lines[0]
+
+
+def test_json_nested_too_deep_is_400(echo_app):
+    # The parser's RecursionError went past get_json(silent=True): a 500.
+    deep = echo_app.test_client().post("/api/test-echo", data="[" * 100_000 + "]" * 100_000,
+                                       content_type="application/json")
+    assert deep.status_code == 400 and deep.get_json()["error"] == "invalid_json"

@@ -19,7 +19,10 @@ def json_object(*, required: bool = False) -> dict[str, Any]:
         return {}
     if not request.mimetype == "application/json":
         raise ApiError(415, "unsupported_media_type", "Content-Type: application/json で送ってください。")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None  # nested deeper than the parser goes ([[[[...]]]]): not a 500 either
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "JSONオブジェクトとして読み取れません。")
     return data
