@@ -447,6 +447,18 @@ def test_revoking_a_client_id_too_long_for_the_database_is_404(world):
         assert admin.post(f"/pharmacy/admin/api-clients/{pk}/revoke", data={"csrf_token": token}).status_code == 404
 
 
+def test_nul_in_oauth_parameters_is_an_rfc_6749_400(world):
+    # PostgreSQL refuses NUL in text: a code_challenge with one was a 500 there on approval.
+    browser = console_login(world.app, "pharmacist")
+    url = authorize_url(world.code_client, challenge="a" * 42 + "\x00")
+    page = browser.get(url)
+    assert page.status_code == 400 and page.get_json()["error"] == "invalid_request"
+    resp = world.app.test_client().post("/oauth/token", data={"grant_type": "client_credentials\x00"},
+                                        headers=world.system_client.basic)
+    assert resp.status_code == 400
+    assert resp.get_json()["error"] == "invalid_request" and "error_description" in resp.get_json()
+
+
 def test_sandbox_institution_comes_with_a_client_credentials_client(make_app):
     app = make_app("sandbox")
     client = app.test_client()

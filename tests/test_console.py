@@ -299,3 +299,19 @@ def test_an_id_too_long_for_the_database_is_404(world):
     token = csrf(admin, "/pharmacy/admin")
     for staff_id in (2**31, 10**23):
         assert admin.post(f"/pharmacy/admin/staff/{staff_id}/disable", data={"csrf_token": token}).status_code == 404
+
+
+def test_nul_in_a_form_is_400_and_nothing_is_written(world):
+    # PostgreSQL refuses NUL in text: a memo with one was a 500 there (and stored as sent on SQLite).
+    app, _ = world
+    admin, _ = login(app, "admin")
+    token = csrf(admin, "/pharmacy/admin")
+    resp = admin.post("/pharmacy/admin/appointments", data={"csrf_token": token, "consultation_date": "2026-11-30",
+                                                            "memo": "14時\x00"})
+    assert resp.status_code == 400 and 'role="alert"' in resp.get_data(as_text=True)
+    resp = admin.post("/pharmacy/admin/staff", data={"csrf_token": token, "login_id": "new-clerk", "role": "clerk",
+                                                     "display_name": "新人\x00"})
+    assert resp.status_code == 400
+    html = admin.get("/pharmacy/admin").get_data(as_text=True)
+    assert "今後の予約はありません" in html and "new-clerk" not in html
+    assert login(app, "clerk\x00")[1].status_code == 400

@@ -216,3 +216,20 @@ def test_json_nested_too_deep_is_400(echo_app):
     deep = echo_app.test_client().post("/api/test-echo", data="[" * 100_000 + "]" * 100_000,
                                        content_type="application/json")
     assert deep.status_code == 400 and deep.get_json()["error"] == "invalid_json"
+
+
+def test_nul_in_a_path_query_or_form_is_400(app):
+    # PostgreSQL refuses NUL in text, so one became a 500 wherever it met the database.
+    @app.route("/nul-test/<value>", methods=["GET", "POST"])
+    def nul_test(value):
+        return "ok"
+
+    client = app.test_client()
+    assert client.get("/nul-test/a?q=b").status_code == 200
+    page = client.get("/nul-test/a%00b")
+    assert page.status_code == 400 and "NUL" in page.get_data(as_text=True)
+    assert 'role="alert"' in page.get_data(as_text=True)
+    as_json = {"Accept": "application/json"}
+    for resp in (client.get("/nul-test/a?q=%00", headers=as_json), client.get("/nul-test/a?%00=q", headers=as_json),
+                 client.post("/nul-test/a", data={"memo": "a\x00"}, headers=as_json)):
+        assert resp.status_code == 400 and resp.get_json()["error"] == "invalid_request"
