@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from flask import Blueprint, current_app, jsonify, url_for
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +36,10 @@ def _string(body: dict, key: str, *, max_len: int, default: str | None = None) -
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > max_len:
         raise ApiError(422, "invalid_field", f"{key} は{max_len}文字以内の文字列で指定してください。")
+    # Control characters and lone surrogates ("\ud800" is valid JSON) cannot be stored (PostgreSQL
+    # refuses NUL; no database takes a lone surrogate): a 500 and nothing created, before.
+    if any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise ApiError(422, "invalid_field", f"{key} に使えない文字が含まれています。")
     return value.strip()
 
 
@@ -185,6 +189,12 @@ def set_card_status(card_id: str):
     return jsonify(card_id=card.card_id, status=card.status)
 
 
+# The years the sandbox clock may be set to. Every request computes from it (a window's end,
+# 30 days ahead, years of history, a synthetic life): near the calendar's ends those fail, so a
+# clock set there turned every later request into a 500.
+CLOCK_YEARS = range(2000, 2100)
+
+
 def _db_clock() -> DatabaseClock:
     clock = current_app.extensions["clock"]
     if not isinstance(clock, DatabaseClock):
@@ -202,6 +212,12 @@ def set_clock():
         instant = None
     if instant is None or instant.tzinfo is None:
         raise ApiError(422, "invalid_field", "now は時差つきのISO 8601（例: 2026-12-04T23:59:59+09:00）で指定してください。")
+    try:
+        year = instant.astimezone(timezone.utc).year
+    except OverflowError:  # 0001-01-01T00:00+09:00 has no UTC instant
+        year = None
+    if year not in CLOCK_YEARS:
+        raise ApiError(422, "invalid_field", f"now は{CLOCK_YEARS[0]}年から{CLOCK_YEARS[-1]}年までの日時で指定してください。")
     frozen = _db_clock().freeze(instant)
     return jsonify(now=frozen.isoformat())
 

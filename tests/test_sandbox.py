@@ -1,0 +1,61 @@
+"""The QA sandbox API: bad input is a 4xx with a code and message, never a 500 or a half-made thing."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from store.models import Institution
+
+
+@pytest.fixture
+def sandbox(make_app):
+    return make_app("sandbox", use_clock=False)
+
+
+def institution_count(app) -> int:
+    with app.extensions["sessionmaker"]() as session:
+        return session.scalar(select(func.count()).select_from(Institution))
+
+
+@pytest.mark.parametrize("name", ["\ud800", "薬局\x00", "改行\n"])
+def test_a_name_with_characters_no_database_stores_is_422(sandbox, name):
+    # A lone surrogate could not be encoded, and PostgreSQL refuses NUL: both were 500s.
+    client = sandbox.test_client()
+
+    def post(path: str, body: dict):
+        # json.dumps escapes the surrogate as \ud800, as a client's JSON would carry it.
+        return client.post(path, data=json.dumps(body), content_type="application/json")
+
+    resp = post("/sandbox/institutions", {"name": name})
+    assert resp.status_code == 422 and resp.get_json()["error"] == "invalid_field"
+    assert institution_count(sandbox) == 0
+    assert post("/sandbox/cards", {"person_id": name}).status_code == 422
+
+
+def test_json_nested_too_deep_is_400(sandbox):
+    resp = sandbox.test_client().post("/sandbox/institutions", data="[" * 100_000 + "]" * 100_000,
+                                      content_type="application/json")
+    assert resp.status_code == 400 and resp.get_json()["error"] == "invalid_json"
+
+
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+09:00", "9999-12-31T23:59:59-12:00",
+                                     "9999-12-31T10:00:00+00:00", "1970-01-01T00:00:00+00:00"])
+def test_a_clock_the_app_cannot_compute_from_is_422_and_time_stays(sandbox, instant):
+    # The first two had no UTC instant (a 500); the others were kept, and every later request that
+    # computed a date from them (30 days ahead, a synthetic life) was a 500.
+    client = sandbox.test_client()
+    assert client.put("/sandbox/clock", json={"now": "2026-12-04T23:59:59+09:00"}).status_code == 200
+    resp = client.put("/sandbox/clock", json={"now": instant})
+    assert resp.status_code == 422 and resp.get_json()["error"] == "invalid_field"
+    assert client.get("/sandbox/clock").get_json()["now"] == "2026-12-04T14:59:59+00:00"
+    assert client.post("/sandbox/patients", json={}).status_code == 201
+
+
+@pytest.mark.parametrize("instant", ["2000-01-01T00:00:00+00:00", "2099-12-31T23:59:59+00:00"])
+def test_the_clock_works_at_both_ends_of_its_range(sandbox, instant):
+    client = sandbox.test_client()
+    assert client.put("/sandbox/clock", json={"now": instant}).status_code == 200
+    assert client.post("/sandbox/patients", json={"validity": 1}).status_code == 201
+    assert client.post("/sandbox/institutions", json={}).status_code == 201
