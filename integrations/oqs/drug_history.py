@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from functools import lru_cache
 
 from integrations.oqs.ages import add_years, age_on
 from integrations.oqs.drug_master import DRUGS, Drug
@@ -244,16 +245,24 @@ def _acute(facts: PersonFacts, profile: Profile, providers: _Providers, start: d
 def drug_history(facts: PersonFacts, *, today: date, from_ym: str | None = None,
                  to_ym: str | None = None) -> list[DrugRecord]:
     """The person's drug records visible on `today`, newest first, filtered by 診療年月."""
+    records = _whole_history(facts, today)
+    if from_ym is not None or to_ym is not None:
+        return [r for r in records
+                if (from_ym is None or r.treatment_month >= from_ym) and (to_ym is None or r.treatment_month <= to_ym)]
+    return list(records)
+
+
+# A memo, not shared state: the history is a pure function of the person's facts (seed, birth date,
+# coverage...) and the day, so every worker computes the same tuple of frozen records. A pharmacist
+# opening a patient, or a pharmacy system polling, reads the same history again and again.
+@lru_cache(maxsize=512)
+def _whole_history(facts: PersonFacts, today: date) -> tuple[DrugRecord, ...]:
     start, end = drug_window(today)
     if end < start or facts.birth_date > end:
-        return []
+        return ()
     start = max(start, facts.birth_date)
     providers = _Providers(facts)
     profile = facts.profile()
     records = _chronic(facts, profile, providers, start, end) + _acute(facts, profile, providers, start, end)
-    if from_ym is not None:
-        records = [r for r in records if r.treatment_month >= from_ym]
-    if to_ym is not None:
-        records = [r for r in records if r.treatment_month <= to_ym]
     records.sort(key=lambda r: (r.prescribed_on, r.prescriber, r.drug_code), reverse=True)
-    return records
+    return tuple(records)
