@@ -14,7 +14,8 @@ from store.models import RateLimitCounter
 
 def limit_key(scope: str, subject: str) -> str:
     """A counter key that never stores the subject itself (addresses, card ids are personal)."""
-    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
+    # surrogatepass: a subject straight from JSON may hold a lone surrogate ("\ud800").
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"{scope}:{digest}"
 
 

@@ -225,6 +225,19 @@ def test_malformed_and_oversized_verify_bodies(card_app):
     assert huge.status_code == 413
 
 
+def test_a_user_handle_no_encoding_can_hold_is_refused_not_crashed_on(card_app, clock):
+    _, soft = issue(card_app, clock)
+    browser = Browser(card_app)
+    assertion = soft.assertion(browser.options(), origin=ORIGIN)
+    assertion["response"]["userHandle"] = "\ud800"  # a lone surrogate, as JSON can carry
+    import json
+
+    resp = browser.client.post("/card/signin/verify", data=json.dumps({"credential": assertion}),
+                               content_type="application/json", headers={"X-CSRF-Token": browser.csrf})
+    assert resp.status_code == 400 and resp.get_json()["error"] == "malformed"
+    assert not browser.signed_in()
+
+
 def test_verify_needs_the_csrf_header(card_app, clock):
     _, soft = issue(card_app, clock)
     browser = Browser(card_app)
