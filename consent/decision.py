@@ -6,6 +6,7 @@ caller commits (and must, even for a deny, or the attempt is not recorded).
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -89,8 +90,12 @@ def decide(
     category: str,
     now: datetime,
     consent_id: str | None = None,
+    scopes: Collection[str] | None = None,
 ) -> Decision:
     """May `actor` of `institution_id` read `category` of `person_id` now?
+
+    `scopes`: the OAuth token's scopes when the read comes through the API (scope names equal the
+    category codes); a token without the category's scope is refused, and audited, like any read.
 
     With `consent_id` (the API names the consent it relies on) only that consent is judged, and
     `person_id` may be None. Without it, the person's consents at the institution are judged and
@@ -104,7 +109,7 @@ def decide(
     begin_write(session)  # the audit append writes; take SQLite's lock before reading
     session.flush()  # the lookups below go straight to the connection
     conn = session.connection()
-    verdict = _judge(conn, institution_id, actor, person_id, category, now, consent_id)
+    verdict = _judge(conn, institution_id, actor, person_id, category, now, consent_id, scopes)
     consent = verdict.consent
     logged_person = person_id
     if logged_person is None and consent is not None and consent.institution_id == institution_id:
@@ -136,15 +141,21 @@ def _judge(
     category: str,
     now: datetime,
     consent_id: str | None,
+    scopes: Collection[str] | None = None,
 ) -> _Verdict:
     if actor.institution_id != institution_id:
         return _Verdict(OTHER_INSTITUTION)
     named = None
     if consent_id is not None:
         rows = _BY_ID.execute(conn, {"consent_id": consent_id})
-        if not rows:
+        named = ConsentView(*rows[0]) if rows else None
+    if scopes is not None and category not in scopes:
+        # The token's reach comes first, as before any lookup: whether the id exists is not its business.
+        own = named if named is not None and named.institution_id == institution_id else None
+        return _Verdict(INSUFFICIENT_SCOPE, own)
+    if consent_id is not None:
+        if named is None:
             return _Verdict(NOT_FOUND)
-        named = ConsentView(*rows[0])
         if named.institution_id != institution_id:
             return _Verdict(OTHER_INSTITUTION, named)
         if person_id is not None and named.person_id != person_id:

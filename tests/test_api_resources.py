@@ -56,6 +56,22 @@ def test_each_category_needs_its_own_scope(world, category):
         assert resp.status_code == 403 and resp.get_json()["error"] == "category_not_consented"
 
 
+def test_a_read_beyond_the_tokens_scope_is_audited_like_any_refusal(world):
+    token = staff_token(world.app, world.code_client, "pharmacist", scope="qualification")
+    before = len(audit_entries(world))
+    refused = get(world, f"/api/v1/consents/{world.consent}/drugs", token)
+    assert refused.status_code == 403 and refused.get_json()["error"] == "insufficient_scope"
+    entry = audit_entries(world)[before]
+    assert (entry.event, entry.reason, entry.category) == ("read_denied", "insufficient_scope", "drug")
+    assert entry.consent_id == world.consent and entry.person_id == world.person.person_id
+    # Another institution's consent: refused the same way, and nothing of it is logged here.
+    before = len(audit_entries(world))
+    other = get(world, f"/api/v1/consents/{world.other_consent}/drugs", token)
+    assert other.status_code == 403 and other.get_json()["error"] == "insufficient_scope"
+    assert audit_entries(world)[before].person_id is None
+    assert get(world, "/api/v1/consents/not-an-id/drugs", token).get_json()["error"] == "insufficient_scope"
+
+
 def test_consent_list_and_batch_need_their_scopes(world):
     token = staff_token(world.app, world.code_client, "pharmacist", scope="drug")
     assert get(world, "/api/v1/consents", token).status_code == 403

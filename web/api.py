@@ -20,7 +20,7 @@ from consent import grants
 from consent import oauth_clients as store
 from consent.actors import Actor
 from consent.clock import JST
-from consent.decision import Decision, decide
+from consent.decision import INSUFFICIENT_SCOPE, Decision, decide
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
@@ -102,8 +102,11 @@ def _unauthorized(reason: str | None):
     raise ApiError(401, code, message)
 
 
-def authenticate(scope: str) -> Caller:
-    """The caller behind the bearer token, if the token is valid and carries `scope`."""
+def authenticate(scope: str | None) -> Caller:
+    """The caller behind the bearer token, if the token is valid and carries `scope`.
+
+    scope=None leaves the scope to the consent decision (data reads: a refusal is audited there).
+    """
     now()  # read the (sandbox) clock before this request's transaction may hold SQLite's write lock
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
@@ -121,10 +124,14 @@ def authenticate(scope: str) -> Caller:
         actor = staff.actor(client_id=grant.client_id)
     else:
         actor = Actor.for_client(client_id=grant.client_id, institution_id=grant.institution_id)
-    if scope not in grant.scopes:
-        g.api_challenge = f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
-        raise ApiError(403, "insufficient_scope", f"このトークンには「{store.SCOPE_LABELS[scope]}」（{scope}）の権限がありません。")
+    if scope is not None and scope not in grant.scopes:
+        raise _scope_refusal(scope)
     return Caller(grant, actor, staff, grant.institution_code)
+
+
+def _scope_refusal(scope: str) -> ApiError:
+    g.api_challenge = f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
+    return ApiError(403, "insufficient_scope", f"このトークンには「{store.SCOPE_LABELS[scope]}」（{scope}）の権限がありません。")
 
 
 @bp.after_request
@@ -240,12 +247,16 @@ def _read(consent_id: str, category: str, load: Callable[[Any, ConsentView, Call
     Only the decision (one lookup and the audit append) runs in the writing session; the token,
     the staff member and the data are read beside it (see reader()).
     """
-    caller = authenticate(category)
+    caller = authenticate(None)
+    if category not in caller.grant.scopes and not CONSENT_ID.match(consent_id):
+        raise _scope_refusal(category)  # as for any id: the token's reach is answered first
     consent_id = _consent_id(consent_id)
     decision = decide(db(), institution_id=caller.grant.institution_id, actor=caller.actor, person_id=None,
-                      category=category, now=now(), consent_id=consent_id)
+                      category=category, now=now(), consent_id=consent_id, scopes=caller.grant.scopes)
     db().commit()  # the decision's audit entry is kept, allowed or refused
     if not decision.allowed:
+        if decision.reason == INSUFFICIENT_SCOPE and category not in caller.grant.scopes:
+            raise _scope_refusal(category)
         raise _refusal(decision)
     consent = decision.consent
     try:
