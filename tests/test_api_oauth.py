@@ -151,6 +151,10 @@ def test_the_approval_form_checks_its_csrf_token_and_deny_tells_the_client(world
     browser.get(url)
     resp = browser.post(url, data={"decision": "approve"})
     assert resp.status_code == 400 and "Location" not in resp.headers
+    assert resp.mimetype == "text/html" and "有効期限" in resp.get_data(as_text=True)
+    # Any other refusal on the approval page is a page in Japanese too, not JSON.
+    wrong_method = browser.delete(url)
+    assert wrong_method.status_code == 405 and wrong_method.mimetype == "text/html"
     resp = approve(browser, url, decision="deny")
     assert resp.status_code == 302 and query_of(resp.headers["Location"])["error"] == "access_denied"
 
@@ -451,8 +455,9 @@ def test_nul_in_oauth_parameters_is_an_rfc_6749_400(world):
     # PostgreSQL refuses NUL in text: a code_challenge with one was a 500 there on approval.
     browser = console_login(world.app, "pharmacist")
     url = authorize_url(world.code_client, challenge="a" * 42 + "\x00")
-    page = browser.get(url)
-    assert page.status_code == 400 and page.get_json()["error"] == "invalid_request"
+    page = browser.get(url)  # the approval page is a browser page: the refusal is one too
+    assert page.status_code == 400 and page.mimetype == "text/html"
+    assert "使用できない文字" in page.get_data(as_text=True)
     resp = world.app.test_client().post("/oauth/token", data={"grant_type": "client_credentials\x00"},
                                         headers=world.system_client.basic)
     assert resp.status_code == 400

@@ -26,6 +26,8 @@ MESSAGES: dict[int, tuple[str, str]] = {
 }
 CSRF_MESSAGE = "画面の有効期限が切れたか、不正な操作です。もう一度最初からお試しください。"
 JSON_PREFIXES = ("/api/", "/sandbox/", "/oauth/")
+# Under /oauth/ but shown to a pharmacist in a browser: errors there are pages.
+BROWSER_PATHS = ("/oauth/authorize",)
 
 
 class ApiError(Exception):
@@ -39,7 +41,9 @@ class ApiError(Exception):
 
 
 def wants_json() -> bool:
-    if request.path.startswith(JSON_PREFIXES) or request.path in ("/healthz", "/readyz"):
+    if request.path in BROWSER_PATHS:
+        pass
+    elif request.path.startswith(JSON_PREFIXES) or request.path in ("/healthz", "/readyz"):
         return True
     if request.is_json:
         return True
