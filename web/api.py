@@ -26,7 +26,7 @@ from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
 from integrations.oqs import InvalidInput, make_oqs
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, today_jst
-from web.db import db
+from web.db import db, reader
 from web.errors import ApiError
 from web.jsonio import json_object
 
@@ -53,26 +53,6 @@ NOT_FOUND_MESSAGE = "該当する同意が見つかりません。"
 
 
 # --- sessions ----------------------------------------------------------------------------------
-
-
-def reader() -> Session:
-    """This request's session for reads that never write (tokens, staff, consents, OQS data).
-
-    On SQLite, db() sessions begin IMMEDIATE (one writer at a time: store/engine.py); a read-only
-    session on the plain engine lets workers read side by side (WAL), so only a decision's audit
-    append queues for the write lock. PostgreSQL has no such lock: there it is db() itself (one
-    connection, one transaction fewer per request).
-    """
-    if "api_reader" not in g:
-        engine = engine_of_app()
-        g.api_reader = Session(engine, expire_on_commit=False) if engine.dialect.name == "sqlite" else db()
-    return g.api_reader
-
-
-def _close_reader(_exc=None) -> None:
-    session = g.pop("api_reader", None)
-    if session is not None and session is not g.get("db"):
-        session.close()  # db() itself is closed by web/db.py
 
 
 # --- authentication ----------------------------------------------------------------------------
@@ -136,14 +116,12 @@ def _scope_refusal(scope: str) -> ApiError:
 
 @bp.after_request
 def _challenge(response):
-    _close_reader()
     challenge = g.pop("api_challenge", None)
     if challenge and response.status_code in (401, 403):
         response.headers["WWW-Authenticate"] = challenge
     return response
 
 
-bp.teardown_request(_close_reader)
 
 
 # --- parameters --------------------------------------------------------------------------------
@@ -189,8 +167,8 @@ def _iso(instant: datetime | None) -> str | None:
 # --- consents ------------------------------------------------------------------------------------
 
 
-def consent_json(consent, oqs, institution_code: str, current: datetime) -> dict[str, Any]:
-    person = oqs.person(consent.person_id)
+def consent_json(consent, person, reference_number: str | None, current: datetime) -> dict[str, Any]:
+    """`person`: the OQS identity (name, kana, birth date) or record, None when unknown."""
     status = grants.status_code_at(consent, current)
     return {
         "id": consent.id,
@@ -207,7 +185,7 @@ def consent_json(consent, oqs, institution_code: str, current: datetime) -> dict
         "consented_at": _iso(consent.consented_at),
         "window_end": _iso(consent.window_end),
         "revoked_at": _iso(consent.revoked_at),
-        "reference_number": oqs.reference_number(institution_code=institution_code, person_id=consent.person_id),
+        "reference_number": reference_number,
     }
 
 
@@ -217,8 +195,12 @@ def list_consents():
     day = _date_param("date") or today_jst()
     oqs, current = make_oqs(reader()), now()
     consents = grants.consents_for_date(reader(), institution_id=caller.grant.institution_id, consultation_date=day)
-    return jsonify(date=day.isoformat(),
-                   consents=[consent_json(c, oqs, caller.institution_code, current) for c in consents])
+    # Two queries for the day, not two per consent.
+    person_ids = [c.person_id for c in consents]
+    people = oqs.identities(person_ids)
+    references = oqs.reference_numbers(institution_code=caller.institution_code, person_ids=person_ids)
+    return jsonify(date=day.isoformat(), consents=[
+        consent_json(c, people.get(c.person_id), references.get(c.person_id), current) for c in consents])
 
 
 @bp.get("/v1/consents/<consent_id>")
@@ -228,7 +210,9 @@ def get_consent(consent_id: str):
                                  consent_id=_consent_id(consent_id))
     if consent is None:
         raise ApiError(404, "not_found", NOT_FOUND_MESSAGE)
-    return jsonify(consent_json(consent, make_oqs(reader()), caller.institution_code, now()))
+    oqs = make_oqs(reader())
+    reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
+    return jsonify(consent_json(consent, oqs.person(consent.person_id), reference, now()))
 
 
 # --- data reads, each judged by the decision function ---------------------------------------------

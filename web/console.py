@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
 
 from consent import grants
 from consent.categories import CATEGORY_LABELS
@@ -17,7 +18,7 @@ from consent.window import deadline_text
 from integrations.oqs import make_oqs
 from store.ratelimit import current_count, hit_many, limit_key
 from web.context import client_address, engine_of_app, now, today_jst
-from web.db import db
+from web.db import db, reader
 from web.staff_session import current_staff, sign_in, sign_out, staff_required
 
 bp = Blueprint("console", __name__, url_prefix="/pharmacy")
@@ -132,12 +133,13 @@ def remaining_text(end: datetime, current: datetime) -> str:
 
 
 def patient_rows(institution_id: int, institution_code: str, day: date) -> list[dict]:
-    oqs = make_oqs(db())
+    # Read-only: on SQLite, reading through db() would hold the write lock while the page renders.
+    oqs = make_oqs(reader())
     current = now()
-    consents = grants.consents_for_date(db(), institution_id=institution_id, consultation_date=day)
+    consents = grants.consents_for_date(reader(), institution_id=institution_id, consultation_date=day)
     person_ids = [c.person_id for c in consents]
     # Two queries for the whole day, not two per patient: a busy day has hundreds.
-    people = oqs.people(person_ids)
+    people = oqs.identities(person_ids)
     references = oqs.reference_numbers(institution_code=institution_code, person_ids=person_ids)
     # url_for once, not once per row: it is the slowest part of a 500-row page.
     href = url_for("console.patient", consent_id="__id__")
@@ -222,12 +224,13 @@ def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None
     return []
 
 
-def own_consent_or_404(staff, consent_id: str):
+def own_consent_or_404(staff, consent_id: str, session: Session | None = None):
     """A consent of the signed-in staff's institution; 404 otherwise.
 
     Unknown and another institution's ids get the same answer: no hint that a consent exists.
+    `session`: reader() for pages that only read; db() (the default) before a change.
     """
-    consent = grants.get_consent(db(), institution_id=staff.institution_id, consent_id=consent_id[:64])
+    consent = grants.get_consent(session or db(), institution_id=staff.institution_id, consent_id=consent_id[:64])
     if consent is None:
         abort(404)
     return consent
@@ -245,28 +248,29 @@ def patient(consent_id: str):
     from consent.decision import decide
 
     staff = current_staff()
-    consent = own_consent_or_404(staff, consent_id)
+    consent = own_consent_or_404(staff, consent_id, reader())
     drug_from, drug_to = _month(request.args.get("from")), _month(request.args.get("to"))
     # Months the wrong way round: said beside the filter (the OQS would refuse them: a 500).
     filter_error = ("診療年月（から）は診療年月（まで）以前にしてください。"
                     if drug_from and drug_to and drug_from > drug_to else None)
-    oqs = make_oqs(db())
-    person = oqs.person(consent.person_id)
+    oqs = make_oqs(reader())
     actor = staff.actor()
     current, today = now(), today_jst()
     shown = ALWAYS_SHOWN + tuple(c for c in SHOWN_WHEN_CONSENTED if c in consent.categories)
+    decisions = [decide(db(), institution_id=staff.institution_id, actor=actor, person_id=consent.person_id,
+                        category=category, now=current, consent_id=consent.id) for category in shown]
+    # Every decision is in the audit log, kept even when all were refusals; committed before the
+    # data is loaded, so the write lock is not held while the OQS answers.
+    db().commit()
+    person = oqs.person(consent.person_id)
     sections = []
-    for category in shown:
-        decision = decide(db(), institution_id=staff.institution_id, actor=actor, person_id=consent.person_id,
-                          category=category, now=current, consent_id=consent.id)
+    for category, decision in zip(shown, decisions):
         skip = category == "drug" and filter_error is not None
         data = _load(category, oqs, consent, staff, today, drug_from, drug_to) if decision.allowed and not skip else None
         sections.append({"category": category, "heading": SECTION_HEADINGS[category], "decision": decision,
                          "data": data})
     status = grants.status_code_at(consent, current)
     reference = oqs.reference_number(institution_code=staff.institution_code, person_id=consent.person_id)
-    # Every decision above is in the audit log; it must be kept even when all were refusals.
-    db().commit()
     return render_template(
         "console/patient.html", staff=staff, consent=consent, person=person, sections=sections,
         status=grants.STATUS_LABELS[status], status_code=status, deadline=deadline_text(consent.window_end),

@@ -17,6 +17,27 @@ def db() -> Session:
     return g.db
 
 
+def reader() -> Session:
+    """This request's session for reads that never write (staff, tokens, consents, OQS data).
+
+    On SQLite, db() sessions begin IMMEDIATE (one writer at a time: store/engine.py), so a page
+    that only reads through db() would hold the write lock and make every other worker wait. A
+    session on the plain engine lets workers read side by side (WAL); only real writes queue.
+    PostgreSQL has no such lock: there it is db() itself (one connection, one transaction fewer).
+    Its snapshot starts at its first read: it does not see what db() commits later on.
+    """
+    if "reader" not in g:
+        bind = engine()
+        g.reader = Session(bind, expire_on_commit=False) if bind.dialect.name == "sqlite" else db()
+    return g.reader
+
+
+def close_reader(_exc: BaseException | None = None) -> None:
+    session = g.pop("reader", None)
+    if session is not None and session is not g.get("db"):
+        session.close()  # db() itself is closed by close_db
+
+
 def close_db(_exc: BaseException | None = None) -> None:
     session = g.pop("db", None)
     if session is not None:
@@ -30,7 +51,9 @@ def init_app(app: Flask) -> None:
     # handlers and before teardown, and must not wait on this session's SQLite lock.
     @app.after_request
     def _close(response):
+        close_reader()
         close_db()
         return response
 
+    app.teardown_request(close_reader)
     app.teardown_request(close_db)

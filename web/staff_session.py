@@ -6,7 +6,7 @@ from functools import wraps
 from flask import abort, g, redirect, request, session, url_for
 
 from consent.staff_auth import StaffIdentity, load_identity
-from web.db import db
+from web.db import db, reader
 
 
 def current_staff() -> StaffIdentity | None:
@@ -14,7 +14,7 @@ def current_staff() -> StaffIdentity | None:
     disabled account stops working at once."""
     if "staff" not in g:
         staff_id = session.get("staff_id")
-        identity = load_identity(db(), staff_id) if isinstance(staff_id, int) else None
+        identity = load_identity(reader(), staff_id) if isinstance(staff_id, int) else None
         if staff_id is not None and identity is None:
             session.clear()
         g.staff = identity
