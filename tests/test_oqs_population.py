@@ -159,3 +159,17 @@ def test_demo_medical_aid_is_entrusted_to_institutions_added_later(session):
     assert {DEMO_PHARMACY, "1311234569"} <= set(ito.entrusted_institution_codes)
     watanabe = next(p for p in people if p.name == "渡辺\u3000幸子")
     assert DEMO_PHARMACY not in watanabe.entrusted_institution_codes
+
+
+def test_identities_of_many_people_match_their_records_and_skip_unknown_ids(session):
+    generate_population(session, size=120, seed=4, today=TODAY)
+    oqs = make_oqs(session)
+    ids = session.scalars(select(OqsPerson.id)).all()[:100]
+    identities = oqs.identities([*ids, "no-such-person", "", "x" * 40])
+    records = oqs.people(ids)
+    assert set(identities) == set(ids)
+    for person_id in ids:
+        who, record = identities[person_id], records[person_id]
+        assert (who.name, who.kana, who.sex, who.birth_date) == (record.name, record.kana, record.sex,
+                                                                  record.birth_date)
+    assert oqs.identities([]) == {}

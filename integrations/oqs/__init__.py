@@ -19,6 +19,7 @@ from integrations.oqs.results import (
     DrugRecord,
     LimitInfo,
     MedicalTicket,
+    PersonIdentity,
     PersonRecord,
     Qualification,
     SpecificDiseaseCertificate,
@@ -49,5 +50,5 @@ def load_demo_population(session: Session, *, today, institution_codes: list[str
 __all__ = [
     "OQS", "OQSError", "InvalidInput", "PersonNotFound", "make_oqs", "generate_population",
     "load_demo_population", "BatchResult", "CheckupRecord", "CheckupValue", "DrugRecord", "LimitInfo",
-    "MedicalTicket", "PersonRecord", "Qualification", "SpecificDiseaseCertificate",
+    "MedicalTicket", "PersonIdentity", "PersonRecord", "Qualification", "SpecificDiseaseCertificate",
 ]

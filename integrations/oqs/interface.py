@@ -19,6 +19,7 @@ from integrations.oqs.results import (
     CheckupRecord,
     DrugRecord,
     LimitInfo,
+    PersonIdentity,
     PersonRecord,
     Qualification,
     SpecificDiseaseCertificate,
@@ -51,6 +52,10 @@ class OQS(Protocol):
 
     def people(self, person_ids: list[str]) -> dict[str, PersonRecord]:
         """Many people at once; unknown ids are left out."""
+        ...
+
+    def identities(self, person_ids: list[str]) -> dict[str, PersonIdentity]:
+        """Names and birth dates of many people at once (a day's patient list); unknown ids left out."""
         ...
 
     def reference_numbers(self, *, institution_code: str, person_ids: list[str]) -> dict[str, str]:

@@ -40,6 +40,17 @@ class _Plain:
 
 
 @dataclass(frozen=True)
+class PersonIdentity(_Plain):
+    """Who a person is, without the insurance: what a list of patients shows (氏名, カナ氏名, 生年月日)."""
+
+    person_id: str
+    name: str
+    kana: str
+    sex: str
+    birth_date: date
+
+
+@dataclass(frozen=True)
 class PersonRecord(_Plain):
     """A synthetic person as the sandbox shows it: identity and the card's insurance keys.
 

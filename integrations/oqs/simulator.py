@@ -26,6 +26,7 @@ from integrations.oqs.results import (
     CheckupRecord,
     DrugRecord,
     LimitInfo,
+    PersonIdentity,
     PersonRecord,
     Qualification,
     SpecificDiseaseCertificate,
@@ -33,6 +34,7 @@ from integrations.oqs.results import (
 from integrations.oqs.views import (
     PersonView,
     QualView,
+    load_identities,
     load_people,
     load_person,
     one_of,
@@ -157,6 +159,10 @@ class SimulatedOQS:
         """Many people in a few queries (a day's patient list); unknown ids are left out."""
         wanted = [p for p in dict.fromkeys(person_ids) if isinstance(p, str) and 0 < len(p) <= 32]
         return {pid: self._record(view) for pid, view in load_people(self.session, wanted).items()}
+
+    def identities(self, person_ids: list[str]) -> dict[str, PersonIdentity]:
+        """Names and birth dates in one query: a list of hundreds needs no qualifications."""
+        return {pid: PersonIdentity(*row) for pid, row in load_identities(self.session, person_ids).items()}
 
     def _record(self, person: PersonView) -> PersonRecord:
         primary = primary_qualification(person.qualifications, person.created_on)

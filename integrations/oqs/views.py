@@ -105,6 +105,17 @@ _ENTRUSTED_OF_ONE = Prepared(select(_E.institution_code).where(_E.person_id == b
                              .order_by(_E.id))
 
 
+def load_identities(session: Session, ids) -> dict[str, tuple]:
+    """(id, name, kana, sex, birth_date) rows by id: one query per 2,000 people, no qualifications."""
+    ids = sorted({i for i in ids if isinstance(i, str) and 0 < len(i) <= 32})
+    found: dict[str, tuple] = {}
+    for chunk in _chunks(ids, 2000):
+        rows = session.execute(select(_P.id, _P.name, _P.kana, _P.sex, _P.birth_date)
+                               .where(one_of(session, _P.id, chunk)))
+        found.update((row[0], tuple(row)) for row in rows)
+    return found
+
+
 def load_person(session: Session, person_id: str) -> PersonView | None:
     """One person with qualifications and entrusted codes, as `load_people` loads them."""
     if not isinstance(person_id, str) or not 0 < len(person_id) <= 32:
