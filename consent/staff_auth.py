@@ -64,6 +64,7 @@ def authenticate(session: Session, *, login_id: str, password: str) -> StaffIden
 
 _staff, _institutions = Staff.__table__.c, Institution.__table__.c
 # Every console page and API call loads its staff member: a fixed statement (store/prepared.py).
+# Its columns come in StaffIdentity's field order.
 _IDENTITY = Prepared(
     select(_staff.id, _institutions.id, _institutions.name, _institutions.institution_code, _staff.login_id,
            _staff.role, _staff.display_name, _staff.must_change_password)
@@ -79,13 +80,8 @@ def load_identity(session: Session, staff_id: int) -> StaffIdentity | None:
     rows = _IDENTITY.execute(session.connection(), {"staff_id": staff_id})
     if not rows:
         return None
-    (staff_id, institution_id, institution_name, institution_code, login_id, role, display_name,
-     must_change) = rows[0]
-    return StaffIdentity(
-        staff_id=staff_id, institution_id=institution_id, institution_name=institution_name,
-        institution_code=institution_code, login_id=login_id, role=role, display_name=display_name,
-        must_change_password=bool(must_change),
-    )
+    *fields, must_change = rows[0]
+    return StaffIdentity(*fields, must_change_password=bool(must_change))
 
 
 def login_id_taken(session: Session, login_id: str) -> bool:
