@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Flask
 
 from consent.clock import Clock, SystemClock
+from integrations.registry import choose
 from store.clock import DatabaseClock
 from store.engine import make_engine, make_sessionmaker
 from web.config import ConfigError, Settings  # noqa: F401 - re-exported for operators' scripts
@@ -39,6 +40,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         # so that every worker process agrees on "now".
         clock = DatabaseClock(engine) if settings.sandbox else SystemClock()
     app.extensions["clock"] = clock
+    # The OQS and card authority are chosen here, once; views reach them through web.context.
+    try:
+        app.extensions["integrations"] = choose(oqs_backend=settings.oqs_backend,
+                                                card_authority=settings.card_authority)
+    except LookupError as exc:
+        raise ConfigError(str(exc)) from None
 
     from web import init_app
     from web.sessions import DatabaseSessionInterface

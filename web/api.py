@@ -24,8 +24,8 @@ from consent.decision import INSUFFICIENT_SCOPE, Decision, decide
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
-from integrations.oqs import InvalidInput, make_oqs
-from web.context import client_address, engine_of_app, enforce_rate_limits, now, today_jst
+from integrations.oqs import InvalidInput
+from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
 from web.db import db, reader
 from web.errors import ApiError
 from web.jsonio import json_object
@@ -193,7 +193,7 @@ def consent_json(consent, person, reference_number: str | None, current: datetim
 def list_consents():
     caller = authenticate("consents")
     day = _date_param("date") or today_jst()
-    oqs, current = make_oqs(reader()), now()
+    oqs, current = oqs_for(reader()), now()
     consents = grants.consents_for_date(reader(), institution_id=caller.grant.institution_id, consultation_date=day)
     # Two queries for the day, not two per consent.
     person_ids = [c.person_id for c in consents]
@@ -210,7 +210,7 @@ def get_consent(consent_id: str):
                                  consent_id=_consent_id(consent_id))
     if consent is None:
         raise ApiError(404, "not_found", NOT_FOUND_MESSAGE)
-    oqs = make_oqs(reader())
+    oqs = oqs_for(reader())
     reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
     return jsonify(consent_json(consent, oqs.person(consent.person_id), reference, now()))
 
@@ -244,7 +244,7 @@ def _read(consent_id: str, category: str, load: Callable[[Any, ConsentView, Call
         raise _refusal(decision)
     consent = decision.consent
     try:
-        data = load(make_oqs(reader()), consent, caller)
+        data = load(oqs_for(reader()), consent, caller)
     except InvalidInput as exc:
         raise ApiError(422, "invalid_parameter", exc.message) from None
     return jsonify(consent_id=consent.id, window_end=_iso(consent.window_end), **data)
@@ -344,8 +344,8 @@ def batch_inquiries():
         _invalid("rows", f"一度に照会できるのは{MAX_BATCH_ROWS}行までです。")
     problems = [_row_problem(row) for row in rows]
     clean_rows = [row if problem is None else None for row, problem in zip(rows, problems)]
-    answers = make_oqs(reader()).batch_inquiry(clean_rows, institution_code=caller.institution_code,
-                                               today=today_jst())
+    answers = oqs_for(reader()).batch_inquiry(clean_rows, institution_code=caller.institution_code,
+                                              today=today_jst())
     results = []
     for answer, problem in zip(answers, problems):
         item: dict[str, Any] = {

@@ -10,10 +10,11 @@ import secrets
 
 from flask import Blueprint, jsonify, render_template, request, session, url_for
 
-from integrations.card import Card, make_card_authority
+from integrations.card import Card
 from integrations.card.relying_party import CardSignInError, authentication_options, verify_card_assertion
 from web.card_messages import card_message
-from web.context import client_address, enforce_rate_limits, now, relying_party, settings
+from web.context import (card_authority_for, client_address, enforce_rate_limits, now, oqs_for, relying_party,
+                         settings)
 from web.db import db
 from web.errors import ApiError
 from web.jsonio import json_object
@@ -74,7 +75,7 @@ def verify_card(purpose: str) -> Card:
     session_db = db()
     try:
         return verify_card_assertion(
-            session_db, relying_party(), make_card_authority(session_db),
+            session_db, relying_party(), card_authority_for(session_db),
             credential=credential, binding=browser_binding(), purpose=purpose, now=now(),
         )
     except CardSignInError as exc:
@@ -116,7 +117,5 @@ def me():
 
 def holder_name(person_id: str) -> str:
     """The card holder's name from OQS ("" when the simulator does not know the person)."""
-    from integrations.oqs import make_oqs
-
-    person = make_oqs(db()).person(person_id)
+    person = oqs_for(db()).person(person_id)
     return person.name if person else ""

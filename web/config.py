@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from integrations.registry import CARD_AUTHORITIES, OQS_BACKENDS
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
 APP_ENVS = ("development", "sandbox", "production")
-OQS_BACKENDS = ("simulator",)
-CARD_AUTHORITIES = ("embedded",)
 
 
 class ConfigError(RuntimeError):

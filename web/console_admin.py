@@ -13,10 +13,9 @@ from consent.errors import ConsentError
 from consent.institutions import (
     ROLES, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token, staff_of,
 )
-from integrations.oqs import make_oqs
 from store.models import Institution
 from web.console import bp, own_consent_or_404
-from web.context import now, settings, today_jst
+from web.context import now, oqs_for, settings, today_jst
 from web.db import db
 from web.sessions import end_sessions_of_staff
 from web.staff_session import admin_required, current_staff, staff_required
@@ -44,8 +43,8 @@ def register_reference(consent_id: str):
     value = request.form.get("reference_number", "").strip()
     if not value or len(value) > 20 or not value.isascii() or not value.replace("-", "").isalnum():
         abort(400)
-    make_oqs(db()).register_reference_number(institution_code=staff.institution_code,
-                                             person_id=consent.person_id, reference_number=value)
+    oqs_for(db()).register_reference_number(institution_code=staff.institution_code,
+                                            person_id=consent.person_id, reference_number=value)
     db().commit()
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 
@@ -124,7 +123,7 @@ def batch():
         rows = parse_batch_csv(decode_upload(upload.read()))
     except BatchUploadError as exc:
         return render_template("console/batch.html", staff=staff, error=str(exc)), 400
-    results = make_oqs(db()).batch_inquiry(rows, institution_code=staff.institution_code, today=today_jst())
+    results = oqs_for(db()).batch_inquiry(rows, institution_code=staff.institution_code, today=today_jst())
     db().commit()
     # Kept server-side for the download link (the session lives in the database).
     session["batch_csv"] = results_csv(rows, results)

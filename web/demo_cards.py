@@ -10,12 +10,11 @@ import secrets
 
 from flask import Blueprint, jsonify, render_template, session, url_for
 
-from integrations.card import make_card_authority
 from integrations.card.registration import RegistrationError, registration_options, verify_registration
-from integrations.oqs import make_oqs
 from store.models import Institution
 from web.card import browser_binding
-from web.context import client_address, enforce_rate_limits, now, relying_party, settings, today_jst
+from web.context import (card_authority_for, client_address, enforce_rate_limits, now, oqs_for, relying_party,
+                         settings, today_jst)
 from web.db import db
 from web.errors import ApiError
 from web.jsonio import json_object
@@ -65,8 +64,8 @@ def verify():
                                   purpose=PURPOSE, now=now())
     except RegistrationError as exc:
         raise ApiError(400, exc.code, MESSAGES.get(exc.code, RETRY)) from None
-    person = make_oqs(db()).create_person(today=today_jst(), validity=1)
-    authority = make_card_authority(db())
+    person = oqs_for(db()).create_person(today=today_jst(), validity=1)
+    authority = card_authority_for(db())
     if authority.by_credential_id(new.credential_id) is not None:
         raise ApiError(409, "duplicate", "この認証器はデモ用カードとして登録済みです。")
     authority.register_demo_card(person_id=person.person_id, credential_id=new.credential_id, user_handle=handle,

@@ -17,9 +17,8 @@ from consent.categories import CATEGORIES, CATEGORY_LABELS, ONLINE_CARE
 from consent.errors import ConsentError
 from consent.institutions import institution_by_reception_token
 from consent.window import deadline_text
-from integrations.oqs import make_oqs
 from web.card import read_page_context, verify_card
-from web.context import now, settings, today_jst
+from web.context import now, oqs_for, settings, today_jst
 from web.db import db
 from web.errors import ApiError
 
@@ -158,7 +157,7 @@ def confirm_verify(token: str):
         raise ApiError(409, "no_draft", "受付の途中で時間が経ちすぎました。最初からやり直してください。")
     card = verify_card("register")
     session_db = db()
-    oqs = make_oqs(session_db)
+    oqs = oqs_for(session_db)
     today = today_jst()
     qualification = oqs.qualification(card.person_id, institution_code=place.code, care_setting=ONLINE_CARE,
                                       today=today)

@@ -1,8 +1,9 @@
 """What the rest of the service needs from the online qualification system (OQS).
 
-`web` and `consent` depend on this Protocol only; `make_oqs` binds an implementation (today:
-the embedded simulator) to a database session. A remote implementation talking to the real
-system would implement the same methods.
+`web` and `consent` depend on this Protocol only; `integrations/registry.py` names the
+implementations (today: the embedded simulator) and `create_app` binds the one OQS_BACKEND
+names. A remote implementation talking to the real system would implement the same methods and
+register itself there.
 
 Conventions: every date comes from the caller (`today`), never from the clock; results are
 frozen dataclasses with `to_dict()`; an unknown person is an answer (validity 4 該当資格なし,
