@@ -18,6 +18,7 @@ from integrations.oqs.ages import copay_text
 from integrations.oqs.checkup_history import checkup_history
 from integrations.oqs.drug_history import drug_history
 from integrations.oqs.facts import Coverage, PersonFacts
+from integrations.oqs.generator import plan_sandbox_person, store_plans
 from integrations.oqs.inputs import InsuranceKeys, check_keys, check_month, check_reference_number
 from integrations.oqs.interface import InvalidInput, PersonNotFound
 from integrations.oqs.models import OqsReferenceNumber
@@ -31,6 +32,7 @@ from integrations.oqs.results import (
     Qualification,
     SpecificDiseaseCertificate,
 )
+from integrations.oqs.validity import decide_card
 from integrations.oqs.views import (
     PersonView,
     QualView,
@@ -64,28 +66,6 @@ def facts_of(person: PersonView) -> PersonFacts:
     )
 
 
-def decide_card(quals, today: date) -> tuple[int, object | None, list]:
-    """(validity, the qualification described, other matches) of a card inquiry on `today`.
-
-    Medical aid in force answers 1 here; the caller turns it into 6 where not entrusted.
-    Works on stored qualifications and on plans alike (same attribute names).
-    """
-    ordered = sorted(quals, key=lambda q: (q.qualification_date, getattr(q, "id", None) or 0))
-    started = [q for q in ordered if q.qualification_date <= today]
-    if not started:
-        return 4, None, []
-    valid = [q for q in started if benefits.in_force(q, today)]
-    insurance = [q for q in valid if q.kind != "medical_aid"]
-    if len(insurance) > 1:
-        newest, *older = list(reversed(insurance))
-        return 5, newest, older
-    if valid:
-        return 1, (insurance[0] if insurance else valid[-1]), []
-    latest = started[-1]
-    newer = any(q.qualification_date > latest.qualification_date for q in ordered)
-    return (3 if newer else 2), latest, []
-
-
 def primary_qualification(quals: list[QualView], day: date) -> QualView | None:
     """The qualification a card inquiry on `day` describes, or the first one still to start."""
     _, chosen, _ = decide_card(quals, day)
@@ -116,8 +96,6 @@ class SimulatedOQS:
         prefecture are chosen, so that every sandbox institution sees the 未委託 display (6)
         unless it is named. `seed` makes the person's data (not the id) reproducible.
         """
-        from integrations.oqs.generator import plan_sandbox_person, store_plans
-
         if validity is not None and (not isinstance(validity, int) or isinstance(validity, bool)
                                      or validity not in codes.VALIDITY):
             raise InvalidInput("validity は1から6の整数で指定してください。", "validity")
