@@ -123,6 +123,16 @@ def boundary_birth(rng: random.Random, today: date) -> date:
     return date(today.year - 75, today.month, min(today.day, 28)) + offset
 
 
+def _end_old(people: list[PersonPlan], old: list[QualPlan], day: date, reason: str) -> None:
+    """End the household's old insurance on `day` for `reason` (`old[i]` is `people[i]`'s); a member
+    whose share would only start by then (born later, say) never had it."""
+    for person, qual in zip(people, old):
+        if qual.qualification_date < day:
+            qual.lose(day, reason)
+        else:
+            person.quals.remove(qual)
+
+
 class Planner:
     """Builds households for one `today`; ids come from `new_id`, randomness from the caller."""
 
@@ -352,11 +362,7 @@ class Planner:
                 earlier = min(earlier, start - timedelta(days=200))
                 if earlier >= anniversary(head.birth_date, 18):
                     old = self._family_quals(rng, people, members, previous, earlier)
-                    for qual in old:
-                        if qual.qualification_date < start:
-                            qual.lose(start, "03")
-                        else:
-                            people[old.index(qual)].quals.remove(qual)
+                    _end_old(people, old, start, "03")
         current = self._family_quals(rng, people, members, insurer, start)
         self._apply_status(rng, people, members, status, current, municipality, "employee")
 
@@ -367,11 +373,7 @@ class Planner:
         retired = anniversary(head.birth_date, 60)
         hired = max(anniversary(head.birth_date, 22), retired - timedelta(days=365 * 30))
         old = self._family_quals(rng, people, members, regular, hired)
-        for qual in old:
-            if qual.qualification_date < retired:
-                qual.lose(retired, "03")
-            else:
-                people[old.index(qual)].quals.remove(qual)
+        _end_old(people, old, retired, "03")
         current = self._family_quals(rng, people, members, society, retired, card="06")
         if status == "lost":
             self._apply_status(rng, people, members, "lost", current, None, "kokuho")  # type: ignore[arg-type]
@@ -397,11 +399,7 @@ class Planner:
             employer = ins.employer_insurer(rng, prefecture=municipality.prefecture)
             hired = max(anniversary(head.birth_date, 22), retired - timedelta(days=365 * 30))
             old = self._family_quals(rng, people, members, employer, hired)
-            for qual in old:
-                if qual.qualification_date < retired:
-                    qual.lose(retired, "99")
-                else:
-                    people[old.index(qual)].quals.remove(qual)
+            _end_old(people, old, retired, "99")
             start = retired
         else:
             start = max(anniversary(head.birth_date, 20), today - timedelta(days=rng.randint(60, 365 * 20)))
