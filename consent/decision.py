@@ -31,11 +31,6 @@ OTHER_INSTITUTION = "other_institution"  # the API answers 404 not_found
 NOT_FOUND = "not_found"  # a named consent id that does not exist; the API answers 404
 INSUFFICIENT_SCOPE = "insufficient_scope"  # a client-credentials token beyond its reach
 
-REASONS = (
-    NO_CONSENT, CATEGORY_NOT_CONSENTED, CONSENT_EXPIRED, CONSENT_REVOKED, NOT_LICENSED,
-    OTHER_INSTITUTION, NOT_FOUND, INSUFFICIENT_SCOPE,
-)
-
 _FIXED_MESSAGES = {
     NO_CONSENT: "同意がありません",
     CATEGORY_NOT_CONSENTED: "同意の対象外です",

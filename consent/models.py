@@ -120,10 +120,6 @@ class ConsentView:
     def revoked(self) -> bool:
         return self.status == STATUS_REVOKED
 
-    @classmethod
-    def of(cls, consent: Consent) -> "ConsentView":
-        return cls(*(getattr(consent, name) for name in _VIEW_FIELDS))
-
 
 class AuditChainHead(Base):
     """The last entry of one institution's audit chain.
