@@ -175,7 +175,7 @@ def _judge(
     return min(verdicts, key=lambda v: (_REFUSAL_RANK[v.reason], -v.consent.window_end.timestamp()))
 
 
-# Built once and run through consent.prepared: per read, building statements and ORM-loading
+# Built once and run through store/prepared.py: per read, building statements and ORM-loading
 # rows would cost several times the query itself.
 _consents = Consent.__table__
 _BY_ID = Prepared(select(_consents).where(_consents.c.id == bindparam("consent_id")))

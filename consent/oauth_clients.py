@@ -442,7 +442,7 @@ REVOKED = "revoked"
 _tokens = OAuthToken.__table__
 _clients = ApiClient.__table__
 _institutions = Institution.__table__
-# One indexed lookup per API request, run through Prepared (see consent/prepared.py for why).
+# One indexed lookup per API request, run through Prepared (see store/prepared.py for why).
 _BY_ACCESS = Prepared(
     select(
         _clients.c.client_id, _clients.c.id, _tokens.c.institution_id, _tokens.c.staff_id, _tokens.c.scope,
