@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from consent import audit
 from consent.actors import Actor
 from consent.categories import CLINICAL_CATEGORIES, LIMITED_CLIENT_CATEGORIES, QUALIFICATION, READ_CATEGORIES
+from consent.errors import DomainError
 from consent.models import STATUS_REVOKED, Consent, ConsentView
 from store.prepared import Prepared
 from consent.window import aware, deadline_text, format_jst, jst_date
@@ -253,3 +254,11 @@ def _decision(reason: str | None, category: str, consent: ConsentView | None, se
         since=since,
         audit_seq=seq,
     )
+
+
+class ReadRefused(DomainError):
+    """A refusal answered as an error (the API). The Decision stays the record - audited and
+    committed before this is raised; `detail` is that Decision (None for an id never issued)."""
+
+    domain = "read"
+    codes = frozenset(REASONS)
