@@ -48,13 +48,12 @@ CARD, INSURANCE_INFO = "1", "2"
 
 def _check_care_setting(care_setting: int) -> None:
     if care_setting not in codes.CARE_SETTINGS:
-        raise InvalidInput("診療区分は1（外来）、2（訪問診療等）、3（オンライン診療等）、4（救急時）のいずれかです。",
-                           "診療区分")
+        raise InvalidInput("invalid_care_setting", field="診療区分", detail=care_setting)
 
 
 def _check_institution(code: str) -> None:
     if not isinstance(code, str) or len(code) != 10 or not code.isascii() or not code.isdigit():
-        raise InvalidInput("医療機関コードは10桁の数字です。", "医療機関コード")
+        raise InvalidInput("invalid_institution_code", field="医療機関コード")
 
 
 def facts_of(person: PersonView) -> PersonFacts:
@@ -98,19 +97,17 @@ class SimulatedOQS:
         """
         if validity is not None and (not isinstance(validity, int) or isinstance(validity, bool)
                                      or validity not in codes.VALIDITY):
-            raise InvalidInput("validity は1から6の整数で指定してください。", "validity")
+            raise InvalidInput("invalid_validity", field="validity")
         if validity == 6:
             medical_aid = True
         if medical_aid and validity in (3, 4, 5):
-            raise InvalidInput(
-                "医療扶助の受給者には validity 3・4・5 を指定できません（5は医療保険だけに起こります）。", "validity")
+            raise InvalidInput("validity_with_medical_aid", field="validity", detail=validity)
         if birth_date is not None and (birth_date > today or birth_date.year < 1900):
-            raise InvalidInput("birth_date は1900年以降、今日以前の日付にしてください。", "birth_date")
+            raise InvalidInput("birth_date_out_of_range", field="birth_date")
         codes_given = None
         if entrusted_institution_codes is not None:
             if not medical_aid:
-                raise InvalidInput("entrusted_institution_codes は medical_aid のときだけ指定できます。",
-                                   "entrusted_institution_codes")
+                raise InvalidInput("entrusted_without_medical_aid", field="entrusted_institution_codes")
             for code in entrusted_institution_codes:
                 _check_institution(code)
             codes_given = list(dict.fromkeys(entrusted_institution_codes))
@@ -201,8 +198,8 @@ class SimulatedOQS:
         keys = check_keys(insurer_number=insurer_number, symbol=symbol, number=number, branch=branch,
                           birth_date=birth_date, today=today, birth_date_required=False)
         if keys.errors:
-            field, message = keys.errors[0]
-            raise InvalidInput(message, field)
+            field, code = keys.problems[0]
+            raise InvalidInput(code, field=field)
         context = _Context(self, institution_code, today, INSURANCE_INFO, care_setting, limit_consent)
         lookup = _Lookup(self.session, [keys])
         return self._answer(context, lookup, keys)
@@ -234,7 +231,7 @@ class SimulatedOQS:
         """
         _check_institution(institution_code)
         if not isinstance(rows, list):
-            raise InvalidInput("rows は行の配列で指定してください。", "rows")
+            raise InvalidInput("rows_not_list", field="rows")
         checked: list[InsuranceKeys | None] = []
         for row in rows:
             if not isinstance(row, dict):
@@ -274,12 +271,9 @@ class SimulatedOQS:
     def drugs(self, person_id: str, *, today: date, from_ym: str | None = None,
               to_ym: str | None = None) -> list[DrugRecord]:
         """薬剤情報: 3 years back from `today` (claims reach OQS by the 11th of the next month), newest first."""
-        try:
-            start, end = check_month(from_ym, "from"), check_month(to_ym, "to")
-        except ValueError as exc:
-            raise InvalidInput(str(exc), "診療年月") from None
+        start, end = check_month(from_ym, "from"), check_month(to_ym, "to")
         if start and end and start > end:
-            raise InvalidInput("from は to より前の年月にしてください。", "診療年月")
+            raise InvalidInput("month_order", field="診療年月")
         person = self._person(person_id)
         if person is None:
             return []
@@ -316,10 +310,7 @@ class SimulatedOQS:
     def register_reference_number(self, *, institution_code: str, person_id: str, reference_number: str) -> None:
         """登録 of 照会番号: later results for this institution echo it (registering again replaces it)."""
         _check_institution(institution_code)
-        try:
-            reference = check_reference_number(reference_number)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), "照会番号") from None
+        reference = check_reference_number(reference_number)
         if self._person(person_id) is None:
             raise PersonNotFound(person_id)
         row = self.session.scalar(select(OqsReferenceNumber).where(
