@@ -8,6 +8,7 @@ from web.config import ConfigError, Settings
 GOOD_PROD = {
     "APP_ENV": "production",
     "SECRET_KEY": "p" * 48,
+    "AUDIT_KEY": "k" * 48,
     "DATABASE_URL": "postgresql://app@db/app",
     "RP_ID": "reception.example.jp",
     "ORIGINS": "https://reception.example.jp",

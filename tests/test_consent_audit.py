@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from consent.actors import Actor
-from consent.audit import GENESIS_HASH, append_entry, chain_state, entry_hash, reads_of_person, verify_chain
+from consent.audit import (
+    GENESIS_HASH, KEYED_VERSION, append_entry, chain_state, entry_hash, keyring_of, reads_of_person, verify_chain,
+)
 from consent.decision import decide
 from consent.grants import register_consent
 from consent.models import AuditEntry
@@ -22,6 +24,13 @@ entries = AuditEntry.__table__
 @pytest.fixture
 def engine(app):
     return app.extensions["engine"]
+
+
+@pytest.fixture
+def keyring(engine):
+    """The app's audit keys: tests that re-hash with them play an attacker who has the key."""
+    with engine.connect() as conn:
+        return keyring_of(conn)
 
 
 def fill(sessions, clock, institution_id: int, reads: int = 5, person_id: str = "person-1") -> None:
@@ -46,7 +55,7 @@ def verify(sessions, institution_id):
         return verify_chain(session, institution_id)
 
 
-def test_an_untouched_chain_verifies(sessions, clock, institutions):
+def test_an_untouched_chain_verifies(sessions, clock, institutions, keyring):
     here, _ = institutions
     assert verify(sessions, here) is None  # an empty chain is intact
     fill(sessions, clock, here)
@@ -56,7 +65,8 @@ def test_an_untouched_chain_verifies(sessions, clock, institutions):
         assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5, 6]
         assert rows[0]["prev_hash"] == GENESIS_HASH
         assert all(b["prev_hash"] == a["hash"] for a, b in zip(rows, rows[1:]))
-        assert all(entry_hash(r) == r["hash"] for r in rows)
+        assert all(entry_hash(r, keyring) == r["hash"] for r in rows)
+        assert {(r["hash_version"], r["key_id"]) for r in rows} == {(KEYED_VERSION, keyring.current_id)}
         assert chain_state(session, here).head_hash == rows[-1]["hash"]
 
 
@@ -69,14 +79,14 @@ def test_an_edited_entry_is_found(sessions, engine, clock, institutions):
     assert (broken.seq, broken.problem) == (3, "hash_mismatch")
 
 
-def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(sessions, engine, clock, institutions):
-    here, _ = institutions
+def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(sessions, engine, clock, institutions, keyring):
+    here, _ = institutions  # even with the key, a re-hashed entry no longer links
     fill(sessions, clock, here)
     with engine.begin() as conn:
         row = conn.execute(select(entries).where(entries.c.seq == 3)).mappings().one()
         forged = dict(row, category="limit")
         conn.execute(update(entries).where(entries.c.seq == 3)
-                     .values(category="limit", hash=entry_hash(forged)))
+                     .values(category="limit", hash=entry_hash(forged, keyring)))
     broken = verify(sessions, here)
     assert (broken.seq, broken.problem) == (4, "prev_hash_mismatch")
 
@@ -125,14 +135,14 @@ def test_reordered_entries_are_found(sessions, engine, clock, institutions):
     assert (broken.seq, broken.problem) == (3, "hash_mismatch")
 
 
-def test_reordered_entries_with_recomputed_hashes_are_found(sessions, engine, clock, institutions):
+def test_reordered_entries_with_recomputed_hashes_are_found(sessions, engine, clock, institutions, keyring):
     here, _ = institutions
     fill(sessions, clock, here)
     with engine.begin() as conn:
         _swap(conn, 3, 4)
         for seq in (3, 4):
             row = conn.execute(select(entries).where(entries.c.seq == seq)).mappings().one()
-            conn.execute(update(entries).where(entries.c.seq == seq).values(hash=entry_hash(row)))
+            conn.execute(update(entries).where(entries.c.seq == seq).values(hash=entry_hash(row, keyring)))
     broken = verify(sessions, here)
     assert (broken.seq, broken.problem) == (3, "prev_hash_mismatch")
 
