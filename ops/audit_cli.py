@@ -39,12 +39,12 @@ def _snapshot():
         session.rollback()
 
 
-def _institutions(session: Session, code: str | None) -> list[tuple[int, str]]:
+def _institutions(session: Session, code: str | None, checkpointed: bool = False) -> list[tuple[int, str]]:
     query = select(Institution.id, Institution.institution_code).order_by(Institution.id)
     if code is not None:
         query = query.where(Institution.institution_code == code)
     institutions = [tuple(row) for row in session.execute(query)]
-    if code is not None and not institutions:
+    if code is not None and not institutions and not checkpointed:
         click.echo(f"error: no institution with code {code}", err=True)
         sys.exit(2)
     return institutions
@@ -70,7 +70,8 @@ def register(app: Flask) -> None:
                 except AuditError as exc:
                     click.echo(f"REFUSED checkpoint {checkpoint_file.name}: {exc.message}")
                     sys.exit(2 if exc.code == "invalid_checkpoint" else 1)
-            institutions = _institutions(session, code)
+            # An institution a checkpoint names is no bad input when missing: it was removed.
+            institutions = _institutions(session, code, any(c.institution_code == code for c in checkpoints))
             broken_any = False
             known = {institution_code for _, institution_code in institutions}
             for checkpoint in checkpoints:

@@ -530,6 +530,8 @@ def test_an_institution_deleted_with_its_chain_is_refused_by_a_checkpoint(app, s
         conn.execute(delete(Institution.__table__).where(Institution.__table__.c.id == there))
     result = verify_cli(app, "--checkpoint", str(path))
     assert result.exit_code == 1 and "BROKEN 1341234571" in result.output and "seq 1" in result.output
+    only_there = verify_cli(app, "--checkpoint", str(path), "--institution", "1341234571")
+    assert only_there.exit_code == 1 and "BROKEN 1341234571" in only_there.output
 
 
 def test_a_broken_chain_gets_no_checkpoint(app, sessions, engine, clock, institutions):
