@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from consent.actors import actor_display
 from consent.categories import label
-from consent.errors import ConsentError
+from consent.errors import DomainError
 from consent.models import AuditChainHead, AuditEntry
 from store.prepared import Prepared
 from consent.window import aware
@@ -61,11 +61,18 @@ HASHED_FIELDS = (
 )
 
 
-class AuditError(ConsentError):
+class AuditError(DomainError):
     """The audit log cannot do what was asked (no key bound, a checkpoint line that is not one).
 
-    Raised to operators' commands and to programs, not to patients: messages are in English.
+    Raised to operators' commands and to programs, not to patients: `detail` is an English
+    sentence for the operator.
     """
+
+    domain = "audit"
+    codes = frozenset({
+        "audit_key_too_short", "audit_key_unknown", "audit_key_missing", "audit_version_unknown",
+        "invalid_checkpoint", "checkpoint_not_authentic",
+    })
 
 
 _KEY_ID_LABEL = b"mynareception audit key id"
@@ -92,7 +99,7 @@ class AuditKeyring:
         secrets_by_id: dict[str, bytes] = {}
         for secret in (current, *retired):
             if len(secret) < MIN_KEY_LENGTH:
-                raise AuditError("audit_key_too_short", f"an audit key needs at least {MIN_KEY_LENGTH} characters")
+                raise AuditError("audit_key_too_short", detail=f"an audit key needs at least {MIN_KEY_LENGTH} characters")
             secrets_by_id[key_id_of(secret)] = secret.encode("utf-8")
         return cls(key_id_of(current), tuple(secrets_by_id.items()))
 
@@ -109,7 +116,7 @@ class AuditKeyring:
     def mac(self, key_id: str, text: str) -> str:
         secret = self.secret(key_id)
         if secret is None:
-            raise AuditError("audit_key_unknown", f"audit key {key_id} is not configured (AUDIT_KEY, AUDIT_KEYS)")
+            raise AuditError("audit_key_unknown", detail=f"audit key {key_id} is not configured (AUDIT_KEY, AUDIT_KEYS)")
         return hmac.new(secret, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def __repr__(self) -> str:  # never print a key
@@ -125,7 +132,7 @@ def use_keyring(engine: Engine, keyring: AuditKeyring) -> None:
 def keyring_of(conn: Connection) -> AuditKeyring:
     keyring = conn.get_execution_options().get("audit_keyring")
     if keyring is None:
-        raise AuditError("audit_key_missing", "no audit key is bound to this engine (consent.audit.use_keyring)")
+        raise AuditError("audit_key_missing", detail="no audit key is bound to this engine (consent.audit.use_keyring)")
     return keyring
 
 
@@ -153,9 +160,9 @@ def entry_hash(fields: Mapping[str, Any], keyring: AuditKeyring | None = None) -
     if version == LEGACY_VERSION:
         return hashlib.sha256(_serialize([LEGACY_VERSION], fields).encode("utf-8")).hexdigest()
     if version != KEYED_VERSION:
-        raise AuditError("audit_version_unknown", f"unknown audit entry version {version!r}")
+        raise AuditError("audit_version_unknown", detail=f"unknown audit entry version {version!r}")
     if keyring is None:
-        raise AuditError("audit_key_missing", "a keyed entry's hash needs the audit keys")
+        raise AuditError("audit_key_missing", detail="a keyed entry's hash needs the audit keys")
     key_id = fields["key_id"]
     return keyring.mac(key_id, _serialize([KEYED_VERSION, key_id], fields))
 
@@ -352,16 +359,15 @@ def parse_checkpoints(lines: Iterable[str], keyring: AuditKeyring) -> list[Check
             or not all(isinstance(data[n], str) for n in CHECKPOINT_FIELDS if n != "seq")
             or type(data["seq"]) is not int or data["seq"] < 0
         ):
-            raise AuditError("invalid_checkpoint", f"line {number} is not a checkpoint line")
+            raise AuditError("invalid_checkpoint", detail=f"line {number} is not a checkpoint line")
         checkpoint = Checkpoint(**{name: data[name] for name in CHECKPOINT_FIELDS})
         where = f"line {number} ({checkpoint.institution_code} seq {checkpoint.seq})"
         if keyring.secret(checkpoint.key_id) is None:
-            raise AuditError("checkpoint_not_authentic",
-                             f"{where} is signed with key {checkpoint.key_id}, which is not in AUDIT_KEY or AUDIT_KEYS")
+            raise AuditError("checkpoint_not_authentic", detail=f"{where} is signed with key {checkpoint.key_id}, which is not in AUDIT_KEY or AUDIT_KEYS")
         expected = keyring.mac(checkpoint.key_id, _checkpoint_text(
             checkpoint.institution_code, checkpoint.seq, checkpoint.hash, checkpoint.at, checkpoint.key_id))
         if not hmac.compare_digest(expected, checkpoint.signature) or not _HEX64.fullmatch(checkpoint.hash):
-            raise AuditError("checkpoint_not_authentic", f"{where}: the signature does not match (the line was edited)")
+            raise AuditError("checkpoint_not_authentic", detail=f"{where}: the signature does not match (the line was edited)")
         checkpoints.append(checkpoint)
     return checkpoints
 

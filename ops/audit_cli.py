@@ -68,7 +68,7 @@ def register(app: Flask) -> None:
                 try:
                     checkpoints = parse_checkpoints(checkpoint_file, keyring_of(session.connection()))
                 except AuditError as exc:
-                    click.echo(f"REFUSED checkpoint {checkpoint_file.name}: {exc.message}")
+                    click.echo(f"REFUSED checkpoint {checkpoint_file.name}: {exc.detail}")
                     sys.exit(2 if exc.code == "invalid_checkpoint" else 1)
             # An institution a checkpoint names is no bad input when missing: it was removed.
             institutions = _institutions(session, code, any(c.institution_code == code for c in checkpoints))

@@ -66,7 +66,9 @@ def test_every_code_a_domain_error_can_raise_has_a_status_and_a_japanese_message
         for code in cls.codes:
             assert code in TABLES[cls.domain], f"{cls.__name__}: {code!r} has no entry in web/error_messages.py"
             answer = describe(_sample(cls, code))
-            assert 400 <= answer.status < 500, (cls.__name__, code, answer.status)
+            # Only the audit log's own failures (a missing key) are the service's fault: 500.
+            expected = range(500, 501) if cls.domain == "audit" else range(400, 500)
+            assert answer.status in expected, (cls.__name__, code, answer.status)
             assert JAPANESE.search(answer.message), (cls.__name__, code, answer.message)
             assert re.fullmatch(r"[a-z_]+", answer.error), (cls.__name__, code, answer.error)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from consent.categories import CARE_SETTINGS
+from consent.audit import AuditError
 from consent.decision import ReadRefused
 from consent.errors import ConsentError, DomainError
 from consent.oauth_clients import SCOPE_LABELS, OAuthClientError, TokenRefused
@@ -202,7 +203,12 @@ OQS: Table = {
     "person_not_found": (404, "該当する患者が見つかりません。", "not_found"),
 }
 
+# The audit log failing under a request is the service's fault, never the caller's: a 500.
+AUDIT: Table = {code: (500, "システムエラーが発生しました。時間をおいてもう一度お試しください。", "internal_error")
+                for code in AuditError.codes}
+
 TABLES: dict[str, Table] = {
+    AuditError.domain: AUDIT,
     CardSignInError.domain: CARD,
     PasskeyError.domain: PASSKEY,
     RegistrationError.domain: REGISTRATION,
