@@ -9,6 +9,7 @@ CARD_MESSAGES: dict[str, tuple[int, str]] = {
     "challenge_unknown": (400, "この読み取りは使用済みか無効です。画面を読み込み直して、" + RETRY),
     "challenge_expired": (400, "読み取りの受付時間（5分）が過ぎました。" + RETRY),
     "wrong_origin": (400, "カードの読み取り結果を確認できませんでした。受付のURLを開き直して、" + RETRY),
+    "cross_origin": (400, "カードの読み取り結果を確認できませんでした。受付のURLを開き直して、" + RETRY),
     "wrong_rp": (400, "カードの読み取り結果を確認できませんでした。受付のURLを開き直して、" + RETRY),
     "not_present": (400, "カードを確認できませんでした。カードをスマートフォンの背面にあてたまま、" + RETRY),
     "not_verified": (400, "暗証番号を確認できませんでした。4桁の暗証番号を入力して、" + RETRY),
@@ -39,6 +40,8 @@ CARD_MESSAGES: dict[str, tuple[int, str]] = {
         403,
         "安全のため、このカードでの受付を停止しています。お手数ですが、受付をした薬局・医療機関にご連絡ください。",
     ),
+    # Two taps of one card crossed on the way: nothing is wrong with the card.
+    "concurrent_read": (409, "読み取りが重なりました。もう一度お試しください。"),
     "clone_detected": (
         403,
         "安全のため、このカードでの受付を停止しました。お手数ですが、受付をした薬局・医療機関にご連絡ください。",
