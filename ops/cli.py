@@ -66,4 +66,5 @@ def register_cli(app: Flask) -> None:
 
     __import__("ops.audit_cli", fromlist=["register"]).register(app)  # `flask audit verify`
     __import__("ops.operator_cli", fromlist=["register"]).register(app)  # `flask institution|staff ...`
+    __import__("ops.card_cli", fromlist=["register"]).register(app)  # `flask card reinstate`
     __import__("integrations.oqs.cli", fromlist=["register"]).register(app)  # `flask oqs generate`

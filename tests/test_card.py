@@ -384,3 +384,30 @@ def test_cross_origin_client_data_is_refused(card_app, clock, value):
     assert resp.status_code == 400 and resp.get_json()["error"] == "cross_origin"
     assert not browser.signed_in()
     assert card_row(card_app, card.card_id).sign_count == 0
+
+
+def test_an_operator_reinstates_a_flagged_card_by_person_and_it_is_audited(card_app, clock):
+    from consent.security_log import events
+
+    card, soft = issue(card_app, clock, person_id="P-reinstate")
+    other, _ = issue(card_app, clock, person_id="P-other")
+    reads = Reads(card_app, clock)
+    assert reads.verify(soft.assertion(reads.options("a"), origin=ORIGIN, sign_count=3), "a") == "ok"
+    assert reads.verify(soft.assertion(reads.options("b"), origin=ORIGIN, sign_count=2), "b") == "clone_detected"
+    runner = card_app.test_cli_runner()
+
+    nothing = runner.invoke(args=["card", "reinstate", "--person", "P-other"])
+    assert nothing.exit_code == 2 and "no card flagged" in nothing.output
+    done = runner.invoke(args=["card", "reinstate", "--person", "P-reinstate"])
+    assert done.exit_code == 0, done.output
+    assert card.card_id in done.output
+    assert card_row(card_app, card.card_id).status == "active"
+    assert card_row(card_app, other.card_id).status == "active"
+    with card_app.extensions["sessionmaker"]() as session:
+        logged = events(session, event="card_reinstated")
+        assert [(e.subject, e.created_at) for e in logged] == [(card.card_id, clock.now())]
+    soft.sign_count = 3  # the genuine card goes on from its own count
+    browser = Browser(card_app)
+    assert browser.verify(soft.assertion(browser.options(), origin=ORIGIN)).status_code == 200
+    # Nothing left to reinstate: a second run says so and records nothing.
+    assert runner.invoke(args=["card", "reinstate", "--person", "P-reinstate"]).exit_code == 2
