@@ -174,6 +174,16 @@ def create_sandbox_card():
     ), 201
 
 
+@bp.get("/cards/<card_id>")
+def get_sandbox_card(card_id: str):
+    """The card's status and the sign count last accepted: a QA test that installs the card in a
+    new browser context starts its virtual authenticator there, or its first read looks cloned."""
+    card = make_card_authority(db()).get(card_id[:40])
+    if card is None:
+        raise ApiError(404, "not_found", "そのカードはありません。")
+    return jsonify(card_id=card.card_id, status=card.status, sign_count=card.sign_count)
+
+
 @bp.post("/cards/<card_id>/status")
 def set_card_status(card_id: str):
     body = _require_json()
