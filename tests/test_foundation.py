@@ -43,6 +43,14 @@ def test_pages_are_japanese_mobile_and_locked_down(client):
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
+def test_hsts_whenever_the_origins_are_https(make_app):
+    https = make_app(rp_id="reception.example.jp", origins=["https://reception.example.jp"]).test_client()
+    for path in ("/", "/healthz", "/pharmacy/login", "/nowhere"):
+        assert https.get(path).headers["Strict-Transport-Security"] == "max-age=63072000", path
+    plain = make_app().test_client()  # http://localhost: a browser would ignore it, and it is not sent
+    assert "Strict-Transport-Security" not in plain.get("/").headers
+
+
 def test_unknown_route_is_a_japanese_page_or_json(client):
     page = client.get("/nowhere")
     assert page.status_code == 404
