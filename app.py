@@ -43,7 +43,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     from web import init_app
     from web.sessions import DatabaseSessionInterface
 
-    app.session_interface = DatabaseSessionInterface(settings.staff_idle_minutes)
+    app.session_interface = DatabaseSessionInterface(
+        settings.staff_idle_minutes, staff_absolute_hours=settings.staff_absolute_hours)
     init_app(app)
 
     @app.context_processor

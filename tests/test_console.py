@@ -72,6 +72,37 @@ def test_wrong_password_then_throttling(world):
     assert "しばらくログインできません" in resp.get_data(as_text=True)
 
 
+def test_a_busy_staff_session_ends_twelve_hours_after_sign_in(world, clock):
+    """The 30-minute idle timeout alone let a session in use live forever."""
+    app, _ = world
+    app.session_interface.wall_clock = clock
+    signed_in_at = clock.now()
+    client, _ = login(app, "pharmacist")
+    for minutes in range(20, 12 * 60, 20):  # never idle for 30 minutes
+        clock.set(signed_in_at + timedelta(minutes=minutes))
+        assert client.get("/pharmacy/").status_code == 200, minutes
+    clock.set(signed_in_at + timedelta(hours=12) - timedelta(microseconds=1))
+    assert client.get("/pharmacy/").status_code == 200
+    clock.set(signed_in_at + timedelta(hours=12))
+    resp = client.get("/pharmacy/")
+    assert resp.status_code == 302 and "/pharmacy/login" in resp.headers["Location"]
+    # Signing in again starts a new twelve hours.
+    client, _ = login(app, "pharmacist")
+    clock.set(signed_in_at + timedelta(hours=12, minutes=29))
+    assert client.get("/pharmacy/").status_code == 200
+
+
+def test_a_staff_session_still_ends_after_thirty_idle_minutes(world, clock):
+    app, _ = world
+    app.session_interface.wall_clock = clock
+    client, _ = login(app, "pharmacist")
+    start = clock.now()
+    clock.set(start + timedelta(minutes=30) - timedelta(microseconds=1))
+    assert client.get("/pharmacy/").status_code == 200
+    clock.set(clock.now() + timedelta(minutes=30))
+    assert client.get("/pharmacy/").status_code == 302
+
+
 def test_login_form_needs_csrf_and_rotates_the_session(world):
     app, _ = world
     client = app.test_client()
