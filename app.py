@@ -39,6 +39,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         # so that every worker process agrees on "now".
         clock = DatabaseClock(engine) if settings.sandbox else SystemClock()
     app.extensions["clock"] = clock
+    # Real time for session lifetimes and login throttling, whatever the sandbox clock says.
+    app.extensions["wall_clock"] = SystemClock()
 
     from web import init_app
     from web.sessions import DatabaseSessionInterface

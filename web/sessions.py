@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
-from consent.clock import Clock, SystemClock
+from consent.clock import SystemClock
 from store.models import WebSession
 
 # Rewrite last_seen at most this often, so read-only pages do not write on every request.
@@ -48,14 +48,11 @@ class ServerSession(CallbackDict, SessionMixin):
 
 
 class DatabaseSessionInterface(SessionInterface):
-    def __init__(self, idle_minutes: int, *, staff_absolute_hours: int = 12, wall_clock: Clock | None = None) -> None:
+    def __init__(self, idle_minutes: int, *, staff_absolute_hours: int = 12) -> None:
         self.idle = timedelta(minutes=idle_minutes)
         # A signed-in staff session ends this long after sign-in however busy it is (a stolen
         # cookie does not live forever); sign-in starts a new session, so created_at is sign-in.
         self.staff_absolute = timedelta(hours=staff_absolute_hours)
-        # Real time, not the sandbox clock: QA moves the sandbox clock by days to test consent
-        # windows and must not be signed out by it. Tests put a FixedClock here.
-        self.wall_clock: Clock = wall_clock or SystemClock()
 
     def _ends_at(self, created: datetime, staff_id: int | None, now: datetime) -> datetime:
         idle_end = now + self.idle
@@ -64,11 +61,18 @@ class DatabaseSessionInterface(SessionInterface):
     def _engine(self, app: Flask):
         return app.extensions["engine"]
 
+    @staticmethod
+    def _now(app: Flask) -> datetime:
+        # Real time, not the sandbox clock: QA moves the sandbox clock by days to test consent
+        # windows and must not be signed out by it. Tests put a FixedClock there.
+        clock = app.extensions.get("wall_clock")
+        return clock.now() if clock is not None else SystemClock().now()
+
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         sid = request.cookies.get(self.get_cookie_name(app))
         if not sid or len(sid) > 128:
             return ServerSession()
-        now = self.wall_clock.now()
+        now = self._now(app)
         with self._engine(app).connect() as conn:
             row = conn.execute(_SELECT, {"sid_hash": _hash(sid)}).first()
         if row is None or row.expires_at <= now:
@@ -86,7 +90,7 @@ class DatabaseSessionInterface(SessionInterface):
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
         engine = self._engine(app)
-        now = self.wall_clock.now()
+        now = self._now(app)
 
         if not session:
             if session.sid is not None:
