@@ -88,3 +88,29 @@ def test_a_card_is_reused_in_a_new_browser_context_with_its_current_count(sandbo
     assert client.get(f"/sandbox/cards/{card['card_id']}").get_json()["sign_count"] == 2
     missing = client.get("/sandbox/cards/card_nothing")
     assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"data": {}, "content_type": "application/x-www-form-urlencoded"},  # an empty cross-site form
+    {"data": {"name": "x"}},  # a filled one
+    {"data": b"", "content_type": "multipart/form-data; boundary=x"},
+    {"data": '{"name": "x"}', "content_type": "text/plain"},  # what a form with enctype=text/plain sends
+    {"data": '{"name": "x"}', "content_type": ""},
+])
+def test_sandbox_routes_refuse_bodies_that_are_not_json(sandbox, kwargs):
+    client = sandbox.test_client()
+    resp = client.post("/sandbox/institutions", **kwargs)
+    assert resp.status_code == 415
+    assert resp.get_json()["error"] == "unsupported_media_type"
+    assert institution_count(sandbox) == 0
+    assert client.post("/sandbox/patients", **kwargs).status_code == 415
+    assert client.put("/sandbox/clock", **kwargs).status_code == 415
+
+
+def test_sandbox_requests_without_a_body_are_unchanged(sandbox):
+    client = sandbox.test_client()
+    assert client.delete("/sandbox/clock").status_code == 200
+    assert client.post("/sandbox/institutions").status_code == 201
+    assert client.post("/sandbox/institutions", json={"name": "JSON薬局"}).status_code == 201
+    assert client.get("/sandbox/clock").status_code == 200
+    assert institution_count(sandbox) == 2
