@@ -49,11 +49,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                                                 card_authority=settings.card_authority)
     except LookupError as exc:
         raise ConfigError(str(exc)) from None
+    # Real time for session lifetimes and login throttling, whatever the sandbox clock says.
+    app.extensions["wall_clock"] = SystemClock()
 
     from web import init_app
     from web.sessions import DatabaseSessionInterface
 
-    app.session_interface = DatabaseSessionInterface(settings.staff_idle_minutes)
+    app.session_interface = DatabaseSessionInterface(
+        settings.staff_idle_minutes, staff_absolute_hours=settings.staff_absolute_hours)
     init_app(app)
 
     @app.context_processor

@@ -43,6 +43,14 @@ def test_pages_are_japanese_mobile_and_locked_down(client):
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
+def test_hsts_whenever_the_origins_are_https(make_app):
+    https = make_app(rp_id="reception.example.jp", origins=["https://reception.example.jp"]).test_client()
+    for path in ("/", "/healthz", "/pharmacy/login", "/nowhere"):
+        assert https.get(path).headers["Strict-Transport-Security"] == "max-age=63072000", path
+    plain = make_app().test_client()  # http://localhost: a browser would ignore it, and it is not sent
+    assert "Strict-Transport-Security" not in plain.get("/").headers
+
+
 def test_unknown_route_is_a_japanese_page_or_json(client):
     page = client.get("/nowhere")
     assert page.status_code == 404
@@ -98,6 +106,44 @@ def test_upload_over_two_mebibytes_is_413_page(app):
     response = app.test_client().post("/upload-test", data={"f": "a" * (2 * 1024 * 1024 + 10)})
     assert response.status_code == 413
     assert "大きすぎます" in response.get_data(as_text=True)
+
+
+def _chunked(client, path: str, body: bytes, content_type: str):
+    """A body sent with Transfer-Encoding: chunked, as gunicorn hands it on: no Content-Length."""
+    import io
+
+    return client.post(path, input_stream=io.BytesIO(body), content_type=content_type,
+                       headers={"Transfer-Encoding": "chunked"},
+                       environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True})
+
+
+@pytest.mark.parametrize("size, status", [(1024 * 1024, 200), (1024 * 1024 + 1, 413), (3 * 1024 * 1024, 413)])
+def test_chunked_json_is_held_to_one_mebibyte(echo_app, size, status):
+    """Before, a 1.43 MiB chunked JSON body was processed and a larger one was cut short (400)."""
+    filler = size - len(json.dumps({"x": ""}))
+    body = json.dumps({"x": "a" * filler}).encode()
+    assert len(body) == size
+    response = _chunked(echo_app.test_client(), "/api/test-echo", body, "application/json")
+    assert response.status_code == status
+    if status == 413:
+        assert response.get_json() == {"error": "payload_too_large", "message": "JSONは1MiB以下にしてください。"}
+    else:
+        assert len(response.get_json()["x"]) == filler
+
+
+@pytest.mark.parametrize("size, status", [(2 * 1024 * 1024, 200), (2 * 1024 * 1024 + 1, 413)])
+def test_chunked_upload_is_held_to_two_mebibytes(app, size, status):
+    @app.post("/api/upload-test")  # outside CSRF: the limit is what is tested
+    def upload_test():
+        return str(len(request.form.get("f", "")))
+
+    body = b"f=" + b"a" * (size - 2)
+    response = _chunked(app.test_client(), "/api/upload-test", body, "application/x-www-form-urlencoded")
+    assert response.status_code == status
+    if status == 413:
+        assert "大きすぎます" in response.get_data(as_text=True)
+    else:
+        assert response.get_data(as_text=True) == str(size - 2)
 
 
 def test_forms_need_the_csrf_token(app):

@@ -29,8 +29,12 @@ def _refuse_nul_characters():
 
 
 def init_app(app: Flask) -> None:
+    from web.body_limits import ChunkedBodyLimit, refuse_oversized_stream
+
     requestlog.init_app(app, enabled=app.config["LOG_REQUESTS"])
     errors.init_app(app)
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
+    app.before_request(refuse_oversized_stream)
     app.before_request(_json_size_limit)
     app.before_request(_refuse_nul_characters)
     security.init_app(app)

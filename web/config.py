@@ -53,6 +53,8 @@ class Settings:
     max_days_ahead: int = 30
     challenge_ttl_seconds: int = 300
     staff_idle_minutes: int = 30
+    # However active, a staff session ends this long after sign-in.
+    staff_absolute_hours: int = 12
     patient_idle_minutes: int = 30
     max_json_bytes: int = 1024 * 1024
     max_upload_bytes: int = 2 * 1024 * 1024

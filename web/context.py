@@ -41,6 +41,11 @@ def now() -> datetime:
     return g.now
 
 
+def wall_now() -> datetime:
+    """Real time (never the sandbox clock): session lifetimes, login throttling."""
+    return current_app.extensions["wall_clock"].now()
+
+
 def today_jst() -> date:
     return now().astimezone(JST).date()
 
