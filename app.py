@@ -14,6 +14,9 @@ from web.config import ConfigError, Settings  # noqa: F401 - re-exported for ope
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, **overrides) -> Flask:
     """Build the app. `settings` defaults to the environment; `clock` to real (or sandbox) time."""
+    from web.logs import configure_logging
+
+    configure_logging()
     if settings is None:
         settings = Settings.from_env(**overrides)
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")

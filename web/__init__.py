@@ -29,7 +29,7 @@ def _refuse_nul_characters():
 
 
 def init_app(app: Flask) -> None:
-    requestlog.init_app(app, enabled=app.config["LOG_REQUESTS"])
+    requestlog.init_app(app)
     errors.init_app(app)
     app.before_request(_json_size_limit)
     app.before_request(_refuse_nul_characters)
