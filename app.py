@@ -5,6 +5,7 @@ Production serves it with gunicorn: `gunicorn -w 4 'app:create_app()'`.
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from consent.clock import Clock, SystemClock
 from store.clock import DatabaseClock
@@ -20,6 +21,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     if settings is None:
         settings = Settings.from_env(**overrides)
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    if settings.trusted_proxies:
+        # Believe exactly N hops of X-Forwarded-For/-Proto (nginx in front: 1); without it the
+        # headers are ignored, as anyone can send them.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SETTINGS=settings,
