@@ -1,6 +1,6 @@
 """Application factory and CLI: `flask --app app db upgrade`, `flask --app app demo load`, ...
 
-Production serves it with gunicorn: `gunicorn -w 4 'app:create_app()'`.
+Production serves it with gunicorn: `gunicorn -c python:web.gunicorn_conf -w 4 'app:create_app()'`.
 """
 from __future__ import annotations
 

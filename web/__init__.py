@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from web import db, errors, requestlog, security
+from web import db, errors, metrics, requestlog, security
 from web.errors import ApiError
 
 
@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
 
     api.init_app(app)
     app.register_blueprint(health.bp)
+    metrics.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(card.bp)
     app.register_blueprint(reception.bp)

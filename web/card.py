@@ -14,6 +14,7 @@ from integrations.card import Card, make_card_authority
 from integrations.card.relying_party import CardSignInError, authentication_options, verify_card_assertion
 from web.card_messages import card_message
 from web.context import client_address, enforce_rate_limits, now, relying_party, settings
+from web import metrics
 from web.db import db
 from web.errors import ApiError
 from web.jsonio import json_object
@@ -59,6 +60,7 @@ def verify_card(purpose: str) -> Card:
     body = json_object(required=True)
     credential = body.get("credential")
     if not isinstance(credential, dict):
+        metrics.card_refused("malformed")
         raise ApiError(400, "malformed", card_message("malformed")[1])
     limits = settings()
     rules = [
@@ -81,6 +83,7 @@ def verify_card(purpose: str) -> Card:
         # A refused read also ends whatever an earlier read of this browser allowed.
         for key in CARD_IDENTITY_KEYS:
             session.pop(key, None)
+        metrics.card_refused(exc.code)
         status, message = card_message(exc.code)
         raise ApiError(status, exc.code, message) from None
 

@@ -18,6 +18,7 @@ from consent.window import deadline_text
 from integrations.oqs import make_oqs
 from store.ratelimit import current_count, hit_many, limit_key
 from web.context import client_address, engine_of_app, now, today_jst
+from web import metrics
 from web.db import db, reader
 from web.staff_session import current_staff, sign_in, sign_out, staff_required
 
@@ -264,6 +265,8 @@ def patient(consent_id: str):
     # Every decision is in the audit log, kept even when all were refusals; committed before the
     # data is loaded, so the write lock is not held while the OQS answers.
     db().commit()
+    for decision in decisions:
+        metrics.read_decided(decision.allowed, decision.reason)
     person = oqs.person(consent.person_id)
     sections = []
     for category, decision in zip(shown, decisions):

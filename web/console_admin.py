@@ -17,6 +17,7 @@ from integrations.oqs import make_oqs
 from store.models import Institution
 from web.console import bp, own_consent_or_404
 from web.context import now, settings, today_jst
+from web import metrics
 from web.db import db
 from web.sessions import end_sessions_of_staff
 from web.staff_session import admin_required, current_staff, staff_required
@@ -33,6 +34,7 @@ def cancel_consent(consent_id: str):
         grants.revoke_consent(db(), institution_id=staff.institution_id, consent_id=consent.id,
                               by=f"staff:{staff.staff_id}", reason=grants.BY_INSTITUTION, now=now())
         db().commit()
+        metrics.consent_event("revoked")
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 
 

@@ -27,6 +27,9 @@ def _finish(response):
     duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
     rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
     response.headers["X-Request-Id"] = g.get("request_id", "")
+    from web import metrics
+
+    metrics.observe_request(rule, response.status_code, duration_ms)
     if current_app.config.get("LOG_REQUESTS", True):
         # web.logs.JsonFormatter writes the fields as the line's keys, with the request id.
         log.info("request", extra={"fields": {
