@@ -4,13 +4,19 @@ Production serves it with gunicorn: `gunicorn -c python:web.gunicorn_conf -w 4 '
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import web
 from consent.clock import Clock, SystemClock
 from store.clock import DatabaseClock
 from store.engine import make_engine, make_sessionmaker
-from web.config import ConfigError, Settings  # noqa: F401 - re-exported for operators' scripts
+from web.config import ConfigError, Settings, instance_dir  # noqa: F401 - re-exported for operators' scripts
+
+# Templates and static files are read through the web package, wherever it is installed.
+WEB = Path(web.__file__).resolve().parent
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, **overrides) -> Flask:
@@ -20,7 +26,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     configure_logging()
     if settings is None:
         settings = Settings.from_env(**overrides)
-    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app = Flask(__name__, template_folder=str(WEB / "templates"), static_folder=str(WEB / "static"),
+                instance_path=str(instance_dir()))
     if settings.trusted_proxies:
         # Believe exactly N hops of X-Forwarded-For/-Proto (nginx in front: 1); without it the
         # headers are ignored, as anyone can send them.
