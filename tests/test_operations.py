@@ -218,3 +218,5 @@ def test_gunicorn_metrics_add_up_every_worker_and_every_log_line_is_json(databas
     entries = [json.loads(line) for line in lines]  # every line, gunicorn's own included
     assert any(e["logger"] == "gunicorn.error" and "Booting worker" in e["message"] for e in entries)
     assert sum(1 for e in entries if e["logger"] == "app.request" and e["path"] == "/healthz") == sent
+    # gunicorn's access log would write concrete paths (reception tokens): it stays off.
+    assert not any(e["logger"] == "gunicorn.access" for e in entries)

@@ -133,3 +133,4 @@ def test_the_installed_wheel_migrates_serves_pages_and_the_api(tmp_path):
     assert not (site_packages / "instance").exists()
     entries = [json.loads(line) for line in log_path.read_text().splitlines()]
     assert any(e["logger"] == "app.request" and e["path"] == "/api/v1/consents" for e in entries)
+    assert not any(e["logger"] == "gunicorn.access" for e in entries)

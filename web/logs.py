@@ -78,7 +78,9 @@ GUNICORN_LOGCONFIG: dict = {
     "root": {"level": "INFO", "handlers": ["json"]},
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+        # Any logconfig turns gunicorn's access log on; it would log concrete paths (reception
+        # tokens), so it is silenced: the app logs each request with its route template.
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
     },
     "handlers": {"json": {"()": "web.logs.StdoutHandler", "formatter": "json"}},
     "formatters": {"json": {"()": "web.logs.JsonFormatter"}},
