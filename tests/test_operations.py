@@ -13,7 +13,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
+from api_support import bearer, system_token, world  # noqa: F401 - world is a fixture
+from web.metrics import REGISTRY
 
 PROXY = {"REMOTE_ADDR": "10.0.0.2"}
 
@@ -68,10 +69,6 @@ def test_a_trusted_proxy_sets_the_scheme_too(make_app):
 
 # --- metrics --------------------------------------------------------------------------------
 
-from api_support import system_token, world  # noqa: E402,F401 - world is a fixture
-from api_support import bearer  # noqa: E402
-from web.metrics import REGISTRY  # noqa: E402
-
 
 def _value(name: str, **labels) -> float:
     return REGISTRY.get_sample_value(f"mynareception_{name}", labels) or 0.0
@@ -124,7 +121,8 @@ def test_metrics_count_reads_by_outcome_and_rate_limit_refusals(world, monkeypat
 
 
 def test_metrics_count_consents_and_card_refusals(make_app, clock):
-    from test_reception import csrf_of, read_card, choose, world as reception_world  # noqa: F401
+    # The reception tests' helpers and setup (a pharmacy, a person, a software card).
+    from test_reception import choose, csrf_of, read_card, world as reception_world
 
     app, token, _, soft = reception_world.__wrapped__(make_app, clock)
     app.config["SETTINGS"].metrics = True
