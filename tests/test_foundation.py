@@ -254,7 +254,7 @@ def test_an_error_is_one_json_line_with_its_traceback_and_request_id_but_no_sql_
     assert len(errors) == 1
     error = errors[0]
     assert error["level"] == "error" and error["request_id"] == "req-500"
-    assert error["path"] == "/broken-lookup" and error["error"] == "OperationalError"
+    assert error["path"] == "/broken-lookup" and error["error"] in ("OperationalError", "ProgrammingError")
     assert "Traceback (most recent call last)" in error["traceback"] and "no_such_table" in error["traceback"]
     assert "SQL parameters hidden" in error["traceback"]
     assert "山田" not in out
