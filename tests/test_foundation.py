@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import logging
 
 import pytest
 from flask import jsonify, request, session
@@ -240,21 +239,19 @@ def test_a_session_ended_on_the_server_mid_request_is_not_brought_back(app):
     assert client.get("/peek").get_data(as_text=True) == "none"
 
 
-def test_request_log_is_one_json_line_without_personal_data(make_app, caplog):
+def test_request_log_is_one_json_line_without_personal_data(make_app, capsys):
     app = make_app(log_requests=True)
-    logger = logging.getLogger("app.request")
-    logger.propagate = True
-    try:
-        with caplog.at_level(logging.INFO, logger="app.request"):
-            app.test_client().get("/nowhere/山田花子?name=山田")
-    finally:
-        logger.propagate = False
-    lines = [r.getMessage() for r in caplog.records if r.name == "app.request"]
-    assert len(lines) == 1
-    entry = json.loads(lines[0])
+    capsys.readouterr()
+    app.test_client().get("/nowhere/山田花子?name=山田", headers={"X-Request-Id": "req-42"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    requests = [entry for entry in lines if entry["logger"] == "app.request"]
+    assert len(requests) == 1
+    entry = requests[0]
     assert entry["method"] == "GET" and entry["status"] == 404 and entry["path"] == "<unmatched>"
-    assert set(entry) == {"method", "path", "status", "duration_ms", "request_id"}
-    assert "山田" not in lines[0]
+    assert entry["request_id"] == "req-42"
+    assert set(entry) == {"time", "level", "logger", "message", "method", "path", "status", "duration_ms",
+                          "request_id"}
+    assert "山田" not in json.dumps(lines, ensure_ascii=False)
 
 
 def test_json_nested_too_deep_is_400(echo_app):
@@ -279,3 +276,32 @@ def test_nul_in_a_path_query_or_form_is_400(app):
     for resp in (client.get("/nul-test/a?q=%00", headers=as_json), client.get("/nul-test/a?%00=q", headers=as_json),
                  client.post("/nul-test/a", data={"memo": "a\x00"}, headers=as_json)):
         assert resp.status_code == 400 and resp.get_json()["error"] == "invalid_request"
+
+
+def test_an_error_is_one_json_line_with_its_traceback_and_request_id_but_no_sql_values(make_app, capsys):
+    app = make_app(log_requests=True)
+
+    @app.route("/broken-lookup")
+    def broken_lookup():
+        from flask import request
+        from sqlalchemy import text
+
+        from web.db import db
+
+        db().execute(text("SELECT * FROM no_such_table WHERE name = :name"), {"name": request.args["name"]})
+        return "unreachable"
+
+    capsys.readouterr()
+    page = app.test_client().get("/broken-lookup?name=山田花子", headers={"X-Request-Id": "req-500"})
+    assert page.status_code == 500 and "システムエラー" in page.get_data(as_text=True)
+    out = capsys.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines()]  # every line is JSON
+    errors = [entry for entry in lines if entry["logger"] == "app.errors"]
+    assert len(errors) == 1
+    error = errors[0]
+    assert error["level"] == "error" and error["request_id"] == "req-500"
+    assert error["path"] == "/broken-lookup" and error["error"] in ("OperationalError", "ProgrammingError")
+    assert "Traceback (most recent call last)" in error["traceback"] and "no_such_table" in error["traceback"]
+    assert "SQL parameters hidden" in error["traceback"]
+    assert "山田" not in out
+    assert [e["status"] for e in lines if e["logger"] == "app.request"] == [500]

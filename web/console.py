@@ -16,6 +16,7 @@ from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.staff_auth import load_identity
 from consent.window import deadline_text
 from web.context import client_address, now, oqs_for, today_jst, wall_now
+from web import metrics
 from web.db import db, reader
 from web.error_messages import describe
 from web.staff_session import current_staff, sign_in, sign_out, staff_required
@@ -247,6 +248,8 @@ def patient(consent_id: str):
     # Every decision is in the audit log, kept even when all were refusals; committed before the
     # data is loaded, so the write lock is not held while the OQS answers.
     db().commit()
+    for decision in decisions:
+        metrics.read_decided(decision.allowed, decision.reason)
     person = oqs.person(consent.person_id)
     sections = []
     for category, decision in zip(shown, decisions):

@@ -56,7 +56,7 @@ def relying_party() -> RelyingParty:
 
 
 def client_address() -> str:
-    # Behind a proxy, configure ProxyFix so remote_addr is the client's address.
+    # With TRUSTED_PROXIES, ProxyFix has made remote_addr the client's address (create_app).
     return request.remote_addr or "unknown"
 
 
