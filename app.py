@@ -8,7 +8,7 @@ from flask import Flask
 
 from consent.clock import Clock, SystemClock
 from store.clock import DatabaseClock
-from store.engine import make_engine, make_sessionmaker
+from store.engine import Timeouts, make_engine, make_sessionmaker
 from web.config import ConfigError, Settings  # noqa: F401 - re-exported for operators' scripts
 
 
@@ -31,7 +31,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     )
     app.json.ensure_ascii = False
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, Timeouts(connect=settings.db_connect_timeout,
+                                                         statement=settings.db_statement_timeout))
     app.extensions["engine"] = engine
     app.extensions["sessionmaker"] = make_sessionmaker(engine)
     if clock is None:

@@ -67,3 +67,29 @@ def register_cli(app: Flask) -> None:
     __import__("ops.audit_cli", fromlist=["register"]).register(app)  # `flask audit verify`
     __import__("ops.operator_cli", fromlist=["register"]).register(app)  # `flask institution|staff ...`
     __import__("integrations.oqs.cli", fromlist=["register"]).register(app)  # `flask oqs generate`
+    _operator_waits(app, app.cli)
+
+
+def _operator_waits(app: Flask, group: click.Group) -> None:
+    """Operator commands wait long for the database (no one is at a screen); requests do not."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _operator_waits(app, command)
+        elif command.callback is not None:
+            command.callback = _with_operator_engine(app, command.callback)
+
+
+def _with_operator_engine(app: Flask, callback):
+    import functools
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        from store.engine import make_engine, make_sessionmaker
+
+        if not app.extensions.get("operator_engine"):
+            engine = make_engine(app.config["SETTINGS"].database_url)  # no request timeouts
+            app.extensions["engine"].dispose()
+            app.extensions.update(engine=engine, sessionmaker=make_sessionmaker(engine), operator_engine=True)
+        return callback(*args, **kwargs)
+
+    return run
