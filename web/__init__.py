@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from web import db, errors, requestlog, security
+from web import db, errors, requestlog, security, unavailable
 from web.errors import ApiError
 
 
@@ -31,6 +31,7 @@ def _refuse_nul_characters():
 def init_app(app: Flask) -> None:
     requestlog.init_app(app, enabled=app.config["LOG_REQUESTS"])
     errors.init_app(app)
+    unavailable.init_app(app)
     app.before_request(_json_size_limit)
     app.before_request(_refuse_nul_characters)
     security.init_app(app)

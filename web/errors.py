@@ -85,6 +85,11 @@ def _api_error(exc: ApiError):
 
 
 def _unexpected(exc: Exception):
+    from web.unavailable import answer_if_unavailable  # the database failed outside a view
+
+    answered = answer_if_unavailable(getattr(exc, "original_exception", None))
+    if answered is not None:
+        return answered
     # The traceback goes to the log (no request data in it), never to the client.
     log.exception("unhandled error")
     return error_response(500)

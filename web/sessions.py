@@ -10,7 +10,7 @@ import json
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, g
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -73,6 +73,10 @@ class DatabaseSessionInterface(SessionInterface):
         return ServerSession(data, sid=sid, last_seen=row.last_seen_at)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        if g.get("database_failed") or session is None:
+            # The answer is the 503 page: keep the cookie and the row as they were, so that the
+            # form the person is on still works once the database is back (not the CSRF page).
+            return
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -93,19 +97,24 @@ class DatabaseSessionInterface(SessionInterface):
         payload = json.dumps(dict(session), separators=(",", ":"))
         values = {"data": payload, "staff_id": session.get("staff_id"), "last_seen_at": now,
                   "expires_at": now + self.idle}
+        new_sid = None
         with engine.begin() as conn:
             if session.sid is None or session.rotate_requested:
                 if session.sid is not None:
                     conn.execute(_DELETE, {"sid_hash": _hash(session.sid)})
-                session.sid = secrets.token_urlsafe(32)
-                session.rotate_requested = False
-                conn.execute(_INSERT, {"id_hash": _hash(session.sid), "created_at": now, **values})
+                new_sid = secrets.token_urlsafe(32)
+                conn.execute(_INSERT, {"id_hash": _hash(new_sid), "created_at": now, **values})
             elif conn.execute(_UPDATE, {"sid_hash": _hash(session.sid), **values}).rowcount != 1:
                 # Ended on the server while this request ran (logout elsewhere, staff disabled):
                 # never bring it back.
                 session.sid = None
                 response.delete_cookie(name, domain=domain, path=path)
                 return
+        if new_sid is not None:
+            # Adopted only once committed: had the write failed, a second save (Flask saves again
+            # for the error page) would find no row under the new id, take the session for one
+            # ended on the server and delete the cookie; the next form post then met the CSRF page.
+            session.sid, session.rotate_requested = new_sid, False
 
         response.set_cookie(
             name,
