@@ -138,6 +138,20 @@ _UPDATE = update(_table).where(_table.c.id_hash == bindparam("sid_hash"))
 _INSERT = insert(_table)
 
 
+def remember_with(db_session: Session, key: str, value) -> None:
+    """Put `key` into this browser session, written inside `db_session`'s transaction.
+
+    It is committed together with what it describes, so the browser keeps it even when the
+    response (and the usual save after it) never happens: a worker killed, a write failing.
+    """
+    from flask import session as browser_session
+
+    browser_session[key] = value
+    if getattr(browser_session, "sid", None) is not None:
+        payload = json.dumps(dict(browser_session), separators=(",", ":"))
+        db_session.execute(_UPDATE, {"sid_hash": _hash(browser_session.sid), "data": payload})
+
+
 def end_sessions_of_staff(db_session: Session, staff_id: int) -> None:
     """End every browser session of a staff member at once (disabled account, password reset)."""
     db_session.execute(delete(WebSession).where(WebSession.staff_id == staff_id))

@@ -8,7 +8,9 @@ CSRF page (see web/sessions.py: a session that could not be saved is not an expi
 from __future__ import annotations
 
 import logging
+import sqlite3
 
+import psycopg
 from flask import Flask, g, render_template, request
 from sqlalchemy import exc
 
@@ -32,7 +34,9 @@ class DatabaseUnavailable(Exception):
 # Faults of the database or of the way to it, not of the request: trying later helps. (SQLite's
 # "database is locked" and "database or disk is full", PostgreSQL refusing connections, a statement
 # timeout or a silent server cut by the watchdog, the pool's checkout timeout.)
-UNAVAILABLE = (DatabaseUnavailable, exc.TimeoutError, exc.OperationalError, exc.InterfaceError)
+# Prepared statements (store/prepared.py) run on the driver's cursor: its own errors come unwrapped.
+UNAVAILABLE = (DatabaseUnavailable, exc.TimeoutError, exc.OperationalError, exc.InterfaceError,
+               sqlite3.OperationalError, psycopg.OperationalError, psycopg.InterfaceError)
 
 
 def is_unavailable(error: BaseException) -> bool:
