@@ -1,8 +1,14 @@
 """`flask --app app ...` commands. Bad input exits with status 2 and a clear message."""
 from __future__ import annotations
 
+import functools
+
 import click
 from flask import Flask, current_app
+
+from integrations.oqs import cli as oqs_cli
+from ops import audit_cli, operator_cli
+from store.engine import make_engine, make_sessionmaker
 
 
 def register_cli(app: Flask) -> None:
@@ -64,9 +70,9 @@ def register_cli(app: Flask) -> None:
             token = rotate_reception_token(session, institution, now=current_app.extensions["clock"].now())
         click.echo(f"{current_app.config['SETTINGS'].origins[0]}/r/{token}")
 
-    __import__("ops.audit_cli", fromlist=["register"]).register(app)  # `flask audit verify`
-    __import__("ops.operator_cli", fromlist=["register"]).register(app)  # `flask institution|staff ...`
-    __import__("integrations.oqs.cli", fromlist=["register"]).register(app)  # `flask oqs generate`
+    audit_cli.register(app)  # `flask audit verify`
+    operator_cli.register(app)  # `flask institution|staff ...`
+    oqs_cli.register(app)  # `flask oqs generate|show`
     _operator_waits(app, app.cli)
 
 
@@ -80,15 +86,14 @@ def _operator_waits(app: Flask, group: click.Group) -> None:
 
 
 def _with_operator_engine(app: Flask, callback):
-    import functools
-
     @functools.wraps(callback)
     def run(*args, **kwargs):
-        from store.engine import make_engine, make_sessionmaker
-
         if not app.extensions.get("operator_engine"):
+            request_engine = app.extensions["engine"]
             engine = make_engine(app.config["SETTINGS"].database_url)  # no request timeouts
-            app.extensions["engine"].dispose()
+            # What the app bound to its engine (the audit keyring) goes along.
+            engine.update_execution_options(**request_engine.get_execution_options())
+            request_engine.dispose()
             app.extensions.update(engine=engine, sessionmaker=make_sessionmaker(engine), operator_engine=True)
         return callback(*args, **kwargs)
 
