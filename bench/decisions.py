@@ -28,7 +28,7 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from consent.actors import Actor  # noqa: E402
-from consent.categories import CATEGORIES, READ_CATEGORIES  # noqa: E402
+from consent.vocabulary import CATEGORIES, READ_CATEGORIES  # noqa: E402
 from consent.clock import JST  # noqa: E402
 from consent.decision import decide  # noqa: E402
 from consent.models import AuditEntry, Consent  # noqa: E402

@@ -13,6 +13,7 @@ from consent.errors import ConsentError
 from consent.institutions import (
     ROLES, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token, staff_of,
 )
+from consent.vocabulary import BY_INSTITUTION, STATUS_ACTIVE
 from integrations.oqs import make_oqs
 from store.models import Institution
 from web.console import bp, own_consent_or_404
@@ -29,9 +30,9 @@ ROLE_LABELS = {"pharmacist": "薬剤師（有資格者）", "clerk": "事務", "
 def cancel_consent(consent_id: str):
     staff = current_staff()
     consent = own_consent_or_404(staff, consent_id)
-    if grants.status_code_at(consent, now()) == "active":
+    if grants.status_code_at(consent, now()) == STATUS_ACTIVE:
         grants.revoke_consent(db(), institution_id=staff.institution_id, consent_id=consent.id,
-                              by=f"staff:{staff.staff_id}", reason=grants.BY_INSTITUTION, now=now())
+                              by=f"staff:{staff.staff_id}", reason=BY_INSTITUTION, now=now())
         db().commit()
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import request
 
-from consent.categories import CATEGORIES
+from consent.vocabulary import CATEGORIES
 from consent.grants import STATUS_LABELS
 from consent.oauth_clients import CLIENT_CREDENTIALS_SCOPES, SCOPE_LABELS, SCOPES
 from integrations.oqs.results import (
