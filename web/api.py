@@ -394,7 +394,7 @@ DATA_READS: tuple[DataRead, ...] = (
     DataRead("checkups", "checkup", {"checkups": list[CheckupRecord]},
              lambda oqs, consent, caller, args: {"checkups": _records(oqs.checkups(consent.person_id,
                                                                                   today=today_jst()))}),
-    # 診療・アレルギー・検査 and 手術・傷病名・感染症 are not produced by the OQS simulator yet: the
+    # Clinical and surgery data are not produced by the OQS simulator yet: the
     # decision and the audit are real, the lists are empty.
     DataRead("clinical", "clinical", {"clinical": list[dict]}, lambda oqs, consent, caller, args: {"clinical": []}),
     DataRead("surgery", "surgery", {"surgery": list[dict]}, lambda oqs, consent, caller, args: {"surgery": []}),

@@ -218,7 +218,7 @@ def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None
         return oqs.checkups(consent.person_id, today=today)
     if category == "specific_disease":
         return oqs.specific_disease(consent.person_id, today=today)
-    # 診療・アレルギー・検査 and 手術・傷病名・感染症 are not produced by the simulator yet.
+    # Clinical and surgery data are not produced by the simulator yet.
     return []
 
 
