@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from consent import grants
 from consent.staff_auth import authenticate, load_identity
-from consent.vocabulary import CATEGORY_LABELS, HEADINGS, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS
+from consent.vocabulary import (
+    CATEGORY_LABELS, HEADINGS, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS,
+)
 from consent.window import deadline_text
 from integrations.oqs import make_oqs
 from store.ratelimit import current_count, hit_many, limit_key
@@ -275,4 +277,5 @@ def patient(consent_id: str):
         remaining=remaining_text(consent.window_end, current) if status == STATUS_ACTIVE else "",
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
         reference_number=reference, revocation_reasons=REVOCATION_REASONS, filter_error=filter_error,
+        no_qualification=NO_QUALIFICATION,
     ), 400 if filter_error else 200

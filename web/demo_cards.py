@@ -10,6 +10,7 @@ import secrets
 
 from flask import Blueprint, jsonify, render_template, session, url_for
 
+from consent.vocabulary import VALID
 from integrations.card import make_card_authority
 from integrations.card.registration import RegistrationError, registration_options, verify_registration
 from integrations.oqs import make_oqs
@@ -65,7 +66,7 @@ def verify():
                                   purpose=PURPOSE, now=now())
     except RegistrationError as exc:
         raise ApiError(400, exc.code, MESSAGES.get(exc.code, RETRY)) from None
-    person = make_oqs(db()).create_person(today=today_jst(), validity=1)
+    person = make_oqs(db()).create_person(today=today_jst(), validity=VALID)
     authority = make_card_authority(db())
     if authority.by_credential_id(new.credential_id) is not None:
         raise ApiError(409, "duplicate", "この認証器はデモ用カードとして登録済みです。")
