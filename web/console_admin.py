@@ -13,7 +13,7 @@ from consent.errors import ConsentError
 from consent.institutions import (
     ROLES, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token, staff_of,
 )
-from consent.vocabulary import BY_INSTITUTION, STATUS_ACTIVE
+from consent.vocabulary import BATCH_STATUSES, BY_INSTITUTION, STATUS_ACTIVE
 from integrations.oqs import make_oqs
 from store.models import Institution
 from web.console import bp, own_consent_or_404
@@ -129,7 +129,8 @@ def batch():
     db().commit()
     # Kept server-side for the download link (the session lives in the database).
     session["batch_csv"] = results_csv(rows, results)
-    return render_template("console/batch.html", staff=staff, rows=rows, results=results)
+    return render_template("console/batch.html", staff=staff, rows=rows, results=results,
+                           batch_statuses=BATCH_STATUSES)
 
 
 @bp.get("/batch/result.csv")
