@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -97,6 +98,29 @@ def test_care_settings_are_the_three_of_this_system(sessions):
         with pytest.raises(InvalidInput) as refused:
             make_oqs(session).qualification("nobody", institution_code="1341234563", care_setting=4, today=TODAY)
     assert refused.value.message == "診療区分は1（外来）、2（訪問診療等）、3（オンライン診療等）のいずれかです。"
+
+
+# The same words naming something else: a checkup's kind (特定健診 / 後期高齢者健診) and where a
+# drug was dispensed (入院 / 外来).
+OTHER_MEANINGS = {("integrations/oqs/checkup_history.py", "特定健診"), ("integrations/oqs/drug_history.py", "外来")}
+
+
+def test_no_code_defines_a_label_again():
+    """`git grep` finds each label as a string only in consent/vocabulary.py."""
+    labels = {*CATEGORY_LABELS.values(), *HEADINGS.values(), *SCOPE_LABELS.values(), *CARE_SETTINGS.values(),
+              *vocabulary.VALIDITY.values(), *vocabulary.STATUS_LABELS.values(),
+              *vocabulary.REVOCATION_REASONS.values(), *vocabulary.BATCH_STATUSES}
+    root = Path(web.__file__).parent.parent
+    files = subprocess.run(["git", "ls-files", "*.py"], cwd=root, capture_output=True, text=True,
+                           check=True).stdout.split()
+    assert "consent/vocabulary.py" in files
+    found = set()
+    for name in files:
+        if name == "consent/vocabulary.py" or name.startswith(("tests/", "e2e/", "bench/")):
+            continue
+        source = (root / name).read_text(encoding="utf-8")
+        found |= {(name, label) for label in labels if re.search(rf"[\"']{re.escape(label)}[\"']", source)}
+    assert found <= OTHER_MEANINGS
 
 
 # --- pages and the OpenAPI document spell no label of their own ---------------------------------
