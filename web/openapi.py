@@ -20,7 +20,7 @@ from flask import request
 from consent.vocabulary import (
     BATCH_SCOPE, BATCH_STATUSES, CATEGORY, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE, SCOPE_LABELS, SCOPES,
 )
-from integrations.oqs.results import BatchResult, Qualification
+from integrations.oqs.results import Qualification
 from web.api import BATCH_ROW_KEYS, CONSENT_ID, DATA_READS, MAX_BATCH_ROWS, ApiConsent, DataRead
 
 REF = "#/components/schemas/"
@@ -140,8 +140,6 @@ def _openapi_path(flask_path: str) -> str:
 @lru_cache(maxsize=8)
 def _build(base_url: str) -> dict[str, Any]:
     components: dict[str, Any] = {}
-    _dataclass_schema(BatchResult, components)
-    del components["BatchResult"]  # the API answers its own shape of a batch row (below)
     components["Error"] = {
         "type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
         "required": ["error", "message"],
