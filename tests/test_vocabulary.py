@@ -198,3 +198,17 @@ def test_the_openapi_document_names_only_the_domains_labels(world):  # noqa: F81
     assert consent["status_label"]["enum"] == list(vocabulary.STATUS_LABELS.values())
     flows = doc["components"]["securitySchemes"]["oauth2"]["flows"]
     assert flows["authorizationCode"]["scopes"] == SCOPE_LABELS
+
+
+def test_the_console_shows_no_fields_for_no_qualification(world, clock):  # noqa: F811
+    """Validity 4 (該当資格なし) by its name: the page says so and shows no empty insurance fields."""
+    with world.session() as s:
+        person = make_oqs(s).create_person(today=TODAY, validity=vocabulary.NO_QUALIFICATION)
+        consent = grants.register_consent(
+            s, institution_id=world.here, person_id=person.person_id, card_id="card_y", care_setting=3,
+            categories=["limit"], consultation_date=TODAY, now=clock.now(), validity_code=vocabulary.NO_QUALIFICATION)
+        s.commit()
+    html = console_login(world.app, "clerk").get(f"/pharmacy/consents/{consent.id}").get_data(as_text=True)
+    assert "4：該当資格なし" in html and "被保険者証区分" not in html
+    valid = console_login(world.app, "clerk").get(f"/pharmacy/consents/{world.consent}").get_data(as_text=True)
+    assert "1：有効" in valid and "被保険者証区分" in valid
