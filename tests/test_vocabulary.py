@@ -23,6 +23,7 @@ from consent.vocabulary import (
 )
 from integrations.oqs import InvalidInput, make_oqs
 from web.api import DATA_READS
+from web.error_messages import describe
 
 # ../shared/CONTRACTS.md: the reception's checkboxes and the console's section headings.
 CONSENT_LABELS = ["薬剤・処方", "特定健診", "診療・アレルギー・検査", "手術・傷病名・感染症", "特定疾病療養受療証", "限度額"]
@@ -97,7 +98,7 @@ def test_care_settings_are_the_three_of_this_system(sessions):
     with sessions() as session:
         with pytest.raises(InvalidInput) as refused:
             make_oqs(session).qualification("nobody", institution_code="1341234563", care_setting=4, today=TODAY)
-    assert refused.value.message == "診療区分は1（外来）、2（訪問診療等）、3（オンライン診療等）のいずれかです。"
+    assert describe(refused.value).message == "診療区分は1（外来）、2（訪問診療等）、3（オンライン診療等）のいずれかです。"
 
 
 # The same words naming something else: a checkup's kind (特定健診 / 後期高齢者健診) and where a
