@@ -128,6 +128,8 @@ class SimulatedOQS:
                 "医療扶助の受給者には validity 3・4・5 を指定できません（5は医療保険だけに起こります）。", "validity")
         if birth_date is not None and (birth_date > today or birth_date.year < 1900):
             raise InvalidInput("birth_date は1900年以降、今日以前の日付にしてください。", "birth_date")
+        if birth_date == today and validity in (2, 3):
+            raise InvalidInput("今日生まれの人には validity 2・3（資格の喪失）を指定できません。", "validity")
         codes_given = None
         if entrusted_institution_codes is not None:
             if not medical_aid:
