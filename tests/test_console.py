@@ -184,6 +184,30 @@ def test_reference_number_shows_in_the_list(world):
     assert "K-0042" in client.get("/pharmacy/").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("value", ["A" * 17, "1234567890-ABCDEFGH", "X" * 20, "照会", "", "K/0042"])
+def test_a_bad_reference_number_is_said_on_the_patient_page_and_nothing_is_kept(world, value):
+    app, ids = world
+    client, _ = login(app, "clerk")
+    page = f"/pharmacy/consents/{ids['consent']}"
+    assert 'maxlength="16"' in client.get(page).get_data(as_text=True)  # the form has the OQS limit
+    resp = client.post(f"{page}/reference-number", data={"csrf_token": csrf(client, page), "reference_number": value})
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert "照会番号は半角英数字16文字以内で入力してください。" in html and 'role="alert"' in html
+    assert "資格情報" in html  # the console's patient page, not a bare error page
+    assert "未登録" in client.get(page).get_data(as_text=True)
+
+
+def test_a_reference_number_of_exactly_16_characters_is_kept(world):
+    app, ids = world
+    client, _ = login(app, "clerk")
+    page = f"/pharmacy/consents/{ids['consent']}"
+    resp = client.post(f"{page}/reference-number",
+                       data={"csrf_token": csrf(client, page), "reference_number": "ABCDEFGH-1234567"})
+    assert resp.status_code == 303
+    assert "ABCDEFGH-1234567" in client.get("/pharmacy/").get_data(as_text=True)
+
+
 def test_batch_inquiry_with_a_shift_jis_file(world):
     app, ids = world
     person = ids["person"]

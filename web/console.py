@@ -247,7 +247,13 @@ def jst_day(instant: datetime) -> date:
 @bp.get("/consents/<consent_id>")
 @staff_required
 def patient(consent_id: str):
+    return patient_page(consent_id)
+
+
+def patient_page(consent_id: str, *, reference_error: str | None = None, reference_entered: str | None = None):
+    """The patient page; `reference_error` says why a 照会番号 was refused (then 400)."""
     from consent.decision import decide
+    from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
 
     staff = current_staff()
     consent = own_consent_or_404(staff, consent_id, reader())
@@ -279,4 +285,6 @@ def patient(consent_id: str):
         remaining=remaining_text(consent.window_end, current) if status == "active" else "",
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
         reference_number=reference, revocation_reasons=grants.REVOCATION_REASONS, filter_error=filter_error,
-    ), 400 if filter_error else 200
+        reference_max=REFERENCE_NUMBER_MAX, reference_error=reference_error,
+        reference_entered=reference if reference_entered is None else reference_entered,
+    ), 400 if filter_error or reference_error else 200

@@ -13,9 +13,9 @@ from consent.errors import ConsentError
 from consent.institutions import (
     ROLES, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token, staff_of,
 )
-from integrations.oqs import make_oqs
+from integrations.oqs import InvalidInput, make_oqs
 from store.models import Institution
-from web.console import bp, own_consent_or_404
+from web.console import bp, own_consent_or_404, patient_page
 from web.context import now, settings, today_jst
 from web.db import db
 from web.sessions import end_sessions_of_staff
@@ -41,11 +41,14 @@ def cancel_consent(consent_id: str):
 def register_reference(consent_id: str):
     staff = current_staff()
     consent = own_consent_or_404(staff, consent_id)
-    value = request.form.get("reference_number", "").strip()
-    if not value or len(value) > 20 or not value.isascii() or not value.replace("-", "").isalnum():
-        abort(400)
-    make_oqs(db()).register_reference_number(institution_code=staff.institution_code,
-                                             person_id=consent.person_id, reference_number=value)
+    value = request.form.get("reference_number", "")
+    try:
+        make_oqs(db()).register_reference_number(institution_code=staff.institution_code,
+                                                 person_id=consent.person_id, reference_number=value)
+    except InvalidInput as exc:
+        db().rollback()
+        # Said beside the field on the patient page, the typed value kept for correcting.
+        return patient_page(consent_id, reference_error=str(exc), reference_entered=value[:200])
     db().commit()
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 

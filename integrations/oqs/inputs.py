@@ -19,7 +19,10 @@ from integrations.oqs.numbering import (
 
 _SPACES = re.compile(r"[\s\u3000]+")
 _ALNUM = re.compile(r"[0-9A-Za-z]+")
-_REFERENCE = re.compile(r"[0-9A-Za-z\-]{1,16}")
+# 照会番号: one limit for the console form, the batch CSV, the API and the OQS table (String(16)).
+REFERENCE_NUMBER_MAX = 16
+REFERENCE_NUMBER_RULE = f"照会番号は半角英数字{REFERENCE_NUMBER_MAX}文字以内で入力してください。"
+_REFERENCE = re.compile(rf"[0-9A-Za-z\-]{{1,{REFERENCE_NUMBER_MAX}}}")
 _DIGITS = re.compile(r"[0-9]+")
 _DATE_FORMATS = (re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"), re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})"),
                  re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})"))
@@ -127,7 +130,7 @@ def check_keys(*, insurer_number: object, symbol: object, number: object, branch
     reference = clean(reference_number)
     if reference:
         if not _REFERENCE.fullmatch(reference):
-            keys.error("照会番号", "照会番号は半角英数字16文字以内で入力してください。")
+            keys.error("照会番号", REFERENCE_NUMBER_RULE)
         else:
             keys.reference_number = reference
     return keys
@@ -137,7 +140,7 @@ def check_reference_number(value: object) -> str:
     """A reference number (照会番号) to register, or ValueError with a Japanese message."""
     reference = clean(value)
     if not _REFERENCE.fullmatch(reference):
-        raise ValueError("照会番号は半角英数字16文字以内で入力してください。")
+        raise ValueError(REFERENCE_NUMBER_RULE)
     return reference
 
 
