@@ -236,6 +236,38 @@ def test_batch_inquiry_with_a_shift_jis_file(world):
     assert ",有効," in text and ",無効," in text and ",エラー," in text
 
 
+def test_the_batch_result_csv_has_no_formulas_and_keeps_codes_as_text(world):
+    # Excel ran a cell starting with =, +, - or @ as a formula and turned 00 into 0.
+    import csv
+    import io
+
+    app, ids = world
+    person = ids["person"]
+    lines = [
+        "保険者番号,記号,番号,枝番,生年月日,照会番号",
+        f"{person.insurer_number},{person.symbol},{person.number},{person.branch},{person.birth_date:%Y%m%d},R1",
+        '=HYPERLINK("http://x.example/"),+1+2,-3+4,@SUM(1),1950-01-01,=1+1',
+        "\t=1+2,記号,1,00,19500101,",
+    ]
+    client, _ = login(app, "clerk")
+    resp = client.post("/pharmacy/batch", data={"csrf_token": csrf(client, "/pharmacy/batch"),
+                                                "file": (io.BytesIO("\r\n".join(lines).encode()), "x.csv")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 200
+    text = client.get("/pharmacy/batch/result.csv").data.decode("utf-8-sig")
+    cells = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(cells) == 4
+    for row in cells:
+        for cell in row:
+            assert not cell.lstrip("\t\r ").startswith(("=", "+", "-", "@")) or cell.startswith("'"), cell
+    assert cells[2][:4] == ["'=HYPERLINK(\"http://x.example/\")", "'+1+2", "'-3+4", "'@SUM(1)"]
+    assert cells[2][5] == "'=1+1"
+    # Codes stay text: a tab first (Excel keeps it as text; our upload strips it).
+    assert cells[1][0] == "\t" + person.insurer_number and cells[1][3] == "\t" + person.branch
+    assert cells[1][4] == f"\t{person.birth_date:%Y%m%d}" and cells[1][6] == "有効"
+    assert cells[3][0].startswith("'") and cells[3][3] == "\t00"
+
+
 @pytest.mark.parametrize(
     "filename, payload, status",
     [("x.png", b"\x89PNG....", 415), ("x.csv", b"", 400), ("x.csv", b"a,b\n1,2\n", 400),

@@ -102,12 +102,28 @@ def parse_batch_csv(text: str) -> list[dict]:
     return parsed
 
 
+# Excel runs a cell starting with one of these as a formula (tab and CR: it strips them first).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def excel_cell(value: str, *, code: bool = False) -> str:
+    """A cell Excel shows as written: never a formula; a code stays text (leading zeros, no dates).
+
+    A formula start gets a leading apostrophe (OWASP's CSV-injection advice); a code gets a
+    leading tab, which Excel keeps as text and our own upload strips again.
+    """
+    if value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return "\t" + value if code and value else value
+
+
 def results_csv(rows: list[dict], results) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER + ["結果", "理由"])
     for row, result in zip(rows, results):
-        writer.writerow([row.get(k) or "" for k in CSV_KEYS] + [result.status, result.reason])
+        writer.writerow([excel_cell(row.get(k) or "", code=True) for k in CSV_KEYS]
+                        + [excel_cell(result.status), excel_cell(result.reason)])
     return out.getvalue()
 
 
