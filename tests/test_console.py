@@ -328,12 +328,32 @@ def test_admin_rotates_url_adds_staff_and_disables_them(world):
     password = re.search(r"初期パスワード：<strong>([^<]+)</strong>", html).group(1)
     newbie, resp = login(app, "new-clerk", password)
     assert resp.status_code == 303
+    # The admin has seen the 初期パスワード: it opens nothing but the change form.
+    assert newbie.get("/pharmacy/").headers["Location"].endswith("/pharmacy/password")
+    assert newbie.get("/pharmacy/batch").headers["Location"].endswith("/pharmacy/password")
+    page = newbie.get("/pharmacy/password").get_data(as_text=True)
+    assert "初回ログインです。続ける前に、新しいパスワードを設定してください。" in page
+    resp = newbie.post("/pharmacy/password", data={"csrf_token": csrf(newbie, "/pharmacy/password"),
+                                                   "current": password, "new": "a-new-clerk-password",
+                                                   "confirm": "a-new-clerk-password"})
+    assert resp.status_code == 303
     assert newbie.get("/pharmacy/").status_code == 200
+    assert login(app, "new-clerk", password)[1].status_code == 401  # the 初期パスワード is gone
+    password = "a-new-clerk-password"
     row = html.split("<td>new-clerk</td>")[1]
     member_id = re.search(r"/pharmacy/admin/staff/(\d+)/disable", row).group(1)
     assert admin.post(f"/pharmacy/admin/staff/{member_id}/disable", data={"csrf_token": token}).status_code == 303
     assert newbie.get("/pharmacy/").status_code == 302  # signed out at once
     assert login(app, "new-clerk", password)[1].status_code == 401
+
+
+def test_every_console_page_links_to_the_password_change(world):
+    app, _ = world
+    for role in ("pharmacist", "clerk", "admin"):
+        client, _ = login(app, role)
+        html = client.get("/pharmacy/").get_data(as_text=True)
+        assert re.search(r'<a href="/pharmacy/password">パスワード変更</a>', html), role
+        assert "<h1>パスワードの変更</h1>" in client.get("/pharmacy/password").get_data(as_text=True)
 
 
 def test_appointment_deep_link(world):

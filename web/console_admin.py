@@ -246,8 +246,9 @@ def admin_add_staff():
         session["admin_error"] = "そのログインIDは使われています。"
         return redirect(url_for("console.admin_home"), code=303)
     password = secrets.token_urlsafe(12)
+    # The admin saw the password: like an operator's, it opens nothing but the change form.
     add_staff(db(), _institution(), login_id=login_id, password=password, role=role, now=now(),
-              display_name=display_name)
+              display_name=display_name, must_change_password=True)
     db().commit()
     # Shown once on the next page, then forgotten.
     session["new_member"] = {"login_id": login_id, "password": password}
