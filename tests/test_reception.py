@@ -239,6 +239,9 @@ def test_nothing_to_revoke_says_so_without_a_button(world):
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "取り消せる同意はありません" in html
     assert "0件" not in html and "同意を取り消しました" not in html
+    # Nothing was revoked, so nothing claims it was.
+    assert "すでに取り消されています" not in client.get(f"/r/{token}/revoke/confirm",
+                                                    follow_redirects=True).get_data(as_text=True)
 
 
 def test_revoke_sent_twice_says_already_revoked_not_a_csrf_page(world):

@@ -347,16 +347,17 @@ def revoke_confirm(token: str):
     revoked = grants.revoke_all_for_person(db(), institution_id=place.id, person_id=grant["person_id"],
                                            by="patient", reason=grants.BY_PATIENT, now=now())
     db().commit()
+    # Nothing open to revoke: an old page, or a parallel tap revoked it a moment ago.
+    already = not revoked and any(r["status"] == grants.STATUS_LABELS["revoked"]
+                                  for r in _consent_rows(place, grant["person_id"]))
     # Nothing stays of the card read; the marker (no personal data) and the CSRF token stay,
     # so a second tap in flight is not refused as a forged form.
     csrf = session.get("_csrf")
     session.clear()
-    session[REVOKED] = place.id
+    if revoked or already:
+        session[REVOKED] = place.id
     if csrf:
         session["_csrf"] = csrf
     if not revoked:
-        # Nothing open to revoke (or a parallel tap revoked it a moment ago).
-        any_revoked = any(r["status"] == grants.STATUS_LABELS["revoked"]
-                          for r in _consent_rows(place, grant["person_id"]))
-        return _render("reception/revoked.html", place, already=any_revoked, nothing=not any_revoked)
+        return _render("reception/revoked.html", place, already=already, nothing=not already)
     return _render("reception/revoked.html", place, count=len(revoked))
