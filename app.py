@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from consent.audit import AuditKeyring, use_keyring
 from consent.clock import Clock, SystemClock
+from integrations.registry import choose
 from store.clock import DatabaseClock
 from store.engine import make_engine, make_sessionmaker
 from web.config import ConfigError, Settings  # noqa: F401 - re-exported for operators' scripts
@@ -32,6 +34,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.json.ensure_ascii = False
 
     engine = make_engine(settings.database_url)
+    # The audit key travels with every connection (before any sessionmaker is derived).
+    use_keyring(engine, AuditKeyring.from_secrets(settings.audit_key, settings.audit_keys))
     app.extensions["engine"] = engine
     app.extensions["sessionmaker"] = make_sessionmaker(engine)
     if clock is None:
@@ -39,6 +43,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         # so that every worker process agrees on "now".
         clock = DatabaseClock(engine) if settings.sandbox else SystemClock()
     app.extensions["clock"] = clock
+    # The OQS and card authority are chosen here, once; views reach them through web.context.
+    try:
+        app.extensions["integrations"] = choose(oqs_backend=settings.oqs_backend,
+                                                card_authority=settings.card_authority)
+    except LookupError as exc:
+        raise ConfigError(str(exc)) from None
 
     from web import init_app
     from web.sessions import DatabaseSessionInterface

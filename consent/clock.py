@@ -35,9 +35,5 @@ class FixedClock:
         return self._instant
 
 
-def to_jst(instant: datetime) -> datetime:
-    return instant.astimezone(JST)
-
-
 def today_jst(clock: Clock) -> date:
     return clock.now().astimezone(JST).date()

@@ -4,6 +4,9 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
+from integrations.oqs import cli as oqs_cli
+from ops import audit_cli, operator_cli
+
 
 def register_cli(app: Flask) -> None:
     @app.cli.group("db")
@@ -64,6 +67,6 @@ def register_cli(app: Flask) -> None:
             token = rotate_reception_token(session, institution, now=current_app.extensions["clock"].now())
         click.echo(f"{current_app.config['SETTINGS'].origins[0]}/r/{token}")
 
-    __import__("ops.audit_cli", fromlist=["register"]).register(app)  # `flask audit verify`
-    __import__("ops.operator_cli", fromlist=["register"]).register(app)  # `flask institution|staff ...`
-    __import__("integrations.oqs.cli", fromlist=["register"]).register(app)  # `flask oqs generate`
+    audit_cli.register(app)  # `flask audit verify`
+    operator_cli.register(app)  # `flask institution|staff ...`
+    oqs_cli.register(app)  # `flask oqs generate|show`

@@ -12,10 +12,10 @@ from consent import grants
 from consent.categories import CATEGORIES, ONLINE_CARE
 from consent.clock import JST
 from consent.institutions import add_staff, create_institution, institution_by_code
-from integrations.card import make_card_authority
 from integrations.card.models import CardRecord
-from integrations.oqs import load_demo_population, make_oqs
+from integrations.oqs import load_demo_population
 from store.models import Staff
+from web.context import card_authority_for, oqs_for
 
 # 13 東京都, 4 調剤, 郡市区 12, 番号 3456, check digit 3 (MHLW modulus-10 over all 9 digits).
 DEMO_INSTITUTION_CODE = "1341234563"
@@ -68,7 +68,7 @@ def load_demo(app: Flask) -> DemoSummary:
     clock = app.extensions["clock"]
     now = clock.now()
     today = now.astimezone(JST).date()
-    with app.extensions["sessionmaker"]() as session, session.begin():
+    with app.app_context(), app.extensions["sessionmaker"]() as session, session.begin():
         institution = institution_by_code(session, DEMO_INSTITUTION_CODE)
         if institution is None:
             institution = create_institution(session, code=DEMO_INSTITUTION_CODE, name=DEMO_INSTITUTION_NAME, now=now)
@@ -87,8 +87,8 @@ def load_demo(app: Flask) -> DemoSummary:
 
 
 def _demo_consents(session, institution, people: dict, *, today: date, now) -> None:
-    authority = make_card_authority(session)
-    oqs = make_oqs(session)
+    authority = card_authority_for(session)
+    oqs = oqs_for(session)
     for person_id, categories in DEMO_CONSENTS.items():
         person = people.get(person_id)
         if person is None:

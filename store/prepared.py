@@ -34,6 +34,11 @@ class Prepared:
         self._statement = statement
         self._by_dialect: dict[str, _Compiled] = {}
 
+    @property
+    def statement(self) -> ClauseElement:
+        """The Core statement itself (tests run it through `conn.execute` to compare)."""
+        return self._statement
+
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self._statement.compile(dialect=dialect)
         bind_processors = {}

@@ -15,9 +15,8 @@ from consent import grants
 from consent.categories import CATEGORY_LABELS
 from consent.staff_auth import authenticate, load_identity
 from consent.window import deadline_text
-from integrations.oqs import make_oqs
 from store.ratelimit import current_count, hit_many, limit_key
-from web.context import client_address, engine_of_app, now, today_jst
+from web.context import client_address, engine_of_app, now, oqs_for, today_jst
 from web.db import db, reader
 from web.staff_session import current_staff, sign_in, sign_out, staff_required
 
@@ -83,16 +82,19 @@ def login():
 @bp.route("/password", methods=["GET", "POST"])
 @staff_required
 def change_password():
-    from consent.staff_auth import change_password as change
+    from consent.staff_auth import PasswordChangeError, change_password as change
+    from web.error_messages import describe
 
     staff = current_staff()
     if request.method == "GET":
         return render_template("console/password.html", staff=staff)
-    error = change(db(), staff_id=staff.staff_id, current=request.form.get("current", "")[:256],
-                   new=request.form.get("new", "")[:256], confirm=request.form.get("confirm", "")[:256])
-    if error:
+    try:
+        change(db(), staff_id=staff.staff_id, current=request.form.get("current", "")[:256],
+               new=request.form.get("new", "")[:256], confirm=request.form.get("confirm", "")[:256])
+    except PasswordChangeError as exc:
         db().rollback()
-        return render_template("console/password.html", staff=staff, error=error), 400
+        answer = describe(exc)
+        return render_template("console/password.html", staff=staff, error=answer.message), answer.status
     db().commit()
     identity = load_identity(db(), staff.staff_id)
     sign_in(identity)  # a new session id with the new password
@@ -134,7 +136,7 @@ def remaining_text(end: datetime, current: datetime) -> str:
 
 def patient_rows(institution_id: int, institution_code: str, day: date) -> list[dict]:
     # Read-only: on SQLite, reading through db() would hold the write lock while the page renders.
-    oqs = make_oqs(reader())
+    oqs = oqs_for(reader())
     current = now()
     consents = grants.consents_for_date(reader(), institution_id=institution_id, consultation_date=day)
     person_ids = [c.person_id for c in consents]
@@ -261,7 +263,7 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
     # Months the wrong way round: said beside the filter (the OQS would refuse them: a 500).
     filter_error = ("診療年月（から）は診療年月（まで）以前にしてください。"
                     if drug_from and drug_to and drug_from > drug_to else None)
-    oqs = make_oqs(reader())
+    oqs = oqs_for(reader())
     actor = staff.actor()
     current, today = now(), today_jst()
     shown = ALWAYS_SHOWN + tuple(c for c in SHOWN_WHEN_CONSENTED if c in consent.categories)

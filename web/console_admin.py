@@ -13,11 +13,12 @@ from consent.errors import ConsentError
 from consent.institutions import (
     ROLES, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token, staff_of,
 )
-from integrations.oqs import InvalidInput, make_oqs
+from integrations.oqs import InvalidInput
 from store.models import Institution
 from web.console import bp, own_consent_or_404, patient_page
-from web.context import now, settings, today_jst
+from web.context import now, oqs_for, settings, today_jst
 from web.db import db
+from web.error_messages import ApiError, describe
 from web.sessions import end_sessions_of_staff
 from web.staff_session import admin_required, current_staff, staff_required
 
@@ -43,12 +44,14 @@ def register_reference(consent_id: str):
     consent = own_consent_or_404(staff, consent_id)
     value = request.form.get("reference_number", "")
     try:
-        make_oqs(db()).register_reference_number(institution_code=staff.institution_code,
-                                                 person_id=consent.person_id, reference_number=value)
+        oqs_for(db()).register_reference_number(institution_code=staff.institution_code,
+                                                person_id=consent.person_id, reference_number=value)
     except InvalidInput as exc:
         db().rollback()
         # Said beside the field on the patient page, the typed value kept for correcting.
-        return patient_page(consent_id, reference_error=str(exc), reference_entered=value[:200])
+        answer = describe(exc)
+        page, _ = patient_page(consent_id, reference_error=answer.message, reference_entered=value[:200])
+        return page, answer.status
     db().commit()
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 
@@ -60,8 +63,11 @@ CSV_KEYS = ["insurer_number", "symbol", "number", "branch", "birth_date", "refer
 MAX_BATCH_ROWS = 1000
 
 
-class BatchUploadError(ValueError):
-    pass
+class BatchUploadError(ApiError):
+    """A CSV upload the batch page refuses: the web layer's own validation, worded here."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, "invalid_csv", message)
 
 
 def decode_upload(raw: bytes) -> str:
@@ -142,8 +148,8 @@ def batch():
     try:
         rows = parse_batch_csv(decode_upload(upload.read()))
     except BatchUploadError as exc:
-        return render_template("console/batch.html", staff=staff, error=str(exc)), 400
-    results = make_oqs(db()).batch_inquiry(rows, institution_code=staff.institution_code, today=today_jst())
+        return render_template("console/batch.html", staff=staff, error=exc.message), exc.status
+    results = oqs_for(db()).batch_inquiry(rows, institution_code=staff.institution_code, today=today_jst())
     db().commit()
     # Kept server-side for the download link (the session lives in the database).
     session["batch_csv"] = results_csv(rows, results)
@@ -223,7 +229,7 @@ def admin_appointment():
     except ValueError:
         abort(400)
     except ConsentError as exc:
-        session["admin_error"] = exc.message
+        session["admin_error"] = describe(exc).message
         return redirect(url_for("console.admin_home"), code=303)
     create_appointment(db(), institution_id=current_staff().institution_id, consultation_date=day, memo=memo,
                        now=now())

@@ -5,9 +5,12 @@ import time
 from datetime import date, datetime
 
 from flask import current_app, g, request
+from sqlalchemy.orm import Session
 
 from consent.clock import JST
+from integrations.card.interface import CardAuthority
 from integrations.card.relying_party import RelyingParty
+from integrations.oqs.interface import OQS
 from store.ratelimit import hit_many, limit_key
 from web.config import Settings
 from web.errors import ApiError
@@ -19,6 +22,16 @@ def engine_of_app():
 
 def settings() -> Settings:
     return current_app.config["SETTINGS"]
+
+
+def oqs_for(session: Session) -> OQS:
+    """The app's OQS (chosen by `create_app` from OQS_BACKEND), reading through `session`."""
+    return current_app.extensions["integrations"].oqs(session)
+
+
+def card_authority_for(session: Session) -> CardAuthority:
+    """The app's card authority (chosen by `create_app` from CARD_AUTHORITY) on `session`."""
+    return current_app.extensions["integrations"].card_authority(session)
 
 
 def now() -> datetime:

@@ -1,7 +1,7 @@
 """The patient's reception pages (マイナ在宅受付Web): consent registration, review, revoke.
 
 Each institution's pages live under its opaque reception URL `/r/<token>`. The order and the
-words follow the real system; QA automation depends on the labels (shared/CONTRACTS.md).
+words follow the real system; QA automation depends on the labels (../shared/CONTRACTS.md).
 """
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from consent.categories import CATEGORIES, CATEGORY_LABELS, ONLINE_CARE
 from consent.errors import ConsentError
 from consent.institutions import institution_by_reception_token
 from consent.window import deadline_text
-from integrations.oqs import make_oqs
 from web.card import read_page_context, verify_card
-from web.context import now, settings, today_jst
+from web.context import now, oqs_for, settings, today_jst
 from web.db import db
+from web.error_messages import describe
 from web.errors import ApiError
 
 bp = Blueprint("reception", __name__, url_prefix="/r")
@@ -133,7 +133,7 @@ def consent_form(token: str):
                 now=now(), max_days_ahead=settings().max_days_ahead,
             )
         except ConsentError as exc:
-            error = exc.message
+            error = describe(exc).message
     if error:
         return _render("reception/consent.html", place, 400, today=today, max_date=max_date,
                        value=raw_date[:10], fixed_date=fixed, chosen=list(chosen), error=error)
@@ -179,7 +179,7 @@ def confirm_verify(token: str):
         raise ApiError(409, "no_draft", "受付の途中で時間が経ちすぎました。最初からやり直してください。")
     card = verify_card("register")
     session_db = db()
-    oqs = make_oqs(session_db)
+    oqs = oqs_for(session_db)
     today = today_jst()
     qualification = oqs.qualification(card.person_id, institution_code=place.code, care_setting=ONLINE_CARE,
                                       today=today)
@@ -190,9 +190,9 @@ def confirm_verify(token: str):
             consultation_date=date.fromisoformat(draft["date"]), now=now(),
             validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
         )
-    except ConsentError as exc:
+    except ConsentError:
         session_db.rollback()
-        raise ApiError(400, exc.code, exc.message) from None
+        raise
     person = oqs.person(card.person_id)
     session_db.commit()
     done = {
@@ -298,9 +298,9 @@ def review_change(token: str, consent_id: str):
     except ConsentError as exc:
         db().rollback()
         reads = reads_of_person(db(), person_id=grant["person_id"], institution_id=place.id)
-        status = 404 if exc.code == "not_found" else 400
-        return _render("reception/review.html", place, status, consents=_consent_rows(place, grant["person_id"]),
-                       reads=reads, error=exc.message)
+        answer = describe(exc)
+        return _render("reception/review.html", place, answer.status,
+                       consents=_consent_rows(place, grant["person_id"]), reads=reads, error=answer.message)
     db().commit()
     return redirect(url_for("reception.review", token=token, changed="1"), code=303)
 

@@ -1,6 +1,6 @@
 """The QA sandbox API (sandbox mode only; the blueprint is not even registered elsewhere).
 
-QA automation depends on these exact JSON shapes: see shared/CONTRACTS.md.
+QA automation depends on these exact JSON shapes: see ../shared/CONTRACTS.md.
 """
 from __future__ import annotations
 
@@ -12,12 +12,10 @@ from flask import Blueprint, current_app, jsonify, url_for
 from sqlalchemy.exc import IntegrityError
 
 from consent.institutions import ROLES, add_staff, create_institution
-from integrations.card import make_card_authority
-from integrations.card.interface import SETTABLE_STATUSES, UnknownCard
-from integrations.oqs import InvalidInput, make_oqs
+from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
 from store.clock import DatabaseClock
-from web.context import now, settings, today_jst
+from web.context import card_authority_for, now, oqs_for, settings, today_jst
 from web.db import db
 from web.errors import ApiError
 from web.jsonio import json_object
@@ -121,14 +119,12 @@ def create_sandbox_patient():
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**62):
         raise ApiError(422, "invalid_field", "seed は0以上の整数で指定してください。")
     session = db()
-    try:
-        # `seed` (optional, ours): the same seed gives the same histories, for repeatable tests.
-        person = make_oqs(session).create_person(
-            today=today_jst(), birth_date=birth_date, validity=validity, medical_aid=medical_aid,
-            entrusted_institution_codes=entrusted, seed=seed,
-        )
-    except InvalidInput as exc:
-        raise ApiError(422, "invalid_field", str(exc)) from None
+    # `seed` (optional, ours): the same seed gives the same histories, for repeatable tests.
+    # The simulator's own refusals (InvalidInput) are answered 422 invalid_field.
+    person = oqs_for(session).create_person(
+        today=today_jst(), birth_date=birth_date, validity=validity, medical_aid=medical_aid,
+        entrusted_institution_codes=entrusted, seed=seed,
+    )
     session.commit()
     result = {
         "person_id": person.person_id,
@@ -155,10 +151,10 @@ def create_sandbox_card():
     if person_id is None:
         raise ApiError(422, "invalid_field", "person_id を指定してください。")
     session = db()
-    person = make_oqs(session).person(person_id)
+    person = oqs_for(session).person(person_id)
     if person is None:
         raise ApiError(404, "not_found", "その person_id の患者はいません。")
-    issued = make_card_authority(session).issue_card(person_id=person_id, birth_date=person.birth_date, now=now())
+    issued = card_authority_for(session).issue_card(person_id=person_id, birth_date=person.birth_date, now=now())
     session.commit()
     card = issued.card
     return jsonify(
@@ -181,10 +177,7 @@ def set_card_status(card_id: str):
     if status not in SETTABLE_STATUSES:
         raise ApiError(422, "invalid_field", "status は active, expired, revoked, locked のいずれかです。")
     session = db()
-    try:
-        card = make_card_authority(session).set_status(card_id, status, now=now())
-    except UnknownCard:
-        raise ApiError(404, "not_found", "そのカードはありません。") from None
+    card = card_authority_for(session).set_status(card_id, status, now=now())  # UnknownCard: 404 not_found
     session.commit()
     return jsonify(card_id=card.card_id, status=card.status)
 

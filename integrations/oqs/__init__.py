@@ -1,8 +1,11 @@
 """The online qualification system (オンライン資格確認等システム) behind an interface.
 
-    from integrations.oqs import make_oqs
-    oqs = make_oqs(session)           # the embedded simulator on the app's database
+    from web.context import oqs_for
+    oqs = oqs_for(session)            # in a view: the implementation OQS_BACKEND names
     oqs.qualification(person_id, institution_code="1341234563", care_setting=3, today=today)
+
+`make_oqs(session)` is the embedded simulator itself (scripts, tests); `integrations/registry.py`
+maps OQS_BACKEND names to implementations.
 
 See `interface.py` for the methods, `results.py` for what they return, `generator.py` for the
 synthetic population and `demo.py` for the demo people.
@@ -27,7 +30,7 @@ from integrations.oqs.results import (
 
 
 def make_oqs(session: Session) -> OQS:
-    """The OQS implementation bound to `session` (the embedded simulator; it never commits)."""
+    """The embedded simulator bound to `session` (it never commits); the app's choice is in the registry."""
     from integrations.oqs.simulator import SimulatedOQS
 
     return SimulatedOQS(session)

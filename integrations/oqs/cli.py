@@ -10,7 +10,9 @@ from datetime import date
 import click
 from flask import Flask, current_app
 
-from integrations.oqs.generator import MAX_SIZE
+from consent.clock import today_jst
+from integrations.oqs import make_oqs
+from integrations.oqs.generator import MAX_SIZE, generate_population
 from integrations.oqs.numbering import is_valid_institution_code
 
 
@@ -20,8 +22,6 @@ def _today(value: str | None) -> date:
             return date.fromisoformat(value)
         except ValueError:
             raise click.BadParameter("use YYYY-MM-DD, e.g. 2026-11-23", param_hint="--today") from None
-    from consent.clock import today_jst
-
     return today_jst(current_app.extensions["clock"])
 
 
@@ -48,8 +48,6 @@ def register(app: Flask) -> None:
                   help="Institution code some medical-aid recipients are entrusted to (repeatable).")
     def generate(size: int, seed: int, today: str | None, entrust_to: tuple[str, ...]):
         """Add SIZE synthetic people of population SEED (idempotent: existing people are skipped)."""
-        from integrations.oqs.generator import generate_population
-
         day = _today(today)
         codes = _institution_codes(entrust_to)
         with current_app.extensions["sessionmaker"]() as session, session.begin():
@@ -63,8 +61,6 @@ def register(app: Flask) -> None:
     @click.option("--today", default=None, help="YYYY-MM-DD (default: the app's today in JST).")
     def show(person_id: str, institution_code: str, today: str | None):
         """Print a person's qualification (as JSON) and counts of drug and checkup records."""
-        from integrations.oqs import make_oqs
-
         if len(institution_code) != 10 or not institution_code.isascii() or not institution_code.isdigit():
             raise click.BadParameter("an institution code has 10 digits", param_hint="--institution")
         day = _today(today)

@@ -25,7 +25,7 @@ from integrations.oqs.ages import age_on, late_elderly_from
 from integrations.oqs.models import OqsEntrustment, OqsPerson, OqsQualification
 from integrations.oqs.planning import KeyRegistry, Member, PersonPlan, Planner, birth_for_age, boundary_birth
 from integrations.oqs.seeding import derive, rng_for
-from integrations.oqs.simulator import decide_card
+from integrations.oqs.validity import decide_card
 
 MAX_SIZE = 1_000_000
 

@@ -29,6 +29,7 @@ from integrations.oqs.health import sample_traits
 from integrations.oqs.names import full_name, given_name, surname
 from integrations.oqs.numbering import make_institution_code, make_insurer_number, with_check_digit
 from integrations.oqs.places import Municipality, make_address, pick_municipality
+from integrations.oqs.rows import PersonRow, QualRow
 
 LATE_ELDERLY_SCHEME_START = date(2008, 4, 1)  # 後期高齢者医療制度 began on 1 April 2008
 
@@ -45,45 +46,14 @@ _HEAD_AGES = {kind: (bands, list(accumulate(weights))) for kind, (bands, weights
 
 
 @dataclass
-class QualPlan:
-    kind: str
-    card_classification: str
-    insurer_number: str | None
-    insurer_name: str
-    symbol: str | None
-    number: str | None
-    branch: str | None
-    relationship_code: str | None
-    insured_name: str | None
-    qualification_date: date
-    disqualification_date: date | None = None
-    reason_of_loss: str | None = None
-    public_payer_number: str | None = None
-    recipient_number: str | None = None
-    welfare_office: str | None = None
-
+class QualPlan(QualRow):
     def lose(self, day: date, reason: str) -> None:
         self.disqualification_date = day
         self.reason_of_loss = reason
 
 
 @dataclass
-class PersonPlan:
-    id: str
-    seed: int
-    name: str
-    kana: str
-    sex: str
-    birth_date: date
-    postcode: str
-    address: str
-    city: str
-    town: str
-    income_rank: int
-    income_flag: int
-    traits: str
-    origin: str
-    created_on: date
+class PersonPlan(PersonRow):
     quals: list[QualPlan] = field(default_factory=list)
     entrusted: list[str] = field(default_factory=list)
 
@@ -151,6 +121,16 @@ def boundary_birth(rng: random.Random, today: date) -> date:
         month_start = date(today.year - 70, today.month, 1)
         return month_start if rng.random() < 0.5 else month_start - timedelta(days=rng.randint(0, 3))
     return date(today.year - 75, today.month, min(today.day, 28)) + offset
+
+
+def _end_old(people: list[PersonPlan], old: list[QualPlan], day: date, reason: str) -> None:
+    """End the household's old insurance on `day` for `reason` (`old[i]` is `people[i]`'s); a member
+    whose share would only start by then (born later, say) never had it."""
+    for person, qual in zip(people, old):
+        if qual.qualification_date < day:
+            qual.lose(day, reason)
+        else:
+            person.quals.remove(qual)
 
 
 class Planner:
@@ -294,6 +274,8 @@ class Planner:
             kind=insurer.kind, card_classification=card or insurer.card_classification,
             insurer_number=insurer.number, insurer_name=insurer.name, symbol=symbol, number=number,
             branch=branch, relationship_code=relationship, insured_name=insured_name, qualification_date=start,
+            disqualification_date=None, reason_of_loss=None, public_payer_number=None, recipient_number=None,
+            welfare_office=None,
         )
 
     def _family_quals(self, rng, people, members, insurer, start_of_head: date, *, card=None,
@@ -380,11 +362,7 @@ class Planner:
                 earlier = min(earlier, start - timedelta(days=200))
                 if earlier >= anniversary(head.birth_date, 18):
                     old = self._family_quals(rng, people, members, previous, earlier)
-                    for qual in old:
-                        if qual.qualification_date < start:
-                            qual.lose(start, "03")
-                        else:
-                            people[old.index(qual)].quals.remove(qual)
+                    _end_old(people, old, start, "03")
         current = self._family_quals(rng, people, members, insurer, start)
         self._apply_status(rng, people, members, status, current, municipality, "employee")
 
@@ -395,11 +373,7 @@ class Planner:
         retired = anniversary(head.birth_date, 60)
         hired = max(anniversary(head.birth_date, 22), retired - timedelta(days=365 * 30))
         old = self._family_quals(rng, people, members, regular, hired)
-        for qual in old:
-            if qual.qualification_date < retired:
-                qual.lose(retired, "03")
-            else:
-                people[old.index(qual)].quals.remove(qual)
+        _end_old(people, old, retired, "03")
         current = self._family_quals(rng, people, members, society, retired, card="06")
         if status == "lost":
             self._apply_status(rng, people, members, "lost", current, None, "kokuho")  # type: ignore[arg-type]
@@ -425,11 +399,7 @@ class Planner:
             employer = ins.employer_insurer(rng, prefecture=municipality.prefecture)
             hired = max(anniversary(head.birth_date, 22), retired - timedelta(days=365 * 30))
             old = self._family_quals(rng, people, members, employer, hired)
-            for qual in old:
-                if qual.qualification_date < retired:
-                    qual.lose(retired, "99")
-                else:
-                    people[old.index(qual)].quals.remove(qual)
+            _end_old(people, old, retired, "99")
             start = retired
         else:
             # From the day one reaches 20 (the day before the birthday), as `age_on` counts ages.
@@ -486,7 +456,7 @@ class Planner:
                 kind="medical_aid", card_classification=MEDICAL_AID_CARD, insurer_number=None,
                 insurer_name=municipality.welfare_office, symbol=None, number=None, branch=None,
                 relationship_code=None, insured_name=None, qualification_date=begin,
-                public_payer_number=payer, recipient_number=self.keys.claim_recipient(rng, payer),
+                disqualification_date=None, reason_of_loss=None, public_payer_number=payer, recipient_number=self.keys.claim_recipient(rng, payer),
                 welfare_office=municipality.welfare_office,
             )
             if status == "lost":

@@ -51,7 +51,7 @@ class PersonIdentity(_Plain):
 
 
 @dataclass(frozen=True)
-class PersonRecord(_Plain):
+class PersonRecord(PersonIdentity):
     """A synthetic person as the sandbox shows it: identity and the card's insurance keys.
 
     The insurance keys are those of the person's primary qualification when made (for
@@ -59,11 +59,6 @@ class PersonRecord(_Plain):
     None and the public payer / recipient numbers are set.
     """
 
-    person_id: str
-    name: str
-    kana: str
-    sex: str
-    birth_date: date
     postcode: str
     address: str
     insurer_number: str | None

@@ -18,6 +18,7 @@ from integrations.oqs.ages import copay_text
 from integrations.oqs.checkup_history import checkup_history
 from integrations.oqs.drug_history import drug_history
 from integrations.oqs.facts import Coverage, PersonFacts
+from integrations.oqs.generator import plan_sandbox_person, store_plans
 from integrations.oqs.inputs import InsuranceKeys, check_keys, check_month, check_reference_number
 from integrations.oqs.interface import InvalidInput, PersonNotFound
 from integrations.oqs.models import OqsReferenceNumber
@@ -31,6 +32,7 @@ from integrations.oqs.results import (
     Qualification,
     SpecificDiseaseCertificate,
 )
+from integrations.oqs.validity import decide_card
 from integrations.oqs.views import (
     PersonView,
     QualView,
@@ -46,13 +48,12 @@ CARD, INSURANCE_INFO = "1", "2"
 
 def _check_care_setting(care_setting: int) -> None:
     if care_setting not in codes.CARE_SETTINGS:
-        raise InvalidInput("診療区分は1（外来）、2（訪問診療等）、3（オンライン診療等）、4（救急時）のいずれかです。",
-                           "診療区分")
+        raise InvalidInput("invalid_care_setting", field="診療区分", detail=care_setting)
 
 
 def _check_institution(code: str) -> None:
     if not isinstance(code, str) or len(code) != 10 or not code.isascii() or not code.isdigit():
-        raise InvalidInput("医療機関コードは10桁の数字です。", "医療機関コード")
+        raise InvalidInput("invalid_institution_code", field="医療機関コード")
 
 
 def facts_of(person: PersonView) -> PersonFacts:
@@ -62,28 +63,6 @@ def facts_of(person: PersonView) -> PersonFacts:
         coverage=tuple(Coverage(q.qualification_date, q.disqualification_date, q.kind)
                        for q in sorted(person.qualifications, key=lambda q: q.qualification_date)),
     )
-
-
-def decide_card(quals, today: date) -> tuple[int, object | None, list]:
-    """(validity, the qualification described, other matches) of a card inquiry on `today`.
-
-    Medical aid in force answers 1 here; the caller turns it into 6 where not entrusted.
-    Works on stored qualifications and on plans alike (same attribute names).
-    """
-    ordered = sorted(quals, key=lambda q: (q.qualification_date, getattr(q, "id", None) or 0))
-    started = [q for q in ordered if q.qualification_date <= today]
-    if not started:
-        return 4, None, []
-    valid = [q for q in started if benefits.in_force(q, today)]
-    insurance = [q for q in valid if q.kind != "medical_aid"]
-    if len(insurance) > 1:
-        newest, *older = list(reversed(insurance))
-        return 5, newest, older
-    if valid:
-        return 1, (insurance[0] if insurance else valid[-1]), []
-    latest = started[-1]
-    newer = any(q.qualification_date > latest.qualification_date for q in ordered)
-    return (3 if newer else 2), latest, []
 
 
 def primary_qualification(quals: list[QualView], day: date) -> QualView | None:
@@ -116,25 +95,21 @@ class SimulatedOQS:
         prefecture are chosen, so that every sandbox institution sees the 未委託 display (6)
         unless it is named. `seed` makes the person's data (not the id) reproducible.
         """
-        from integrations.oqs.generator import plan_sandbox_person, store_plans
-
         if validity is not None and (not isinstance(validity, int) or isinstance(validity, bool)
                                      or validity not in codes.VALIDITY):
-            raise InvalidInput("validity は1から6の整数で指定してください。", "validity")
+            raise InvalidInput("invalid_validity", field="validity")
         if validity == 6:
             medical_aid = True
         if medical_aid and validity in (3, 4, 5):
-            raise InvalidInput(
-                "医療扶助の受給者には validity 3・4・5 を指定できません（5は医療保険だけに起こります）。", "validity")
+            raise InvalidInput("validity_with_medical_aid", field="validity", detail=validity)
         if birth_date is not None and (birth_date > today or birth_date.year < 1900):
-            raise InvalidInput("birth_date は1900年以降、今日以前の日付にしてください。", "birth_date")
+            raise InvalidInput("birth_date_out_of_range", field="birth_date")
         if birth_date == today and validity in (2, 3):
-            raise InvalidInput("今日生まれの人には validity 2・3（資格の喪失）を指定できません。", "validity")
+            raise InvalidInput("born_today_lost", field="validity")
         codes_given = None
         if entrusted_institution_codes is not None:
             if not medical_aid:
-                raise InvalidInput("entrusted_institution_codes は medical_aid のときだけ指定できます。",
-                                   "entrusted_institution_codes")
+                raise InvalidInput("entrusted_without_medical_aid", field="entrusted_institution_codes")
             for code in entrusted_institution_codes:
                 _check_institution(code)
             codes_given = list(dict.fromkeys(entrusted_institution_codes))
@@ -225,8 +200,8 @@ class SimulatedOQS:
         keys = check_keys(insurer_number=insurer_number, symbol=symbol, number=number, branch=branch,
                           birth_date=birth_date, today=today, birth_date_required=False)
         if keys.errors:
-            field, message = keys.errors[0]
-            raise InvalidInput(message, field)
+            field, code = keys.problems[0]
+            raise InvalidInput(code, field=field)
         context = _Context(self, institution_code, today, INSURANCE_INFO, care_setting, limit_consent)
         lookup = _Lookup(self.session, [keys])
         return self._answer(context, lookup, keys)
@@ -258,7 +233,7 @@ class SimulatedOQS:
         """
         _check_institution(institution_code)
         if not isinstance(rows, list):
-            raise InvalidInput("rows は行の配列で指定してください。", "rows")
+            raise InvalidInput("rows_not_list", field="rows")
         checked: list[InsuranceKeys | None] = []
         for row in rows:
             if not isinstance(row, dict):
@@ -298,12 +273,9 @@ class SimulatedOQS:
     def drugs(self, person_id: str, *, today: date, from_ym: str | None = None,
               to_ym: str | None = None) -> list[DrugRecord]:
         """薬剤情報: 3 years back from `today` (claims reach OQS by the 11th of the next month), newest first."""
-        try:
-            start, end = check_month(from_ym, "from"), check_month(to_ym, "to")
-        except ValueError as exc:
-            raise InvalidInput(str(exc), "診療年月") from None
+        start, end = check_month(from_ym, "from"), check_month(to_ym, "to")
         if start and end and start > end:
-            raise InvalidInput("from は to より前の年月にしてください。", "診療年月")
+            raise InvalidInput("month_order", field="診療年月")
         person = self._person(person_id)
         if person is None:
             return []
@@ -340,10 +312,7 @@ class SimulatedOQS:
     def register_reference_number(self, *, institution_code: str, person_id: str, reference_number: str) -> None:
         """登録 of 照会番号: later results for this institution echo it (registering again replaces it)."""
         _check_institution(institution_code)
-        try:
-            reference = check_reference_number(reference_number)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), "照会番号") from None
+        reference = check_reference_number(reference_number)
         if self._person(person_id) is None:
             raise PersonNotFound(person_id)
         row = self.session.scalar(select(OqsReferenceNumber).where(

@@ -6,14 +6,14 @@ reads go through here: three queries per 500 people, no session state left behin
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, fields
 
 from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from integrations.oqs.models import OqsEntrustment, OqsPerson, OqsQualification
+from integrations.oqs.rows import PersonRow, QualRow
 from store.prepared import Prepared
 
 _Q = OqsQualification.__table__.c
@@ -22,50 +22,19 @@ _E = OqsEntrustment.__table__.c
 
 
 @dataclass(slots=True)
-class QualView:
+class QualView(QualRow):
     id: int
     person_id: str
-    kind: str
-    card_classification: str
-    insurer_number: str | None
-    insurer_name: str
-    symbol: str | None
-    number: str | None
-    branch: str | None
-    relationship_code: str | None
-    insured_name: str | None
-    qualification_date: date
-    disqualification_date: date | None
-    reason_of_loss: str | None
-    public_payer_number: str | None
-    recipient_number: str | None
-    welfare_office: str | None
 
 
 @dataclass(slots=True)
-class PersonView:
-    id: str
-    seed: int
-    name: str
-    kana: str
-    sex: str
-    birth_date: date
-    postcode: str
-    address: str
-    city: str
-    town: str
-    income_rank: int
-    income_flag: int
-    traits: str
-    origin: str
-    created_on: date
+class PersonView(PersonRow):
     qualifications: list[QualView] = field(default_factory=list)
     entrusted: list[str] = field(default_factory=list)
 
 
-_QUAL_COLUMNS = [getattr(_Q, name) for name in QualView.__dataclass_fields__]
-_PERSON_COLUMNS = [getattr(_P, name) for name in PersonView.__dataclass_fields__
-                   if name not in ("qualifications", "entrusted")]
+_QUAL_COLUMNS = [getattr(_Q, f.name) for f in fields(QualView)]
+_PERSON_COLUMNS = [getattr(_P, f.name) for f in fields(PersonRow)]
 
 
 def _chunks(items: list, size: int = 500):
@@ -89,7 +58,7 @@ def load_people(session: Session, ids) -> dict[str, PersonView]:
             people[row[0]] = PersonView(*row)
         for row in session.execute(select(*_QUAL_COLUMNS).where(one_of(session, _Q.person_id, chunk))
                                    .order_by(_Q.qualification_date, _Q.id)):
-            people[row[1]].qualifications.append(QualView(*row))
+            people[row.person_id].qualifications.append(QualView(*row))
         for person_id, code in session.execute(select(_E.person_id, _E.institution_code)
                                                .where(one_of(session, _E.person_id, chunk)).order_by(_E.id)):
             people[person_id].entrusted.append(code)

@@ -1,0 +1,32 @@
+"""What a card inquiry answers (資格有効性): the one rule the simulator and the generator share.
+
+It lives apart from both: the simulator answers inquiries with it, and the generator checks
+with it that a planned person answers as asked.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from integrations.oqs import benefits
+
+
+def decide_card(quals, today: date) -> tuple[int, object | None, list]:
+    """(validity, the qualification described, other matches) of a card inquiry on `today`.
+
+    Medical aid in force answers 1 here; the caller turns it into 6 where not entrusted.
+    Works on stored qualifications and on plans alike (same attribute names).
+    """
+    ordered = sorted(quals, key=lambda q: (q.qualification_date, getattr(q, "id", None) or 0))
+    started = [q for q in ordered if q.qualification_date <= today]
+    if not started:
+        return 4, None, []
+    valid = [q for q in started if benefits.in_force(q, today)]
+    insurance = [q for q in valid if q.kind != "medical_aid"]
+    if len(insurance) > 1:
+        newest, *older = list(reversed(insurance))
+        return 5, newest, older
+    if valid:
+        return 1, (insurance[0] if insurance else valid[-1]), []
+    latest = started[-1]
+    newer = any(q.qualification_date > latest.qualification_date for q in ordered)
+    return (3 if newer else 2), latest, []
