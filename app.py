@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from consent.audit import AuditKeyring, use_keyring
 from consent.clock import Clock, SystemClock
 from integrations.registry import choose
 from store.clock import DatabaseClock
@@ -33,6 +34,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.json.ensure_ascii = False
 
     engine = make_engine(settings.database_url)
+    # The audit key travels with every connection (before any sessionmaker is derived).
+    use_keyring(engine, AuditKeyring.from_secrets(settings.audit_key, settings.audit_keys))
     app.extensions["engine"] = engine
     app.extensions["sessionmaker"] = make_sessionmaker(engine)
     if clock is None:

@@ -33,6 +33,7 @@ from bench._server import gunicorn, percentile  # noqa: E402
 
 INSTITUTIONS = 4
 PEOPLE_PER_INSTITUTION = 25
+AUDIT_KEY = "bench-audit-key-" + "a" * 32  # a throwaway database: a fixed key will do
 
 
 def setup(database_url: str) -> list[tuple[str, str]]:
@@ -46,11 +47,14 @@ def setup(database_url: str) -> list[tuple[str, str]]:
     from consent.institutions import add_staff, create_institution
     from integrations.oqs import make_oqs
     from integrations.oqs.numbering import make_institution_code
+    from consent.audit import AuditKeyring, use_keyring
     from store.engine import make_engine, make_sessionmaker
     from store.migrate import upgrade
 
     upgrade(database_url)
     engine = make_engine(database_url)
+    # The server below keys the audit chain with the same key (its env).
+    use_keyring(engine, AuditKeyring.from_secrets(AUDIT_KEY))
     now = datetime.now(timezone.utc)
     today = now.astimezone(JST).date()
     reads = []
@@ -199,7 +203,7 @@ def main() -> None:
     reads = setup(args.database_url)
     trivial = [("/healthz", None)]
     env = {"APP_ENV": "development", "DATABASE_URL": args.database_url, "SECRET_KEY": "b" * 64,
-           "PYTHONWARNINGS": "ignore"}
+           "AUDIT_KEY": AUDIT_KEY, "PYTHONWARNINGS": "ignore"}
     print(f"database {args.database_url.split(':')[0]}, gunicorn -w {args.workers} (sync), "
           f"{len(reads)} consents at {INSTITUTIONS} pharmacies, {args.duration:.0f} s per measurement")
     with gunicorn("app:create_app()", env=env, workers=args.workers) as port:

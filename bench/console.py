@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._server import gunicorn, percentile  # noqa: E402
 
+AUDIT_KEY = "bench-audit-key-" + "a" * 32  # a throwaway database: a fixed key will do
 
 def setup(database_url: str) -> tuple[str, str]:
     """500 consents for today at one pharmacy; returns (list date, a consent id with many drugs)."""
@@ -29,11 +30,14 @@ def setup(database_url: str) -> tuple[str, str]:
     from consent.institutions import add_staff, create_institution
     from integrations.oqs import generate_population, make_oqs
     from integrations.oqs.models import OqsPerson
+    from consent.audit import AuditKeyring, use_keyring
     from store.engine import make_engine, make_sessionmaker
 
     now = datetime.now(timezone.utc)
     today = now.astimezone(JST).date()
     engine = make_engine(database_url)
+    # The server below keys the audit chain with the same key (its env).
+    use_keyring(engine, AuditKeyring.from_secrets(AUDIT_KEY))
     with make_sessionmaker(engine)() as s:
         inst = create_institution(s, code="1341234563", name="ベンチ薬局", now=now)
         add_staff(s, inst, login_id="bench", password="bench-password", role="pharmacist", now=now)
@@ -119,7 +123,7 @@ def main() -> None:
 
     upgrade(args.database_url)
     day, consent_id = setup(args.database_url)
-    env = {"APP_ENV": "development", "DATABASE_URL": args.database_url, "SECRET_KEY": "b" * 64}
+    env = {"APP_ENV": "development", "DATABASE_URL": args.database_url, "SECRET_KEY": "b" * 64, "AUDIT_KEY": AUDIT_KEY}
     with gunicorn("app:create_app()", env=env, workers=args.workers) as port:
         cookie = login(port)
         print(f"{args.n} requests each, {args.concurrency} concurrent, gunicorn -w {args.workers}, "

@@ -28,6 +28,7 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from consent.actors import Actor  # noqa: E402
+from consent.audit import AuditKeyring, use_keyring  # noqa: E402
 from consent.categories import CATEGORIES, READ_CATEGORIES  # noqa: E402
 from consent.clock import JST  # noqa: E402
 from consent.decision import decide  # noqa: E402
@@ -212,6 +213,7 @@ def main() -> None:
 
     url = prepare_database(args.database_url)
     engine = make_engine(url)
+    use_keyring(engine, AuditKeyring.from_secrets("bench-audit-key-" + "a" * 32))  # before the sessionmaker
     sessions = make_sessionmaker(engine)
     rng = random.Random(args.seed)
     institutions = insert_institutions(engine, args.institutions)

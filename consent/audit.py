@@ -1,32 +1,40 @@
-"""The append-only, hash-chained audit log: one chain per institution.
+"""The append-only, keyed, hash-chained audit log: one chain per institution.
 
-Each entry carries its predecessor's hash and its own SHA-256 over a canonical serialization of
-all its fields, so an edited, deleted or reordered entry breaks the chain. Appends of one
+Each entry carries its predecessor's hash and its own MAC over a canonical serialization of all
+its fields, so an edited, deleted or reordered entry breaks the chain. Appends of one
 institution serialize on that institution's chain-head row (FOR UPDATE on PostgreSQL, the
 BEGIN IMMEDIATE write lock on SQLite); institutions never wait for each other on PostgreSQL.
 
 Entries hold ids and codes only - never names or medical data.
 
-Caveat: an unkeyed hash chain proves integrity against edits that do not rewrite every later
-entry and the head. Someone with write access could rebuild the whole chain; record the head
-hash printed by `flask audit verify` outside the database to close that gap.
+Versions: entries written before keying are version 1 (plain SHA-256) and stay as they are.
+Each chain switches to version 2 (HMAC-SHA-256 with the audit key, whose id the entry carries) at
+a boundary entry (`audit_keyed`) written before its next append; from there on every entry is
+keyed, so someone with write access to the database but not the key cannot rewrite it. What the
+key cannot show - entries cut from the end with the head moved back, or a rewrite of a chain's
+unkeyed part - the signed checkpoints do: `Checkpoint` lines kept outside the database.
+
+The key reaches this module through the engine (`use_keyring`), never through the database.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from consent.actors import actor_display
 from consent.categories import label
+from consent.errors import DomainError
 from consent.models import AuditChainHead, AuditEntry
 from store.prepared import Prepared
 from consent.window import aware
@@ -34,9 +42,13 @@ from store.engine import begin_write
 from store.models import Institution
 
 GENESIS_HASH = "0" * 64
-HASH_VERSION = 1
+LEGACY_VERSION = 1  # plain SHA-256: entries written before the chain was keyed
+KEYED_VERSION = 2  # HMAC-SHA-256 with the audit key named by the entry's key_id
+HASH_VERSION = KEYED_VERSION  # what new entries use
 
 EVENTS = frozenset({"consent_registered", "consent_updated", "consent_revoked", "read_allowed", "read_denied"})
+# Written by the chain itself, never by callers: where a version-1 chain switches to keyed entries.
+BOUNDARY_EVENT = "audit_keyed"
 READ_EVENTS = ("read_allowed", "read_denied")
 
 _entries = AuditEntry.__table__
@@ -49,23 +61,110 @@ HASHED_FIELDS = (
 )
 
 
+class AuditError(DomainError):
+    """The audit log cannot do what was asked (no key bound, a checkpoint line that is not one).
+
+    Raised to operators' commands and to programs, not to patients: `detail` is an English
+    sentence for the operator.
+    """
+
+    domain = "audit"
+    codes = frozenset({
+        "audit_key_too_short", "audit_key_unknown", "audit_key_missing", "audit_version_unknown",
+        "invalid_checkpoint", "checkpoint_not_authentic",
+    })
+
+
+_KEY_ID_LABEL = b"mynareception audit key id"
+MIN_KEY_LENGTH = 32
+
+
+def key_id_of(secret: str) -> str:
+    """A key's id: derived from the key, so an id can never name two different keys."""
+    return hmac.new(secret.encode("utf-8"), _KEY_ID_LABEL, hashlib.sha256).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class AuditKeyring:
+    """The audit keys: `current_id` keys new entries and signs checkpoints; every key verifies.
+
+    Retired keys stay here read-only so that the entries and checkpoints they keyed still verify.
+    """
+
+    current_id: str
+    _secrets: tuple[tuple[str, bytes], ...]
+
+    @classmethod
+    def from_secrets(cls, current: str, retired: Iterable[str] = ()) -> "AuditKeyring":
+        secrets_by_id: dict[str, bytes] = {}
+        for secret in (current, *retired):
+            if len(secret) < MIN_KEY_LENGTH:
+                raise AuditError("audit_key_too_short", detail=f"an audit key needs at least {MIN_KEY_LENGTH} characters")
+            secrets_by_id[key_id_of(secret)] = secret.encode("utf-8")
+        return cls(key_id_of(current), tuple(secrets_by_id.items()))
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        return tuple(key_id for key_id, _ in self._secrets)
+
+    def secret(self, key_id: str | None) -> bytes | None:
+        for known, secret in self._secrets:
+            if known == key_id:
+                return secret
+        return None
+
+    def mac(self, key_id: str, text: str) -> str:
+        secret = self.secret(key_id)
+        if secret is None:
+            raise AuditError("audit_key_unknown", detail=f"audit key {key_id} is not configured (AUDIT_KEY, AUDIT_KEYS)")
+        return hmac.new(secret, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def __repr__(self) -> str:  # never print a key
+        return f"AuditKeyring(current_id={self.current_id!r}, key_ids={self.key_ids!r})"
+
+
+def use_keyring(engine: Engine, keyring: AuditKeyring) -> None:
+    """Bind the audit keys to an engine: every connection it (and engines derived later) hands out
+    carries them, like the `sqlite_begin` option. Call before deriving sessionmakers from it."""
+    engine.update_execution_options(audit_keyring=keyring)
+
+
+def keyring_of(conn: Connection) -> AuditKeyring:
+    keyring = conn.get_execution_options().get("audit_keyring")
+    if keyring is None:
+        raise AuditError("audit_key_missing", detail="no audit key is bound to this engine (consent.audit.use_keyring)")
+    return keyring
+
+
 def _timestamp(instant: datetime) -> str:
     # Microseconds survive both SQLite and PostgreSQL, so the text is stable across a round trip.
     return aware(instant).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def entry_hash(fields: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) of an entry's canonical serialization.
-
-    The serialization is a compact JSON array, UTF-8: the format version, then HASHED_FIELDS in
-    order (times as UTC with microseconds). Positional, so no key order to get wrong.
-    """
-    values = [HASH_VERSION]
+def _serialize(prefix: list[Any], fields: Mapping[str, Any]) -> str:
+    values = list(prefix)
     for name in HASHED_FIELDS:
         value = fields[name]
         values.append(_timestamp(value) if name == "created_at" else value)
-    text = json.dumps(values, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(fields: Mapping[str, Any], keyring: AuditKeyring | None = None) -> str:
+    """An entry's hash (hex), by its hash_version (1 when absent: rows from before keying).
+
+    The serialization is a compact JSON array, UTF-8: the format version (then, when keyed, the
+    key id), then HASHED_FIELDS in order (times as UTC with microseconds). Positional, so no key
+    order to get wrong. Version 1 is its SHA-256; version 2 its HMAC-SHA-256 with that key.
+    """
+    version = fields.get("hash_version") or LEGACY_VERSION
+    if version == LEGACY_VERSION:
+        return hashlib.sha256(_serialize([LEGACY_VERSION], fields).encode("utf-8")).hexdigest()
+    if version != KEYED_VERSION:
+        raise AuditError("audit_version_unknown", detail=f"unknown audit entry version {version!r}")
+    if keyring is None:
+        raise AuditError("audit_key_missing", detail="a keyed entry's hash needs the audit keys")
+    key_id = fields["key_id"]
+    return keyring.mac(key_id, _serialize([KEYED_VERSION, key_id], fields))
 
 
 def canonical_detail(detail: Mapping[str, Any] | None) -> str | None:
@@ -76,7 +175,7 @@ def canonical_detail(detail: Mapping[str, Any] | None) -> str | None:
 
 # Built once: decisions append on every read, and statement construction costs more than SQLite.
 _SELECT_HEAD = Prepared(
-    select(_heads.c.last_seq, _heads.c.last_hash)
+    select(_heads.c.last_seq, _heads.c.last_hash, _heads.c.hash_version)
     .where(_heads.c.institution_id == bindparam("b_institution_id"))
     .with_for_update()
 )
@@ -84,7 +183,8 @@ _INSERT_ENTRY = Prepared(insert(_entries))
 _UPDATE_HEAD = Prepared(
     update(_heads)
     .where(_heads.c.institution_id == bindparam("b_institution_id"))
-    .values(last_seq=bindparam("b_last_seq"), last_hash=bindparam("b_last_hash"))
+    .values(last_seq=bindparam("b_last_seq"), last_hash=bindparam("b_last_hash"),
+            hash_version=bindparam("b_hash_version"))
 )
 
 
@@ -92,11 +192,13 @@ def _lock_head(conn: Connection, institution_id: int):
     params = {"b_institution_id": institution_id}
     rows = _SELECT_HEAD.execute(conn, params)
     if not rows:
-        # First entry of this institution: create the head; a concurrent first append may win.
+        # First entry of this institution: create the head (keyed from the start: nothing to
+        # switch from); a concurrent first append may win.
         dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         conn.execute(
             dialect_insert(_heads)
-            .values(institution_id=institution_id, last_seq=0, last_hash=GENESIS_HASH)
+            .values(institution_id=institution_id, last_seq=0, last_hash=GENESIS_HASH,
+                    hash_version=KEYED_VERSION)
             .on_conflict_do_nothing(index_elements=["institution_id"])
         )
         rows = _SELECT_HEAD.execute(conn, params)
@@ -131,6 +233,15 @@ def append_entry(
     )
 
 
+def _insert(conn: Connection, keyring: AuditKeyring, fields: dict[str, Any]) -> str:
+    fields["hash_version"] = KEYED_VERSION
+    fields["key_id"] = keyring.current_id
+    digest = entry_hash(fields, keyring)
+    # Prepared statements: appends run on every read and must stay cheap.
+    _INSERT_ENTRY.execute(conn, {**fields, "hash": digest})
+    return digest
+
+
 def append_on(
     conn: Connection,
     *,
@@ -149,10 +260,36 @@ def append_on(
     """append_entry on a connection already in a writing transaction (the decision's hot path)."""
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event!r}")
-    last_seq, last_hash = _lock_head(conn, institution_id)
-    fields = {
+    keyring = keyring_of(conn)
+    last_seq, last_hash, version = _lock_head(conn, institution_id)
+    if version != KEYED_VERSION and last_seq > 0:
+        # A chain from before keying: its entries stay as written; the boundary entry links
+        # them into the keyed part, so rewriting them now breaks a MAC.
+        last_seq += 1
+        last_hash = _insert(conn, keyring, _fields(
+            institution_id, last_seq, now, BOUNDARY_EVENT, last_hash,
+            detail=canonical_detail({"from_version": version, "to_version": KEYED_VERSION}),
+        ))
+    seq = last_seq + 1
+    digest = _insert(conn, keyring, _fields(
+        institution_id, seq, now, event, last_hash, actor_kind=actor_kind, actor_id=actor_id,
+        actor_role=actor_role, person_id=person_id, category=category, consent_id=consent_id,
+        reason=reason, detail=canonical_detail(detail),
+    ))
+    _UPDATE_HEAD.execute(conn, {
+        "b_institution_id": institution_id, "b_last_seq": seq, "b_last_hash": digest,
+        "b_hash_version": KEYED_VERSION,
+    })
+    return seq
+
+
+def _fields(institution_id: int, seq: int, now: datetime, event: str, prev_hash: str, *,
+            actor_kind: str | None = None, actor_id: str | None = None, actor_role: str | None = None,
+            person_id: str | None = None, category: str | None = None, consent_id: str | None = None,
+            reason: str | None = None, detail: str | None = None) -> dict[str, Any]:
+    return {
         "institution_id": institution_id,
-        "seq": last_seq + 1,
+        "seq": seq,
         "created_at": aware(now),
         "event": event,
         "actor_kind": actor_kind,
@@ -162,26 +299,93 @@ def append_on(
         "category": category,
         "consent_id": consent_id,
         "reason": reason,
-        "detail": canonical_detail(detail),
-        "prev_hash": last_hash,
+        "detail": detail,
+        "prev_hash": prev_hash,
     }
-    digest = entry_hash(fields)
-    # Prepared statements: appends run on every read and must stay cheap.
-    _INSERT_ENTRY.execute(conn, {**fields, "hash": digest})
-    _UPDATE_HEAD.execute(
-        conn, {"b_institution_id": institution_id, "b_last_seq": fields["seq"], "b_last_hash": digest}
-    )
-    return fields["seq"]
+
+
+# Checkpoints: one signed JSON line per chain, kept outside the database.
+
+CHECKPOINT_FIELDS = ("institution_code", "seq", "hash", "at", "key_id", "signature")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """How far a chain reached and its hash there, signed with the audit key.
+
+    A later chain must still hold this entry (seq, hash), and everything after it must be keyed.
+    """
+
+    institution_code: str
+    seq: int
+    hash: str
+    at: str  # when it was taken, UTC with microseconds
+    key_id: str
+    signature: str
+
+    def to_json(self) -> str:
+        return json.dumps({name: getattr(self, name) for name in CHECKPOINT_FIELDS}, separators=(", ", ": "))
+
+
+def _checkpoint_text(institution_code: str, seq: int, digest: str, at: str, key_id: str) -> str:
+    return json.dumps(["audit_checkpoint", institution_code, seq, digest, at, key_id], separators=(",", ":"))
+
+
+def sign_checkpoint(keyring: AuditKeyring, *, institution_code: str, seq: int, digest: str,
+                    now: datetime) -> Checkpoint:
+    at = _timestamp(now)
+    key_id = keyring.current_id
+    signature = keyring.mac(key_id, _checkpoint_text(institution_code, seq, digest, at, key_id))
+    return Checkpoint(institution_code, seq, digest, at, key_id, signature)
+
+
+def parse_checkpoints(lines: Iterable[str], keyring: AuditKeyring) -> list[Checkpoint]:
+    """Read checkpoint lines (blank lines skipped); raise AuditError for the first bad one.
+
+    Codes: "invalid_checkpoint" (not a checkpoint line at all), "checkpoint_not_authentic" (its
+    signature does not hold under the key it names, or that key is not configured: edited).
+    """
+    checkpoints = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            data = None
+        if (
+            not isinstance(data, dict) or set(data) != set(CHECKPOINT_FIELDS)
+            or not all(isinstance(data[n], str) for n in CHECKPOINT_FIELDS if n != "seq")
+            or type(data["seq"]) is not int or data["seq"] < 0
+        ):
+            raise AuditError("invalid_checkpoint", detail=f"line {number} is not a checkpoint line")
+        checkpoint = Checkpoint(**{name: data[name] for name in CHECKPOINT_FIELDS})
+        where = f"line {number} ({checkpoint.institution_code} seq {checkpoint.seq})"
+        if keyring.secret(checkpoint.key_id) is None:
+            raise AuditError("checkpoint_not_authentic", detail=f"{where} is signed with key {checkpoint.key_id}, which is not in AUDIT_KEY or AUDIT_KEYS")
+        expected = keyring.mac(checkpoint.key_id, _checkpoint_text(
+            checkpoint.institution_code, checkpoint.seq, checkpoint.hash, checkpoint.at, checkpoint.key_id))
+        if not hmac.compare_digest(expected, checkpoint.signature) or not _HEX64.fullmatch(checkpoint.hash):
+            raise AuditError("checkpoint_not_authentic", detail=f"{where}: the signature does not match (the line was edited)")
+        checkpoints.append(checkpoint)
+    return checkpoints
 
 
 @dataclass(frozen=True)
 class BrokenEntry:
     """The first place where an institution's chain does not hold.
 
-    problem: "hash_mismatch" (the entry was edited or moved), "prev_hash_mismatch" (it does not
-    follow the entry before it: an entry was replaced, reordered or rewritten), "missing_entry"
-    (seq has a gap: an entry was deleted), "head_mismatch" (entries at the end were deleted, or
-    the head was tampered with).
+    problem: "hash_mismatch" (the entry was edited or moved, or re-hashed without the key),
+    "prev_hash_mismatch" (it does not follow the entry before it: an entry was replaced,
+    reordered or rewritten), "missing_entry" (seq has a gap: an entry was deleted),
+    "head_mismatch" (entries at the end were deleted, or the head was tampered with),
+    "unkeyed_entry" (a version-1 entry after keyed entries or after a checkpoint: a rewrite
+    without the key), "missing_boundary" (keyed entries follow version-1 ones without the
+    boundary entry), "unknown_key" (keyed with a key not in AUDIT_KEY/AUDIT_KEYS),
+    "unknown_version"; with checkpoints also "checkpoint_mismatch" (the entry is not the one a
+    checkpoint recorded: the chain up to it was rewritten) and "shortened" (the chain ends
+    before a checkpoint's seq: entries were removed from the end).
     """
 
     institution_id: int
@@ -204,9 +408,41 @@ class ChainState:
     head_hash: str
 
 
-def verify_chain(session: Session, institution_id: int) -> BrokenEntry | None:
-    """Walk an institution's chain in seq order; return the first broken entry, or None."""
-    expected_seq, prev_hash = 1, GENESIS_HASH
+def _entry_problem(row: Mapping[str, Any], keyring: AuditKeyring, keyed_before: bool,
+                   keyed_after: int | None) -> tuple[str, str] | None:
+    """What is wrong with one entry taken on its own (its version, key and MAC), or None."""
+    version, seq = row["hash_version"], row["seq"]
+    if version == LEGACY_VERSION:
+        if keyed_before:
+            return "unkeyed_entry", "a version-1 (unkeyed) entry follows keyed entries"
+        if keyed_after is not None and seq > keyed_after:
+            return "unkeyed_entry", f"a version-1 (unkeyed) entry after the checkpoint at seq {keyed_after}"
+    elif version == KEYED_VERSION:
+        if keyring.secret(row["key_id"]) is None:
+            return "unknown_key", f"keyed with key {row['key_id']}, which is not in AUDIT_KEY or AUDIT_KEYS"
+        if not keyed_before and seq > 1 and row["event"] != BOUNDARY_EVENT:
+            return "missing_boundary", "keyed entries follow version-1 ones without the boundary entry"
+    else:
+        return "unknown_version", f"unknown entry version {version!r}"
+    if not hmac.compare_digest(entry_hash(row, keyring), row["hash"]):
+        return "hash_mismatch", "the entry's content does not match its hash"
+    return None
+
+
+def verify_chain(session: Session, institution_id: int,
+                 checkpoints: Sequence[Checkpoint] = ()) -> BrokenEntry | None:
+    """Walk an institution's chain in seq order; return the first broken entry, or None.
+
+    `checkpoints` (this institution's, already authenticated by parse_checkpoints) must still
+    hold: the chain reaches each one's seq with the same hash, and is keyed after it.
+    """
+    keyring = keyring_of(session.connection())
+    at_seq: dict[int, list[Checkpoint]] = {}
+    for checkpoint in checkpoints:
+        at_seq.setdefault(checkpoint.seq, []).append(checkpoint)
+    # Checkpoints are taken by keyed code: whatever was appended after one is keyed.
+    keyed_after = min(at_seq) if at_seq else None
+    expected_seq, prev_hash, keyed = 1, GENESIS_HASH, False
     stmt = (
         select(_entries)
         .where(_entries.c.institution_id == institution_id)
@@ -220,35 +456,46 @@ def verify_chain(session: Session, institution_id: int) -> BrokenEntry | None:
                 institution_id, expected_seq, "missing_entry",
                 f"entries {expected_seq}..{seq - 1} are missing (next present is {seq})",
             )
-        if entry_hash(row) != row["hash"]:
-            return BrokenEntry(
-                institution_id, seq, "hash_mismatch",
-                "the entry's content does not match its hash", row["event"], row["created_at"],
-            )
+        problem = _entry_problem(row, keyring, keyed, keyed_after)
+        if problem is not None:
+            return BrokenEntry(institution_id, seq, *problem, row["event"], row["created_at"])
         if row["prev_hash"] != prev_hash:
             return BrokenEntry(
                 institution_id, seq, "prev_hash_mismatch",
                 "prev_hash does not match the previous entry's hash", row["event"], row["created_at"],
             )
+        for checkpoint in at_seq.get(seq, ()):
+            if checkpoint.hash != row["hash"]:
+                return BrokenEntry(
+                    institution_id, seq, "checkpoint_mismatch",
+                    f"not the entry the checkpoint of {checkpoint.at} recorded: the chain up to here "
+                    "was rewritten", row["event"], row["created_at"],
+                )
+        keyed = keyed or row["hash_version"] == KEYED_VERSION
         expected_seq, prev_hash = seq + 1, row["hash"]
     head = session.execute(
         select(_heads.c.last_seq, _heads.c.last_hash).where(_heads.c.institution_id == institution_id)
     ).first()
     last_seq = expected_seq - 1
-    if head is None:
-        if last_seq == 0:
-            return None
+    if head is None and last_seq > 0:
         return BrokenEntry(institution_id, last_seq, "head_mismatch", "the chain head is missing")
-    if head.last_seq != last_seq or head.last_hash != prev_hash:
+    if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
         return BrokenEntry(
             institution_id, last_seq + 1, "head_mismatch",
             f"the head records {head.last_seq} entries but {last_seq} are present and linked",
+        )
+    if at_seq and max(at_seq) > last_seq:
+        furthest = at_seq[max(at_seq)][0]
+        return BrokenEntry(
+            institution_id, last_seq + 1, "shortened",
+            f"the chain ends at seq {last_seq} but the checkpoint of {furthest.at} recorded seq "
+            f"{furthest.seq}: entries {last_seq + 1}..{furthest.seq} were removed",
         )
     return None
 
 
 def chain_state(session: Session, institution_id: int) -> ChainState:
-    """How long the chain is and its head hash (worth recording outside the database)."""
+    """How long the chain is and its head hash (what a checkpoint records)."""
     head = session.execute(
         select(_heads.c.last_seq, _heads.c.last_hash).where(_heads.c.institution_id == institution_id)
     ).first()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from consent import audit
 from consent.actors import Actor
 from consent.categories import CLINICAL_CATEGORIES, LIMITED_CLIENT_CATEGORIES, QUALIFICATION, READ_CATEGORIES
+from consent.errors import DomainError
 from consent.models import STATUS_REVOKED, Consent, ConsentView
 from store.prepared import Prepared
 from consent.window import aware, deadline_text, format_jst, jst_date
@@ -30,6 +31,12 @@ NOT_LICENSED = "not_licensed"
 OTHER_INSTITUTION = "other_institution"  # the API answers 404 not_found
 NOT_FOUND = "not_found"  # a named consent id that does not exist; the API answers 404
 INSUFFICIENT_SCOPE = "insufficient_scope"  # a client-credentials token beyond its reach
+
+# Every reason a read can be refused for (ReadRefused declares these as its codes).
+REASONS = (
+    NO_CONSENT, CATEGORY_NOT_CONSENTED, CONSENT_EXPIRED, CONSENT_REVOKED, NOT_LICENSED,
+    OTHER_INSTITUTION, NOT_FOUND, INSUFFICIENT_SCOPE,
+)
 
 _FIXED_MESSAGES = {
     NO_CONSENT: "同意がありません",
@@ -248,3 +255,11 @@ def _decision(reason: str | None, category: str, consent: ConsentView | None, se
         since=since,
         audit_seq=seq,
     )
+
+
+class ReadRefused(DomainError):
+    """A refusal answered as an error (the API). The Decision stays the record - audited and
+    committed before this is raised; `detail` is that Decision (None for an id never issued)."""
+
+    domain = "read"
+    codes = frozenset(REASONS)

@@ -1,18 +1,45 @@
-"""Domain errors: a stable code for programs and a Japanese message for people."""
+"""Domain errors: one base with a stable code. People's words live in web/error_messages.py.
+
+Every error the domain (consent/, integrations/) raises is a DomainError: `code` is stable (programs
+and the web layer match on it), `field` names the input at fault when there is one, `detail`
+carries values the message may quote (a number, a scope, an id) - never text for people. Errors
+are raised, never returned. A read refused by consent.decision is not an error but a Decision.
+"""
 from __future__ import annotations
 
+from typing import Any, ClassVar
 
-class ConsentError(Exception):
-    """A consent request that cannot be honoured. `code` is stable; `message` is shown to people."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
+class DomainError(Exception):
+    """Base of every domain error. Subclasses name their `domain` and declare their `codes`."""
+
+    # Which table of web/error_messages.py answers it; codes are unique within a domain.
+    domain: ClassVar[str] = "domain"
+    # Every code this error may carry: raising another is a programming error (caught at once).
+    codes: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, code: str, *, field: str | None = None, detail: Any = None) -> None:
+        if code not in type(self).codes:
+            raise ValueError(f"{type(self).__name__} has no code {code!r}")
+        text = code if field is None else f"{code} ({field})"
+        super().__init__(f"{text}: {detail}" if isinstance(detail, (str, int)) else text)
         self.code = code
-        self.message = message
+        self.field = field
+        self.detail = detail
+
+
+class ConsentError(DomainError):
+    """A consent request that cannot be honoured."""
+
+    domain = "consent"
+    codes = frozenset({
+        "invalid_care_setting", "care_setting_unsupported", "date_in_past", "date_too_far", "no_categories",
+        "unknown_category", "consent_revoked", "consent_expired", "not_found", "invalid_reason",
+    })
 
 
 class ConsentNotFound(ConsentError):
     """No such consent at this institution (another institution's counts as none)."""
 
     def __init__(self) -> None:
-        super().__init__("not_found", "同意が見つかりません。")
+        super().__init__("not_found")

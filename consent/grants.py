@@ -52,14 +52,11 @@ def check_request(
     The reception pages call this before the card read, so nobody reads a card for nothing.
     """
     if care_setting not in CARE_SETTINGS:
-        raise ConsentError("invalid_care_setting", "診療区分が正しくありません。")
+        raise ConsentError("invalid_care_setting", detail=care_setting)
     if care_setting not in WINDOWED_CARE_SETTINGS:
         # Home visits (2) and emergencies (4) follow other rules, not built yet: refuse rather
         # than grant a window that would be wrong.
-        raise ConsentError(
-            "care_setting_unsupported",
-            f"{CARE_SETTINGS[care_setting]}の同意はここでは登録できません。",
-        )
+        raise ConsentError("care_setting_unsupported", detail=care_setting)
     chosen = _normalize_categories(categories)
     check_consultation_date(consultation_date, now=now, max_days_ahead=max_days_ahead)
     return chosen
@@ -71,11 +68,9 @@ def check_consultation_date(
     """The 診療日 must be today or later (JST) and at most `max_days_ahead` days ahead."""
     today = jst_date(now)
     if consultation_date < today:
-        raise ConsentError("date_in_past", "診療日に過去の日付は指定できません。")
+        raise ConsentError("date_in_past")
     if consultation_date > today + timedelta(days=max_days_ahead):
-        raise ConsentError(
-            "date_too_far", f"診療日は本日から{max_days_ahead}日後までの日付を指定してください。"
-        )
+        raise ConsentError("date_too_far", detail=max_days_ahead)
 
 
 def _normalize_categories(categories: Iterable[str]) -> tuple[str, ...]:
@@ -83,9 +78,9 @@ def _normalize_categories(categories: Iterable[str]) -> tuple[str, ...]:
         categories = [categories]
     chosen = set(categories)
     if not chosen:
-        raise ConsentError("no_categories", "同意する項目を1つ以上選んでください。")
+        raise ConsentError("no_categories")
     if chosen - set(CATEGORIES):
-        raise ConsentError("unknown_category", "選択された項目が正しくありません。")
+        raise ConsentError("unknown_category")
     return tuple(c for c in CATEGORIES if c in chosen)
 
 
@@ -228,9 +223,9 @@ def change_categories(
     begin_write(session)
     consent = _get_for_update(session, institution_id, consent_id, person_id)
     if consent.status == STATUS_REVOKED:
-        raise ConsentError("consent_revoked", "取り消された同意は変更できません。")
+        raise ConsentError("consent_revoked")
     if now >= consent.window_end:
-        raise ConsentError("consent_expired", "閲覧期限を過ぎた同意は変更できません。")
+        raise ConsentError("consent_expired")
     return _update(session, consent, {"categories": chosen}, now)
 
 
@@ -307,7 +302,7 @@ def revoke_all_for_person(
 
 def _check_revocation(by: str, reason: int) -> None:
     if reason not in REVOCATION_REASONS:
-        raise ConsentError("invalid_reason", "取消理由が正しくありません。")
+        raise ConsentError("invalid_reason", detail=reason)
     if not by or len(by) > 64:
         raise ValueError("`by` must name who revoked, e.g. 'patient' or 'staff:12'")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -134,6 +134,8 @@ class AuditChainHead(Base):
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # The entry format the chain has switched to: 1 (chains from before keying), 2 (keyed).
+    hash_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
 class AuditEntry(Base):
@@ -162,7 +164,11 @@ class AuditEntry(Base):
     # Canonical JSON (sorted keys) of event details; hashed exactly as stored.
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
+    # Version 1: plain SHA-256 (entries from before keying). Version 2: HMAC-SHA-256 with the
+    # audit key named by key_id (the key itself never enters the database).
     hash: Mapped[str] = mapped_column(String(64))
+    hash_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 _VIEW_FIELDS = tuple(f.name for f in fields(ConsentView))

@@ -21,6 +21,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, bindparam, delete, se
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.prepared import Prepared
+from consent.errors import DomainError
 from consent.window import aware
 from store.base import Base
 from store.models import Institution
@@ -68,13 +69,24 @@ KEEP_AFTER_EXPIRY = timedelta(days=1)
 _SCOPE_TEXT = re.compile(r"^[a-z_]+( [a-z_]+)*$")
 
 
-class OAuthClientError(ValueError):
-    """A registration the admin must correct; `message` is Japanese."""
+class OAuthClientError(DomainError):
+    """A client registration the admin must correct. `scope_beyond_client_credentials` carries
+    the refused scopes in `detail`."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    domain = "api_client"
+    codes = frozenset({
+        "redirect_uri_missing", "redirect_uri_too_long", "redirect_uri_malformed", "redirect_uri_fragment",
+        "redirect_uri_not_https", "redirect_uri_not_allowed", "invalid_name", "invalid_grant_type", "no_scope",
+        "invalid_scope", "scope_beyond_client_credentials",
+    })
+
+
+class TokenRefused(DomainError):
+    """A bearer token that does not allow the request: missing, unknown, expired or revoked, or
+    without the scope asked for (`detail` names the scope)."""
+
+    domain = "token"
+    codes = frozenset({"missing", "invalid", "expired", "revoked", "insufficient_scope"})
 
 
 def digest(value: str) -> str:
@@ -180,21 +192,19 @@ def check_redirect_uri(value: str) -> str:
     """An absolute https URI without fragment (http only for loopback, for development)."""
     value = (value or "").strip()
     if not value:
-        raise OAuthClientError("invalid_redirect_uri", "リダイレクトURIを入力してください。")
+        raise OAuthClientError("redirect_uri_missing", field="redirect_uri")
     if len(value) > 500 or any(ord(c) < 0x21 or ord(c) > 0x7E for c in value):
-        raise OAuthClientError("invalid_redirect_uri", "リダイレクトURIは500文字以内の半角文字で入力してください。")
+        raise OAuthClientError("redirect_uri_too_long", field="redirect_uri")
     try:
         parts = urlsplit(value)
         host = parts.hostname or ""
     except ValueError:
-        raise OAuthClientError("invalid_redirect_uri", "リダイレクトURIの形式が正しくありません。") from None
+        raise OAuthClientError("redirect_uri_malformed", field="redirect_uri") from None
     if parts.fragment or "#" in value:
-        raise OAuthClientError("invalid_redirect_uri", "リダイレクトURIに # 以降（フラグメント）は使えません。")
+        raise OAuthClientError("redirect_uri_fragment", field="redirect_uri")
     loopback = host in ("localhost", "127.0.0.1", "::1")
     if not host or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
-        raise OAuthClientError(
-            "invalid_redirect_uri", "リダイレクトURIは https:// で始まるURLにしてください（http は localhost のみ）。"
-        )
+        raise OAuthClientError("redirect_uri_not_https", field="redirect_uri")
     return value
 
 
@@ -212,25 +222,21 @@ def register_client(
     """Register a client; returns it and its secret (shown once, stored only as a digest)."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise OAuthClientError("invalid_name", "連携システム名を100文字以内で入力してください。")
+        raise OAuthClientError("invalid_name", field="name")
     if grant_type not in GRANT_TYPES:
-        raise OAuthClientError("invalid_grant_type", "連携方式を選んでください。")
+        raise OAuthClientError("invalid_grant_type", field="grant_type")
     chosen = set(scopes)
     if not chosen:
-        raise OAuthClientError("invalid_scope", "許可する範囲を1つ以上選んでください。")
+        raise OAuthClientError("no_scope", field="scopes")
     if chosen - set(SCOPES):
-        raise OAuthClientError("invalid_scope", "許可する範囲が正しくありません。")
+        raise OAuthClientError("invalid_scope", field="scopes")
     if grant_type == CLIENT_CREDENTIALS:
         beyond = chosen - CLIENT_CREDENTIALS_SCOPES
         if beyond:
-            labels = "・".join(SCOPE_LABELS[s] for s in SCOPES if s in beyond)
-            raise OAuthClientError(
-                "invalid_scope",
-                f"システム処理（クライアントクレデンシャル）には{labels}を許可できません。"
-                "患者情報は職員がログインして許可する方式（認可コード）で連携してください。",
-            )
+            raise OAuthClientError("scope_beyond_client_credentials", field="scopes",
+                                   detail=tuple(s for s in SCOPES if s in beyond))
         if redirect_uri:
-            raise OAuthClientError("invalid_redirect_uri", "システム処理の連携にはリダイレクトURIを指定しません。")
+            raise OAuthClientError("redirect_uri_not_allowed", field="redirect_uri")
         redirect_uri = None
     else:
         redirect_uri = check_redirect_uri(redirect_uri or "")
@@ -457,20 +463,20 @@ _BY_ACCESS = Prepared(
 )
 
 
-def access_grant(session: Session, token: str, now: datetime) -> AccessGrant | str:
-    """The grant of a bearer access token, or why it is refused (INVALID, EXPIRED, REVOKED)."""
+def access_grant(session: Session, token: str, now: datetime) -> AccessGrant:
+    """The grant of a bearer access token; TokenRefused (INVALID, EXPIRED, REVOKED) otherwise."""
     if not token or len(token) > 256:
-        return INVALID
+        raise TokenRefused(INVALID)
     session.flush()
     rows = _BY_ACCESS.execute(session.connection(), {"access_hash": digest(token)})
     if not rows:
-        return INVALID
+        raise TokenRefused(INVALID)
     client_id, client_pk, institution_id, staff_id, scope, expires_at, revoked_at, client_revoked_at, \
         client_institution, institution_code = rows[0]
     if revoked_at is not None or client_revoked_at is not None or client_institution != institution_id:
-        return REVOKED
+        raise TokenRefused(REVOKED)
     if aware(now) >= expires_at:
-        return EXPIRED
+        raise TokenRefused(EXPIRED)
     return AccessGrant(client_id, client_pk, institution_id, staff_id, frozenset(scope.split()), expires_at,
                        institution_code)
 

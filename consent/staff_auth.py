@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from consent.actors import Actor
+from consent.errors import DomainError
 from consent.institutions import LICENSED_ROLES
 from consent.passwords import DUMMY_HASH, verify_password
 from store.models import Institution, Staff
@@ -91,22 +92,28 @@ def login_id_taken(session: Session, login_id: str) -> bool:
 MIN_PASSWORD_LENGTH = 12
 
 
-def change_password(session: Session, *, staff_id: int, current: str, new: str, confirm: str) -> str | None:
-    """Change a password; None on success, else the reason in Japanese (nothing is changed)."""
+class PasswordChangeError(DomainError):
+    """A password change refused; nothing was changed."""
+
+    domain = "password"
+    codes = frozenset({"account_unavailable", "wrong_current", "mismatch", "too_short", "unchanged"})
+
+
+def change_password(session: Session, *, staff_id: int, current: str, new: str, confirm: str) -> None:
+    """Change a password, or raise PasswordChangeError (nothing is changed)."""
     from consent.passwords import hash_password
 
     staff = session.get(Staff, staff_id)
     if staff is None or staff.disabled_at is not None:
-        return "このアカウントは利用できません。"
+        raise PasswordChangeError("account_unavailable")
     if not verify_password(staff.password_hash, current):
-        return "現在のパスワードが正しくありません。"
+        raise PasswordChangeError("wrong_current", field="current")
     if new != confirm:
-        return "新しいパスワードが確認用と一致しません。"
+        raise PasswordChangeError("mismatch", field="confirm")
     if len(new) < MIN_PASSWORD_LENGTH:
-        return f"新しいパスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。"
+        raise PasswordChangeError("too_short", field="new", detail=MIN_PASSWORD_LENGTH)
     if new == current:
-        return "今と同じパスワードは使えません。"
+        raise PasswordChangeError("unchanged", field="new")
     staff.password_hash = hash_password(new)
     staff.must_change_password = False
     session.flush()
-    return None

@@ -16,6 +16,7 @@ from webauthn.helpers import base64url_to_bytes
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import UserVerificationRequirement
 
+from consent.errors import DomainError
 from integrations.card import registration
 from integrations.card.challenges import ChallengeOutcome, client_data_of, issue_challenge, take_challenge
 from integrations.card.relying_party import RelyingParty
@@ -41,17 +42,14 @@ class StaffPasskey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class PasskeyError(Exception):
-    """A refused passkey ceremony; `message` is Japanese, for the page."""
+class PasskeyError(DomainError):
+    """A refused passkey ceremony."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = message
-
-
-RETRY = "パスキーを確認できませんでした。もう一度お試しください。"
-EXPIRED = "時間が経ちすぎました。もう一度お試しください。"
+    domain = "passkey"
+    codes = frozenset({
+        "malformed", "challenge_expired", "challenge_unknown", "bad_registration", "duplicate", "unknown",
+        "bad_assertion", "disabled",
+    })
 
 
 def passkeys_of(session: Session, staff_id: int) -> list[StaffPasskey]:
@@ -75,12 +73,12 @@ def _take(session: Session, credential: dict, *, binding: str, purpose: str, now
     try:
         _, challenge = client_data_of(credential)
     except (KeyError, TypeError, ValueError):
-        raise PasskeyError("malformed", RETRY) from None
+        raise PasskeyError("malformed") from None
     outcome = take_challenge(session, challenge=challenge, binding=binding, purpose=purpose, now=now)
     if outcome is ChallengeOutcome.EXPIRED:
-        raise PasskeyError("challenge_expired", EXPIRED)
+        raise PasskeyError("challenge_expired")
     if outcome is not ChallengeOutcome.OK:
-        raise PasskeyError("challenge_unknown", RETRY)
+        raise PasskeyError("challenge_unknown")
     return challenge
 
 
@@ -90,13 +88,13 @@ def finish_registration(session: Session, rp: RelyingParty, *, staff_id: int, cr
         new = registration.verify_registration(session, rp, credential=credential, binding=binding,
                                                purpose=REGISTER, now=now)
     except registration.RegistrationError as exc:
-        raise PasskeyError(exc.code, EXPIRED if exc.code == "challenge_expired" else RETRY) from None
+        raise PasskeyError(exc.code) from None
     begin_write(session)
     existing = passkeys_of(session, staff_id)
     if existing:
         user_handle = existing[0].user_handle
     if session.scalar(select(StaffPasskey.id).where(StaffPasskey.credential_id == new.credential_id)):
-        raise PasskeyError("duplicate", "このパスキーは登録済みです。")
+        raise PasskeyError("duplicate")
     passkey = StaffPasskey(staff_id=staff_id, credential_id=new.credential_id, user_handle=user_handle,
                            public_key=new.public_key, sign_count=new.sign_count, label=label[:100], created_at=now)
     session.add(passkey)
@@ -119,18 +117,18 @@ def finish_signin(session: Session, rp: RelyingParty, *, credential: dict, bindi
     try:
         raw_id = base64url_to_bytes(credential["rawId"])
     except (KeyError, TypeError, ValueError):
-        raise PasskeyError("malformed", RETRY) from None
+        raise PasskeyError("malformed") from None
     begin_write(session)
     passkey = session.scalar(select(StaffPasskey).where(StaffPasskey.credential_id == raw_id).with_for_update())
     if passkey is None:
-        raise PasskeyError("unknown", "このパスキーは登録されていません。ログインIDとパスワードでログインしてください。")
+        raise PasskeyError("unknown")
     try:
         verified = verify_authentication_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp.rp_id,
             expected_origin=list(rp.origins), credential_public_key=passkey.public_key,
             credential_current_sign_count=passkey.sign_count, require_user_verification=True)
     except WebAuthnException:
-        raise PasskeyError("bad_assertion", RETRY) from None
+        raise PasskeyError("bad_assertion") from None
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = now
     return passkey.staff_id

@@ -14,6 +14,7 @@ from api_support import (  # noqa: F401 - world is a fixture
 )
 from consent import oauth_clients as store
 from consent.institutions import disable_staff
+from web.error_messages import describe
 
 
 def drugs(app, w, token):
@@ -338,7 +339,7 @@ def test_a_system_client_cannot_even_be_registered_for_clinical_data(world, cloc
     with world.session() as s, pytest.raises(store.OAuthClientError) as info:
         store.register_client(s, institution_id=world.here, name="x", grant_type="client_credentials",
                                scopes=["consents", "drug"], now=clock.now())
-    assert "薬剤情報" in info.value.message
+    assert "薬剤情報" in describe(info.value).message
 
 
 @pytest.mark.parametrize("grant", [{"grant_type": "password", "username": "pharmacist", "password": "pharmacist-password"},

@@ -8,6 +8,7 @@ from web.config import ConfigError, Settings
 GOOD_PROD = {
     "APP_ENV": "production",
     "SECRET_KEY": "p" * 48,
+    "AUDIT_KEY": "k" * 48,
     "DATABASE_URL": "postgresql://app@db/app",
     "RP_ID": "reception.example.jp",
     "ORIGINS": "https://reception.example.jp",
@@ -64,3 +65,28 @@ def test_sandbox_mode_is_only_the_sandbox_env():
 def test_every_page_says_the_data_is_synthetic_when_simulators_serve(make_app):
     page = make_app("development").test_client().get("/").get_data(as_text=True)
     assert "この環境のデータは模擬データです" in page
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"AUDIT_KEY": ""}, "production needs AUDIT_KEY"),
+        ({"AUDIT_KEY": "short"}, "at least 32 characters"),
+        ({"AUDIT_KEYS": "k" * 40 + ",old"}, "at least 32 characters"),
+        ({"AUDIT_KEY": "p" * 48}, "AUDIT_KEY must differ from SECRET_KEY"),
+    ],
+)
+def test_production_needs_its_own_audit_key(change, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env={**GOOD_PROD, **change})
+
+
+def test_audit_keys_are_read_and_generated_outside_production(tmp_path, monkeypatch):
+    settings = Settings.from_env(env={**GOOD_PROD, "AUDIT_KEYS": " " + "a" * 40 + ", " + "b" * 40 + " "})
+    assert (settings.audit_key, settings.audit_keys) == ("k" * 48, ["a" * 40, "b" * 40])
+    assert "k" * 48 not in repr(settings)  # keys stay out of logs and tracebacks
+    monkeypatch.setattr("web.config.INSTANCE_DIR", tmp_path)
+    local = Settings.from_env(env={"DATABASE_URL": "sqlite://", "SECRET_KEY": "d" * 40})
+    assert len(local.audit_key) == 64 and (tmp_path / "audit_key").read_text() == local.audit_key
+    again = Settings.from_env(env={"DATABASE_URL": "sqlite://", "SECRET_KEY": "d" * 40})
+    assert again.audit_key == local.audit_key  # every worker keys the chain alike

@@ -23,6 +23,7 @@ from consent.grants import (
 )
 from consent.institutions import create_institution
 from consent.models import AuditEntry, Consent
+from web.error_messages import describe
 
 TODAY = date(2026, 11, 23)  # the clock fixture's date (JST)
 
@@ -182,7 +183,7 @@ def test_refusals_write_nothing(sessions, institution_id, clock):
         with pytest.raises(ConsentError) as refused:
             register(sessions, institution_id, clock, **overrides)
         assert refused.value.code == code
-        assert refused.value.message  # Japanese, for the page
+        assert describe(refused.value).message  # Japanese, for the page
     assert count_consents(sessions) == 0
     assert events(sessions, institution_id) == []
 

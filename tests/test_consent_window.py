@@ -13,6 +13,7 @@ from consent.decision import decide
 from consent.errors import ConsentError
 from consent.grants import register_consent, status_at
 from consent.window import deadline_text, format_jst, window_end
+from web.error_messages import describe
 
 
 @pytest.fixture(params=["UTC", "America/Los_Angeles"])
@@ -109,11 +110,11 @@ def test_thirty_one_days_ahead_and_yesterday_are_refused(process_tz, sessions, i
     with pytest.raises(ConsentError) as too_far:
         _register(sessions, institution_id, clock, date(2026, 12, 24))
     assert too_far.value.code == "date_too_far"
-    assert "30日後まで" in too_far.value.message
+    assert "30日後まで" in describe(too_far.value).message
     with pytest.raises(ConsentError) as past:
         _register(sessions, institution_id, clock, date(2026, 11, 22))
     assert past.value.code == "date_in_past"
-    assert past.value.message == "診療日に過去の日付は指定できません。"
+    assert describe(past.value).message == "診療日に過去の日付は指定できません。"
 
 
 def test_max_days_ahead_is_configurable(sessions, institution_id, clock):
@@ -124,5 +125,5 @@ def test_max_days_ahead_is_configurable(sessions, institution_id, clock):
                 categories=["drug"], consultation_date=date(2026, 11, 30), now=clock.now(),
                 max_days_ahead=6,
             )
-        assert "6日後まで" in refused.value.message
+        assert "6日後まで" in describe(refused.value).message
         session.rollback()

@@ -13,6 +13,7 @@ from integrations.oqs.numbering import (
     is_valid_public_payer_number,
     is_valid_recipient_number,
 )
+from web.error_messages import describe
 
 TODAY = date(2026, 11, 23)
 PHARMACY = "1341234563"  # 東京都 調剤: 調剤券
@@ -228,7 +229,7 @@ def test_malformed_reinquiry_names_the_field(oqs, field, change, message):
     keys.update(change)
     with pytest.raises(InvalidInput) as raised:
         oqs.reinquiry(**keys)
-    assert raised.value.field == field and raised.value.message == message
+    assert raised.value.field == field and describe(raised.value).message == message
 
 
 def test_limit_classes_by_age_and_scheme(oqs):

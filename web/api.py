@@ -20,11 +20,10 @@ from consent import grants
 from consent import oauth_clients as store
 from consent.actors import Actor
 from consent.clock import JST
-from consent.decision import INSUFFICIENT_SCOPE, Decision, decide
+from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
-from integrations.oqs import InvalidInput
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
 from web.db import db, reader
 from web.errors import ApiError
@@ -43,13 +42,8 @@ BATCH_FIELD_LABELS = {"insurer_number": "保険者番号", "symbol": "記号", "
 BAD_TOKEN_LIMIT = 60
 # Per client and minute: batch inquiries (up to 1,000 rows each).
 BATCH_LIMIT = 30
-
-# Refusals of the decision function: status and the error code the API returns.
-_REFUSAL_STATUS = {
-    "no_consent": 403, "category_not_consented": 403, "consent_expired": 403, "consent_revoked": 403,
-    "not_licensed": 403, "insufficient_scope": 403, "not_found": 404, "other_institution": 404,
-}
-NOT_FOUND_MESSAGE = "該当する同意が見つかりません。"
+# The TokenRefused code for a request without a bearer token (401 unauthorized, no error= hint).
+MISSING = "missing"
 
 
 # --- sessions ----------------------------------------------------------------------------------
@@ -66,20 +60,11 @@ class Caller:
     institution_code: str
 
 
-_TOKEN_MESSAGES = {
-    None: ("unauthorized", "アクセストークンを Authorization: Bearer ヘッダーで送ってください。"),
-    store.INVALID: ("invalid_token", "アクセストークンが正しくありません。"),
-    store.EXPIRED: ("invalid_token", "アクセストークンの有効期限が切れています。トークンを取り直してください。"),
-    store.REVOKED: ("invalid_token", "アクセストークンは無効になっています。"),
-}
-
-
-def _unauthorized(reason: str | None):
+def _unauthorized(refused: store.TokenRefused):
     # Guessing tokens from one address soon meets a 429 (counted in its own transaction).
     enforce_rate_limits([("api:bad-token", client_address(), BAD_TOKEN_LIMIT)])
-    code, message = _TOKEN_MESSAGES[reason]
-    g.api_challenge = 'Bearer realm="api"' + (', error="invalid_token"' if reason else "")
-    raise ApiError(401, code, message)
+    g.api_challenge = 'Bearer realm="api"' + (', error="invalid_token"' if refused.code != MISSING else "")
+    raise refused
 
 
 def authenticate(scope: str | None) -> Caller:
@@ -91,16 +76,17 @@ def authenticate(scope: str | None) -> Caller:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        _unauthorized(None)
-    grant = store.access_grant(reader(), token, now())
-    if isinstance(grant, str):
-        _unauthorized(grant)
+        _unauthorized(store.TokenRefused(MISSING))
+    try:
+        grant = store.access_grant(reader(), token, now())
+    except store.TokenRefused as refused:
+        _unauthorized(refused)
     staff = None
     if grant.staff_id is not None:
         # Checked on every use: a disabled staff member's tokens stop at once.
         staff = load_identity(reader(), grant.staff_id)
         if staff is None or staff.institution_id != grant.institution_id:
-            _unauthorized(store.REVOKED)
+            _unauthorized(store.TokenRefused(store.REVOKED))
         actor = staff.actor(client_id=grant.client_id)
     else:
         actor = Actor.for_client(client_id=grant.client_id, institution_id=grant.institution_id)
@@ -109,9 +95,9 @@ def authenticate(scope: str | None) -> Caller:
     return Caller(grant, actor, staff, grant.institution_code)
 
 
-def _scope_refusal(scope: str) -> ApiError:
+def _scope_refusal(scope: str) -> store.TokenRefused:
     g.api_challenge = f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
-    return ApiError(403, "insufficient_scope", f"このトークンには「{store.SCOPE_LABELS[scope]}」（{scope}）の権限がありません。")
+    return store.TokenRefused(INSUFFICIENT_SCOPE, detail=scope)
 
 
 @bp.after_request
@@ -134,7 +120,7 @@ def _invalid(name: str, message: str):
 def _consent_id(raw: str) -> str:
     if not CONSENT_ID.match(raw):
         # Not an id we could have issued: the same answer as an unknown one.
-        raise ApiError(404, "not_found", NOT_FOUND_MESSAGE)
+        raise ReadRefused(NOT_FOUND)
     return raw
 
 
@@ -209,20 +195,13 @@ def get_consent(consent_id: str):
     consent = grants.get_consent(reader(), institution_id=caller.grant.institution_id,
                                  consent_id=_consent_id(consent_id))
     if consent is None:
-        raise ApiError(404, "not_found", NOT_FOUND_MESSAGE)
+        raise ReadRefused(NOT_FOUND)
     oqs = oqs_for(reader())
     reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
     return jsonify(consent_json(consent, oqs.person(consent.person_id), reference, now()))
 
 
 # --- data reads, each judged by the decision function ---------------------------------------------
-
-
-def _refusal(decision: Decision) -> ApiError:
-    status = _REFUSAL_STATUS[decision.reason]
-    if status == 404:
-        return ApiError(404, "not_found", NOT_FOUND_MESSAGE)
-    return ApiError(status, decision.reason, f"閲覧できません：{decision.message}。")
 
 
 def _read(consent_id: str, category: str, load: Callable[[Any, ConsentView, Caller], dict[str, Any]]):
@@ -241,12 +220,9 @@ def _read(consent_id: str, category: str, load: Callable[[Any, ConsentView, Call
     if not decision.allowed:
         if decision.reason == INSUFFICIENT_SCOPE and category not in caller.grant.scopes:
             raise _scope_refusal(category)
-        raise _refusal(decision)
+        raise ReadRefused(decision.reason, detail=decision)
     consent = decision.consent
-    try:
-        data = load(oqs_for(reader()), consent, caller)
-    except InvalidInput as exc:
-        raise ApiError(422, "invalid_parameter", exc.message) from None
+    data = load(oqs_for(reader()), consent, caller)  # InvalidInput: 422 invalid_parameter
     return jsonify(consent_id=consent.id, window_end=_iso(consent.window_end), **data)
 
 
@@ -345,7 +321,7 @@ def batch_inquiries():
     problems = [_row_problem(row) for row in rows]
     clean_rows = [row if problem is None else None for row, problem in zip(rows, problems)]
     answers = oqs_for(reader()).batch_inquiry(clean_rows, institution_code=caller.institution_code,
-                                              today=today_jst())
+                                               today=today_jst())
     results = []
     for answer, problem in zip(answers, problems):
         item: dict[str, Any] = {

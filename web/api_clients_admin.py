@@ -11,6 +11,7 @@ from consent import oauth_clients as store
 from web.console import bp
 from web.context import now
 from web.db import db
+from web.error_messages import describe
 from web.staff_session import admin_required, current_staff
 
 
@@ -31,7 +32,7 @@ def admin_register_api_client():
             created_by_staff_id=staff.staff_id,
         )
     except store.OAuthClientError as exc:
-        session["api_client_error"] = exc.message
+        session["api_client_error"] = describe(exc).message
         return _back()
     db().commit()
     session["new_api_client"] = {"name": client.name, "client_id": client.client_id, "client_secret": secret}

@@ -11,8 +11,9 @@ import secrets
 from flask import Blueprint, jsonify, render_template, request, session, url_for
 
 from integrations.card import Card
-from integrations.card.relying_party import CardSignInError, authentication_options, verify_card_assertion
-from web.card_messages import card_message
+from integrations.card.relying_party import (
+    MALFORMED, CardSignInError, authentication_options, verify_card_assertion,
+)
 from web.context import (card_authority_for, client_address, enforce_rate_limits, now, oqs_for, relying_party,
                          settings)
 from web.db import db
@@ -53,14 +54,15 @@ def options():
 
 
 def verify_card(purpose: str) -> Card:
-    """Verify the posted assertion for `purpose`; raise ApiError with the patient's message.
+    """Verify the posted assertion for `purpose`; raise CardSignInError (worded for the patient
+    by web/error_messages.py) otherwise.
 
     On success the card's new sign count is pending in `db()`: commit it with the flow's work.
     """
     body = json_object(required=True)
     credential = body.get("credential")
     if not isinstance(credential, dict):
-        raise ApiError(400, "malformed", card_message("malformed")[1])
+        raise CardSignInError(MALFORMED)
     limits = settings()
     rules = [
         ("card-verify:session", browser_binding(), limits.card_reads_per_session),
@@ -78,12 +80,11 @@ def verify_card(purpose: str) -> Card:
             session_db, relying_party(), card_authority_for(session_db),
             credential=credential, binding=browser_binding(), purpose=purpose, now=now(),
         )
-    except CardSignInError as exc:
+    except CardSignInError:
         # A refused read also ends whatever an earlier read of this browser allowed.
         for key in CARD_IDENTITY_KEYS:
             session.pop(key, None)
-        status, message = card_message(exc.code)
-        raise ApiError(status, exc.code, message) from None
+        raise
 
 
 def read_page_context(purpose: str, verify_url: str) -> dict:

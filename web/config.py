@@ -26,10 +26,10 @@ def default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'app.db'}"
 
 
-def _local_secret_key() -> str:
+def _local_secret_key(name: str = "secret_key") -> str:
     """Development/sandbox only: one key shared by all workers, kept under instance/."""
     INSTANCE_DIR.mkdir(exist_ok=True)
-    path = INSTANCE_DIR / "secret_key"
+    path = INSTANCE_DIR / name
     if not path.exists():
         # O_EXCL: two workers starting together must end up with the same key.
         try:
@@ -66,6 +66,9 @@ class Settings:
     oqs_backend: str = "simulator"
     card_authority: str = "embedded"
     allow_simulators: bool = True
+    # The audit chain's key (AUDIT_KEY) and retired keys kept to verify older entries (AUDIT_KEYS).
+    audit_key: str = field(default="", repr=False)
+    audit_keys: list[str] = field(default_factory=list, repr=False)
 
     @property
     def sandbox(self) -> bool:
@@ -122,6 +125,8 @@ class Settings:
             "CARD_AUTHORITY", "" if production else "embedded")
         settings.allow_simulators = (not production) or env.get("ALLOW_SIMULATORS", "").lower() in truthy
         sandbox_flag = env.get("SANDBOX", "").lower() in truthy
+        settings.audit_key = env.get("AUDIT_KEY", "").strip()
+        settings.audit_keys = [k.strip() for k in env.get("AUDIT_KEYS", "").split(",") if k.strip()]
         for key, value in overrides.items():
             if not hasattr(settings, key):
                 raise ConfigError(f"unknown setting {key!r}")
@@ -131,6 +136,8 @@ class Settings:
             settings.database_url = default_database_url()
         if not settings.secret_key:
             settings.secret_key = _local_secret_key()
+        if not settings.audit_key:
+            settings.audit_key = _local_secret_key("audit_key")
         return settings
 
     def _validate(self, sandbox_flag: bool) -> None:
@@ -150,6 +157,10 @@ class Settings:
                 raise ConfigError("production needs SECRET_KEY (at least 32 characters)")
             if not self.database_url:
                 raise ConfigError("production needs DATABASE_URL")
+            if not self.audit_key:
+                raise ConfigError("production needs AUDIT_KEY (the audit log's key, kept out of the database)")
+            if self.audit_key == self.secret_key:
+                raise ConfigError("AUDIT_KEY must differ from SECRET_KEY")
             url = self.database_url
             if url.startswith("sqlite") and (":memory:" in url or url in ("sqlite://", "sqlite:///")):
                 raise ConfigError("production refuses an in-memory SQLite database")
@@ -162,6 +173,8 @@ class Settings:
             if self.uses_simulators and not self.allow_simulators:
                 raise ConfigError("production with the OQS simulator or the embedded card authority needs "
                                   "ALLOW_SIMULATORS=1 (every page then says the data is synthetic)")
+        if any(0 < len(key) < 32 for key in (self.audit_key, *self.audit_keys)):
+            raise ConfigError("AUDIT_KEY and each of AUDIT_KEYS need at least 32 characters")
         if self.oqs_backend and self.oqs_backend not in OQS_BACKENDS:
             raise ConfigError(f"OQS_BACKEND must be one of {', '.join(OQS_BACKENDS)} (a remote OQS is not built yet)")
         if self.card_authority and self.card_authority not in CARD_AUTHORITIES:

@@ -82,16 +82,19 @@ def login():
 @bp.route("/password", methods=["GET", "POST"])
 @staff_required
 def change_password():
-    from consent.staff_auth import change_password as change
+    from consent.staff_auth import PasswordChangeError, change_password as change
+    from web.error_messages import describe
 
     staff = current_staff()
     if request.method == "GET":
         return render_template("console/password.html", staff=staff)
-    error = change(db(), staff_id=staff.staff_id, current=request.form.get("current", "")[:256],
-                   new=request.form.get("new", "")[:256], confirm=request.form.get("confirm", "")[:256])
-    if error:
+    try:
+        change(db(), staff_id=staff.staff_id, current=request.form.get("current", "")[:256],
+               new=request.form.get("new", "")[:256], confirm=request.form.get("confirm", "")[:256])
+    except PasswordChangeError as exc:
         db().rollback()
-        return render_template("console/password.html", staff=staff, error=error), 400
+        answer = describe(exc)
+        return render_template("console/password.html", staff=staff, error=answer.message), answer.status
     db().commit()
     identity = load_identity(db(), staff.staff_id)
     sign_in(identity)  # a new session id with the new password

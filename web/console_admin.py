@@ -17,6 +17,7 @@ from store.models import Institution
 from web.console import bp, own_consent_or_404
 from web.context import now, oqs_for, settings, today_jst
 from web.db import db
+from web.error_messages import ApiError, describe
 from web.sessions import end_sessions_of_staff
 from web.staff_session import admin_required, current_staff, staff_required
 
@@ -44,7 +45,7 @@ def register_reference(consent_id: str):
     if not value or len(value) > 20 or not value.isascii() or not value.replace("-", "").isalnum():
         abort(400)
     oqs_for(db()).register_reference_number(institution_code=staff.institution_code,
-                                            person_id=consent.person_id, reference_number=value)
+                                             person_id=consent.person_id, reference_number=value)
     db().commit()
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 
@@ -56,8 +57,11 @@ CSV_KEYS = ["insurer_number", "symbol", "number", "branch", "birth_date", "refer
 MAX_BATCH_ROWS = 1000
 
 
-class BatchUploadError(ValueError):
-    pass
+class BatchUploadError(ApiError):
+    """A CSV upload the batch page refuses: the web layer's own validation, worded here."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, "invalid_csv", message)
 
 
 def decode_upload(raw: bytes) -> str:
@@ -122,7 +126,7 @@ def batch():
     try:
         rows = parse_batch_csv(decode_upload(upload.read()))
     except BatchUploadError as exc:
-        return render_template("console/batch.html", staff=staff, error=str(exc)), 400
+        return render_template("console/batch.html", staff=staff, error=exc.message), exc.status
     results = oqs_for(db()).batch_inquiry(rows, institution_code=staff.institution_code, today=today_jst())
     db().commit()
     # Kept server-side for the download link (the session lives in the database).
@@ -203,7 +207,7 @@ def admin_appointment():
     except ValueError:
         abort(400)
     except ConsentError as exc:
-        session["admin_error"] = exc.message
+        session["admin_error"] = describe(exc).message
         return redirect(url_for("console.admin_home"), code=303)
     create_appointment(db(), institution_id=current_staff().institution_id, consultation_date=day, memo=memo,
                        now=now())

@@ -16,15 +16,10 @@ from web.card import browser_binding
 from web.context import (card_authority_for, client_address, enforce_rate_limits, now, oqs_for, relying_party,
                          settings, today_jst)
 from web.db import db
-from web.errors import ApiError
 from web.jsonio import json_object
 
 bp = Blueprint("demo_cards", __name__, url_prefix="/demo")
 PURPOSE = "demo-card"
-MESSAGES = {
-    "challenge_expired": "時間が経ちすぎました。もう一度「デモ用カードを登録」を押してください。",
-}
-RETRY = "登録できませんでした。もう一度「デモ用カードを登録」を押してください。"
 
 
 @bp.get("/cards")
@@ -55,19 +50,16 @@ def options():
 def verify():
     credential = json_object(required=True).get("credential")
     if not isinstance(credential, dict):
-        raise ApiError(400, "malformed", RETRY)
+        raise RegistrationError("malformed")
     handle = base64.urlsafe_b64decode(session.pop("demo_card_handle", "") or "")
     if not handle:
-        raise ApiError(400, "challenge_unknown", RETRY)
-    try:
-        new = verify_registration(db(), relying_party(), credential=credential, binding=browser_binding(),
-                                  purpose=PURPOSE, now=now())
-    except RegistrationError as exc:
-        raise ApiError(400, exc.code, MESSAGES.get(exc.code, RETRY)) from None
+        raise RegistrationError("challenge_unknown")
+    new = verify_registration(db(), relying_party(), credential=credential, binding=browser_binding(),
+                              purpose=PURPOSE, now=now())
     person = oqs_for(db()).create_person(today=today_jst(), validity=1)
     authority = card_authority_for(db())
     if authority.by_credential_id(new.credential_id) is not None:
-        raise ApiError(409, "duplicate", "この認証器はデモ用カードとして登録済みです。")
+        raise RegistrationError("duplicate")
     authority.register_demo_card(person_id=person.person_id, credential_id=new.credential_id, user_handle=handle,
                                  public_key=new.public_key, sign_count=new.sign_count, now=now(), synced=new.synced)
     db().commit()

@@ -1,10 +1,19 @@
-"""Errors: Japanese pages for people, `{"error", "message"}` JSON for programs."""
+"""Errors: Japanese pages for people, `{"error", "message"}` JSON for programs.
+
+HTTP errors are answered by status (MESSAGES); every DomainError (ApiError included) by
+web/error_messages.py, the one place that words them.
+"""
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from consent.errors import DomainError
+from web.error_messages import ApiError, describe
+
+__all__ = ["ApiError", "error_response", "wants_json", "init_app"]
 
 log = logging.getLogger("app.errors")
 
@@ -28,16 +37,6 @@ CSRF_MESSAGE = "画面の有効期限が切れたか、不正な操作です。�
 JSON_PREFIXES = ("/api/", "/sandbox/", "/oauth/")
 # Under /oauth/ but shown to a pharmacist in a browser: errors there are pages.
 BROWSER_PATHS = ("/oauth/authorize",)
-
-
-class ApiError(Exception):
-    """A refusal with a machine-readable code, answered as JSON (or a page for people)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 def wants_json() -> bool:
@@ -80,8 +79,12 @@ def _with_header(response, name, value):
     return response
 
 
-def _api_error(exc: ApiError):
-    return error_response(exc.status, exc.code, exc.message)
+def _domain_error(exc: DomainError):
+    answer = describe(exc)
+    error = answer.error
+    if answer.status == 422 and request.path.startswith("/api/"):
+        error = "invalid_parameter"  # the API names every bad parameter so (see its OpenAPI document)
+    return error_response(answer.status, error, answer.message)
 
 
 def _unexpected(exc: Exception):
@@ -92,6 +95,6 @@ def _unexpected(exc: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(InternalServerError, _unexpected)
     app.register_error_handler(Exception, _unexpected)

@@ -13,7 +13,6 @@ from web.card import browser_binding
 from web.console import bp
 from web.context import client_address, enforce_rate_limits, now, relying_party
 from web.db import db
-from web.errors import ApiError
 from web.jsonio import json_object
 from web.staff_session import current_staff, sign_in, staff_required
 
@@ -21,7 +20,7 @@ from web.staff_session import current_staff, sign_in, staff_required
 def _credential() -> dict:
     credential = json_object(required=True).get("credential")
     if not isinstance(credential, dict):
-        raise ApiError(400, "malformed", "パスキーを確認できませんでした。もう一度お試しください。")
+        raise PasskeyError("malformed")
     return credential
 
 
@@ -50,11 +49,8 @@ def passkey_register_verify():
     staff = current_staff()
     credential = _credential()
     handle = base64.urlsafe_b64decode(session.pop("passkey_user_handle", "") or "")
-    try:
-        finish_registration(db(), relying_party(), staff_id=staff.staff_id, credential=credential,
-                            binding=browser_binding(), user_handle=handle, now=now())
-    except PasskeyError as exc:
-        raise ApiError(400, exc.code, exc.message) from None
+    finish_registration(db(), relying_party(), staff_id=staff.staff_id, credential=credential,
+                        binding=browser_binding(), user_handle=handle, now=now())
     db().commit()
     session["passkey_added"] = True
     return jsonify(redirect=url_for("console.passkeys"))
@@ -71,13 +67,10 @@ def passkey_signin_options():
 @bp.post("/login/passkey/verify")
 def passkey_signin_verify():
     enforce_rate_limits([("passkey-verify:session", browser_binding(), 10), ("passkey-verify:ip", client_address(), 300)])
-    try:
-        staff_id = finish_signin(db(), relying_party(), credential=_credential(), binding=browser_binding(), now=now())
-    except PasskeyError as exc:
-        raise ApiError(400 if exc.code != "unknown" else 403, exc.code, exc.message) from None
+    staff_id = finish_signin(db(), relying_party(), credential=_credential(), binding=browser_binding(), now=now())
     identity = load_identity(db(), staff_id)
     if identity is None:
-        raise ApiError(403, "disabled", "このアカウントは利用停止されています。管理者にお問い合わせください。")
+        raise PasskeyError("disabled")
     db().commit()
     sign_in(identity)
     return jsonify(redirect=url_for("console.patients"))

@@ -20,6 +20,7 @@ from consent.window import deadline_text
 from web.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
 from web.db import db
+from web.error_messages import describe
 from web.errors import ApiError
 
 bp = Blueprint("reception", __name__, url_prefix="/r")
@@ -121,7 +122,7 @@ def consent_form(token: str):
                 now=now(), max_days_ahead=settings().max_days_ahead,
             )
         except ConsentError as exc:
-            error = exc.message
+            error = describe(exc).message
     if error:
         return _render("reception/consent.html", place, 400, today=today, max_date=max_date,
                        value=raw_date[:10], fixed_date=fixed, chosen=list(chosen), error=error)
@@ -168,9 +169,9 @@ def confirm_verify(token: str):
             consultation_date=date.fromisoformat(draft["date"]), now=now(),
             validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
         )
-    except ConsentError as exc:
+    except ConsentError:
         session_db.rollback()
-        raise ApiError(400, exc.code, exc.message) from None
+        raise
     person = oqs.person(card.person_id)
     session_db.commit()
     done = {
@@ -275,9 +276,9 @@ def review_change(token: str, consent_id: str):
     except ConsentError as exc:
         db().rollback()
         reads = reads_of_person(db(), person_id=grant["person_id"], institution_id=place.id)
-        status = 404 if exc.code == "not_found" else 400
-        return _render("reception/review.html", place, status, consents=_consent_rows(place, grant["person_id"]),
-                       reads=reads, error=exc.message)
+        answer = describe(exc)
+        return _render("reception/review.html", place, answer.status,
+                       consents=_consent_rows(place, grant["person_id"]), reads=reads, error=answer.message)
     db().commit()
     return redirect(url_for("reception.review", token=token, changed="1"), code=303)
 

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from consent.errors import DomainError
+
 CARD_STATUSES = ("active", "expired", "revoked", "locked", "suspected_clone")
 # Statuses the sandbox may set (a suspected clone only arises from a sign-count regression).
 SETTABLE_STATUSES = ("active", "expired", "revoked", "locked")
@@ -38,8 +40,14 @@ class IssuedCard:
     private_key_pkcs8: bytes
 
 
-class UnknownCard(LookupError):
-    pass
+class UnknownCard(DomainError, LookupError):
+    """No card with this id."""
+
+    domain = "card_authority"
+    codes = frozenset({"not_found"})
+
+    def __init__(self, card_id: str) -> None:
+        super().__init__("not_found", detail=card_id)
 
 
 class CardAuthority(Protocol):

@@ -16,14 +16,17 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from consent.errors import DomainError
 from integrations.card.challenges import ChallengeOutcome, client_data_of, issue_challenge, take_challenge
 from integrations.card.relying_party import RelyingParty
 
 
-class RegistrationError(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code  # malformed, challenge_unknown, challenge_expired, bad_registration
+class RegistrationError(DomainError):
+    """A refused registration. Staff passkeys wrap it in PasskeyError; as itself it reaches only
+    the sandbox's 「デモ用カードを登録」, which also raises `duplicate` for a card registered twice."""
+
+    domain = "registration"
+    codes = frozenset({"malformed", "challenge_unknown", "challenge_expired", "bad_registration", "duplicate"})
 
 
 @dataclass(frozen=True)

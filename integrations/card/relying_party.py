@@ -17,6 +17,7 @@ from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import UserVerificationRequirement
 
 from consent.clock import JST
+from consent.errors import DomainError
 from integrations.card.challenges import ChallengeOutcome, client_data_of, issue_challenge, take_challenge
 from integrations.card.interface import Card, CardAuthority
 
@@ -40,10 +41,14 @@ CARD_STATUS_CODES = {
 }
 
 
-class CardSignInError(Exception):
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
+class CardSignInError(DomainError):
+    """A refused card read; `detail` may name the parsing error (for logs)."""
+
+    domain = "card"
+    codes = frozenset({
+        MALFORMED, CHALLENGE_UNKNOWN, CHALLENGE_EXPIRED, UNKNOWN_CARD, WRONG_ORIGIN, WRONG_RP, NOT_PRESENT,
+        NOT_VERIFIED, BAD_SIGNATURE, SYNCED_CREDENTIAL, CLONE_DETECTED, *CARD_STATUS_CODES.values(),
+    })
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ def verify_card_assertion(
         user_handle = base64url_to_bytes(credential["response"].get("userHandle") or "")
         auth_data = parse_authenticator_data(base64url_to_bytes(credential["response"]["authenticatorData"]))
     except (KeyError, TypeError, ValueError, AttributeError, WebAuthnException) as exc:
-        raise CardSignInError(MALFORMED, type(exc).__name__) from None
+        raise CardSignInError(MALFORMED, detail=type(exc).__name__) from None
 
     outcome = take_challenge(session, challenge=challenge, binding=binding, purpose=purpose, now=now)
     if outcome is ChallengeOutcome.UNKNOWN:

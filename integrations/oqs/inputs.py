@@ -1,7 +1,7 @@
 """Checking the insurance keys typed at a counter or uploaded in a batch list.
 
 Input is normalised the way pharmacy staff type it (full-width digits, stray spaces); a field
-that is still wrong is reported in Japanese, naming the field, as 一括照会 reports エラー.
+that is still wrong is reported by a problem code and the field; 一括照会 answers its reason text.
 """
 from __future__ import annotations
 
@@ -25,6 +25,27 @@ _DATE_FORMATS = (re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"), re.compile
                  re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})"))
 
 
+# What 一括照会 answers for a malformed key, by problem code: the simulated OQS's own reason text
+# (its answer, like 有効/無効). A re-inquiry raises InvalidInput with the code instead.
+KEY_PROBLEMS: dict[str, str] = {
+    "birth_date_missing": "生年月日が入力されていません。",
+    "birth_date_format": "生年月日はYYYY-MM-DDまたはYYYYMMDDの形式で入力してください。",
+    "birth_date_nonexistent": "生年月日が存在しない日付です。",
+    "birth_date_future": "生年月日が未来の日付です。",
+    "birth_date_too_old": "生年月日が古すぎます。",
+    "insurer_number_missing": "保険者番号が入力されていません。",
+    "insurer_number_format": "保険者番号は6桁または8桁の数字で入力してください。",
+    "insurer_number_check_digit": "保険者番号の検証番号が正しくありません。",
+    "symbol_missing": "記号が入力されていません。",
+    "symbol_too_long": "記号は38文字以内で入力してください。",
+    "number_missing": "番号が入力されていません。",
+    "number_format": "番号は半角英数字20文字以内で入力してください。",
+    "recipient_number_check_digit": "受給者番号（7桁）の検証番号が正しくありません。",
+    "branch_format": "枝番は2桁の数字で入力してください。",
+    "invalid_reference_number": "照会番号は半角英数字16文字以内で入力してください。",
+}
+
+
 def clean(value: object) -> str:
     """NFKC (full-width to half-width) without spaces; None and numbers become text."""
     if value is None:
@@ -36,7 +57,7 @@ def clean(value: object) -> str:
 
 @dataclass
 class InsuranceKeys:
-    """Normalised keys of one inquiry, and the problems found (field, message)."""
+    """Normalised keys of one inquiry, and the problems found (field, code of KEY_PROBLEMS)."""
 
     insurer_number: str = ""
     symbol: str = ""
@@ -44,7 +65,12 @@ class InsuranceKeys:
     branch: str = ""
     birth_date: date | None = None
     reference_number: str | None = None
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        """(field, reason text) of each problem, as 一括照会 reports them."""
+        return [(name, KEY_PROBLEMS[code]) for name, code in self.problems]
 
     @property
     def medical_aid(self) -> bool:
@@ -54,8 +80,8 @@ class InsuranceKeys:
     def late_elderly(self) -> bool:
         return is_late_elderly(self.insurer_number)
 
-    def error(self, field_name: str, message: str) -> None:
-        self.errors.append((field_name, message))
+    def error(self, field_name: str, code: str) -> None:
+        self.problems.append((field_name, code))
 
 
 def parse_birth_date(value: object, *, today: date, keys: InsuranceKeys, required: bool) -> None:
@@ -65,21 +91,21 @@ def parse_birth_date(value: object, *, today: date, keys: InsuranceKeys, require
         text = clean(value)
         if not text:
             if required:
-                keys.error("生年月日", "生年月日が入力されていません。")
+                keys.error("生年月日", "birth_date_missing")
             return
         match = next((m for m in (f.fullmatch(text) for f in _DATE_FORMATS) if m), None)
         if match is None:
-            keys.error("生年月日", "生年月日はYYYY-MM-DDまたはYYYYMMDDの形式で入力してください。")
+            keys.error("生年月日", "birth_date_format")
             return
         try:
             parsed = date(*(int(part) for part in match.groups()))
         except ValueError:
-            keys.error("生年月日", "生年月日が存在しない日付です。")
+            keys.error("生年月日", "birth_date_nonexistent")
             return
     if parsed > today:
-        keys.error("生年月日", "生年月日が未来の日付です。")
+        keys.error("生年月日", "birth_date_future")
     elif parsed.year < 1900:
-        keys.error("生年月日", "生年月日が古すぎます。")
+        keys.error("生年月日", "birth_date_too_old")
     else:
         keys.birth_date = parsed
 
@@ -89,11 +115,11 @@ def check_keys(*, insurer_number: object, symbol: object, number: object, branch
     keys = InsuranceKeys()
     insurer = clean(insurer_number)
     if not insurer:
-        keys.error("保険者番号", "保険者番号が入力されていません。")
+        keys.error("保険者番号", "insurer_number_missing")
     elif not _DIGITS.fullmatch(insurer) or len(insurer) not in (6, 8):
-        keys.error("保険者番号", "保険者番号は6桁または8桁の数字で入力してください。")
+        keys.error("保険者番号", "insurer_number_format")
     elif not is_valid_insurer_number(insurer):
-        keys.error("保険者番号", "保険者番号の検証番号が正しくありません。")
+        keys.error("保険者番号", "insurer_number_check_digit")
     keys.insurer_number = insurer
     # 後期高齢者 cards have no symbol and no branch; medical aid is keyed by 受給者番号 alone.
     personal = bool(insurer) and (is_late_elderly(insurer) or is_public_payer_for_welfare(insurer))
@@ -101,24 +127,24 @@ def check_keys(*, insurer_number: object, symbol: object, number: object, branch
     symbol_text = clean(symbol)
     if not personal:
         if not symbol_text:
-            keys.error("記号", "記号が入力されていません。")
+            keys.error("記号", "symbol_missing")
         elif len(symbol_text) > 38:
-            keys.error("記号", "記号は38文字以内で入力してください。")
+            keys.error("記号", "symbol_too_long")
         keys.symbol = symbol_text
 
     number_text = clean(number)
     if not number_text:
-        keys.error("番号", "番号が入力されていません。")
+        keys.error("番号", "number_missing")
     elif not _ALNUM.fullmatch(number_text) or len(number_text) > 20:
-        keys.error("番号", "番号は半角英数字20文字以内で入力してください。")
+        keys.error("番号", "number_format")
     elif is_public_payer_for_welfare(insurer) and not is_valid_recipient_number(number_text):
-        keys.error("番号", "受給者番号（7桁）の検証番号が正しくありません。")
+        keys.error("番号", "recipient_number_check_digit")
     keys.number = number_text
 
     branch_text = clean(branch)
     if branch_text and not personal:
         if not _DIGITS.fullmatch(branch_text) or len(branch_text) > 2:
-            keys.error("枝番", "枝番は2桁の数字で入力してください。")
+            keys.error("枝番", "branch_format")
         else:
             keys.branch = branch_text.zfill(2)
 
@@ -127,25 +153,29 @@ def check_keys(*, insurer_number: object, symbol: object, number: object, branch
     reference = clean(reference_number)
     if reference:
         if not _REFERENCE.fullmatch(reference):
-            keys.error("照会番号", "照会番号は半角英数字16文字以内で入力してください。")
+            keys.error("照会番号", "invalid_reference_number")
         else:
             keys.reference_number = reference
     return keys
 
 
 def check_reference_number(value: object) -> str:
-    """A reference number (照会番号) to register, or ValueError with a Japanese message."""
+    """A reference number (照会番号) to register, or InvalidInput."""
+    from integrations.oqs.interface import InvalidInput  # the interface declares its codes from KEY_PROBLEMS
+
     reference = clean(value)
     if not _REFERENCE.fullmatch(reference):
-        raise ValueError("照会番号は半角英数字16文字以内で入力してください。")
+        raise InvalidInput("invalid_reference_number", field="照会番号")
     return reference
 
 
 def check_month(value: str | None, name: str) -> str | None:
-    """A 診療年月 filter in YYYYMM (None passes)."""
+    """A 診療年月 filter in YYYYMM (None passes); InvalidInput names the parameter in `detail`."""
+    from integrations.oqs.interface import InvalidInput
+
     if value is None:
         return None
     text = clean(value)
     if not re.fullmatch(r"[0-9]{6}", text) or not 1 <= int(text[4:]) <= 12:
-        raise ValueError(f"{name} は YYYYMM 形式の年月で指定してください。")
+        raise InvalidInput("invalid_month", field="診療年月", detail=name)
     return text

@@ -107,7 +107,7 @@ def make_institution_code(*, prefecture: int, table: int, serial: int) -> str:
     """A 10-digit institution code: prefecture (2), table (1), 郡市区番号 + 番号 (`serial`, 6), check digit."""
     _check_range("prefecture", prefecture, 1, 97)
     if table not in (1, 3, 4):
-        raise ValueError("table must be 1 (医科), 3 (歯科) or 4 (調剤)")
+        raise ValueError("table must be 1 (medical), 3 (dental) or 4 (pharmacy)")
     _check_range("serial", serial, 0, 999_999)
     return with_check_digit(f"{prefecture:02d}{table}{serial:06d}")
 

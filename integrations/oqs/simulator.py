@@ -50,13 +50,12 @@ CARD, INSURANCE_INFO = "1", "2"
 
 def _check_care_setting(care_setting: int) -> None:
     if care_setting not in codes.CARE_SETTINGS:
-        raise InvalidInput("診療区分は1（外来）、2（訪問診療等）、3（オンライン診療等）、4（救急時）のいずれかです。",
-                           "診療区分")
+        raise InvalidInput("invalid_care_setting", field="診療区分", detail=care_setting)
 
 
 def _check_institution(code: str) -> None:
     if not isinstance(code, str) or len(code) != 10 or not code.isascii() or not code.isdigit():
-        raise InvalidInput("医療機関コードは10桁の数字です。", "医療機関コード")
+        raise InvalidInput("invalid_institution_code", field="医療機関コード")
 
 
 def facts_of(person: PersonView) -> PersonFacts:
@@ -103,27 +102,24 @@ class SimulatedOQS:
         """
         if validity is not None and (not isinstance(validity, int) or isinstance(validity, bool)
                                      or validity not in codes.VALIDITY):
-            raise InvalidInput("validity は1から6の整数で指定してください。", "validity")
+            raise InvalidInput("invalid_validity", field="validity")
         if validity == 6:
             medical_aid = True
         if medical_aid and validity in (3, 4, 5):
-            raise InvalidInput(
-                "医療扶助の受給者には validity 3・4・5 を指定できません（5は医療保険だけに起こります）。", "validity")
+            raise InvalidInput("validity_with_medical_aid", field="validity", detail=validity)
         if birth_date is not None and (birth_date > today or birth_date.year < 1900):
-            raise InvalidInput("birth_date は1900年以降、今日以前の日付にしてください。", "birth_date")
+            raise InvalidInput("birth_date_out_of_range", field="birth_date")
         if insured:
             if not medical_aid:
-                raise InvalidInput("insured は medical_aid のときだけ指定できます（医療保険と医療扶助の併用）。",
-                                   "insured")
+                raise InvalidInput("insured_without_medical_aid", field="insured")
             if validity not in (None, 1, 6):
-                raise InvalidInput("併用（insured）の受給者には validity 1 か 6 だけを指定できます。", "validity")
+                raise InvalidInput("validity_with_insured", field="validity", detail=validity)
             if birth_date is not None and not 18 <= age_on(birth_date, today) < 75:
-                raise InvalidInput("併用（insured）の受給者は18歳以上75歳未満です（被用者保険の本人）。", "birth_date")
+                raise InvalidInput("insured_age_out_of_range", field="birth_date")
         codes_given = None
         if entrusted_institution_codes is not None:
             if not medical_aid:
-                raise InvalidInput("entrusted_institution_codes は medical_aid のときだけ指定できます。",
-                                   "entrusted_institution_codes")
+                raise InvalidInput("entrusted_without_medical_aid", field="entrusted_institution_codes")
             for code in entrusted_institution_codes:
                 _check_institution(code)
             codes_given = list(dict.fromkeys(entrusted_institution_codes))
@@ -210,14 +206,11 @@ class SimulatedOQS:
         the visit (seed 004) are included. A month after `today`'s is refused.
         """
         _check_institution(institution_code)
-        try:
-            month = check_month(month, "month")
-        except ValueError as exc:
-            raise InvalidInput(str(exc), "month") from None
+        month = check_month(month, "month")
         if month is None:
-            raise InvalidInput("month は YYYYMM 形式の年月で指定してください。", "month")
+            raise InvalidInput("invalid_month", field="診療年月", detail="month")
         if month > medical_aid.month_of(today):
-            raise InvalidInput("month に今月より後の年月は指定できません。", "month")
+            raise InvalidInput("future_month", field="診療年月", detail="month")
         person_ids = list(self.session.scalars(select(OqsEntrustment.person_id).where(
             OqsEntrustment.institution_code == institution_code)))
         context = _Context(self, institution_code, today, CARD, None, False)
@@ -246,7 +239,7 @@ class SimulatedOQS:
         if person is None:
             raise PersonNotFound(person_id)
         if not any(q.kind == "medical_aid" for q in person.qualifications):
-            raise InvalidInput("医療扶助の受給者ではありません。", "person_id")
+            raise InvalidInput("not_medical_aid", field="person_id")
         if institution_code in person.entrusted:
             return False
         self.session.add(OqsEntrustment(person_id=person_id, institution_code=institution_code))
@@ -268,8 +261,8 @@ class SimulatedOQS:
         keys = check_keys(insurer_number=insurer_number, symbol=symbol, number=number, branch=branch,
                           birth_date=birth_date, today=today, birth_date_required=False)
         if keys.errors:
-            field, message = keys.errors[0]
-            raise InvalidInput(message, field)
+            field, code = keys.problems[0]
+            raise InvalidInput(code, field=field)
         context = _Context(self, institution_code, today, INSURANCE_INFO, care_setting, limit_consent)
         lookup = _Lookup(self.session, [keys])
         return self._answer(context, lookup, keys)
@@ -301,7 +294,7 @@ class SimulatedOQS:
         """
         _check_institution(institution_code)
         if not isinstance(rows, list):
-            raise InvalidInput("rows は行の配列で指定してください。", "rows")
+            raise InvalidInput("rows_not_list", field="rows")
         checked: list[InsuranceKeys | None] = []
         for row in rows:
             if not isinstance(row, dict):
@@ -341,12 +334,9 @@ class SimulatedOQS:
     def drugs(self, person_id: str, *, today: date, from_ym: str | None = None,
               to_ym: str | None = None) -> list[DrugRecord]:
         """薬剤情報: 3 years back from `today` (claims reach OQS by the 11th of the next month), newest first."""
-        try:
-            start, end = check_month(from_ym, "from"), check_month(to_ym, "to")
-        except ValueError as exc:
-            raise InvalidInput(str(exc), "診療年月") from None
+        start, end = check_month(from_ym, "from"), check_month(to_ym, "to")
         if start and end and start > end:
-            raise InvalidInput("from は to より前の年月にしてください。", "診療年月")
+            raise InvalidInput("month_order", field="診療年月")
         person = self._person(person_id)
         if person is None:
             return []
@@ -383,10 +373,7 @@ class SimulatedOQS:
     def register_reference_number(self, *, institution_code: str, person_id: str, reference_number: str) -> None:
         """登録 of 照会番号: later results for this institution echo it (registering again replaces it)."""
         _check_institution(institution_code)
-        try:
-            reference = check_reference_number(reference_number)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), "照会番号") from None
+        reference = check_reference_number(reference_number)
         if self._person(person_id) is None:
             raise PersonNotFound(person_id)
         row = self.session.scalar(select(OqsReferenceNumber).where(

@@ -1,0 +1,237 @@
+"""What people are told about every error: (domain, code) -> HTTP status and Japanese message.
+
+The one place errors are worded. The domain raises DomainError subclasses with a stable code
+(consent/errors.py); web/errors.py answers any that reaches it with `describe()`: a Japanese page
+for people, `{"error", "message"}` JSON for programs. A view that shows the error inside the form
+it re-renders takes the same words from `describe()`. /oauth/* keeps its RFC 6749 bodies
+(web/oauth.py). Errors of the web layer itself (request validation) are ApiError: the same model,
+carrying their own status and message.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from consent.categories import CARE_SETTINGS
+from consent.audit import AuditError
+from consent.decision import ReadRefused
+from consent.errors import ConsentError, DomainError
+from consent.oauth_clients import SCOPE_LABELS, OAuthClientError, TokenRefused
+from consent.staff_auth import PasswordChangeError
+from consent.staff_passkeys import PasskeyError
+from integrations.card.interface import UnknownCard
+from integrations.card.registration import RegistrationError
+from integrations.card.relying_party import CardSignInError
+from integrations.oqs import codes as oqs_codes
+from integrations.oqs.inputs import KEY_PROBLEMS
+from integrations.oqs.interface import OQSError
+
+
+class ApiError(DomainError):
+    """An error of the web layer itself (a malformed request, a rate limit), worded where raised."""
+
+    domain = "web"
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        Exception.__init__(self, message)  # any code: these are not the domain's
+        self.code, self.field, self.detail = code, None, None
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    error: str  # the JSON "error" value
+    message: str
+
+
+# A message is fixed text, or made from the error (its detail or field).
+Message = str | Callable[[DomainError], str]
+# code -> (status, message) or (status, message, the JSON "error" when it is not the code).
+Table = dict[str, tuple]
+
+CARD_RETRY = "もう一度「読み取り開始」を押してください。"
+CARD: Table = {
+    "malformed": (400, "カードの読み取り結果を確認できませんでした。" + CARD_RETRY),
+    "challenge_unknown": (400, "この読み取りは使用済みか無効です。画面を読み込み直して、" + CARD_RETRY),
+    "challenge_expired": (400, "読み取りの受付時間（5分）が過ぎました。" + CARD_RETRY),
+    "wrong_origin": (400, "カードの読み取り結果を確認できませんでした。受付のURLを開き直して、" + CARD_RETRY),
+    "wrong_rp": (400, "カードの読み取り結果を確認できませんでした。受付のURLを開き直して、" + CARD_RETRY),
+    "not_present": (400, "カードを確認できませんでした。カードをスマートフォンの背面にあてたまま、" + CARD_RETRY),
+    "not_verified": (400, "暗証番号を確認できませんでした。4桁の暗証番号を入力して、" + CARD_RETRY),
+    "bad_signature": (400, "カードの読み取り結果を確認できませんでした。" + CARD_RETRY),
+    "unknown_card": (
+        403,
+        "このカードは確認できないか、健康保険証としての利用登録がされていません。"
+        "マイナポータルなどで利用登録をしてから、もう一度お試しください。",
+    ),
+    "synced_credential": (
+        403,
+        "この認証方法はマイナンバーカードとして使えません。マイナンバーカードをスマートフォンの背面にあててください。",
+    ),
+    "card_expired": (
+        403,
+        "マイナンバーカードの電子証明書の有効期限が切れています。お住まいの市区町村の窓口で更新してください。",
+    ),
+    "card_revoked": (
+        403,
+        "このマイナンバーカードの電子証明書は失効しています。お住まいの市区町村の窓口にお問い合わせください。",
+    ),
+    "card_locked": (
+        403,
+        "暗証番号を続けて間違えたため、カードがロックされています。"
+        "お住まいの市区町村の窓口で暗証番号の初期化（再設定）をしてください。",
+    ),
+    "card_suspected_clone": (
+        403,
+        "安全のため、このカードでの受付を停止しています。お手数ですが、受付をした薬局・医療機関にご連絡ください。",
+    ),
+    "clone_detected": (
+        403,
+        "安全のため、このカードでの受付を停止しました。お手数ですが、受付をした薬局・医療機関にご連絡ください。",
+    ),
+}
+
+PASSKEY_RETRY = "パスキーを確認できませんでした。もう一度お試しください。"
+PASSKEY: Table = {
+    "malformed": (400, PASSKEY_RETRY),
+    "challenge_unknown": (400, PASSKEY_RETRY),
+    "challenge_expired": (400, "時間が経ちすぎました。もう一度お試しください。"),
+    "bad_registration": (400, PASSKEY_RETRY),
+    "bad_assertion": (400, PASSKEY_RETRY),
+    "duplicate": (400, "このパスキーは登録済みです。"),
+    "unknown": (403, "このパスキーは登録されていません。ログインIDとパスワードでログインしてください。"),
+    "disabled": (403, "このアカウントは利用停止されています。管理者にお問い合わせください。"),
+}
+
+# A bare RegistrationError reaches people only on 「デモ用カードを登録」 (sandbox).
+DEMO_CARD_RETRY = "登録できませんでした。もう一度「デモ用カードを登録」を押してください。"
+REGISTRATION: Table = {
+    "malformed": (400, DEMO_CARD_RETRY),
+    "challenge_unknown": (400, DEMO_CARD_RETRY),
+    "challenge_expired": (400, "時間が経ちすぎました。もう一度「デモ用カードを登録」を押してください。"),
+    "bad_registration": (400, DEMO_CARD_RETRY),
+    "duplicate": (409, "この認証器はデモ用カードとして登録済みです。"),
+}
+
+CONSENT: Table = {
+    "invalid_care_setting": (400, "診療区分が正しくありません。"),
+    "care_setting_unsupported": (400, lambda e: f"{CARE_SETTINGS[e.detail]}の同意はここでは登録できません。"),
+    "date_in_past": (400, "診療日に過去の日付は指定できません。"),
+    "date_too_far": (400, lambda e: f"診療日は本日から{e.detail}日後までの日付を指定してください。"),
+    "no_categories": (400, "同意する項目を1つ以上選んでください。"),
+    "unknown_category": (400, "選択された項目が正しくありません。"),
+    "consent_revoked": (400, "取り消された同意は変更できません。"),
+    "consent_expired": (400, "閲覧期限を過ぎた同意は変更できません。"),
+    "not_found": (404, "同意が見つかりません。"),
+    "invalid_reason": (400, "取消理由が正しくありません。"),
+}
+
+PASSWORD: Table = {
+    "account_unavailable": (400, "このアカウントは利用できません。"),
+    "wrong_current": (400, "現在のパスワードが正しくありません。"),
+    "mismatch": (400, "新しいパスワードが確認用と一致しません。"),
+    "too_short": (400, lambda e: f"新しいパスワードは{e.detail}文字以上にしてください。"),
+    "unchanged": (400, "今と同じパスワードは使えません。"),
+}
+
+
+def _beyond_client_credentials(exc: DomainError) -> str:
+    labels = "・".join(SCOPE_LABELS[s] for s in exc.detail)
+    return (f"システム処理（クライアントクレデンシャル）には{labels}を許可できません。"
+            "患者情報は職員がログインして許可する方式（認可コード）で連携してください。")
+
+
+API_CLIENT: Table = {
+    "redirect_uri_missing": (400, "リダイレクトURIを入力してください。", "invalid_redirect_uri"),
+    "redirect_uri_too_long": (400, "リダイレクトURIは500文字以内の半角文字で入力してください。", "invalid_redirect_uri"),
+    "redirect_uri_malformed": (400, "リダイレクトURIの形式が正しくありません。", "invalid_redirect_uri"),
+    "redirect_uri_fragment": (400, "リダイレクトURIに # 以降（フラグメント）は使えません。", "invalid_redirect_uri"),
+    "redirect_uri_not_https": (
+        400, "リダイレクトURIは https:// で始まるURLにしてください（http は localhost のみ）。", "invalid_redirect_uri"),
+    "redirect_uri_not_allowed": (400, "システム処理の連携にはリダイレクトURIを指定しません。", "invalid_redirect_uri"),
+    "invalid_name": (400, "連携システム名を100文字以内で入力してください。"),
+    "invalid_grant_type": (400, "連携方式を選んでください。"),
+    "no_scope": (400, "許可する範囲を1つ以上選んでください。", "invalid_scope"),
+    "invalid_scope": (400, "許可する範囲が正しくありません。"),
+    "scope_beyond_client_credentials": (400, _beyond_client_credentials, "invalid_scope"),
+}
+
+TOKEN: Table = {
+    "missing": (401, "アクセストークンを Authorization: Bearer ヘッダーで送ってください。", "unauthorized"),
+    "invalid": (401, "アクセストークンが正しくありません。", "invalid_token"),
+    "expired": (401, "アクセストークンの有効期限が切れています。トークンを取り直してください。", "invalid_token"),
+    "revoked": (401, "アクセストークンは無効になっています。", "invalid_token"),
+    "insufficient_scope": (403, lambda e: f"このトークンには「{SCOPE_LABELS[e.detail]}」（{e.detail}）の権限がありません。"),
+}
+
+# A read the decision refused, answered by the API. Another institution's consent and an id
+# never issued get the same 404 as an unknown one (no hint which).
+CONSENT_NOT_FOUND = "該当する同意が見つかりません。"
+
+
+def _refused(exc: DomainError) -> str:
+    return f"閲覧できません：{exc.detail.message}。"
+
+
+READ: Table = {
+    "not_found": (404, CONSENT_NOT_FOUND),
+    "other_institution": (404, CONSENT_NOT_FOUND, "not_found"),
+    **{code: (403, _refused) for code in ReadRefused.codes - {"not_found", "other_institution"}},
+}
+
+CARD_AUTHORITY: Table = {
+    "not_found": (404, "そのカードはありません。"),
+}
+
+_CARE_SETTING_CHOICES = "、".join(f"{code}（{label}）" for code, label in oqs_codes.CARE_SETTINGS.items())
+OQS: Table = {
+    "invalid_care_setting": (422, f"診療区分は{_CARE_SETTING_CHOICES}のいずれかです。", "invalid_field"),
+    "invalid_institution_code": (422, "医療機関コードは10桁の数字です。", "invalid_field"),
+    "invalid_validity": (422, "validity は1から6の整数で指定してください。", "invalid_field"),
+    "validity_with_medical_aid": (
+        422, "医療扶助の受給者には validity 3・4・5 を指定できません（5は医療保険だけに起こります）。", "invalid_field"),
+    "birth_date_out_of_range": (422, "birth_date は1900年以降、今日以前の日付にしてください。", "invalid_field"),
+    "entrusted_without_medical_aid": (
+        422, "entrusted_institution_codes は medical_aid のときだけ指定できます。", "invalid_field"),
+    "rows_not_list": (422, "rows は行の配列で指定してください。", "invalid_field"),
+    "invalid_month": (422, lambda e: f"{e.detail} は YYYYMM 形式の年月で指定してください。", "invalid_field"),
+    "month_order": (422, "from は to より前の年月にしてください。", "invalid_field"),
+    "future_month": (422, lambda e: f"{e.detail} に今月より後の年月は指定できません。", "invalid_field"),
+    "insured_without_medical_aid": (
+        422, "insured は medical_aid のときだけ指定できます（医療保険と医療扶助の併用）。", "invalid_field"),
+    "validity_with_insured": (422, "併用（insured）の受給者には validity 1 か 6 だけを指定できます。", "invalid_field"),
+    "insured_age_out_of_range": (
+        422, "併用（insured）の受給者は18歳以上75歳未満です（被用者保険の本人）。", "invalid_field"),
+    "not_medical_aid": (422, "医療扶助の受給者ではありません。", "invalid_field"),
+    # Malformed insurance keys: the words 一括照会 answers for the same problem.
+    **{code: (422, text, "invalid_field") for code, text in KEY_PROBLEMS.items()},
+    "person_not_found": (404, "該当する患者が見つかりません。", "not_found"),
+}
+
+# The audit log failing under a request is the service's fault, never the caller's: a 500.
+AUDIT: Table = {code: (500, "システムエラーが発生しました。時間をおいてもう一度お試しください。", "internal_error")
+                for code in AuditError.codes}
+
+TABLES: dict[str, Table] = {
+    AuditError.domain: AUDIT,
+    CardSignInError.domain: CARD,
+    PasskeyError.domain: PASSKEY,
+    RegistrationError.domain: REGISTRATION,
+    ConsentError.domain: CONSENT,
+    PasswordChangeError.domain: PASSWORD,
+    OAuthClientError.domain: API_CLIENT,
+    TokenRefused.domain: TOKEN,
+    ReadRefused.domain: READ,
+    UnknownCard.domain: CARD_AUTHORITY,
+    OQSError.domain: OQS,
+}
+
+
+def describe(exc: DomainError) -> Answer:
+    """The status, JSON error code and Japanese message for `exc`."""
+    if isinstance(exc, ApiError):
+        return Answer(exc.status, exc.code, exc.message)
+    status, message, *public = TABLES[exc.domain][exc.code]
+    return Answer(status, public[0] if public else exc.code, message(exc) if callable(message) else message)
