@@ -214,7 +214,7 @@ def test_a_past_months_tickets_end_where_the_aid_ended(oqs, session):
 def test_the_bulk_fetch_refuses_a_future_or_malformed_month(oqs, month):
     with pytest.raises(InvalidInput) as refused:
         oqs.entrusted_tickets(institution_code=PHARMACY, month=month, today=TODAY)
-    assert refused.value.field == "month"
+    assert refused.value.field == "診療年月" and refused.value.detail == "month"
 
 
 @pytest.mark.parametrize("seed", range(12))
