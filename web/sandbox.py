@@ -108,6 +108,10 @@ def create_sandbox_patient():
     medical_aid = body.get("medical_aid", False)
     if not isinstance(medical_aid, bool):
         raise ApiError(422, "invalid_field", "medical_aid は true か false で指定してください。")
+    # 併用: health insurance kept beside the medical aid (the simulator refuses it without medical_aid).
+    insured = body.get("insured", False)
+    if not isinstance(insured, bool):
+        raise ApiError(422, "invalid_field", "insured は true か false で指定してください。")
     entrusted = body.get("entrusted_institution_codes")
     if entrusted is not None:
         if (not isinstance(entrusted, list) or len(entrusted) > 50
@@ -123,7 +127,7 @@ def create_sandbox_patient():
     # The simulator's own refusals (InvalidInput) are answered 422 invalid_field.
     person = oqs_for(session).create_person(
         today=today_jst(), birth_date=birth_date, validity=validity, medical_aid=medical_aid,
-        entrusted_institution_codes=entrusted, seed=seed,
+        entrusted_institution_codes=entrusted, seed=seed, insured=insured,
     )
     session.commit()
     result = {
