@@ -19,7 +19,7 @@ from consent.categories import CATEGORIES
 from consent.grants import STATUS_LABELS
 from consent.oauth_clients import CLIENT_CREDENTIALS_SCOPES, SCOPE_LABELS, SCOPES
 from integrations.oqs.results import (
-    BatchResult, CheckupRecord, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate,
+    BatchResult, CheckupRecord, DrugRecord, EntrustedTicket, LimitInfo, Qualification, SpecificDiseaseCertificate,
 )
 from web.api import BATCH_ROW_KEYS, CONSENT_ID, MAX_BATCH_ROWS, YEAR_MONTH
 
@@ -61,7 +61,9 @@ def _dataclass_schema(cls: type, components: dict[str, Any]) -> str:
     components[name] = {
         "type": "object",
         "description": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else name,
-        "properties": {f.name: _type_schema(hints[f.name], components) for f in fields},
+        # A field's metadata may make its schema more precise (an enum, deprecated).
+        "properties": {f.name: {**_type_schema(hints[f.name], components), **f.metadata.get("schema", {})}
+                       for f in fields},
         "required": [f.name for f in fields],
     }
     return name
@@ -125,6 +127,25 @@ def _data_read(category: str, scope: str, key: str, schema: dict[str, Any], summ
             _json_ok(summary, {"type": "object", "properties": properties, "required": list(properties)}),
             "401", "403", "404", "422", "429"),
     }}
+
+
+def _medical_aid_paths(components: dict[str, Any], month: dict[str, Any]) -> dict[str, Any]:
+    """委託先資格情報の一括取得 (web.api.entrusted_tickets)."""
+    _dataclass_schema(EntrustedTicket, components)
+    return {"/api/v1/medical-aid/entrusted-tickets": {"get": {
+        "operationId": "entrusted_tickets",
+        "summary": "委託先資格情報の一括取得（医療券・調剤券とひも付く資格情報）",
+        "description": "福祉事務所がこの医療機関・薬局を委託先とした、その月の医療券・調剤券と資格情報。"
+                       "受診の後に福祉事務所が登録したものも含みます。今月より後の月は指定できません。",
+        "tags": ["batch"],
+        "security": [{"oauth2": ["batch"]}],
+        "parameters": [{"name": "month", "in": "query", "required": True, "description": "診療年月 YYYYMM",
+                        "schema": month}],
+        "responses": _responses(_json_ok("その月の医療券・調剤券", {
+            "type": "object",
+            "properties": {"month": month, "tickets": {"type": "array", "items": _ref("EntrustedTicket")}},
+            "required": ["month", "tickets"]}), "401", "403", "422", "429"),
+    }}}
 
 
 @lru_cache(maxsize=8)
@@ -240,6 +261,7 @@ def _build(base_url: str) -> dict[str, Any]:
                 "required": ["results"]}), "400", "401", "403", "413", "415", "422", "429"),
         }},
     }
+    paths.update(_medical_aid_paths(components, month))
     token_url = base_url + "oauth/token"
     components_doc = {
         "schemas": dict(sorted(components.items())),

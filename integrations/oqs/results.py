@@ -10,6 +10,8 @@ from functools import cache
 from datetime import date
 from typing import Any
 
+from integrations.oqs import codes
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, date):
@@ -109,6 +111,14 @@ class SpecificDiseaseCertificate(_Plain):
     self_pay_limit: int  # 自己負担限度額 (yen a month)
 
 
+def _code(table: dict, **more: Any) -> Any:
+    """A coded field: the OpenAPI document lists its values (web/openapi.py reads field metadata)."""
+    return field(metadata={"schema": {"enum": list(table), **more}})
+
+
+_DEPRECATED = "1.0 の1桁コード。次のリリースで削除します。{} を使ってください。"
+
+
 @dataclass(frozen=True)
 class MedicalTicket(_Plain):
     """医療券・調剤券情報 of a medical-aid recipient for one institution and month.
@@ -117,19 +127,19 @@ class MedicalTicket(_Plain):
     one-digit codes, kept for one release beside `ticket_type_code` and `combination_code`.
     """
 
-    ticket_type_code: str  # 医療券・調剤券別 01 医療券 / 02 調剤券
+    ticket_type_code: str = _code(codes.TICKET_TYPES)  # 医療券・調剤券別 01 医療券 / 02 調剤券
     ticket_type_text: str
     issue_number: str  # 交付番号
     treatment_month: str  # 診療年月 YYYYMM
-    care_kind: str  # 診療別 01 入院 / 02 入院外 / 03 歯科 / 04 調剤
+    care_kind: str = _code(codes.TICKET_CARE_KINDS)  # 診療別 01 入院 / 02 入院外 / 03 歯科 / 04 調剤
     care_kind_text: str
     valid_from: date  # 有効開始年月日
     valid_until: date  # 有効終了年月日
     institution_code: str  # 指定医療機関コード
     institution_name: str  # 指定医療機関名
-    designated_institution_check: str  # 指定医療機関確認フラグ 0 一致 / 1 不一致
+    designated_institution_check: str = _code(codes.DESIGNATED_INSTITUTION_CHECKS)  # 指定医療機関確認フラグ 0 一致 / 1 不一致
     designated_institution_check_text: str
-    combination_code: str  # 単独・併用別 01 単独 / 02 併用
+    combination_code: str = _code(codes.AID_COMBINATIONS)  # 単独・併用別 01 単独 / 02 併用
     combination_text: str
     diseases: tuple[str, ...]  # 傷病名1-3
     self_pay_amount: int  # 本人支払額
@@ -138,8 +148,10 @@ class MedicalTicket(_Plain):
     district_officer: str  # 地区担当員名
     handler: str  # 取扱担当者名
     remarks: tuple[str, str, str]  # 備考1-3
-    ticket_type: str  # deprecated: ticket_type_code as 1 / 2
-    combination: str  # deprecated: combination_code as 1 / 2
+    ticket_type: str = _code(codes.LEGACY_TICKET_TYPES.values(), deprecated=True,
+                             description=_DEPRECATED.format("ticket_type_code"))  # deprecated: 1 / 2
+    combination: str = _code(codes.LEGACY_AID_COMBINATIONS.values(), deprecated=True,
+                             description=_DEPRECATED.format("combination_code"))  # deprecated: 1 / 2
 
 
 @dataclass(frozen=True)
