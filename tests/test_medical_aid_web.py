@@ -178,3 +178,28 @@ def test_the_sandbox_makes_a_person_with_insurance_and_medical_aid(make_app):
 def test_the_sandbox_refuses_a_combined_person_that_cannot_exist(make_app, body):
     resp = make_app("sandbox").test_client().post("/sandbox/patients", json=body)
     assert resp.status_code == 422 and resp.get_json()["error"] == "invalid_field" and resp.get_json()["message"]
+
+
+
+def test_bulk_fetch_and_combined_qualification_answers_match_the_openapi_document(world, clock):
+    import jsonschema_rs
+
+    _, _, _, consent_id = _people(world, clock)
+    client = world.app.test_client()
+    doc = client.get("/api/openapi.json").get_json()
+    token = system_token(world.app, world.system_client)
+
+    def check(path, answer):
+        operation = doc["paths"][path]["get"]
+        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        jsonschema_rs.Draft202012Validator({**schema, "components": doc["components"]}).validate(answer)
+
+    tickets = client.get("/api/v1/medical-aid/entrusted-tickets?month=202611", headers=bearer(token)).get_json()
+    assert len(tickets["tickets"]) == 2
+    check("/api/v1/medical-aid/entrusted-tickets", tickets)
+    qualification = client.get(f"/api/v1/consents/{consent_id}/qualification", headers=bearer(token)).get_json()
+    check("/api/v1/consents/{consent_id}/qualification", qualification)
+    # A wrong value is caught: the check is not vacuous.
+    tickets["tickets"][0]["ticket"]["ticket_type_code"] = "2"
+    with pytest.raises(jsonschema_rs.ValidationError):
+        check("/api/v1/medical-aid/entrusted-tickets", tickets)
