@@ -71,11 +71,9 @@ def _prescriber(person, institution_code: str, names: dict[str, str]) -> tuple[s
 
 
 def medical_ticket(person, qual, *, institution_code: str, institution_name: str, month: str,
-                   asking_institution: str | None = None, names: dict[str, str] | None = None
-                   ) -> MedicalTicket | None:
+                   names: dict[str, str] | None = None) -> MedicalTicket | None:
     """The 医療券 (医科・歯科) or 調剤券 (薬局) of `month` for an entrusted institution; None when the
-    medical aid is not in force in that month. `asking_institution` (default: the ticket's own)
-    decides 指定医療機関確認フラグ."""
+    medical aid is not in force in that month. `names`: institution names the service knows."""
     period = aid_period_in(qual, month)
     if period is None:
         return None
@@ -84,7 +82,8 @@ def medical_ticket(person, qual, *, institution_code: str, institution_name: str
     ticket_type = codes.DISPENSING_TICKET if dispensing else codes.MEDICAL_TICKET
     combination = codes.AID_COMBINED if insured_beside(person.qualifications, period) else codes.AID_ALONE
     kind = care_kind(institution_code)
-    check = "0" if (asking_institution or institution_code) == institution_code else "1"
+    # 指定医療機関確認フラグ: a ticket is only ever shown to the institution it names, so 0 一致 here.
+    check = "0"
     profile = profile_for(person.seed, person.sex, person.birth_date, person.traits)
     diseases = tuple(DISEASE_NAMES[c.name] for c in profile.active(valid_until) if c.name in DISEASE_NAMES)[:3]
     issue = derive(person.seed, "ticket", institution_code, valid_from.replace(day=1).isoformat()) % 10_000_000
