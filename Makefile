@@ -40,9 +40,10 @@ demo-data: migrate
 
 run: demo-data
 	@echo "Serving in sandbox mode on http://localhost:$(PORT)  (Ctrl-C stops it)"
-	@# No gunicorn access log: the app logs one JSON line per request, without concrete paths.
-	APP_ENV=sandbox PORT=$(PORT) $(BIN)/gunicorn --no-control-socket --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
-		--error-logfile - 'app:create_app()'
+	@# web.gunicorn_conf: every log line JSON on stdout (gunicorn's too), no access log (the app
+	@# logs one line per request, without concrete paths).
+	APP_ENV=sandbox PORT=$(PORT) $(BIN)/gunicorn -c python:web.gunicorn_conf --no-control-socket \
+		--workers $(WORKERS) --bind 127.0.0.1:$(PORT) 'app:create_app()'
 
 test: install-test chromium test-only
 

@@ -1,24 +1,40 @@
 """Application factory and CLI: `flask --app app db upgrade`, `flask --app app demo load`, ...
 
-Production serves it with gunicorn: `gunicorn -w 4 'app:create_app()'`.
+Production serves it with gunicorn: `gunicorn -c python:web.gunicorn_conf -w 4 'app:create_app()'`.
 """
 from __future__ import annotations
 
-from flask import Flask
+from pathlib import Path
 
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import web
 from consent.audit import AuditKeyring, use_keyring
 from consent.clock import Clock, SystemClock
 from integrations.registry import choose
 from store.clock import DatabaseClock
 from store.engine import make_engine, make_sessionmaker
-from web.config import ConfigError, Settings  # noqa: F401 - re-exported for operators' scripts
+from web.config import ConfigError, Settings, instance_dir  # noqa: F401 - re-exported for operators' scripts
+
+# Templates and static files are read through the web package, wherever it is installed.
+WEB = Path(web.__file__).resolve().parent
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, **overrides) -> Flask:
     """Build the app. `settings` defaults to the environment; `clock` to real (or sandbox) time."""
+    from web.logs import configure_logging
+
+    configure_logging()
     if settings is None:
         settings = Settings.from_env(**overrides)
-    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app = Flask(__name__, template_folder=str(WEB / "templates"), static_folder=str(WEB / "static"),
+                instance_path=str(instance_dir()))
+    if settings.trusted_proxies:
+        # Believe exactly N hops of X-Forwarded-For/-Proto (nginx in front: 1); without it the
+        # headers are ignored, as anyone can send them.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SETTINGS=settings,
@@ -49,11 +65,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                                                 card_authority=settings.card_authority)
     except LookupError as exc:
         raise ConfigError(str(exc)) from None
+    # Real time for session lifetimes and login throttling, whatever the sandbox clock says.
+    app.extensions["wall_clock"] = SystemClock()
 
     from web import init_app
     from web.sessions import DatabaseSessionInterface
 
-    app.session_interface = DatabaseSessionInterface(settings.staff_idle_minutes)
+    app.session_interface = DatabaseSessionInterface(
+        settings.staff_idle_minutes, staff_absolute_hours=settings.staff_absolute_hours)
     init_app(app)
 
     @app.context_processor

@@ -18,5 +18,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with other parameters than today's (a stronger default)."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
 # A hash to verify against when the login id is unknown, so timing does not reveal which ids exist.
 DUMMY_HASH = _hasher.hash("not-a-real-password")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from consent.actors import Actor
 from consent.errors import DomainError
 from consent.institutions import LICENSED_ROLES
-from consent.passwords import DUMMY_HASH, verify_password
+from consent.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from store.models import Institution, Staff
 from store.prepared import Prepared
 
@@ -49,7 +49,11 @@ def _identity(staff: Staff, institution: Institution) -> StaffIdentity:
 
 
 def authenticate(session: Session, *, login_id: str, password: str) -> StaffIdentity | None:
-    """The staff member for these credentials, or None. Disabled accounts never sign in."""
+    """The staff member for these credentials, or None. Disabled accounts never sign in.
+
+    A hash made with older Argon2 parameters is replaced (pending in `session`: the caller
+    commits), so raising the parameters upgrades every account at its next sign-in.
+    """
     row = session.execute(
         select(Staff, Institution).join(Institution, Institution.id == Staff.institution_id)
         .where(Staff.login_id == login_id)
@@ -60,6 +64,9 @@ def authenticate(session: Session, *, login_id: str, password: str) -> StaffIden
     staff, institution = row
     if not verify_password(staff.password_hash, password) or staff.disabled_at is not None:
         return None
+    if needs_rehash(staff.password_hash):
+        staff.password_hash = hash_password(password)
+        session.flush()
     return _identity(staff, institution)
 
 

@@ -49,6 +49,10 @@ class SandboxClient:
     def card(self, person_id: str) -> dict:
         return self._ok("POST", "/sandbox/cards", {"person_id": person_id})
 
+    def get_card(self, card_id: str) -> dict:
+        """`{"card_id", "status", "sign_count"}`: the count the service last accepted."""
+        return self._ok("GET", f"/sandbox/cards/{card_id}")
+
     def card_status(self, card_id: str, status: str) -> dict:
         return self._ok("POST", f"/sandbox/cards/{card_id}/status", {"status": status})
 

@@ -153,3 +153,24 @@ def test_browser_without_webauthn_gets_a_message_not_a_dead_button(phone_page):
     phone_page.goto("/card/signin")
     expect(phone_page.get_by_role("alert").filter(has_text="対応していません")).to_be_visible()
     expect(phone_page.get_by_role("button", name=READ)).to_be_hidden()
+
+
+def test_a_card_is_reused_in_a_new_browser_context_from_its_current_count(phone_page, nfc_card, sandbox, browser,
+                                                                          base_url):
+    """GET /sandbox/cards/<id> gives the count the service last accepted: a second context that
+    starts from it is not taken for a clone (from the issued JSON's 0 it was)."""
+    start_read(phone_page)
+    phone_page.wait_for_url("**/card/me", timeout=15_000)
+    state = sandbox.get_card(nfc_card.card_id)
+    assert state == {"card_id": nfc_card.card_id, "status": "active", "sign_count": 1}
+    context = browser.new_context(base_url=base_url, locale="ja-JP")
+    try:
+        page = context.new_page()
+        card = install_card(page, {**nfc_card.card, **state}, person=nfc_card.person)
+        start_read(page)
+        page.wait_for_url("**/card/me", timeout=15_000)
+        expect(page.get_by_text(f"{nfc_card.person['name']} 様のカードを確認しました")).to_be_visible()
+        assert sandbox.get_card(nfc_card.card_id)["sign_count"] == 2
+        card.remove()
+    finally:
+        context.close()

@@ -5,7 +5,7 @@ import click
 from flask import Flask, current_app
 
 from integrations.oqs import cli as oqs_cli
-from ops import audit_cli, operator_cli
+from ops import audit_cli, card_cli, operator_cli
 
 
 def register_cli(app: Flask) -> None:
@@ -69,4 +69,5 @@ def register_cli(app: Flask) -> None:
 
     audit_cli.register(app)  # `flask audit verify`
     operator_cli.register(app)  # `flask institution|staff ...`
+    card_cli.register(app)  # `flask card reinstate`
     oqs_cli.register(app)  # `flask oqs generate|show`

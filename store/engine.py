@@ -11,10 +11,12 @@ def make_engine(url: str) -> Engine:
         # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # hide_parameters: a failing statement's text reaches the log without its values (names).
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               hide_parameters=True)
         _tune_sqlite(engine, in_memory=":memory:" in url or url in ("sqlite://", "sqlite:///"))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
 
 
 def _tune_sqlite(engine: Engine, in_memory: bool) -> None:

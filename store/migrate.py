@@ -6,12 +6,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-ROOT = Path(__file__).resolve().parent.parent
+# alembic.ini and the migrations ship inside this package, so an installed wheel finds them.
+HERE = Path(__file__).resolve().parent
 
 
 def alembic_config(database_url: str) -> Config:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg = Config(str(HERE / "alembic.ini"))
+    cfg.set_main_option("script_location", str(HERE / "migrations"))
     cfg.attributes["database_url"] = database_url
     return cfg
 

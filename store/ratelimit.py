@@ -30,8 +30,13 @@ def hit_many(engine: Engine, limits: dict[str, int], *, window_seconds: int, now
     Runs in its own short transaction so a refused request still counts, and so the
     counter is never rolled back with the request's own work.
     """
+    counts = count_hits(engine, list(limits), window_seconds=window_seconds, now_ts=now_ts)
+    return [key for key, limit in limits.items() if counts[key] > limit]
+
+
+def count_hits(engine: Engine, keys: list[str], *, window_seconds: int, now_ts: float) -> dict[str, int]:
+    """Count one hit on each key in one statement (atomic per key); return each key's new count."""
     window_start = int(now_ts // window_seconds) * window_seconds
-    keys = list(limits)
     params = {f"k{i}": key for i, key in enumerate(keys)}
     params["w"] = window_start
     with engine.begin() as conn:
@@ -39,13 +44,22 @@ def hit_many(engine: Engine, limits: dict[str, int], *, window_seconds: int, now
         if random.random() < 0.01:
             # Old windows are useless; sweep them now and then rather than in a cron job.
             conn.execute(_SWEEP, {"before": window_start - 3600})
-    return [key for key, limit in limits.items() if counts[key] > limit]
+    return counts
+
+
+def uncount_hits(engine: Engine, keys: list[str], *, window_seconds: int, now_ts: float) -> None:
+    """Take back one hit on each key, in the window `now_ts` fell in (a reserved attempt that
+    turned out not to count)."""
+    window_start = int(now_ts // window_seconds) * window_seconds
+    with engine.begin() as conn:
+        conn.execute(_UNCOUNT, [{"k": key, "w": window_start} for key in keys])
 
 
 # Every card read and login counts here: plain SQL built once per key count keeps the
 # statement off SQLAlchemy's per-call construction path. The syntax (ON CONFLICT ... RETURNING)
 # is the same on SQLite 3.35+ and PostgreSQL.
 _SWEEP = text("DELETE FROM rate_limit_counters WHERE window_start < :before")
+_UNCOUNT = text("UPDATE rate_limit_counters SET count = count - 1 WHERE key = :k AND window_start = :w AND count > 0")
 
 
 @lru_cache(maxsize=8)

@@ -13,6 +13,7 @@ MODEL_MODULES = [
     "consent.models",
     "consent.oauth_clients",
     "consent.staff_passkeys",
+    "consent.security_log",
 ]
 
 

@@ -11,6 +11,10 @@ from integrations.card import make_card_authority
 from integrations.card.local_authority import certificate_valid_until
 from integrations.card.soft_authenticator import SoftCard
 from integrations.card.models import CardRecord
+from integrations.card.relying_party import (
+    CardSignInError, RelyingParty, authentication_options, verify_card_assertion,
+)
+from web.error_messages import CARD
 
 ORIGIN = "http://localhost:5000"
 
@@ -275,3 +279,135 @@ def test_demo_card_page_is_404_outside_sandbox_mode(make_app):
     assert client.get("/demo/cards").status_code == 404
     assert client.post("/demo/cards/options", json={}).status_code == 404
     assert make_app("sandbox").test_client().get("/demo/cards").status_code == 200
+
+
+# --- two reads of one card racing (issue 15) --------------------------------------------------
+# Two requests of one browser read its session before either ends it, so both carry the same
+# binding; the card's row lock then lets one through first. Driven here at the relying party, as
+# one test client cannot hold two requests open at once.
+
+RP = RelyingParty(rp_id="localhost", origins=(ORIGIN,))
+
+
+class Reads:
+    """Challenges and verifications straight against the relying party, one database session each."""
+
+    def __init__(self, app, clock):
+        self.app, self.clock = app, clock
+
+    def options(self, binding: str) -> dict:
+        with self.app.extensions["sessionmaker"]() as session:
+            options = authentication_options(session, RP, binding=binding, purpose="signin", now=self.clock.now())
+            session.commit()
+        return options
+
+    def verify(self, credential: dict, binding: str) -> str:
+        with self.app.extensions["sessionmaker"]() as session:
+            try:
+                verify_card_assertion(session, RP, make_card_authority(session), credential=credential,
+                                      binding=binding, purpose="signin", now=self.clock.now())
+            except CardSignInError as exc:
+                return exc.code
+            session.commit()
+            return "ok"
+
+
+def test_two_reads_racing_in_one_browser_are_refused_not_flagged(card_app, clock):
+    """Counts 1 and 2 arriving out of order from the browser that asked for both challenges:
+    the later-arriving, lower count is refused with a retry message and the card stays usable."""
+    card, soft = issue(card_app, clock)
+    reads = Reads(card_app, clock)
+    first = reads.options("tab")
+    clock.set(clock.now() + timedelta(seconds=1))  # the second challenge is issued later
+    second = reads.options("tab")
+    stale, fresh = soft.assertion(first, origin=ORIGIN), soft.assertion(second, origin=ORIGIN)  # counts 1, 2
+    assert reads.verify(fresh, "tab") == "ok"
+    assert reads.verify(stale, "tab") == "concurrent_read"
+    assert CARD["concurrent_read"] == (409, "読み取りが重なりました。もう一度お試しください。")
+    assert card_row(card_app, card.card_id).status == "active"
+    assert card_row(card_app, card.card_id).sign_count == 2
+    browser = Browser(card_app)  # and the patient's retry goes through
+    assert browser.verify(soft.assertion(browser.options(), origin=ORIGIN)).status_code == 200
+
+
+def test_a_lower_count_from_another_browser_is_still_a_clone(card_app, clock):
+    card, soft = issue(card_app, clock)
+    reads = Reads(card_app, clock)
+    stale_options = reads.options("phone")
+    clock.set(clock.now() + timedelta(seconds=1))
+    fresh_options = reads.options("another-phone")
+    assert reads.verify(soft.assertion(fresh_options, origin=ORIGIN, sign_count=2), "another-phone") == "ok"
+    assert reads.verify(soft.assertion(stale_options, origin=ORIGIN, sign_count=1), "phone") == "clone_detected"
+    assert card_row(card_app, card.card_id).status == "suspected_clone"
+
+
+def test_a_lower_count_for_a_challenge_issued_after_the_accepted_one_is_a_clone(card_app, clock):
+    card, soft = issue(card_app, clock)
+    reads = Reads(card_app, clock)
+    fresh_options = reads.options("tab")
+    clock.set(clock.now() + timedelta(seconds=1))
+    newer_options = reads.options("tab")  # issued after the read that gets accepted
+    assert reads.verify(soft.assertion(fresh_options, origin=ORIGIN, sign_count=2), "tab") == "ok"
+    assert reads.verify(soft.assertion(newer_options, origin=ORIGIN, sign_count=1), "tab") == "clone_detected"
+    assert card_row(card_app, card.card_id).status == "suspected_clone"
+
+
+def test_a_lower_count_after_a_read_that_was_not_racing_is_a_clone(card_app, clock):
+    """The accepted read's challenge has lived its 300 s: a later regression is no race."""
+    card, soft = issue(card_app, clock)
+    reads = Reads(card_app, clock)
+    assert reads.verify(soft.assertion(reads.options("tab"), origin=ORIGIN, sign_count=5), "tab") == "ok"
+    clock.set(clock.now() + timedelta(seconds=300))
+    assert reads.verify(soft.assertion(reads.options("tab"), origin=ORIGIN, sign_count=4), "tab") == "clone_detected"
+
+
+@pytest.mark.parametrize("seconds, code", [(299, "concurrent_read"), (300, "challenge_expired")])
+def test_a_racing_read_is_recognised_within_the_challenge_lifetime_only(card_app, clock, seconds, code):
+    """The stale read's own challenge lives 300 s: later it cannot be anything but expired."""
+    card, soft = issue(card_app, clock)
+    reads = Reads(card_app, clock)
+    start = clock.now()
+    stale_options = reads.options("tab")
+    clock.set(start + timedelta(milliseconds=1))
+    fresh_options = reads.options("tab")
+    assert reads.verify(soft.assertion(fresh_options, origin=ORIGIN, sign_count=2), "tab") == "ok"
+    clock.set(start + timedelta(seconds=seconds))
+    assert reads.verify(soft.assertion(stale_options, origin=ORIGIN, sign_count=1), "tab") == code
+    assert card_row(card_app, card.card_id).status == "active"
+
+
+@pytest.mark.parametrize("value", [True, "true", 1])
+def test_cross_origin_client_data_is_refused(card_app, clock, value):
+    card, soft = issue(card_app, clock)
+    browser = Browser(card_app)
+    resp = browser.verify(soft.assertion(browser.options(), origin=ORIGIN, cross_origin=value))
+    assert resp.status_code == 400 and resp.get_json()["error"] == "cross_origin"
+    assert not browser.signed_in()
+    assert card_row(card_app, card.card_id).sign_count == 0
+
+
+def test_an_operator_reinstates_a_flagged_card_by_person_and_it_is_audited(card_app, clock):
+    from consent.security_log import events
+
+    card, soft = issue(card_app, clock, person_id="P-reinstate")
+    other, _ = issue(card_app, clock, person_id="P-other")
+    reads = Reads(card_app, clock)
+    assert reads.verify(soft.assertion(reads.options("a"), origin=ORIGIN, sign_count=3), "a") == "ok"
+    assert reads.verify(soft.assertion(reads.options("b"), origin=ORIGIN, sign_count=2), "b") == "clone_detected"
+    runner = card_app.test_cli_runner()
+
+    nothing = runner.invoke(args=["card", "reinstate", "--person", "P-other"])
+    assert nothing.exit_code == 2 and "no card flagged" in nothing.output
+    done = runner.invoke(args=["card", "reinstate", "--person", "P-reinstate"])
+    assert done.exit_code == 0, done.output
+    assert card.card_id in done.output
+    assert card_row(card_app, card.card_id).status == "active"
+    assert card_row(card_app, other.card_id).status == "active"
+    with card_app.extensions["sessionmaker"]() as session:
+        logged = events(session, event="card_reinstated")
+        assert [(e.subject, e.created_at) for e in logged] == [(card.card_id, clock.now())]
+    soft.sign_count = 3  # the genuine card goes on from its own count
+    browser = Browser(card_app)
+    assert browser.verify(soft.assertion(browser.options(), origin=ORIGIN)).status_code == 200
+    # Nothing left to reinstate: a second run says so and records nothing.
+    assert runner.invoke(args=["card", "reinstate", "--person", "P-reinstate"]).exit_code == 2

@@ -1,6 +1,10 @@
 """Configuration guards: production must refuse to start unsafely."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from web.config import ConfigError, Settings
@@ -37,6 +41,7 @@ def test_production_with_everything_named_starts():
         ({"CARD_AUTHORITY": ""}, "OQS_BACKEND and CARD_AUTHORITY"),
         ({"ALLOW_SIMULATORS": ""}, "ALLOW_SIMULATORS=1"),
         ({"OQS_BACKEND": "remote"}, "OQS_BACKEND must be one of"),
+        ({"AUDIT_KEY": ""}, "production needs AUDIT_KEY"),
     ],
 )
 def test_production_refuses_unsafe_settings(change, message):
@@ -85,8 +90,92 @@ def test_audit_keys_are_read_and_generated_outside_production(tmp_path, monkeypa
     settings = Settings.from_env(env={**GOOD_PROD, "AUDIT_KEYS": " " + "a" * 40 + ", " + "b" * 40 + " "})
     assert (settings.audit_key, settings.audit_keys) == ("k" * 48, ["a" * 40, "b" * 40])
     assert "k" * 48 not in repr(settings)  # keys stay out of logs and tracebacks
-    monkeypatch.setattr("web.config.INSTANCE_DIR", tmp_path)
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
     local = Settings.from_env(env={"DATABASE_URL": "sqlite://", "SECRET_KEY": "d" * 40})
     assert len(local.audit_key) == 64 and (tmp_path / "audit_key").read_text() == local.audit_key
     again = Settings.from_env(env={"DATABASE_URL": "sqlite://", "SECRET_KEY": "d" * 40})
     assert again.audit_key == local.audit_key  # every worker keys the chain alike
+
+
+@pytest.mark.parametrize(
+    "change, line",
+    [
+        ({"PORT": "abc"}, "PORT must be an integer from 1 to 65535, not 'abc'"),
+        ({"PORT": "0"}, "PORT must be an integer from 1 to 65535, not '0'"),
+        ({"STAFF_IDLE_MINUTES": "-5"}, "STAFF_IDLE_MINUTES must be an integer from 1 to 1440, not '-5'"),
+        ({"MAX_DAYS_AHEAD": "0"}, "MAX_DAYS_AHEAD must be an integer from 1 to 365, not '0'"),
+        ({"TRUSTED_PROXIES": "one"}, "TRUSTED_PROXIES must be an integer from 0 to 10, not 'one'"),
+        ({"METRICS_ALLOW": "10.0.0.0/8,nowhere"}, "METRICS_ALLOW must list addresses or CIDR ranges"),
+        ({"APP_ENV": "staging"}, "APP_ENV must be one of development, sandbox, production, not 'staging'"),
+    ],
+)
+def test_a_bad_variable_is_named_with_what_it_accepts(change, line):
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(env={"SECRET_KEY": "x" * 40, "DATABASE_URL": "sqlite://", **change})
+    assert line in str(refused.value).splitlines()[0]
+
+
+def test_every_problem_is_reported_at_once():
+    env = {**GOOD_PROD, "PORT": "abc", "STAFF_IDLE_MINUTES": "-1", "AUDIT_KEY": ""}
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(env=env)
+    lines = str(refused.value).splitlines()
+    assert len(lines) == 3
+    assert [line.split()[0] for line in lines[:2]] == ["PORT", "STAFF_IDLE_MINUTES"]
+    assert "AUDIT_KEY" in lines[2]
+
+
+def test_deployment_limits_are_read_from_the_environment():
+    settings = Settings.from_env(env={"SECRET_KEY": "x" * 40, "DATABASE_URL": "sqlite://", "MAX_DAYS_AHEAD": "7",
+                                      "STAFF_IDLE_MINUTES": "15", "TRUSTED_PROXIES": "2", "METRICS": "1",
+                                      "METRICS_ALLOW": "10.0.0.0/8, 192.0.2.7"})
+    assert (settings.max_days_ahead, settings.staff_idle_minutes, settings.trusted_proxies) == (7, 15, 2)
+    assert settings.metrics and settings.metrics_allow == ["10.0.0.0/8", "192.0.2.7"]
+
+
+def test_the_app_factory_refuses_with_the_same_message(monkeypatch):
+    from app import create_app
+
+    monkeypatch.setenv("PORT", "abc")
+    monkeypatch.setenv("APP_ENV", "staging")
+    with pytest.raises(ConfigError) as refused:
+        create_app()
+    assert str(refused.value) == ("PORT must be an integer from 1 to 65535, not 'abc'\n"
+                                  "APP_ENV must be one of development, sandbox, production, not 'staging'")
+
+
+def _config_check(env: dict[str, str], cwd) -> subprocess.CompletedProcess:
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    base = {k: v for k, v in os.environ.items() if k not in ("APP_ENV", "PORT", "DATABASE_URL", "SECRET_KEY")}
+    return subprocess.run([flask, "--app", "app", "config", "check"], env={**base, **env}, cwd=cwd,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_config_check_exits_2_with_one_line_per_problem(tmp_path):
+    bad = {**GOOD_PROD, "PORT": "abc", "STAFF_IDLE_MINUTES": "-5", "AUDIT_KEY": ""}
+    result = _config_check(bad, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "PORT must be an integer from 1 to 65535, not 'abc'",
+        "STAFF_IDLE_MINUTES must be an integer from 1 to 1440, not '-5'",
+        "production needs AUDIT_KEY (the secret key of the audit chain)",
+    ]
+    unknown = _config_check({"APP_ENV": "staging"}, tmp_path)
+    assert unknown.returncode == 2
+    assert unknown.stderr.splitlines() == ["APP_ENV must be one of development, sandbox, production, not 'staging'"]
+
+
+def test_config_check_passes_a_good_production_environment_and_writes_nothing(tmp_path):
+    result = _config_check(GOOD_PROD, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "APP_ENV=production" in result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generated_files_go_to_instance_dir(tmp_path, monkeypatch):
+    # An installed package must not write beside its code (site-packages): INSTANCE_DIR it is.
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = Settings.from_env(env={})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'state' / 'app.db'}"
+    assert (tmp_path / "state" / "secret_key").read_text().strip() == settings.secret_key

@@ -1,6 +1,7 @@
 """The pharmacist console: sign-in, the patient list, the patient page's refusals, batch, admin."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime, timedelta
 
@@ -35,8 +36,9 @@ def world(make_app, clock):
     return app, ids
 
 
-def login(app, login_id, password=None):
+def login(app, login_id, password=None, *, address="127.0.0.1"):
     client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
     page = client.get("/pharmacy/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     resp = client.post("/pharmacy/login", data={"csrf_token": token, "login_id": login_id,
@@ -70,6 +72,160 @@ def test_wrong_password_then_throttling(world):
     _, resp = login(app, "clerk")  # even the right password waits now
     assert resp.status_code == 429
     assert "しばらくログインできません" in resp.get_data(as_text=True)
+
+
+# Login throttling (issue 15): counted per (login id, address) and per address, atomically.
+# Real time is the app's "wall_clock"; an instant on a 15-minute boundary starts a window.
+WINDOW_START = datetime(2026, 11, 23, 1, 0, tzinfo=JST)
+
+
+@pytest.fixture
+def throttled_world(world, clock):
+    app, ids = world
+    clock.set(WINDOW_START)
+    app.extensions["wall_clock"] = clock
+    return app, ids
+
+
+def login_refusals(app):
+    from consent.security_log import events
+
+    with app.extensions["sessionmaker"]() as s:
+        return [(e.subject, e.reason, json.loads(e.detail)) for e in events(s, event="login_refused")]
+
+
+def test_guessing_from_elsewhere_never_locks_the_pharmacy_terminal_out(throttled_world):
+    """Before, 5 wrong passwords from anywhere locked the account for everyone."""
+    app, _ = throttled_world
+    codes = [login(app, "pharmacist", "wrong", address="198.51.100.7")[1].status_code for _ in range(6)]
+    assert codes == [401] * 5 + [429]
+    assert login(app, "pharmacist", address="198.51.100.7")[1].status_code == 429  # even the right password
+    _, resp = login(app, "pharmacist", address="203.0.113.10")  # the pharmacy's own terminal
+    assert resp.status_code == 303
+    refusals = login_refusals(app)
+    assert [(subject, reason) for subject, reason, _ in refusals] == [("pharmacist", "id_address")] * 2
+    assert "198.51.100.7" not in json.dumps(refusals)  # the address only as a digest
+
+
+def test_the_window_is_fifteen_minutes(throttled_world, clock):
+    app, _ = throttled_world
+    for _ in range(5):
+        login(app, "clerk", "wrong")
+    clock.set(WINDOW_START + timedelta(minutes=15) - timedelta(microseconds=1))
+    assert login(app, "clerk")[1].status_code == 429
+    clock.set(WINDOW_START + timedelta(minutes=15))
+    assert login(app, "clerk")[1].status_code == 303
+
+
+def test_an_address_with_a_hundred_failures_is_refused_only_for_ids_that_failed_there(throttled_world):
+    """Before, one address was locked for everyone after 50 failures: a whole pharmacy behind one
+    NAT address. Now 100, and only for the login ids that failed from it."""
+    from store.ratelimit import count_hits, limit_key
+
+    app, _ = throttled_world
+    nat = "192.0.2.44"
+    # 98 failures of other ids from the address (as 98 wrong logins would count them).
+    engine = app.extensions["engine"]
+    for _ in range(98):
+        count_hits(engine, [limit_key("login-fail:address", nat)], window_seconds=900,
+                   now_ts=WINDOW_START.timestamp())
+    assert login(app, "clerk", "wrong", address=nat)[1].status_code == 401  # failure 99
+    assert login(app, "clerk", "wrong", address=nat)[1].status_code == 401  # failure 100
+    assert login(app, "clerk", address=nat)[1].status_code == 429  # clerk failed from here
+    assert login(app, "pharmacist", address=nat)[1].status_code == 303  # pharmacist never did
+    assert login(app, "clerk", address="203.0.113.10")[1].status_code == 303  # elsewhere, fine
+    assert ("clerk", "address") in [(s, r) for s, r, _ in login_refusals(app)]
+
+
+def test_concurrent_wrong_passwords_get_five_evaluations(throttled_world, clock, monkeypatch):
+    """Before, 20 concurrent wrong passwords had 6 evaluated: the count was read, then written."""
+    import threading
+
+    from consent import login_throttle, staff_auth
+    from consent.login_throttle import LoginThrottled, sign_in_with_password
+
+    app, _ = throttled_world
+    evaluated = []
+    real_verify = staff_auth.verify_password
+
+    def counting_verify(password_hash, password):
+        evaluated.append(1)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(staff_auth, "verify_password", counting_verify)
+    barrier = threading.Barrier(20)
+    outcomes = []
+
+    def attempt():
+        with app.extensions["sessionmaker"]() as session:
+            barrier.wait()
+            try:
+                outcomes.append(sign_in_with_password(session, login_id="admin", password="wrong",
+                                                      address="198.51.100.9", now=clock.now()))
+            except LoginThrottled:
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(evaluated) == 5
+    assert outcomes.count(None) == 5 and outcomes.count("refused") == 15
+    assert login_throttle.FAILURES_PER_ID_AND_ADDRESS == 5
+
+
+def test_an_old_password_hash_is_upgraded_at_sign_in(world):
+    """argon2 hashes made with older parameters were kept forever."""
+    from argon2 import PasswordHasher
+
+    from consent.passwords import needs_rehash
+    from store.models import Staff
+
+    app, _ = world
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("clerk-password")
+    with app.extensions["sessionmaker"]() as s:
+        s.query(Staff).filter_by(login_id="clerk").update({"password_hash": weak})
+        s.commit()
+    assert login(app, "clerk", "wrong")[1].status_code == 401
+    with app.extensions["sessionmaker"]() as s:
+        assert s.query(Staff).filter_by(login_id="clerk").one().password_hash == weak  # not on a failure
+    assert login(app, "clerk")[1].status_code == 303
+    with app.extensions["sessionmaker"]() as s:
+        upgraded = s.query(Staff).filter_by(login_id="clerk").one().password_hash
+    assert upgraded != weak and not needs_rehash(upgraded) and "m=65536" in upgraded
+    assert login(app, "clerk")[1].status_code == 303  # and it still opens
+
+
+def test_a_busy_staff_session_ends_twelve_hours_after_sign_in(world, clock):
+    """The 30-minute idle timeout alone let a session in use live forever."""
+    app, _ = world
+    app.extensions["wall_clock"] = clock
+    signed_in_at = clock.now()
+    client, _ = login(app, "pharmacist")
+    for minutes in range(20, 12 * 60, 20):  # never idle for 30 minutes
+        clock.set(signed_in_at + timedelta(minutes=minutes))
+        assert client.get("/pharmacy/").status_code == 200, minutes
+    clock.set(signed_in_at + timedelta(hours=12) - timedelta(microseconds=1))
+    assert client.get("/pharmacy/").status_code == 200
+    clock.set(signed_in_at + timedelta(hours=12))
+    resp = client.get("/pharmacy/")
+    assert resp.status_code == 302 and "/pharmacy/login" in resp.headers["Location"]
+    # Signing in again starts a new twelve hours.
+    client, _ = login(app, "pharmacist")
+    clock.set(signed_in_at + timedelta(hours=12, minutes=29))
+    assert client.get("/pharmacy/").status_code == 200
+
+
+def test_a_staff_session_still_ends_after_thirty_idle_minutes(world, clock):
+    app, _ = world
+    app.extensions["wall_clock"] = clock
+    client, _ = login(app, "pharmacist")
+    start = clock.now()
+    clock.set(start + timedelta(minutes=30) - timedelta(microseconds=1))
+    assert client.get("/pharmacy/").status_code == 200
+    clock.set(clock.now() + timedelta(minutes=30))
+    assert client.get("/pharmacy/").status_code == 302
 
 
 def test_login_form_needs_csrf_and_rotates_the_session(world):

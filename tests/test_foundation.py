@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import logging
 
 import pytest
 from flask import jsonify, request, session
@@ -41,6 +40,14 @@ def test_pages_are_japanese_mobile_and_locked_down(client):
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_hsts_whenever_the_origins_are_https(make_app):
+    https = make_app(rp_id="reception.example.jp", origins=["https://reception.example.jp"]).test_client()
+    for path in ("/", "/healthz", "/pharmacy/login", "/nowhere"):
+        assert https.get(path).headers["Strict-Transport-Security"] == "max-age=63072000", path
+    plain = make_app().test_client()  # http://localhost: a browser would ignore it, and it is not sent
+    assert "Strict-Transport-Security" not in plain.get("/").headers
 
 
 def test_unknown_route_is_a_japanese_page_or_json(client):
@@ -98,6 +105,44 @@ def test_upload_over_two_mebibytes_is_413_page(app):
     response = app.test_client().post("/upload-test", data={"f": "a" * (2 * 1024 * 1024 + 10)})
     assert response.status_code == 413
     assert "大きすぎます" in response.get_data(as_text=True)
+
+
+def _chunked(client, path: str, body: bytes, content_type: str):
+    """A body sent with Transfer-Encoding: chunked, as gunicorn hands it on: no Content-Length."""
+    import io
+
+    return client.post(path, input_stream=io.BytesIO(body), content_type=content_type,
+                       headers={"Transfer-Encoding": "chunked"},
+                       environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True})
+
+
+@pytest.mark.parametrize("size, status", [(1024 * 1024, 200), (1024 * 1024 + 1, 413), (3 * 1024 * 1024, 413)])
+def test_chunked_json_is_held_to_one_mebibyte(echo_app, size, status):
+    """Before, a 1.43 MiB chunked JSON body was processed and a larger one was cut short (400)."""
+    filler = size - len(json.dumps({"x": ""}))
+    body = json.dumps({"x": "a" * filler}).encode()
+    assert len(body) == size
+    response = _chunked(echo_app.test_client(), "/api/test-echo", body, "application/json")
+    assert response.status_code == status
+    if status == 413:
+        assert response.get_json() == {"error": "payload_too_large", "message": "JSONは1MiB以下にしてください。"}
+    else:
+        assert len(response.get_json()["x"]) == filler
+
+
+@pytest.mark.parametrize("size, status", [(2 * 1024 * 1024, 200), (2 * 1024 * 1024 + 1, 413)])
+def test_chunked_upload_is_held_to_two_mebibytes(app, size, status):
+    @app.post("/api/upload-test")  # outside CSRF: the limit is what is tested
+    def upload_test():
+        return str(len(request.form.get("f", "")))
+
+    body = b"f=" + b"a" * (size - 2)
+    response = _chunked(app.test_client(), "/api/upload-test", body, "application/x-www-form-urlencoded")
+    assert response.status_code == status
+    if status == 413:
+        assert "大きすぎます" in response.get_data(as_text=True)
+    else:
+        assert response.get_data(as_text=True) == str(size - 2)
 
 
 def test_forms_need_the_csrf_token(app):
@@ -194,21 +239,19 @@ def test_a_session_ended_on_the_server_mid_request_is_not_brought_back(app):
     assert client.get("/peek").get_data(as_text=True) == "none"
 
 
-def test_request_log_is_one_json_line_without_personal_data(make_app, caplog):
+def test_request_log_is_one_json_line_without_personal_data(make_app, capsys):
     app = make_app(log_requests=True)
-    logger = logging.getLogger("app.request")
-    logger.propagate = True
-    try:
-        with caplog.at_level(logging.INFO, logger="app.request"):
-            app.test_client().get("/nowhere/山田花子?name=山田")
-    finally:
-        logger.propagate = False
-    lines = [r.getMessage() for r in caplog.records if r.name == "app.request"]
-    assert len(lines) == 1
-    entry = json.loads(lines[0])
+    capsys.readouterr()
+    app.test_client().get("/nowhere/山田花子?name=山田", headers={"X-Request-Id": "req-42"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    requests = [entry for entry in lines if entry["logger"] == "app.request"]
+    assert len(requests) == 1
+    entry = requests[0]
     assert entry["method"] == "GET" and entry["status"] == 404 and entry["path"] == "<unmatched>"
-    assert set(entry) == {"method", "path", "status", "duration_ms", "request_id"}
-    assert "山田" not in lines[0]
+    assert entry["request_id"] == "req-42"
+    assert set(entry) == {"time", "level", "logger", "message", "method", "path", "status", "duration_ms",
+                          "request_id"}
+    assert "山田" not in json.dumps(lines, ensure_ascii=False)
 
 
 def test_json_nested_too_deep_is_400(echo_app):
@@ -233,3 +276,32 @@ def test_nul_in_a_path_query_or_form_is_400(app):
     for resp in (client.get("/nul-test/a?q=%00", headers=as_json), client.get("/nul-test/a?%00=q", headers=as_json),
                  client.post("/nul-test/a", data={"memo": "a\x00"}, headers=as_json)):
         assert resp.status_code == 400 and resp.get_json()["error"] == "invalid_request"
+
+
+def test_an_error_is_one_json_line_with_its_traceback_and_request_id_but_no_sql_values(make_app, capsys):
+    app = make_app(log_requests=True)
+
+    @app.route("/broken-lookup")
+    def broken_lookup():
+        from flask import request
+        from sqlalchemy import text
+
+        from web.db import db
+
+        db().execute(text("SELECT * FROM no_such_table WHERE name = :name"), {"name": request.args["name"]})
+        return "unreachable"
+
+    capsys.readouterr()
+    page = app.test_client().get("/broken-lookup?name=山田花子", headers={"X-Request-Id": "req-500"})
+    assert page.status_code == 500 and "システムエラー" in page.get_data(as_text=True)
+    out = capsys.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines()]  # every line is JSON
+    errors = [entry for entry in lines if entry["logger"] == "app.errors"]
+    assert len(errors) == 1
+    error = errors[0]
+    assert error["level"] == "error" and error["request_id"] == "req-500"
+    assert error["path"] == "/broken-lookup" and error["error"] in ("OperationalError", "ProgrammingError")
+    assert "Traceback (most recent call last)" in error["traceback"] and "no_such_table" in error["traceback"]
+    assert "SQL parameters hidden" in error["traceback"]
+    assert "山田" not in out
+    assert [e["status"] for e in lines if e["logger"] == "app.request"] == [500]

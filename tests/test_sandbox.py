@@ -59,3 +59,58 @@ def test_the_clock_works_at_both_ends_of_its_range(sandbox, instant):
     assert client.put("/sandbox/clock", json={"now": instant}).status_code == 200
     assert client.post("/sandbox/patients", json={"validity": 1}).status_code == 201
     assert client.post("/sandbox/institutions", json={}).status_code == 201
+
+
+def _card_read(app, card: dict) -> int:
+    """One card sign-in in a fresh browser context, as a QA test would do; the status code."""
+    import re
+
+    from integrations.card.soft_authenticator import SoftCard
+
+    client = app.test_client()
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/card/signin").get_data(as_text=True)).group(1)
+    options = client.post("/card/options?purpose=signin", json={}, headers={"X-CSRF-Token": csrf}).get_json()
+    assertion = SoftCard.from_sandbox(card).assertion(options, origin="http://localhost:5000")
+    return client.post("/card/signin/verify", json={"credential": assertion}, headers={"X-CSRF-Token": csrf}).status_code
+
+
+def test_a_card_is_reused_in_a_new_browser_context_with_its_current_count(sandbox):
+    client = sandbox.test_client()
+    person = client.post("/sandbox/patients", json={}).get_json()
+    card = client.post("/sandbox/cards", json={"person_id": person["person_id"]}).get_json()
+    assert client.get(f"/sandbox/cards/{card['card_id']}").get_json() == {
+        "card_id": card["card_id"], "status": "active", "sign_count": 0}
+    assert _card_read(sandbox, card) == 200
+    state = client.get(f"/sandbox/cards/{card['card_id']}").get_json()
+    assert state == {"card_id": card["card_id"], "status": "active", "sign_count": 1}
+    # A second context provisioned from the card's current count reads fine, again and again.
+    assert _card_read(sandbox, {**card, **state}) == 200
+    assert client.get(f"/sandbox/cards/{card['card_id']}").get_json()["sign_count"] == 2
+    missing = client.get("/sandbox/cards/card_nothing")
+    assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"data": {}, "content_type": "application/x-www-form-urlencoded"},  # an empty cross-site form
+    {"data": {"name": "x"}},  # a filled one
+    {"data": b"", "content_type": "multipart/form-data; boundary=x"},
+    {"data": '{"name": "x"}', "content_type": "text/plain"},  # what a form with enctype=text/plain sends
+    {"data": '{"name": "x"}', "content_type": ""},
+])
+def test_sandbox_routes_refuse_bodies_that_are_not_json(sandbox, kwargs):
+    client = sandbox.test_client()
+    resp = client.post("/sandbox/institutions", **kwargs)
+    assert resp.status_code == 415
+    assert resp.get_json()["error"] == "unsupported_media_type"
+    assert institution_count(sandbox) == 0
+    assert client.post("/sandbox/patients", **kwargs).status_code == 415
+    assert client.put("/sandbox/clock", **kwargs).status_code == 415
+
+
+def test_sandbox_requests_without_a_body_are_unchanged(sandbox):
+    client = sandbox.test_client()
+    assert client.delete("/sandbox/clock").status_code == 200
+    assert client.post("/sandbox/institutions").status_code == 201
+    assert client.post("/sandbox/institutions", json={"name": "JSON薬局"}).status_code == 201
+    assert client.get("/sandbox/clock").status_code == 200
+    assert institution_count(sandbox) == 2

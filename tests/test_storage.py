@@ -60,3 +60,28 @@ def test_rate_limit_counts_are_shared_and_keys_hide_the_subject(make_app):
     assert current_count(engine, key, window_seconds=60, now_ts=1_000_030) == 4
     # The next window starts afresh.
     assert hit(engine, key, limit=3, window_seconds=60, now_ts=1_000_080)
+
+
+def test_migrations_0012_and_0013_go_down_and_up_again(database_url):
+    """Racing card reads (cards.accepted_*) and the security log: reversible."""
+    from sqlalchemy import create_engine, inspect
+
+    from store.migrate import downgrade, upgrade
+
+    def shape():
+        engine = create_engine(database_url)
+        try:
+            inspector = inspect(engine)
+            return ({c["name"] for c in inspector.get_columns("cards")}, set(inspector.get_table_names()))
+        finally:
+            engine.dispose()
+
+    try:
+        downgrade(database_url, "0011_audit")
+        columns, tables = shape()
+        assert "accepted_binding" not in columns and "accepted_challenge_expires_at" not in columns
+        assert "security_events" not in tables
+    finally:
+        upgrade(database_url)
+    columns, tables = shape()
+    assert {"accepted_binding", "accepted_challenge_expires_at"} <= columns and "security_events" in tables

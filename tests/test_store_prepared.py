@@ -58,7 +58,7 @@ CASES = {
     "consent.audit._INSERT_ENTRY": lambda d, conn: {
         **_latest_audit_row(conn, d["here"]), "seq": 1000, "hash": "e" * 64},
     "consent.audit._UPDATE_HEAD": lambda d, conn: {
-        "b_institution_id": d["here"], "b_last_seq": 1000, "b_last_hash": "e" * 64},
+        "b_institution_id": d["here"], "b_last_seq": 1000, "b_last_hash": "e" * 64, "b_hash_version": 2},
 }
 # Selects that must find more than one row for the comparison to mean something.
 AT_LEAST = {"consent.decision._CANDIDATES": 2, "integrations.oqs.views._QUALS_OF_ONE": 2}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from web import db, errors, requestlog, security
+from web import db, errors, metrics, requestlog, security
 from web.errors import ApiError
 
 
@@ -29,8 +29,12 @@ def _refuse_nul_characters():
 
 
 def init_app(app: Flask) -> None:
-    requestlog.init_app(app, enabled=app.config["LOG_REQUESTS"])
+    from web.body_limits import ChunkedBodyLimit, refuse_oversized_stream
+
+    requestlog.init_app(app)
     errors.init_app(app)
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
+    app.before_request(refuse_oversized_stream)
     app.before_request(_json_size_limit)
     app.before_request(_refuse_nul_characters)
     security.init_app(app)
@@ -48,6 +52,7 @@ def init_app(app: Flask) -> None:
 
     api.init_app(app)
     app.register_blueprint(health.bp)
+    metrics.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(card.bp)
     app.register_blueprint(reception.bp)

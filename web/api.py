@@ -25,6 +25,7 @@ from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
+from web import metrics
 from web.db import db, reader
 from web.errors import ApiError
 from web.jsonio import json_object
@@ -217,6 +218,7 @@ def _read(consent_id: str, category: str, load: Callable[[Any, ConsentView, Call
     decision = decide(db(), institution_id=caller.grant.institution_id, actor=caller.actor, person_id=None,
                       category=category, now=now(), consent_id=consent_id, scopes=caller.grant.scopes)
     db().commit()  # the decision's audit entry is kept, allowed or refused
+    metrics.read_decided(decision.allowed, decision.reason)
     if not decision.allowed:
         if decision.reason == INSUFFICIENT_SCOPE and category not in caller.grant.scopes:
             raise _scope_refusal(category)

@@ -16,6 +16,7 @@ from integrations.card.relying_party import (
 )
 from web.context import (card_authority_for, client_address, enforce_rate_limits, now, oqs_for, relying_party,
                          settings)
+from web import metrics
 from web.db import db
 from web.errors import ApiError
 from web.jsonio import json_object
@@ -62,6 +63,7 @@ def verify_card(purpose: str) -> Card:
     body = json_object(required=True)
     credential = body.get("credential")
     if not isinstance(credential, dict):
+        metrics.card_refused(MALFORMED)
         raise CardSignInError(MALFORMED)
     limits = settings()
     rules = [
@@ -80,10 +82,11 @@ def verify_card(purpose: str) -> Card:
             session_db, relying_party(), card_authority_for(session_db),
             credential=credential, binding=browser_binding(), purpose=purpose, now=now(),
         )
-    except CardSignInError:
+    except CardSignInError as exc:
         # A refused read also ends whatever an earlier read of this browser allowed.
         for key in CARD_IDENTITY_KEYS:
             session.pop(key, None)
+        metrics.card_refused(exc.code)
         raise
 
 

@@ -1,6 +1,7 @@
 """Configuration from the environment, with safe defaults and production guards."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -9,8 +10,6 @@ from urllib.parse import urlsplit
 
 from integrations.registry import CARD_AUTHORITIES, OQS_BACKENDS
 
-ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = ROOT / "instance"
 APP_ENVS = ("development", "sandbox", "production")
 
 
@@ -18,18 +17,26 @@ class ConfigError(RuntimeError):
     """The configuration is unsafe or inconsistent; the service must not start."""
 
 
+def instance_dir() -> Path:
+    """INSTANCE_DIR (default ./instance, from the working directory): generated secrets and the
+    SQLite file. Never beside the code: an installed package must not write into site-packages."""
+    return Path(os.environ.get("INSTANCE_DIR") or "instance").resolve()
+
+
 def default_database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         return url
-    INSTANCE_DIR.mkdir(exist_ok=True)
-    return f"sqlite:///{INSTANCE_DIR / 'app.db'}"
+    folder = instance_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'app.db'}"
 
 
 def _local_secret_key(name: str = "secret_key") -> str:
-    """Development/sandbox only: one key shared by all workers, kept under instance/."""
-    INSTANCE_DIR.mkdir(exist_ok=True)
-    path = INSTANCE_DIR / name
+    """Development/sandbox only: one key shared by all workers, kept under INSTANCE_DIR."""
+    folder = instance_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
     if not path.exists():
         # O_EXCL: two workers starting together must end up with the same key.
         try:
@@ -53,6 +60,8 @@ class Settings:
     max_days_ahead: int = 30
     challenge_ttl_seconds: int = 300
     staff_idle_minutes: int = 30
+    # However active, a staff session ends this long after sign-in.
+    staff_absolute_hours: int = 12
     patient_idle_minutes: int = 30
     max_json_bytes: int = 1024 * 1024
     max_upload_bytes: int = 2 * 1024 * 1024
@@ -61,6 +70,11 @@ class Settings:
     card_reads_per_card: int = 5
     card_reads_per_address: int = 300
     log_requests: bool = True
+    # Proxy hops whose X-Forwarded-For/-Proto are believed; 0: forwarded headers are ignored.
+    trusted_proxies: int = 0
+    # GET /metrics (Prometheus) only when on, and only to these addresses or CIDR ranges.
+    metrics: bool = False
+    metrics_allow: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
     # Which implementation stands behind each national system. Only the embedded ones exist
     # so far; production must name them and say that synthetic data is acceptable.
     oqs_backend: str = "simulator"
@@ -89,10 +103,15 @@ class Settings:
         return not all(urlsplit(o).hostname in ("localhost", "127.0.0.1") for o in self.origins)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None, *, check_only: bool = False, **overrides) -> "Settings":
+        """Settings from the environment; ConfigError names every problem, one per line.
+
+        `check_only` validates without creating INSTANCE_DIR's database or secret key.
+        """
         env = dict(os.environ if env is None else env)
+        problems: list[str] = []
         app_env = overrides.pop("app_env", None) or env.get("APP_ENV", "development")
-        port = int(overrides.pop("port", None) or env.get("PORT", "5000"))
+        port = overrides.pop("port", None) or _int_from(env, "PORT", 5000, 1, 65535, problems)
         rp_id = overrides.pop("rp_id", None) or env.get("RP_ID", "localhost")
         origins = overrides.pop("origins", None)
         if origins is None:
@@ -108,15 +127,19 @@ class Settings:
             origins=list(origins),
             port=port,
         )
+        settings.max_days_ahead = _int_from(env, "MAX_DAYS_AHEAD", settings.max_days_ahead, 1, 365, problems)
+        settings.staff_idle_minutes = _int_from(
+            env, "STAFF_IDLE_MINUTES", settings.staff_idle_minutes, 1, 24 * 60, problems)
+        settings.trusted_proxies = _int_from(env, "TRUSTED_PROXIES", 0, 0, 10, problems)
         if env.get("CARD_RATE_LIMITS"):
             # "session,card,address" per minute; benchmarks raise them.
             try:
                 per_session, per_card, per_address = (int(x) for x in env["CARD_RATE_LIMITS"].split(","))
+                settings.card_reads_per_session = per_session
+                settings.card_reads_per_card = per_card
+                settings.card_reads_per_address = per_address
             except ValueError:
-                raise ConfigError("CARD_RATE_LIMITS must be three integers: session,card,address") from None
-            settings.card_reads_per_session = per_session
-            settings.card_reads_per_card = per_card
-            settings.card_reads_per_address = per_address
+                problems.append("CARD_RATE_LIMITS must be three integers: session,card,address")
         truthy = ("1", "true", "yes", "on")
         production = app_env == "production"
         # In production nothing is assumed: the backends must be named, simulators allowed explicitly.
@@ -124,6 +147,9 @@ class Settings:
         settings.card_authority = overrides.pop("card_authority", None) or env.get(
             "CARD_AUTHORITY", "" if production else "embedded")
         settings.allow_simulators = (not production) or env.get("ALLOW_SIMULATORS", "").lower() in truthy
+        settings.metrics = env.get("METRICS", "").lower() in truthy
+        if env.get("METRICS_ALLOW", "").strip():
+            settings.metrics_allow = [a.strip() for a in env["METRICS_ALLOW"].split(",") if a.strip()]
         sandbox_flag = env.get("SANDBOX", "").lower() in truthy
         settings.audit_key = env.get("AUDIT_KEY", "").strip()
         settings.audit_keys = [k.strip() for k in env.get("AUDIT_KEYS", "").split(",") if k.strip()]
@@ -131,7 +157,11 @@ class Settings:
             if not hasattr(settings, key):
                 raise ConfigError(f"unknown setting {key!r}")
             setattr(settings, key, value)
-        settings._validate(sandbox_flag)
+        problems += settings._validate(sandbox_flag)
+        if problems:
+            raise ConfigError("\n".join(problems))
+        if check_only:
+            return settings
         if not settings.database_url:
             settings.database_url = default_database_url()
         if not settings.secret_key:
@@ -140,42 +170,66 @@ class Settings:
             settings.audit_key = _local_secret_key("audit_key")
         return settings
 
-    def _validate(self, sandbox_flag: bool) -> None:
+    def _validate(self, sandbox_flag: bool) -> list[str]:
+        problems: list[str] = []
         if self.app_env not in APP_ENVS:
-            raise ConfigError(f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {self.app_env!r}")
+            problems.append(f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {self.app_env!r}")
         if not self.origins:
-            raise ConfigError("ORIGINS must list at least one origin")
+            problems.append("ORIGINS must list at least one origin")
         for origin in self.origins:
             parts = urlsplit(origin)
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
-                raise ConfigError(f"ORIGINS entry {origin!r} is not an origin like https://host")
+                problems.append(f"ORIGINS entry {origin!r} is not an origin like https://host")
+                continue
             host = parts.hostname
             if host != self.rp_id and not host.endswith("." + self.rp_id):
-                raise ConfigError(f"origin {origin!r} is not within RP_ID {self.rp_id!r}")
+                problems.append(f"ORIGINS entry {origin!r} is not within RP_ID {self.rp_id!r}")
         if self.production:
             if not self.secret_key or len(self.secret_key) < 32:
-                raise ConfigError("production needs SECRET_KEY (at least 32 characters)")
+                problems.append("production needs SECRET_KEY (at least 32 characters)")
             if not self.database_url:
-                raise ConfigError("production needs DATABASE_URL")
+                problems.append("production needs DATABASE_URL")
             if not self.audit_key:
-                raise ConfigError("production needs AUDIT_KEY (the audit log's key, kept out of the database)")
-            if self.audit_key == self.secret_key:
-                raise ConfigError("AUDIT_KEY must differ from SECRET_KEY")
+                problems.append("production needs AUDIT_KEY (the secret key of the audit chain)")
+            elif self.audit_key == self.secret_key:
+                problems.append("AUDIT_KEY must differ from SECRET_KEY")
             url = self.database_url
             if url.startswith("sqlite") and (":memory:" in url or url in ("sqlite://", "sqlite:///")):
-                raise ConfigError("production refuses an in-memory SQLite database")
+                problems.append("production refuses an in-memory SQLite database")
             if sandbox_flag:
-                raise ConfigError("production refuses the sandbox")
+                problems.append("production refuses the sandbox")
             if any(urlsplit(o).scheme != "https" for o in self.origins):
-                raise ConfigError("production origins must be https")
+                problems.append("production origins must be https")
             if not self.oqs_backend or not self.card_authority:
-                raise ConfigError("production must name OQS_BACKEND and CARD_AUTHORITY explicitly")
+                problems.append("production must name OQS_BACKEND and CARD_AUTHORITY explicitly")
             if self.uses_simulators and not self.allow_simulators:
-                raise ConfigError("production with the OQS simulator or the embedded card authority needs "
-                                  "ALLOW_SIMULATORS=1 (every page then says the data is synthetic)")
+                problems.append("production with the OQS simulator or the embedded card authority needs "
+                                "ALLOW_SIMULATORS=1 (every page then says the data is synthetic)")
         if any(0 < len(key) < 32 for key in (self.audit_key, *self.audit_keys)):
-            raise ConfigError("AUDIT_KEY and each of AUDIT_KEYS need at least 32 characters")
+            problems.append("AUDIT_KEY and each of AUDIT_KEYS need at least 32 characters")
         if self.oqs_backend and self.oqs_backend not in OQS_BACKENDS:
-            raise ConfigError(f"OQS_BACKEND must be one of {', '.join(OQS_BACKENDS)} (a remote OQS is not built yet)")
+            problems.append(f"OQS_BACKEND must be one of {', '.join(OQS_BACKENDS)} (a remote OQS is not built yet)")
         if self.card_authority and self.card_authority not in CARD_AUTHORITIES:
-            raise ConfigError(f"CARD_AUTHORITY must be one of {', '.join(CARD_AUTHORITIES)}")
+            problems.append(f"CARD_AUTHORITY must be one of {', '.join(CARD_AUTHORITIES)}")
+        for entry in self.metrics_allow:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                problems.append(f"METRICS_ALLOW must list addresses or CIDR ranges (10.0.0.0/8), not {entry!r}")
+        return problems
+
+
+def _int_from(env: dict[str, str], name: str, default: int, lowest: int, highest: int,
+              problems: list[str]) -> int:
+    """An integer variable within [lowest, highest]; a problem is noted, the default kept."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not lowest <= value <= highest:
+        problems.append(f"{name} must be an integer from {lowest} to {highest}, not {raw!r}")
+        return default
+    return value

@@ -4,7 +4,6 @@ Every read on the patient page goes through consent.decision.decide (and so into
 """
 from __future__ import annotations
 
-import time
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -13,21 +12,16 @@ from sqlalchemy.orm import Session
 
 from consent import grants
 from consent.categories import CATEGORY_LABELS
-from consent.staff_auth import authenticate, load_identity
+from consent.login_throttle import LoginThrottled, sign_in_with_password
+from consent.staff_auth import load_identity
 from consent.window import deadline_text
-from store.ratelimit import current_count, hit_many, limit_key
-from web.context import client_address, engine_of_app, now, oqs_for, today_jst
+from web.context import client_address, now, oqs_for, today_jst, wall_now
+from web import metrics
 from web.db import db, reader
+from web.error_messages import describe
 from web.staff_session import current_staff, sign_in, sign_out, staff_required
 
 bp = Blueprint("console", __name__, url_prefix="/pharmacy")
-
-# Failed logins: after this many for one login id (or many more from one address) in the window,
-# further attempts wait, whatever the password.
-LOGIN_FAILURES_PER_ID = 5
-LOGIN_FAILURES_PER_ADDRESS = 50
-LOGIN_WINDOW_SECONDS = 15 * 60
-
 
 def _safe_next(target: str | None) -> str:
     # Only our own console paths: no open redirect through ?next=. Control characters (a CR/LF
@@ -39,19 +33,6 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/oauth/authorize?") and not urlsplit(target).netloc:
         return target  # back to the API authorization page after signing in (its query holds URLs)
     return url_for("console.patients")
-
-
-def _throttled(login_id: str) -> bool:
-    engine, ts = engine_of_app(), time.time()
-    by_id = current_count(engine, limit_key("login-fail:id", login_id.lower()), window_seconds=LOGIN_WINDOW_SECONDS, now_ts=ts)
-    by_ip = current_count(engine, limit_key("login-fail:ip", client_address()), window_seconds=LOGIN_WINDOW_SECONDS, now_ts=ts)
-    return by_id >= LOGIN_FAILURES_PER_ID or by_ip >= LOGIN_FAILURES_PER_ADDRESS
-
-
-def _count_failure(login_id: str) -> None:
-    hit_many(engine_of_app(), {limit_key("login-fail:id", login_id.lower()): LOGIN_FAILURES_PER_ID,
-                               limit_key("login-fail:ip", client_address()): LOGIN_FAILURES_PER_ADDRESS},
-             window_seconds=LOGIN_WINDOW_SECONDS, now_ts=time.time())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -66,13 +47,14 @@ def login():
     if not login_id or not password:
         return render_template("console/login.html", error="ログインIDとパスワードを入力してください。",
                                login_id=login_id, next=next_url), 400
-    if _throttled(login_id):
+    try:
+        identity = sign_in_with_password(db(), login_id=login_id, password=password, address=client_address(),
+                                         now=wall_now())
+    except LoginThrottled as exc:
+        answer = describe(exc)
         return render_template("console/login.html", login_id=login_id, next=next_url,
-                               error="ログインに続けて失敗したため、しばらくログインできません。15分ほど待ってからお試しください。"), 429
-    identity = authenticate(db(), login_id=login_id, password=password)
+                               error=answer.message), answer.status
     if identity is None:
-        db().rollback()  # let go of the database before counting on a connection of its own
-        _count_failure(login_id)
         return render_template("console/login.html", login_id=login_id, next=next_url,
                                error="ログインIDまたはパスワードが正しくありません。"), 401
     sign_in(identity)
@@ -266,6 +248,8 @@ def patient(consent_id: str):
     # Every decision is in the audit log, kept even when all were refusals; committed before the
     # data is loaded, so the write lock is not held while the OQS answers.
     db().commit()
+    for decision in decisions:
+        metrics.read_decided(decision.allowed, decision.reason)
     person = oqs.person(consent.person_id)
     sections = []
     for category, decision in zip(shown, decisions):

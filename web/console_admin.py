@@ -16,6 +16,7 @@ from consent.institutions import (
 from store.models import Institution
 from web.console import bp, own_consent_or_404
 from web.context import now, oqs_for, settings, today_jst
+from web import metrics
 from web.db import db
 from web.error_messages import ApiError, describe
 from web.sessions import end_sessions_of_staff
@@ -33,6 +34,7 @@ def cancel_consent(consent_id: str):
         grants.revoke_consent(db(), institution_id=staff.institution_id, consent_id=consent.id,
                               by=f"staff:{staff.staff_id}", reason=grants.BY_INSTITUTION, now=now())
         db().commit()
+        metrics.consent_event("revoked")
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 
 

@@ -41,6 +41,11 @@ def now() -> datetime:
     return g.now
 
 
+def wall_now() -> datetime:
+    """Real time (never the sandbox clock): session lifetimes, login throttling."""
+    return current_app.extensions["wall_clock"].now()
+
+
 def today_jst() -> date:
     return now().astimezone(JST).date()
 
@@ -51,7 +56,7 @@ def relying_party() -> RelyingParty:
 
 
 def client_address() -> str:
-    # Behind a proxy, configure ProxyFix so remote_addr is the client's address.
+    # With TRUSTED_PROXIES, ProxyFix has made remote_addr the client's address (create_app).
     return request.remote_addr or "unknown"
 
 

@@ -15,6 +15,7 @@ from typing import Callable
 from consent.categories import CARE_SETTINGS
 from consent.audit import AuditError
 from consent.decision import ReadRefused
+from consent.login_throttle import LoginThrottled
 from consent.errors import ConsentError, DomainError
 from consent.oauth_clients import SCOPE_LABELS, OAuthClientError, TokenRefused
 from consent.staff_auth import PasswordChangeError
@@ -57,6 +58,7 @@ CARD: Table = {
     "challenge_unknown": (400, "この読み取りは使用済みか無効です。画面を読み込み直して、" + CARD_RETRY),
     "challenge_expired": (400, "読み取りの受付時間（5分）が過ぎました。" + CARD_RETRY),
     "wrong_origin": (400, "カードの読み取り結果を確認できませんでした。受付のURLを開き直して、" + CARD_RETRY),
+    "cross_origin": (400, "カードの読み取り結果を確認できませんでした。受付のURLを開き直して、" + CARD_RETRY),
     "wrong_rp": (400, "カードの読み取り結果を確認できませんでした。受付のURLを開き直して、" + CARD_RETRY),
     "not_present": (400, "カードを確認できませんでした。カードをスマートフォンの背面にあてたまま、" + CARD_RETRY),
     "not_verified": (400, "暗証番号を確認できませんでした。4桁の暗証番号を入力して、" + CARD_RETRY),
@@ -87,6 +89,8 @@ CARD: Table = {
         403,
         "安全のため、このカードでの受付を停止しています。お手数ですが、受付をした薬局・医療機関にご連絡ください。",
     ),
+    # Two taps of one card racing: the stale one is refused, the card is not flagged.
+    "concurrent_read": (409, "読み取りが重なりました。もう一度お試しください。"),
     "clone_detected": (
         403,
         "安全のため、このカードでの受付を停止しました。お手数ですが、受付をした薬局・医療機関にご連絡ください。",
@@ -214,7 +218,12 @@ OQS: Table = {
 AUDIT: Table = {code: (500, "システムエラーが発生しました。時間をおいてもう一度お試しください。", "internal_error")
                 for code in AuditError.codes}
 
+LOGIN: Table = {
+    "login_throttled": (429, "ログインに続けて失敗したため、しばらくログインできません。15分ほど待ってからお試しください。"),
+}
+
 TABLES: dict[str, Table] = {
+    LoginThrottled.domain: LOGIN,
     AuditError.domain: AUDIT,
     CardSignInError.domain: CARD,
     PasskeyError.domain: PASSKEY,

@@ -88,8 +88,11 @@ def _domain_error(exc: DomainError):
 
 
 def _unexpected(exc: Exception):
-    # The traceback goes to the log (no request data in it), never to the client.
-    log.exception("unhandled error")
+    # The traceback goes to the log (JSON, with the request id; SQL parameters hidden by the
+    # engine), never to the client. The route template, not the concrete path.
+    rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+    log.exception("unhandled error", extra={"fields": {"method": request.method, "path": rule,
+                                                      "error": type(exc).__name__}})
     return error_response(500)
 
 

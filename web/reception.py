@@ -19,6 +19,7 @@ from consent.institutions import institution_by_reception_token
 from consent.window import deadline_text
 from web.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
+from web import metrics
 from web.db import db
 from web.error_messages import describe
 from web.errors import ApiError
@@ -174,6 +175,7 @@ def confirm_verify(token: str):
         raise
     person = oqs.person(card.person_id)
     session_db.commit()
+    metrics.consent_event("registered")
     done = {
         "token": token,
         "consent_id": consent.id,
@@ -280,6 +282,7 @@ def review_change(token: str, consent_id: str):
         return _render("reception/review.html", place, answer.status,
                        consents=_consent_rows(place, grant["person_id"]), reads=reads, error=answer.message)
     db().commit()
+    metrics.consent_event("updated")
     return redirect(url_for("reception.review", token=token, changed="1"), code=303)
 
 
@@ -321,5 +324,6 @@ def revoke_confirm(token: str):
     revoked = grants.revoke_all_for_person(db(), institution_id=place.id, person_id=grant["person_id"],
                                            by="patient", reason=grants.BY_PATIENT, now=now())
     db().commit()
+    metrics.consent_event("revoked", len(revoked))
     session.clear()
     return _render("reception/revoked.html", place, count=len(revoked))

@@ -5,14 +5,12 @@ personal data or secret token reaches the logs.
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
-import sys
 import time
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 log = logging.getLogger("app.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -29,27 +27,20 @@ def _finish(response):
     duration_ms = round((time.perf_counter() - started) * 1000, 2) if started else None
     rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
     response.headers["X-Request-Id"] = g.get("request_id", "")
-    log.info(
-        json.dumps(
-            {
-                "method": request.method,
-                "path": rule,
-                "status": response.status_code,
-                "duration_ms": duration_ms,
-                "request_id": g.get("request_id"),
-            },
-            separators=(",", ":"),
-        )
-    )
+    from web import metrics
+
+    metrics.observe_request(rule, response.status_code, duration_ms)
+    if current_app.config.get("LOG_REQUESTS", True):
+        # web.logs.JsonFormatter writes the fields as the line's keys, with the request id.
+        log.info("request", extra={"fields": {
+            "method": request.method,
+            "path": rule,
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+        }})
     return response
 
 
-def init_app(app: Flask, enabled: bool = True) -> None:
-    if enabled and not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
+def init_app(app: Flask) -> None:
     app.before_request(_start)
     app.after_request(_finish)

@@ -8,7 +8,7 @@ import base64
 import secrets
 from datetime import date, datetime, timezone
 
-from flask import Blueprint, current_app, jsonify, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from consent.institutions import ROLES, add_staff, create_institution
@@ -22,6 +22,17 @@ from web.jsonio import json_object
 from webauthn.helpers import bytes_to_base64url
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+
+
+@bp.before_request
+def _json_bodies_only():
+    """Sandbox routes are exempt from CSRF because they take JSON, which a cross-site form cannot
+    send: so refuse form, text and any other body (an empty form post created institutions).
+    A request with neither a body nor a Content-Type (DELETE /sandbox/clock) goes through."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.is_json:
+        return
+    if request.mimetype or request.content_length:
+        raise ApiError(415, "unsupported_media_type", "Content-Type: application/json で送ってください。")
 
 
 def _require_json():
@@ -172,6 +183,16 @@ def create_sandbox_card():
         valid_from=card.valid_from.isoformat(),
         valid_until=card.valid_until.isoformat(),
     ), 201
+
+
+@bp.get("/cards/<card_id>")
+def get_sandbox_card(card_id: str):
+    """The card's status and the sign count last accepted: a QA test that installs the card in a
+    new browser context starts its virtual authenticator there, or its first read looks cloned."""
+    card = card_authority_for(db()).get(card_id[:40])
+    if card is None:
+        raise ApiError(404, "not_found", "そのカードはありません。")
+    return jsonify(card_id=card.card_id, status=card.status, sign_count=card.sign_count)
 
 
 @bp.post("/cards/<card_id>/status")

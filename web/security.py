@@ -4,7 +4,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import Flask, abort, request, session
+from flask import Flask, abort, current_app, request, session
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -38,7 +38,14 @@ def _check_csrf() -> None:
         abort(400, description="csrf")
 
 
+# Two years; no includeSubDomains: other services may live under the same parent domain.
+HSTS = "max-age=63072000"
+
+
 def _headers(response):
+    if current_app.config["HSTS"]:
+        # Browsers ignore it over plain http, so it is safe on every response of an https site.
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -51,6 +58,8 @@ def _headers(response):
 
 
 def init_app(app: Flask) -> None:
+    origins = app.config["SETTINGS"].origins
+    app.config["HSTS"] = any(origin.startswith("https://") for origin in origins)
     app.before_request(_check_csrf)
     app.after_request(_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
+from consent.clock import SystemClock
 from store.models import WebSession
 
 # Rewrite last_seen at most this often, so read-only pages do not write on every request.
@@ -26,14 +27,9 @@ def _hash(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def _wall_now() -> datetime:
-    # Idle timeouts use real time, not the sandbox clock: QA moves the sandbox clock by days
-    # to test consent windows and must not be signed out by it.
-    return datetime.now(timezone.utc)
-
-
 class ServerSession(CallbackDict, SessionMixin):
-    def __init__(self, initial=None, sid: str | None = None, last_seen: datetime | None = None):
+    def __init__(self, initial=None, sid: str | None = None, last_seen: datetime | None = None,
+                 created: datetime | None = None):
         def on_update(self):
             self.modified = True
 
@@ -43,6 +39,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = False
         self.rotate_requested = False
         self.last_seen = last_seen
+        self.created = created
 
     def rotate(self) -> None:
         """Give this session a new id (call at sign-in and privilege changes)."""
@@ -51,33 +48,49 @@ class ServerSession(CallbackDict, SessionMixin):
 
 
 class DatabaseSessionInterface(SessionInterface):
-    def __init__(self, idle_minutes: int) -> None:
+    def __init__(self, idle_minutes: int, *, staff_absolute_hours: int = 12) -> None:
         self.idle = timedelta(minutes=idle_minutes)
+        # A signed-in staff session ends this long after sign-in however busy it is (a stolen
+        # cookie does not live forever); sign-in starts a new session, so created_at is sign-in.
+        self.staff_absolute = timedelta(hours=staff_absolute_hours)
+
+    def _ends_at(self, created: datetime, staff_id: int | None, now: datetime) -> datetime:
+        idle_end = now + self.idle
+        return min(idle_end, created + self.staff_absolute) if staff_id is not None else idle_end
 
     def _engine(self, app: Flask):
         return app.extensions["engine"]
+
+    @staticmethod
+    def _now(app: Flask) -> datetime:
+        # Real time, not the sandbox clock: QA moves the sandbox clock by days to test consent
+        # windows and must not be signed out by it. Tests put a FixedClock there.
+        clock = app.extensions.get("wall_clock")
+        return clock.now() if clock is not None else SystemClock().now()
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         sid = request.cookies.get(self.get_cookie_name(app))
         if not sid or len(sid) > 128:
             return ServerSession()
-        now = _wall_now()
+        now = self._now(app)
         with self._engine(app).connect() as conn:
             row = conn.execute(_SELECT, {"sid_hash": _hash(sid)}).first()
         if row is None or row.expires_at <= now:
             return ServerSession()
+        if row.staff_id is not None and row.created_at + self.staff_absolute <= now:
+            return ServerSession()  # rows written before the absolute lifetime existed
         try:
             data = json.loads(row.data)
         except ValueError:
             return ServerSession()
-        return ServerSession(data, sid=sid, last_seen=row.last_seen_at)
+        return ServerSession(data, sid=sid, last_seen=row.last_seen_at, created=row.created_at)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
         engine = self._engine(app)
-        now = _wall_now()
+        now = self._now(app)
 
         if not session:
             if session.sid is not None:
@@ -91,14 +104,18 @@ class DatabaseSessionInterface(SessionInterface):
             return
 
         payload = json.dumps(dict(session), separators=(",", ":"))
-        values = {"data": payload, "staff_id": session.get("staff_id"), "last_seen_at": now,
-                  "expires_at": now + self.idle}
+        new = session.sid is None or session.rotate_requested
+        staff_id = session.get("staff_id")
+        created = now if new or session.created is None else session.created
+        values = {"data": payload, "staff_id": staff_id, "last_seen_at": now,
+                  "expires_at": self._ends_at(created, staff_id, now)}
         with engine.begin() as conn:
-            if session.sid is None or session.rotate_requested:
+            if new:
                 if session.sid is not None:
                     conn.execute(_DELETE, {"sid_hash": _hash(session.sid)})
                 session.sid = secrets.token_urlsafe(32)
                 session.rotate_requested = False
+                session.created = now
                 conn.execute(_INSERT, {"id_hash": _hash(session.sid), "created_at": now, **values})
             elif conn.execute(_UPDATE, {"sid_hash": _hash(session.sid), **values}).rowcount != 1:
                 # Ended on the server while this request ran (logout elsewhere, staff disabled):
@@ -121,7 +138,8 @@ class DatabaseSessionInterface(SessionInterface):
 # Every request reads its session and many write it: statements built once, executed on a bare
 # connection, skip the ORM's per-call work (see bench/signin.py).
 _table = WebSession.__table__
-_SELECT = select(_table.c.data, _table.c.expires_at, _table.c.last_seen_at).where(
+_SELECT = select(_table.c.data, _table.c.expires_at, _table.c.last_seen_at, _table.c.staff_id,
+                 _table.c.created_at).where(
     _table.c.id_hash == bindparam("sid_hash"))
 _DELETE = delete(_table).where(_table.c.id_hash == bindparam("sid_hash"))
 # The SET and VALUES clauses come from the parameters' column names.

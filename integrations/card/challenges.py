@@ -5,6 +5,7 @@ import hashlib
 import json
 import random
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -19,6 +20,14 @@ class ChallengeOutcome(Enum):
     OK = "ok"
     UNKNOWN = "unknown"  # never issued, already used, or issued to another browser session
     EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class TakenChallenge:
+    """What take_challenge found: the outcome and, for a known challenge, when it expires."""
+
+    outcome: ChallengeOutcome
+    expires_at: datetime | None = None
 
 
 def binding_hash(binding: str) -> str:
@@ -53,6 +62,13 @@ def issue_challenge(session: Session, *, binding: str, purpose: str, now: dateti
 
 
 def take_challenge(session: Session, *, challenge: bytes, binding: str, purpose: str, now: datetime) -> ChallengeOutcome:
+    """Delete the challenge and commit at once; see take_challenge_row."""
+    return take_challenge_row(session, challenge=challenge, binding=binding, purpose=purpose, now=now).outcome
+
+
+def take_challenge_row(
+    session: Session, *, challenge: bytes, binding: str, purpose: str, now: datetime
+) -> TakenChallenge:
     """Delete the challenge and commit at once, before anything is verified.
 
     DELETE ... RETURNING lets exactly one of two concurrent requests carrying the same
@@ -65,7 +81,7 @@ def take_challenge(session: Session, *, challenge: bytes, binding: str, purpose:
     ).first()
     session.commit()
     if row is None or row.binding != binding_hash(binding) or row.purpose != purpose:
-        return ChallengeOutcome.UNKNOWN
+        return TakenChallenge(ChallengeOutcome.UNKNOWN)
     if row.expires_at <= now:
-        return ChallengeOutcome.EXPIRED
-    return ChallengeOutcome.OK
+        return TakenChallenge(ChallengeOutcome.EXPIRED, row.expires_at)
+    return TakenChallenge(ChallengeOutcome.OK, row.expires_at)

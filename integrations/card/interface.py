@@ -24,6 +24,9 @@ class Card:
     valid_from: date
     valid_until: date
     demo: bool
+    # The last accepted read's browser binding (hashed) and challenge expiry (race detection).
+    accepted_binding: str | None = None
+    accepted_challenge_expires_at: datetime | None = None
 
     def effective_status(self, today: date) -> str:
         """The status a reader sees today: an out-of-date certificate is expired whatever was set."""
@@ -66,4 +69,9 @@ class CardAuthority(Protocol):
 
     def set_status(self, card_id: str, status: str, *, now: datetime) -> Card: ...
 
-    def record_use(self, card_id: str, *, sign_count: int, now: datetime) -> None: ...
+    def record_use(
+        self, card_id: str, *, sign_count: int, now: datetime, binding: str | None = None,
+        challenge_expires_at: datetime | None = None,
+    ) -> None: ...
+
+    def reinstate(self, card_id: str, *, now: datetime) -> Card: ...

@@ -43,7 +43,7 @@ def _birthday_in(birth_date: date, year: int) -> date:
 
 _CARD_COLUMNS = [getattr(CardRecord, name) for name in (
     "id", "person_id", "credential_id", "user_handle", "public_key", "sign_count", "status",
-    "valid_from", "valid_until", "demo")]
+    "valid_from", "valid_until", "demo", "accepted_binding", "accepted_challenge_expires_at")]
 
 
 def card_from_record(row: CardRecord) -> Card:
@@ -51,6 +51,7 @@ def card_from_record(row: CardRecord) -> Card:
         card_id=row.id, person_id=row.person_id, credential_id=row.credential_id,
         user_handle=row.user_handle, public_key=row.public_key, sign_count=row.sign_count,
         status=row.status, valid_from=row.valid_from, valid_until=row.valid_until, demo=row.demo,
+        accepted_binding=row.accepted_binding, accepted_challenge_expires_at=row.accepted_challenge_expires_at,
     )
 
 
@@ -128,10 +129,30 @@ class LocalCardAuthority:
         self.session.flush()
         return card_from_record(row)
 
-    def record_use(self, card_id: str, *, sign_count: int, now: datetime) -> None:
+    def record_use(
+        self, card_id: str, *, sign_count: int, now: datetime, binding: str | None = None,
+        challenge_expires_at: datetime | None = None,
+    ) -> None:
+        """`binding` (already hashed) and `challenge_expires_at` describe the accepted read."""
         self.session.connection().execute(
             update(CardRecord)
             .where(CardRecord.id == card_id)
-            .values(sign_count=sign_count, last_used_at=now)
+            .values(sign_count=sign_count, last_used_at=now, accepted_binding=binding,
+                    accepted_challenge_expires_at=challenge_expires_at)
         )
+
+    def reinstate(self, card_id: str, *, now: datetime) -> Card:
+        """Clear a suspected-clone flag after the card was checked; other statuses stay."""
+        row = self.session.get(CardRecord, card_id)
+        if row is None:
+            raise UnknownCard(card_id)
+        if row.status != "suspected_clone":
+            raise ValueError(f"card {card_id} is {row.status}, not suspected_clone")
+        row.status = "active"
+        row.status_changed_at = now
+        # The holder's next read starts a fresh count: what the clone left there means nothing.
+        row.accepted_binding = None
+        row.accepted_challenge_expires_at = None
+        self.session.flush()
+        return card_from_record(row)
 

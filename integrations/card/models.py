@@ -31,6 +31,11 @@ class CardRecord(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The last accepted read: its browser binding (hashed) and its challenge's expiry. Two reads
+    # of one card racing in one browser can arrive in the wrong order; these tell that race
+    # from a clone (relying_party.py).
+    accepted_binding: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    accepted_challenge_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class WebAuthnChallenge(Base):

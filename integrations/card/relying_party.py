@@ -18,7 +18,9 @@ from webauthn.helpers.structs import UserVerificationRequirement
 
 from consent.clock import JST
 from consent.errors import DomainError
-from integrations.card.challenges import ChallengeOutcome, client_data_of, issue_challenge, take_challenge
+from integrations.card.challenges import (
+    ChallengeOutcome, binding_hash, client_data_of, issue_challenge, take_challenge_row,
+)
 from integrations.card.interface import Card, CardAuthority
 
 # Refusal codes, in the order the checks run.
@@ -27,12 +29,15 @@ CHALLENGE_UNKNOWN = "challenge_unknown"
 CHALLENGE_EXPIRED = "challenge_expired"
 UNKNOWN_CARD = "unknown_card"
 WRONG_ORIGIN = "wrong_origin"
+CROSS_ORIGIN = "cross_origin"
 WRONG_RP = "wrong_rp"
 NOT_PRESENT = "not_present"
 NOT_VERIFIED = "not_verified"
 BAD_SIGNATURE = "bad_signature"
 SYNCED_CREDENTIAL = "synced_credential"
 CLONE_DETECTED = "clone_detected"
+# Two reads of one card in one browser arrived out of order (not a clone; see _is_read_race).
+CONCURRENT_READ = "concurrent_read"
 CARD_STATUS_CODES = {
     "expired": "card_expired",
     "revoked": "card_revoked",
@@ -46,8 +51,8 @@ class CardSignInError(DomainError):
 
     domain = "card"
     codes = frozenset({
-        MALFORMED, CHALLENGE_UNKNOWN, CHALLENGE_EXPIRED, UNKNOWN_CARD, WRONG_ORIGIN, WRONG_RP, NOT_PRESENT,
-        NOT_VERIFIED, BAD_SIGNATURE, SYNCED_CREDENTIAL, CLONE_DETECTED, *CARD_STATUS_CODES.values(),
+        MALFORMED, CHALLENGE_UNKNOWN, CHALLENGE_EXPIRED, UNKNOWN_CARD, WRONG_ORIGIN, CROSS_ORIGIN, WRONG_RP,
+        NOT_PRESENT, NOT_VERIFIED, CONCURRENT_READ, BAD_SIGNATURE, SYNCED_CREDENTIAL, CLONE_DETECTED, *CARD_STATUS_CODES.values(),
     })
 
 
@@ -100,7 +105,8 @@ def verify_card_assertion(
     except (KeyError, TypeError, ValueError, AttributeError, WebAuthnException) as exc:
         raise CardSignInError(MALFORMED, detail=type(exc).__name__) from None
 
-    outcome = take_challenge(session, challenge=challenge, binding=binding, purpose=purpose, now=now)
+    taken = take_challenge_row(session, challenge=challenge, binding=binding, purpose=purpose, now=now)
+    outcome = taken.outcome
     if outcome is ChallengeOutcome.UNKNOWN:
         raise CardSignInError(CHALLENGE_UNKNOWN)
     if outcome is ChallengeOutcome.EXPIRED:
@@ -113,6 +119,10 @@ def verify_card_assertion(
     # These look at unverified data only to name the reason; py_webauthn re-checks them all.
     if client_data.get("origin") not in rp.origins:
         raise CardSignInError(WRONG_ORIGIN)
+    if client_data.get("crossOrigin") not in (None, False):
+        # Read inside another site's frame: our pages never are (frame-ancestors 'none'), and
+        # py_webauthn does not look at this field.
+        raise CardSignInError(CROSS_ORIGIN)
     if auth_data.rp_id_hash != hashlib.sha256(rp.rp_id.encode()).digest():
         raise CardSignInError(WRONG_RP)
     if not auth_data.flags.up:
@@ -146,9 +156,26 @@ def verify_card_assertion(
 
     new_count = verified.new_sign_count
     if (new_count > 0 or card.sign_count > 0) and new_count <= card.sign_count:
+        if _is_read_race(card, binding=binding, challenge_expires_at=taken.expires_at, now=now):
+            raise CardSignInError(CONCURRENT_READ)
         authority.set_status(card.card_id, "suspected_clone", now=now)
         session.commit()
         raise CardSignInError(CLONE_DETECTED)
 
-    authority.record_use(card.card_id, sign_count=new_count, now=now)
+    authority.record_use(card.card_id, sign_count=new_count, now=now, binding=binding_hash(binding),
+                         challenge_expires_at=taken.expires_at)
     return card
+
+
+def _is_read_race(card: Card, *, binding: str, challenge_expires_at: datetime | None, now: datetime) -> bool:
+    """A lower count from the browser whose read was accepted last, for a challenge issued
+    before that read's and while that read's challenge still lives: two taps racing (the
+    authenticator signed them in order, the server saw them the other way round), not a clone.
+    Challenges share one lifetime, so comparing expiries compares when they were issued."""
+    accepted = card.accepted_challenge_expires_at
+    return (
+        accepted is not None and challenge_expires_at is not None
+        and card.accepted_binding == binding_hash(binding)
+        and challenge_expires_at < accepted
+        and now < accepted
+    )

@@ -45,6 +45,7 @@ class SoftCard:
         backup_eligible: bool = False,
         sign_count: int | None = None,
         bogus_signature: bool = False,
+        cross_origin: bool = False,
     ) -> dict:
         """The credential JSON (as the browser's `credential.toJSON()` gives) for `options`."""
         if sign_count is None:
@@ -52,7 +53,7 @@ class SoftCard:
             sign_count = self.sign_count
         client_data = json.dumps(
             {"type": "webauthn.get", "challenge": options["challenge"], "origin": origin,
-             "crossOrigin": False},
+             "crossOrigin": cross_origin},
             separators=(",", ":"),
         ).encode()
         flags = (0x01 if user_present else 0) | (0x04 if user_verified else 0) | (0x08 if backup_eligible else 0)
