@@ -203,3 +203,23 @@ def test_bulk_fetch_and_combined_qualification_answers_match_the_openapi_documen
     tickets["tickets"][0]["ticket"]["ticket_type_code"] = "2"
     with pytest.raises(jsonschema_rs.ValidationError):
         check("/api/v1/medical-aid/entrusted-tickets", tickets)
+
+
+def test_the_sandbox_registers_an_entrustment_after_the_visit(make_app, clock):
+    app = make_app("sandbox")
+    client = app.test_client()
+    person = client.post("/sandbox/patients", json={"medical_aid": True}).get_json()
+    path = f"/sandbox/patients/{person['person_id']}/entrustments"
+    assert client.post(path, json={"institution_code": PHARMACY}).status_code == 201
+    assert client.post(path, json={"institution_code": PHARMACY}).status_code == 200
+    with app.extensions["sessionmaker"]() as s:
+        [entry] = make_oqs(s).entrusted_tickets(institution_code=PHARMACY, month="202611", today=TODAY)
+    assert entry.person_id == person["person_id"]
+    insured = client.post("/sandbox/patients", json={}).get_json()
+    refused = client.post(f"/sandbox/patients/{insured['person_id']}/entrustments",
+                          json={"institution_code": PHARMACY})
+    assert refused.status_code == 422 and refused.get_json()["message"]
+    assert client.post("/sandbox/patients/nobody/entrustments",
+                       json={"institution_code": PHARMACY}).status_code == 404
+    for body in ({}, {"institution_code": "12"}, {"institution_code": 1341234563}):
+        assert client.post(path, json=body).status_code == 422, body

@@ -159,6 +159,21 @@ def create_sandbox_patient():
     return jsonify(result), 201
 
 
+@bp.post("/patients/<person_id>/entrustments")
+def entrust_sandbox_patient(person_id: str):
+    """The welfare office entrusts a medical-aid recipient to an institution, e.g. after a visit there
+    answered 6 (未委託): its tickets then appear in the bulk fetch. 201 when new, 200 when already so."""
+    body = _require_json()
+    code = _string(body, "institution_code", max_len=10)
+    if code is None:
+        raise ApiError(422, "invalid_field", "institution_code を指定してください。")
+    session = db()
+    # Unknown person: 404 not_found; no medical aid or a malformed code: 422 invalid_field.
+    added = oqs_for(session).register_entrustment(person_id=person_id[:64], institution_code=code)
+    session.commit()
+    return jsonify(person_id=person_id, institution_code=code), 201 if added else 200
+
+
 @bp.post("/cards")
 def create_sandbox_card():
     body = _require_json()
