@@ -42,7 +42,7 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
 
     from consent.window import format_jst
-    from web import card, console, console_admin, health, pages, passkeys, reception  # noqa: F401 - adds console routes
+    from web import card, console, console_admin, console_medical_aid, health, pages, passkeys, reception  # noqa: F401 - adds console routes
 
     from consent.actors import ROLE_LABELS
 

@@ -22,6 +22,7 @@ from integrations.oqs.results import (
     BatchResult,
     CheckupRecord,
     DrugRecord,
+    EntrustedTicket,
     LimitInfo,
     PersonIdentity,
     PersonRecord,
@@ -42,7 +43,8 @@ class InvalidInput(OQSError):
     codes = frozenset({
         "invalid_care_setting", "invalid_institution_code", "invalid_validity", "validity_with_medical_aid",
         "birth_date_out_of_range", "born_today_lost", "entrusted_without_medical_aid", "rows_not_list", "invalid_month",
-        "month_order", *KEY_PROBLEMS,
+        "month_order", "future_month", "insured_without_medical_aid", "validity_with_insured",
+        "insured_age_out_of_range", "not_medical_aid", *KEY_PROBLEMS,
     })
 
 
@@ -58,8 +60,8 @@ class PersonNotFound(OQSError, LookupError):
 class OQS(Protocol):
     def create_person(self, *, today: date, birth_date: date | None = None, validity: int | None = None,
                       medical_aid: bool = False, entrusted_institution_codes: list[str] | None = None,
-                      seed: int | None = None) -> PersonRecord:
-        """Sandbox: one synthetic person with realistic histories."""
+                      seed: int | None = None, insured: bool = False) -> PersonRecord:
+        """Sandbox: one synthetic person with realistic histories (`insured` with `medical_aid`: 併用)."""
         ...
 
     def people(self, person_ids: list[str]) -> dict[str, PersonRecord]:
@@ -79,7 +81,15 @@ class OQS(Protocol):
 
     def qualification(self, person_id: str, *, institution_code: str, care_setting: int, today: date,
                       limit_consent: bool = False) -> Qualification:
-        """Qualification by card identity (照会区分 1)."""
+        """Qualification by card identity (照会区分 1); `records` holds every record returned (併用: two)."""
+        ...
+
+    def entrusted_tickets(self, *, institution_code: str, month: str, today: date) -> list[EntrustedTicket]:
+        """委託先資格情報の一括取得: the month's 医療券・調剤券 naming the institution, with their qualifications."""
+        ...
+
+    def register_entrustment(self, *, person_id: str, institution_code: str) -> bool:
+        """Sandbox: the welfare office entrusts a recipient to an institution (True when new)."""
         ...
 
     def reinquiry(self, *, insurer_number: str, symbol: str | None, number: str, branch: str | None,
