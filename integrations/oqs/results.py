@@ -231,6 +231,11 @@ class DrugRecord(_Plain):
     quantity: float  # 調剤数量
     unit: str
     category: str  # 薬効分類名
+    # Where the record comes from: "claims" (レセプト, 3 years, a month's lag) or "prescription"
+    # (電子処方箋 処方・調剤情報, up to 100 days, right after dispensing; never 院内処方).
+    source: str = "claims"
+    refill_total: int | None = None  # リフィル処方箋 総使用回数 (None: not a refill prescription)
+    refill_use: int | None = None  # which use of the refill prescription this dispensing is (1-based)
 
 
 @dataclass(frozen=True)
