@@ -24,6 +24,7 @@ from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
+from integrations.oqs.prescriptions import drug_records
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
 from web import metrics
 from web.db import db, reader
@@ -260,7 +261,7 @@ def drugs(consent_id: str):
         _invalid("from", "from は to 以前の年月にしてください。")
 
     def load(oqs, consent, caller):
-        return {"drugs": _records(oqs.drugs(consent.person_id, today=today_jst(), from_ym=from_ym, to_ym=to_ym))}
+        return {"drugs": _records(drug_records(oqs, consent.person_id, today_jst(), from_ym, to_ym))}
 
     return _read(consent_id, "drug", load)
 
@@ -277,16 +278,16 @@ def specific_disease(consent_id: str):
         "specific_disease": _records(oqs.specific_disease(consent.person_id, today=today_jst()))})
 
 
-# 診療・アレルギー・検査 and 手術・傷病名・感染症 are not produced by the OQS simulator yet: the
-# decision and the audit are real, the lists are empty.
 @bp.get("/v1/consents/<consent_id>/clinical")
 def clinical(consent_id: str):
-    return _read(consent_id, "clinical", lambda oqs, consent, caller: {"clinical": []})
+    return _read(consent_id, "clinical", lambda oqs, consent, caller: {
+        "clinical": oqs.clinical(consent.person_id, today=today_jst()).to_dict()})
 
 
 @bp.get("/v1/consents/<consent_id>/surgery")
 def surgery(consent_id: str):
-    return _read(consent_id, "surgery", lambda oqs, consent, caller: {"surgery": []})
+    return _read(consent_id, "surgery", lambda oqs, consent, caller: {
+        "surgery": oqs.surgery(consent.person_id, today=today_jst()).to_dict()})
 
 
 # --- batch inquiry (一括照会) ----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from flask import request
 from consent.categories import CATEGORIES
 from consent.grants import STATUS_LABELS
 from consent.oauth_clients import CLIENT_CREDENTIALS_SCOPES, SCOPE_LABELS, SCOPES
+from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
 from integrations.oqs.results import (
     BatchResult, CheckupRecord, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate,
 )
@@ -130,8 +131,11 @@ def _data_read(category: str, scope: str, key: str, schema: dict[str, Any], summ
 @lru_cache(maxsize=8)
 def _build(base_url: str) -> dict[str, Any]:
     components: dict[str, Any] = {}
-    for cls in (Qualification, DrugRecord, CheckupRecord, LimitInfo, SpecificDiseaseCertificate, BatchResult):
+    for cls in (Qualification, DrugRecord, CheckupRecord, LimitInfo, SpecificDiseaseCertificate, BatchResult,
+                ClinicalInfo, SurgeryInfo):
         _dataclass_schema(cls, components)
+    # 電子処方箋 data is a source inside the drug category, beside the claims history.
+    components["DrugRecord"]["properties"]["source"]["enum"] = ["claims", "prescription"]
     del components["BatchResult"]  # the API answers its own shape of a batch row (below)
     components["Error"] = {
         "type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
@@ -218,9 +222,9 @@ def _build(base_url: str) -> dict[str, Any]:
         "/api/v1/consents/{consent_id}/checkups": _data_read(
             "checkup", "checkup", "checkups", {"type": "array", "items": _ref("CheckupRecord")}, "特定健診情報"),
         "/api/v1/consents/{consent_id}/clinical": _data_read(
-            "clinical", "clinical", "clinical", {"type": "array", "items": {"type": "object"}}, "診療・アレルギー・検査"),
+            "clinical", "clinical", "clinical", _ref("ClinicalInfo"), "診療・アレルギー・検査"),
         "/api/v1/consents/{consent_id}/surgery": _data_read(
-            "surgery", "surgery", "surgery", {"type": "array", "items": {"type": "object"}}, "手術・傷病名・感染症"),
+            "surgery", "surgery", "surgery", _ref("SurgeryInfo"), "手術・傷病名・感染症"),
         "/api/v1/consents/{consent_id}/specific-disease": _data_read(
             "specific_disease", "specific_disease", "specific_disease",
             {"type": "array", "items": _ref("SpecificDiseaseCertificate")}, "特定疾病療養受療証情報"),

@@ -150,7 +150,8 @@ def _noted(facts: PersonFacts, tag: str, earliest_age: int) -> date:
 
 def _drug_allergies(facts: PersonFacts, today: date) -> list[DrugAllergy]:
     rng = rng_for(facts.seed, "drug_allergy")
-    if rng.random() >= 0.08:
+    # The demo trait "drug_allergy" makes sure of one (demo.py); others have one in 8 %.
+    if rng.random() >= 0.08 and "drug_allergy" not in facts.traits.split(","):
         return []
     drug, drug_class = rng.choice(_DRUG_ALLERGENS)
     noted = _noted(facts, "drug_allergy", 1)
