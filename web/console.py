@@ -15,7 +15,7 @@ from consent.categories import CATEGORY_LABELS
 from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.staff_auth import load_identity
 from consent.window import deadline_text
-from integrations.oqs.clinical import ClinicalInfo, is_reduced_kidney_function
+from integrations.oqs.clinical import PART_HEADINGS, ClinicalInfo, is_reduced_kidney_function
 from integrations.oqs.prescriptions import drug_records
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
@@ -289,5 +289,5 @@ def patient(consent_id: str):
         remaining=remaining_text(consent.window_end, current) if status == "active" else "",
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
         reference_number=reference, revocation_reasons=grants.REVOCATION_REASONS, filter_error=filter_error,
-        warnings=warnings,
+        warnings=warnings, parts=PART_HEADINGS,
     ), 400 if filter_error else 200

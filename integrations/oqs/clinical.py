@@ -123,6 +123,13 @@ class SurgeryInfo(_Plain):
         return not (self.diagnoses or self.procedures or self.infections)
 
 
+# What each part of the data is called where it is shown (the real interface's item names).
+PART_HEADINGS = {
+    "drug_allergies": "薬剤アレルギー等", "other_allergies": "その他アレルギー等", "labs": "検査",
+    "diagnoses": "傷病名", "procedures": "手術", "infections": "感染症",
+    "prescription": "電子処方箋の処方・調剤情報", "claims": "レセプトによる薬剤情報",
+}
+
 EMPTY_CLINICAL = ClinicalInfo((), (), ())
 EMPTY_SURGERY = SurgeryInfo((), (), ())
 
