@@ -9,13 +9,15 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, session, url_for
 
 from consent import grants
 from consent.audit import reads_of_person
-from consent.categories import CATEGORIES, CATEGORY_LABELS, ONLINE_CARE
 from consent.errors import ConsentError
 from consent.institutions import institution_by_reception_token
+from consent.vocabulary import (
+    BY_PATIENT, CATEGORIES, CATEGORY_LABELS, ONLINE_CARE, STATUS_ACTIVE, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
+)
 from consent.window import deadline_text
 from web.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
@@ -23,6 +25,7 @@ from web import metrics
 from web.db import db
 from web.error_messages import describe
 from web.errors import ApiError
+from web.sessions import remember_with
 
 bp = Blueprint("reception", __name__, url_prefix="/r")
 
@@ -47,6 +50,7 @@ def _place(token: str) -> Place:
     if institution is None:
         abort(410 if retired else 404)
     place = Place(institution.id, institution.institution_code, institution.name, token)
+    g.place_name = place.name  # named on the 503 page should the database fail later on
     # End the read so the card step can start a write transaction cleanly (SQLite).
     db().rollback()
     return place
@@ -75,7 +79,11 @@ def _deep_link_date(raw: str | None) -> date | None:
 def top(token: str):
     place = _place(token)
     fixed = _deep_link_date(request.args.get("date"))
-    return _render("reception/top.html", place, fixed_date=fixed)
+    saved = session.get("reception_saved")
+    saved = saved if saved and saved.get("token") == token else None
+    return _render("reception/top.html", place, fixed_date=fixed, saved=saved,
+                   saved_labels=_labels(saved["categories"]) if saved else [],
+                   saved_date=date.fromisoformat(saved["date"]) if saved else None)
 
 
 @bp.get("/<token>/qr.svg")
@@ -174,6 +182,11 @@ def confirm_verify(token: str):
         session_db.rollback()
         raise
     person = oqs.person(card.person_id)
+    # Committed with the consent: if the answer is lost after this (a failure, a killed worker),
+    # reopening the reception on this phone still says the consent was registered.
+    remember_with(session_db, "reception_saved", {
+        "token": token, "date": consent.consultation_date.isoformat(), "categories": list(consent.categories),
+        "deadline": deadline_text(consent.window_end)})
     session_db.commit()
     metrics.consent_event("registered")
     done = {
@@ -183,7 +196,7 @@ def confirm_verify(token: str):
         "categories": list(consent.categories),
         "deadline": deadline_text(consent.window_end),
         "holder": person.name if person else "",
-        "valid": qualification.validity_code in (1, 6),
+        "valid": qualification.validity_code in VALID_CODES,
     }
     # The sign-in ends with the done page: only what the page shows stays, nothing signed in.
     session.clear()
@@ -247,8 +260,9 @@ def _consent_rows(place: Place, person_id: str) -> list[dict]:
             "date": consent.consultation_date,
             "categories": list(consent.categories),
             "labels": _labels(consent.categories),
-            "status": grants.STATUS_LABELS[status],
-            "changeable": status == "active",
+            "status": STATUS_LABELS[status],
+            "status_code": status,
+            "changeable": status == STATUS_ACTIVE,
             "deadline": deadline_text(consent.window_end),
         })
     return rows
@@ -319,10 +333,10 @@ def revoke_confirm(token: str):
                            **read_page_context("revoke", url_for("reception.revoke_verify", token=token)))
         return redirect(url_for("reception.revoke_start", token=token), code=303)
     if request.method == "GET":
-        rows = [r for r in _consent_rows(place, grant["person_id"]) if r["status"] != "取消"]
+        rows = [r for r in _consent_rows(place, grant["person_id"]) if r["status_code"] != STATUS_REVOKED]
         return _render("reception/revoke_confirm.html", place, consents=rows)
     revoked = grants.revoke_all_for_person(db(), institution_id=place.id, person_id=grant["person_id"],
-                                           by="patient", reason=grants.BY_PATIENT, now=now())
+                                           by="patient", reason=BY_PATIENT, now=now())
     db().commit()
     metrics.consent_event("revoked", len(revoked))
     session.clear()

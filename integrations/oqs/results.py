@@ -10,6 +10,8 @@ from functools import cache
 from datetime import date
 from typing import Any
 
+from consent.vocabulary import VALID_CODES
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, date):
@@ -22,6 +24,9 @@ def _plain(value: Any) -> Any:
 
 
 _SCALARS = (str, int, float, bool, type(None))
+
+# Where a DrugRecord comes from: claims (レセプト) or e-prescriptions (電子処方箋 処方・調剤情報).
+DRUG_SOURCES = ("claims", "prescription")
 
 
 @cache
@@ -194,7 +199,7 @@ class Qualification(_Plain):
     @property
     def is_valid(self) -> bool:
         """True for 1 有効 and 6 有効（未登録）."""
-        return self.validity_code in (1, 6)
+        return self.validity_code in VALID_CODES
 
 
 @dataclass(frozen=True)
@@ -233,7 +238,7 @@ class DrugRecord(_Plain):
     category: str  # 薬効分類名
     # Where the record comes from: "claims" (レセプト, 3 years, a month's lag) or "prescription"
     # (電子処方箋 処方・調剤情報, up to 100 days, right after dispensing; never 院内処方).
-    source: str = "claims"
+    source: str = field(default="claims", metadata={"schema": {"enum": list(DRUG_SOURCES)}})
     refill_total: int | None = None  # リフィル処方箋 総使用回数 (None: not a refill prescription)
     refill_use: int | None = None  # which use of the refill prescription this dispensing is (1-based)
 
