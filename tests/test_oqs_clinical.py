@@ -145,3 +145,16 @@ def test_an_unknown_person_has_no_clinical_data(oqs):
     assert oqs.clinical("nobody", today=TODAY).empty
     assert oqs.surgery("nobody", today=TODAY).empty
     assert oqs.prescriptions("nobody", today=TODAY) == []
+
+
+def test_the_demo_has_a_patient_to_warn_about_and_one_with_a_refill(app):
+    from integrations.oqs.demo import load_demo_population
+
+    day = date(2026, 11, 30)
+    with app.extensions["sessionmaker"]() as session:
+        load_demo_population(session, today=day, institution_codes=["1341234563"])
+        session.commit()
+        oqs = make_oqs(session)
+        clinical = oqs.clinical("demo-suzuki-ichiro", today=day)
+        assert clinical.drug_allergies and clinical.latest("eGFR").value < 60
+        assert any(r.refill_total for r in oqs.prescriptions("demo-yamada-hanako", today=day))
