@@ -4,7 +4,8 @@
     .venv/bin/python bench/oqs.py --database-url postgresql://postgres@127.0.0.1:5432/bench_oqs
 
 The PostgreSQL database is emptied first (created if missing). Aims (issue 3): generation of
-100,000 people under 60 s, a 1,000-row batch under 0.5 s, one drug history read under 5 ms.
+100,000 people under 60 s, a 1,000-row batch under 0.5 s, one drug history read under 5 ms; a drug + clinical read
+(claims, e-prescriptions, clinical and surgery data, issue 23) under 5 ms as well.
 """
 from __future__ import annotations
 
@@ -116,6 +117,24 @@ def run(args: argparse.Namespace, url: str) -> None:
     print(f"drug history of one person (3 years, incl. loading the person): median "
           f"{statistics.median(read_times) * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms, "
           f"mean {statistics.mean(record_counts):.0f} records (max {max(record_counts)})")
+
+    # What a pharmacist's patient page reads for 薬剤情報 and 診療・手術: claims, e-prescriptions,
+    # clinical and surgery data of one person, the person loaded once per call as the views do.
+    clinical_times = []
+    with sessions() as session:
+        oqs = make_oqs(session)
+        for person_id in rng.sample(people, 200):
+            session.expunge_all()
+            started = time.perf_counter()
+            oqs.drugs(person_id, today=today)
+            oqs.prescriptions(person_id, today=today)
+            oqs.clinical(person_id, today=today)
+            oqs.surgery(person_id, today=today)
+            clinical_times.append(time.perf_counter() - started)
+    clinical_times.sort()
+    print(f"drug + e-prescription + clinical + surgery read of one person: median "
+          f"{statistics.median(clinical_times) * 1000:.2f} ms, p95 "
+          f"{clinical_times[int(len(clinical_times) * 0.95)] * 1000:.2f} ms")
 
     checkup_times = []
     with sessions() as session:

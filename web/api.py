@@ -30,6 +30,8 @@ from consent.window import jst_date
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, QUALIFICATION, SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
+from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
+from integrations.oqs.prescriptions import drug_records
 from integrations.oqs.results import CheckupRecord, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
 from web import metrics
@@ -366,16 +368,17 @@ DATA_READS: tuple[DataRead, ...] = (
              _load_qualification, note="（受付時に確認したもの）"),
     DataRead("limit", "limit", {"limit": LimitInfo | None}, _load_limit, note="（限度額適用認定証関連情報）"),
     DataRead("drugs", "drug", {"drugs": list[DrugRecord]},
-             lambda oqs, consent, caller, args: {"drugs": _records(oqs.drugs(
-                 consent.person_id, today=today_jst(), from_ym=args["from"], to_ym=args["to"]))},
+             # Claims and e-prescription data, newest first, each item naming its "source".
+             lambda oqs, consent, caller, args: {"drugs": _records(drug_records(
+                 oqs, consent.person_id, today_jst(), args["from"], args["to"]))},
              params=_MONTHS, check=_months_in_order),
     DataRead("checkups", "checkup", {"checkups": list[CheckupRecord]},
              lambda oqs, consent, caller, args: {"checkups": _records(oqs.checkups(consent.person_id,
                                                                                   today=today_jst()))}),
-    # Clinical and surgery data are not produced by the OQS simulator yet: the
-    # decision and the audit are real, the lists are empty.
-    DataRead("clinical", "clinical", {"clinical": list[dict]}, lambda oqs, consent, caller, args: {"clinical": []}),
-    DataRead("surgery", "surgery", {"surgery": list[dict]}, lambda oqs, consent, caller, args: {"surgery": []}),
+    DataRead("clinical", "clinical", {"clinical": ClinicalInfo}, lambda oqs, consent, caller, args: {
+        "clinical": oqs.clinical(consent.person_id, today=today_jst()).to_dict()}),
+    DataRead("surgery", "surgery", {"surgery": SurgeryInfo}, lambda oqs, consent, caller, args: {
+        "surgery": oqs.surgery(consent.person_id, today=today_jst()).to_dict()}),
     DataRead("specific-disease", "specific_disease", {"specific_disease": list[SpecificDiseaseCertificate]},
              lambda oqs, consent, caller, args: {"specific_disease": _records(oqs.specific_disease(
                  consent.person_id, today=today_jst()))}),

@@ -17,7 +17,9 @@ from consent.vocabulary import (
     CATEGORY_LABELS, HEADINGS, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS,
 )
 from consent.window import deadline_text
+from integrations.oqs.clinical import PART_HEADINGS, ClinicalInfo, is_reduced_kidney_function
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
+from integrations.oqs.prescriptions import drug_records
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
@@ -200,13 +202,33 @@ def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None
     if category == "limit":
         return oqs.limit(consent.person_id, today=today)
     if category == "drug":
-        return oqs.drugs(consent.person_id, today=today, from_ym=drug_from, to_ym=drug_to)
+        # Two sources in one category: e-prescription data (fresh, 100 days) apart from the claims.
+        records = drug_records(oqs, consent.person_id, today, drug_from, drug_to)
+        return {"prescriptions": [r for r in records if r.source == "prescription"],
+                "claims": [r for r in records if r.source == "claims"]}
     if category == "checkup":
         return oqs.checkups(consent.person_id, today=today)
     if category == "specific_disease":
         return oqs.specific_disease(consent.person_id, today=today)
-    # Clinical and surgery data are not produced by the simulator yet.
+    if category == "clinical":
+        return oqs.clinical(consent.person_id, today=today)
+    if category == "surgery":
+        return oqs.surgery(consent.person_id, today=today)
     return []
+
+
+def pharmacist_warnings(clinical: ClinicalInfo | None) -> list[str]:
+    """What a pharmacist must see before 服薬指導, from the clinical data the patient consented to:
+    drug allergies and a reduced kidney function (the latest eGFR under 60)."""
+    if clinical is None:
+        return []
+    warnings = [f"薬剤アレルギー：{a.drug}（{a.drug_class}）　{a.reaction}" for a in clinical.drug_allergies]
+    egfr = clinical.latest("eGFR")
+    if egfr is not None and is_reduced_kidney_function(egfr.value):
+        day = egfr.tested_on
+        warnings.append(f"腎機能低下：eGFR {egfr.value:g} {egfr.unit}（{day.year}年{day.month}月{day.day}日）"
+                        "　用量の確認が必要な薬剤に注意してください。")
+    return warnings
 
 
 def own_consent_or_404(staff, consent_id: str, session: Session | None = None):
@@ -261,6 +283,8 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
         data = _load(category, oqs, consent, staff, today, drug_from, drug_to) if decision.allowed and not skip else None
         sections.append({"category": category, "heading": HEADINGS[category], "decision": decision,
                          "data": data})
+    clinical = next((s["data"] for s in sections if s["category"] == "clinical" and s["data"] is not None), None)
+    warnings = pharmacist_warnings(clinical)
     status = grants.status_code_at(consent, current)
     reference = oqs.reference_number(institution_code=staff.institution_code, person_id=consent.person_id)
     return render_template(
@@ -269,7 +293,7 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
         remaining=remaining_text(consent.window_end, current) if status == STATUS_ACTIVE else "",
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
         reference_number=reference, revocation_reasons=REVOCATION_REASONS, filter_error=filter_error,
-        no_qualification=NO_QUALIFICATION,
+        no_qualification=NO_QUALIFICATION, warnings=warnings, parts=PART_HEADINGS,
         reference_max=REFERENCE_NUMBER_MAX, reference_error=reference_error,
         reference_entered=reference if reference_entered is None else reference_entered,
     ), 400 if filter_error or reference_error else 200

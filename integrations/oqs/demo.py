@@ -60,15 +60,15 @@ HOUSEHOLDS = (
         _p("demo-yamada-taro", "山田　太郎", "ヤマダ　タロウ", "1", date(1961, 6, 14), 1009,
            "協会けんぽ 本人（枝番00）、高血圧・脂質異常症の薬"),
         _p("demo-yamada-hanako", "山田　花子", "ヤマダ　ハナコ", "2", date(1963, 3, 3), 1000,
-           "同じ記号・番号の家族（枝番01）"),
+           "同じ記号・番号の家族（枝番01）、リフィル処方箋（電子処方箋）"),
     )),
     DemoHousehold("employee", "active", "世田谷区", (
         _p("demo-sato-ren", "佐藤　蓮", "サトウ　レン", "1", date(2022, 5, 10), 1101, "未就学（2割）の家族"),
     ), head=_p("demo-sato-kenichi", "佐藤　健一", "サトウ　ケンイチ", "1", date(1988, 9, 2), 1, "")),
     DemoHousehold("kokuho", "active", "新宿区", (
         _p("demo-suzuki-ichiro", "鈴木　一郎", "スズキ　イチロウ", "1", date(1954, 2, 1), 1011,
-           "国保 70〜74歳（2割・高齢受給者証）"),
-    )),
+           "国保 70〜74歳（2割・高齢受給者証）、薬剤アレルギーと腎機能低下（eGFR 60未満）"),
+    ), traits="drug_allergy"),
     DemoHousehold("koki", "active", "杉並区", (
         _p("demo-takahashi-fumiko", "高橋　文子", "タカハシ　フミコ", "2", date(1941, 9, 20), 1075,
            "後期高齢者（1割）、多剤服用"),

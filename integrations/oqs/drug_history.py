@@ -106,19 +106,29 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
+def chronic_rhythm(seed: int) -> tuple[int, int]:
+    """(interval in days, anchor ordinal) of the person's regular visits for chronic prescriptions."""
+    rng = rng_for(seed, "rhythm")
+    interval = rng.choice([28, 28, 28, 30, 35, 42, 56, 84])
+    return interval, date(2000, 1, 3).toordinal() + rng.randrange(interval)
+
+
+def chronic_visit(seed: int, k: int) -> date:
+    """The day of the person's k-th regular visit (a few days either side of the rhythm)."""
+    interval, anchor = chronic_rhythm(seed)
+    return date.fromordinal(anchor + k * interval + derive(seed, "visit", k) % 7 - 3)
+
+
 def _chronic(facts: PersonFacts, profile: Profile, providers: _Providers, start: date, end: date) -> list[DrugRecord]:
     treated = [c for c in profile.conditions if c.treated]
     if not treated:
         return []
-    rng = rng_for(facts.seed, "rhythm")
-    interval = rng.choice([28, 28, 28, 30, 35, 42, 56, 84])
-    anchor = date(2000, 1, 3).toordinal() + rng.randrange(interval)
+    interval, anchor = chronic_rhythm(facts.seed)
     first_k = max(0, (start.toordinal() - anchor) // interval - 1)
     last_k = (end.toordinal() - anchor) // interval + 1
     records: list[DrugRecord] = []
     for k in range(first_k, last_k + 1):
-        jitter = derive(facts.seed, "visit", k) % 7 - 3
-        day = date.fromordinal(anchor + k * interval + jitter)
+        day = chronic_visit(facts.seed, k)
         if not start <= day <= end or facts.covering(day) is None:
             continue
         for condition in treated:
@@ -266,3 +276,18 @@ def _whole_history(facts: PersonFacts, today: date) -> tuple[DrugRecord, ...]:
     records = _chronic(facts, profile, providers, start, end) + _acute(facts, profile, providers, start, end)
     records.sort(key=lambda r: (r.prescribed_on, r.prescriber, r.drug_code), reverse=True)
     return tuple(records)
+
+
+def providers_of(facts: PersonFacts) -> _Providers:
+    """The clinics, hospital and pharmacies the person uses (the same names as in their drug history)."""
+    return _Providers(facts)
+
+
+def dispensings(facts: PersonFacts, *, first: date, last: date) -> list[DrugRecord]:
+    """Every prescription of the person between two days (both included), whether or not its claim
+    has reached OQS yet: what e-prescription data (prescriptions.py) is drawn from."""
+    first = max(first, facts.birth_date)
+    if last < first:
+        return []
+    providers, profile = _Providers(facts), facts.profile()
+    return _chronic(facts, profile, providers, first, last) + _acute(facts, profile, providers, first, last)

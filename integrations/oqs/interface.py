@@ -17,6 +17,7 @@ from typing import Protocol
 
 from consent.errors import DomainError
 from consent.vocabulary import HOME_VISIT
+from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
 from integrations.oqs.inputs import KEY_PROBLEMS
 from integrations.oqs.results import (
     BatchResult,
@@ -104,6 +105,18 @@ class OQS(Protocol):
 
     def drugs(self, person_id: str, *, today: date, from_ym: str | None = None,
               to_ym: str | None = None) -> list[DrugRecord]:
+        ...
+
+    def prescriptions(self, person_id: str, *, today: date) -> list[DrugRecord]:
+        """電子処方箋 処方・調剤情報: up to 100 days back, newest first, `source` "prescription"."""
+        ...
+
+    def clinical(self, person_id: str, *, today: date) -> ClinicalInfo:
+        """診療・その他アレルギー等・薬剤アレルギー等・検査."""
+        ...
+
+    def surgery(self, person_id: str, *, today: date) -> SurgeryInfo:
+        """手術・傷病名・感染症."""
         ...
 
     def checkups(self, person_id: str, *, today: date) -> list[CheckupRecord]:

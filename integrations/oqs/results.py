@@ -26,6 +26,9 @@ def _plain(value: Any) -> Any:
 
 _SCALARS = (str, int, float, bool, type(None))
 
+# Where a DrugRecord comes from: claims (レセプト) or e-prescriptions (電子処方箋 処方・調剤情報).
+DRUG_SOURCES = ("claims", "prescription")
+
 
 @cache
 def _field_names(cls: type) -> tuple[str, ...]:
@@ -276,6 +279,11 @@ class DrugRecord(_Plain):
     quantity: float  # 調剤数量
     unit: str
     category: str  # 薬効分類名
+    # Where the record comes from: "claims" (レセプト, 3 years, a month's lag) or "prescription"
+    # (電子処方箋 処方・調剤情報, up to 100 days, right after dispensing; never 院内処方).
+    source: str = field(default="claims", metadata={"schema": {"enum": list(DRUG_SOURCES)}})
+    refill_total: int | None = None  # リフィル処方箋 総使用回数 (None: not a refill prescription)
+    refill_use: int | None = None  # which use of the refill prescription this dispensing is (1-based)
 
 
 @dataclass(frozen=True)

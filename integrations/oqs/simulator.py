@@ -18,12 +18,14 @@ from consent.vocabulary import BATCH_ERROR, BATCH_INVALID, BATCH_VALID
 from integrations.oqs import benefits, codes, medical_aid
 from integrations.oqs.ages import age_on, copay_text
 from integrations.oqs.checkup_history import checkup_history
+from integrations.oqs.clinical import EMPTY_CLINICAL, EMPTY_SURGERY, ClinicalInfo, SurgeryInfo, clinical_info, surgery_info
 from integrations.oqs.drug_history import drug_history
 from integrations.oqs.facts import Coverage, PersonFacts
 from integrations.oqs.generator import plan_sandbox_person, store_plans
 from integrations.oqs.inputs import InsuranceKeys, check_keys, check_month, check_reference_number
 from integrations.oqs.interface import InvalidInput, PersonNotFound
 from integrations.oqs.models import OqsEntrustment, OqsReferenceNumber
+from integrations.oqs.prescriptions import prescription_history
 from integrations.oqs.results import (
     BatchResult,
     CheckupRecord,
@@ -345,6 +347,21 @@ class SimulatedOQS:
         if person is None:
             return []
         return drug_history(facts_of(person), today=today, from_ym=start, to_ym=end)
+
+    def prescriptions(self, person_id: str, *, today: date) -> list[DrugRecord]:
+        """電子処方箋 処方・調剤情報: dispensings of the last 100 days (no 院内処方), newest first."""
+        person = self._person(person_id)
+        return [] if person is None else prescription_history(facts_of(person), today=today)
+
+    def clinical(self, person_id: str, *, today: date) -> ClinicalInfo:
+        """Allergies and lab results of the last year, consistent with the drug history."""
+        person = self._person(person_id)
+        return EMPTY_CLINICAL if person is None else clinical_info(facts_of(person), today=today)
+
+    def surgery(self, person_id: str, *, today: date) -> SurgeryInfo:
+        """傷病名 (ICD-10), operations and infections known on `today`."""
+        person = self._person(person_id)
+        return EMPTY_SURGERY if person is None else surgery_info(facts_of(person), today=today)
 
     def checkups(self, person_id: str, *, today: date) -> list[CheckupRecord]:
         """特定健診情報: 5 years back from `today` (results appear 60 days after the exam), newest first."""
