@@ -57,3 +57,18 @@ def normalize(categories: Iterable[str]) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"unknown categories: {sorted(unknown)}")
     return tuple(c for c in CATEGORIES if c in chosen)
+
+# 同意フラグ per category, as the real interface's code table numbers them.
+FLAG_NONE, FLAG_CONSENTED, FLAG_ENDED, FLAG_DIFFICULT = 0, 1, 2, 3
+CONSENT_FLAGS: dict[int, str] = {
+    FLAG_NONE: "同意なし", FLAG_CONSENTED: "同意あり", FLAG_ENDED: "同意有効期限切れ", FLAG_DIFFICULT: "同意取得困難",
+}
+# 同意有効期限切れ理由: 0 the window or relationship ended; 1-3 are the revocation reasons.
+REASON_EXPIRY = 0
+EXPIRY_REASONS: dict[int, str] = {
+    REASON_EXPIRY: "期限到来", 1: "医療機関等による取消", 2: "患者による取消", 3: "利用目的の変更",
+}
+# Reasons an institution may give when it ends a consent (訪問終了 etc. is 1; 利用目的の変更 is 3).
+INSTITUTION_REVOCATION_REASONS: frozenset[int] = frozenset({1, 3})
+# Billing data with a flag and a consent time but no expiry (DESIGN.md section 5).
+NOT_EXPIRING: frozenset[str] = frozenset({"limit"})

@@ -72,7 +72,7 @@ def test_refusals_after_the_window_and_after_a_revoke(phone_page, nfc_card, phar
     console.goto(patient_url)
     nxt = today + timedelta(days=1)
     expect(console.locator("main")).to_contain_text(
-        f"閲覧できません：閲覧期限（{nxt.year}年{nxt.month}月{nxt.day}日 23:59）を過ぎています")
+        f"閲覧できません：薬剤・処方の同意有効期限切れ（{nxt.year}年{nxt.month}月{nxt.day}日 23:59まで）")
     sandbox_clock.reset_clock()
 
     phone_page.goto(pharmacy["reception_url"])
@@ -81,7 +81,7 @@ def test_refusals_after_the_window_and_after_a_revoke(phone_page, nfc_card, phar
     phone_page.get_by_role("button", name="取り消す").click()
     expect(phone_page.get_by_role("heading", name="同意を取り消しました")).to_be_visible()
     console.goto(patient_url)
-    expect(console.locator("main")).to_contain_text("閲覧できません：同意が取り消されました")
+    expect(console.locator("main")).to_contain_text("閲覧できません：薬剤・処方の同意が取り消されました")
 
 
 def test_patient_sees_who_read_what(phone_page, nfc_card, pharmacy, staff_page):

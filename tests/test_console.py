@@ -311,7 +311,7 @@ def test_after_the_window_the_page_says_since_when(world, clock):
     client, _ = login(app, "pharmacist")
     clock.set(datetime(2026, 11, 25, 0, 0, tzinfo=JST))
     html = client.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
-    assert "閲覧できません：閲覧期限（2026年11月24日 23:59）を過ぎています" in html
+    assert "閲覧できません：薬剤・処方の同意有効期限切れ（2026年11月24日 23:59まで）" in html
     assert "保険者番号" in html  # the billing record stays
     clock.set(datetime(2026, 11, 24, 23, 59, 59, tzinfo=JST))
     assert "閲覧できません" not in client.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
@@ -324,7 +324,7 @@ def test_admin_cancels_and_the_page_says_revoked(world):
     assert admin.post(f"/pharmacy/consents/{ids['consent']}/cancel", data={"csrf_token": token}).status_code == 303
     pharmacist, _ = login(app, "pharmacist")
     html = pharmacist.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
-    assert "閲覧できません：同意が取り消されました" in html
+    assert "閲覧できません：薬剤・処方の同意が取り消されました" in html
     # A pharmacist is no admin.
     assert pharmacist.post(f"/pharmacy/consents/{ids['consent']}/cancel",
                            data={"csrf_token": csrf(pharmacist, "/pharmacy/")}).status_code == 403
