@@ -72,3 +72,9 @@ EXPIRY_REASONS: dict[int, str] = {
 INSTITUTION_REVOCATION_REASONS: frozenset[int] = frozenset({1, 3})
 # Billing data with a flag and a consent time but no expiry (DESIGN.md section 5).
 NOT_EXPIRING: frozenset[str] = frozenset({"limit"})
+# The same flags in the patient's plain words (同意照会・更新).
+CONSENT_FLAGS_PLAIN: dict[int, str] = {
+    FLAG_NONE: "同意していません", FLAG_CONSENTED: "同意しています", FLAG_ENDED: "終了しました",
+    FLAG_DIFFICULT: "同意取得困難",
+}
+NO_EXPIRY_LABEL = "期限なし"

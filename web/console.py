@@ -11,10 +11,11 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from consent import grants
-from consent.categories import CATEGORY_LABELS
+from consent.categories import CATEGORY_LABELS, EXPIRY_REASONS, INSTITUTION_REVOCATION_REASONS
 from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.staff_auth import load_identity
 from consent.window import deadline_text
+from web.consent_view import category_rows
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
@@ -170,6 +171,12 @@ def patients_fragment():
     return render_template("console/patient_rows.html", rows=rows, day=day)
 
 
+# What the institution may give as its reason when it ends a consent (1 e.g. 訪問終了, 3).
+INSTITUTION_REASON_LABELS = {
+    code: label for code, label in EXPIRY_REASONS.items() if code in INSTITUTION_REVOCATION_REASONS
+}
+
+
 # --- the patient page -------------------------------------------------------------------------
 
 # The sections every patient page shows (QA automation looks for these headings), then the
@@ -265,4 +272,6 @@ def patient(consent_id: str):
         remaining=remaining_text(consent.window_end, current) if status == "active" else "",
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
         reference_number=reference, revocation_reasons=grants.REVOCATION_REASONS, filter_error=filter_error,
+        category_rows=category_rows(consent, current), institution_reasons=INSTITUTION_REASON_LABELS,
+        may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked,
     ), 400 if filter_error else 200
