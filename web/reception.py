@@ -17,6 +17,7 @@ from consent.categories import CATEGORIES, CATEGORY_LABELS, ONLINE_CARE
 from consent.errors import ConsentError
 from consent.institutions import institution_by_reception_token
 from consent.window import deadline_text
+from web.consent_view import category_rows
 from web.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics
@@ -250,6 +251,7 @@ def _consent_rows(place: Place, person_id: str) -> list[dict]:
             "status": grants.STATUS_LABELS[status],
             "changeable": status == "active",
             "deadline": deadline_text(consent.window_end),
+            "states": category_rows(consent, current, plain=True),
         })
     return rows
 
