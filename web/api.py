@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from consent import grants
 from consent import oauth_clients as store
 from consent.actors import Actor
+from consent.categories import INSTITUTION_REVOCATION_REASONS
+from consent.category_states import states_at
 from consent.clock import JST
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
 from consent.models import ConsentView
@@ -173,7 +175,19 @@ def consent_json(consent, person, reference_number: str | None, current: datetim
         "window_end": _iso(consent.window_end),
         "revoked_at": _iso(consent.revoked_at),
         "reference_number": reference_number,
+        # 往診 is not offered yet (a later release adds house calls): always false for now.
+        "house_call": bool(consent.house_call),
+        "category_states": category_states_json(consent, current),
     }
+
+
+def category_states_json(consent, current: datetime) -> list[dict[str, Any]]:
+    """Every category, as the real interface reports it at `current` (flag 1 past its expiry is 2)."""
+    return [
+        {"category": s.category, "flag": s.flag, "consented_at": _iso(s.consented_at),
+         "expires_at": _iso(s.expires_at), "expiry_reason": s.expiry_reason}
+        for s in states_at(consent.category_states, current)
+    ]
 
 
 @bp.get("/v1/consents")
@@ -197,6 +211,24 @@ def get_consent(consent_id: str):
                                  consent_id=_consent_id(consent_id))
     if consent is None:
         raise ReadRefused(NOT_FOUND)
+    oqs = oqs_for(reader())
+    reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
+    return jsonify(consent_json(consent, oqs.person(consent.person_id), reference, now()))
+
+
+@bp.post("/v1/consents/<consent_id>/revocation")
+def revoke_consent(consent_id: str):
+    """The institution ends a consent: {"reason": 1 (by the institution, e.g. 訪問終了) | 3 (use changed)}."""
+    caller = authenticate("consents")
+    consent_id = _consent_id(consent_id)
+    reason = json_object(required=True).get("reason")
+    if type(reason) is not int or reason not in INSTITUTION_REVOCATION_REASONS:  # bool is no reason
+        _invalid("reason", "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。")
+    by = f"staff:{caller.staff.staff_id}" if caller.staff is not None else f"client:{caller.grant.client_id}"
+    consent = grants.revoke_by_institution(db(), institution_id=caller.grant.institution_id, consent_id=consent_id,
+                                           by=by[:64], reason=reason, now=now())
+    db().commit()
+    metrics.consent_event("revoked")
     oqs = oqs_for(reader())
     reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
     return jsonify(consent_json(consent, oqs.person(consent.person_id), reference, now()))

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import request
 
-from consent.categories import CATEGORIES
+from consent.categories import CATEGORIES, CONSENT_FLAGS, EXPIRY_REASONS, INSTITUTION_REVOCATION_REASONS
 from consent.grants import STATUS_LABELS
 from consent.oauth_clients import CLIENT_CREDENTIALS_SCOPES, SCOPE_LABELS, SCOPES
 from integrations.oqs.results import (
@@ -87,6 +87,7 @@ ERRORS = {
     "415": "Content-Type が application/json でない",
     "422": "パラメーターの誤り（error: invalid_parameter）",
     "429": "短時間に要求が集中した",
+    "409": "同意はすでに取り消されている（error: already_revoked）",
 }
 
 
@@ -158,9 +159,28 @@ def _build(base_url: str) -> dict[str, Any]:
                            "description": "閲覧期限（この時刻を含まない）。ISO 8601、日本時間の時差つき"},
             "revoked_at": {"type": ["string", "null"], "format": "date-time"},
             "reference_number": {"type": ["string", "null"], "description": "照会番号"},
+            "house_call": {"type": "boolean", "description": "往診（現在は常に false）"},
+            "category_states": {"type": "array", "items": _ref("CategoryState"), "minItems": len(CATEGORIES),
+                                "maxItems": len(CATEGORIES), "description": "項目ごとの同意の状態（すべての項目）"},
         },
         "required": ["id", "person", "status", "status_label", "categories", "consultation_date", "care_setting",
-                     "consented_at", "window_end", "revoked_at", "reference_number"],
+                     "consented_at", "window_end", "revoked_at", "reference_number", "house_call",
+                     "category_states"],
+    }
+    components["CategoryState"] = {
+        "type": "object",
+        "properties": {
+            "category": {"type": "string", "enum": list(CATEGORIES)},
+            "flag": {"type": "integer", "enum": list(CONSENT_FLAGS),
+                     "description": "同意フラグ: " + "、".join(f"{k} {v}" for k, v in CONSENT_FLAGS.items())},
+            "consented_at": {"type": ["string", "null"], "format": "date-time"},
+            "expires_at": {"type": ["string", "null"], "format": "date-time",
+                           "description": "この時刻を含まない。期限のないもの（限度額など）は null"},
+            "expiry_reason": {"type": ["integer", "null"], "enum": [*EXPIRY_REASONS, None],
+                              "description": "同意有効期限切れ理由: "
+                                             + "、".join(f"{k} {v}" for k, v in EXPIRY_REASONS.items())},
+        },
+        "required": ["category", "flag", "consented_at", "expires_at", "expiry_reason"],
     }
     components["BatchRow"] = {
         "type": "object",
@@ -203,6 +223,20 @@ def _build(base_url: str) -> dict[str, Any]:
             "security": [{"oauth2": ["consents"]}],
             "parameters": [CONSENT_PARAM],
             "responses": _responses(_json_ok("同意", _ref("Consent")), "401", "403", "404", "429"),
+        }},
+        "/api/v1/consents/{consent_id}/revocation": {"post": {
+            "operationId": "revoke_consent",
+            "summary": "医療機関等による同意の取消（1 医療機関等による取消、3 利用目的の変更）",
+            "description": "限度額を含むすべての同意項目が同意フラグ 2 になり、同意有効期限切れ理由に reason が入ります。",
+            "tags": ["consents"],
+            "security": [{"oauth2": ["consents"]}],
+            "parameters": [CONSENT_PARAM],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object",
+                "properties": {"reason": {"type": "integer", "enum": sorted(INSTITUTION_REVOCATION_REASONS)}},
+                "required": ["reason"]}}}},
+            "responses": _responses(_json_ok("取り消した同意", _ref("Consent")),
+                                    "400", "401", "403", "404", "409", "413", "415", "422", "429"),
         }},
         "/api/v1/consents/{consent_id}/qualification": _data_read(
             "qualification", "qualification", "qualification", _ref("Qualification"), "資格情報（受付時に確認したもの）",
