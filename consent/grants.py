@@ -152,14 +152,11 @@ def register_consent(
             category_states=tuple(consented(c, now=now, window_end=end) for c in chosen),
             house_call=False,
         )
-        try:
-            with session.begin_nested():
-                session.add(consent)
-        except IntegrityError:
+        if not _insert(session, consent):
             # A concurrent submission inserted the same consent first; update that one instead.
             consent = _find_for_update(session, institution_id, person_id, consultation_date)
             if consent is None:
-                raise
+                raise RuntimeError("consent insert conflicted, but no consent was found")
         else:
             audit.append_entry(
                 session, institution_id=institution_id, event="consent_registered", now=now,
@@ -168,6 +165,27 @@ def register_consent(
             )
             return consent
     return _update(session, consent, wanted, now)
+
+
+def _writers_queue(session: Session) -> bool:
+    """SQLite: writers queue (BEGIN IMMEDIATE, snapshot isolation), so an insert race cannot happen."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _insert(session: Session, consent: Consent) -> bool:
+    """Add a new consent; False when a concurrent submission inserted the same one first."""
+    if _writers_queue(session):
+        # No other insert can have won since we looked. And a savepoint would not survive
+        # SQLite's own rollback when the disk is full, turning "disk is full" into "no such savepoint".
+        session.add(consent)
+        session.flush()
+        return True
+    try:
+        with session.begin_nested():
+            session.add(consent)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _registration_detail(consent: Consent) -> dict[str, Any]:
