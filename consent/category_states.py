@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
-from consent.categories import CATEGORIES, FLAG_CONSENTED, FLAG_ENDED, FLAG_NONE, NOT_EXPIRING, REASON_EXPIRY
+from consent.vocabulary import CATEGORIES, FLAG_CONSENTED, FLAG_ENDED, FLAG_NONE, NOT_EXPIRING, REASON_EXPIRY
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from consent.categories import (
+from consent.vocabulary import (
     CATEGORY_LABELS, CONSENT_FLAGS, CONSENT_FLAGS_PLAIN, EXPIRY_REASONS, FLAG_ENDED, FLAG_NONE, NO_EXPIRY_LABEL,
 )
 from consent.category_states import states_at

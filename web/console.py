@@ -11,9 +11,12 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from consent import grants
-from consent.categories import CATEGORY_LABELS, EXPIRY_REASONS, INSTITUTION_REVOCATION_REASONS
 from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.staff_auth import load_identity
+from consent.vocabulary import (
+    CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS,
+    STATUS_ACTIVE, STATUS_LABELS,
+)
 from consent.window import deadline_text
 from web.consent_view import category_rows
 from web.context import client_address, now, oqs_for, today_jst, wall_now
@@ -140,10 +143,10 @@ def patient_rows(institution_id: int, institution_code: str, day: date) -> list[
             "name": person.name if person else "（不明）",
             "kana": person.kana if person else "",
             "born": f"{born.year}年{born.month}月{born.day}日" if born else "",
-            "status": grants.STATUS_LABELS[status],
+            "status": STATUS_LABELS[status],
             "status_code": status,
             "labels": "、".join(CATEGORY_LABELS[c] for c in consent.categories),
-            "remaining": remaining_text(consent.window_end, current) if status == "active" else "",
+            "remaining": remaining_text(consent.window_end, current) if status == STATUS_ACTIVE else "",
             "reference_number": references.get(consent.person_id) or "",
             "consented_at": consent.consented_at,
         })
@@ -171,22 +174,12 @@ def patients_fragment():
     return render_template("console/patient_rows.html", rows=rows, day=day)
 
 
-# What the institution may give as its reason when it ends a consent (1 e.g. 訪問終了, 3).
-INSTITUTION_REASON_LABELS = {
-    code: label for code, label in EXPIRY_REASONS.items() if code in INSTITUTION_REVOCATION_REASONS
-}
-
-
 # --- the patient page -------------------------------------------------------------------------
 
 # The sections every patient page shows (QA automation looks for these headings), then the
-# other categories, shown when the patient consented to them.
-ALWAYS_SHOWN = ("qualification", "limit", "drug", "checkup")
+# other categories, shown when the patient consented to them. Headings: vocabulary.HEADINGS.
+ALWAYS_SHOWN = (QUALIFICATION, "limit", "drug", "checkup")
 SHOWN_WHEN_CONSENTED = ("clinical", "surgery", "specific_disease")
-SECTION_HEADINGS = {
-    "qualification": "資格情報", "limit": "限度額", "drug": "薬剤情報", "checkup": "特定健診情報",
-    "clinical": "診療・アレルギー・検査", "surgery": "手術・傷病名・感染症", "specific_disease": "特定疾病療養受療証",
-}
 
 
 def _month(raw: str | None) -> str | None:
@@ -200,7 +193,7 @@ def _month(raw: str | None) -> str | None:
 
 
 def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None, drug_to: str | None):
-    if category == "qualification":
+    if category == QUALIFICATION:
         # The billing record: the qualification as confirmed at reception.
         confirmed = consent.qualification_confirmed_at or consent.consented_at
         return oqs.qualification(consent.person_id, institution_code=staff.institution_code,
@@ -213,7 +206,7 @@ def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None
         return oqs.checkups(consent.person_id, today=today)
     if category == "specific_disease":
         return oqs.specific_disease(consent.person_id, today=today)
-    # 診療・アレルギー・検査 and 手術・傷病名・感染症 are not produced by the simulator yet.
+    # Clinical and surgery data are not produced by the simulator yet.
     return []
 
 
@@ -262,16 +255,17 @@ def patient(consent_id: str):
     for category, decision in zip(shown, decisions):
         skip = category == "drug" and filter_error is not None
         data = _load(category, oqs, consent, staff, today, drug_from, drug_to) if decision.allowed and not skip else None
-        sections.append({"category": category, "heading": SECTION_HEADINGS[category], "decision": decision,
+        sections.append({"category": category, "heading": HEADINGS[category], "decision": decision,
                          "data": data})
     status = grants.status_code_at(consent, current)
     reference = oqs.reference_number(institution_code=staff.institution_code, person_id=consent.person_id)
     return render_template(
         "console/patient.html", staff=staff, consent=consent, person=person, sections=sections,
-        status=grants.STATUS_LABELS[status], status_code=status, deadline=deadline_text(consent.window_end),
-        remaining=remaining_text(consent.window_end, current) if status == "active" else "",
+        status=STATUS_LABELS[status], status_code=status, deadline=deadline_text(consent.window_end),
+        remaining=remaining_text(consent.window_end, current) if status == STATUS_ACTIVE else "",
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
-        reference_number=reference, revocation_reasons=grants.REVOCATION_REASONS, filter_error=filter_error,
-        category_rows=category_rows(consent, current), institution_reasons=INSTITUTION_REASON_LABELS,
+        reference_number=reference, revocation_reasons=REVOCATION_REASONS, filter_error=filter_error,
+        no_qualification=NO_QUALIFICATION,
+        category_rows=category_rows(consent, current), institution_reasons=INSTITUTION_REVOCATION_REASONS,
         may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked,
     ), 400 if filter_error else 200

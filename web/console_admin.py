@@ -13,8 +13,9 @@ from consent.errors import ConsentError
 from consent.institutions import (
     ROLES, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token, staff_of,
 )
+from consent.vocabulary import BATCH_STATUSES, INSTITUTION_REVOCATION_REASONS
 from store.models import Institution
-from web.console import INSTITUTION_REASON_LABELS, bp, own_consent_or_404
+from web.console import bp, own_consent_or_404
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics
 from web.db import db, reader
@@ -36,13 +37,13 @@ def cancel_consent(consent_id: str):
     raw = request.form.get("reason", "")
     reason = int(raw) if raw.isdigit() and len(raw) < 3 else -1
     if request.form.get("confirm") != "yes":
-        if reason not in INSTITUTION_REASON_LABELS:
+        if reason not in INSTITUTION_REVOCATION_REASONS:
             raise ConsentError("invalid_reason", field="reason", detail=raw[:8])
         if consent.revoked:
             raise ConsentError("already_revoked")
         person = oqs_for(reader()).person(consent.person_id)
         return render_template("console/revoke_confirm.html", staff=staff, consent=consent, person=person,
-                               reason=reason, reason_label=INSTITUTION_REASON_LABELS[reason])
+                               reason=reason, reason_label=INSTITUTION_REVOCATION_REASONS[reason])
     grants.revoke_by_institution(db(), institution_id=staff.institution_id, consent_id=consent.id,
                                  by=f"staff:{staff.staff_id}", reason=reason, now=now())
     db().commit()
@@ -145,7 +146,8 @@ def batch():
     db().commit()
     # Kept server-side for the download link (the session lives in the database).
     session["batch_csv"] = results_csv(rows, results)
-    return render_template("console/batch.html", staff=staff, rows=rows, results=results)
+    return render_template("console/batch.html", staff=staff, rows=rows, results=results,
+                           batch_statuses=BATCH_STATUSES)
 
 
 @bp.get("/batch/result.csv")

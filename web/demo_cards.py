@@ -10,6 +10,7 @@ import secrets
 
 from flask import Blueprint, jsonify, render_template, session, url_for
 
+from consent.vocabulary import VALID
 from integrations.card.registration import RegistrationError, registration_options, verify_registration
 from store.models import Institution
 from web.card import browser_binding
@@ -56,7 +57,7 @@ def verify():
         raise RegistrationError("challenge_unknown")
     new = verify_registration(db(), relying_party(), credential=credential, binding=browser_binding(),
                               purpose=PURPOSE, now=now())
-    person = oqs_for(db()).create_person(today=today_jst(), validity=1)
+    person = oqs_for(db()).create_person(today=today_jst(), validity=VALID)
     authority = card_authority_for(db())
     if authority.by_credential_id(new.credential_id) is not None:
         raise RegistrationError("duplicate")
