@@ -18,6 +18,7 @@ from consent.vocabulary import (
     STATUS_ACTIVE, STATUS_LABELS,
 )
 from consent.window import deadline_text
+from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
 from web.consent_view import category_rows
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
@@ -231,6 +232,11 @@ def jst_day(instant: datetime) -> date:
 @bp.get("/consents/<consent_id>")
 @staff_required
 def patient(consent_id: str):
+    return patient_page(consent_id)
+
+
+def patient_page(consent_id: str, *, reference_error: str | None = None, reference_entered: str | None = None):
+    """The patient page; `reference_error` says why a 照会番号 was refused (then 400)."""
     from consent.decision import decide
 
     staff = current_staff()
@@ -266,6 +272,8 @@ def patient(consent_id: str):
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
         reference_number=reference, revocation_reasons=REVOCATION_REASONS, filter_error=filter_error,
         no_qualification=NO_QUALIFICATION,
+        reference_max=REFERENCE_NUMBER_MAX, reference_error=reference_error,
+        reference_entered=reference if reference_entered is None else reference_entered,
         category_rows=category_rows(consent, current), institution_reasons=INSTITUTION_REVOCATION_REASONS,
         may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked,
-    ), 400 if filter_error else 200
+    ), 400 if filter_error or reference_error else 200
