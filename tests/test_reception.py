@@ -304,3 +304,19 @@ def test_review_shows_each_category_and_a_change_keeps_the_others_times(world, c
     refused = client.post(f"/r/{token}/review/consents/{consent_id}",
                           data={"csrf_token": csrf_of(page), "categories": ["drug"]})
     assert refused.status_code == 409 and "取り消された同意は変更できません" in refused.get_data(as_text=True)
+
+
+def test_revoking_everything_lists_and_ends_a_past_consent_whose_limit_still_runs(world, clock):
+    app, token, _, soft = world
+    client = app.test_client()
+    choose(client, token, consultation_date="2026-11-23", categories=["drug", "limit"])
+    read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=JST))  # the window is over; 限度額 has no expiry
+    client = app.test_client()
+    resp = read_card(client, soft, "revoke", f"/r/{token}/revoke/verify", f"/r/{token}/revoke")
+    page = client.get(resp.get_json()["redirect"]).get_data(as_text=True)
+    assert "2026年11月23日" in page and "取り消せる同意はありません" not in page
+    done = client.post(f"/r/{token}/revoke/confirm", data={"csrf_token": csrf_of(page)})
+    assert "同意を取り消しました" in done.get_data(as_text=True)
+    with app.extensions["sessionmaker"]() as session:
+        assert session.scalars(select(Consent)).one().status == "revoked"
