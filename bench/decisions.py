@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from consent import category_states  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -75,6 +76,10 @@ def consent_row(k: int, institutions: list[int], rng: random.Random) -> dict:
     categories = tuple(c for c in CATEGORIES if rng.random() < 0.6) or ("drug",)
     revoked = rng.random() < 0.05
     consented = NOW - timedelta(days=45) if consultation < TODAY else NOW - timedelta(hours=1)
+    states = tuple(category_states.consented(c, now=consented, window_end=window_end(consultation))
+                   for c in categories)
+    if revoked:
+        states = category_states.ended(states, reason=2, now=NOW - timedelta(minutes=5))
     return {
         "id": f"bench{k:010d}",
         "institution_id": institutions[k % len(institutions)],
@@ -93,6 +98,8 @@ def consent_row(k: int, institutions: list[int], rng: random.Random) -> dict:
         "validity_code": 1,
         "created_at": consented,
         "updated_at": consented,
+        "category_states": states,
+        "house_call": False,
     }
 
 

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from consent import audit
 from consent.actors import Actor
+from consent.category_states import CategoryState, state_of
 from consent.errors import DomainError
 from consent.models import Consent, ConsentView
 from consent.vocabulary import (
-    CLINICAL_CATEGORIES, LIMITED_CLIENT_CATEGORIES, QUALIFICATION, READ_CATEGORIES, SCOPE_OF_CATEGORY, STATUS_REVOKED,
+    CATEGORY_LABELS, CLINICAL_CATEGORIES, EXPIRY_REASONS, FLAG_CONSENTED, FLAG_ENDED, LIMITED_CLIENT_CATEGORIES,
+    NOT_EXPIRING, QUALIFICATION, READ_CATEGORIES, REASON_EXPIRY, SCOPE_OF_CATEGORY, STATUS_REVOKED,
 )
 from store.prepared import Prepared
 from consent.window import aware, deadline_text, format_jst, jst_date
@@ -134,7 +136,7 @@ def decide(
     )
     if verdict.reason in (OTHER_INSTITUTION, NOT_FOUND):
         consent = None  # never hand another institution's consent to the caller
-    return _decision(verdict.reason, category, consent, seq)
+    return _decision(verdict.reason, category, consent, seq, now)
 
 
 def _judge(
@@ -173,7 +175,7 @@ def _judge(
     if named is not None:
         return _Verdict(_judge_one(named, category, now), named)
 
-    candidates = _candidates(conn, institution_id, person_id, now)
+    candidates = _candidates(conn, institution_id, person_id, now, every=category in NOT_EXPIRING)
     if not candidates:
         return _Verdict(NO_CONSENT)
     verdicts = [_Verdict(_judge_one(c, category, now), c) for c in candidates]
@@ -207,8 +209,20 @@ _CANDIDATES = Prepared(union_all(
 ))
 
 
-def _candidates(conn: Connection, institution_id: int, person_id: str, now: datetime) -> list[ConsentView]:
-    """The person's consents whose window may be open now; else the latest closed one."""
+_EVERY = Prepared(select(_consents).where(_person).order_by(_consents.c.consultation_date.desc()))
+
+
+def _candidates(
+    conn: Connection, institution_id: int, person_id: str, now: datetime, *, every: bool = False
+) -> list[ConsentView]:
+    """The person's consents whose window may be open now; else the latest closed one.
+
+    `every`: all of them, for a category without expiry (限度額), which a consent past its window
+    still grants (a person has few consents at one institution).
+    """
+    if every:
+        rows = _EVERY.execute(conn, {"institution_id": institution_id, "person_id": person_id})
+        return [ConsentView(*row) for row in rows]
     first_open = jst_date(now) - timedelta(days=1)
     rows = _CANDIDATES.execute(
         conn, {"institution_id": institution_id, "person_id": person_id, "first_open_date": first_open}
@@ -219,30 +233,51 @@ def _candidates(conn: Connection, institution_id: int, person_id: str, now: date
 
 
 def _judge_one(consent: ConsentView, category: str, now: datetime) -> str | None:
-    """The reason one consent refuses `category` now, or None when it allows."""
+    """The reason one consent refuses `category` now, or None when it allows; judged from the
+    category's own state (its flag, consent time, expiry and expiry reason)."""
     if category == QUALIFICATION:
         # The qualification confirmed at reception is the institution's billing record: readable
         # once the consent exists, after the window and after a revocation alike.
         return None if now >= consent.created_at else NO_CONSENT
+    state = state_of(consent.category_states, category, now)
+    if state.flag == FLAG_CONSENTED:
+        if now < state.consented_at:
+            return NO_CONSENT  # consented later (only a moved sandbox clock sees this)
+        return None
+    if state.flag == FLAG_ENDED:
+        return CONSENT_EXPIRED if state.expiry_reason == REASON_EXPIRY else CONSENT_REVOKED
+    # Never consented here (or removed): the consent's own end says most, else 対象外.
     if consent.status == STATUS_REVOKED:
         return CONSENT_REVOKED
     if now >= consent.window_end:
         return CONSENT_EXPIRED
-    if now < consent.consented_at:
-        return NO_CONSENT  # the window opens at the consent (only a moved sandbox clock sees this)
-    if category not in consent.categories:
-        return CATEGORY_NOT_CONSENTED
-    return None
+    return CATEGORY_NOT_CONSENTED
 
 
-def _decision(reason: str | None, category: str, consent: ConsentView | None, seq: int) -> Decision:
+def _decision(
+    reason: str | None, category: str, consent: ConsentView | None, seq: int, now: datetime
+) -> Decision:
+    """The Decision, its message naming the category's own state (閲覧できません：... on pages)."""
     since = None
-    if reason == CONSENT_EXPIRED:
+    state: CategoryState | None = None
+    if consent is not None and category != QUALIFICATION:
+        state = state_of(consent.category_states, category, now)
+    label = CATEGORY_LABELS.get(category, "")
+    if reason == CONSENT_EXPIRED and state is not None and state.flag == FLAG_ENDED:
+        since = state.ended_at
+        message = f"{label}の同意有効期限切れ（{deadline_text(state.expires_at)}まで）"
+    elif reason == CONSENT_EXPIRED:
         since = consent.window_end
         message = f"閲覧期限（{deadline_text(consent.window_end)}）を過ぎています"
+    elif reason == CONSENT_REVOKED and state is not None and state.flag == FLAG_ENDED:
+        since = state.ended_at
+        message = (f"{label}の同意が取り消されました（{format_jst(state.ended_at)}、"
+                   f"{EXPIRY_REASONS[state.expiry_reason]}）")
     elif reason == CONSENT_REVOKED:
         since = consent.revoked_at
         message = f"同意が取り消されました（{format_jst(consent.revoked_at)}）"
+    elif reason == CATEGORY_NOT_CONSENTED:
+        message = f"{label}は同意の対象外です"
     elif reason is None:
         message = ""
     else:

@@ -34,7 +34,7 @@ class ConsentError(DomainError):
     domain = "consent"
     codes = frozenset({
         "invalid_care_setting", "care_setting_unsupported", "date_in_past", "date_too_far", "no_categories",
-        "unknown_category", "consent_revoked", "consent_expired", "not_found", "invalid_reason",
+        "unknown_category", "consent_revoked", "consent_expired", "not_found", "invalid_reason", "already_revoked",
     })
 
 

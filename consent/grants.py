@@ -17,11 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent import audit
+from consent.category_states import consented, ended, state_at, states_at
 from consent.errors import ConsentError, ConsentNotFound
 from consent.models import Consent, ConsentView
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED,
-    WINDOWED_CARE_SETTINGS,
+    CARE_SETTINGS, CATEGORIES, FLAG_CONSENTED, INSTITUTION_REVOCATION_REASONS, REVOCATION_REASONS, STATUS_ACTIVE,
+    STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, WINDOWED_CARE_SETTINGS,
 )
 from consent.window import aware, jst_date, window_end
 from store.engine import begin_write
@@ -126,13 +127,14 @@ def register_consent(
         wanted["validity_code"] = validity_code
     consent = _find_for_update(session, institution_id, person_id, consultation_date)
     if consent is None:
+        end = window_end(consultation_date)
         consent = Consent(
             id=new_consent_id(),
             institution_id=institution_id,
             person_id=person_id,
             consultation_date=consultation_date,
             consented_at=now,
-            window_end=window_end(consultation_date),
+            window_end=end,
             status=STATUS_ACTIVE,
             card_id=card_id,
             care_setting=care_setting,
@@ -141,15 +143,14 @@ def register_consent(
             qualification_confirmed_at=now if validity_code is not None else None,
             created_at=now,
             updated_at=now,
+            category_states=tuple(consented(c, now=now, window_end=end) for c in chosen),
+            house_call=False,
         )
-        try:
-            with session.begin_nested():
-                session.add(consent)
-        except IntegrityError:
+        if not _insert(session, consent):
             # A concurrent submission inserted the same consent first; update that one instead.
             consent = _find_for_update(session, institution_id, person_id, consultation_date)
             if consent is None:
-                raise
+                raise RuntimeError("consent insert conflicted, but no consent was found")
         else:
             audit.append_entry(
                 session, institution_id=institution_id, event="consent_registered", now=now,
@@ -158,6 +159,27 @@ def register_consent(
             )
             return consent
     return _update(session, consent, wanted, now)
+
+
+def _writers_queue(session: Session) -> bool:
+    """SQLite: writers queue (BEGIN IMMEDIATE, snapshot isolation), so an insert race cannot happen."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _insert(session: Session, consent: Consent) -> bool:
+    """Add a new consent; False when a concurrent submission inserted the same one first."""
+    if _writers_queue(session):
+        # No other insert can have won since we looked. And a savepoint would not survive
+        # SQLite's own rollback when the disk is full, turning "disk is full" into "no such savepoint".
+        session.add(consent)
+        session.flush()
+        return True
+    try:
+        with session.begin_nested():
+            session.add(consent)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _registration_detail(consent: Consent) -> dict[str, Any]:
@@ -177,27 +199,56 @@ def _update(session: Session, consent: Consent, wanted: dict[str, Any], now: dat
         for name, value in wanted.items()
         if getattr(consent, name) != value
     }
-    if consent.status == STATUS_REVOKED:
+    reactivating = consent.status == STATUS_REVOKED
+    if reactivating:
         changed["status"] = [STATUS_REVOKED, STATUS_ACTIVE]
     if not changed:
         return consent  # an identical repeat: nothing to do, nothing to audit
+    end = window_end(consent.consultation_date)
+    states, added, removed = _changed_states(consent, wanted["categories"], end, now, fresh=reactivating)
     for name, value in wanted.items():
         setattr(consent, name, value)
     if "validity_code" in wanted:
         consent.qualification_confirmed_at = now
     consent.status = STATUS_ACTIVE
     consent.revoked_at = consent.revoked_by = consent.revocation_reason = None
-    # The current categories were agreed now; the window end follows from the date.
+    # The current set of categories was agreed now (each category keeps its own time in
+    # category_states); the window end follows from the date.
     consent.consented_at = now
-    consent.window_end = window_end(consent.consultation_date)
+    consent.window_end = end
+    consent.category_states = states
     consent.updated_at = now
     session.flush()
+    detail: dict[str, Any] = {"changed": changed}
+    if added or removed:
+        detail["categories_added"], detail["categories_removed"] = added, removed
     audit.append_entry(
         session, institution_id=consent.institution_id, event="consent_updated", now=now,
         actor_kind="patient", person_id=consent.person_id, consent_id=consent.id,
-        detail={"changed": changed},
+        detail=detail,
     )
     return consent
+
+
+def _changed_states(consent: Consent, chosen: tuple[str, ...], end: datetime, now: datetime, *, fresh: bool):
+    """The states after choosing `chosen`: a category still consented keeps its consent time, one
+    added is consented now, one left out is dropped (flag 0 from now on). `fresh` (consenting
+    again after a revocation) consents every chosen category now."""
+    before = {s.category: s for s in consent.category_states}
+    states, added, removed = [], [], []
+    for category in CATEGORIES:
+        old = before.get(category)
+        running = old is not None and state_at(old, now).flag == FLAG_CONSENTED
+        if category in chosen:
+            if running and not fresh:
+                states.append(old)
+            else:
+                states.append(consented(category, now=now, window_end=end))
+                if not running:
+                    added.append(category)
+        elif running:
+            removed.append(category)
+    return tuple(states), added, removed
 
 
 def _jsonable(value: Any) -> Any:
@@ -264,12 +315,33 @@ def revoke_consent(
     return consent
 
 
+def revoke_by_institution(
+    session: Session, *, institution_id: int, consent_id: str, by: str, reason: int, now: datetime
+) -> Consent:
+    """The institution ends a consent: reason 1 (医療機関等による取消, e.g. 訪問終了) or 3 (利用目的の変更).
+
+    Unlike the patient's repeatable 取消, ending a consent twice is refused (already_revoked), so a
+    pharmacy system learns that its request changed nothing.
+    """
+    now = aware(now)
+    if reason not in INSTITUTION_REVOCATION_REASONS:
+        raise ConsentError("invalid_reason", field="reason", detail=reason)
+    _check_revocation(by, reason)
+    begin_write(session)
+    consent = _get_for_update(session, institution_id, consent_id)
+    if consent.status == STATUS_REVOKED:
+        raise ConsentError("already_revoked")
+    _revoke(session, consent, by=by, reason=reason, now=now)
+    return consent
+
+
 def revoke_all_for_person(
     session: Session, *, institution_id: int, person_id: str, by: str, reason: int, now: datetime
 ) -> list[Consent]:
     """「すべての同意を取消す」: revoke every consent of the person here that still grants a read.
 
-    Consents whose window has ended are left as they are (同意有効期限切れ): they grant nothing.
+    Consents with no category running are left as they are (同意有効期限切れ): they grant
+    nothing. 限度額 has no expiry, so a consent past its window that includes it is revoked too.
     Returns the consents revoked now.
     """
     now = aware(now)
@@ -280,8 +352,7 @@ def revoke_all_for_person(
         .where(
             Consent.institution_id == institution_id,
             Consent.person_id == person_id,
-            # Windows that can still be open (see decision._candidates).
-            Consent.consultation_date >= jst_date(now) - timedelta(days=1),
+            # Not bounded by date: 限度額 runs on after the window (a person has few consents here).
             Consent.status == STATUS_ACTIVE,
         )
         .order_by(Consent.id)  # a fixed lock order
@@ -290,7 +361,7 @@ def revoke_all_for_person(
     ).all()
     revoked = []
     for consent in consents:
-        if now < consent.window_end:
+        if any(state.flag == FLAG_CONSENTED for state in states_at(consent.category_states, now)):
             _revoke(session, consent, by=by, reason=reason, now=now)
             revoked.append(consent)
     return revoked
@@ -307,6 +378,8 @@ def _revoke(session: Session, consent: Consent, *, by: str, reason: int, now: da
     if consent.status == STATUS_REVOKED:
         return
     consent.status = STATUS_REVOKED
+    # Every running category - 限度額 included - ends now with this reason.
+    consent.category_states = ended(consent.category_states, reason=reason, now=now)
     consent.revoked_at = now
     consent.revoked_by = by
     consent.revocation_reason = reason

@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from consent.category_states import CategoryState, CategoryStateList
 from consent.vocabulary import STATUS_REVOKED
 from store.base import Base
 from store.types import UTCDateTime
@@ -82,6 +83,11 @@ class Consent(Base):
     validity_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Per category as stored (consent.category_states): only categories ever consented here;
+    # flag 1 past its expiry is read as 2 (reason 0) - see category_states.states_at.
+    category_states: Mapped[tuple[CategoryState, ...]] = mapped_column(CategoryStateList())
+    # 往診: a one-off visit (windowed like care settings 1 and 3). Not offered yet: always false.
+    house_call: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
     @property
     def revoked(self) -> bool:
@@ -113,6 +119,8 @@ class ConsentView:
     validity_code: int | None
     created_at: datetime
     updated_at: datetime
+    category_states: tuple[CategoryState, ...]
+    house_call: bool
 
     @property
     def revoked(self) -> bool:

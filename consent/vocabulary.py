@@ -28,6 +28,9 @@ class Category:
     licensed_only: bool = False
     # A client-credentials token (a system job, no person behind it) may read it.
     system_job: bool = False
+    # Its consent ends with the window (flag 1 -> 2, reason 0); False: billing data with a flag and
+    # a consent time but no expiry (限度額, DESIGN.md section 5).
+    expires: bool = True
 
     @property
     def consentable(self) -> bool:
@@ -50,7 +53,7 @@ _CATEGORY_TABLE: tuple[Category, ...] = (
     # Certificate and limit data are for billing: clerks may see them.
     Category("specific_disease", heading="特定疾病療養受療証", consent_label="特定疾病療養受療証",
              scope="specific_disease"),
-    Category("limit", heading="限度額", consent_label="限度額", scope="limit", system_job=True),
+    Category("limit", heading="限度額", consent_label="限度額", scope="limit", system_job=True, expires=False),
 )
 
 CATEGORY: dict[str, Category] = {c.code: c for c in _CATEGORY_TABLE}
@@ -63,6 +66,8 @@ HEADINGS: dict[str, str] = {c.code: c.heading for c in _CATEGORY_TABLE}
 CLINICAL_CATEGORIES: frozenset[str] = frozenset(c.code for c in _CATEGORY_TABLE if c.licensed_only)
 # What a client-credentials token may read at most.
 LIMITED_CLIENT_CATEGORIES: frozenset[str] = frozenset(c.code for c in _CATEGORY_TABLE if c.system_job)
+# Consent categories without expiry (限度額): readable, by every role it allows, until revoked.
+NOT_EXPIRING: frozenset[str] = frozenset(c.code for c in _CATEGORY_TABLE if c.consentable and not c.expires)
 # The scope a token needs for each read category (today each scope is named as its category, but
 # `decide` goes through this mapping rather than relying on it).
 SCOPE_OF_CATEGORY: dict[str, str] = {c.code: c.scope for c in _CATEGORY_TABLE}
@@ -158,6 +163,29 @@ BY_INSTITUTION, BY_PATIENT, USE_CHANGED = 1, 2, 3
 REVOCATION_REASONS: dict[int, str] = {
     BY_INSTITUTION: "医療機関等による取消", BY_PATIENT: "患者による取消", USE_CHANGED: "利用目的の変更",
 }
+
+
+# --- per-category consent state, as the real interface reports it ------------------------------
+
+# 同意フラグ per category, as the real interface's code table numbers them.
+FLAG_NONE, FLAG_CONSENTED, FLAG_ENDED, FLAG_DIFFICULT = 0, 1, 2, 3
+CONSENT_FLAGS: dict[int, str] = {
+    FLAG_NONE: "同意なし", FLAG_CONSENTED: "同意あり", FLAG_ENDED: "同意有効期限切れ", FLAG_DIFFICULT: "同意取得困難",
+}
+# The same flags in the patient's plain words (同意照会・更新).
+CONSENT_FLAGS_PLAIN: dict[int, str] = {
+    FLAG_NONE: "同意していません", FLAG_CONSENTED: "同意しています", FLAG_ENDED: "終了しました",
+    FLAG_DIFFICULT: "同意取得困難",
+}
+# 同意有効期限切れ理由: 0 the window or relationship ended; 1-3 are the revocation reasons.
+REASON_EXPIRY = 0
+EXPIRY_REASONS: dict[int, str] = {REASON_EXPIRY: "期限到来", **REVOCATION_REASONS}
+# What an institution may give when it ends a consent (1 e.g. 訪問終了; 3 利用目的の変更).
+INSTITUTION_REVOCATION_REASONS: dict[int, str] = {
+    code: REVOCATION_REASONS[code] for code in (BY_INSTITUTION, USE_CHANGED)
+}
+# 閲覧期限 of a category without expiry.
+NO_EXPIRY_LABEL = "期限なし"
 
 
 # --- 一括照会 (batch inquiry): one result per row ------------------------------------------------

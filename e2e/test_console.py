@@ -72,7 +72,7 @@ def test_refusals_after_the_window_and_after_a_revoke(phone_page, nfc_card, phar
     console.goto(patient_url)
     nxt = today + timedelta(days=1)
     expect(console.locator("main")).to_contain_text(
-        f"閲覧できません：閲覧期限（{nxt.year}年{nxt.month}月{nxt.day}日 23:59）を過ぎています")
+        f"閲覧できません：薬剤・処方の同意有効期限切れ（{nxt.year}年{nxt.month}月{nxt.day}日 23:59まで）")
     sandbox_clock.reset_clock()
 
     phone_page.goto(pharmacy["reception_url"])
@@ -81,7 +81,7 @@ def test_refusals_after_the_window_and_after_a_revoke(phone_page, nfc_card, phar
     phone_page.get_by_role("button", name="取り消す").click()
     expect(phone_page.get_by_role("heading", name="同意を取り消しました")).to_be_visible()
     console.goto(patient_url)
-    expect(console.locator("main")).to_contain_text("閲覧できません：同意が取り消されました")
+    expect(console.locator("main")).to_contain_text("閲覧できません：薬剤・処方の同意が取り消されました")
 
 
 def test_patient_sees_who_read_what(phone_page, nfc_card, pharmacy, staff_page):
@@ -91,7 +91,7 @@ def test_patient_sees_who_read_what(phone_page, nfc_card, pharmacy, staff_page):
     phone_page.goto(pharmacy["reception_url"])
     phone_page.get_by_role("link", name="同意照会・更新").click()
     phone_page.get_by_role("button", name="読み取り開始").click()
-    reads = phone_page.locator("table")
+    reads = phone_page.locator("table").filter(has_text="閲覧者")  # beside each consent's category table
     expect(reads).to_contain_text("事務")
     expect(reads).to_contain_text("薬剤・処方")
     expect(reads).to_contain_text("閲覧不可")
@@ -115,3 +115,25 @@ def test_staff_adds_a_passkey_and_signs_in_with_it(signed_in_pharmacist):
         assert page.console.errors == []
     finally:
         cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+
+
+def test_pharmacist_sees_each_category_and_ends_the_consent_after_confirming(phone_page, nfc_card, pharmacy,
+                                                                            staff_page):
+    register(phone_page, pharmacy, labels=["薬剤・処方", "限度額"])
+    console = staff_page("pharmacist")
+    open_patient(console, nfc_card.person["name"])
+    states = console.locator("section", has=console.get_by_role("heading", name="項目ごとの同意"))
+    expect(states.get_by_role("row", name="薬剤・処方")).to_contain_text("1：同意あり")
+    expect(states.get_by_role("row", name="限度額")).to_contain_text("期限なし")
+    expect(states.get_by_role("row", name="特定健診")).to_contain_text("0：同意なし")
+
+    console.get_by_label("利用目的の変更").check()
+    console.get_by_role("button", name="この同意を取り消す").click()
+    expect(console.get_by_role("heading", name="同意の取消", level=1)).to_be_visible()
+    expect(console.locator("main")).to_contain_text("取消の理由：利用目的の変更")
+    console.get_by_role("button", name="取り消す").click()
+    expect(console.locator("main")).to_contain_text("閲覧できません：限度額の同意が取り消されました")
+    states = console.locator("section", has=console.get_by_role("heading", name="項目ごとの同意"))
+    expect(states.get_by_role("row", name="薬剤・処方")).to_contain_text("利用目的の変更")
+    expect(console.get_by_role("button", name="この同意を取り消す")).to_have_count(0)
+    assert console.console.errors == []

@@ -206,7 +206,7 @@ def _scenario(demo: Walkthrough, pw, browser, sandbox: SandboxClient, base_url: 
     try:
         console.goto(patient_url)
         expect(console.locator("main")).to_contain_text(
-            f"閲覧できません：閲覧期限（{nxt.year}年{nxt.month}月{nxt.day}日 23:59）を過ぎています")
+            f"閲覧できません：薬剤・処方の同意有効期限切れ（{nxt.year}年{nxt.month}月{nxt.day}日 23:59まで）")
         refused = console.locator("section", has=console.get_by_role("heading", name="薬剤情報", exact=True))
         demo.shot(console, "console-refused-after-window", region=(console.locator("h1"), refused))
     finally:
@@ -228,7 +228,7 @@ def _scenario(demo: Walkthrough, pw, browser, sandbox: SandboxClient, base_url: 
 
     demo.step("pharmacist: refused after the revoke")
     console.goto(patient_url)
-    expect(console.locator("main")).to_contain_text("閲覧できません：同意が取り消されました")
+    expect(console.locator("main")).to_contain_text("閲覧できません：薬剤・処方の同意が取り消されました")
     demo.shot(console, "console-refused-after-revoke", region=(console.locator("h1"), drugs))
 
     demo.step("no console errors in the pages")

@@ -3,7 +3,7 @@ OQS simulator's demo people, a card for each, and today's consents so the consol
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Flask
 from sqlalchemy import select
@@ -39,6 +39,15 @@ DEMO_CONSENTS = {
     "demo-ito-tadashi": CATEGORIES,
     "demo-watanabe-sachiko": CATEGORIES,
     "demo-kimura-yuki": CATEGORIES,  # 併用: health insurance and medical aid, a 調剤券 with its prescriber
+}
+# Per-category state worth showing (issue 17): consented in steps at different times, or with a
+# category removed later through 同意照会・更新. (hours before now, categories) per step; the
+# last step's categories are DEMO_CONSENTS' entry.
+DEMO_CHANGES = {
+    # 山田 太郎: drug, checkup and limit three hours ago; the other categories added an hour ago.
+    "demo-yamada-taro": ((3, ("drug", "checkup", "limit")), (1, CATEGORIES)),
+    # 山田 花子: limit consented two hours ago and removed an hour ago (同意なし from then on).
+    "demo-yamada-hanako": ((2, ("drug", "checkup", "limit")), (1, ("drug", "checkup"))),
 }
 
 
@@ -100,6 +109,19 @@ def _demo_consents(session, institution, people: dict, *, today: date, now) -> N
             card_id = authority.issue_card(person_id=person_id, birth_date=person.birth_date, now=now).card.card_id
         validity = oqs.qualification(person_id, institution_code=institution.institution_code,
                                      care_setting=ONLINE_CARE, today=today).validity_code
+        steps = DEMO_CHANGES.get(person_id)
+        already = any(c.consultation_date == today for c in grants.consents_of_person(
+            session, institution_id=institution.id, person_id=person_id))
+        if steps and not already:
+            (first_hours, first), *later = steps
+            consent = grants.register_consent(
+                session, institution_id=institution.id, person_id=person_id, card_id=card_id,
+                care_setting=ONLINE_CARE, categories=first, consultation_date=today,
+                now=now - timedelta(hours=first_hours), validity_code=validity)
+            for hours, chosen in later:
+                grants.change_categories(session, institution_id=institution.id, consent_id=consent.id,
+                                         person_id=person_id, categories=chosen, now=now - timedelta(hours=hours))
+            continue
         grants.register_consent(session, institution_id=institution.id, person_id=person_id, card_id=card_id,
                                 care_setting=ONLINE_CARE, categories=categories, consultation_date=today,
                                 now=now, validity_code=validity)

@@ -295,3 +295,68 @@ def test_audit_keeps_denied_reads_too(world, clock):
     last_two = audit_entries(world)[-2:]
     assert [(e.event, e.reason) for e in last_two] == [("read_denied", "consent_expired"),
                                                         ("read_denied", "other_institution")]
+
+
+# --- per-category state and the institution's revocation (issue 17) --------------------------------
+
+
+def test_the_consent_object_reports_every_category_as_the_real_interface(world, clock):
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    body = get(world, f"/api/v1/consents/{world.consent}", token).get_json()
+    assert body["care_setting"] == 3 and body["house_call"] is False
+    states = {s["category"]: s for s in body["category_states"]}
+    assert list(states) == ["drug", "checkup", "clinical", "surgery", "specific_disease", "limit"]
+    assert states["drug"] == {"category": "drug", "flag": 1, "consented_at": "2026-11-23T10:00:00+09:00",
+                              "expires_at": "2026-11-25T00:00:00+09:00", "expiry_reason": None}
+    assert states["limit"]["expires_at"] is None and states["limit"]["flag"] == 1
+    assert states["clinical"] == {"category": "clinical", "flag": 0, "consented_at": None, "expires_at": None,
+                                  "expiry_reason": None}
+    # At the expiry: flag 2, reason 0; limit runs on and is still read, by a system job too.
+    clock.set(datetime(2026, 11, 25, 0, 0, tzinfo=JST))
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    listed = get(world, "/api/v1/consents?date=2026-11-23", token).get_json()["consents"][0]
+    states = {s["category"]: s for s in listed["category_states"]}
+    assert (states["drug"]["flag"], states["drug"]["expiry_reason"]) == (2, 0)
+    assert (states["limit"]["flag"], states["limit"]["expiry_reason"]) == (1, None)
+    system = system_token(world.app, world.system_client)
+    assert get(world, f"/api/v1/consents/{world.consent}/limit", system).status_code == 200
+
+
+def post_revocation(world, consent_id, token, body):
+    return world.app.test_client().post(f"/api/v1/consents/{consent_id}/revocation", json=body,
+                                        headers=bearer(token))
+
+
+@pytest.mark.parametrize("reason", [1, 3])
+def test_the_institution_revokes_through_the_api(world, clock, reason):
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    resp = post_revocation(world, world.consent, token, {"reason": reason})
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["id"] == world.consent and body["status"] == "revoked"
+    consented = [s for s in body["category_states"] if s["category"] in ("drug", "checkup", "limit")]
+    assert {(s["flag"], s["expiry_reason"]) for s in consented} == {(2, reason)}
+    refused = get(world, f"/api/v1/consents/{world.consent}/limit", token)
+    assert refused.status_code == 403 and refused.get_json()["error"] == "consent_revoked"
+    again = post_revocation(world, world.consent, token, {"reason": reason})
+    assert again.status_code == 409 and again.get_json()["error"] == "already_revoked"
+    with world.session() as s:
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.event == "consent_revoked")).all()
+    assert [(e.actor_kind, e.reason) for e in entries] == [("staff", str(reason))]
+
+
+@pytest.mark.parametrize("body", [{"reason": 2}, {"reason": 0}, {"reason": "1"}, {"reason": True}, {}, {"reason": None}])
+def test_another_revocation_reason_is_422_and_writes_nothing(world, body):
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    resp = post_revocation(world, world.consent, token, body)
+    assert resp.status_code == 422 and resp.get_json()["error"] == "invalid_parameter"
+    assert get(world, f"/api/v1/consents/{world.consent}", token).get_json()["status"] == "active"
+
+
+def test_revocation_of_another_institutions_consent_is_404_and_needs_the_consents_scope(world):
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    resp = post_revocation(world, world.other_consent, token, {"reason": 1})
+    assert resp.status_code == 404 and resp.get_json()["error"] == "not_found"
+    narrow = staff_token(world.app, world.code_client, "pharmacist", scope="drug")
+    resp = post_revocation(world, world.consent, narrow, {"reason": 1})
+    assert resp.status_code == 403 and resp.get_json()["error"] == "insufficient_scope"

@@ -49,6 +49,7 @@ OPERATIONS = [
     ("GET", "/api/v1/consents/{consent_id}/specific-disease"),
     ("POST", "/api/v1/batch-inquiries"),
     ("GET", "/api/v1/medical-aid/entrusted-tickets"),
+    ("POST", "/api/v1/consents/{consent_id}/revocation"),
 ]
 
 
@@ -112,3 +113,13 @@ def test_real_list_and_batch_match_the_documented_schemas(api_schema, world, pha
     batch = api_schema["/api/v1/batch-inquiries"]["POST"].Case(body={"rows": rows}, media_type="application/json")
     results = batch.call_and_validate(headers=pharmacist_headers, checks=CHECKS).json()["results"]
     assert [r["status"] for r in results] == ["有効", "エラー"]
+
+
+def test_a_real_revocation_matches_the_documented_schema(api_schema, world, pharmacist_headers):
+    operation = api_schema["/api/v1/consents/{consent_id}/revocation"]["POST"]
+    done = operation.Case(path_parameters={"consent_id": world.consent}, body={"reason": 1},
+                          media_type="application/json")
+    assert done.call_and_validate(headers=pharmacist_headers, checks=CHECKS).json()["status"] == "revoked"
+    again = operation.Case(path_parameters={"consent_id": world.consent}, body={"reason": 3},
+                           media_type="application/json")
+    assert again.call_and_validate(headers=pharmacist_headers, checks=CHECKS).status_code == 409

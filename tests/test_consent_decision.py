@@ -65,7 +65,7 @@ def test_no_consent(sessions, institution_id, clock):
 def test_category_not_consented(sessions, institution_id, clock):
     register(sessions, institution_id, clock, categories=["drug"])
     decision = read(sessions, institution_id, clock, "checkup")
-    assert (decision.reason, decision.message) == ("category_not_consented", "同意の対象外です")
+    assert (decision.reason, decision.message) == ("category_not_consented", "特定健診は同意の対象外です")
 
 
 def test_consent_revoked_says_when(sessions, institution_id, clock):
@@ -77,7 +77,7 @@ def test_consent_revoked_says_when(sessions, institution_id, clock):
     clock.set(datetime(2026, 11, 23, 15, 0, tzinfo=JST))
     decision = read(sessions, institution_id, clock, "drug")
     assert decision.reason == "consent_revoked"
-    assert decision.message == "同意が取り消されました（2026年11月23日 14:05）"
+    assert decision.message == "薬剤・処方の同意が取り消されました（2026年11月23日 14:05、患者による取消）"
     assert decision.since == datetime(2026, 11, 23, 14, 5, 30, tzinfo=JST)
 
 
@@ -118,12 +118,16 @@ def test_qualification_stays_readable_after_the_window_and_a_revocation(sessions
     assert after.allowed and after.consent.id == consent.id
     assert after.consent.qualification_confirmed_at == datetime(2026, 11, 23, 10, 0, tzinfo=JST)
     assert read(sessions, institution_id, clock, "drug").reason == "consent_expired"
-    assert read(sessions, institution_id, clock, "limit").reason == "consent_expired"
+    # 限度額 is billing data without expiry (deliberate change, issue 17): still readable, by a clerk too.
+    assert read(sessions, institution_id, clock, "limit", actor=clerk(institution_id)).allowed
     with sessions() as session:
         revoke_consent(session, institution_id=institution_id, consent_id=consent.id, by="staff:1",
                        reason=3, now=clock.now())
         session.commit()
     assert read(sessions, institution_id, clock, "qualification", actor=clerk(institution_id)).allowed
+    refused = read(sessions, institution_id, clock, "limit", actor=clerk(institution_id))
+    assert refused.reason == "consent_revoked"
+    assert refused.message == "限度額の同意が取り消されました（2027年1月10日 09:00、利用目的の変更）"
 
 
 def test_the_consent_that_allows_wins_over_others(sessions, institution_id, clock):

@@ -162,6 +162,7 @@ def test_a_lost_insert_race_is_retried_as_an_update(sessions, institution_id, cl
         return None if len(calls) == 1 else real_find(*args)
 
     monkeypatch.setattr(grants, "_find_for_update", miss_once)
+    monkeypatch.setattr(grants, "_writers_queue", lambda session: False)  # the PostgreSQL path on SQLite too
     second = register(sessions, institution_id, clock, categories=["drug", "limit"])
     assert len(calls) == 2
     assert second.id == first.id and second.categories == ("drug", "limit")
@@ -242,7 +243,9 @@ def test_revoke_checks_institution_reason_and_person(sessions, institution_id, c
 
 
 def test_revoke_all_for_person(sessions, institution_id, clock):
-    old = register(sessions, institution_id, clock)  # its window will have ended
+    old = register(sessions, institution_id, clock, categories=["drug"])  # its window will have ended
+    # Past its window too, but 限度額 has no expiry: it still grants a read, so it is revoked.
+    billing = register(sessions, institution_id, clock, consultation_date=TODAY + timedelta(days=1))
     clock.set(clock.now() + timedelta(days=3))
     today = TODAY + timedelta(days=3)
     current = register(sessions, institution_id, clock, consultation_date=today)
@@ -254,10 +257,11 @@ def test_revoke_all_for_person(sessions, institution_id, clock):
             now=clock.now(),
         )
         session.commit()
-    assert sorted(c.id for c in revoked) == sorted([current.id, future.id])
+    assert sorted(c.id for c in revoked) == sorted([billing.id, current.id, future.id])
     with sessions() as session:
         state = {c.id: status_at(c, clock.now()) for c in session.scalars(select(Consent))}
-    assert state == {old.id: "同意有効期限切れ", current.id: "取消", future.id: "取消", someone_else.id: "有効"}
+    assert state == {old.id: "同意有効期限切れ", billing.id: "取消", current.id: "取消", future.id: "取消",
+                     someone_else.id: "有効"}
 
 
 def test_registering_again_after_revocation_reactivates_the_same_consent(sessions, institution_id, clock):

@@ -86,7 +86,7 @@ def test_window_boundaries(process_tz, sessions, institution_id, clock):
     denied = _decide(sessions, institution_id, clock)
     assert not denied.allowed
     assert denied.reason == "consent_expired"
-    assert denied.message == "閲覧期限（2026年12月4日 23:59）を過ぎています"
+    assert denied.message == "薬剤・処方の同意有効期限切れ（2026年12月4日 23:59まで）"
     assert denied.since == consent.window_end
     with sessions() as session:
         assert status_at(session.get(type(consent), consent.id), clock.now()) == "同意有効期限切れ"

@@ -320,23 +320,67 @@ def test_after_the_window_the_page_says_since_when(world, clock):
     client, _ = login(app, "pharmacist")
     clock.set(datetime(2026, 11, 25, 0, 0, tzinfo=JST))
     html = client.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
-    assert "閲覧できません：閲覧期限（2026年11月24日 23:59）を過ぎています" in html
+    assert "閲覧できません：薬剤・処方の同意有効期限切れ（2026年11月24日 23:59まで）" in html
     assert "保険者番号" in html  # the billing record stays
     clock.set(datetime(2026, 11, 24, 23, 59, 59, tzinfo=JST))
     assert "閲覧できません" not in client.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
 
 
-def test_admin_cancels_and_the_page_says_revoked(world):
+def revoke(client, consent_id, reason="1", confirm=True):
+    url = f"/pharmacy/consents/{consent_id}"
+    token = csrf(client, url)
+    first = client.post(f"{url}/cancel", data={"csrf_token": token, "reason": reason})
+    if not confirm or first.status_code != 200:
+        return first
+    return client.post(f"{url}/cancel", data={"csrf_token": token, "reason": reason, "confirm": "yes"})
+
+
+def test_admin_cancels_after_confirming_and_the_page_says_revoked(world, clock):
     app, ids = world
     admin, _ = login(app, "admin")
-    token = csrf(admin, f"/pharmacy/consents/{ids['consent']}")
-    assert admin.post(f"/pharmacy/consents/{ids['consent']}/cancel", data={"csrf_token": token}).status_code == 303
+    asked = revoke(admin, ids["consent"], confirm=False)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "取消の理由：医療機関等による取消" in page and "取り消す" in page
+    assert "閲覧できません" not in login(app, "pharmacist")[0].get(f"/pharmacy/consents/{ids['consent']}").get_data(
+        as_text=True)  # nothing happened before the confirmation
+    assert revoke(admin, ids["consent"]).status_code == 303
     pharmacist, _ = login(app, "pharmacist")
     html = pharmacist.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
-    assert "閲覧できません：同意が取り消されました" in html
-    # A pharmacist is no admin.
-    assert pharmacist.post(f"/pharmacy/consents/{ids['consent']}/cancel",
-                           data={"csrf_token": csrf(pharmacist, "/pharmacy/")}).status_code == 403
+    assert "閲覧できません：薬剤・処方の同意が取り消されました（2026年11月23日 10:00、医療機関等による取消）" in html
+    assert "閲覧できません：限度額の同意が取り消されました" in html
+    # Twice: refused with its reason.
+    again = revoke(pharmacist, ids["consent"], confirm=False)
+    assert again.status_code == 409 and "すでに取り消されています" in again.get_data(as_text=True)
+
+
+def test_a_pharmacist_may_end_a_consent_for_a_change_of_use_and_a_clerk_may_not(world):
+    app, ids = world
+    clerk, _ = login(app, "clerk")
+    assert "同意の取消" not in clerk.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
+    assert revoke(clerk, ids["consent"], reason="3").status_code == 403
+    pharmacist, _ = login(app, "pharmacist")
+    bad = revoke(pharmacist, ids["consent"], reason="2", confirm=False)
+    assert bad.status_code == 422 and "取消理由が正しくありません" in bad.get_data(as_text=True)
+    assert revoke(pharmacist, ids["consent"], reason="3").status_code == 303
+    html = pharmacist.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
+    assert "利用目的の変更（2026年11月23日 10:00）" in html
+
+
+def test_the_patient_page_shows_each_categorys_state(world, clock):
+    app, ids = world
+    clerk, _ = login(app, "clerk")
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=JST))  # past the window
+    html = clerk.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
+    table = html[html.index("項目ごとの同意"):html.index("</table>", html.index("項目ごとの同意"))]
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td><td>(.*?)</td>\s*<td>(.*?)</td><td>(.*?)</td></tr>',
+                      table)
+    assert rows[0] == ("薬剤・処方", "2：同意有効期限切れ", "2026年11月23日 10:00", "2026年11月24日 23:59まで",
+                       "期限到来（2026年11月25日 00:00）")
+    assert rows[2] == ("診療・アレルギー・検査", "0：同意なし", "", "", "")
+    assert rows[5] == ("限度額", "1：同意あり", "2026年11月23日 10:00", "期限なし", "")
+    # Limit data stays readable to every role after the window (deliberate change, issue 17).
+    limit = html[html.index('id="h-limit"'):html.index("</section>", html.index('id="h-limit"'))]
+    assert "閲覧できません" not in limit
 
 
 def test_reference_number_shows_in_the_list(world):

@@ -40,6 +40,13 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
     listing = app.test_client().get("/api/v1/consents?date=2026-11-23",
                                     headers={"Authorization": f"Bearer {token.get_json()['access_token']}"})
     assert {c["person"]["name"] for c in listing.get_json()["consents"]} == set(summary.patients)
+    # Two patients show per-category state: consented in steps, and with 限度額 removed.
+    states = {c["person"]["name"]: {s["category"]: s for s in c["category_states"]}
+              for c in listing.get_json()["consents"]}
+    taro, hanako = states["山田　太郎"], states["山田　花子"]
+    assert taro["drug"]["consented_at"] == "2026-11-23T07:00:00+09:00"
+    assert taro["clinical"]["consented_at"] == "2026-11-23T09:00:00+09:00"
+    assert (hanako["limit"]["flag"], hanako["drug"]["flag"]) == (0, 1)
 
 
 def test_demo_shows_a_combined_patient_and_the_months_tickets(make_app):

@@ -266,3 +266,57 @@ def test_qr_code_is_an_svg_of_the_reception_url(world):
     resp = app.test_client().get(f"/r/{token}/qr.svg")
     assert resp.status_code == 200 and resp.mimetype == "image/svg+xml"
     assert resp.data.startswith(b"<?xml") or b"<svg" in resp.data[:200]
+
+
+def _state_rows(html: str) -> dict[str, tuple[str, ...]]:
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td>\s*<td>(.*?)</td><td>(.*?)</td></tr>', html)
+    return {label: (state, at, deadline) for label, state, at, deadline in rows}
+
+
+def test_review_shows_each_category_and_a_change_keeps_the_others_times(world, clock):
+    app, token, _, soft = world
+    client = app.test_client()
+    choose(client, token, consultation_date="2026-11-23", categories=["drug", "limit"])
+    read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
+
+    clock.set(datetime(2026, 11, 23, 11, 30, tzinfo=JST))
+    client = app.test_client()
+    resp = read_card(client, soft, "review", f"/r/{token}/review/verify", f"/r/{token}/review")
+    page = client.get(resp.get_json()["redirect"]).get_data(as_text=True)
+    assert _state_rows(page)["限度額"] == ("同意しています", "2026年11月23日 10:00", "期限なし")
+    with app.extensions["sessionmaker"]() as session:
+        consent_id = session.scalars(select(Consent.id)).one()
+    changed = client.post(f"/r/{token}/review/consents/{consent_id}",
+                          data={"csrf_token": csrf_of(page), "categories": ["drug", "checkup"]})
+    assert changed.status_code == 303
+    rows = _state_rows(client.get(changed.headers["Location"]).get_data(as_text=True))
+    assert rows["薬剤・処方"] == ("同意しています", "2026年11月23日 10:00", "2026年11月24日 23:59まで")
+    assert rows["特定健診"] == ("同意しています", "2026年11月23日 11:30", "2026年11月24日 23:59まで")
+    assert rows["限度額"] == ("同意していません", "", "")
+
+    # After the patient revokes, the page says so per category, and a change is refused (409).
+    other = app.test_client()
+    resp = read_card(other, soft, "revoke", f"/r/{token}/revoke/verify", f"/r/{token}/revoke")
+    confirm = other.get(resp.get_json()["redirect"]).get_data(as_text=True)
+    other.post(f"/r/{token}/revoke/confirm", data={"csrf_token": csrf_of(confirm)})
+    page = client.get(f"/r/{token}/review/consents").get_data(as_text=True)
+    assert _state_rows(page)["薬剤・処方"][0] == "終了しました（患者による取消）"
+    refused = client.post(f"/r/{token}/review/consents/{consent_id}",
+                          data={"csrf_token": csrf_of(page), "categories": ["drug"]})
+    assert refused.status_code == 409 and "取り消された同意は変更できません" in refused.get_data(as_text=True)
+
+
+def test_revoking_everything_lists_and_ends_a_past_consent_whose_limit_still_runs(world, clock):
+    app, token, _, soft = world
+    client = app.test_client()
+    choose(client, token, consultation_date="2026-11-23", categories=["drug", "limit"])
+    read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
+    clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=JST))  # the window is over; 限度額 has no expiry
+    client = app.test_client()
+    resp = read_card(client, soft, "revoke", f"/r/{token}/revoke/verify", f"/r/{token}/revoke")
+    page = client.get(resp.get_json()["redirect"]).get_data(as_text=True)
+    assert "2026年11月23日" in page and "取り消せる同意はありません" not in page
+    done = client.post(f"/r/{token}/revoke/confirm", data={"csrf_token": csrf_of(page)})
+    assert "同意を取り消しました" in done.get_data(as_text=True)
+    with app.extensions["sessionmaker"]() as session:
+        assert session.scalars(select(Consent)).one().status == "revoked"

@@ -1,7 +1,7 @@
 """Storage: migrations match the models, UTC columns, shared clock and rate limits."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -85,3 +85,73 @@ def test_migrations_0012_and_0013_go_down_and_up_again(database_url):
         upgrade(database_url)
     columns, tables = shape()
     assert {"accepted_binding", "accepted_challenge_expires_at"} <= columns and "security_events" in tables
+
+
+def test_migration_0014_carries_every_consent_over_and_goes_down_and_up_again(database_url, institution_id):
+    """Per-category state from each existing consent, whatever its status; reversible."""
+    import sqlalchemy as sa
+    from sqlalchemy import create_engine, inspect
+
+    from consent.category_states import CategoryStateList, states_at
+    from store.migrate import downgrade, upgrade
+    from store.types import UTCDateTime
+
+    def at(day, hour=0):
+        return datetime(2026, 11, day, hour, 0, tzinfo=JST)
+
+    consents = sa.table(
+        "consents", *(sa.column(name, UTCDateTime()) for name in (
+            "consented_at", "window_end", "revoked_at", "created_at", "updated_at")),
+        *(sa.column(name) for name in (
+            "id", "institution_id", "person_id", "card_id", "care_setting", "categories", "consultation_date",
+            "status", "revoked_by", "revocation_reason")),
+    )
+    # (id, status, consultation day, revoked at, reason): window end = day + 2 at 00:00 JST.
+    cases = [("active", "active", 23, None, None), ("expired", "active", 10, None, None),
+             ("revoked-in-window", "revoked", 23, at(23, 12), 2),
+             ("revoked-after-window", "revoked", 10, at(20), 1)]
+    engine = create_engine(database_url)
+    try:
+        downgrade(database_url, "0013")
+        with engine.begin() as conn:
+            for cid, status, day, revoked_at, reason in cases:
+                conn.execute(consents.insert().values(
+                    id=cid, institution_id=institution_id, person_id=f"p-{cid}", card_id="c", care_setting=3,
+                    categories="drug limit", consultation_date=date(2026, 11, day), consented_at=at(day, 9),
+                    window_end=at(day + 2), status=status, revoked_at=revoked_at,
+                    revoked_by="patient" if revoked_at else None, revocation_reason=reason,
+                    created_at=at(day, 9), updated_at=at(day, 9)))
+        upgrade(database_url)
+        states_column = sa.table("consents", sa.column("id"), sa.column("category_states", CategoryStateList()),
+                                 sa.column("house_call"))
+        with engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(sa.select(states_column))}
+        now = at(23, 15)
+
+        def flags(cid):
+            got = {s.category: s for s in states_at(rows[cid].category_states, now)}
+            return {c: (got[c].flag, got[c].expiry_reason, got[c].expires_at) for c in ("drug", "checkup", "limit")}
+
+        assert flags("active") == {"drug": (1, None, at(25)), "checkup": (0, None, None), "limit": (1, None, None)}
+        assert flags("expired") == {"drug": (2, 0, at(12)), "checkup": (0, None, None), "limit": (1, None, None)}
+        assert flags("revoked-in-window") == {"drug": (2, 2, at(25)), "checkup": (0, None, None),
+                                              "limit": (2, 2, None)}
+        # Revoked after its window: the drug category had already expired (reason 0); limit ran on.
+        assert flags("revoked-after-window") == {"drug": (2, 0, at(12)), "checkup": (0, None, None),
+                                                 "limit": (2, 1, None)}
+        assert {r.house_call for r in rows.values()} == {False}
+        assert states_at(rows["active"].category_states, now)[0].consented_at == at(23, 9)
+
+        downgrade(database_url, "0013")
+        columns = {c["name"] for c in inspect(engine).get_columns("consents")}
+        assert "category_states" not in columns and "house_call" not in columns
+        with engine.connect() as conn:
+            assert conn.scalar(sa.select(sa.func.count()).select_from(sa.table("consents"))) == 4
+    finally:
+        upgrade(database_url)
+        engine.dispose()
+    engine = create_engine(database_url)
+    try:
+        assert {"category_states", "house_call"} <= {c["name"] for c in inspect(engine).get_columns("consents")}
+    finally:
+        engine.dispose()

@@ -51,6 +51,8 @@ CASES = {
     # Both halves: today's open consent and the latest closed one.
     "consent.decision._CANDIDATES": lambda d, conn: {
         "institution_id": d["here"], "person_id": d["person"], "first_open_date": TODAY - timedelta(days=1)},
+    # Every consent of the person (categories without expiry, 限度額).
+    "consent.decision._EVERY": lambda d, conn: {"institution_id": d["here"], "person_id": d["person"]},
     "consent.grants._FOR_DATE": lambda d, conn: {"institution_id": d["here"], "day": TODAY},
     "consent.staff_auth._IDENTITY": lambda d, conn: {"staff_id": d["pharmacist"]},
     "consent.oauth_clients._BY_ACCESS": lambda d, conn: {"access_hash": digest(d["access_token"])},
@@ -61,7 +63,7 @@ CASES = {
         "b_institution_id": d["here"], "b_last_seq": 1000, "b_last_hash": "e" * 64, "b_hash_version": 2},
 }
 # Selects that must find more than one row for the comparison to mean something.
-AT_LEAST = {"consent.decision._CANDIDATES": 2, "integrations.oqs.views._QUALS_OF_ONE": 2}
+AT_LEAST = {"consent.decision._CANDIDATES": 2, "consent.decision._EVERY": 2, "integrations.oqs.views._QUALS_OF_ONE": 2}
 
 
 @pytest.fixture

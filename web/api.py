@@ -22,13 +22,15 @@ from sqlalchemy.orm import Session
 from consent import grants
 from consent import oauth_clients as store
 from consent.actors import Actor
+from consent.category_states import states_at
 from consent.clock import JST
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, QUALIFICATION, SCOPE_OF_CATEGORY, STATUS_LABELS,
+    CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, CONSENT_FLAGS, EXPIRY_REASONS, INSTITUTION_REVOCATION_REASONS,
+    QUALIFICATION, SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
 from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
 from integrations.oqs.prescriptions import drug_records
@@ -191,6 +193,23 @@ class ApiPerson:
 
 
 @dataclass(frozen=True)
+class ApiCategoryState:
+    """One category of a consent, as the real interface reports it (同意フラグ, times, 期限切れ理由)."""
+
+    schema_name = "CategoryState"
+
+    category: str = field(metadata=_schema(enum=list(CATEGORIES)))
+    flag: int = field(metadata=_schema(
+        enum=list(CONSENT_FLAGS), description="同意フラグ: " + "、".join(f"{k} {v}" for k, v in CONSENT_FLAGS.items())))
+    consented_at: datetime | None
+    expires_at: datetime | None = field(metadata=_schema(
+        description="この時刻を含まない。期限のないもの（限度額）は null"))
+    expiry_reason: int | None = field(metadata=_schema(
+        enum=[*EXPIRY_REASONS, None],
+        description="同意有効期限切れ理由: " + "、".join(f"{k} {v}" for k, v in EXPIRY_REASONS.items())))
+
+
+@dataclass(frozen=True)
 class ApiConsent:
     """A consent as the API answers it (the list's items and GET /api/v1/consents/{id})."""
 
@@ -207,6 +226,9 @@ class ApiConsent:
     window_end: datetime = field(metadata=_schema(description="閲覧期限（この時刻を含まない）。ISO 8601、日本時間の時差つき"))
     revoked_at: datetime | None
     reference_number: str | None = field(metadata=_schema(description="照会番号"))
+    house_call: bool = field(metadata=_schema(description="往診（現在は常に false）"))
+    category_states: tuple[ApiCategoryState, ...] = field(metadata=_schema(
+        minItems=len(CATEGORIES), maxItems=len(CATEGORIES), description="項目ごとの同意の状態（すべての項目）"))
 
     @classmethod
     def of(cls, consent, person, reference_number: str | None, current: datetime) -> "ApiConsent":
@@ -224,6 +246,12 @@ class ApiConsent:
             window_end=consent.window_end,
             revoked_at=consent.revoked_at,
             reference_number=reference_number,
+            # 往診 is not offered yet (a later release adds house calls): always false for now.
+            house_call=bool(consent.house_call),
+            # Every category as at `current`: flag 1 past its expiry reads as 2 (reason 0).
+            category_states=tuple(
+                ApiCategoryState(s.category, s.flag, s.consented_at, s.expires_at, s.expiry_reason)
+                for s in states_at(consent.category_states, current)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -264,6 +292,24 @@ def get_consent(consent_id: str):
                                  consent_id=_consent_id(consent_id))
     if consent is None:
         raise ReadRefused(NOT_FOUND)
+    oqs = oqs_for(reader())
+    reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
+    return jsonify(ApiConsent.of(consent, oqs.person(consent.person_id), reference, now()).to_dict())
+
+
+@bp.post("/v1/consents/<consent_id>/revocation")
+def revoke_consent(consent_id: str):
+    """The institution ends a consent: {"reason": 1 (by the institution, e.g. 訪問終了) | 3 (use changed)}."""
+    caller = authenticate("consents")
+    consent_id = _consent_id(consent_id)
+    reason = json_object(required=True).get("reason")
+    if type(reason) is not int or reason not in INSTITUTION_REVOCATION_REASONS:  # bool is no reason
+        _invalid("reason", "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。")
+    by = f"staff:{caller.staff.staff_id}" if caller.staff is not None else f"client:{caller.grant.client_id}"
+    consent = grants.revoke_by_institution(db(), institution_id=caller.grant.institution_id, consent_id=consent_id,
+                                           by=by[:64], reason=reason, now=now())
+    db().commit()
+    metrics.consent_event("revoked")
     oqs = oqs_for(reader())
     reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
     return jsonify(ApiConsent.of(consent, oqs.person(consent.person_id), reference, now()).to_dict())

@@ -14,12 +14,14 @@ from consent import grants
 from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.staff_auth import load_identity
 from consent.vocabulary import (
-    CATEGORY_LABELS, HEADINGS, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS,
+    CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS,
+    STATUS_ACTIVE, STATUS_LABELS,
 )
 from consent.window import deadline_text
 from integrations.oqs.clinical import PART_HEADINGS, ClinicalInfo, is_reduced_kidney_function
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
 from integrations.oqs.prescriptions import drug_records
+from web.consent_view import category_rows
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
@@ -296,4 +298,6 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
         no_qualification=NO_QUALIFICATION, warnings=warnings, parts=PART_HEADINGS,
         reference_max=REFERENCE_NUMBER_MAX, reference_error=reference_error,
         reference_entered=reference if reference_entered is None else reference_entered,
+        category_rows=category_rows(consent, current), institution_reasons=INSTITUTION_REVOCATION_REASONS,
+        may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked,
     ), 400 if filter_error or reference_error else 200

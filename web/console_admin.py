@@ -13,14 +13,14 @@ from consent.errors import ConsentError
 from consent.institutions import (
     ROLES, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token, staff_of,
 )
-from consent.vocabulary import BATCH_STATUSES, BY_INSTITUTION, STATUS_ACTIVE
+from consent.vocabulary import BATCH_STATUSES, INSTITUTION_REVOCATION_REASONS
 from integrations.oqs import InvalidInput
 from store.models import Institution
 from web.console import bp, own_consent_or_404, patient_page
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics
 from web.excel import excel_cell
-from web.db import db
+from web.db import db, reader
 from web.error_messages import ApiError, describe
 from web.sessions import end_sessions_of_staff
 from web.staff_session import admin_required, current_staff, staff_required
@@ -29,15 +29,27 @@ ROLE_LABELS = {"pharmacist": "薬剤師（有資格者）", "clerk": "事務", "
 
 
 @bp.post("/consents/<consent_id>/cancel")
-@admin_required
+@staff_required
 def cancel_consent(consent_id: str):
+    """The institution ends a consent (reason 1 or 3): an admin or a pharmacist, after confirming."""
     staff = current_staff()
+    if not (staff.is_admin or staff.licensed):
+        abort(403)
     consent = own_consent_or_404(staff, consent_id)
-    if grants.status_code_at(consent, now()) == STATUS_ACTIVE:
-        grants.revoke_consent(db(), institution_id=staff.institution_id, consent_id=consent.id,
-                              by=f"staff:{staff.staff_id}", reason=BY_INSTITUTION, now=now())
-        db().commit()
-        metrics.consent_event("revoked")
+    raw = request.form.get("reason", "")
+    reason = int(raw) if raw.isdigit() and len(raw) < 3 else -1
+    if request.form.get("confirm") != "yes":
+        if reason not in INSTITUTION_REVOCATION_REASONS:
+            raise ConsentError("invalid_reason", field="reason", detail=raw[:8])
+        if consent.revoked:
+            raise ConsentError("already_revoked")
+        person = oqs_for(reader()).person(consent.person_id)
+        return render_template("console/revoke_confirm.html", staff=staff, consent=consent, person=person,
+                               reason=reason, reason_label=INSTITUTION_REVOCATION_REASONS[reason])
+    grants.revoke_by_institution(db(), institution_id=staff.institution_id, consent_id=consent.id,
+                                 by=f"staff:{staff.staff_id}", reason=reason, now=now())
+    db().commit()
+    metrics.consent_event("revoked")
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 
 

@@ -126,10 +126,12 @@ CONSENT: Table = {
     "date_too_far": (400, lambda e: f"診療日は本日から{e.detail}日後までの日付を指定してください。"),
     "no_categories": (400, "同意する項目を1つ以上選んでください。"),
     "unknown_category": (400, "選択された項目が正しくありません。"),
-    "consent_revoked": (400, "取り消された同意は変更できません。"),
+    "consent_revoked": (409, "取り消された同意は変更できません。もう一度同意するには、同意登録をしてください。"),
     "consent_expired": (400, "閲覧期限を過ぎた同意は変更できません。"),
     "not_found": (404, "同意が見つかりません。"),
-    "invalid_reason": (400, "取消理由が正しくありません。"),
+    "invalid_reason": (422, "取消理由が正しくありません。1（医療機関等による取消）か3（利用目的の変更）を指定してください。",
+                       "invalid_parameter"),
+    "already_revoked": (409, "この同意はすでに取り消されています。"),
 }
 
 PASSWORD: Table = {

@@ -18,7 +18,8 @@ from typing import Any
 from flask import request
 
 from consent.vocabulary import (
-    BATCH_SCOPE, BATCH_STATUSES, CATEGORY, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE, SCOPE_LABELS, SCOPES,
+    BATCH_SCOPE, BATCH_STATUSES, CATEGORY, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE, INSTITUTION_REVOCATION_REASONS,
+    SCOPE_LABELS, SCOPES,
 )
 from integrations.oqs.results import EntrustedTicket, Qualification
 from web.api import BATCH_ROW_KEYS, CONSENT_ID, DATA_READS, MAX_BATCH_ROWS, YEAR_MONTH, ApiConsent, DataRead
@@ -93,6 +94,7 @@ ERRORS = {
     "415": "Content-Type が application/json でない",
     "422": "パラメーターの誤り（error: invalid_parameter）",
     "429": "短時間に要求が集中した",
+    "409": "同意はすでに取り消されている（error: already_revoked）",
 }
 
 
@@ -200,6 +202,21 @@ def _build(base_url: str) -> dict[str, Any]:
             "security": [{"oauth2": [CONSENTS_SCOPE]}],
             "parameters": [CONSENT_PARAM],
             "responses": _responses(_json_ok("同意", _type_schema(ApiConsent, components)), "401", "403", "404", "429"),
+        }},
+        "/api/v1/consents/{consent_id}/revocation": {"post": {
+            "operationId": "revoke_consent",
+            "summary": "医療機関等による同意の取消（" + "、".join(
+                f"{code} {label}" for code, label in INSTITUTION_REVOCATION_REASONS.items()) + "）",
+            "description": "限度額を含むすべての同意項目が同意フラグ 2 になり、同意有効期限切れ理由に reason が入ります。",
+            "tags": ["consents"],
+            "security": [{"oauth2": [CONSENTS_SCOPE]}],
+            "parameters": [CONSENT_PARAM],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object",
+                "properties": {"reason": {"type": "integer", "enum": sorted(INSTITUTION_REVOCATION_REASONS)}},
+                "required": ["reason"]}}}},
+            "responses": _responses(_json_ok("取り消した同意", _ref("Consent")),
+                                    "400", "401", "403", "404", "409", "413", "415", "422", "429"),
         }},
         **{_openapi_path(read.path): _data_read(read, components) for read in DATA_READS},
         "/api/v1/batch-inquiries": {"post": {

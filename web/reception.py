@@ -13,12 +13,15 @@ from flask import Blueprint, abort, g, jsonify, redirect, render_template, reque
 
 from consent import grants
 from consent.audit import reads_of_person
+from consent.category_states import states_at
 from consent.errors import ConsentError
 from consent.institutions import institution_by_reception_token
 from consent.vocabulary import (
-    BY_PATIENT, CATEGORIES, CATEGORY_LABELS, ONLINE_CARE, STATUS_ACTIVE, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
+    BY_PATIENT, CATEGORIES, CATEGORY_LABELS, FLAG_CONSENTED, ONLINE_CARE, STATUS_ACTIVE, STATUS_LABELS, STATUS_REVOKED,
+    VALID_CODES,
 )
 from consent.window import deadline_text
+from web.consent_view import category_rows
 from web.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics
@@ -285,7 +288,11 @@ def _consent_rows(place: Place, person_id: str) -> list[dict]:
             "status": STATUS_LABELS[status],
             "status_code": status,
             "changeable": status == STATUS_ACTIVE,
+            # What 「すべての同意を取消す」 ends: a category still running (限度額 has no expiry).
+            "revocable": not consent.revoked and any(
+                state.flag == FLAG_CONSENTED for state in states_at(consent.category_states, current)),
             "deadline": deadline_text(consent.window_end),
+            "states": category_rows(consent, current, plain=True),
         })
     return rows
 
@@ -358,8 +365,8 @@ def revoke_confirm(token: str):
                            **read_page_context("revoke", url_for("reception.revoke_verify", token=token)))
         return redirect(url_for("reception.revoke_start", token=token), code=303)
     if request.method == "GET":
-        # Exactly what 「取り消す」 would revoke: consents whose window is still open.
-        rows = [r for r in _consent_rows(place, grant["person_id"]) if r["changeable"]]
+        # Exactly what 「取り消す」 would revoke: consents with a category still running.
+        rows = [r for r in _consent_rows(place, grant["person_id"]) if r["revocable"]]
         return _render("reception/revoke_confirm.html", place, consents=rows)
     revoked = grants.revoke_all_for_person(db(), institution_id=place.id, person_id=grant["person_id"],
                                            by="patient", reason=BY_PATIENT, now=now())
