@@ -10,6 +10,7 @@ MODEL_MODULES = [
     "store.models",
     "integrations.oqs.models",
     "integrations.card.models",
+    "consent.webauthn",
     "consent.models",
     "consent.oauth_clients",
     "consent.staff_passkeys",

@@ -21,7 +21,7 @@ from consent.oauth_clients import SCOPE_LABELS, OAuthClientError, TokenRefused
 from consent.staff_auth import PasswordChangeError
 from consent.staff_passkeys import PasskeyError
 from integrations.card.interface import UnknownCard
-from integrations.card.registration import RegistrationError
+from consent.webauthn import RegistrationError
 from integrations.card.relying_party import CardSignInError
 from integrations.oqs import codes as oqs_codes
 from integrations.oqs.inputs import KEY_PROBLEMS
