@@ -39,7 +39,7 @@ from consent.models import AuditChainHead, AuditEntry
 from store.prepared import Prepared
 from consent.window import aware
 from store.engine import begin_write
-from store.models import Institution
+from consent.institutions import Institution
 
 GENESIS_HASH = "0" * 64
 LEGACY_VERSION = 1  # plain SHA-256: entries written before the chain was keyed

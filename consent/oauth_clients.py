@@ -24,7 +24,7 @@ from store.prepared import Prepared
 from consent.errors import DomainError
 from consent.window import aware
 from store.base import Base
-from store.models import Institution
+from consent.institutions import Institution
 from store.types import UTCDateTime
 
 # --- what a client may be granted ---------------------------------------------------------------

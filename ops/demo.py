@@ -14,7 +14,7 @@ from consent.clock import JST
 from consent.institutions import add_staff, create_institution, institution_by_code
 from integrations.card.models import CardRecord
 from integrations.oqs import load_demo_population
-from store.models import Staff
+from consent.institutions import Staff
 from web.context import card_authority_for, oqs_for
 
 # 13 東京都, 4 調剤, 郡市区 12, 番号 3456, check digit 3 (MHLW modulus-10 over all 9 digits).

@@ -8,6 +8,7 @@ from store.base import Base
 # Each area owns its tables; add a module here when it defines new ones.
 MODEL_MODULES = [
     "store.models",
+    "consent.institutions",
     "integrations.oqs.models",
     "integrations.card.models",
     "consent.webauthn",

@@ -20,7 +20,7 @@ from consent.grants import register_consent
 from consent.models import AuditChainHead, AuditEntry, Consent
 from store.engine import make_engine, make_sessionmaker
 from store.migrate import downgrade, upgrade
-from store.models import Institution
+from consent.institutions import Institution
 from store.testing import derived_postgres_url, reset_postgres_database
 from tests.conftest import TEST_DATABASE_URL
 

@@ -180,7 +180,7 @@ def test_an_old_password_hash_is_upgraded_at_sign_in(world):
     from argon2 import PasswordHasher
 
     from consent.passwords import needs_rehash
-    from store.models import Staff
+    from consent.institutions import Staff
 
     app, _ = world
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("clerk-password")

@@ -13,7 +13,7 @@ from consent.errors import ConsentError
 from consent.institutions import (
     ROLES, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token, staff_of,
 )
-from store.models import Institution
+from consent.institutions import Institution
 from web.console import bp, own_consent_or_404
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics

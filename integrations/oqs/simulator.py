@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consent.institutions import Institution
 from integrations.oqs import benefits, codes
 from integrations.oqs.ages import copay_text
 from integrations.oqs.checkup_history import checkup_history
@@ -435,8 +436,6 @@ class _Context:
 
     def prefetch_institution_name(self) -> str:
         if self._institution_name is None:
-            from store.models import Institution
-
             name = self.session.scalar(select(Institution.name).where(
                 Institution.institution_code == self.institution_code))
             self._institution_name = name or f"医療機関コード{self.institution_code}"
