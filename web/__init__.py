@@ -41,13 +41,13 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
 
     from consent.window import format_jst
-    from web import card, console, console_admin, health, pages, passkeys, reception  # noqa: F401 - adds console routes
+    from web import api_clients_admin, card, console, console_admin, health, pages, passkeys, reception
 
     from consent.actors import ROLE_LABELS
 
     app.jinja_env.filters["jst"] = format_jst
     app.jinja_env.filters["role_label"] = ROLE_LABELS.get
-    # The pharmacy-system API and its OAuth 2.0 server (it adds console routes: before console.bp).
+    # The pharmacy-system API and its OAuth 2.0 server.
     from web import api
 
     api.init_app(app)
@@ -56,7 +56,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(card.bp)
     app.register_blueprint(reception.bp)
-    app.register_blueprint(console.bp)
+    app.register_blueprint(console.blueprint(console_admin.routes, passkeys.routes, api_clients_admin.routes))
     if app.config["SETTINGS"].sandbox:
         # Not merely guarded: outside sandbox mode these routes do not exist (404).
         from web import demo_cards, sandbox

@@ -8,18 +8,20 @@ from __future__ import annotations
 from flask import Flask, abort, redirect, request, session, url_for
 
 from consent import oauth_clients as store
-from web.console import bp
 from web.context import now
 from web.db import db
 from web.error_messages import describe
+from web.routes import Routes
 from web.staff_session import admin_required, current_staff
+
+routes = Routes()
 
 
 def _back():
     return redirect(url_for("console.admin_home") + "#api-clients", code=303)
 
 
-@bp.post("/admin/api-clients")
+@routes.post("/admin/api-clients")
 @admin_required
 def admin_register_api_client():
     staff = current_staff()
@@ -40,7 +42,7 @@ def admin_register_api_client():
 
 
 # Ids are 32-bit integer columns: a longer number is no id (the database refused it: a 500).
-@bp.post("/admin/api-clients/<int(max=2147483647):client_pk>/revoke")
+@routes.post("/admin/api-clients/<int(max=2147483647):client_pk>/revoke")
 @admin_required
 def admin_revoke_api_client(client_pk: int):
     staff = current_staff()
