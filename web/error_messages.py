@@ -25,7 +25,7 @@ from consent.webauthn import RegistrationError
 from integrations.card.relying_party import CardSignInError
 from integrations.oqs import codes as oqs_codes
 from integrations.oqs.inputs import KEY_PROBLEMS
-from integrations.oqs.interface import OQSError
+from integrations.oqs.errors import OQSError
 
 
 class ApiError(DomainError):

@@ -20,8 +20,8 @@ from integrations.oqs.checkup_history import checkup_history
 from integrations.oqs.drug_history import drug_history
 from integrations.oqs.facts import Coverage, PersonFacts
 from integrations.oqs.generator import plan_sandbox_person, store_plans
-from integrations.oqs.inputs import InsuranceKeys, check_keys, check_month, check_reference_number
-from integrations.oqs.interface import InvalidInput, PersonNotFound
+from integrations.oqs.errors import PersonNotFound
+from integrations.oqs.inputs import InsuranceKeys, InvalidInput, check_keys, check_month, check_reference_number
 from integrations.oqs.models import OqsReferenceNumber
 from integrations.oqs.results import (
     BatchResult,
