@@ -13,13 +13,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from conftest import TODAY
 from consent import grants
 from consent import institutions
 from consent import oauth_clients as store
 from consent.institutions import add_staff, create_institution
 from integrations.oqs import make_oqs
 
-TODAY = date(2026, 11, 23)
 REDIRECT_URI = "https://rececon.example/callback"
 ALL_SCOPES = " ".join(store.SCOPES)
 

@@ -8,13 +8,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from conftest import TODAY, race
 from consent import grants
 from consent.clock import JST
 from consent.institutions import add_staff, create_institution
 from consent.models import AuditEntry
 from integrations.oqs import make_oqs
-
-TODAY = date(2026, 11, 23)
 
 
 @pytest.fixture
@@ -139,8 +138,6 @@ def test_an_address_with_a_hundred_failures_is_refused_only_for_ids_that_failed_
 
 def test_concurrent_wrong_passwords_get_five_evaluations(throttled_world, clock, monkeypatch):
     """Before, 20 concurrent wrong passwords had 6 evaluated: the count was read, then written."""
-    import threading
-
     from consent import login_throttle, staff_auth
     from consent.login_throttle import LoginThrottled, sign_in_with_password
 
@@ -153,23 +150,16 @@ def test_concurrent_wrong_passwords_get_five_evaluations(throttled_world, clock,
         return real_verify(password_hash, password)
 
     monkeypatch.setattr(staff_auth, "verify_password", counting_verify)
-    barrier = threading.Barrier(20)
-    outcomes = []
 
-    def attempt():
+    def attempt(_):
         with app.extensions["sessionmaker"]() as session:
-            barrier.wait()
             try:
-                outcomes.append(sign_in_with_password(session, login_id="admin", password="wrong",
-                                                      address="198.51.100.9", now=clock.now()))
+                return sign_in_with_password(session, login_id="admin", password="wrong",
+                                             address="198.51.100.9", now=clock.now())
             except LoginThrottled:
-                outcomes.append("refused")
+                return "refused"
 
-    threads = [threading.Thread(target=attempt) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(attempt, 20)
     assert len(evaluated) == 5
     assert outcomes.count(None) == 5 and outcomes.count("refused") == 15
     assert login_throttle.FAILURES_PER_ID_AND_ADDRESS == 5

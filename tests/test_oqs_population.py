@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict
-from datetime import date
 
-import pytest
 from sqlalchemy import func, select
 
+from conftest import TODAY
 from integrations.oqs import generate_population, load_demo_population, make_oqs
 from integrations.oqs.ages import age_on
 from integrations.oqs.generator import plan_population
@@ -15,14 +14,7 @@ from integrations.oqs.models import OqsEntrustment, OqsPerson, OqsQualification
 from integrations.oqs.numbering import is_valid_insurer_number, is_valid_public_payer_number
 from integrations.oqs.simulator import decide_card
 
-TODAY = date(2026, 11, 23)
 DEMO_PHARMACY = "1341234563"
-
-
-@pytest.fixture
-def session(app):
-    with app.extensions["sessionmaker"]() as session:
-        yield session
 
 
 def test_the_same_seed_plans_the_same_people_and_a_bigger_run_extends_a_smaller_one():
