@@ -14,7 +14,7 @@ from consent.audit import AuditKeyring, use_keyring
 from consent.clock import Clock, SystemClock
 from integrations.registry import choose
 from store.clock import DatabaseClock
-from store.engine import make_engine, make_sessionmaker
+from store.engine import Timeouts, make_engine, make_sessionmaker
 from web.config import ConfigError, Settings, instance_dir  # noqa: F401 - re-exported for operators' scripts
 
 # Templates and static files are read through the web package, wherever it is installed.
@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     )
     app.json.ensure_ascii = False
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, Timeouts(connect=settings.db_connect_timeout,
+                                                         statement=settings.db_statement_timeout))
     # The audit key travels with every connection (before any sessionmaker is derived).
     use_keyring(engine, AuditKeyring.from_secrets(settings.audit_key, settings.audit_keys))
     app.extensions["engine"] = engine

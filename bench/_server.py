@@ -20,7 +20,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app_spec: str, *, env: dict[str, str], workers: int = 2, port: int | None = None):
+def gunicorn(app_spec: str, *, env: dict[str, str], workers: int = 2, port: int | None = None,
+             with_process: bool = False):
+    """Yield the port (with `with_process`, (port, the master process): fault runs kill its workers)."""
     port = port or free_port()
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-{port}.log", "wb")
     proc = subprocess.Popen(
@@ -38,10 +40,14 @@ def gunicorn(app_spec: str, *, env: dict[str, str], workers: int = 2, port: int 
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"server did not start; see {log.name}")
                 time.sleep(0.1)
-        yield port
+        yield (port, proc) if with_process else port
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a worker stuck after a fault run
+            proc.kill()
+            proc.wait(timeout=10)
         log.close()
 
 

@@ -1,11 +1,14 @@
 """`flask --app app ...` commands. Bad input exits with status 2 and a clear message."""
 from __future__ import annotations
 
+import functools
+
 import click
 from flask import Flask, current_app
 
 from integrations.oqs import cli as oqs_cli
 from ops import audit_cli, card_cli, operator_cli
+from store.engine import make_engine, make_sessionmaker
 
 
 def register_cli(app: Flask) -> None:
@@ -71,3 +74,28 @@ def register_cli(app: Flask) -> None:
     operator_cli.register(app)  # `flask institution|staff ...`
     card_cli.register(app)  # `flask card reinstate`
     oqs_cli.register(app)  # `flask oqs generate|show`
+    _operator_waits(app, app.cli)
+
+
+def _operator_waits(app: Flask, group: click.Group) -> None:
+    """Operator commands wait long for the database (no one is at a screen); requests do not."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _operator_waits(app, command)
+        elif command.callback is not None:
+            command.callback = _with_operator_engine(app, command.callback)
+
+
+def _with_operator_engine(app: Flask, callback):
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        if not app.extensions.get("operator_engine"):
+            request_engine = app.extensions["engine"]
+            engine = make_engine(app.config["SETTINGS"].database_url)  # no request timeouts
+            # What the app bound to its engine (the audit keyring) goes along.
+            engine.update_execution_options(**request_engine.get_execution_options())
+            request_engine.dispose()
+            app.extensions.update(engine=engine, sessionmaker=make_sessionmaker(engine), operator_engine=True)
+        return callback(*args, **kwargs)
+
+    return run

@@ -75,6 +75,10 @@ class Settings:
     # GET /metrics (Prometheus) only when on, and only to these addresses or CIDR ranges.
     metrics: bool = False
     metrics_allow: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # Waits on the database while a person waits (seconds): PostgreSQL connect and pool checkout;
+    # one statement (PostgreSQL statement_timeout, SQLite's busy timeout). Operator commands wait longer.
+    db_connect_timeout: float = 3.0
+    db_statement_timeout: float = 5.0
     # Which implementation stands behind each national system. Only the embedded ones exist
     # so far; production must name them and say that synthetic data is acceptable.
     oqs_backend: str = "simulator"
@@ -140,6 +144,12 @@ class Settings:
                 settings.card_reads_per_address = per_address
             except ValueError:
                 problems.append("CARD_RATE_LIMITS must be three integers: session,card,address")
+        for name, key in (("DB_CONNECT_TIMEOUT", "db_connect_timeout"), ("DB_STATEMENT_TIMEOUT", "db_statement_timeout")):
+            if env.get(name):
+                try:
+                    setattr(settings, key, float(env[name]))
+                except ValueError:
+                    problems.append(f"{name} must be a number of seconds, not {env[name]!r}")
         truthy = ("1", "true", "yes", "on")
         production = app_env == "production"
         # In production nothing is assumed: the backends must be named, simulators allowed explicitly.
@@ -184,6 +194,11 @@ class Settings:
             host = parts.hostname
             if host != self.rp_id and not host.endswith("." + self.rp_id):
                 problems.append(f"ORIGINS entry {origin!r} is not within RP_ID {self.rp_id!r}")
+        for name, value in (("DB_CONNECT_TIMEOUT", self.db_connect_timeout),
+                            ("DB_STATEMENT_TIMEOUT", self.db_statement_timeout)):
+            # Below gunicorn's 30 s worker timeout, or a slow database ends in its English page.
+            if not 0 < value <= 20:
+                problems.append(f"{name} must be between 0 and 20 seconds, not {value}")
         if self.production:
             if not self.secret_key or len(self.secret_key) < 32:
                 problems.append("production needs SECRET_KEY (at least 32 characters)")

@@ -87,7 +87,12 @@ def _domain_error(exc: DomainError):
     return error_response(answer.status, error, answer.message)
 
 
-def _unexpected(exc: Exception):
+def unexpected_error(exc: Exception):
+    from web.unavailable import answer_if_unavailable  # the database failed outside a view
+
+    answered = answer_if_unavailable(getattr(exc, "original_exception", None))
+    if answered is not None:
+        return answered
     # The traceback goes to the log (JSON, with the request id; SQL parameters hidden by the
     # engine), never to the client. The route template, not the concrete path.
     rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
@@ -99,5 +104,5 @@ def _unexpected(exc: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
-    app.register_error_handler(InternalServerError, _unexpected)
-    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(InternalServerError, unexpected_error)
+    app.register_error_handler(Exception, unexpected_error)

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, session, url_for
 
 from consent import grants
 from consent.audit import reads_of_person
@@ -23,6 +23,7 @@ from web import metrics
 from web.db import db
 from web.error_messages import describe
 from web.errors import ApiError
+from web.sessions import remember_with
 
 bp = Blueprint("reception", __name__, url_prefix="/r")
 
@@ -47,6 +48,7 @@ def _place(token: str) -> Place:
     if institution is None:
         abort(410 if retired else 404)
     place = Place(institution.id, institution.institution_code, institution.name, token)
+    g.place_name = place.name  # named on the 503 page should the database fail later on
     # End the read so the card step can start a write transaction cleanly (SQLite).
     db().rollback()
     return place
@@ -75,7 +77,11 @@ def _deep_link_date(raw: str | None) -> date | None:
 def top(token: str):
     place = _place(token)
     fixed = _deep_link_date(request.args.get("date"))
-    return _render("reception/top.html", place, fixed_date=fixed)
+    saved = session.get("reception_saved")
+    saved = saved if saved and saved.get("token") == token else None
+    return _render("reception/top.html", place, fixed_date=fixed, saved=saved,
+                   saved_labels=_labels(saved["categories"]) if saved else [],
+                   saved_date=date.fromisoformat(saved["date"]) if saved else None)
 
 
 @bp.get("/<token>/qr.svg")
@@ -174,6 +180,11 @@ def confirm_verify(token: str):
         session_db.rollback()
         raise
     person = oqs.person(card.person_id)
+    # Committed with the consent: if the answer is lost after this (a failure, a killed worker),
+    # reopening the reception on this phone still says the consent was registered.
+    remember_with(session_db, "reception_saved", {
+        "token": token, "date": consent.consultation_date.isoformat(), "categories": list(consent.categories),
+        "deadline": deadline_text(consent.window_end)})
     session_db.commit()
     metrics.consent_event("registered")
     done = {

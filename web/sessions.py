@@ -10,7 +10,7 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, g
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -86,6 +86,10 @@ class DatabaseSessionInterface(SessionInterface):
         return ServerSession(data, sid=sid, last_seen=row.last_seen_at, created=row.created_at)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        if g.get("database_failed") or session is None:
+            # The answer is the 503 page: keep the cookie and the row as they were, so that the
+            # form the person is on still works once the database is back (not the CSRF page).
+            return
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -109,20 +113,25 @@ class DatabaseSessionInterface(SessionInterface):
         created = now if new or session.created is None else session.created
         values = {"data": payload, "staff_id": staff_id, "last_seen_at": now,
                   "expires_at": self._ends_at(created, staff_id, now)}
+        new_sid = None
         with engine.begin() as conn:
             if new:
                 if session.sid is not None:
                     conn.execute(_DELETE, {"sid_hash": _hash(session.sid)})
-                session.sid = secrets.token_urlsafe(32)
-                session.rotate_requested = False
-                session.created = now
-                conn.execute(_INSERT, {"id_hash": _hash(session.sid), "created_at": now, **values})
+                new_sid = secrets.token_urlsafe(32)
+                conn.execute(_INSERT, {"id_hash": _hash(new_sid), "created_at": now, **values})
             elif conn.execute(_UPDATE, {"sid_hash": _hash(session.sid), **values}).rowcount != 1:
                 # Ended on the server while this request ran (logout elsewhere, staff disabled):
                 # never bring it back.
                 session.sid = None
                 response.delete_cookie(name, domain=domain, path=path)
                 return
+        if new_sid is not None:
+            # Adopted only once committed: had the write failed, a second save (Flask saves again
+            # for the error page) would find no row under the new id, take the session for one
+            # ended on the server and delete the cookie; the next form post then met the CSRF page.
+            session.sid, session.rotate_requested = new_sid, False
+            session.created = now
 
         response.set_cookie(
             name,
@@ -145,6 +154,20 @@ _DELETE = delete(_table).where(_table.c.id_hash == bindparam("sid_hash"))
 # The SET and VALUES clauses come from the parameters' column names.
 _UPDATE = update(_table).where(_table.c.id_hash == bindparam("sid_hash"))
 _INSERT = insert(_table)
+
+
+def remember_with(db_session: Session, key: str, value) -> None:
+    """Put `key` into this browser session, written inside `db_session`'s transaction.
+
+    It is committed together with what it describes, so the browser keeps it even when the
+    response (and the usual save after it) never happens: a worker killed, a write failing.
+    """
+    from flask import session as browser_session
+
+    browser_session[key] = value
+    if getattr(browser_session, "sid", None) is not None:
+        payload = json.dumps(dict(browser_session), separators=(",", ":"))
+        db_session.execute(_UPDATE, {"sid_hash": _hash(browser_session.sid), "data": payload})
 
 
 def end_sessions_of_staff(db_session: Session, staff_id: int) -> None:

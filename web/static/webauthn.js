@@ -151,7 +151,9 @@
             showAlert(msg.msgCancelled);
           } else if (err && err.name === "SecurityError") {
             showAlert(msg.msgUnsupported);
-          } else if (err instanceof TypeError) {
+          } else if (err instanceof TypeError || err instanceof SyntaxError) {
+            // No answer, or not ours (a proxy's or the server's own error page): the request
+            // may have been done; the message says where to check.
             showAlert(msg.msgNetwork);
           } else {
             showAlert(msg.msgCancelled);
