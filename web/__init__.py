@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from web import db, errors, metrics, requestlog, security, unavailable
+from web import db, errors, metrics, requestlog, security
 from web.errors import ApiError
 
 
@@ -35,7 +35,6 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
     app.before_request(refuse_oversized_stream)
-    unavailable.init_app(app)
     app.before_request(_json_size_limit)
     app.before_request(_refuse_nul_characters)
     security.init_app(app)

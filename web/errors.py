@@ -1,64 +1,25 @@
 """Errors: Japanese pages for people, `{"error", "message"}` JSON for programs.
 
-HTTP errors are answered by status (MESSAGES); every DomainError (ApiError included) by
+HTTP errors are answered by status (web/responses.py MESSAGES); every DomainError (ApiError included) by
 web/error_messages.py, the one place that words them.
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from consent.errors import DomainError
 from web.error_messages import ApiError, describe
+from web.responses import error_response, wants_json
+from web.unavailable import UNAVAILABLE, answer_if_unavailable
 
 __all__ = ["ApiError", "error_response", "wants_json", "init_app"]
 
 log = logging.getLogger("app.errors")
 
-# (JSON code, Japanese message) per status.
-MESSAGES: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "リクエストの内容が正しくありません。入力内容をご確認ください。"),
-    401: ("unauthorized", "ログインが必要です。"),
-    403: ("forbidden", "この操作は許可されていません。"),
-    404: ("not_found", "ページが見つかりません。URLをご確認ください。"),
-    405: ("method_not_allowed", "この方法ではご利用いただけません。"),
-    409: ("conflict", "ほかの操作と重なりました。もう一度お試しください。"),
-    410: ("gone", "このURLは現在使用できません。"),
-    413: ("payload_too_large", "送信されたデータが大きすぎます。"),
-    415: ("unsupported_media_type", "この形式のデータは受け付けられません。"),
-    422: ("unprocessable", "入力内容に誤りがあります。"),
-    429: ("rate_limited", "短時間に操作が集中しました。しばらく待ってからもう一度お試しください。"),
-    500: ("internal_error", "システムエラーが発生しました。時間をおいてもう一度お試しください。"),
-    503: ("unavailable", "ただいまご利用いただけません。時間をおいてもう一度お試しください。"),
-}
 CSRF_MESSAGE = "画面の有効期限が切れたか、不正な操作です。もう一度最初からお試しください。"
-JSON_PREFIXES = ("/api/", "/sandbox/", "/oauth/")
-# Under /oauth/ but shown to a pharmacist in a browser: errors there are pages.
-BROWSER_PATHS = ("/oauth/authorize",)
-
-
-def wants_json() -> bool:
-    if request.path in BROWSER_PATHS:
-        pass
-    elif request.path.startswith(JSON_PREFIXES) or request.path in ("/healthz", "/readyz"):
-        return True
-    if request.is_json:
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
-
-
-def error_response(status: int, code: str | None = None, message: str | None = None):
-    default_code, default_message = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
-    code = code or default_code
-    message = message or default_message
-    if wants_json():
-        response = jsonify(error=code, message=message)
-        response.status_code = status
-        return response
-    return render_template("error.html", status=status, message=message), status
 
 
 def _http_error(exc: HTTPException):
@@ -88,8 +49,7 @@ def _domain_error(exc: DomainError):
 
 
 def unexpected_error(exc: Exception):
-    from web.unavailable import answer_if_unavailable  # the database failed outside a view
-
+    # The database may have failed outside a view (opening or saving the session): a 500 wrapping it.
     answered = answer_if_unavailable(getattr(exc, "original_exception", None))
     if answered is not None:
         return answered
@@ -101,7 +61,16 @@ def unexpected_error(exc: Exception):
     return error_response(500)
 
 
+def _database_error(exc: Exception):
+    answered = answer_if_unavailable(exc)
+    if answered is not None:
+        return answered
+    return unexpected_error(exc)  # a broken statement: the ordinary 500, logged
+
+
 def init_app(app: Flask) -> None:
+    for kind in UNAVAILABLE:
+        app.register_error_handler(kind, _database_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(InternalServerError, unexpected_error)

@@ -11,10 +11,10 @@ import logging
 import sqlite3
 
 import psycopg
-from flask import Flask, g, render_template, request
+from flask import g, render_template, request
 from sqlalchemy import exc
 
-from web.errors import error_response, unexpected_error, wants_json
+from web.responses import error_response, wants_json
 
 log = logging.getLogger("app.unavailable")
 
@@ -82,14 +82,3 @@ def _retry_after(response):
         return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
-
-
-def _handle(error: Exception):
-    if is_unavailable(error):
-        return _answer(error)
-    return unexpected_error(error)  # a broken statement: the ordinary 500, logged
-
-
-def init_app(app: Flask) -> None:
-    for kind in UNAVAILABLE:
-        app.register_error_handler(kind, _handle)
