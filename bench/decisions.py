@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from consent.actors import Actor  # noqa: E402
 from consent.audit import AuditKeyring, use_keyring  # noqa: E402
-from consent.categories import CATEGORIES, READ_CATEGORIES  # noqa: E402
+from consent.vocabulary import CATEGORIES, READ_CATEGORIES  # noqa: E402
 from consent.clock import JST  # noqa: E402
 from consent.decision import decide  # noqa: E402
 from consent.models import AuditEntry, Consent  # noqa: E402

@@ -33,8 +33,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from consent.actors import actor_display
-from consent.categories import label
 from consent.errors import DomainError
+from consent.vocabulary import label
 from consent.models import AuditChainHead, AuditEntry
 from store.prepared import Prepared
 from consent.window import aware

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from consent import audit
 from consent.actors import Actor
-from consent.categories import CLINICAL_CATEGORIES, LIMITED_CLIENT_CATEGORIES, QUALIFICATION, READ_CATEGORIES
 from consent.errors import DomainError
-from consent.models import STATUS_REVOKED, Consent, ConsentView
+from consent.models import Consent, ConsentView
+from consent.vocabulary import (
+    CLINICAL_CATEGORIES, LIMITED_CLIENT_CATEGORIES, QUALIFICATION, READ_CATEGORIES, SCOPE_OF_CATEGORY, STATUS_REVOKED,
+)
 from store.prepared import Prepared
 from consent.window import aware, deadline_text, format_jst, jst_date
 from store.engine import begin_write
@@ -96,8 +98,8 @@ def decide(
 ) -> Decision:
     """May `actor` of `institution_id` read `category` of `person_id` now?
 
-    `scopes`: the OAuth token's scopes when the read comes through the API (scope names equal the
-    category codes); a token without the category's scope is refused, and audited, like any read.
+    `scopes`: the OAuth token's scopes when the read comes through the API; a token without the
+    category's scope (vocabulary.SCOPE_OF_CATEGORY) is refused, and audited, like any read.
 
     With `consent_id` (the API names the consent it relies on) only that consent is judged, and
     `person_id` may be None. Without it, the person's consents at the institution are judged and
@@ -151,7 +153,7 @@ def _judge(
     if consent_id is not None:
         rows = _BY_ID.execute(conn, {"consent_id": consent_id})
         named = ConsentView(*rows[0]) if rows else None
-    if scopes is not None and category not in scopes:
+    if scopes is not None and SCOPE_OF_CATEGORY[category] not in scopes:
         # The token's reach comes first, as before any lookup: whether the id exists is not its business.
         own = named if named is not None and named.institution_id == institution_id else None
         return _Verdict(INSUFFICIENT_SCOPE, own)

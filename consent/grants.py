@@ -17,21 +17,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent import audit
-from consent.categories import CARE_SETTINGS, CATEGORIES, WINDOWED_CARE_SETTINGS
 from consent.errors import ConsentError, ConsentNotFound
-from consent.models import STATUS_ACTIVE, STATUS_REVOKED, Consent, ConsentView
+from consent.models import Consent, ConsentView
+from consent.vocabulary import (
+    CARE_SETTINGS, CATEGORIES, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED,
+    WINDOWED_CARE_SETTINGS,
+)
 from consent.window import aware, jst_date, window_end
 from store.engine import begin_write
 from store.prepared import Prepared
 
 DEFAULT_MAX_DAYS_AHEAD = 30
-
-# 取消 reasons as the real system numbers them.
-REVOCATION_REASONS = {1: "医療機関等による取消", 2: "患者による取消", 3: "利用目的の変更"}
-BY_INSTITUTION, BY_PATIENT, USE_CHANGED = 1, 2, 3
-
-# What the pharmacy sees (computed from now; only active/revoked are stored).
-STATUS_LABELS = {"active": "有効", "expired": "同意有効期限切れ", "revoked": "取消"}
 
 
 def new_consent_id() -> str:
@@ -54,8 +50,8 @@ def check_request(
     if care_setting not in CARE_SETTINGS:
         raise ConsentError("invalid_care_setting", detail=care_setting)
     if care_setting not in WINDOWED_CARE_SETTINGS:
-        # Home visits (2) and emergencies (4) follow other rules, not built yet: refuse rather
-        # than grant a window that would be wrong.
+        # Home visits follow other rules, not built yet: refuse rather than grant a window that
+        # would be wrong.
         raise ConsentError("care_setting_unsupported", detail=care_setting)
     chosen = _normalize_categories(categories)
     check_consultation_date(consultation_date, now=now, max_days_ahead=max_days_ahead)
@@ -325,12 +321,12 @@ def _revoke(session: Session, consent: Consent, *, by: str, reason: int, now: da
 
 
 def status_code_at(consent: Consent, now: datetime) -> str:
-    """"active", "expired" or "revoked" at an instant."""
+    """STATUS_ACTIVE, STATUS_EXPIRED or STATUS_REVOKED at an instant."""
     if consent.status == STATUS_REVOKED:
-        return "revoked"
+        return STATUS_REVOKED
     if aware(now) >= consent.window_end:
-        return "expired"
-    return "active"
+        return STATUS_EXPIRED
+    return STATUS_ACTIVE
 
 
 def status_at(consent: Consent, now: datetime) -> str:

@@ -12,11 +12,9 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from consent.vocabulary import STATUS_REVOKED
 from store.base import Base
 from store.types import UTCDateTime
-
-STATUS_ACTIVE = "active"
-STATUS_REVOKED = "revoked"
 
 
 class CategoryList(TypeDecorator):
@@ -65,7 +63,7 @@ class Consent(Base):
     person_id: Mapped[str] = mapped_column(String(64))
     card_id: Mapped[str] = mapped_column(String(64))
     care_setting: Mapped[int] = mapped_column(Integer)
-    # Category codes in CATEGORIES order (consent.categories.normalize).
+    # Category codes in CATEGORIES order (consent/vocabulary.py).
     categories: Mapped[tuple[str, ...]] = mapped_column(CategoryList())
     consultation_date: Mapped[date] = mapped_column(Date)
     # When the current categories were agreed (the window opens here); created_at is the first time.
@@ -80,7 +78,7 @@ class Consent(Base):
     revocation_reason: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The qualification confirmed through OQS at the card read: the institution's billing record.
     qualification_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    # OQS validity: 1 有効, 2 無効, 3 無効(新しい資格あり), 4 該当資格なし, 5 複数該当, 6 有効(未登録).
+    # OQS validity (consent/vocabulary.py VALIDITY), as confirmed at the card read.
     validity_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

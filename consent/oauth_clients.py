@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,29 +21,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.prepared import Prepared
 from consent.errors import DomainError
+from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, SCOPE_LABELS, SCOPES
 from consent.window import aware
 from store.base import Base
 from consent.institutions import Institution
 from store.types import UTCDateTime
 
-# --- what a client may be granted ---------------------------------------------------------------
-
-SCOPES: tuple[str, ...] = (
-    "consents", "qualification", "limit", "specific_disease", "drug", "checkup", "clinical", "surgery", "batch",
-)
-SCOPE_LABELS: dict[str, str] = {
-    "consents": "同意取得済み患者一覧",
-    "qualification": "資格情報",
-    "limit": "限度額",
-    "specific_disease": "特定疾病療養受療証",
-    "drug": "薬剤情報",
-    "checkup": "特定健診情報",
-    "clinical": "診療・アレルギー・検査",
-    "surgery": "手術・傷病名・感染症",
-    "batch": "一括照会",
-}
-# Scopes whose data only licensed staff (有資格者) may read, whatever the token says.
-CLINICAL_SCOPES = frozenset({"drug", "checkup", "clinical", "surgery"})
+# --- how a client is granted (its scopes: consent/vocabulary.py) --------------------------------
 
 AUTHORIZATION_CODE = "authorization_code"
 CLIENT_CREDENTIALS = "client_credentials"
@@ -53,9 +36,6 @@ GRANT_TYPE_LABELS = {
     AUTHORIZATION_CODE: "認可コード（職員がログインして許可）",
     CLIENT_CREDENTIALS: "クライアントクレデンシャル（システム処理）",
 }
-# A system job has no person behind it: never clinical data, never billing certificates beyond
-# the qualification and limit (DESIGN.md section 3).
-CLIENT_CREDENTIALS_SCOPES: frozenset[str] = frozenset({"consents", "qualification", "limit", "batch"})
 
 # Lifetimes. Access tokens never outlive 10 minutes: every read re-checks the consent anyway, but
 # a leaked token must die soon. Refresh tokens are rotated on every use.
@@ -65,8 +45,6 @@ AUTHORIZATION_CODE_TTL = timedelta(minutes=5)
 # Rows are kept this long after they stop working (so a replayed code or refresh token is still
 # recognised as such for a while), then purged.
 KEEP_AFTER_EXPIRY = timedelta(days=1)
-
-_SCOPE_TEXT = re.compile(r"^[a-z_]+( [a-z_]+)*$")
 
 
 class OAuthClientError(DomainError):
@@ -479,8 +457,4 @@ def access_grant(session: Session, token: str, now: datetime) -> AccessGrant:
         raise TokenRefused(EXPIRED)
     return AccessGrant(client_id, client_pk, institution_id, staff_id, frozenset(scope.split()), expires_at,
                        institution_code)
-
-
-def valid_scope_text(text: str) -> bool:
-    return bool(_SCOPE_TEXT.match(text)) and all(s in SCOPES for s in text.split())
 

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from consent import grants
-from consent.categories import CATEGORIES, ONLINE_CARE
+from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, ONLINE_CARE
 from consent.clock import JST
 from consent.institutions import add_staff, create_institution, institution_by_code
 from integrations.card.models import CardRecord
@@ -112,7 +112,7 @@ def _demo_api_client(session, institution, *, now) -> None:
         return
     client, _ = store.register_client(
         session, institution_id=institution.id, name="デモ連携（システム処理）", grant_type=store.CLIENT_CREDENTIALS,
-        scopes=sorted(store.CLIENT_CREDENTIALS_SCOPES), now=now)
+        scopes=sorted(CLIENT_CREDENTIALS_SCOPES), now=now)
     # Known values instead of random ones: this is demo data, printed by `make run`.
     client.client_id = client_id
     client.secret_hash = store.digest(secret)

@@ -11,7 +11,7 @@ from api_support import TODAY, bearer, console_login, staff_token, system_token,
 from consent import grants
 from consent.clock import JST
 from consent.models import AuditEntry
-from consent.oauth_clients import SCOPES
+from consent.vocabulary import BY_PATIENT, SCOPES
 
 DATA_PATHS = {
     "qualification": "qualification", "limit": "limit", "drug": "drugs", "checkup": "checkups",
@@ -156,7 +156,7 @@ def test_a_revoked_consent_is_refused_with_consent_revoked(world, clock):
     token = staff_token(world.app, world.code_client, "pharmacist")
     with world.session() as s:
         grants.revoke_consent(s, institution_id=world.here, consent_id=world.consent, by="patient",
-                              reason=grants.BY_PATIENT, now=clock.now())
+                              reason=BY_PATIENT, now=clock.now())
         s.commit()
     resp = get(world, f"/api/v1/consents/{world.consent}/checkups", token)
     assert resp.status_code == 403 and resp.get_json()["error"] == "consent_revoked"

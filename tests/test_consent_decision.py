@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from conftest import TODAY
 from consent.actors import Actor
-from consent.categories import CATEGORIES, CLINICAL_CATEGORIES
+from consent.vocabulary import CATEGORIES, CLINICAL_CATEGORIES
 from consent.clock import JST
 from consent.decision import decide
 from consent.grants import register_consent, revoke_consent

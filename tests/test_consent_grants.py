@@ -162,7 +162,7 @@ def test_refusals_write_nothing(sessions, institution_id, clock):
         (dict(categories=[]), "no_categories"),
         (dict(categories=["drug", "genome"]), "unknown_category"),
         (dict(care_setting=2), "care_setting_unsupported"),
-        (dict(care_setting=4), "care_setting_unsupported"),
+        (dict(care_setting=4), "invalid_care_setting"),  # 救急時 is not a setting of this system
         (dict(care_setting=9), "invalid_care_setting"),
         (dict(consultation_date=TODAY - timedelta(days=1)), "date_in_past"),
         (dict(consultation_date=TODAY + timedelta(days=31)), "date_too_far"),

@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from app import create_app
 from consent import grants
 from consent.audit import verify_chain
-from consent.categories import CATEGORIES, ONLINE_CARE
+from consent.vocabulary import CATEGORIES, ONLINE_CARE
 from consent.models import Consent
 from store.engine import OPERATOR_BUSY_SECONDS
 from store.migrate import upgrade

@@ -4,12 +4,15 @@ Every data read names the consent it relies on and is judged by consent.decision
 moment of the request (and so lands in the audit log, allowed or not). Errors are the app's
 `{"error", "message"}`: 401 no/bad/expired/revoked token, 403 scope or consent refuses (the code
 says which), 404 unknown or another institution's consent (no hint which), 422 bad parameters,
-429 too many requests. The OpenAPI document (web/openapi.py) describes exactly these routes.
+429 too many requests. The OpenAPI document (web/openapi.py) describes exactly these routes: the data reads are declared
+once, in DATA_READS, which both registers them and describes them; the consent object is the
+`ApiConsent` dataclass, whose schema is derived from its fields.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable
 
@@ -24,6 +27,10 @@ from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
+from consent.vocabulary import (
+    CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, QUALIFICATION, SCOPE_OF_CATEGORY, STATUS_LABELS,
+)
+from integrations.oqs.results import CheckupRecord, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
 from web import metrics
 from web.db import db, reader
@@ -137,12 +144,23 @@ def _date_param(name: str) -> date | None:
         _invalid(name, f"{name} は YYYY-MM-DD 形式の日付で指定してください。")
 
 
-def _month_param(name: str) -> str | None:
-    raw = request.args.get(name)
+@dataclass(frozen=True)
+class QueryParam:
+    """An optional query parameter of a data read, checked against `pattern`."""
+
+    name: str
+    description: str
+    pattern: re.Pattern[str]
+    # How to write it, said when the value does not match (after the parameter's name).
+    hint: str
+
+
+def _query_param(param: QueryParam) -> str | None:
+    raw = request.args.get(param.name)
     if raw is None or raw == "":
         return None
-    if not YEAR_MONTH.match(raw):
-        _invalid(name, f"{name} は YYYYMM 形式の年月（例: 202611）で指定してください。")
+    if not param.pattern.match(raw):
+        _invalid(param.name, f"{param.name} は {param.hint}で指定してください。")
     return raw
 
 
@@ -154,26 +172,73 @@ def _iso(instant: datetime | None) -> str | None:
 # --- consents ------------------------------------------------------------------------------------
 
 
-def consent_json(consent, person, reference_number: str | None, current: datetime) -> dict[str, Any]:
-    """`person`: the OQS identity (name, kana, birth date) or record, None when unknown."""
-    status = grants.status_code_at(consent, current)
-    return {
-        "id": consent.id,
-        "person": {
-            "name": person.name if person else None,
-            "kana": person.kana if person else None,
-            "birth_date": person.birth_date.isoformat() if person else None,
-        },
-        "status": status,
-        "status_label": grants.STATUS_LABELS[status],
-        "categories": list(consent.categories),
-        "consultation_date": consent.consultation_date.isoformat(),
-        "care_setting": consent.care_setting,
-        "consented_at": _iso(consent.consented_at),
-        "window_end": _iso(consent.window_end),
-        "revoked_at": _iso(consent.revoked_at),
-        "reference_number": reference_number,
-    }
+def _schema(**keywords: Any) -> dict[str, Any]:
+    """Field metadata the OpenAPI document adds to the schema derived from the field's type."""
+    return {"schema": keywords}
+
+
+@dataclass(frozen=True)
+class ApiPerson:
+    """The person as the OQS knows them; null fields when unknown."""
+
+    schema_name = "Person"
+
+    name: str | None
+    kana: str | None
+    birth_date: date | None
+
+
+@dataclass(frozen=True)
+class ApiConsent:
+    """A consent as the API answers it (the list's items and GET /api/v1/consents/{id})."""
+
+    schema_name = "Consent"
+
+    id: str
+    person: ApiPerson
+    status: str = field(metadata=_schema(enum=list(STATUS_LABELS)))
+    status_label: str = field(metadata=_schema(enum=list(STATUS_LABELS.values())))
+    categories: tuple[str, ...] = field(metadata=_schema(items={"type": "string", "enum": list(CATEGORIES)}))
+    consultation_date: date
+    care_setting: int = field(metadata=_schema(enum=list(CARE_SETTINGS)))
+    consented_at: datetime
+    window_end: datetime = field(metadata=_schema(description="閲覧期限（この時刻を含まない）。ISO 8601、日本時間の時差つき"))
+    revoked_at: datetime | None
+    reference_number: str | None = field(metadata=_schema(description="照会番号"))
+
+    @classmethod
+    def of(cls, consent, person, reference_number: str | None, current: datetime) -> "ApiConsent":
+        """`person`: the OQS identity (name, kana, birth date) or record, None when unknown."""
+        status = grants.status_code_at(consent, current)
+        return cls(
+            id=consent.id,
+            person=ApiPerson(person.name, person.kana, person.birth_date) if person else ApiPerson(None, None, None),
+            status=status,
+            status_label=STATUS_LABELS[status],
+            categories=tuple(consent.categories),
+            consultation_date=consent.consultation_date,
+            care_setting=consent.care_setting,
+            consented_at=consent.consented_at,
+            window_end=consent.window_end,
+            revoked_at=consent.revoked_at,
+            reference_number=reference_number,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def _plain(value: Any) -> Any:
+    """JSON of a field: instants in JST with their offset, dates as ISO, dataclasses as objects."""
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
 
 
 @bp.get("/v1/consents")
@@ -187,7 +252,7 @@ def list_consents():
     people = oqs.identities(person_ids)
     references = oqs.reference_numbers(institution_code=caller.institution_code, person_ids=person_ids)
     return jsonify(date=day.isoformat(), consents=[
-        consent_json(c, people.get(c.person_id), references.get(c.person_id), current) for c in consents])
+        ApiConsent.of(c, people.get(c.person_id), references.get(c.person_id), current).to_dict() for c in consents])
 
 
 @bp.get("/v1/consents/<consent_id>")
@@ -199,7 +264,7 @@ def get_consent(consent_id: str):
         raise ReadRefused(NOT_FOUND)
     oqs = oqs_for(reader())
     reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
-    return jsonify(consent_json(consent, oqs.person(consent.person_id), reference, now()))
+    return jsonify(ApiConsent.of(consent, oqs.person(consent.person_id), reference, now()).to_dict())
 
 
 # --- data reads, each judged by the decision function ---------------------------------------------
@@ -212,16 +277,17 @@ def _read(consent_id: str, category: str, load: Callable[[Any, ConsentView, Call
     the staff member and the data are read beside it (see reader()).
     """
     caller = authenticate(None)
-    if category not in caller.grant.scopes and not CONSENT_ID.match(consent_id):
-        raise _scope_refusal(category)  # as for any id: the token's reach is answered first
+    scope = SCOPE_OF_CATEGORY[category]
+    if scope not in caller.grant.scopes and not CONSENT_ID.match(consent_id):
+        raise _scope_refusal(scope)  # as for any id: the token's reach is answered first
     consent_id = _consent_id(consent_id)
     decision = decide(db(), institution_id=caller.grant.institution_id, actor=caller.actor, person_id=None,
                       category=category, now=now(), consent_id=consent_id, scopes=caller.grant.scopes)
     db().commit()  # the decision's audit entry is kept, allowed or refused
     metrics.read_decided(decision.allowed, decision.reason)
     if not decision.allowed:
-        if decision.reason == INSUFFICIENT_SCOPE and category not in caller.grant.scopes:
-            raise _scope_refusal(category)
+        if decision.reason == INSUFFICIENT_SCOPE and scope not in caller.grant.scopes:
+            raise _scope_refusal(scope)
         raise ReadRefused(decision.reason, detail=decision)
     consent = decision.consent
     data = load(oqs_for(reader()), consent, caller)  # InvalidInput: 422 invalid_parameter
@@ -232,61 +298,91 @@ def _records(items) -> list[dict[str, Any]]:
     return [item.to_dict() for item in items]
 
 
-@bp.get("/v1/consents/<consent_id>/qualification")
-def qualification(consent_id: str):
-    def load(oqs, consent, caller):
-        # The institution's billing record: the qualification as confirmed at reception.
-        confirmed = consent.qualification_confirmed_at or consent.consented_at
-        result = oqs.qualification(consent.person_id, institution_code=caller.institution_code,
-                                   care_setting=consent.care_setting, today=jst_date(confirmed))
-        return {"confirmed_at": _iso(confirmed), "qualification": result.to_dict()}
-
-    return _read(consent_id, "qualification", load)
+Loader = Callable[[Any, ConsentView, Caller, dict[str, Any]], dict[str, Any]]
 
 
-@bp.get("/v1/consents/<consent_id>/limit")
-def limit(consent_id: str):
-    def load(oqs, consent, caller):
-        info = oqs.limit(consent.person_id, today=today_jst())
-        return {"limit": info.to_dict() if info is not None else None}
+@dataclass(frozen=True)
+class DataRead:
+    """One data read under a consent. The entry registers its route (GET, judged and audited by
+    `_read`) and produces its OpenAPI path (web/openapi.py): nothing about it is written twice.
+    """
 
-    return _read(consent_id, "limit", load)
+    segment: str  # the path under /api/v1/consents/<consent_id>/
+    category: str  # what `decide` judges; the token's scope follows (vocabulary.SCOPE_OF_CATEGORY)
+    # The answer's fields besides consent_id and window_end, and their types (the schema).
+    result: dict[str, Any]
+    # (oqs, consent, caller, query parameters) -> the answer's fields; runs only when allowed.
+    load: Loader
+    note: str = ""  # said after the category's heading in the summary
+    params: tuple[QueryParam, ...] = ()
+    # Checks the parameters together (after each alone), raising ApiError.
+    check: Callable[[dict[str, Any]], None] | None = None
+
+    @property
+    def path(self) -> str:
+        return f"/v1/consents/<consent_id>/{self.segment}"
+
+    @property
+    def scope(self) -> str:
+        return SCOPE_OF_CATEGORY[self.category]
+
+    @property
+    def endpoint(self) -> str:
+        return f"read_{self.category}"
+
+    def serve(self, consent_id: str):
+        args = {param.name: _query_param(param) for param in self.params}
+        if self.check is not None:
+            self.check(args)
+        return _read(consent_id, self.category, lambda oqs, consent, caller: self.load(oqs, consent, caller, args))
 
 
-@bp.get("/v1/consents/<consent_id>/drugs")
-def drugs(consent_id: str):
-    from_ym, to_ym = _month_param("from"), _month_param("to")
-    if from_ym and to_ym and from_ym > to_ym:
+def _load_qualification(oqs, consent, caller, args) -> dict[str, Any]:
+    # The institution's billing record: the qualification as confirmed at reception.
+    confirmed = consent.qualification_confirmed_at or consent.consented_at
+    result = oqs.qualification(consent.person_id, institution_code=caller.institution_code,
+                               care_setting=consent.care_setting, today=jst_date(confirmed))
+    return {"confirmed_at": _iso(confirmed), "qualification": result.to_dict()}
+
+
+def _load_limit(oqs, consent, caller, args) -> dict[str, Any]:
+    info = oqs.limit(consent.person_id, today=today_jst())
+    return {"limit": info.to_dict() if info is not None else None}
+
+
+_MONTHS = (
+    QueryParam("from", "診療年月の始め YYYYMM", YEAR_MONTH, "YYYYMM 形式の年月（例: 202611）"),
+    QueryParam("to", "診療年月の終わり YYYYMM", YEAR_MONTH, "YYYYMM 形式の年月（例: 202611）"),
+)
+
+
+def _months_in_order(args: dict[str, Any]) -> None:
+    if args["from"] and args["to"] and args["from"] > args["to"]:
         _invalid("from", "from は to 以前の年月にしてください。")
 
-    def load(oqs, consent, caller):
-        return {"drugs": _records(oqs.drugs(consent.person_id, today=today_jst(), from_ym=from_ym, to_ym=to_ym))}
 
-    return _read(consent_id, "drug", load)
+DATA_READS: tuple[DataRead, ...] = (
+    DataRead("qualification", QUALIFICATION, {"confirmed_at": datetime, "qualification": Qualification},
+             _load_qualification, note="（受付時に確認したもの）"),
+    DataRead("limit", "limit", {"limit": LimitInfo | None}, _load_limit, note="（限度額適用認定証関連情報）"),
+    DataRead("drugs", "drug", {"drugs": list[DrugRecord]},
+             lambda oqs, consent, caller, args: {"drugs": _records(oqs.drugs(
+                 consent.person_id, today=today_jst(), from_ym=args["from"], to_ym=args["to"]))},
+             params=_MONTHS, check=_months_in_order),
+    DataRead("checkups", "checkup", {"checkups": list[CheckupRecord]},
+             lambda oqs, consent, caller, args: {"checkups": _records(oqs.checkups(consent.person_id,
+                                                                                  today=today_jst()))}),
+    # Clinical and surgery data are not produced by the OQS simulator yet: the
+    # decision and the audit are real, the lists are empty.
+    DataRead("clinical", "clinical", {"clinical": list[dict]}, lambda oqs, consent, caller, args: {"clinical": []}),
+    DataRead("surgery", "surgery", {"surgery": list[dict]}, lambda oqs, consent, caller, args: {"surgery": []}),
+    DataRead("specific-disease", "specific_disease", {"specific_disease": list[SpecificDiseaseCertificate]},
+             lambda oqs, consent, caller, args: {"specific_disease": _records(oqs.specific_disease(
+                 consent.person_id, today=today_jst()))}),
+)
 
-
-@bp.get("/v1/consents/<consent_id>/checkups")
-def checkups(consent_id: str):
-    return _read(consent_id, "checkup",
-                 lambda oqs, consent, caller: {"checkups": _records(oqs.checkups(consent.person_id, today=today_jst()))})
-
-
-@bp.get("/v1/consents/<consent_id>/specific-disease")
-def specific_disease(consent_id: str):
-    return _read(consent_id, "specific_disease", lambda oqs, consent, caller: {
-        "specific_disease": _records(oqs.specific_disease(consent.person_id, today=today_jst()))})
-
-
-# 診療・アレルギー・検査 and 手術・傷病名・感染症 are not produced by the OQS simulator yet: the
-# decision and the audit are real, the lists are empty.
-@bp.get("/v1/consents/<consent_id>/clinical")
-def clinical(consent_id: str):
-    return _read(consent_id, "clinical", lambda oqs, consent, caller: {"clinical": []})
-
-
-@bp.get("/v1/consents/<consent_id>/surgery")
-def surgery(consent_id: str):
-    return _read(consent_id, "surgery", lambda oqs, consent, caller: {"surgery": []})
+for _entry in DATA_READS:
+    bp.add_url_rule(_entry.path, endpoint=_entry.endpoint, view_func=_entry.serve, methods=["GET"])
 
 
 # --- batch inquiry (一括照会) ----------------------------------------------------------------------
@@ -352,7 +448,7 @@ def _sandbox_api_client(session, institution) -> dict[str, Any]:
     """POST /sandbox/institutions also hands QA a client-credentials API client."""
     client, secret = store.register_client(
         session, institution_id=institution.id, name="サンドボックス連携（システム処理）",
-        grant_type=store.CLIENT_CREDENTIALS, scopes=sorted(store.CLIENT_CREDENTIALS_SCOPES), now=now(),
+        grant_type=store.CLIENT_CREDENTIALS, scopes=sorted(CLIENT_CREDENTIALS_SCOPES), now=now(),
     )
     return {"api_client": {"client_id": client.client_id, "client_secret": secret}}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask, abort, redirect, request, session, url_for
 
 from consent import oauth_clients as store
+from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, CLINICAL_SCOPES, SCOPE_LABELS, SCOPES
 from web.context import now
 from web.db import db
 from web.error_messages import describe
@@ -61,10 +62,11 @@ def api_clients_panel() -> dict:
         "clients": store.clients_of(db(), staff.institution_id),
         "new": session.pop("new_api_client", None),
         "error": session.pop("api_client_error", None),
-        "scopes": [(s, store.SCOPE_LABELS[s]) for s in store.SCOPES],
-        "scope_labels": store.SCOPE_LABELS,
+        "scopes": [(s, SCOPE_LABELS[s]) for s in SCOPES],
+        "scope_labels": SCOPE_LABELS,
         "grant_types": store.GRANT_TYPE_LABELS,
-        "system_scopes": [store.SCOPE_LABELS[s] for s in store.SCOPES if s in store.CLIENT_CREDENTIALS_SCOPES],
+        "system_scopes": [SCOPE_LABELS[s] for s in SCOPES if s in CLIENT_CREDENTIALS_SCOPES],
+        "licensed_scopes": [SCOPE_LABELS[s] for s in SCOPES if s in CLINICAL_SCOPES],
     }
 
 

@@ -11,9 +11,11 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from consent import grants
-from consent.categories import CATEGORY_LABELS
 from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.staff_auth import load_identity
+from consent.vocabulary import (
+    CATEGORY_LABELS, HEADINGS, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS,
+)
 from consent.window import deadline_text
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
@@ -150,10 +152,10 @@ def patient_rows(institution_id: int, institution_code: str, day: date) -> list[
             "name": person.name if person else "（不明）",
             "kana": person.kana if person else "",
             "born": f"{born.year}年{born.month}月{born.day}日" if born else "",
-            "status": grants.STATUS_LABELS[status],
+            "status": STATUS_LABELS[status],
             "status_code": status,
             "labels": "、".join(CATEGORY_LABELS[c] for c in consent.categories),
-            "remaining": remaining_text(consent.window_end, current) if status == "active" else "",
+            "remaining": remaining_text(consent.window_end, current) if status == STATUS_ACTIVE else "",
             "reference_number": references.get(consent.person_id) or "",
             "consented_at": consent.consented_at,
         })
@@ -184,13 +186,9 @@ def patients_fragment():
 # --- the patient page -------------------------------------------------------------------------
 
 # The sections every patient page shows (QA automation looks for these headings), then the
-# other categories, shown when the patient consented to them.
-ALWAYS_SHOWN = ("qualification", "limit", "drug", "checkup")
+# other categories, shown when the patient consented to them. Headings: vocabulary.HEADINGS.
+ALWAYS_SHOWN = (QUALIFICATION, "limit", "drug", "checkup")
 SHOWN_WHEN_CONSENTED = ("clinical", "surgery", "specific_disease")
-SECTION_HEADINGS = {
-    "qualification": "資格情報", "limit": "限度額", "drug": "薬剤情報", "checkup": "特定健診情報",
-    "clinical": "診療・アレルギー・検査", "surgery": "手術・傷病名・感染症", "specific_disease": "特定疾病療養受療証",
-}
 
 
 def _month(raw: str | None) -> str | None:
@@ -204,7 +202,7 @@ def _month(raw: str | None) -> str | None:
 
 
 def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None, drug_to: str | None):
-    if category == "qualification":
+    if category == QUALIFICATION:
         # The billing record: the qualification as confirmed at reception.
         confirmed = consent.qualification_confirmed_at or consent.consented_at
         return oqs.qualification(consent.person_id, institution_code=staff.institution_code,
@@ -217,7 +215,7 @@ def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None
         return oqs.checkups(consent.person_id, today=today)
     if category == "specific_disease":
         return oqs.specific_disease(consent.person_id, today=today)
-    # 診療・アレルギー・検査 and 手術・傷病名・感染症 are not produced by the simulator yet.
+    # Clinical and surgery data are not produced by the simulator yet.
     return []
 
 
@@ -266,14 +264,15 @@ def patient(consent_id: str):
     for category, decision in zip(shown, decisions):
         skip = category == "drug" and filter_error is not None
         data = _load(category, oqs, consent, staff, today, drug_from, drug_to) if decision.allowed and not skip else None
-        sections.append({"category": category, "heading": SECTION_HEADINGS[category], "decision": decision,
+        sections.append({"category": category, "heading": HEADINGS[category], "decision": decision,
                          "data": data})
     status = grants.status_code_at(consent, current)
     reference = oqs.reference_number(institution_code=staff.institution_code, person_id=consent.person_id)
     return render_template(
         "console/patient.html", staff=staff, consent=consent, person=person, sections=sections,
-        status=grants.STATUS_LABELS[status], status_code=status, deadline=deadline_text(consent.window_end),
-        remaining=remaining_text(consent.window_end, current) if status == "active" else "",
+        status=STATUS_LABELS[status], status_code=status, deadline=deadline_text(consent.window_end),
+        remaining=remaining_text(consent.window_end, current) if status == STATUS_ACTIVE else "",
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
-        reference_number=reference, revocation_reasons=grants.REVOCATION_REASONS, filter_error=filter_error,
+        reference_number=reference, revocation_reasons=REVOCATION_REASONS, filter_error=filter_error,
+        no_qualification=NO_QUALIFICATION,
     ), 400 if filter_error else 200

@@ -14,6 +14,7 @@ from consent.institutions import (
     ROLES, Institution, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token,
     staff_of,
 )
+from consent.vocabulary import BATCH_STATUSES, BY_INSTITUTION, STATUS_ACTIVE
 from web.console import own_consent_or_404
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics
@@ -33,9 +34,9 @@ ROLE_LABELS = {"pharmacist": "薬剤師（有資格者）", "clerk": "事務", "
 def cancel_consent(consent_id: str):
     staff = current_staff()
     consent = own_consent_or_404(staff, consent_id)
-    if grants.status_code_at(consent, now()) == "active":
+    if grants.status_code_at(consent, now()) == STATUS_ACTIVE:
         grants.revoke_consent(db(), institution_id=staff.institution_id, consent_id=consent.id,
-                              by=f"staff:{staff.staff_id}", reason=grants.BY_INSTITUTION, now=now())
+                              by=f"staff:{staff.staff_id}", reason=BY_INSTITUTION, now=now())
         db().commit()
         metrics.consent_event("revoked")
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
@@ -136,7 +137,8 @@ def batch():
     db().commit()
     # Kept server-side for the download link (the session lives in the database).
     session["batch_csv"] = results_csv(rows, results)
-    return render_template("console/batch.html", staff=staff, rows=rows, results=results)
+    return render_template("console/batch.html", staff=staff, rows=rows, results=results,
+                           batch_statuses=BATCH_STATUSES)
 
 
 @routes.get("/batch/result.csv")

@@ -10,8 +10,9 @@ import secrets
 
 from flask import Blueprint, jsonify, render_template, session, url_for
 
-from consent.webauthn import RegistrationError, registration_options, verify_registration
 from consent.institutions import Institution
+from consent.vocabulary import VALID
+from consent.webauthn import RegistrationError, registration_options, verify_registration
 from web.card import browser_binding
 from web.context import (card_authority_for, client_address, enforce_rate_limits, now, oqs_for, relying_party,
                          settings, today_jst)
@@ -56,7 +57,7 @@ def verify():
         raise RegistrationError("challenge_unknown")
     new = verify_registration(db(), relying_party(), credential=credential, binding=browser_binding(),
                               purpose=PURPOSE, now=now())
-    person = oqs_for(db()).create_person(today=today_jst(), validity=1)
+    person = oqs_for(db()).create_person(today=today_jst(), validity=VALID)
     authority = card_authority_for(db())
     if authority.by_credential_id(new.credential_id) is not None:
         raise RegistrationError("duplicate")

@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from consent.categories import CARE_SETTINGS
 from consent.audit import AuditError
 from consent.decision import ReadRefused
 from consent.login_throttle import LoginThrottled
 from consent.errors import ConsentError, DomainError
-from consent.oauth_clients import SCOPE_LABELS, OAuthClientError, TokenRefused
+from consent.oauth_clients import OAuthClientError, TokenRefused
 from consent.staff_auth import PasswordChangeError
 from consent.staff_passkeys import PasskeyError
+from consent.vocabulary import CARE_SETTINGS, SCOPE_LABELS
 from integrations.card.interface import UnknownCard
 from consent.webauthn import RegistrationError
 from integrations.card.relying_party import CardSignInError

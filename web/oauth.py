@@ -35,10 +35,9 @@ from flask import (
 )
 
 from consent import oauth_clients as store
-from consent.oauth_clients import (
-    ACCESS_TOKEN_TTL, AUTHORIZATION_CODE, CLIENT_CREDENTIALS_SCOPES, SCOPE_LABELS, SCOPES, ApiClient,
-)
+from consent.oauth_clients import ACCESS_TOKEN_TTL, AUTHORIZATION_CODE, ApiClient
 from consent.staff_auth import StaffIdentity, load_identity
+from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, CLINICAL_SCOPES, SCOPE_LABELS, SCOPES
 from store.engine import begin_write
 from web.context import client_address, enforce_rate_limits, now
 from web.db import db
@@ -495,7 +494,7 @@ def authorize():
         page = render_template(
             "oauth_authorize.html", staff=staff, client=client.row,
             scopes=[(s, SCOPE_LABELS[s]) for s in scopes],
-            clinical_refused=[SCOPE_LABELS[s] for s in scopes if s in store.CLINICAL_SCOPES] if not staff.licensed else [],
+            clinical_refused=[SCOPE_LABELS[s] for s in scopes if s in CLINICAL_SCOPES] if not staff.licensed else [],
             action=request.full_path,
         )
         response = current_app.make_response(page)

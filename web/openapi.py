@@ -1,27 +1,27 @@
 """The OpenAPI 3.1 document of the pharmacy-system API, served at /api/openapi.json.
 
-Kept true to the code by construction where it can be: the data schemas are derived from the OQS
-result dataclasses (their field types), scopes and categories come from the domain modules, and
-tests/test_api_schema.py runs schemathesis against this document and the real app.
+Kept true to the code by construction: every data read's path comes from its entry in
+web.api.DATA_READS (the same entry registers the route), the schemas are derived from dataclasses
+(the OQS results, web.api.ApiConsent) by their field types, scopes, categories and labels come from
+consent/vocabulary.py, and tests/test_api_schema.py runs schemathesis against this document and
+the real app.
 """
 from __future__ import annotations
 
 import dataclasses
 import types
 import typing
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from flask import request
 
-from consent.categories import CATEGORIES
-from consent.grants import STATUS_LABELS
-from consent.oauth_clients import CLIENT_CREDENTIALS_SCOPES, SCOPE_LABELS, SCOPES
-from integrations.oqs.results import (
-    BatchResult, CheckupRecord, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate,
+from consent.vocabulary import (
+    BATCH_SCOPE, BATCH_STATUSES, CATEGORY, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE, SCOPE_LABELS, SCOPES,
 )
-from web.api import BATCH_ROW_KEYS, CONSENT_ID, MAX_BATCH_ROWS, YEAR_MONTH
+from integrations.oqs.results import Qualification
+from web.api import BATCH_ROW_KEYS, CONSENT_ID, DATA_READS, MAX_BATCH_ROWS, ApiConsent, DataRead
 
 REF = "#/components/schemas/"
 _PRIMITIVES = {str: "string", int: "integer", float: "number", bool: "boolean", type(None): "null"}
@@ -42,8 +42,12 @@ def _type_schema(tp: Any, components: dict[str, Any]) -> dict[str, Any]:
     if origin in (tuple, list):
         args = [a for a in typing.get_args(tp) if a is not Ellipsis]
         return {"type": "array", "items": _type_schema(args[0], components) if args else {}}
+    if tp is datetime:
+        return {"type": "string", "format": "date-time"}
     if tp is date:
         return {"type": "string", "format": "date"}
+    if tp is dict:
+        return {"type": "object"}
     if tp in _PRIMITIVES:
         return {"type": _PRIMITIVES[tp]}
     if dataclasses.is_dataclass(tp):
@@ -52,7 +56,7 @@ def _type_schema(tp: Any, components: dict[str, Any]) -> dict[str, Any]:
 
 
 def _dataclass_schema(cls: type, components: dict[str, Any]) -> str:
-    name = cls.__name__
+    name = getattr(cls, "schema_name", cls.__name__)
     if name in components:
         return name
     components[name] = {}  # placeholder first: Qualification refers to itself (others)
@@ -61,16 +65,18 @@ def _dataclass_schema(cls: type, components: dict[str, Any]) -> str:
     components[name] = {
         "type": "object",
         "description": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else name,
-        "properties": {f.name: _type_schema(hints[f.name], components) for f in fields},
+        # A field's metadata may make its schema more precise (an enum, a description).
+        "properties": {f.name: {**_type_schema(hints[f.name], components), **f.metadata.get("schema", {})}
+                       for f in fields},
         "required": [f.name for f in fields],
     }
     return name
 
 
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    if "$ref" in schema:
-        return {"anyOf": [schema, {"type": "null"}]}
-    return {**schema, "type": [schema["type"], "null"]}
+def _object(fields: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    """An object with every one of `fields` (name -> type) required."""
+    return {"type": "object", "properties": {name: _type_schema(tp, components) for name, tp in fields.items()},
+            "required": list(fields)}
 
 
 def _error_response(description: str) -> dict[str, Any]:
@@ -108,60 +114,37 @@ CONSENT_PARAM = {
 }
 
 
-def _data_read(category: str, scope: str, key: str, schema: dict[str, Any], summary: str,
-               extra_params: list | None = None, extra_props: dict | None = None) -> dict[str, Any]:
-    properties = {"consent_id": {"type": "string"}, "window_end": {"type": "string", "format": "date-time"},
-                  key: schema, **(extra_props or {})}
-    licensed = "（有資格者のみ）" if category in ("drug", "checkup", "clinical", "surgery") else ""
+def _data_read(read: DataRead, components: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI path item of one entry of web.api.DATA_READS."""
+    category = CATEGORY[read.category]
+    summary = category.heading + read.note + ("（有資格者のみ）" if category.licensed_only else "")
+    params = [{"name": p.name, "in": "query", "required": False, "description": p.description,
+               "schema": {"type": "string", "pattern": p.pattern.pattern}} for p in read.params]
+    answer = _object({"consent_id": str, "window_end": datetime, **read.result}, components)
     return {"get": {
-        "operationId": f"read_{category}",
-        "summary": summary + licensed,
-        "description": f"同意 consent_id に基づく「{SCOPE_LABELS[scope]}」の読み取り。読み取りのたびに同意の対象・閲覧期限・"
+        "operationId": read.endpoint,
+        "summary": summary,
+        "description": f"同意 consent_id に基づく「{category.heading}」の読み取り。読み取りのたびに同意の対象・閲覧期限・"
                        "取消・職員の資格が判断され、監査ログに記録されます。",
         "tags": ["data"],
-        "security": [{"oauth2": [scope]}],
-        "parameters": [CONSENT_PARAM, *(extra_params or [])],
-        "responses": _responses(
-            _json_ok(summary, {"type": "object", "properties": properties, "required": list(properties)}),
-            "401", "403", "404", "422", "429"),
+        "security": [{"oauth2": [read.scope]}],
+        "parameters": [CONSENT_PARAM, *params],
+        "responses": _responses(_json_ok(summary, answer), "401", "403", "404", "422", "429"),
     }}
+
+
+def _openapi_path(flask_path: str) -> str:
+    return "/api" + flask_path.replace("<consent_id>", "{consent_id}")
 
 
 @lru_cache(maxsize=8)
 def _build(base_url: str) -> dict[str, Any]:
     components: dict[str, Any] = {}
-    for cls in (Qualification, DrugRecord, CheckupRecord, LimitInfo, SpecificDiseaseCertificate, BatchResult):
-        _dataclass_schema(cls, components)
-    del components["BatchResult"]  # the API answers its own shape of a batch row (below)
     components["Error"] = {
         "type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
         "required": ["error", "message"],
     }
-    components["Person"] = {
-        "type": "object",
-        "properties": {"name": {"type": ["string", "null"]}, "kana": {"type": ["string", "null"]},
-                       "birth_date": {"type": ["string", "null"], "format": "date"}},
-        "required": ["name", "kana", "birth_date"],
-    }
-    components["Consent"] = {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            "person": _ref("Person"),
-            "status": {"type": "string", "enum": list(STATUS_LABELS)},
-            "status_label": {"type": "string", "enum": list(STATUS_LABELS.values())},
-            "categories": {"type": "array", "items": {"type": "string", "enum": list(CATEGORIES)}},
-            "consultation_date": {"type": "string", "format": "date"},
-            "care_setting": {"type": "integer"},
-            "consented_at": {"type": "string", "format": "date-time"},
-            "window_end": {"type": "string", "format": "date-time",
-                           "description": "閲覧期限（この時刻を含まない）。ISO 8601、日本時間の時差つき"},
-            "revoked_at": {"type": ["string", "null"], "format": "date-time"},
-            "reference_number": {"type": ["string", "null"], "description": "照会番号"},
-        },
-        "required": ["id", "person", "status", "status_label", "categories", "consultation_date", "care_setting",
-                     "consented_at", "window_end", "revoked_at", "reference_number"],
-    }
+    _dataclass_schema(ApiConsent, components)
     components["BatchRow"] = {
         "type": "object",
         "properties": {k: {"type": ["string", "null"], "maxLength": 100} for k in BATCH_ROW_KEYS},
@@ -171,65 +154,41 @@ def _build(base_url: str) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "row": {"type": "integer", "minimum": 1},
-            "status": {"type": "string", "enum": ["有効", "無効", "エラー"]},
+            "status": {"type": "string", "enum": list(BATCH_STATUSES)},
             "reason": {"type": "string"},
             "reference_number": {"type": ["string", "null"]},
             "error_fields": {"type": "array", "items": {"type": "string"}},
-            "qualification": _ref("Qualification"),
+            "qualification": _type_schema(Qualification, components),
         },
         "required": ["row", "status", "reason", "reference_number", "error_fields"],
     }
-    scopes = {s: f"{SCOPE_LABELS[s]}" for s in SCOPES}
-    month = {"type": "string", "pattern": YEAR_MONTH.pattern}
     paths = {
         "/api/v1/consents": {"get": {
             "operationId": "list_consents",
-            "summary": "同意取得済み患者一覧（診療日ごと）",
+            "summary": f"{SCOPE_LABELS[CONSENTS_SCOPE]}（診療日ごと）",
             "tags": ["consents"],
-            "security": [{"oauth2": ["consents"]}],
+            "security": [{"oauth2": [CONSENTS_SCOPE]}],
             "parameters": [{"name": "date", "in": "query", "required": False,
                             "description": "診療日 YYYY-MM-DD（省略時は日本時間の今日）",
                             "schema": {"type": "string", "format": "date"}}],
-            "responses": _responses(_json_ok("同意の一覧", {
-                "type": "object",
-                "properties": {"date": {"type": "string", "format": "date"},
-                               "consents": {"type": "array", "items": _ref("Consent")}},
-                "required": ["date", "consents"]}), "401", "403", "422", "429"),
+            "responses": _responses(_json_ok("同意の一覧", _object({"date": date, "consents": list[ApiConsent]},
+                                                                    components)), "401", "403", "422", "429"),
         }},
         "/api/v1/consents/{consent_id}": {"get": {
             "operationId": "get_consent",
             "summary": "同意の内容と状態",
             "tags": ["consents"],
-            "security": [{"oauth2": ["consents"]}],
+            "security": [{"oauth2": [CONSENTS_SCOPE]}],
             "parameters": [CONSENT_PARAM],
-            "responses": _responses(_json_ok("同意", _ref("Consent")), "401", "403", "404", "429"),
+            "responses": _responses(_json_ok("同意", _type_schema(ApiConsent, components)), "401", "403", "404", "429"),
         }},
-        "/api/v1/consents/{consent_id}/qualification": _data_read(
-            "qualification", "qualification", "qualification", _ref("Qualification"), "資格情報（受付時に確認したもの）",
-            extra_props={"confirmed_at": {"type": "string", "format": "date-time"}}),
-        "/api/v1/consents/{consent_id}/limit": _data_read(
-            "limit", "limit", "limit", _nullable(_ref("LimitInfo")), "限度額適用認定証関連情報"),
-        "/api/v1/consents/{consent_id}/drugs": _data_read(
-            "drug", "drug", "drugs", {"type": "array", "items": _ref("DrugRecord")}, "薬剤情報",
-            extra_params=[
-                {"name": "from", "in": "query", "required": False, "description": "診療年月の始め YYYYMM", "schema": month},
-                {"name": "to", "in": "query", "required": False, "description": "診療年月の終わり YYYYMM", "schema": month},
-            ]),
-        "/api/v1/consents/{consent_id}/checkups": _data_read(
-            "checkup", "checkup", "checkups", {"type": "array", "items": _ref("CheckupRecord")}, "特定健診情報"),
-        "/api/v1/consents/{consent_id}/clinical": _data_read(
-            "clinical", "clinical", "clinical", {"type": "array", "items": {"type": "object"}}, "診療・アレルギー・検査"),
-        "/api/v1/consents/{consent_id}/surgery": _data_read(
-            "surgery", "surgery", "surgery", {"type": "array", "items": {"type": "object"}}, "手術・傷病名・感染症"),
-        "/api/v1/consents/{consent_id}/specific-disease": _data_read(
-            "specific_disease", "specific_disease", "specific_disease",
-            {"type": "array", "items": _ref("SpecificDiseaseCertificate")}, "特定疾病療養受療証情報"),
+        **{_openapi_path(read.path): _data_read(read, components) for read in DATA_READS},
         "/api/v1/batch-inquiries": {"post": {
             "operationId": "batch_inquiry",
-            "summary": "一括照会（予約患者の資格の事前確認）",
-            "description": "行ごとに 有効 / 無効 / エラー と理由を返します。1行の誤りは他の行を止めません。",
+            "summary": f"{SCOPE_LABELS[BATCH_SCOPE]}（予約患者の資格の事前確認）",
+            "description": f"行ごとに {' / '.join(BATCH_STATUSES)} と理由を返します。1行の誤りは他の行を止めません。",
             "tags": ["batch"],
-            "security": [{"oauth2": ["batch"]}],
+            "security": [{"oauth2": [BATCH_SCOPE]}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object",
                 "properties": {"rows": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH_ROWS,
@@ -240,6 +199,7 @@ def _build(base_url: str) -> dict[str, Any]:
                 "required": ["results"]}), "400", "401", "403", "413", "415", "422", "429"),
         }},
     }
+    scopes = {s: SCOPE_LABELS[s] for s in SCOPES}
     token_url = base_url + "oauth/token"
     components_doc = {
         "schemas": dict(sorted(components.items())),

@@ -13,9 +13,11 @@ from flask import Blueprint, abort, g, jsonify, redirect, render_template, reque
 
 from consent import grants
 from consent.audit import reads_of_person
-from consent.categories import CATEGORIES, CATEGORY_LABELS, ONLINE_CARE
 from consent.errors import ConsentError
 from consent.institutions import institution_by_reception_token
+from consent.vocabulary import (
+    BY_PATIENT, CATEGORIES, CATEGORY_LABELS, ONLINE_CARE, STATUS_ACTIVE, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
+)
 from consent.window import deadline_text
 from web.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
@@ -194,7 +196,7 @@ def confirm_verify(token: str):
         "categories": list(consent.categories),
         "deadline": deadline_text(consent.window_end),
         "holder": person.name if person else "",
-        "valid": qualification.validity_code in (1, 6),
+        "valid": qualification.validity_code in VALID_CODES,
     }
     # The sign-in ends with the done page: only what the page shows stays, nothing signed in.
     session.clear()
@@ -265,8 +267,9 @@ def _consent_rows(place: Place, person_id: str) -> list[dict]:
             "date": consent.consultation_date,
             "categories": list(consent.categories),
             "labels": _labels(consent.categories),
-            "status": grants.STATUS_LABELS[status],
-            "changeable": status == "active",
+            "status": STATUS_LABELS[status],
+            "status_code": status,
+            "changeable": status == STATUS_ACTIVE,
             "deadline": deadline_text(consent.window_end),
         })
     return rows
@@ -332,10 +335,10 @@ def revoke_confirm(token: str):
                            error="カードの読み取りからやり直してください。", **_read_page("revoke", token))
         return redirect(url_for("reception.revoke_start", token=token), code=303)
     if request.method == "GET":
-        rows = [r for r in _consent_rows(place, grant["person_id"]) if r["status"] != "取消"]
+        rows = [r for r in _consent_rows(place, grant["person_id"]) if r["status_code"] != STATUS_REVOKED]
         return _render("reception/revoke_confirm.html", place, consents=rows)
     revoked = grants.revoke_all_for_person(db(), institution_id=place.id, person_id=grant["person_id"],
-                                           by="patient", reason=grants.BY_PATIENT, now=now())
+                                           by="patient", reason=BY_PATIENT, now=now())
     db().commit()
     metrics.consent_event("revoked", len(revoked))
     session.clear()

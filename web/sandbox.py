@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from consent.institutions import ROLES, add_staff, create_institution
+from consent.vocabulary import VALIDITY
 from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
 from store.clock import DatabaseClock
@@ -114,8 +115,8 @@ def create_sandbox_patient():
     body = _require_json()
     birth_date = _parse_birth_date(body)
     validity = body.get("validity")
-    if validity is not None and (not isinstance(validity, int) or isinstance(validity, bool) or not 1 <= validity <= 6):
-        raise ApiError(422, "invalid_field", "validity は1から6の整数で指定してください。")
+    if validity is not None and (not isinstance(validity, int) or isinstance(validity, bool) or validity not in VALIDITY):
+        raise ApiError(422, "invalid_field", f"validity は{min(VALIDITY)}から{max(VALIDITY)}の整数で指定してください。")
     medical_aid = body.get("medical_aid", False)
     if not isinstance(medical_aid, bool):
         raise ApiError(422, "invalid_field", "medical_aid は true か false で指定してください。")

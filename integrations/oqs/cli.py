@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 
 from consent.clock import today_jst
+from consent.vocabulary import OUTPATIENT
 from integrations.oqs import make_oqs
 from integrations.oqs.generator import MAX_SIZE, generate_population
 from integrations.oqs.numbering import is_valid_institution_code
@@ -68,7 +69,7 @@ def register(app: Flask) -> None:
             oqs = make_oqs(session)
             if oqs.person(person_id) is None:
                 raise click.BadParameter(f"no person {person_id!r}", param_hint="PERSON_ID")
-            qualification = oqs.qualification(person_id, institution_code=institution_code, care_setting=1,
+            qualification = oqs.qualification(person_id, institution_code=institution_code, care_setting=OUTPATIENT,
                                               today=day, limit_consent=True)
             output = {
                 "qualification": qualification.to_dict(),

@@ -7,27 +7,21 @@ Where DESIGN.md section 2 and the real tables differ in punctuation, the real ta
 """
 from __future__ import annotations
 
-# 資格有効性 (OQSCD006). 5 occurs for health insurance only, 6 for medical aid only:
-# 6 means "valid, but this institution holds no medical/dispensing ticket" (未委託).
-VALIDITY = {
-    1: "有効",
-    2: "無効",
-    3: "無効（新しい資格あり）",
-    4: "該当資格なし",
-    5: "複数該当",
-    6: "有効（未登録）",
-}
-VALID_CODES = frozenset({1, 6})
+# 資格有効性 (OQSCD006) and 診療区分 are the domain's vocabulary too: defined there, once.
+from consent.vocabulary import (  # noqa: F401 - part of this module's code tables
+    CARE_SETTINGS, HOME_VISIT, INVALID, INVALID_NEWER, NO_QUALIFICATION, SEVERAL_MATCH, VALID, VALID_CODES, VALID_UNREGISTERED,
+    VALIDITY,
+)
 
 # The headline the qualification terminal shows above a result.
 VALIDITY_MESSAGES = {
-    1: "○：この資格は有効です。",
-    2: "×：この資格は無効です。",
-    3: "×：この資格は無効です。(新しい資格があります。)",
-    4: "×：該当する資格がありません。",
-    5: "△：複数の資格が該当しました。",
+    VALID: "○：この資格は有効です。",
+    INVALID: "×：この資格は無効です。",
+    INVALID_NEWER: "×：この資格は無効です。(新しい資格があります。)",
+    NO_QUALIFICATION: "×：該当する資格がありません。",
+    SEVERAL_MATCH: "△：複数の資格が該当しました。",
     # Seed 004: the non-entrusted (未委託) display, character for character.
-    6: "○：この資格は有効です。(医療券/調剤券情報が未登録です。)",
+    VALID_UNREGISTERED: "○：この資格は有効です。(医療券/調剤券情報が未登録です。)",
 }
 
 # 資格喪失事由.
@@ -60,9 +54,6 @@ SEXES = {"1": "男", "2": "女", "3": "未設定"}
 
 # 照会区分 (OQSCD002).
 INQUIRY_KINDS = {"1": "マイナンバーカード", "2": "被保険者証情報"}
-
-# 診療区分 for the home-consent flows (居宅同意取得型) and emergencies.
-CARE_SETTINGS = {1: "外来", 2: "訪問診療等", 3: "オンライン診療等", 4: "救急時"}
 
 # 限度額適用認定証区分 (OQSCD011).
 LIMIT_CERTIFICATES = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
+from consent.vocabulary import HOME_VISIT
 from integrations.oqs.results import (
     BatchResult,
     CheckupRecord,
@@ -55,7 +56,7 @@ class OQS(Protocol):
         ...
 
     def reinquiry(self, *, insurer_number: str, symbol: str | None, number: str, branch: str | None,
-                  birth_date: date | None, institution_code: str, today: date, care_setting: int = 2,
+                  birth_date: date | None, institution_code: str, today: date, care_setting: int = HOME_VISIT,
                   limit_consent: bool = False) -> Qualification:
         """再照会 by insurer number, symbol, number and branch (照会区分 2)."""
         ...

@@ -10,6 +10,8 @@ from functools import cache
 from datetime import date
 from typing import Any
 
+from consent.vocabulary import VALID_CODES
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, date):
@@ -194,7 +196,7 @@ class Qualification(_Plain):
     @property
     def is_valid(self) -> bool:
         """True for 1 有効 and 6 有効（未登録）."""
-        return self.validity_code in (1, 6)
+        return self.validity_code in VALID_CODES
 
 
 @dataclass(frozen=True)

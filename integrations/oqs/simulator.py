@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent.institutions import Institution
+from consent.vocabulary import BATCH_ERROR, BATCH_INVALID, BATCH_VALID
 from integrations.oqs import benefits, codes
 from integrations.oqs.ages import copay_text
 from integrations.oqs.checkup_history import checkup_history
@@ -99,9 +100,9 @@ class SimulatedOQS:
         if validity is not None and (not isinstance(validity, int) or isinstance(validity, bool)
                                      or validity not in codes.VALIDITY):
             raise InvalidInput("invalid_validity", field="validity")
-        if validity == 6:
+        if validity == codes.VALID_UNREGISTERED:
             medical_aid = True
-        if medical_aid and validity in (3, 4, 5):
+        if medical_aid and validity in (codes.INVALID_NEWER, codes.NO_QUALIFICATION, codes.SEVERAL_MATCH):
             raise InvalidInput("validity_with_medical_aid", field="validity", detail=validity)
         if birth_date is not None and (birth_date > today or birth_date.year < 1900):
             raise InvalidInput("birth_date_out_of_range", field="birth_date")
@@ -180,12 +181,13 @@ class SimulatedOQS:
         code, chosen, others = decide_card(person.qualifications, today)
         if chosen is None:
             return context.not_found()
-        if code == 1:
+        if code == codes.VALID:
             code = context.valid_code(person, chosen)
-        return context.result(person, chosen, code, others=[context.result(person, q, 5) for q in others])
+        return context.result(person, chosen, code,
+                              others=[context.result(person, q, codes.SEVERAL_MATCH) for q in others])
 
     def reinquiry(self, *, insurer_number: str, symbol: str | None, number: str, branch: str | None,
-                  birth_date: date | None, institution_code: str, today: date, care_setting: int = 2,
+                  birth_date: date | None, institution_code: str, today: date, care_setting: int = codes.HOME_VISIT,
                   limit_consent: bool = False) -> Qualification:
         """再照会 by 保険者番号 + 記号 + 番号 + 枝番 (+ 生年月日), 照会区分 2.
 
@@ -211,7 +213,7 @@ class SimulatedOQS:
             return context.not_found()
         if len(matches) > 1:
             ordered = sorted(matches, key=lambda pq: pq[1].qualification_date, reverse=True)
-            results = [context.result(p, q, 5) for p, q in ordered]
+            results = [context.result(p, q, codes.SEVERAL_MATCH) for p, q in ordered]
             return _with_others(results[0], tuple(results[1:]))
         person, qual = matches[0]
         today = context.today
@@ -220,7 +222,7 @@ class SimulatedOQS:
         if qual.qualification_date > today:
             return context.not_found()
         newer = any(q.qualification_date > qual.qualification_date for q in person.qualifications)
-        return context.result(person, qual, 3 if newer else 2)
+        return context.result(person, qual, codes.INVALID_NEWER if newer else codes.INVALID)
 
     def batch_inquiry(self, rows: list[dict], *, institution_code: str, today: date) -> list[BatchResult]:
         """一括照会: each row 有効 / 無効 / エラー with a Japanese reason; one bad row never stops the rest.
@@ -250,17 +252,18 @@ class SimulatedOQS:
         results = []
         for index, keys in enumerate(checked, start=1):
             if keys is None:
-                results.append(BatchResult(index, "エラー", "行の形式が正しくありません。", None, None, ("行",)))
+                results.append(BatchResult(index, BATCH_ERROR, "行の形式が正しくありません。", None, None, ("行",)))
                 continue
             if keys.errors:
                 reason = "".join(message for _, message in keys.errors)
-                results.append(BatchResult(index, "エラー", reason, None, keys.reference_number,
+                results.append(BatchResult(index, BATCH_ERROR, reason, None, keys.reference_number,
                                            tuple(dict.fromkeys(f for f, _ in keys.errors))))
                 continue
             answer = self._answer(context, lookup, keys)
             reference = keys.reference_number or answer.reference_number
-            if answer.validity_code == 5 and not keys.branch and not keys.late_elderly and not keys.medical_aid:
-                results.append(BatchResult(index, "エラー", "複数の資格が該当しました。枝番を入力してください。",
+            if (answer.validity_code == codes.SEVERAL_MATCH and not keys.branch and not keys.late_elderly
+                    and not keys.medical_aid):
+                results.append(BatchResult(index, BATCH_ERROR, "複数の資格が該当しました。枝番を入力してください。",
                                            answer, reference, ("枝番",)))
                 continue
             status, reason = _batch_status(answer)
@@ -344,20 +347,20 @@ def _with_others(result: Qualification, others: tuple[Qualification, ...]) -> Qu
 
 def _batch_status(answer: Qualification) -> tuple[str, str]:
     code = answer.validity_code
-    if code == 1:
-        return "有効", ""
-    if code == 6:
-        return "有効", "有効（未登録）：医療券/調剤券情報が未登録です。"
-    if code == 4:
-        return "無効", "該当資格なし"
-    if code == 5:
-        return "無効", "複数該当：同じ記号・番号・枝番の資格が複数あります。"
+    if code == codes.VALID:
+        return BATCH_VALID, ""
+    if code == codes.VALID_UNREGISTERED:
+        return BATCH_VALID, f"{codes.VALIDITY[code]}：医療券/調剤券情報が未登録です。"
+    if code == codes.NO_QUALIFICATION:
+        return BATCH_INVALID, codes.VALIDITY[code]
+    if code == codes.SEVERAL_MATCH:
+        return BATCH_INVALID, f"{codes.VALIDITY[code]}：同じ記号・番号・枝番の資格が複数あります。"
     lost = answer.disqualification_date
     when = f"{lost.year}年{lost.month}月{lost.day}日" if lost else ""
     why = answer.reason_of_loss_text or "その他"
-    if code == 3:
-        return "無効", f"無効（新しい資格あり）：{when}に資格喪失（{why}）。新しい保険の資格があります。"
-    return "無効", f"無効：{when}に資格喪失（{why}）。"
+    if code == codes.INVALID_NEWER:
+        return BATCH_INVALID, f"{codes.VALIDITY[code]}：{when}に資格喪失（{why}）。新しい保険の資格があります。"
+    return BATCH_INVALID, f"{codes.VALIDITY[code]}：{when}に資格喪失（{why}）。"
 
 
 class _Lookup:
@@ -446,8 +449,8 @@ class _Context:
 
     def valid_code(self, person: PersonView, qual: QualView) -> int:
         if qual.kind == "medical_aid" and not self.entrusted(person):
-            return 6
-        return 1
+            return codes.VALID_UNREGISTERED
+        return codes.VALID
 
     def _base(self, code: int) -> dict:
         return dict(
@@ -458,7 +461,7 @@ class _Context:
         )
 
     def not_found(self) -> Qualification:
-        return Qualification(**self._base(4))
+        return Qualification(**self._base(codes.NO_QUALIFICATION))
 
     def result(self, person: PersonView, qual: QualView, code: int,
                others: list[Qualification] | None = None) -> Qualification:

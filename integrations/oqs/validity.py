@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from integrations.oqs import benefits
+from integrations.oqs import benefits, codes
 
 
 def decide_card(quals, today: date) -> tuple[int, object | None, list]:
@@ -19,14 +19,14 @@ def decide_card(quals, today: date) -> tuple[int, object | None, list]:
     ordered = sorted(quals, key=lambda q: (q.qualification_date, getattr(q, "id", None) or 0))
     started = [q for q in ordered if q.qualification_date <= today]
     if not started:
-        return 4, None, []
+        return codes.NO_QUALIFICATION, None, []
     valid = [q for q in started if benefits.in_force(q, today)]
     insurance = [q for q in valid if q.kind != "medical_aid"]
     if len(insurance) > 1:
         newest, *older = list(reversed(insurance))
-        return 5, newest, older
+        return codes.SEVERAL_MATCH, newest, older
     if valid:
-        return 1, (insurance[0] if insurance else valid[-1]), []
+        return codes.VALID, (insurance[0] if insurance else valid[-1]), []
     latest = started[-1]
     newer = any(q.qualification_date > latest.qualification_date for q in ordered)
-    return (3 if newer else 2), latest, []
+    return (codes.INVALID_NEWER if newer else codes.INVALID), latest, []

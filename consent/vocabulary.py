@@ -1,0 +1,166 @@
+"""The service's vocabulary, defined once: what can be read and consented to, the OAuth scopes
+that open it, care settings, and the codes of validity, consent status and revocation.
+
+Everything else derives from here: the reception and console pages, the decision function, the
+API and its OpenAPI document, the sandbox and the OQS simulator. Codes are the glossary's English
+names and the real interface's numbers (DESIGN.md section 2); the Japanese labels are public
+contracts (../shared/CONTRACTS.md) and must stay exactly as written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- categories: what a reader may ask for ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Category:
+    """Something `decide` can be asked about: a consent category, or the qualification."""
+
+    code: str
+    # The console's section heading, and the category's name in the API and OAuth scopes.
+    heading: str
+    # The OAuth scope a token needs to read it (see SCOPE_OF_CATEGORY).
+    scope: str
+    # What the patient consents to on the reception pages; None: not a consent category.
+    consent_label: str | None = None
+    # Only 有資格者 (licensed staff) may view it (seed 003 slide 12).
+    licensed_only: bool = False
+    # A client-credentials token (a system job, no person behind it) may read it.
+    system_job: bool = False
+
+    @property
+    def consentable(self) -> bool:
+        return self.consent_label is not None
+
+
+# Not a consent category: the qualification confirmed at reception is the institution's billing
+# record, readable by every role while any consent of that person exists there, even after the
+# window (DESIGN.md section 5).
+QUALIFICATION = "qualification"
+
+_CATEGORY_TABLE: tuple[Category, ...] = (
+    Category(QUALIFICATION, heading="資格情報", scope="qualification", system_job=True),
+    Category("drug", heading="薬剤情報", consent_label="薬剤・処方", scope="drug", licensed_only=True),
+    Category("checkup", heading="特定健診情報", consent_label="特定健診", scope="checkup", licensed_only=True),
+    Category("clinical", heading="診療・アレルギー・検査", consent_label="診療・アレルギー・検査", scope="clinical",
+             licensed_only=True),
+    Category("surgery", heading="手術・傷病名・感染症", consent_label="手術・傷病名・感染症", scope="surgery",
+             licensed_only=True),
+    # Certificate and limit data are for billing: clerks may see them.
+    Category("specific_disease", heading="特定疾病療養受療証", consent_label="特定疾病療養受療証",
+             scope="specific_disease"),
+    Category("limit", heading="限度額", consent_label="限度額", scope="limit", system_job=True),
+)
+
+CATEGORY: dict[str, Category] = {c.code: c for c in _CATEGORY_TABLE}
+# Everything `decide` can be asked about, qualification first.
+READ_CATEGORIES: tuple[str, ...] = tuple(CATEGORY)
+# What a patient can consent to, in the order the pages list them.
+CATEGORIES: tuple[str, ...] = tuple(c.code for c in _CATEGORY_TABLE if c.consentable)
+CATEGORY_LABELS: dict[str, str] = {c.code: c.consent_label for c in _CATEGORY_TABLE if c.consent_label}
+HEADINGS: dict[str, str] = {c.code: c.heading for c in _CATEGORY_TABLE}
+CLINICAL_CATEGORIES: frozenset[str] = frozenset(c.code for c in _CATEGORY_TABLE if c.licensed_only)
+# What a client-credentials token may read at most.
+LIMITED_CLIENT_CATEGORIES: frozenset[str] = frozenset(c.code for c in _CATEGORY_TABLE if c.system_job)
+# The scope a token needs for each read category (today each scope is named as its category, but
+# `decide` goes through this mapping rather than relying on it).
+SCOPE_OF_CATEGORY: dict[str, str] = {c.code: c.scope for c in _CATEGORY_TABLE}
+
+
+def label(category: str) -> str:
+    """The patient's word for a read category (their read log): the consent label, 資格情報."""
+    found = CATEGORY[category]
+    return found.consent_label or found.heading
+
+
+# --- OAuth scopes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    label: str
+    # The read category it opens; None for the consent list and the batch inquiry.
+    category: str | None = None
+    # A client-credentials token may be granted it.
+    system_job: bool = False
+
+
+CONSENTS_SCOPE = "consents"
+BATCH_SCOPE = "batch"
+
+
+def _category_scope(code: str) -> Scope:
+    category = CATEGORY[code]
+    return Scope(category.scope, category.heading, category.code, category.system_job)
+
+
+# In the order clients, tokens and the OpenAPI document list them.
+_SCOPE_TABLE: tuple[Scope, ...] = (
+    Scope(CONSENTS_SCOPE, "同意取得済み患者一覧", system_job=True),
+    *(_category_scope(code) for code in (QUALIFICATION, "limit", "specific_disease", "drug", "checkup", "clinical",
+                                         "surgery")),
+    Scope(BATCH_SCOPE, "一括照会", system_job=True),
+)
+
+SCOPE: dict[str, Scope] = {s.name: s for s in _SCOPE_TABLE}
+SCOPES: tuple[str, ...] = tuple(SCOPE)
+SCOPE_LABELS: dict[str, str] = {s.name: s.label for s in _SCOPE_TABLE}
+# Scopes whose data only licensed staff may read, whatever the token says.
+CLINICAL_SCOPES: frozenset[str] = frozenset(SCOPE_OF_CATEGORY[c] for c in CLINICAL_CATEGORIES)
+# A system job has no person behind it: never clinical data, never billing certificates beyond
+# the qualification and limit (DESIGN.md section 3).
+CLIENT_CREDENTIALS_SCOPES: frozenset[str] = frozenset(s.name for s in _SCOPE_TABLE if s.system_job)
+
+
+# --- care settings (診療区分), as the real interface numbers them --------------------------------
+
+OUTPATIENT, HOME_VISIT, ONLINE_CARE = 1, 2, 3
+CARE_SETTINGS: dict[int, str] = {OUTPATIENT: "外来", HOME_VISIT: "訪問診療等", ONLINE_CARE: "オンライン診療等"}
+# Settings whose window is "consent time until the end of the day after the consultation date":
+# online consultations and the outpatient alternative flow. Home visits carry the first visit's
+# consent over while the relationship lasts; they are refused until their rules are built.
+WINDOWED_CARE_SETTINGS: frozenset[int] = frozenset({OUTPATIENT, ONLINE_CARE})
+
+
+# --- 資格有効性 (OQSCD006), the validity a qualification inquiry answers ---------------------------
+
+VALID = 1
+INVALID = 2
+INVALID_NEWER = 3  # the card's qualification is lost, and a newer one exists
+NO_QUALIFICATION = 4
+SEVERAL_MATCH = 5  # health insurance only
+VALID_UNREGISTERED = 6  # medical aid only: valid, but this institution holds no ticket (未委託)
+# Where DESIGN.md and the real table differ in punctuation, the real table wins.
+VALIDITY: dict[int, str] = {
+    VALID: "有効",
+    INVALID: "無効",
+    INVALID_NEWER: "無効（新しい資格あり）",
+    NO_QUALIFICATION: "該当資格なし",
+    SEVERAL_MATCH: "複数該当",
+    VALID_UNREGISTERED: "有効（未登録）",
+}
+VALID_CODES: frozenset[int] = frozenset({VALID, VALID_UNREGISTERED})
+
+
+# --- consent status and revocation --------------------------------------------------------------
+
+# Only active and revoked are stored; expired is computed from now.
+STATUS_ACTIVE = "active"
+STATUS_EXPIRED = "expired"
+STATUS_REVOKED = "revoked"
+# What the pharmacy and the patient see.
+STATUS_LABELS: dict[str, str] = {STATUS_ACTIVE: "有効", STATUS_EXPIRED: "同意有効期限切れ", STATUS_REVOKED: "取消"}
+
+# 取消 reasons as the real system numbers them.
+BY_INSTITUTION, BY_PATIENT, USE_CHANGED = 1, 2, 3
+REVOCATION_REASONS: dict[int, str] = {
+    BY_INSTITUTION: "医療機関等による取消", BY_PATIENT: "患者による取消", USE_CHANGED: "利用目的の変更",
+}
+
+
+# --- 一括照会 (batch inquiry): one result per row ------------------------------------------------
+
+BATCH_VALID, BATCH_INVALID, BATCH_ERROR = "有効", "無効", "エラー"
+BATCH_STATUSES: tuple[str, ...] = (BATCH_VALID, BATCH_INVALID, BATCH_ERROR)
