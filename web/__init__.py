@@ -47,10 +47,11 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["jst"] = format_jst
     app.jinja_env.filters["role_label"] = ROLE_LABELS.get
-    # The pharmacy-system API and its OAuth 2.0 server.
-    from web import api
+    # The pharmacy-system API, its OpenAPI document and its OAuth 2.0 server.
+    from web import api, openapi
 
     api.init_app(app)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(health.bp)
     metrics.init_app(app)
     app.register_blueprint(pages.bp)

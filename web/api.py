@@ -24,6 +24,7 @@ from consent import oauth_clients as store
 from consent.actors import Actor
 from consent.clock import JST
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
+from consent.institutions import Institution
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
@@ -32,7 +33,7 @@ from consent.vocabulary import (
 )
 from integrations.oqs.results import CheckupRecord, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
-from web import metrics
+from web import api_clients_admin, metrics, oauth
 from web.db import db, reader
 from web.errors import ApiError
 from web.jsonio import json_object
@@ -52,9 +53,6 @@ BAD_TOKEN_LIMIT = 60
 BATCH_LIMIT = 30
 # The TokenRefused code for a request without a bearer token (401 unauthorized, no error= hint).
 MISSING = "missing"
-
-
-# --- sessions ----------------------------------------------------------------------------------
 
 
 # --- authentication ----------------------------------------------------------------------------
@@ -437,15 +435,8 @@ def batch_inquiries():
 # --- wiring --------------------------------------------------------------------------------------
 
 
-@bp.get("/openapi.json")
-def openapi_document():
-    from web.openapi import document
-
-    return jsonify(document())
-
-
-def _sandbox_api_client(session, institution) -> dict[str, Any]:
-    """POST /sandbox/institutions also hands QA a client-credentials API client."""
+def sandbox_api_client(session: Session, institution: Institution) -> dict[str, Any]:
+    """The `api_client` key of POST /sandbox/institutions: a client-credentials API client for QA."""
     client, secret = store.register_client(
         session, institution_id=institution.id, name="サンドボックス連携（システム処理）",
         grant_type=store.CLIENT_CREDENTIALS, scopes=sorted(CLIENT_CREDENTIALS_SCOPES), now=now(),
@@ -455,11 +446,7 @@ def _sandbox_api_client(session, institution) -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     """The API, its OAuth 2.0 server, and the console's page for API clients."""
-    from web import api_clients_admin, oauth
-
     oauth.init_app(app)
     app.register_blueprint(bp)
     api_clients_admin.init_app(app)
-    if app.config["SETTINGS"].sandbox:
-        app.extensions.setdefault("sandbox_institution_extras", []).append(_sandbox_api_client)
 
