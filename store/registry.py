@@ -13,7 +13,7 @@ MODEL_MODULES = [
     "integrations.card.models",
     "consent.webauthn",
     "consent.models",
-    "consent.oauth_clients",
+    "consent.oauth_models",
     "consent.staff_passkeys",
     "consent.security_log",
 ]

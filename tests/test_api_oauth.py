@@ -11,7 +11,7 @@ from api_support import (  # noqa: F401 - world is a fixture
     query_of, staff_token, system_token, world,
 )
 from conftest import race
-from consent import oauth_clients as store
+from consent import oauth_clients
 from consent.institutions import disable_staff
 from web.error_messages import describe
 
@@ -162,7 +162,7 @@ def test_the_approval_form_checks_its_csrf_token_and_deny_tells_the_client(world
 def test_requested_scope_beyond_the_registration_is_refused(world, make_app):
     app = world.app
     with world.session() as s:
-        narrow, secret = store.register_client(
+        narrow, secret = oauth_clients.register_client(
             s, institution_id=world.here, name="資格だけ", grant_type="authorization_code",
             scopes=["qualification"], redirect_uri=REDIRECT_URI, now=store_now(app))
         s.commit()
@@ -331,8 +331,8 @@ def test_client_credentials_get_only_the_system_scopes(world):
 
 
 def test_a_system_client_cannot_even_be_registered_for_clinical_data(world, clock):
-    with world.session() as s, pytest.raises(store.OAuthClientError) as info:
-        store.register_client(s, institution_id=world.here, name="x", grant_type="client_credentials",
+    with world.session() as s, pytest.raises(oauth_clients.OAuthClientError) as info:
+        oauth_clients.register_client(s, institution_id=world.here, name="x", grant_type="client_credentials",
                                scopes=["consents", "drug"], now=clock.now())
     assert "薬剤情報" in describe(info.value).message
 
@@ -404,7 +404,7 @@ def test_admin_registers_a_client_sees_the_secret_once_and_revokes_it(world):
     from api_support import Client
 
     with world.session() as s:
-        row = store.active_client(s, client_id)
+        row = oauth_clients.active_client(s, client_id)
         assert row.secret_hash != secret and len(row.secret_hash) == 64  # stored as a digest
         client = Client(client_id, secret, row.id)
     token = system_token(app, client)
