@@ -1,25 +1,68 @@
 """Errors: Japanese pages for people, `{"error", "message"}` JSON for programs.
 
-HTTP errors are answered by status (web/responses.py MESSAGES); every DomainError (ApiError included) by
+HTTP errors are answered by status (MESSAGES); every DomainError (ApiError included) by
 web/error_messages.py, the one place that words them.
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from consent.errors import DomainError
 from web.error_messages import ApiError, describe
-from web.responses import error_response, wants_json
-from web.unavailable import UNAVAILABLE, answer_if_unavailable
+from web.unavailable import (
+    MESSAGE, REGISTER_ENDPOINTS, REGISTER_MESSAGE, RETRY_AFTER_SECONDS, UNAVAILABLE, is_unavailable,
+)
+from web.unavailable import log as unavailable_log
 
 __all__ = ["ApiError", "error_response", "wants_json", "init_app"]
 
 log = logging.getLogger("app.errors")
 
+# (JSON code, Japanese message) per status.
+MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "リクエストの内容が正しくありません。入力内容をご確認ください。"),
+    401: ("unauthorized", "ログインが必要です。"),
+    403: ("forbidden", "この操作は許可されていません。"),
+    404: ("not_found", "ページが見つかりません。URLをご確認ください。"),
+    405: ("method_not_allowed", "この方法ではご利用いただけません。"),
+    409: ("conflict", "ほかの操作と重なりました。もう一度お試しください。"),
+    410: ("gone", "このURLは現在使用できません。"),
+    413: ("payload_too_large", "送信されたデータが大きすぎます。"),
+    415: ("unsupported_media_type", "この形式のデータは受け付けられません。"),
+    422: ("unprocessable", "入力内容に誤りがあります。"),
+    429: ("rate_limited", "短時間に操作が集中しました。しばらく待ってからもう一度お試しください。"),
+    500: ("internal_error", "システムエラーが発生しました。時間をおいてもう一度お試しください。"),
+    503: ("unavailable", "ただいまご利用いただけません。時間をおいてもう一度お試しください。"),
+}
 CSRF_MESSAGE = "画面の有効期限が切れたか、不正な操作です。もう一度最初からお試しください。"
+JSON_PREFIXES = ("/api/", "/sandbox/", "/oauth/")
+# Under /oauth/ but shown to a pharmacist in a browser: errors there are pages.
+BROWSER_PATHS = ("/oauth/authorize",)
+
+
+def wants_json() -> bool:
+    if request.path in BROWSER_PATHS:
+        pass
+    elif request.path.startswith(JSON_PREFIXES) or request.path in ("/healthz", "/readyz"):
+        return True
+    if request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None):
+    default_code, default_message = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    code = code or default_code
+    message = message or default_message
+    if wants_json():
+        response = jsonify(error=code, message=message)
+        response.status_code = status
+        return response
+    return render_template("error.html", status=status, message=message), status
 
 
 def _http_error(exc: HTTPException):
@@ -61,11 +104,44 @@ def unexpected_error(exc: Exception):
     return error_response(500)
 
 
-def _database_error(exc: Exception):
-    answered = answer_if_unavailable(exc)
-    if answered is not None:
-        return answered
-    return unexpected_error(exc)  # a broken statement: the ordinary 500, logged
+# --- the database is slow, silent or full (web/unavailable.py): 503, never a 500 -----------------
+
+
+def _answer(error: Exception):
+    # The driver's message can quote SQL parameters: log the kind of failure only.
+    cause = getattr(error, "orig", None) or error
+    unavailable_log.warning("database unavailable: %s", type(cause).__name__)
+    g.database_failed = True  # web/sessions.py: do not try to save the session again
+    register_step = request.endpoint in REGISTER_ENDPOINTS
+    message = REGISTER_MESSAGE if register_step else MESSAGE
+    if wants_json():
+        response = error_response(503, "unavailable", message)
+    else:
+        staff = g.get("staff")
+        institution = g.get("place_name") or (staff.institution_name if staff else "")
+        response = render_template("unavailable.html", message=MESSAGE, institution=institution,
+                                   register_step=register_step), 503
+    return _retry_after(response)
+
+
+def answer_if_unavailable(error: BaseException | None):
+    """The 503 answer when `error` is a database fault (one raised while opening or saving the
+    session reaches Flask as a 500 wrapping it), else None."""
+    return _answer(error) if error is not None and is_unavailable(error) else None
+
+
+def _retry_after(response):
+    if isinstance(response, tuple):
+        body, status = response
+        return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _database_error(error: Exception):
+    if is_unavailable(error):
+        return _answer(error)
+    return unexpected_error(error)  # a broken statement: the ordinary 500, logged
 
 
 def init_app(app: Flask) -> None:
