@@ -90,7 +90,9 @@ def add_staff(
     role: str,
     now: datetime,
     display_name: str = "",
+    must_change_password: bool = False,
 ) -> Staff:
+    """A staff member; `must_change_password` for a password someone else chose (one-time)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     staff = Staff(
@@ -100,6 +102,7 @@ def add_staff(
         role=role,
         display_name=display_name,
         created_at=now,
+        must_change_password=must_change_password,
     )
     session.add(staff)
     session.flush()

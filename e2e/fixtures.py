@@ -18,9 +18,18 @@ from pathlib import Path
 
 import pytest
 
+from e2e.chromium import CHROMIUM, browser_type_launch_args  # noqa: F401 - a fixture, re-exported
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PHONE = "Pixel 7"
+
+
+def pytest_configure(config) -> None:
+    """Register e2e.chromium after pytest-playwright, so its launch arguments win (see there)."""
+    import e2e.chromium
+
+    if not config.pluginmanager.is_registered(e2e.chromium):
+        config.pluginmanager.register(e2e.chromium, "e2e.chromium")
 
 
 @dataclass
@@ -121,16 +130,6 @@ def live_server(tmp_path_factory) -> LiveServer:
 @pytest.fixture(scope="session")
 def base_url(live_server) -> str:
     return live_server.url
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    # Debian's Chromium; Playwright's own browser download cannot work on these machines.
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": ["--disable-gpu", "--disable-quic"],
-    }
 
 
 @pytest.fixture

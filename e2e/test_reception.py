@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
@@ -159,6 +160,36 @@ def test_revoke_all(phone_page, nfc_card, pharmacy):
     expect(page.locator("section.card")).to_contain_text("取消")
 
 
+def test_a_double_tapped_revoke_says_already_revoked(phone_page, nfc_card, pharmacy):
+    page = phone_page
+    register(page, pharmacy)
+    page.goto(pharmacy["reception_url"])
+    page.get_by_role("link", name="すべての同意を取消す").click()
+    page.get_by_role("button", name="読み取り開始").click()
+    button = page.get_by_role("button", name="取り消す")
+    expect(button).to_be_visible(timeout=15_000)
+    button.dblclick()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text(re.compile("すでに取り消されています|同意を取り消しました"))
+    expect(page.locator("main")).not_to_contain_text("0件")
+    page.reload()  # what a second tap after the first answer sees
+    expect(heading).to_have_text("すでに取り消されています")
+    page.go_back()
+    expect(heading).to_have_text("すでに取り消されています")
+    expect(page.get_by_role("button", name="取り消す")).to_have_count(0)
+    assert page.console.errors == []
+
+
+def test_nothing_to_revoke_shows_no_button(phone_page, nfc_card, pharmacy):
+    page = phone_page
+    page.goto(pharmacy["reception_url"])
+    page.get_by_role("link", name="すべての同意を取消す").click()
+    page.get_by_role("button", name="読み取り開始").click()
+    expect(page.get_by_role("heading", name="取り消せる同意はありません")).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("button", name="取り消す")).to_have_count(0)
+    expect(page.locator("main").get_by_role("link", name="同意照会・更新")).to_be_visible()
+
+
 @pytest.mark.parametrize(
     "status, words", [("expired", "有効期限が切れています"), ("revoked", "失効しています"), ("locked", "ロックされています")]
 )
@@ -197,12 +228,22 @@ def test_reload_and_back_never_duplicate_or_lose_the_consent(phone_page, nfc_car
     expect(page.get_by_role("button", name="読み取り開始")).to_be_visible()
     page.get_by_role("button", name="読み取り開始").click()
     expect(page.get_by_role("heading", name="同意登録が完了しました")).to_be_visible(timeout=15_000)
-    page.reload()  # the session ended: a calm page, no error
-    expect(page.get_by_role("heading", name="この受付は終了しています")).to_be_visible()
-    page.go_back()
-    page.go_back()
-    expect(page.locator("main")).to_be_visible()
-    # Registering the same date again updates the one consent in place.
+    page.reload()  # the session ended: a calm page that says the consent stands
+    expect(page.get_by_role("heading", name="同意は登録済みです")).to_be_visible()
+    # Back to the confirmation page and to the form: never a blank form that would replace it.
+    for _ in range(2):
+        page.go_back()
+        expect(page.get_by_role("heading", name="同意は登録済みです")).to_be_visible()
+        expect(page.get_by_role("button", name="すべて同意する")).to_have_count(0)
+        expect(page.get_by_role("button", name="読み取り開始")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_role("heading", name="同意は登録済みです")).to_be_visible()
+    page.get_by_role("link", name="同意照会・更新").click()
+    page.get_by_role("button", name="読み取り開始").click()
+    expect(page.get_by_role("heading", name="同意の内容")).to_be_visible(timeout=15_000)
+    expect(page.locator("section.card")).to_have_count(1)
+    # Starting again from the top is a deliberate new registration: the same date updates the
+    # one consent in place.
     register(page, pharmacy)
     open_review(page, pharmacy)
     expect(page.locator("section.card")).to_have_count(1)

@@ -330,6 +330,30 @@ def test_reference_number_shows_in_the_list(world):
     assert "K-0042" in client.get("/pharmacy/").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("value", ["A" * 17, "1234567890-ABCDEFGH", "X" * 20, "照会", "", "K/0042"])
+def test_a_bad_reference_number_is_said_on_the_patient_page_and_nothing_is_kept(world, value):
+    app, ids = world
+    client, _ = login(app, "clerk")
+    page = f"/pharmacy/consents/{ids['consent']}"
+    assert 'maxlength="16"' in client.get(page).get_data(as_text=True)  # the form has the OQS limit
+    resp = client.post(f"{page}/reference-number", data={"csrf_token": csrf(client, page), "reference_number": value})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "照会番号は半角英数字16文字以内で入力してください。" in html and 'role="alert"' in html
+    assert "資格情報" in html  # the console's patient page, not a bare error page
+    assert "未登録" in client.get(page).get_data(as_text=True)
+
+
+def test_a_reference_number_of_exactly_16_characters_is_kept(world):
+    app, ids = world
+    client, _ = login(app, "clerk")
+    page = f"/pharmacy/consents/{ids['consent']}"
+    resp = client.post(f"{page}/reference-number",
+                       data={"csrf_token": csrf(client, page), "reference_number": "ABCDEFGH-1234567"})
+    assert resp.status_code == 303
+    assert "ABCDEFGH-1234567" in client.get("/pharmacy/").get_data(as_text=True)
+
+
 def test_batch_inquiry_with_a_shift_jis_file(world):
     app, ids = world
     person = ids["person"]
@@ -356,6 +380,38 @@ def test_batch_inquiry_with_a_shift_jis_file(world):
     text = download.data.decode("utf-8-sig")
     assert text.splitlines()[0] == "保険者番号,記号,番号,枝番,生年月日,照会番号,結果,理由"
     assert ",有効," in text and ",無効," in text and ",エラー," in text
+
+
+def test_the_batch_result_csv_has_no_formulas_and_keeps_codes_as_text(world):
+    # Excel ran a cell starting with =, +, - or @ as a formula and turned 00 into 0.
+    import csv
+    import io
+
+    app, ids = world
+    person = ids["person"]
+    lines = [
+        "保険者番号,記号,番号,枝番,生年月日,照会番号",
+        f"{person.insurer_number},{person.symbol},{person.number},{person.branch},{person.birth_date:%Y%m%d},R1",
+        '=HYPERLINK("http://x.example/"),+1+2,-3+4,@SUM(1),1950-01-01,=1+1',
+        "\t=1+2,記号,1,00,19500101,",
+    ]
+    client, _ = login(app, "clerk")
+    resp = client.post("/pharmacy/batch", data={"csrf_token": csrf(client, "/pharmacy/batch"),
+                                                "file": (io.BytesIO("\r\n".join(lines).encode()), "x.csv")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 200
+    text = client.get("/pharmacy/batch/result.csv").data.decode("utf-8-sig")
+    cells = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(cells) == 4
+    for row in cells:
+        for cell in row:
+            assert not cell.lstrip("\t\r ").startswith(("=", "+", "-", "@")) or cell.startswith("'"), cell
+    assert cells[2][:4] == ["'=HYPERLINK(\"http://x.example/\")", "'+1+2", "'-3+4", "'@SUM(1)"]
+    assert cells[2][5] == "'=1+1"
+    # Codes stay text: a tab first (Excel keeps it as text; our upload strips it).
+    assert cells[1][0] == "\t" + person.insurer_number and cells[1][3] == "\t" + person.branch
+    assert cells[1][4] == f"\t{person.birth_date:%Y%m%d}" and cells[1][6] == "有効"
+    assert cells[3][0].startswith("'") and cells[3][3] == "\t00"
 
 
 @pytest.mark.parametrize(
@@ -418,12 +474,32 @@ def test_admin_rotates_url_adds_staff_and_disables_them(world):
     password = re.search(r"初期パスワード：<strong>([^<]+)</strong>", html).group(1)
     newbie, resp = login(app, "new-clerk", password)
     assert resp.status_code == 303
+    # The admin has seen the 初期パスワード: it opens nothing but the change form.
+    assert newbie.get("/pharmacy/").headers["Location"].endswith("/pharmacy/password")
+    assert newbie.get("/pharmacy/batch").headers["Location"].endswith("/pharmacy/password")
+    page = newbie.get("/pharmacy/password").get_data(as_text=True)
+    assert "初回ログインです。続ける前に、新しいパスワードを設定してください。" in page
+    resp = newbie.post("/pharmacy/password", data={"csrf_token": csrf(newbie, "/pharmacy/password"),
+                                                   "current": password, "new": "a-new-clerk-password",
+                                                   "confirm": "a-new-clerk-password"})
+    assert resp.status_code == 303
     assert newbie.get("/pharmacy/").status_code == 200
+    assert login(app, "new-clerk", password)[1].status_code == 401  # the 初期パスワード is gone
+    password = "a-new-clerk-password"
     row = html.split("<td>new-clerk</td>")[1]
     member_id = re.search(r"/pharmacy/admin/staff/(\d+)/disable", row).group(1)
     assert admin.post(f"/pharmacy/admin/staff/{member_id}/disable", data={"csrf_token": token}).status_code == 303
     assert newbie.get("/pharmacy/").status_code == 302  # signed out at once
     assert login(app, "new-clerk", password)[1].status_code == 401
+
+
+def test_every_console_page_links_to_the_password_change(world):
+    app, _ = world
+    for role in ("pharmacist", "clerk", "admin"):
+        client, _ = login(app, role)
+        html = client.get("/pharmacy/").get_data(as_text=True)
+        assert re.search(r'<a href="/pharmacy/password">パスワード変更</a>', html), role
+        assert "<h1>パスワードの変更</h1>" in client.get("/pharmacy/password").get_data(as_text=True)
 
 
 def test_appointment_deep_link(world):

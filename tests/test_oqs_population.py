@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict
+from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from conftest import TODAY
@@ -165,3 +167,57 @@ def test_identities_of_many_people_match_their_records_and_skip_unknown_ids(sess
         assert (who.name, who.kana, who.sex, who.birth_date) == (record.name, record.kana, record.sex,
                                                                   record.birth_date)
     assert oqs.identities([]) == {}
+
+
+def _sandbox_validity(*, today: date, seed: int, validity: int | None, birth_date: date | None = None,
+                      medical_aid: bool = False) -> int:
+    from integrations.oqs.generator import plan_sandbox_person
+
+    plan = plan_sandbox_person(today=today, seed=seed, birth_date=birth_date, validity=validity,
+                               medical_aid=medical_aid, entrusted=None, person_id="p")
+    return decide_card(plan.quals, today)[0]
+
+
+def test_every_requested_sandbox_validity_is_produced_over_many_seeds_and_days():
+    # A property over the sandbox's own randomness: any seed, any day, any requested code.
+    from datetime import timedelta
+
+    for index in range(1500):
+        today = date(2026, 1, 1) + timedelta(days=index * 7 % 730)
+        for validity in (1, 2, 3, 4, 5, 6):
+            assert _sandbox_validity(today=today, seed=index * 7919 + validity, validity=validity) \
+                == (1 if validity == 6 else validity), (today, index, validity)
+        assert _sandbox_validity(today=today, seed=index, validity=1, medical_aid=True) == 1
+
+
+@pytest.mark.parametrize("years", [0, 6, 20, 21, 22, 60, 65, 70, 75])
+def test_every_sandbox_validity_is_produced_for_people_at_an_insurance_age_boundary(years):
+    # 2026-10-17 with seed 641728 once planned 国保 from tomorrow for someone who turned 20
+    # today (the law reaches an age the day before the birthday: integrations/oqs/ages.py);
+    # 3 failed for anyone whose insurance began today, 2 and 3 for a 75th birthday tomorrow.
+    from datetime import timedelta
+
+    from integrations.oqs.ages import anniversary
+
+    for index in range(60):
+        today = date(2026, 1, 1) + timedelta(days=index * 6)
+        for offset in (-2, -1, 0, 1, 2):
+            birth = anniversary(today, -years) + timedelta(days=offset)
+            for validity in (1, 2, 3, 4, 5, 6):
+                if birth > today or (birth == today and validity in (2, 3)):
+                    continue  # nothing to lose on the day one is born: refused (below)
+                for seed in range(3):
+                    assert _sandbox_validity(today=today, seed=seed * 101 + index, validity=validity,
+                                             birth_date=birth) == (1 if validity == 6 else validity), \
+                        (today, birth, validity, seed)
+    assert _sandbox_validity(today=date(2026, 10, 17), seed=641728, validity=None) == 1
+
+
+def test_a_sandbox_person_born_today_cannot_have_lost_a_qualification(session):
+    from integrations.oqs import InvalidInput
+
+    today = date(2026, 11, 30)
+    for validity in (2, 3):
+        with pytest.raises(InvalidInput) as refused:
+            make_oqs(session).create_person(today=today, birth_date=today, validity=validity)
+        assert refused.value.code == "born_today_lost"

@@ -97,9 +97,39 @@ def test_register_all_categories_end_to_end(world, clock):
     assert "2026年11月24日 23:59まで" in html
     assert f"{person.name} 様のカードで登録しました" in html
     assert consent_count(app) == 1
-    # The session ended with the done page: a reload shows the calm "finished" page.
+    # The session ended with the done page: a reload says the consent is registered.
     again = client.get(f"/r/{token}/done").get_data(as_text=True)
-    assert "この受付は終了しています" in again
+    assert "同意は登録済みです" in again and "2026年11月23日" in again
+    assert person.name not in again  # nothing personal stays in the browser's session
+
+
+def test_back_after_the_done_page_says_the_consent_is_registered_and_never_replaces_it(world, clock):
+    app, token, person, soft = world
+    client = app.test_client()
+    form_page = client.get(f"/r/{token}/consent").get_data(as_text=True)
+    choose(client, token, consultation_date="2026-11-23", categories=["drug"])
+    done = read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
+    assert "同意登録が完了しました" in client.get(done.get_json()["redirect"]).get_data(as_text=True)
+    # Back: the confirmation page, then the form; neither is a blank form.
+    for path in (f"/r/{token}/confirm", f"/r/{token}/consent"):
+        resp = client.get(path)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and "同意は登録済みです" in html, path
+        assert f'href="/r/{token}/review"' in html and "同意照会・更新" in html
+        assert "すべて同意する" not in html and "読み取り開始" not in html
+    # The form the browser still shows, sent again: refused, nothing replaced (its old token
+    # died with the card step; with a live one the answer is the same notice).
+    stale = {"csrf_token": csrf_of(form_page), "consultation_date": "2026-11-23", "all": "1"}
+    assert client.post(f"/r/{token}/consent", data=stale).status_code == 400
+    live = csrf_of(client.get(f"/r/{token}/revoke").get_data(as_text=True))
+    resp = client.post(f"/r/{token}/consent", data={**stale, "csrf_token": live})
+    assert resp.status_code == 409 and "同意は登録済みです" in resp.get_data(as_text=True)
+    assert client.get(f"/r/{token}/confirm").get_data(as_text=True).count("読み取り開始") == 0
+    with app.extensions["sessionmaker"]() as session:
+        assert list(session.scalars(select(Consent)).one().categories) == ["drug"]
+    # Starting again from the top is a deliberate new registration (the next patient).
+    client.get(f"/r/{token}")
+    assert "すべて同意する" in client.get(f"/r/{token}/consent").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -177,6 +207,58 @@ def test_review_and_revoke(world):
     with app.extensions["sessionmaker"]() as session:
         consent = session.scalars(select(Consent)).one()
         assert consent.status == "revoked" and consent.revocation_reason == 2
+
+
+def _revoke_page(app, token, soft):
+    client = app.test_client()
+    resp = read_card(client, soft, "revoke", f"/r/{token}/revoke/verify", f"/r/{token}/revoke")
+    return client, client.get(resp.get_json()["redirect"]).get_data(as_text=True)
+
+
+def test_revoke_pages_say_what_stops_and_what_stays(world):
+    app, token, _, soft = world
+    client = app.test_client()
+    choose(client, token, consultation_date="2026-11-23", all="1")
+    read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
+    start = app.test_client().get(f"/r/{token}/revoke").get_data(as_text=True)
+    _, confirm = _revoke_page(app, token, soft)
+    for html in (start, confirm):
+        assert "あなたの情報を閲覧できなくなります" not in html  # it was not true of the qualification
+        assert "閲覧できなくなるもの" in html and "薬剤・処方" in html and "特定健診" in html
+        assert "残るもの" in html and "資格情報" in html and "請求の記録" in html
+
+
+def test_nothing_to_revoke_says_so_without_a_button(world):
+    app, token, _, soft = world
+    client, page = _revoke_page(app, token, soft)
+    assert "取り消せる同意はありません" in page
+    assert "取り消す</button>" not in page
+    # Sent anyway (an old page): the same answer, never 「（0件）」.
+    live = csrf_of(client.get(f"/r/{token}/revoke").get_data(as_text=True))
+    resp = client.post(f"/r/{token}/revoke/confirm", data={"csrf_token": live})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "取り消せる同意はありません" in html
+    assert "0件" not in html and "同意を取り消しました" not in html
+    # Nothing was revoked, so nothing claims it was.
+    assert "すでに取り消されています" not in client.get(f"/r/{token}/revoke/confirm",
+                                                    follow_redirects=True).get_data(as_text=True)
+
+
+def test_revoke_sent_twice_says_already_revoked_not_a_csrf_page(world):
+    app, token, _, soft = world
+    client = app.test_client()
+    choose(client, token, consultation_date="2026-11-23", all="1")
+    read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
+    client, page = _revoke_page(app, token, soft)
+    form = {"csrf_token": csrf_of(page)}
+    first = client.post(f"/r/{token}/revoke/confirm", data=form)
+    assert "同意を取り消しました（1件）" in first.get_data(as_text=True)
+    second = client.post(f"/r/{token}/revoke/confirm", data=form)
+    assert second.status_code == 200
+    assert "すでに取り消されています" in second.get_data(as_text=True)
+    # Back to the confirmation page: the same calm answer, no button.
+    back = client.get(f"/r/{token}/revoke/confirm").get_data(as_text=True)
+    assert "すでに取り消されています" in back and "取り消す</button>" not in back
 
 
 def test_qr_code_is_an_svg_of_the_reception_url(world):

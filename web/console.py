@@ -17,6 +17,7 @@ from consent.vocabulary import (
     CATEGORY_LABELS, HEADINGS, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS,
 )
 from consent.window import deadline_text
+from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
@@ -240,6 +241,11 @@ def jst_day(instant: datetime) -> date:
 @routes.get("/consents/<consent_id>")
 @staff_required
 def patient(consent_id: str):
+    return patient_page(consent_id)
+
+
+def patient_page(consent_id: str, *, reference_error: str | None = None, reference_entered: str | None = None):
+    """The patient page; `reference_error` says why a 照会番号 was refused (then 400)."""
     from consent.decision import decide
 
     staff = current_staff()
@@ -275,4 +281,6 @@ def patient(consent_id: str):
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
         reference_number=reference, revocation_reasons=REVOCATION_REASONS, filter_error=filter_error,
         no_qualification=NO_QUALIFICATION,
-    ), 400 if filter_error else 200
+        reference_max=REFERENCE_NUMBER_MAX, reference_error=reference_error,
+        reference_entered=reference if reference_entered is None else reference_entered,
+    ), 400 if filter_error or reference_error else 200

@@ -15,7 +15,8 @@ from consent.institutions import (
     staff_of,
 )
 from consent.vocabulary import BATCH_STATUSES, BY_INSTITUTION, STATUS_ACTIVE
-from web.console import own_consent_or_404
+from integrations.oqs import InvalidInput
+from web.console import own_consent_or_404, patient_page
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics
 from web.db import db
@@ -47,11 +48,16 @@ def cancel_consent(consent_id: str):
 def register_reference(consent_id: str):
     staff = current_staff()
     consent = own_consent_or_404(staff, consent_id)
-    value = request.form.get("reference_number", "").strip()
-    if not value or len(value) > 20 or not value.isascii() or not value.replace("-", "").isalnum():
-        abort(400)
-    oqs_for(db()).register_reference_number(institution_code=staff.institution_code,
-                                             person_id=consent.person_id, reference_number=value)
+    value = request.form.get("reference_number", "")
+    try:
+        oqs_for(db()).register_reference_number(institution_code=staff.institution_code,
+                                                person_id=consent.person_id, reference_number=value)
+    except InvalidInput as exc:
+        db().rollback()
+        # Said beside the field on the patient page, the typed value kept for correcting.
+        answer = describe(exc)
+        page, _ = patient_page(consent_id, reference_error=answer.message, reference_entered=value[:200])
+        return page, answer.status
     db().commit()
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 
@@ -108,12 +114,28 @@ def parse_batch_csv(text: str) -> list[dict]:
     return parsed
 
 
+# Excel runs a cell starting with one of these as a formula (tab and CR: it strips them first).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def excel_cell(value: str, *, code: bool = False) -> str:
+    """A cell Excel shows as written: never a formula; a code stays text (leading zeros, no dates).
+
+    A formula start gets a leading apostrophe (OWASP's CSV-injection advice); a code gets a
+    leading tab, which Excel keeps as text and our own upload strips again.
+    """
+    if value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return "\t" + value if code and value else value
+
+
 def results_csv(rows: list[dict], results) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER + ["結果", "理由"])
     for row, result in zip(rows, results):
-        writer.writerow([row.get(k) or "" for k in CSV_KEYS] + [result.status, result.reason])
+        writer.writerow([excel_cell(row.get(k) or "", code=True) for k in CSV_KEYS]
+                        + [excel_cell(result.status), excel_cell(result.reason)])
     return out.getvalue()
 
 
@@ -237,8 +259,9 @@ def admin_add_staff():
         session["admin_error"] = "そのログインIDは使われています。"
         return redirect(url_for("console.admin_home"), code=303)
     password = secrets.token_urlsafe(12)
+    # The admin saw the password: like an operator's, it opens nothing but the change form.
     add_staff(db(), _institution(), login_id=login_id, password=password, role=role, now=now(),
-              display_name=display_name)
+              display_name=display_name, must_change_password=True)
     db().commit()
     # Shown once on the next page, then forgotten.
     session["new_member"] = {"login_id": login_id, "password": password}

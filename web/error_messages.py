@@ -197,6 +197,7 @@ OQS: Table = {
     "validity_with_medical_aid": (
         422, "医療扶助の受給者には validity 3・4・5 を指定できません（5は医療保険だけに起こります）。", "invalid_field"),
     "birth_date_out_of_range": (422, "birth_date は1900年以降、今日以前の日付にしてください。", "invalid_field"),
+    "born_today_lost": (422, "今日生まれの人には validity 2・3（資格の喪失）を指定できません。", "invalid_field"),
     "entrusted_without_medical_aid": (
         422, "entrusted_institution_codes は medical_aid のときだけ指定できます。", "invalid_field"),
     "rows_not_list": (422, "rows は行の配列で指定してください。", "invalid_field"),

@@ -31,6 +31,11 @@ bp = Blueprint("reception", __name__, url_prefix="/r")
 
 # After a card read for 同意照会・更新 or 取消, the patient may act for this long (real time).
 CARD_GRANT_SECONDS = 10 * 60
+# Kept after the done page (no personal data: the reception URL and the date): back or reload
+# then says the consent is registered instead of showing a blank form that would replace it.
+REGISTERED = "reception_registered"
+# Kept after a revoke (no personal data), so a second tap of 「取り消す」 is answered calmly.
+REVOKED = "reception_revoked"
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,8 @@ def _deep_link_date(raw: str | None) -> date | None:
 @bp.get("/<token>")
 def top(token: str):
     place = _place(token)
+    # Starting again from the top is a deliberate new registration (the next patient, another date).
+    session.pop(REGISTERED, None)
     fixed = _deep_link_date(request.args.get("date"))
     saved = session.get("reception_saved")
     saved = saved if saved and saved.get("token") == token else None
@@ -108,6 +115,10 @@ def consent_form(token: str):
     today = today_jst()
     max_date = today + timedelta(days=settings().max_days_ahead)
     fixed = _deep_link_date(request.values.get("fixed_date"))
+    registered = _registered(token)
+    if registered is not None:
+        return _render("reception/done_again.html", place, 200 if request.method == "GET" else 409,
+                       registered=registered)
     if request.method == "GET":
         fixed = _deep_link_date(request.args.get("date"))
         draft = session.get("reception") if session.get("reception", {}).get("token") == token else None
@@ -145,11 +156,21 @@ def _draft(token: str) -> dict | None:
     return draft if draft and draft.get("token") == token else None
 
 
+def _registered(token: str) -> date | None:
+    """The consultation date just registered through this reception URL in this browser."""
+    marker = session.get(REGISTERED)
+    if not marker or marker.get("token") != token:
+        return None
+    return date.fromisoformat(marker["date"])
+
+
 @bp.get("/<token>/confirm")
 def confirm(token: str):
     place = _place(token)
     draft = _draft(token)
     if draft is None:
+        if _registered(token) is not None:  # back from the done page
+            return _render("reception/done_again.html", place, registered=_registered(token))
         return redirect(url_for("reception.consent_form", token=token), code=303)
     consultation_date = date.fromisoformat(draft["date"])
     return _render(
@@ -211,9 +232,10 @@ def done(token: str):
     summary = session.get("reception_done")
     if not summary or summary.get("token") != token:
         # Reloaded after the session ended: the consent stands; say so and point the way.
-        return _render("reception/done_again.html", place)
-    # Shown once, then the session ends (a shared phone keeps nothing).
+        return _render("reception/done_again.html", place, registered=_registered(token))
+    # Shown once, then the session ends (a shared phone keeps nothing but the marker).
     session.clear()
+    session[REGISTERED] = {"token": token, "date": summary["date"]}
     return _render("reception/done.html", place, summary=summary, labels=_labels(summary["categories"]),
                    consultation_date=date.fromisoformat(summary["date"]))
 
@@ -329,17 +351,33 @@ def revoke_confirm(token: str):
     place = _place(token)
     grant = _grant("revoke", place)
     if grant is None:
+        if session.get(REVOKED) == place.id:
+            # 「取り消す」 tapped twice, or back and again: the first tap did it.
+            return _render("reception/revoked.html", place, already=True)
         if request.method == "POST":
-            # Pressed 「取り消す」 twice, or came back later: the revoke (if any) already happened.
+            # Came back later: the revoke (if any) already happened.
             return _render("reception/revoke_start.html", place, 409,
                            error="カードの読み取りからやり直してください。", **_read_page("revoke", token))
         return redirect(url_for("reception.revoke_start", token=token), code=303)
     if request.method == "GET":
-        rows = [r for r in _consent_rows(place, grant["person_id"]) if r["status_code"] != STATUS_REVOKED]
+        # Exactly what 「取り消す」 would revoke: consents whose window is still open.
+        rows = [r for r in _consent_rows(place, grant["person_id"]) if r["changeable"]]
         return _render("reception/revoke_confirm.html", place, consents=rows)
     revoked = grants.revoke_all_for_person(db(), institution_id=place.id, person_id=grant["person_id"],
                                            by="patient", reason=BY_PATIENT, now=now())
     db().commit()
     metrics.consent_event("revoked", len(revoked))
+    # Nothing open to revoke: an old page, or a parallel tap revoked it a moment ago.
+    already = not revoked and any(r["status_code"] == STATUS_REVOKED
+                                  for r in _consent_rows(place, grant["person_id"]))
+    # Nothing stays of the card read; the marker (no personal data) and the CSRF token stay,
+    # so a second tap in flight is not refused as a forged form.
+    csrf = session.get("_csrf")
     session.clear()
+    if revoked or already:
+        session[REVOKED] = place.id
+    if csrf:
+        session["_csrf"] = csrf
+    if not revoked:
+        return _render("reception/revoked.html", place, already=already, nothing=not already)
     return _render("reception/revoked.html", place, count=len(revoked))

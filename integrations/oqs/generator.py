@@ -21,7 +21,7 @@ from itertools import accumulate
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from integrations.oqs.ages import age_on
+from integrations.oqs.ages import age_on, late_elderly_from
 from integrations.oqs.models import OqsEntrustment, OqsPerson, OqsQualification
 from integrations.oqs.planning import KeyRegistry, Member, PersonPlan, Planner, birth_for_age, boundary_birth
 from integrations.oqs.seeding import derive, rng_for
@@ -215,9 +215,12 @@ def plan_sandbox_person(*, today: date, seed: int, birth_date: date | None, vali
                                rng.randint(75, 95)], [5, 10, 55, 15, 15])[0]
         birth_date = birth_for_age(rng, today, age)
     age = age_on(birth_date, today)
+    # 後期高齢者 from the 75th birthday itself, a day after one legally turns 75; one that
+    # begins today has nothing to lose or change yet.
+    late_elderly = late_elderly_from(birth_date)
     if medical_aid:
         kind = "welfare"
-    elif age >= 75:
+    elif late_elderly < today or (late_elderly == today and status not in ("lost", "changing")):
         kind = "koki"
     elif age >= 70:
         kind = "kokuho"

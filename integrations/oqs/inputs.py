@@ -20,7 +20,9 @@ from integrations.oqs.numbering import (
 
 _SPACES = re.compile(r"[\s\u3000]+")
 _ALNUM = re.compile(r"[0-9A-Za-z]+")
-_REFERENCE = re.compile(r"[0-9A-Za-z\-]{1,16}")
+# 照会番号: one limit for the console form, the batch CSV, the API and the OQS table (String(16)).
+REFERENCE_NUMBER_MAX = 16
+_REFERENCE = re.compile(rf"[0-9A-Za-z\-]{{1,{REFERENCE_NUMBER_MAX}}}")
 _DIGITS = re.compile(r"[0-9]+")
 _DATE_FORMATS = (re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"), re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})"),
                  re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})"))
@@ -43,7 +45,7 @@ KEY_PROBLEMS: dict[str, str] = {
     "number_format": "番号は半角英数字20文字以内で入力してください。",
     "recipient_number_check_digit": "受給者番号（7桁）の検証番号が正しくありません。",
     "branch_format": "枝番は2桁の数字で入力してください。",
-    "invalid_reference_number": "照会番号は半角英数字16文字以内で入力してください。",
+    "invalid_reference_number": f"照会番号は半角英数字{REFERENCE_NUMBER_MAX}文字以内で入力してください。",
 }
 
 
@@ -52,8 +54,8 @@ class InvalidInput(OQSError):
 
     codes = frozenset({
         "invalid_care_setting", "invalid_institution_code", "invalid_validity", "validity_with_medical_aid",
-        "birth_date_out_of_range", "entrusted_without_medical_aid", "rows_not_list", "invalid_month",
-        "month_order", *KEY_PROBLEMS,
+        "birth_date_out_of_range", "born_today_lost", "entrusted_without_medical_aid", "rows_not_list",
+        "invalid_month", "month_order", *KEY_PROBLEMS,
     })
 
 

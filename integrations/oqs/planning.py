@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from itertools import accumulate
 
 from integrations.oqs import insurers as ins
-from integrations.oqs.ages import add_years, age_on, anniversary, late_elderly_from
+from integrations.oqs.ages import add_years, age_on, anniversary, late_elderly_from, turns
 from integrations.oqs.codes import MEDICAL_AID_CARD
 from integrations.oqs.health import sample_traits
 from integrations.oqs.names import full_name, given_name, surname
@@ -307,14 +307,14 @@ class Planner:
                       new_insurer_kind: str) -> None:
         """Turn the household's current qualifications into the scenario's shape."""
         today = self.today
+        if status in ("lost", "changing") and max(q.qualification_date for q in current) >= today:
+            # Begun today (or later), it cannot be lost by today: let it begin a little earlier
+            # (never before anyone in the household was born).
+            born = max(p.birth_date for p in people)
+            for qual in current:
+                if qual.qualification_date >= today:
+                    qual.qualification_date = max(born, today - timedelta(days=rng.randint(1, 60)))
         if status == "lost":
-            if max(q.qualification_date for q in current) >= today:
-                # Begun today, it cannot be lost by today: let it begin a little earlier
-                # (never before anyone in the household was born).
-                born = max(p.birth_date for p in people)
-                for qual in current:
-                    if qual.qualification_date >= today:
-                        qual.qualification_date = max(born, today - timedelta(days=rng.randint(1, 60)))
             day = days_before(today, 1, 300, rng)
             day = max(day, max(q.qualification_date for q in current) + timedelta(days=1))
             for qual in current:
@@ -402,7 +402,8 @@ class Planner:
             _end_old(people, old, retired, "99")
             start = retired
         else:
-            start = max(anniversary(head.birth_date, 20), today - timedelta(days=rng.randint(60, 365 * 20)))
+            # From the day one reaches 20 (the day before the birthday), as `age_on` counts ages.
+            start = max(turns(head.birth_date, 20), today - timedelta(days=rng.randint(60, 365 * 20)))
         if status == "future":
             start = today + timedelta(days=rng.randint(1, 30))
         current = self._family_quals(rng, people, members, insurer, start, card=card, all_principal=True)

@@ -106,6 +106,8 @@ class SimulatedOQS:
             raise InvalidInput("validity_with_medical_aid", field="validity", detail=validity)
         if birth_date is not None and (birth_date > today or birth_date.year < 1900):
             raise InvalidInput("birth_date_out_of_range", field="birth_date")
+        if birth_date == today and validity in (2, 3):
+            raise InvalidInput("born_today_lost", field="validity")
         codes_given = None
         if entrusted_institution_codes is not None:
             if not medical_aid:
