@@ -38,6 +38,7 @@ DEMO_CONSENTS = {
     "demo-tanaka-misaki": ("limit",),
     "demo-ito-tadashi": CATEGORIES,
     "demo-watanabe-sachiko": CATEGORIES,
+    "demo-kimura-yuki": CATEGORIES,  # 併用: health insurance and medical aid, a 調剤券 with its prescriber
 }
 
 

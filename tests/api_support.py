@@ -77,7 +77,8 @@ def world(make_app, clock, monkeypatch) -> World:
                                    now=now, display_name=f"{prefix}{role}")
                 staff[f"{prefix}{role}"] = member.id
         oqs = make_oqs(s)
-        person = oqs.create_person(today=TODAY, birth_date=date(1958, 7, 7), validity=1)
+        # A fixed seed: the tests rely on a drug history spanning several months.
+        person = oqs.create_person(today=TODAY, birth_date=date(1958, 7, 7), validity=1, seed=20261123)
         consent = grants.register_consent(
             s, institution_id=here.id, person_id=person.person_id, card_id="card_x", care_setting=3,
             categories=["drug", "checkup", "limit"], consultation_date=TODAY, now=now, validity_code=1)

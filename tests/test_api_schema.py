@@ -48,6 +48,7 @@ OPERATIONS = [
     ("GET", "/api/v1/consents/{consent_id}/surgery"),
     ("GET", "/api/v1/consents/{consent_id}/specific-disease"),
     ("POST", "/api/v1/batch-inquiries"),
+    ("GET", "/api/v1/medical-aid/entrusted-tickets"),
 ]
 
 

@@ -40,3 +40,21 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
     listing = app.test_client().get("/api/v1/consents?date=2026-11-23",
                                     headers={"Authorization": f"Bearer {token.get_json()['access_token']}"})
     assert {c["person"]["name"] for c in listing.get_json()["consents"]} == set(summary.patients)
+
+
+def test_demo_shows_a_combined_patient_and_the_months_tickets(make_app):
+    app = make_app("sandbox")
+    load_demo(app)
+    client = app.test_client()
+    page = client.get("/pharmacy/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/pharmacy/login", data={"csrf_token": token, "login_id": "demo-pharmacist",
+                                         "password": "demo-pharmacist-pass"})
+    listing = client.get("/pharmacy/").get_data(as_text=True)
+    link = re.search(r'href="(/pharmacy/consents/[^"]+)"[^>]*>\s*木村', listing)
+    assert link, "木村 由紀 is in today's list"
+    html = client.get(link.group(1)).get_data(as_text=True)
+    assert "<h3>医療保険</h3>" in html and "<h3>医療扶助</h3>" in html
+    assert "調剤券" in html and "併用" in html and "処方箋発行医療機関" in html
+    tickets = client.get("/pharmacy/medical-aid/tickets").get_data(as_text=True)
+    assert "伊藤" in tickets and "木村" in tickets and "渡辺" not in tickets

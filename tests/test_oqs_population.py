@@ -117,7 +117,7 @@ def test_demo_people_are_loaded_once_and_show_each_case(session):
     people = load_demo_population(session, today=TODAY, institution_codes=[DEMO_PHARMACY])
     again = load_demo_population(session, today=TODAY, institution_codes=[DEMO_PHARMACY])
     assert [p.person_id for p in people] == [p.person_id for p in again]
-    assert 8 <= len(people) <= 12
+    assert 8 <= len(people) <= 13
     assert session.scalar(select(func.count()).select_from(OqsPerson)) == len(people)
     oqs = make_oqs(session)
     by_name = {p.name.replace("\u3000", " "): p for p in people}
@@ -137,6 +137,10 @@ def test_demo_people_are_loaded_once_and_show_each_case(session):
     ito, watanabe = card("伊藤 正"), card("渡辺 幸子")
     assert ito.validity_code == 1 and ito.ticket.ticket_type_text == "調剤券" and ito.public_payer_number
     assert watanabe.validity_code == 6 and watanabe.public_payer_number is None
+    kimura = card("木村 由紀")  # 併用: health insurance first, then the medical aid with its 調剤券
+    assert kimura.validity_code == 1 and kimura.insurer_number and len(kimura.records) == 2
+    assert kimura.records[1].ticket.combination_code == "02"
+    assert kimura.records[1].ticket.prescribing_institution_name
     assert card("中村 浩二").validity_code == 2
     assert card("小林 直樹").validity_code == 3
     assert card("吉田 誠").validity_code == 5

@@ -41,7 +41,9 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
 
     from consent.window import format_jst
-    from web import api_clients_admin, card, console, console_admin, health, pages, passkeys, reception
+    from web import (
+        api_clients_admin, card, console, console_admin, console_medical_aid, health, pages, passkeys, reception,
+    )
 
     from consent.actors import ROLE_LABELS
 
@@ -57,7 +59,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(card.bp)
     app.register_blueprint(reception.bp)
-    app.register_blueprint(console.blueprint(console_admin.routes, passkeys.routes, api_clients_admin.routes))
+    app.register_blueprint(console.blueprint(
+        console_admin.routes, console_medical_aid.routes, passkeys.routes, api_clients_admin.routes))
     if app.config["SETTINGS"].sandbox:
         # Not merely guarded: outside sandbox mode these routes do not exist (404).
         from web import demo_cards, sandbox

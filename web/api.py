@@ -432,6 +432,19 @@ def batch_inquiries():
     return jsonify(results=results)
 
 
+@bp.get("/v1/medical-aid/entrusted-tickets")
+def entrusted_tickets():
+    """委託先資格情報の一括取得: the month's 医療券・調剤券 naming this institution [batch]."""
+    caller = authenticate("batch")
+    month = request.args.get("month", "")
+    if not YEAR_MONTH.fullmatch(month):
+        _invalid("month", "month は YYYYMM 形式の年月で指定してください。")
+    # A future month is the simulator's InvalidInput: 422 invalid_parameter like any bad parameter.
+    found = oqs_for(reader()).entrusted_tickets(institution_code=caller.institution_code, month=month,
+                                                today=today_jst())
+    return jsonify(month=month, tickets=[entry.to_dict() for entry in found])
+
+
 # --- wiring --------------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from integrations.oqs import InvalidInput
 from web.console import own_consent_or_404, patient_page
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics
+from web.excel import excel_cell
 from web.db import db
 from web.error_messages import ApiError, describe
 from web.routes import Routes
@@ -112,21 +113,6 @@ def parse_batch_csv(text: str) -> list[dict]:
         row["reference_number"] = row["reference_number"] or None
         parsed.append(row)
     return parsed
-
-
-# Excel runs a cell starting with one of these as a formula (tab and CR: it strips them first).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def excel_cell(value: str, *, code: bool = False) -> str:
-    """A cell Excel shows as written: never a formula; a code stays text (leading zeros, no dates).
-
-    A formula start gets a leading apostrophe (OWASP's CSV-injection advice); a code gets a
-    leading tab, which Excel keeps as text and our own upload strips again.
-    """
-    if value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return "\t" + value if code and value else value
 
 
 def results_csv(rows: list[dict], results) -> str:

@@ -203,6 +203,13 @@ OQS: Table = {
     "rows_not_list": (422, "rows は行の配列で指定してください。", "invalid_field"),
     "invalid_month": (422, lambda e: f"{e.detail} は YYYYMM 形式の年月で指定してください。", "invalid_field"),
     "month_order": (422, "from は to より前の年月にしてください。", "invalid_field"),
+    "future_month": (422, lambda e: f"{e.detail} に今月より後の年月は指定できません。", "invalid_field"),
+    "insured_without_medical_aid": (
+        422, "insured は medical_aid のときだけ指定できます（医療保険と医療扶助の併用）。", "invalid_field"),
+    "validity_with_insured": (422, "併用（insured）の受給者には validity 1 か 6 だけを指定できます。", "invalid_field"),
+    "insured_age_out_of_range": (
+        422, "併用（insured）の受給者は18歳以上75歳未満です（被用者保険の本人）。", "invalid_field"),
+    "not_medical_aid": (422, "医療扶助の受給者ではありません。", "invalid_field"),
     # Malformed insurance keys: the words 一括照会 answers for the same problem.
     **{code: (422, text, "invalid_field") for code, text in KEY_PROBLEMS.items()},
     "person_not_found": (404, "該当する患者が見つかりません。", "not_found"),

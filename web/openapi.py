@@ -20,8 +20,8 @@ from flask import Blueprint, jsonify, request
 from consent.vocabulary import (
     BATCH_SCOPE, BATCH_STATUSES, CATEGORY, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE, SCOPE_LABELS, SCOPES,
 )
-from integrations.oqs.results import Qualification
-from web.api import BATCH_ROW_KEYS, CONSENT_ID, DATA_READS, MAX_BATCH_ROWS, ApiConsent, DataRead
+from integrations.oqs.results import EntrustedTicket, Qualification
+from web.api import BATCH_ROW_KEYS, CONSENT_ID, DATA_READS, MAX_BATCH_ROWS, YEAR_MONTH, ApiConsent, DataRead
 
 REF = "#/components/schemas/"
 _PRIMITIVES = {str: "string", int: "integer", float: "number", bool: "boolean", type(None): "null"}
@@ -133,6 +133,25 @@ def _data_read(read: DataRead, components: dict[str, Any]) -> dict[str, Any]:
     }}
 
 
+def _medical_aid_paths(components: dict[str, Any], month: dict[str, Any]) -> dict[str, Any]:
+    """委託先資格情報の一括取得 (web.api.entrusted_tickets)."""
+    _dataclass_schema(EntrustedTicket, components)
+    return {"/api/v1/medical-aid/entrusted-tickets": {"get": {
+        "operationId": "entrusted_tickets",
+        "summary": "委託先資格情報の一括取得（医療券・調剤券とひも付く資格情報）",
+        "description": "福祉事務所がこの医療機関・薬局を委託先とした、その月の医療券・調剤券と資格情報。"
+                       "受診の後に福祉事務所が登録したものも含みます。今月より後の月は指定できません。",
+        "tags": ["batch"],
+        "security": [{"oauth2": [BATCH_SCOPE]}],
+        "parameters": [{"name": "month", "in": "query", "required": True, "description": "診療年月 YYYYMM",
+                        "schema": month}],
+        "responses": _responses(_json_ok("その月の医療券・調剤券", {
+            "type": "object",
+            "properties": {"month": month, "tickets": {"type": "array", "items": _ref("EntrustedTicket")}},
+            "required": ["month", "tickets"]}), "401", "403", "422", "429"),
+    }}}
+
+
 def _openapi_path(flask_path: str) -> str:
     return "/api" + flask_path.replace("<consent_id>", "{consent_id}")
 
@@ -199,6 +218,7 @@ def _build(base_url: str) -> dict[str, Any]:
                 "required": ["results"]}), "400", "401", "403", "413", "415", "422", "429"),
         }},
     }
+    paths.update(_medical_aid_paths(components, {"type": "string", "pattern": YEAR_MONTH.pattern}))
     scopes = {s: SCOPE_LABELS[s] for s in SCOPES}
     token_url = base_url + "oauth/token"
     components_doc = {

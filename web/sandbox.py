@@ -118,6 +118,10 @@ def create_sandbox_patient():
     medical_aid = body.get("medical_aid", False)
     if not isinstance(medical_aid, bool):
         raise ApiError(422, "invalid_field", "medical_aid は true か false で指定してください。")
+    # 併用: health insurance kept beside the medical aid (the simulator refuses it without medical_aid).
+    insured = body.get("insured", False)
+    if not isinstance(insured, bool):
+        raise ApiError(422, "invalid_field", "insured は true か false で指定してください。")
     entrusted = body.get("entrusted_institution_codes")
     if entrusted is not None:
         if (not isinstance(entrusted, list) or len(entrusted) > 50
@@ -133,7 +137,7 @@ def create_sandbox_patient():
     # The simulator's own refusals (InvalidInput) are answered 422 invalid_field.
     person = oqs_for(session).create_person(
         today=today_jst(), birth_date=birth_date, validity=validity, medical_aid=medical_aid,
-        entrusted_institution_codes=entrusted, seed=seed,
+        entrusted_institution_codes=entrusted, seed=seed, insured=insured,
     )
     session.commit()
     result = {
@@ -152,6 +156,21 @@ def create_sandbox_patient():
             entrusted_institution_codes=list(person.entrusted_institution_codes),
         )
     return jsonify(result), 201
+
+
+@bp.post("/patients/<person_id>/entrustments")
+def entrust_sandbox_patient(person_id: str):
+    """The welfare office entrusts a medical-aid recipient to an institution, e.g. after a visit there
+    answered 6 (未委託): its tickets then appear in the bulk fetch. 201 when new, 200 when already so."""
+    body = _require_json()
+    code = _string(body, "institution_code", max_len=10)
+    if code is None:
+        raise ApiError(422, "invalid_field", "institution_code を指定してください。")
+    session = db()
+    # Unknown person: 404 not_found; no medical aid or a malformed code: 422 invalid_field.
+    added = oqs_for(session).register_entrustment(person_id=person_id[:64], institution_code=code)
+    session.commit()
+    return jsonify(person_id=person_id, institution_code=code), 201 if added else 200
 
 
 @bp.post("/cards")

@@ -22,6 +22,7 @@ from integrations.oqs.results import (
     CheckupRecord,
     CheckupValue,
     DrugRecord,
+    EntrustedTicket,
     LimitInfo,
     MedicalTicket,
     PersonIdentity,
@@ -54,6 +55,6 @@ def load_demo_population(session: Session, *, today, institution_codes: list[str
 
 __all__ = [
     "OQS", "OQSError", "InvalidInput", "PersonNotFound", "make_oqs", "generate_population",
-    "load_demo_population", "BatchResult", "CheckupRecord", "CheckupValue", "DrugRecord", "LimitInfo",
-    "MedicalTicket", "PersonIdentity", "PersonRecord", "Qualification", "SpecificDiseaseCertificate",
+    "load_demo_population", "BatchResult", "CheckupRecord", "CheckupValue", "DrugRecord", "EntrustedTicket",
+    "LimitInfo", "MedicalTicket", "PersonIdentity", "PersonRecord", "Qualification", "SpecificDiseaseCertificate",
 ]

@@ -1,5 +1,5 @@
 """What a qualification entitles to on a given day: card period, copay, elderly recipient
-certificate, limit class, specific-disease certificates and medical-aid tickets.
+certificate, limit class and specific-disease certificates (medical-aid tickets: medical_aid.py).
 
 All are computed from the stored qualification and the person, for the `today` asked about,
 so moving the sandbox clock moves them too (a child leaves 未就学 on the right 31 March).
@@ -15,9 +15,8 @@ from integrations.oqs.ages import (
     is_preschool,
     late_elderly_from,
 )
-from integrations.oqs.health import DISEASE_NAMES, SPECIFIC_DISEASE_TRAITS, profile_for
-from integrations.oqs.numbering import institution_table
-from integrations.oqs.results import ElderlyRecipient, LimitInfo, MedicalTicket, SpecificDiseaseCertificate
+from integrations.oqs.health import SPECIFIC_DISEASE_TRAITS, profile_for
+from integrations.oqs.results import ElderlyRecipient, LimitInfo, SpecificDiseaseCertificate
 from integrations.oqs.seeding import derive
 
 ONE_DAY = timedelta(days=1)
@@ -183,23 +182,3 @@ def specific_disease_certificates(person, qual, today: date) -> list[SpecificDis
         ))
     return certificates
 
-
-def medical_ticket(person, qual, *, institution_code: str, institution_name: str, today: date) -> MedicalTicket | None:
-    """This month's 医療券 (医科・歯科) or 調剤券 (薬局) for an entrusted institution."""
-    if not in_force(qual, today):
-        return None
-    first = today.replace(day=1)
-    last = (date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)) - ONE_DAY
-    valid_from = max(first, qual.qualification_date)
-    valid_until = last if qual.disqualification_date is None else min(last, qual.disqualification_date - ONE_DAY)
-    ticket_type = "2" if institution_table(institution_code) == 4 else "1"
-    profile = profile_for(person.seed, person.sex, person.birth_date, person.traits)
-    diseases = tuple(DISEASE_NAMES[c.name] for c in profile.active(today) if c.name in DISEASE_NAMES)[:3]
-    issue = derive(person.seed, "ticket", institution_code, first.isoformat()) % 10_000_000
-    return MedicalTicket(
-        ticket_type=ticket_type, ticket_type_text=codes.TICKET_TYPES[ticket_type], issue_number=f"{issue:07d}",
-        treatment_month=f"{first.year:04d}{first.month:02d}", valid_from=valid_from, valid_until=valid_until,
-        institution_code=institution_code, institution_name=institution_name,
-        combination="1", combination_text=codes.AID_COMBINATIONS["1"],
-        diseases=diseases or ("急性上気道炎",), self_pay_amount=0,
-    )

@@ -39,7 +39,8 @@ CARD_CLASSIFICATIONS = {
     "02": "被保険者証（退職）",
     "03": "短期被保険者証（一般）",
     "04": "短期被保険者証（退職）",
-    "05": "被保険者資格証明書",
+    # The real code table's name (it was 被保険者資格証明書 here before).
+    "05": "特別療養費支給対象者",
     "06": "特例退職被保険者証",
     "07": "自衛官診療証",
     "A1": "医療扶助",
@@ -89,9 +90,21 @@ SPECIFIC_DISEASES = {
     "3": "血液凝固因子製剤の投与に起因するHIV感染症",
 }
 
-# 医療券・調剤券別 and 単独・併用別 (medical aid tickets, seed 004).
-TICKET_TYPES = {"1": "医療券", "2": "調剤券"}
-AID_COMBINATIONS = {"1": "単独", "2": "併用"}
+# 医療券・調剤券別 (OQSCD018) and 単独・併用別 (OQSCD020): two-digit codes, as the real interface has them.
+TICKET_TYPES = {"01": "医療券", "02": "調剤券"}
+MEDICAL_TICKET, DISPENSING_TICKET = "01", "02"
+AID_COMBINATIONS = {"01": "単独", "02": "併用"}
+AID_ALONE, AID_COMBINED = "01", "02"
+# The one-digit codes the simulator used before (API fields `ticket_type`, `combination`): kept one
+# release beside the new ones for clients written against them, then removed.
+LEGACY_TICKET_TYPES = {"01": "1", "02": "2"}
+LEGACY_AID_COMBINATIONS = {"01": "1", "02": "2"}
+
+# 診療別 (OQSCD019): which kind of care a ticket covers.
+TICKET_CARE_KINDS = {"01": "入院", "02": "入院外", "03": "歯科", "04": "調剤"}
+
+# 指定医療機関確認フラグ (OQSCD026): does the ticket's designated institution match the one asking?
+DESIGNATED_INSTITUTION_CHECKS = {"0": "一致", "1": "不一致"}
 
 # Insurer kinds the generator spreads people over (法別番号 in brackets).
 INSURER_KINDS = {

@@ -1,10 +1,12 @@
 """Memorable demo people for `make run` (idempotent).
 
-Twelve people, each showing one thing a pharmacist should see: a couple sharing one
+Thirteen people, each showing one thing a pharmacist should see: a couple sharing one
 insurance number (branch 00 / 01), a preschool child (2割), someone 70-74 with an elderly
 recipient certificate, an 85-year-old on 後期高齢者医療 with many medicines, medical aid at
 an entrusted institution (validity 1, payer and recipient numbers, 調剤券) and at a
-non-entrusted one (6, 「医療券/調剤券情報が未登録です」), a lost qualification (2), a job
+non-entrusted one (6, 「医療券/調剤券情報が未登録です」), a working recipient with employee
+insurance and medical aid (併用: two records, the 調剤券 naming its prescribing clinic), a lost
+qualification (2), a job
 change in progress (3), two overlapping insurances (5) and a dialysis patient holding a
 特定疾病療養受療証. Seeds are fixed, so their histories are the same on every machine;
 scenario dates are relative to the `today` of the first load.
@@ -46,6 +48,7 @@ class DemoHousehold:
     head: DemoPerson | None = None  # a household head who is not stored (for a child's 家族 record)
     traits: str = ""
     entrusted_here: bool = False
+    insured: bool = False  # welfare: employee insurance kept beside the medical aid (併用)
 
 
 def _p(pid, name, kana, sex, birth, seed, note):
@@ -82,6 +85,10 @@ HOUSEHOLDS = (
         _p("demo-watanabe-sachiko", "渡辺　幸子", "ワタナベ　サチコ", "2", date(1948, 4, 18), 1005,
            "医療扶助（未委託：医療券/調剤券情報が未登録）"),
     )),
+    DemoHousehold("welfare", "active", "新宿区", (
+        _p("demo-kimura-yuki", "木村　由紀", "キムラ　ユキ", "2", date(1979, 11, 8), 1003,
+           "医療保険と医療扶助の併用（このデモ薬局に委託：資格2件、調剤券に処方箋発行医療機関）"),
+    ), entrusted_here=True, insured=True),
     DemoHousehold("employee", "lost", "練馬区", (
         _p("demo-nakamura-koji", "中村　浩二", "ナカムラ　コウジ", "1", date(1978, 1, 25), 1000,
            "資格喪失（無効）"),
@@ -120,7 +127,7 @@ def _plan(household: DemoHousehold, *, today: date, institution_codes: list[str]
     plans = planner.household(
         rng, household.kind, household.status, new_ids=lambda: next(queue), members=members,
         municipality=municipality_named(household.city),
-        entrust_to=institution_codes if household.entrusted_here else None,
+        entrust_to=institution_codes if household.entrusted_here else None, insured=household.insured,
     )
     stored = []
     for plan in plans:

@@ -8,7 +8,8 @@ nothing the second time (existing ids are skipped).
 Spread (people): about 58% employee insurance (協会けんぽ, 組合健保, 共済, 自衛官), 22% 国保
 (6-digit numbers, a few 国保組合, 短期証 and 資格証明書), 16% 後期高齢者 (39…), 2% medical aid,
 1% 特例退職; every validity code and reason of loss occurs, and a few percent of people are
-born within days of the preschool, 70 and 75 boundaries.
+born within days of the preschool, 70 and 75 boundaries. About one medical-aid household in six
+is a working person who keeps employee insurance beside the aid (併用).
 """
 from __future__ import annotations
 
@@ -110,11 +111,15 @@ def plan_population(*, size: int, seed: int, today: date, entrust_to: list[str] 
             status = rng.choices(statuses, cum_weights=weights)[0]
             single = kind == "welfare" and rng.random() < 0.75
             members = None
+            insured = False
             if single:
                 members = planner.members(rng, kind, head_age=planner._head_age(rng, kind), single=True)
+                # Working recipients under 70 keep their employer's insurance (併用).
+                insured = status == "active" and age_on(members[0].birth_date, today) < 70 and rng.random() < 0.25
             # Some welfare recipients are entrusted to the institutions named (e.g. the demo pharmacy).
             entrust = entrust_to if (kind == "welfare" and entrust_to and rng.random() < 0.5) else None
-            people = planner.household(rng, kind, status, new_ids=new_ids, members=members, entrust_to=entrust)
+            people = planner.household(rng, kind, status, new_ids=new_ids, members=members, entrust_to=entrust,
+                                       insured=insured)
         plans.extend(people)
     return plans[:size], households
 
@@ -200,14 +205,16 @@ def generate_population(session: Session, *, size: int, seed: int, today: date,
 
 
 def plan_sandbox_person(*, today: date, seed: int, birth_date: date | None, validity: int | None,
-                        medical_aid: bool, entrusted: list[str] | None, person_id: str) -> PersonPlan:
-    """One person for the sandbox, shaped so that a card inquiry on `today` answers `validity`."""
+                        medical_aid: bool, entrusted: list[str] | None, person_id: str,
+                        insured: bool = False) -> PersonPlan:
+    """One person for the sandbox, shaped so that a card inquiry on `today` answers `validity`;
+    `insured` (with `medical_aid`) keeps employee insurance beside the aid (併用)."""
     rng = rng_for(seed, "sandbox")
     planner = Planner(today=today, origin="sandbox")
     status = {None: "active", 1: "active", 2: "lost", 3: "changing", 4: "future", 5: "overlap", 6: "active"}[validity]
     if birth_date is None:
         if medical_aid:
-            age = rng.randint(25, 90)
+            age = rng.randint(25, 64) if insured else rng.randint(25, 90)
         elif validity in (3, 5):
             age = rng.randint(25, 64)
         else:
@@ -235,8 +242,11 @@ def plan_sandbox_person(*, today: date, seed: int, birth_date: date | None, vali
         head = Member(rng.choice("12"), birth_for_age(rng, today, min(age + rng.randint(24, 38), 69)), "head")
         members = [head, target]
     ids = iter([(f"x{person_id}", 0), (person_id, seed)] if len(members) == 2 else [(person_id, seed)])
+    if insured:
+        members = [Member(target.sex, birth_date, "head")]
+        ids = iter([(person_id, seed)])
     people = planner.household(rng, kind, status, new_ids=lambda: next(ids), members=members,
-                               entrust_to=entrusted, default_entrusted=entrusted is None)
+                               entrust_to=entrusted, default_entrusted=entrusted is None, insured=insured)
     plan = next(p for p in people if p.id == person_id)
     if validity == 4:
         plan.quals = [q for q in plan.quals if q.qualification_date > today]

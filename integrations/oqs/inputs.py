@@ -55,7 +55,8 @@ class InvalidInput(OQSError):
     codes = frozenset({
         "invalid_care_setting", "invalid_institution_code", "invalid_validity", "validity_with_medical_aid",
         "birth_date_out_of_range", "born_today_lost", "entrusted_without_medical_aid", "rows_not_list",
-        "invalid_month", "month_order", *KEY_PROBLEMS,
+        "invalid_month", "month_order", "future_month", "insured_without_medical_aid", "validity_with_insured",
+        "insured_age_out_of_range", "not_medical_aid", *KEY_PROBLEMS,
     })
 
 

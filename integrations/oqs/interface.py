@@ -20,6 +20,7 @@ from integrations.oqs.results import (
     BatchResult,
     CheckupRecord,
     DrugRecord,
+    EntrustedTicket,
     LimitInfo,
     PersonIdentity,
     PersonRecord,
@@ -31,8 +32,8 @@ from integrations.oqs.results import (
 class OQS(Protocol):
     def create_person(self, *, today: date, birth_date: date | None = None, validity: int | None = None,
                       medical_aid: bool = False, entrusted_institution_codes: list[str] | None = None,
-                      seed: int | None = None) -> PersonRecord:
-        """Sandbox: one synthetic person with realistic histories."""
+                      seed: int | None = None, insured: bool = False) -> PersonRecord:
+        """Sandbox: one synthetic person with realistic histories (`insured` with `medical_aid`: 併用)."""
         ...
 
     def people(self, person_ids: list[str]) -> dict[str, PersonRecord]:
@@ -52,7 +53,15 @@ class OQS(Protocol):
 
     def qualification(self, person_id: str, *, institution_code: str, care_setting: int, today: date,
                       limit_consent: bool = False) -> Qualification:
-        """Qualification by card identity (照会区分 1)."""
+        """Qualification by card identity (照会区分 1); `records` holds every record returned (併用: two)."""
+        ...
+
+    def entrusted_tickets(self, *, institution_code: str, month: str, today: date) -> list[EntrustedTicket]:
+        """委託先資格情報の一括取得: the month's 医療券・調剤券 naming the institution, with their qualifications."""
+        ...
+
+    def register_entrustment(self, *, person_id: str, institution_code: str) -> bool:
+        """Sandbox: the welfare office entrusts a recipient to an institution (True when new)."""
         ...
 
     def reinquiry(self, *, insurer_number: str, symbol: str | None, number: str, branch: str | None,

@@ -202,8 +202,9 @@ class Planner:
 
     def household(self, rng: random.Random, kind: str, status: str, *, new_ids, members: list[Member] | None = None,
                   municipality: Municipality | None = None, entrust_to: list[str] | None = None,
-                  default_entrusted: bool = True) -> list[PersonPlan]:
-        """Plan one household of `kind` (employee, kokuho, koki, welfare, tokurei) under `status`."""
+                  default_entrusted: bool = True, insured: bool = False) -> list[PersonPlan]:
+        """Plan one household of `kind` (employee, kokuho, koki, welfare, tokurei) under `status`;
+        `insured` welfare households keep their employee insurance beside the medical aid (併用)."""
         today = self.today
         if members is None:
             members = self.members(rng, kind, head_age=self._head_age(rng, kind))
@@ -231,8 +232,10 @@ class Planner:
             for person in people:
                 self._late_elderly(rng, person, status, municipality)
         elif kind == "welfare":
+            if insured:
+                self._employee(rng, people, members, "active", municipality)
             self._welfare(rng, people, status, municipality, entrust_to=entrust_to,
-                          default_entrusted=default_entrusted)
+                          default_entrusted=default_entrusted, insured=insured)
         else:
             raise ValueError(f"unknown household kind {kind!r}")
         if status == "active" and kind in ("employee", "kokuho", "tokurei"):
@@ -433,16 +436,22 @@ class Planner:
             self._apply_status(rng, [person], [Member(person.sex, person.birth_date, "head")], status, [qual],
                                municipality, "koki")
 
-    def _welfare(self, rng, people, status, municipality: Municipality, *, entrust_to, default_entrusted) -> None:
-        """生活保護: the previous insurance ends with 02 the day medical aid (A1) starts."""
+    def _welfare(self, rng, people, status, municipality: Municipality, *, entrust_to, default_entrusted,
+                 insured: bool = False) -> None:
+        """生活保護: the previous insurance ends with 02 the day medical aid (A1) starts — except an
+        employee insurance (`insured`), which stays in force beside it (併用)."""
         today = self.today
         started = today - timedelta(days=rng.randint(30, 365 * 12))
         started = max(started, max(p.birth_date for p in people))
+        if insured:
+            # On welfare while employed: the aid begins after the job's insurance did.
+            started = max(started, max(q.qualification_date for p in people for q in p.quals) + timedelta(days=1))
+            started = min(started, today)
         payer = make_insurer_number(law=12, prefecture=municipality.prefecture,
                                     serial=municipality.local_code % 1000)
         for person in people:
             begin = max(started, person.birth_date)
-            if begin > person.birth_date + timedelta(days=365):
+            if not insured and begin > person.birth_date + timedelta(days=365):
                 scheme_75 = late_elderly_from(person.birth_date)
                 previous = ins.late_elderly(municipality.prefecture) if begin >= scheme_75 else (
                     ins.national_health(municipality))

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from consent.vocabulary import VALID_CODES
+from integrations.oqs import codes
 
 
 def _plain(value: Any) -> Any:
@@ -111,22 +112,61 @@ class SpecificDiseaseCertificate(_Plain):
     self_pay_limit: int  # 自己負担限度額 (yen a month)
 
 
+def _code(table: dict, **more: Any) -> Any:
+    """A coded field: the OpenAPI document lists its values (web/openapi.py reads field metadata)."""
+    return field(metadata={"schema": {"enum": list(table), **more}})
+
+
+_DEPRECATED = "1.0 の1桁コード。次のリリースで削除します。{} を使ってください。"
+
+
 @dataclass(frozen=True)
 class MedicalTicket(_Plain):
-    """医療券・調剤券情報 of a medical-aid recipient for one institution and month."""
+    """医療券・調剤券情報 of a medical-aid recipient for one institution and month.
 
-    ticket_type: str  # 医療券・調剤券別 1 医療券 / 2 調剤券
+    Codes are the real interface's (codes.py). `ticket_type` and `combination` are the old
+    one-digit codes, kept for one release beside `ticket_type_code` and `combination_code`.
+    """
+
+    ticket_type_code: str = _code(codes.TICKET_TYPES)  # 医療券・調剤券別 01 医療券 / 02 調剤券
     ticket_type_text: str
     issue_number: str  # 交付番号
     treatment_month: str  # 診療年月 YYYYMM
-    valid_from: date
-    valid_until: date
+    care_kind: str = _code(codes.TICKET_CARE_KINDS)  # 診療別 01 入院 / 02 入院外 / 03 歯科 / 04 調剤
+    care_kind_text: str
+    valid_from: date  # 有効開始年月日
+    valid_until: date  # 有効終了年月日
     institution_code: str  # 指定医療機関コード
     institution_name: str  # 指定医療機関名
-    combination: str  # 単独・併用別 1 単独 / 2 併用
+    designated_institution_check: str = _code(codes.DESIGNATED_INSTITUTION_CHECKS)  # 指定医療機関確認フラグ 0 一致 / 1 不一致
+    designated_institution_check_text: str
+    combination_code: str = _code(codes.AID_COMBINATIONS)  # 単独・併用別 01 単独 / 02 併用
     combination_text: str
     diseases: tuple[str, ...]  # 傷病名1-3
     self_pay_amount: int  # 本人支払額
+    prescribing_institution_code: str | None  # 処方箋発行医療機関コード (調剤券 only)
+    prescribing_institution_name: str | None  # 処方箋発行医療機関名 (調剤券 only)
+    district_officer: str  # 地区担当員名
+    handler: str  # 取扱担当者名
+    remarks: tuple[str, str, str]  # 備考1-3
+    ticket_type: str = _code(codes.LEGACY_TICKET_TYPES.values(), deprecated=True,
+                             description=_DEPRECATED.format("ticket_type_code"))  # deprecated: 1 / 2
+    combination: str = _code(codes.LEGACY_AID_COMBINATIONS.values(), deprecated=True,
+                             description=_DEPRECATED.format("combination_code"))  # deprecated: 1 / 2
+
+
+@dataclass(frozen=True)
+class EntrustedTicket(_Plain):
+    """One row of 委託先資格情報の一括取得: a ticket naming the institution and the qualifications it is linked to.
+
+    `qualification` is the medical-aid record (as on today, kept inside the ticket's period);
+    `records` that record first, then any health insurance in force beside it (併用).
+    """
+
+    person_id: str
+    ticket: MedicalTicket
+    qualification: "Qualification"
+    records: tuple["Qualification", ...]
 
 
 @dataclass(frozen=True)
@@ -188,6 +228,9 @@ class Qualification(_Plain):
     ticket: MedicalTicket | None = None
     # 複数該当 (5): the other qualifications that matched, newest first.
     others: tuple["Qualification", ...] = field(default=())
+    # Every record a card read returned, this one first: health insurance and medical aid for a
+    # 併用 person (seed 004: 「医療保険と医療扶助の両方の資格が表示されます」), else just this one.
+    records: tuple["Qualification", ...] = field(default=())
 
     @property
     def validity(self) -> int:

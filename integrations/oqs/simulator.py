@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import select
@@ -15,26 +16,27 @@ from sqlalchemy.orm import Session
 
 from consent.institutions import Institution
 from consent.vocabulary import BATCH_ERROR, BATCH_INVALID, BATCH_VALID
-from integrations.oqs import benefits, codes
-from integrations.oqs.ages import copay_text
+from integrations.oqs import benefits, codes, medical_aid
+from integrations.oqs.ages import age_on, copay_text
 from integrations.oqs.checkup_history import checkup_history
 from integrations.oqs.drug_history import drug_history
 from integrations.oqs.facts import Coverage, PersonFacts
 from integrations.oqs.generator import plan_sandbox_person, store_plans
 from integrations.oqs.errors import PersonNotFound
 from integrations.oqs.inputs import InsuranceKeys, InvalidInput, check_keys, check_month, check_reference_number
-from integrations.oqs.models import OqsReferenceNumber
+from integrations.oqs.models import OqsEntrustment, OqsReferenceNumber
 from integrations.oqs.results import (
     BatchResult,
     CheckupRecord,
     DrugRecord,
+    EntrustedTicket,
     LimitInfo,
     PersonIdentity,
     PersonRecord,
     Qualification,
     SpecificDiseaseCertificate,
 )
-from integrations.oqs.validity import decide_card
+from integrations.oqs.validity import card_records, decide_card
 from integrations.oqs.views import (
     PersonView,
     QualView,
@@ -85,7 +87,7 @@ class SimulatedOQS:
 
     def create_person(self, *, today: date, birth_date: date | None = None, validity: int | None = None,
                       medical_aid: bool = False, entrusted_institution_codes: list[str] | None = None,
-                      seed: int | None = None) -> PersonRecord:
+                      seed: int | None = None, insured: bool = False) -> PersonRecord:
         """Sandbox: one synthetic person with realistic drug and checkup histories.
 
         `validity` 1-6 forces what a card inquiry answers on `today`: 2 lost (その他), 3 lost
@@ -95,7 +97,10 @@ class SimulatedOQS:
         02 生活保護受給開始. `entrusted_institution_codes` are the institutions the welfare
         office entrusted; when None, a synthetic clinic and pharmacy in the person's
         prefecture are chosen, so that every sandbox institution sees the 未委託 display (6)
-        unless it is named. `seed` makes the person's data (not the id) reproducible.
+        unless it is named. `insured` with `medical_aid` keeps an employee health insurance in
+        force beside the medical aid (併用: a card read returns both records); such a person is
+        under 75 (後期高齢者医療 ends on 生活保護) and answers validity 1 (or 6 for the aid record).
+        `seed` makes the person's data (not the id) reproducible.
         """
         if validity is not None and (not isinstance(validity, int) or isinstance(validity, bool)
                                      or validity not in codes.VALIDITY):
@@ -108,6 +113,13 @@ class SimulatedOQS:
             raise InvalidInput("birth_date_out_of_range", field="birth_date")
         if birth_date == today and validity in (2, 3):
             raise InvalidInput("born_today_lost", field="validity")
+        if insured:
+            if not medical_aid:
+                raise InvalidInput("insured_without_medical_aid", field="insured")
+            if validity not in (None, codes.VALID, codes.VALID_UNREGISTERED):
+                raise InvalidInput("validity_with_insured", field="validity", detail=validity)
+            if birth_date is not None and not 18 <= age_on(birth_date, today) < 75:
+                raise InvalidInput("insured_age_out_of_range", field="birth_date")
         codes_given = None
         if entrusted_institution_codes is not None:
             if not medical_aid:
@@ -119,7 +131,7 @@ class SimulatedOQS:
             seed = secrets.randbits(62)
         plan = plan_sandbox_person(today=today, seed=seed, birth_date=birth_date, validity=validity,
                                    medical_aid=medical_aid, entrusted=codes_given,
-                                   person_id=secrets.token_hex(8))
+                                   person_id=secrets.token_hex(8), insured=insured)
         store_plans(self.session, [plan])
         record = self.person(plan.id)
         assert record is not None
@@ -185,8 +197,58 @@ class SimulatedOQS:
             return context.not_found()
         if code == codes.VALID:
             code = context.valid_code(person, chosen)
-        return context.result(person, chosen, code,
-                              others=[context.result(person, q, codes.SEVERAL_MATCH) for q in others])
+        primary = context.result(person, chosen, code, others=[context.result(person, q, codes.SEVERAL_MATCH) for q in others])
+        extra = [context.result(person, q, context.valid_code(person, q))
+                 for q in card_records(person.qualifications, today)[1:]]
+        return replace(primary, records=(primary, *extra))
+
+    def entrusted_tickets(self, *, institution_code: str, month: str, today: date) -> list[EntrustedTicket]:
+        """委託先資格情報の一括取得: every 医療券・調剤券 of `month` naming this institution, with the
+        qualifications it is linked to, by recipient number.
+
+        It reads the entrustments as they are now, so tickets the welfare office registered after
+        the visit (seed 004) are included. A month after `today`'s is refused.
+        """
+        _check_institution(institution_code)
+        month = check_month(month, "month")
+        if month is None:
+            raise InvalidInput("invalid_month", field="診療年月", detail="month")
+        if month > medical_aid.month_of(today):
+            raise InvalidInput("future_month", field="診療年月", detail="month")
+        person_ids = list(self.session.scalars(select(OqsEntrustment.person_id).where(
+            OqsEntrustment.institution_code == institution_code)))
+        context = _Context(self, institution_code, today, CARD, None, False)
+        context.prefetch_reference_numbers(set(person_ids))
+        found = []
+        for person in load_people(self.session, person_ids).values():
+            aid = medical_aid.aid_in_month(person.qualifications, month)
+            if aid is None:
+                continue
+            day = medical_aid.describe_day(medical_aid.aid_period_in(aid, month), today)
+            at = _Context(self, institution_code, day, CARD, None, False)
+            at._references, at._institution_name = context._references, context.prefetch_institution_name()
+            record = replace(at.result(person, aid, codes.VALID, month=month), confirmed_on=today)
+            linked = [q for q in card_records(person.qualifications, day) if q is not aid]
+            records = (record, *(replace(at.result(person, q, codes.VALID), confirmed_on=today) for q in linked))
+            found.append(EntrustedTicket(person_id=person.id, ticket=record.ticket, qualification=record,
+                                         records=records))
+        found.sort(key=lambda t: (t.qualification.recipient_number or "", t.person_id))
+        return found
+
+    def register_entrustment(self, *, person_id: str, institution_code: str) -> bool:
+        """The welfare office entrusts (委託) a medical-aid recipient to an institution, possibly after the
+        visit; True when it is new. Raises PersonNotFound, or InvalidInput for someone without medical aid."""
+        _check_institution(institution_code)
+        person = self._person(person_id)
+        if person is None:
+            raise PersonNotFound(person_id)
+        if not any(q.kind == "medical_aid" for q in person.qualifications):
+            raise InvalidInput("not_medical_aid", field="person_id")
+        if institution_code in person.entrusted:
+            return False
+        self.session.add(OqsEntrustment(person_id=person_id, institution_code=institution_code))
+        self.session.flush()
+        return True
 
     def reinquiry(self, *, insurer_number: str, symbol: str | None, number: str, branch: str | None,
                   birth_date: date | None, institution_code: str, today: date, care_setting: int = codes.HOME_VISIT,
@@ -342,8 +404,6 @@ class SimulatedOQS:
 
 
 def _with_others(result: Qualification, others: tuple[Qualification, ...]) -> Qualification:
-    from dataclasses import replace
-
     return replace(result, others=others)
 
 
@@ -446,6 +506,14 @@ class _Context:
             self._institution_name = name or f"医療機関コード{self.institution_code}"
         return self._institution_name
 
+    def institution_names(self, institution_codes) -> dict[str, str]:
+        """Names of the institutions among `institution_codes` the service knows (a ticket's prescriber)."""
+        wanted = [c for c in institution_codes if c != self.institution_code]
+        if not wanted:
+            return {}
+        return dict(self.session.execute(select(Institution.institution_code, Institution.name).where(
+            Institution.institution_code.in_(wanted))).all())
+
     def entrusted(self, person: PersonView) -> bool:
         return self.institution_code in person.entrusted
 
@@ -466,7 +534,7 @@ class _Context:
         return Qualification(**self._base(codes.NO_QUALIFICATION))
 
     def result(self, person: PersonView, qual: QualView, code: int,
-               others: list[Qualification] | None = None) -> Qualification:
+               others: list[Qualification] | None = None, month: str | None = None) -> Qualification:
         today = self.today
         fields = self._base(code)
         aid = qual.kind == "medical_aid"
@@ -475,9 +543,10 @@ class _Context:
         limit = benefits.limit_info(person, qual, today) if self.limit_consent else None
         entrusted = self.entrusted(person) if aid else None
         ticket = None
-        if aid and entrusted:
-            ticket = benefits.medical_ticket(person, qual, institution_code=self.institution_code,
-                                             institution_name=self.prefetch_institution_name(), today=today)
+        if aid and entrusted and (month is not None or benefits.in_force(qual, today)):
+            ticket = medical_aid.medical_ticket(
+                person, qual, institution_code=self.institution_code, institution_name=self.prefetch_institution_name(),
+                month=month or medical_aid.month_of(today), names=self.institution_names(person.entrusted))
         fields.update(
             reference_number=self.reference_for(person.id),
             person_id=person.id,

@@ -30,3 +30,19 @@ def decide_card(quals, today: date) -> tuple[int, object | None, list]:
     latest = started[-1]
     newer = any(q.qualification_date > latest.qualification_date for q in ordered)
     return (codes.INVALID_NEWER if newer else codes.INVALID), latest, []
+
+
+def card_records(quals, today: date) -> list:
+    """Every record a card inquiry on `today` returns, the one `decide_card` describes first.
+
+    A person with health insurance and medical aid in force (併用) gets both (seed 004:
+    「医療保険と医療扶助の両方の資格が表示されます」); everyone else one record, or none (4).
+    """
+    code, chosen, _ = decide_card(quals, today)
+    if chosen is None:
+        return []
+    records = [chosen]
+    if code == codes.VALID and chosen.kind != "medical_aid":
+        aid = [q for q in quals if q.kind == "medical_aid" and benefits.in_force(q, today)]
+        records += aid[-1:]
+    return records
