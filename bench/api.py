@@ -42,7 +42,7 @@ def setup(database_url: str) -> list[tuple[str, str]]:
     Returns (path, token) pairs to read.
     """
     from consent import grants
-    from consent import oauth_clients as store
+    from consent import oauth_clients
     from consent.clock import JST
     from consent.institutions import add_staff, create_institution
     from integrations.oqs import make_oqs
@@ -65,11 +65,11 @@ def setup(database_url: str) -> list[tuple[str, str]]:
             institution = create_institution(s, code=code, name=f"ベンチ薬局 {i}", now=now)
             staff = add_staff(s, institution, login_id=f"bench-pharmacist-{i}", password=secrets.token_urlsafe(12),
                               role="pharmacist", now=now)
-            client, _ = store.register_client(
+            client, _ = oauth_clients.register_client(
                 s, institution_id=institution.id, name="ベンチ電子薬歴", grant_type="authorization_code",
                 scopes=["consents", "qualification", "drug"], redirect_uri="https://bench.example/cb", now=now)
             token = secrets.token_urlsafe(32)
-            store.save_token(s, client=client, staff_id=staff.id, scope="consents qualification drug",
+            oauth_clients.save_token(s, client=client, staff_id=staff.id, scope="consents qualification drug",
                              family_id=secrets.token_hex(16), access_token=token, refresh_token=None,
                              expires_in=600, now=now)
             for _ in range(PEOPLE_PER_INSTITUTION):

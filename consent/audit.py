@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -39,7 +39,7 @@ from consent.models import AuditChainHead, AuditEntry
 from store.prepared import Prepared
 from consent.window import aware
 from store.engine import begin_write
-from store.models import Institution
+from consent.institutions import Institution
 
 GENESIS_HASH = "0" * 64
 LEGACY_VERSION = 1  # plain SHA-256: entries written before the chain was keyed
@@ -205,32 +205,28 @@ def _lock_head(conn: Connection, institution_id: int):
     return rows[0]
 
 
-def append_entry(
-    session: Session,
-    *,
-    institution_id: int,
-    event: str,
-    now: datetime,
-    actor_kind: str | None = None,
-    actor_id: str | None = None,
-    actor_role: str | None = None,
-    person_id: str | None = None,
-    category: str | None = None,
-    consent_id: str | None = None,
-    reason: str | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> int:
+class EntryFields(TypedDict, total=False):
+    """What an entry may say besides its institution, event and time."""
+
+    actor_kind: str | None
+    actor_id: str | None
+    actor_role: str | None
+    person_id: str | None
+    category: str | None
+    consent_id: str | None
+    reason: str | None
+    detail: Mapping[str, Any] | None
+
+
+def append_entry(session: Session, *, institution_id: int, event: str, now: datetime,
+                 **fields: Unpack[EntryFields]) -> int:
     """Append one entry to the institution's chain in the session's transaction; return its seq.
 
     The caller commits. On SQLite call this (or any consent function) at the start of a
     transaction, or call store.engine.begin_write first, so the write lock is taken up front.
     """
     begin_write(session)
-    return append_on(
-        session.connection(), institution_id=institution_id, event=event, now=now,
-        actor_kind=actor_kind, actor_id=actor_id, actor_role=actor_role, person_id=person_id,
-        category=category, consent_id=consent_id, reason=reason, detail=detail,
-    )
+    return append_on(session.connection(), institution_id=institution_id, event=event, now=now, **fields)
 
 
 def _insert(conn: Connection, keyring: AuditKeyring, fields: dict[str, Any]) -> str:
@@ -242,21 +238,8 @@ def _insert(conn: Connection, keyring: AuditKeyring, fields: dict[str, Any]) -> 
     return digest
 
 
-def append_on(
-    conn: Connection,
-    *,
-    institution_id: int,
-    event: str,
-    now: datetime,
-    actor_kind: str | None = None,
-    actor_id: str | None = None,
-    actor_role: str | None = None,
-    person_id: str | None = None,
-    category: str | None = None,
-    consent_id: str | None = None,
-    reason: str | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> int:
+def append_on(conn: Connection, *, institution_id: int, event: str, now: datetime,
+              **fields: Unpack[EntryFields]) -> int:
     """append_entry on a connection already in a writing transaction (the decision's hot path)."""
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event!r}")
@@ -272,9 +255,7 @@ def append_on(
         ))
     seq = last_seq + 1
     digest = _insert(conn, keyring, _fields(
-        institution_id, seq, now, event, last_hash, actor_kind=actor_kind, actor_id=actor_id,
-        actor_role=actor_role, person_id=person_id, category=category, consent_id=consent_id,
-        reason=reason, detail=canonical_detail(detail),
+        institution_id, seq, now, event, last_hash, **{**fields, "detail": canonical_detail(fields.get("detail"))},
     ))
     _UPDATE_HEAD.execute(conn, {
         "b_institution_id": institution_id, "b_last_seq": seq, "b_last_hash": digest,

@@ -1,14 +1,66 @@
-"""Institutions (医療機関等) and their staff accounts."""
+"""Institutions (医療機関等), their staff accounts, reception URLs and appointments: tables and services."""
 from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, false, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from consent.passwords import hash_password
-from store.models import Appointment, Institution, RetiredReceptionToken, Staff
+from store.base import Base
+from store.types import UTCDateTime
+
+
+class Institution(Base):
+    """A clinic or pharmacy (医療機関等) using the reception service."""
+
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    institution_code: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Opaque token in the institution's reception URL (医療機関別URL); rotatable.
+    reception_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+class Staff(Base):
+    """A console user of one institution. Roles: pharmacist (licensed), clerk, admin."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    login_id: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # A one-time password from an operator: the console asks for a new one before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+class RetiredReceptionToken(Base):
+    """A reception URL token that was rotated away: its URL answers 410, not 404."""
+
+    __tablename__ = "retired_reception_tokens"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+class Appointment(Base):
+    """A reserved online consultation; its deep link pre-fills the consultation date."""
+
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    consultation_date: Mapped[date] = mapped_column(Date)
+    # The institution's own note (e.g. a time or its patient id); never shown to patients.
+    memo: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
 
 ROLES = ("pharmacist", "clerk", "admin")
 # Only these roles are 有資格者 (licensed): they alone may view clinical categories.

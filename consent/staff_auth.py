@@ -10,7 +10,7 @@ from consent.actors import Actor
 from consent.errors import DomainError
 from consent.institutions import LICENSED_ROLES
 from consent.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
-from store.models import Institution, Staff
+from consent.institutions import Institution, Staff
 from store.prepared import Prepared
 
 

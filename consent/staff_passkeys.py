@@ -1,25 +1,18 @@
 """Staff passkeys: a pharmacist may add a passkey (WebAuthn) and sign in to the console with it.
 
 Unlike cards, staff passkeys may be synced (backup-eligible): they are ordinary passkeys.
-Challenges share the card's single-use, session-bound store.
+The ceremonies are consent/webauthn.py's, shared with cards.
 """
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from webauthn import generate_authentication_options, options_to_json, verify_authentication_response
-from webauthn.helpers import base64url_to_bytes
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import UserVerificationRequirement
-
+from consent import webauthn
 from consent.errors import DomainError
-from integrations.card import registration
-from integrations.card.challenges import ChallengeOutcome, client_data_of, issue_challenge, take_challenge
-from integrations.card.relying_party import RelyingParty
+from consent.webauthn import AssertionRefused, MalformedCredential, RelyingParty
 from store.base import Base
 from store.engine import begin_write
 from store.types import UTCDateTime
@@ -62,32 +55,19 @@ def registration_options(session: Session, rp: RelyingParty, *, staff_id: int, l
     """Options for navigator.credentials.create(), and the user handle to pass back at the finish."""
     existing = passkeys_of(session, staff_id)
     user_handle = existing[0].user_handle if existing else secrets.token_bytes(32)
-    options = registration.registration_options(
+    options = webauthn.registration_options(
         session, rp, binding=binding, purpose=REGISTER, user_handle=user_handle, user_name=login_id,
         display_name=display_name or login_id, rp_name="マイナ在宅受付 薬局コンソール", now=now,
         exclude=[p.credential_id for p in existing])
     return options, user_handle
 
 
-def _take(session: Session, credential: dict, *, binding: str, purpose: str, now: datetime) -> bytes:
-    try:
-        _, challenge = client_data_of(credential)
-    except (KeyError, TypeError, ValueError):
-        raise PasskeyError("malformed") from None
-    outcome = take_challenge(session, challenge=challenge, binding=binding, purpose=purpose, now=now)
-    if outcome is ChallengeOutcome.EXPIRED:
-        raise PasskeyError("challenge_expired")
-    if outcome is not ChallengeOutcome.OK:
-        raise PasskeyError("challenge_unknown")
-    return challenge
-
-
 def finish_registration(session: Session, rp: RelyingParty, *, staff_id: int, credential: dict, binding: str,
                         user_handle: bytes, now: datetime, label: str = "") -> StaffPasskey:
     try:
-        new = registration.verify_registration(session, rp, credential=credential, binding=binding,
-                                               purpose=REGISTER, now=now)
-    except registration.RegistrationError as exc:
+        new = webauthn.verify_registration(session, rp, credential=credential, binding=binding,
+                                           purpose=REGISTER, now=now)
+    except webauthn.RegistrationError as exc:
         raise PasskeyError(exc.code) from None
     begin_write(session)
     existing = passkeys_of(session, staff_id)
@@ -103,32 +83,25 @@ def finish_registration(session: Session, rp: RelyingParty, *, staff_id: int, cr
 
 
 def signin_options(session: Session, rp: RelyingParty, *, binding: str, now: datetime) -> dict:
-    challenge = issue_challenge(session, binding=binding, purpose=SIGN_IN, now=now,
-                                ttl_seconds=rp.challenge_ttl_seconds)
-    options = generate_authentication_options(
-        rp_id=rp.rp_id, challenge=challenge, timeout=rp.timeout_ms, allow_credentials=[],
-        user_verification=UserVerificationRequirement.REQUIRED)
-    return json.loads(options_to_json(options))
+    return webauthn.authentication_options(session, rp, binding=binding, purpose=SIGN_IN, now=now)
 
 
 def finish_signin(session: Session, rp: RelyingParty, *, credential: dict, binding: str, now: datetime) -> int:
     """The staff id the passkey belongs to; PasskeyError otherwise."""
-    challenge = _take(session, credential, binding=binding, purpose=SIGN_IN, now=now)
+    challenge = webauthn.take_credential_challenge(session, credential, binding=binding, purpose=SIGN_IN, now=now,
+                                                   error=PasskeyError)
     try:
-        raw_id = base64url_to_bytes(credential["rawId"])
-    except (KeyError, TypeError, ValueError):
+        raw_id = webauthn.credential_id_of(credential)
+    except MalformedCredential:
         raise PasskeyError("malformed") from None
     begin_write(session)
     passkey = session.scalar(select(StaffPasskey).where(StaffPasskey.credential_id == raw_id).with_for_update())
     if passkey is None:
         raise PasskeyError("unknown")
     try:
-        verified = verify_authentication_response(
-            credential=credential, expected_challenge=challenge, expected_rp_id=rp.rp_id,
-            expected_origin=list(rp.origins), credential_public_key=passkey.public_key,
-            credential_current_sign_count=passkey.sign_count, require_user_verification=True)
-    except WebAuthnException:
+        passkey.sign_count = webauthn.verify_assertion(rp, credential=credential, challenge=challenge,
+                                                       public_key=passkey.public_key, sign_count=passkey.sign_count)
+    except AssertionRefused:
         raise PasskeyError("bad_assertion") from None
-    passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = now
     return passkey.staff_id

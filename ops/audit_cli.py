@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from consent.audit import (
     AuditError, Checkpoint, chain_state, keyring_of, parse_checkpoints, sign_checkpoint, verify_chain,
 )
-from store.models import Institution
+from consent.institutions import Institution
 
 
 @contextmanager

@@ -8,13 +8,13 @@ from datetime import date, timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from consent import grants
+from consent import grants, oauth_clients
 from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, ONLINE_CARE
 from consent.clock import JST
-from consent.institutions import add_staff, create_institution, institution_by_code
+from consent.institutions import Staff, add_staff, create_institution, institution_by_code
+from consent.oauth_models import ApiClient
 from integrations.card.models import CardRecord
 from integrations.oqs import load_demo_population
-from store.models import Staff
 from web.context import card_authority_for, oqs_for
 
 # 13 東京都, 4 調剤, 郡市区 12, 番号 3456, check digit 3 (MHLW modulus-10 over all 9 digits).
@@ -128,14 +128,12 @@ def _demo_consents(session, institution, people: dict, *, today: date, now) -> N
 
 
 def _demo_api_client(session, institution, *, now) -> None:
-    from consent import oauth_clients as store
-
     client_id, secret = DEMO_API_CLIENT
-    if session.scalar(select(store.ApiClient.id).where(store.ApiClient.client_id == client_id)) is not None:
+    if session.scalar(select(ApiClient.id).where(ApiClient.client_id == client_id)) is not None:
         return
-    client, _ = store.register_client(
-        session, institution_id=institution.id, name="デモ連携（システム処理）", grant_type=store.CLIENT_CREDENTIALS,
+    client, _ = oauth_clients.register_client(
+        session, institution_id=institution.id, name="デモ連携（システム処理）", grant_type=oauth_clients.CLIENT_CREDENTIALS,
         scopes=sorted(CLIENT_CREDENTIALS_SCOPES), now=now)
     # Known values instead of random ones: this is demo data, printed by `make run`.
     client.client_id = client_id
-    client.secret_hash = store.digest(secret)
+    client.secret_hash = oauth_clients.digest(secret)

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from consent.institutions import add_staff, create_institution, disable_staff, institution_by_code, staff_of
 from integrations.oqs.numbering import institution_table, is_valid_institution_code
-from store.models import Institution, Staff
+from consent.institutions import Institution, Staff
 from web.sessions import end_sessions_of_staff
 
 KINDS = {"clinic": 1, "dental": 3, "pharmacy": 4}

@@ -8,10 +8,12 @@ from store.base import Base
 # Each area owns its tables; add a module here when it defines new ones.
 MODEL_MODULES = [
     "store.models",
+    "consent.institutions",
     "integrations.oqs.models",
     "integrations.card.models",
+    "consent.webauthn",
     "consent.models",
-    "consent.oauth_clients",
+    "consent.oauth_models",
     "consent.staff_passkeys",
     "consent.security_log",
 ]

@@ -13,15 +13,15 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from conftest import TODAY
 from consent import grants
 from consent import institutions
-from consent import oauth_clients as store
+from consent import oauth_clients
 from consent.institutions import add_staff, create_institution
 from integrations.oqs import make_oqs
 
-TODAY = date(2026, 11, 23)
 REDIRECT_URI = "https://rececon.example/callback"
-ALL_SCOPES = " ".join(store.SCOPES)
+ALL_SCOPES = " ".join(oauth_clients.SCOPES)
 
 
 @dataclass
@@ -54,7 +54,7 @@ class World:
 
 
 def _client(s, institution_id, **kwargs) -> Client:
-    row, secret = store.register_client(s, institution_id=institution_id, now=kwargs.pop("now"), **kwargs)
+    row, secret = oauth_clients.register_client(s, institution_id=institution_id, now=kwargs.pop("now"), **kwargs)
     return Client(row.client_id, secret, row.id)
 
 
@@ -85,12 +85,12 @@ def world(make_app, clock, monkeypatch) -> World:
         other = grants.register_consent(
             s, institution_id=there.id, person_id=person.person_id, card_id="card_x", care_setting=3,
             categories=["drug", "checkup", "limit"], consultation_date=TODAY, now=now, validity_code=1)
-        code_client = _client(s, here.id, name="電子薬歴", grant_type="authorization_code", scopes=list(store.SCOPES),
+        code_client = _client(s, here.id, name="電子薬歴", grant_type="authorization_code", scopes=list(oauth_clients.SCOPES),
                               redirect_uri=REDIRECT_URI, now=now)
         system_client = _client(s, here.id, name="レセコン夜間処理", grant_type="client_credentials",
-                                scopes=sorted(store.CLIENT_CREDENTIALS_SCOPES), now=now)
+                                scopes=sorted(oauth_clients.CLIENT_CREDENTIALS_SCOPES), now=now)
         other_code_client = _client(s, there.id, name="よその電子薬歴", grant_type="authorization_code",
-                                    scopes=list(store.SCOPES), redirect_uri=REDIRECT_URI, now=now)
+                                    scopes=list(oauth_clients.SCOPES), redirect_uri=REDIRECT_URI, now=now)
         s.commit()
         return World(app, here.id, there.id, consent.id, other.id, person, code_client, system_client,
                      other_code_client, staff)

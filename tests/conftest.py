@@ -3,17 +3,45 @@ TEST_DATABASE_URL is set), an app with a fixed clock, and a test client."""
 from __future__ import annotations
 
 import os
-from datetime import datetime
+import threading
+from datetime import date, datetime, time
+from typing import Any, Callable
 
 import pytest
 
 from app import create_app
 from consent.clock import JST, FixedClock
+from integrations.oqs import make_oqs
 from store.migrate import upgrade
 from store.testing import empty_all_tables, reset_postgres_database
 from web.config import Settings
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# The clock fixture's date in Japan (a Monday); tests import it: `from conftest import TODAY`.
+TODAY = date(2026, 11, 23)
+
+
+def race(work: Callable[[int], Any], n: int, *, timeout: float = 120) -> list[Any]:
+    """Run work(0) ... work(n - 1) in n threads released at once by a barrier; their results in
+    order. An exception in any thread fails the test."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[i] = work(i)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert errors == []
+    return results
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +58,7 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture
 def clock() -> FixedClock:
     # A Monday morning in Japan; tests move it as they need.
-    return FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=JST))
+    return FixedClock(datetime.combine(TODAY, time(10, 0), tzinfo=JST))
 
 
 @pytest.fixture
@@ -68,6 +96,19 @@ def client(app):
 def sessions(app):
     """The app's sessionmaker: `with sessions() as session: ...`."""
     return app.extensions["sessionmaker"]
+
+
+@pytest.fixture
+def session(sessions):
+    """One database session for the test."""
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def oqs(session):
+    """The embedded OQS simulator on the test's session."""
+    return make_oqs(session)
 
 
 @pytest.fixture

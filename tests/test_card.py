@@ -11,9 +11,8 @@ from integrations.card import make_card_authority
 from integrations.card.local_authority import certificate_valid_until
 from integrations.card.soft_authenticator import SoftCard
 from integrations.card.models import CardRecord
-from integrations.card.relying_party import (
-    CardSignInError, RelyingParty, authentication_options, verify_card_assertion,
-)
+from consent.webauthn import RelyingParty, authentication_options
+from integrations.card.relying_party import CardSignInError, verify_card_assertion
 from web.error_messages import CARD
 
 ORIGIN = "http://localhost:5000"

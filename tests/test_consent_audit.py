@@ -3,13 +3,13 @@ patient's view of who read what."""
 from __future__ import annotations
 
 import json
-import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import delete, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
+from conftest import TEST_DATABASE_URL, TODAY, race
 from consent.actors import Actor
 from consent.audit import (
     GENESIS_HASH, KEYED_VERSION, AuditError, AuditKeyring, append_entry, chain_state, entry_hash, key_id_of,
@@ -20,11 +20,9 @@ from consent.grants import register_consent
 from consent.models import AuditChainHead, AuditEntry, Consent
 from store.engine import make_engine, make_sessionmaker
 from store.migrate import downgrade, upgrade
-from store.models import Institution
+from consent.institutions import Institution
 from store.testing import derived_postgres_url, reset_postgres_database
-from tests.conftest import TEST_DATABASE_URL
 
-TODAY = date(2026, 11, 23)
 entries = AuditEntry.__table__
 
 
@@ -175,28 +173,17 @@ def test_chains_of_two_institutions_are_independent(sessions, engine, clock, ins
 def test_concurrent_appends_keep_one_unbroken_chain(sessions, clock, institutions):
     here, there = institutions
     threads_n, per_thread = 6, 15
-    barrier = threading.Barrier(threads_n)
-    errors = []
 
     def work(i: int) -> None:
         institution_id = (here, there)[i % 2]
         actor = Actor.for_staff(staff_id=i, institution_id=institution_id, role="pharmacist")
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(per_thread):
-                with sessions() as session:
-                    decide(session, institution_id=institution_id, actor=actor, person_id=f"p{i}",
-                           category="drug", now=clock.now())
-                    session.commit()
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for _ in range(per_thread):
+            with sessions() as session:
+                decide(session, institution_id=institution_id, actor=actor, person_id=f"p{i}",
+                       category="drug", now=clock.now())
+                session.commit()
 
-    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads_n)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert errors == []
+    race(work, threads_n)
     expected = threads_n // 2 * per_thread
     with sessions() as session:
         for institution_id in (here, there):
@@ -571,27 +558,16 @@ def test_a_rotated_key_verifies_old_and_new_entries(make_app, sessions, clock, i
 def test_the_switch_happens_once_under_concurrent_appends(sessions, engine, clock, institutions):
     here, _ = institutions
     legacy_chain(engine, here, 2)
-    barrier = threading.Barrier(4)
-    errors = []
 
     def work(i: int) -> None:
         actor = Actor.for_staff(staff_id=i, institution_id=here, role="pharmacist")
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(5):
-                with sessions() as session:
-                    decide(session, institution_id=here, actor=actor, person_id=f"p{i}", category="drug",
-                           now=clock.now())
-                    session.commit()
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for _ in range(5):
+            with sessions() as session:
+                decide(session, institution_id=here, actor=actor, person_id=f"p{i}", category="drug",
+                       now=clock.now())
+                session.commit()
 
-    workers = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    assert errors == []
+    race(work, 4)
     rows = all_rows(engine, here)
     assert [r["event"] for r in rows].count("audit_keyed") == 1 and rows[2]["event"] == "audit_keyed"
     assert len(rows) == 2 + 1 + 20

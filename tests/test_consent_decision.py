@@ -6,14 +6,13 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from conftest import TODAY
 from consent.actors import Actor
 from consent.vocabulary import CATEGORIES, CLINICAL_CATEGORIES
 from consent.clock import JST
 from consent.decision import decide
 from consent.grants import register_consent, revoke_consent
 from consent.models import AuditEntry
-
-TODAY = date(2026, 11, 23)
 
 
 def pharmacist(institution_id: int) -> Actor:

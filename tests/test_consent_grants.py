@@ -1,11 +1,12 @@
 """Registering, replacing, double submissions and revocation of consents."""
 from __future__ import annotations
 
-import threading
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+
+from conftest import TODAY, race
 
 import consent.grants as grants
 from consent.audit import verify_chain
@@ -24,8 +25,6 @@ from consent.grants import (
 from consent.institutions import create_institution
 from consent.models import AuditEntry, Consent
 from web.error_messages import describe
-
-TODAY = date(2026, 11, 23)  # the clock fixture's date (JST)
 
 
 def register(sessions, institution_id, clock, **overrides) -> Consent:
@@ -116,30 +115,19 @@ def test_simultaneous_submissions_make_one_consent(sessions, institution_id, clo
     registration, the rest updates, and the audit chain stays intact.
     """
     threads_n = 8
-    barrier = threading.Barrier(threads_n)
-    ids, errors = [], []
     choices = [["drug"], ["checkup"], ["limit"], ["drug", "limit"]]
 
-    def submit(i: int) -> None:
-        try:
-            with sessions() as session:
-                barrier.wait(timeout=10)
-                consent = register_consent(
-                    session, institution_id=institution_id, person_id="person-1", card_id="card-1",
-                    care_setting=3, categories=categories or choices[i % len(choices)],
-                    consultation_date=TODAY, now=clock.now(),
-                )
-                session.commit()
-                ids.append(consent.id)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+    def submit(i: int) -> str:
+        with sessions() as session:
+            consent = register_consent(
+                session, institution_id=institution_id, person_id="person-1", card_id="card-1",
+                care_setting=3, categories=categories or choices[i % len(choices)],
+                consultation_date=TODAY, now=clock.now(),
+            )
+            session.commit()
+            return consent.id
 
-    workers = [threading.Thread(target=submit, args=(i,)) for i in range(threads_n)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    assert errors == []
+    ids = race(submit, threads_n, timeout=60)
     assert len(ids) == threads_n and len(set(ids)) == 1
     assert count_consents(sessions) == 1
     logged = [event for event, _ in events(sessions, institution_id)]

@@ -8,13 +8,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from conftest import TODAY, race
 from consent import grants
 from consent.clock import JST
 from consent.institutions import add_staff, create_institution
 from consent.models import AuditEntry
 from integrations.oqs import make_oqs
-
-TODAY = date(2026, 11, 23)
 
 
 @pytest.fixture
@@ -139,8 +138,6 @@ def test_an_address_with_a_hundred_failures_is_refused_only_for_ids_that_failed_
 
 def test_concurrent_wrong_passwords_get_five_evaluations(throttled_world, clock, monkeypatch, database_url):
     """Before, 20 concurrent wrong passwords had 6 evaluated: the count was read, then written."""
-    import threading
-
     from consent import login_throttle, staff_auth
     from consent.login_throttle import LoginThrottled, sign_in_with_password
     from store.engine import make_engine, make_sessionmaker
@@ -159,25 +156,16 @@ def test_concurrent_wrong_passwords_get_five_evaluations(throttled_world, clock,
         return real_verify(password_hash, password)
 
     monkeypatch.setattr(staff_auth, "verify_password", counting_verify)
-    barrier = threading.Barrier(20)
-    outcomes = []
 
-    def attempt():
+    def attempt(_):
         with sessions() as session:
-            barrier.wait()
             try:
-                outcomes.append(sign_in_with_password(session, login_id="admin", password="wrong",
-                                                      address="198.51.100.9", now=clock.now()))
+                return sign_in_with_password(session, login_id="admin", password="wrong",
+                                             address="198.51.100.9", now=clock.now())
             except LoginThrottled:
-                outcomes.append("refused")
-            except Exception as error:  # shown in the assertion rather than lost with the thread
-                outcomes.append(repr(error))
+                return "refused"
 
-    threads = [threading.Thread(target=attempt) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(attempt, 20)
     engine.dispose()
     assert len(evaluated) == 5
     assert outcomes.count(None) == 5 and outcomes.count("refused") == 15, outcomes
@@ -189,7 +177,7 @@ def test_an_old_password_hash_is_upgraded_at_sign_in(world):
     from argon2 import PasswordHasher
 
     from consent.passwords import needs_rehash
-    from store.models import Staff
+    from consent.institutions import Staff
 
     app, _ = world
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("clerk-password")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from consent.models import Consent
 from ops.demo import DEMO_CONSENTS, load_demo
-from store.models import Staff
+from consent.institutions import Staff
 
 
 def counts(app):

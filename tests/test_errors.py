@@ -87,7 +87,7 @@ def test_an_undeclared_code_is_refused_when_raised():
 
 
 def test_the_public_codes_and_statuses_of_the_contract_stay():
-    # shared/CONTRACTS.md: another institution's consent is 404 not_found, scope refusals 403.
+    # The API contract (README, "Pharmacy-system API"): another institution's consent is 404 not_found, scope refusals 403.
     from consent.decision import ReadRefused
     from consent.oauth_clients import TokenRefused
 

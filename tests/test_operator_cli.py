@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from store.models import Institution, Staff
+from consent.institutions import Institution, Staff
 
 GOOD_PHARMACY = "1341245676"  # 13 東京都, 4 調剤, 12 4567, check digit 6
 

@@ -6,22 +6,10 @@ from datetime import date
 
 import pytest
 
-from integrations.oqs import make_oqs
+from conftest import TODAY
 from integrations.oqs.models import OqsPerson, OqsQualification
 
-TODAY = date(2026, 11, 23)
 PHARMACY = "1341234563"
-
-
-@pytest.fixture
-def session(app):
-    with app.extensions["sessionmaker"]() as session:
-        yield session
-
-
-@pytest.fixture
-def oqs(session):
-    return make_oqs(session)
 
 
 def row_of(person, **change):

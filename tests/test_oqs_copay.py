@@ -3,9 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
-from integrations.oqs import make_oqs
 from integrations.oqs.ages import (
     age_on,
     copay_percent,
@@ -16,12 +13,6 @@ from integrations.oqs.ages import (
 )
 
 PHARMACY = "1341234563"
-
-
-@pytest.fixture
-def oqs(app):
-    with app.extensions["sessionmaker"]() as session:
-        yield make_oqs(session)
 
 
 def ask(oqs, person, day):

@@ -6,19 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from integrations.oqs import InvalidInput, make_oqs
+from conftest import TODAY
+from integrations.oqs import InvalidInput
 from integrations.oqs.ages import add_years
 from integrations.oqs.checkup_history import judge
 from integrations.oqs.drug_history import claims_visible_until, drug_window
 
-TODAY = date(2026, 11, 23)
 YJ = re.compile(r"[0-9]{7}[A-Z][0-9]{4}")
-
-
-@pytest.fixture
-def oqs(app):
-    with app.extensions["sessionmaker"]() as session:
-        yield make_oqs(session)
 
 
 def elderly_with_history(oqs, *, checkups: int = 0):

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from conftest import TODAY
 from integrations.oqs import InvalidInput, PersonNotFound, generate_population, make_oqs
 from integrations.oqs import codes
 from integrations.oqs.medical_aid import month_bounds
@@ -16,22 +17,10 @@ from integrations.oqs.numbering import (
     is_valid_recipient_number,
 )
 
-TODAY = date(2026, 11, 23)
 PHARMACY = "1341234563"  # 東京都 調剤: 調剤券
 CLINIC = "1311234569"  # 東京都 医科: 医療券
 DENTAL = "1331234565"
 OTHER_PHARMACY = "1341111118"
-
-
-@pytest.fixture
-def session(app):
-    with app.extensions["sessionmaker"]() as session:
-        yield session
-
-
-@pytest.fixture
-def oqs(session):
-    return make_oqs(session)
 
 
 def card(oqs, person, *, today=TODAY, institution=PHARMACY):

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from conftest import TODAY
 from integrations.oqs import generate_population, load_demo_population, make_oqs
 from integrations.oqs.ages import age_on
 from integrations.oqs.generator import plan_population
@@ -15,14 +16,7 @@ from integrations.oqs.models import OqsEntrustment, OqsPerson, OqsQualification
 from integrations.oqs.numbering import is_valid_insurer_number, is_valid_public_payer_number
 from integrations.oqs.simulator import decide_card
 
-TODAY = date(2026, 11, 23)
 DEMO_PHARMACY = "1341234563"
-
-
-@pytest.fixture
-def session(app):
-    with app.extensions["sessionmaker"]() as session:
-        yield session
 
 
 def test_the_same_seed_plans_the_same_people_and_a_bigger_run_extends_a_smaller_one():
@@ -224,7 +218,7 @@ def test_every_sandbox_validity_is_produced_for_people_at_an_insurance_age_bound
 
 
 def test_a_sandbox_person_born_today_cannot_have_lost_a_qualification(session):
-    from integrations.oqs.interface import InvalidInput
+    from integrations.oqs import InvalidInput
 
     today = date(2026, 11, 30)
     for validity in (2, 3):

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from integrations.oqs import InvalidInput, PersonNotFound, make_oqs
+from conftest import TODAY
+from integrations.oqs import InvalidInput, PersonNotFound
 from integrations.oqs.codes import VALIDITY
 from integrations.oqs.numbering import (
     is_valid_insurer_number,
@@ -15,21 +16,9 @@ from integrations.oqs.numbering import (
 )
 from web.error_messages import describe
 
-TODAY = date(2026, 11, 23)
 PHARMACY = "1341234563"  # 東京都 調剤: 調剤券
 CLINIC = "1311234569"  # 東京都 医科: 医療券
 OTHER_PHARMACY = "1341111118"
-
-
-@pytest.fixture
-def session(app):
-    with app.extensions["sessionmaker"]() as session:
-        yield session
-
-
-@pytest.fixture
-def oqs(session):
-    return make_oqs(session)
 
 
 def card(oqs, person, *, today=TODAY, institution=PHARMACY, **kwargs):

@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from store.models import Institution
+from consent.institutions import Institution
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def test_migrations_create_exactly_the_models(app):
 def test_foreign_keys_are_enforced_and_sqlite_runs_in_wal_mode(app, clock):
     from sqlalchemy.exc import IntegrityError
 
-    from store.models import Staff
+    from consent.institutions import Staff
 
     engine = app.extensions["engine"]
     with app.extensions["sessionmaker"]() as session:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from web import db, errors, metrics, requestlog, security, unavailable
+from web import db, errors, metrics, requestlog, security
 from web.errors import ApiError
 
 
@@ -35,29 +35,32 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
     app.before_request(refuse_oversized_stream)
-    unavailable.init_app(app)
     app.before_request(_json_size_limit)
     app.before_request(_refuse_nul_characters)
     security.init_app(app)
     db.init_app(app)
 
     from consent.window import format_jst
-    from web import card, console, console_admin, console_medical_aid, health, pages, passkeys, reception  # noqa: F401 - adds console routes
+    from web import (
+        api_clients_admin, card, console, console_admin, console_medical_aid, health, pages, passkeys, reception,
+    )
 
     from consent.actors import ROLE_LABELS
 
     app.jinja_env.filters["jst"] = format_jst
     app.jinja_env.filters["role_label"] = ROLE_LABELS.get
-    # The pharmacy-system API and its OAuth 2.0 server (it adds console routes: before console.bp).
-    from web import api
+    # The pharmacy-system API, its OpenAPI document and its OAuth 2.0 server.
+    from web import api, openapi
 
     api.init_app(app)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(health.bp)
     metrics.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(card.bp)
     app.register_blueprint(reception.bp)
-    app.register_blueprint(console.bp)
+    app.register_blueprint(console.blueprint(
+        console_admin.routes, console_medical_aid.routes, passkeys.routes, api_clients_admin.routes))
     if app.config["SETTINGS"].sandbox:
         # Not merely guarded: outside sandbox mode these routes do not exist (404).
         from web import demo_cards, sandbox

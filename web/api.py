@@ -20,11 +20,12 @@ from flask import Blueprint, Flask, g, jsonify, request
 from sqlalchemy.orm import Session
 
 from consent import grants
-from consent import oauth_clients as store
+from consent import oauth_clients
 from consent.actors import Actor
 from consent.category_states import states_at
 from consent.clock import JST
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
+from consent.institutions import Institution
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
@@ -36,7 +37,7 @@ from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
 from integrations.oqs.prescriptions import drug_records
 from integrations.oqs.results import CheckupRecord, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
-from web import metrics
+from web import api_clients_admin, metrics, oauth
 from web.db import db, reader
 from web.errors import ApiError
 from web.jsonio import json_object
@@ -58,21 +59,18 @@ BATCH_LIMIT = 30
 MISSING = "missing"
 
 
-# --- sessions ----------------------------------------------------------------------------------
-
-
 # --- authentication ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Caller:
-    grant: store.AccessGrant
+    grant: oauth_clients.AccessGrant
     actor: Actor
     staff: StaffIdentity | None
     institution_code: str
 
 
-def _unauthorized(refused: store.TokenRefused):
+def _unauthorized(refused: oauth_clients.TokenRefused):
     # Guessing tokens from one address soon meets a 429 (counted in its own transaction).
     enforce_rate_limits([("api:bad-token", client_address(), BAD_TOKEN_LIMIT)])
     g.api_challenge = 'Bearer realm="api"' + (', error="invalid_token"' if refused.code != MISSING else "")
@@ -88,17 +86,17 @@ def authenticate(scope: str | None) -> Caller:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        _unauthorized(store.TokenRefused(MISSING))
+        _unauthorized(oauth_clients.TokenRefused(MISSING))
     try:
-        grant = store.access_grant(reader(), token, now())
-    except store.TokenRefused as refused:
+        grant = oauth_clients.access_grant(reader(), token, now())
+    except oauth_clients.TokenRefused as refused:
         _unauthorized(refused)
     staff = None
     if grant.staff_id is not None:
         # Checked on every use: a disabled staff member's tokens stop at once.
         staff = load_identity(reader(), grant.staff_id)
         if staff is None or staff.institution_id != grant.institution_id:
-            _unauthorized(store.TokenRefused(store.REVOKED))
+            _unauthorized(oauth_clients.TokenRefused(oauth_clients.REVOKED))
         actor = staff.actor(client_id=grant.client_id)
     else:
         actor = Actor.for_client(client_id=grant.client_id, institution_id=grant.institution_id)
@@ -107,9 +105,9 @@ def authenticate(scope: str | None) -> Caller:
     return Caller(grant, actor, staff, grant.institution_code)
 
 
-def _scope_refusal(scope: str) -> store.TokenRefused:
+def _scope_refusal(scope: str) -> oauth_clients.TokenRefused:
     g.api_challenge = f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
-    return store.TokenRefused(INSUFFICIENT_SCOPE, detail=scope)
+    return oauth_clients.TokenRefused(INSUFFICIENT_SCOPE, detail=scope)
 
 
 @bp.after_request
@@ -499,29 +497,18 @@ def entrusted_tickets():
 # --- wiring --------------------------------------------------------------------------------------
 
 
-@bp.get("/openapi.json")
-def openapi_document():
-    from web.openapi import document
-
-    return jsonify(document())
-
-
-def _sandbox_api_client(session, institution) -> dict[str, Any]:
-    """POST /sandbox/institutions also hands QA a client-credentials API client."""
-    client, secret = store.register_client(
+def sandbox_api_client(session: Session, institution: Institution) -> dict[str, Any]:
+    """The `api_client` key of POST /sandbox/institutions: a client-credentials API client for QA."""
+    client, secret = oauth_clients.register_client(
         session, institution_id=institution.id, name="サンドボックス連携（システム処理）",
-        grant_type=store.CLIENT_CREDENTIALS, scopes=sorted(CLIENT_CREDENTIALS_SCOPES), now=now(),
+        grant_type=oauth_clients.CLIENT_CREDENTIALS, scopes=sorted(CLIENT_CREDENTIALS_SCOPES), now=now(),
     )
     return {"api_client": {"client_id": client.client_id, "client_secret": secret}}
 
 
 def init_app(app: Flask) -> None:
     """The API, its OAuth 2.0 server, and the console's page for API clients."""
-    from web import api_clients_admin, oauth
-
     oauth.init_app(app)
     app.register_blueprint(bp)
     api_clients_admin.init_app(app)
-    if app.config["SETTINGS"].sandbox:
-        app.extensions.setdefault("sandbox_institution_extras", []).append(_sandbox_api_client)
 

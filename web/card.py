@@ -10,10 +10,9 @@ import secrets
 
 from flask import Blueprint, jsonify, render_template, request, session, url_for
 
+from consent.webauthn import authentication_options
 from integrations.card import Card
-from integrations.card.relying_party import (
-    MALFORMED, CardSignInError, authentication_options, verify_card_assertion,
-)
+from integrations.card.relying_party import MALFORMED, CardSignInError, verify_card_assertion
 from web.context import (card_authority_for, client_address, enforce_rate_limits, now, oqs_for, relying_party,
                          settings)
 from web import metrics

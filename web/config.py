@@ -65,7 +65,7 @@ class Settings:
     patient_idle_minutes: int = 30
     max_json_bytes: int = 1024 * 1024
     max_upload_bytes: int = 2 * 1024 * 1024
-    # Card reads a minute: per browser session, per card, per client address (../shared/CONTRACTS.md).
+    # Card reads a minute: per browser session, per card, per client address (CARD_RATE_LIMITS).
     card_reads_per_session: int = 10
     card_reads_per_card: int = 5
     card_reads_per_address: int = 300

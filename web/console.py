@@ -26,9 +26,20 @@ from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
 from web.error_messages import describe
+from web.routes import Routes
 from web.staff_session import current_staff, sign_in, sign_out, staff_required
 
-bp = Blueprint("console", __name__, url_prefix="/pharmacy")
+routes = Routes()
+
+
+def blueprint(*more: Routes) -> Blueprint:
+    """The console blueprint (/pharmacy/, endpoints `console.*`): these routes and those of the
+    console's other modules, which the app factory names (console_admin, passkeys, API clients)."""
+    bp = Blueprint("console", __name__, url_prefix="/pharmacy")
+    for module_routes in (routes, *more):
+        module_routes.add_to(bp)
+    return bp
+
 
 def _safe_next(target: str | None) -> str:
     # Only our own console paths: no open redirect through ?next=. Control characters (a CR/LF
@@ -42,7 +53,7 @@ def _safe_next(target: str | None) -> str:
     return url_for("console.patients")
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@routes.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET":
         if current_staff() is not None:
@@ -68,7 +79,7 @@ def login():
     return redirect(_safe_next(next_url), code=303)
 
 
-@bp.route("/password", methods=["GET", "POST"])
+@routes.route("/password", methods=["GET", "POST"])
 @staff_required
 def change_password():
     from consent.staff_auth import PasswordChangeError, change_password as change
@@ -90,7 +101,7 @@ def change_password():
     return redirect(url_for("console.patients"), code=303)
 
 
-@bp.post("/logout")
+@routes.post("/logout")
 def logout():
     sign_out()
     return redirect(url_for("console.login"), code=303)
@@ -157,7 +168,7 @@ def patient_rows(institution_id: int, institution_code: str, day: date) -> list[
     return rows
 
 
-@bp.get("/")
+@routes.get("/")
 @staff_required
 def patients():
     staff = current_staff()
@@ -167,7 +178,7 @@ def patients():
                            prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
 
 
-@bp.get("/patients-fragment")
+@routes.get("/patients-fragment")
 @staff_required
 def patients_fragment():
     """The list's rows alone: the page's script swaps them in so new patients appear by themselves."""
@@ -251,7 +262,7 @@ def jst_day(instant: datetime) -> date:
     return jst_date(instant)
 
 
-@bp.get("/consents/<consent_id>")
+@routes.get("/consents/<consent_id>")
 @staff_required
 def patient(consent_id: str):
     return patient_page(consent_id)

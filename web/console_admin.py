@@ -11,24 +11,27 @@ from flask import Response, abort, redirect, render_template, request, session, 
 from consent import grants
 from consent.errors import ConsentError
 from consent.institutions import (
-    ROLES, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token, staff_of,
+    ROLES, Institution, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token,
+    staff_of,
 )
 from consent.vocabulary import BATCH_STATUSES, INSTITUTION_REVOCATION_REASONS
 from integrations.oqs import InvalidInput
-from store.models import Institution
-from web.console import bp, own_consent_or_404, patient_page
+from web.console import own_consent_or_404, patient_page
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics
 from web.excel import excel_cell
 from web.db import db, reader
 from web.error_messages import ApiError, describe
+from web.routes import Routes
 from web.sessions import end_sessions_of_staff
 from web.staff_session import admin_required, current_staff, staff_required
+
+routes = Routes()
 
 ROLE_LABELS = {"pharmacist": "薬剤師（有資格者）", "clerk": "事務", "admin": "管理者"}
 
 
-@bp.post("/consents/<consent_id>/cancel")
+@routes.post("/consents/<consent_id>/cancel")
 @staff_required
 def cancel_consent(consent_id: str):
     """The institution ends a consent (reason 1 or 3): an admin or a pharmacist, after confirming."""
@@ -53,7 +56,7 @@ def cancel_consent(consent_id: str):
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 
 
-@bp.post("/consents/<consent_id>/reference-number")
+@routes.post("/consents/<consent_id>/reference-number")
 @staff_required
 def register_reference(consent_id: str):
     staff = current_staff()
@@ -134,7 +137,7 @@ def results_csv(rows: list[dict], results) -> str:
     return out.getvalue()
 
 
-@bp.route("/batch", methods=["GET", "POST"])
+@routes.route("/batch", methods=["GET", "POST"])
 @staff_required
 def batch():
     staff = current_staff()
@@ -158,7 +161,7 @@ def batch():
                            batch_statuses=BATCH_STATUSES)
 
 
-@bp.get("/batch/result.csv")
+@routes.get("/batch/result.csv")
 @staff_required
 def batch_download():
     text = session.get("batch_csv")
@@ -180,7 +183,7 @@ def reception_url_of(token: str, consultation_date: date | None = None) -> str:
     return f"{url}?date={consultation_date.isoformat()}" if consultation_date else url
 
 
-@bp.get("/admin")
+@routes.get("/admin")
 @admin_required
 def admin_home():
     institution = _institution()
@@ -195,7 +198,7 @@ def admin_home():
     )
 
 
-@bp.get("/admin/qr.svg")
+@routes.get("/admin/qr.svg")
 @admin_required
 def admin_qr():
     import segno
@@ -212,7 +215,7 @@ def admin_qr():
     return Response(buffer.getvalue(), mimetype="image/svg+xml")
 
 
-@bp.post("/admin/rotate")
+@routes.post("/admin/rotate")
 @admin_required
 def admin_rotate():
     rotate_reception_token(db(), _institution(), now=now())
@@ -220,7 +223,7 @@ def admin_rotate():
     return redirect(url_for("console.admin_home"), code=303)
 
 
-@bp.post("/admin/appointments")
+@routes.post("/admin/appointments")
 @admin_required
 def admin_appointment():
     raw = request.form.get("consultation_date", "")
@@ -239,7 +242,7 @@ def admin_appointment():
     return redirect(url_for("console.admin_home"), code=303)
 
 
-@bp.post("/admin/staff")
+@routes.post("/admin/staff")
 @admin_required
 def admin_add_staff():
     login_id = request.form.get("login_id", "").strip()
@@ -264,7 +267,7 @@ def admin_add_staff():
 
 
 # Ids are 32-bit integer columns: a longer number is no id (the database refused it: a 500).
-@bp.post("/admin/staff/<int(max=2147483647):staff_id>/disable")
+@routes.post("/admin/staff/<int(max=2147483647):staff_id>/disable")
 @admin_required
 def admin_disable_staff(staff_id: int):
     me = current_staff()

@@ -14,12 +14,14 @@ from flask import Response, abort, render_template, request
 
 from integrations.oqs import EntrustedTicket, InvalidInput
 from integrations.oqs.medical_aid import month_of
-from web.console import bp
 from web.context import oqs_for, today_jst
 from web.excel import excel_cell
 from web.db import reader
 from web.error_messages import describe
+from web.routes import Routes
 from web.staff_session import current_staff, staff_required
+
+routes = Routes()
 
 CSV_HEADER = ["受給者番号", "公費負担者番号", "氏名", "カナ氏名", "生年月日", "医療券・調剤券別", "診療年月", "診療別",
               "有効開始年月日", "有効終了年月日", "単独・併用別", "交付番号", "指定医療機関コード", "処方箋発行医療機関コード",
@@ -86,7 +88,7 @@ def _fetch(staff, month: str):
                                                today=today_jst())
 
 
-@bp.get("/medical-aid/tickets")
+@routes.get("/medical-aid/tickets")
 @staff_required
 def entrusted_tickets():
     staff = allowed_staff()
@@ -106,7 +108,7 @@ def entrusted_tickets():
     ), 400 if error else 200
 
 
-@bp.get("/medical-aid/tickets.csv")
+@routes.get("/medical-aid/tickets.csv")
 @staff_required
 def entrusted_tickets_csv():
     staff = allowed_staff()

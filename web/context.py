@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from consent.clock import JST
 from integrations.card.interface import CardAuthority
-from integrations.card.relying_party import RelyingParty
+from consent.webauthn import RelyingParty
 from integrations.oqs.interface import OQS
 from store.ratelimit import hit_many, limit_key
 from web.config import Settings

@@ -10,9 +10,9 @@ import secrets
 
 from flask import Blueprint, jsonify, render_template, session, url_for
 
+from consent.institutions import Institution
 from consent.vocabulary import VALID
-from integrations.card.registration import RegistrationError, registration_options, verify_registration
-from store.models import Institution
+from consent.webauthn import RegistrationError, registration_options, verify_registration
 from web.card import browser_binding
 from web.context import (card_authority_for, client_address, enforce_rate_limits, now, oqs_for, relying_party,
                          settings, today_jst)

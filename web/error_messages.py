@@ -21,11 +21,11 @@ from consent.staff_auth import PasswordChangeError
 from consent.staff_passkeys import PasskeyError
 from consent.vocabulary import CARE_SETTINGS, SCOPE_LABELS
 from integrations.card.interface import UnknownCard
-from integrations.card.registration import RegistrationError
+from consent.webauthn import RegistrationError
 from integrations.card.relying_party import CardSignInError
 from integrations.oqs import codes as oqs_codes
 from integrations.oqs.inputs import KEY_PROBLEMS
-from integrations.oqs.interface import OQSError
+from integrations.oqs.errors import OQSError
 
 
 class ApiError(DomainError):

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from consent.errors import DomainError
 from web.error_messages import ApiError, describe
+from web.unavailable import (
+    MESSAGE, REGISTER_ENDPOINTS, REGISTER_MESSAGE, RETRY_AFTER_SECONDS, UNAVAILABLE, is_unavailable,
+)
+from web.unavailable import log as unavailable_log
 
 __all__ = ["ApiError", "error_response", "wants_json", "init_app"]
 
@@ -88,8 +92,7 @@ def _domain_error(exc: DomainError):
 
 
 def unexpected_error(exc: Exception):
-    from web.unavailable import answer_if_unavailable  # the database failed outside a view
-
+    # The database may have failed outside a view (opening or saving the session): a 500 wrapping it.
     answered = answer_if_unavailable(getattr(exc, "original_exception", None))
     if answered is not None:
         return answered
@@ -101,7 +104,49 @@ def unexpected_error(exc: Exception):
     return error_response(500)
 
 
+# --- the database is slow, silent or full (web/unavailable.py): 503, never a 500 -----------------
+
+
+def _answer(error: Exception):
+    # The driver's message can quote SQL parameters: log the kind of failure only.
+    cause = getattr(error, "orig", None) or error
+    unavailable_log.warning("database unavailable: %s", type(cause).__name__)
+    g.database_failed = True  # web/sessions.py: do not try to save the session again
+    register_step = request.endpoint in REGISTER_ENDPOINTS
+    message = REGISTER_MESSAGE if register_step else MESSAGE
+    if wants_json():
+        response = error_response(503, "unavailable", message)
+    else:
+        staff = g.get("staff")
+        institution = g.get("place_name") or (staff.institution_name if staff else "")
+        response = render_template("unavailable.html", message=MESSAGE, institution=institution,
+                                   register_step=register_step), 503
+    return _retry_after(response)
+
+
+def answer_if_unavailable(error: BaseException | None):
+    """The 503 answer when `error` is a database fault (one raised while opening or saving the
+    session reaches Flask as a 500 wrapping it), else None."""
+    return _answer(error) if error is not None and is_unavailable(error) else None
+
+
+def _retry_after(response):
+    if isinstance(response, tuple):
+        body, status = response
+        return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _database_error(error: Exception):
+    if is_unavailable(error):
+        return _answer(error)
+    return unexpected_error(error)  # a broken statement: the ordinary 500, logged
+
+
 def init_app(app: Flask) -> None:
+    for kind in UNAVAILABLE:
+        app.register_error_handler(kind, _database_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(InternalServerError, unexpected_error)

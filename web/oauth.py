@@ -34,8 +34,9 @@ from flask import (
     Blueprint, Flask, current_app, json, redirect, render_template, request, session, url_for,
 )
 
-from consent import oauth_clients as store
-from consent.oauth_clients import ACCESS_TOKEN_TTL, AUTHORIZATION_CODE, ApiClient
+from consent import oauth_clients
+from consent.oauth_clients import ACCESS_TOKEN_TTL, AUTHORIZATION_CODE
+from consent.oauth_models import ApiClient, OAuthCode, OAuthToken
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, CLINICAL_SCOPES, SCOPE_LABELS, SCOPES
 from store.engine import begin_write
@@ -85,7 +86,7 @@ class OAuthClient(ClientMixin):
             redirect_uri.encode("utf-8", "replace"), self.row.redirect_uri.encode())
 
     def check_client_secret(self, client_secret):
-        return store.check_secret(self.row, client_secret)
+        return oauth_clients.check_secret(self.row, client_secret)
 
     def check_endpoint_auth_method(self, method, endpoint):
         return method == "client_secret_basic"
@@ -100,7 +101,7 @@ class OAuthClient(ClientMixin):
 
 
 class OAuthCodeView(AuthorizationCodeMixin):
-    def __init__(self, row: store.OAuthCode) -> None:
+    def __init__(self, row: OAuthCode) -> None:
         self.row = row
         self.code_challenge = row.code_challenge
         self.code_challenge_method = row.code_challenge_method
@@ -115,7 +116,7 @@ class OAuthCodeView(AuthorizationCodeMixin):
 class OAuthTokenView(TokenMixin):
     """A token row, seen as the access token or as the refresh token that was presented."""
 
-    def __init__(self, row: store.OAuthToken, kind: str) -> None:
+    def __init__(self, row: OAuthToken, kind: str) -> None:
         self.row = row
         self.kind = kind  # "access" or "refresh"
 
@@ -152,7 +153,7 @@ class OAuthTokenView(TokenMixin):
         return OAuthClient(row) if row is not None else None
 
 
-def _still_allowed(row: store.OAuthToken) -> bool:
+def _still_allowed(row: OAuthToken) -> bool:
     client = db().get(ApiClient, row.client_pk)
     if client is None or client.revoked_at is not None:
         return False
@@ -200,7 +201,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code, request):
         data = request.payload.data
-        store.save_code(
+        oauth_clients.save_code(
             db(), code=code, client=request.client.row, staff_id=request.user.staff_id,
             redirect_uri=request.payload.redirect_uri or "", scope=request.scope,
             code_challenge=data.get("code_challenge"), code_challenge_method=data.get("code_challenge_method"),
@@ -208,12 +209,12 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         )
 
     def query_authorization_code(self, code, client):
-        row = store.find_code(db(), code)
+        row = oauth_clients.find_code(db(), code)
         if row is None or row.client_pk != client.row.id:
             return None
         if row.used_at is not None:
             # A code used twice: someone else holds a copy. Revoke what it gave (RFC 6749 4.1.2).
-            store.revoke_family(db(), row.family_id, now())
+            oauth_clients.revoke_family(db(), row.family_id, now())
             return None
         if now() >= row.expires_at:
             return None
@@ -221,7 +222,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def delete_authorization_code(self, authorization_code):
         # Kept (marked used) until it expires, so a replay is recognised.
-        store.use_code(db(), authorization_code.row, now())
+        oauth_clients.use_code(db(), authorization_code.row, now())
 
     def authenticate_user(self, authorization_code):
         return _staff_for(authorization_code.row.staff_id, self.request.client)
@@ -232,12 +233,12 @@ class RefreshGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: every refresh token works once
 
     def authenticate_refresh_token(self, refresh_token):
-        row = store.find_by_refresh(db(), refresh_token)
+        row = oauth_clients.find_by_refresh(db(), refresh_token)
         if row is None:
             return None
         if row.refresh_revoked_at is not None:
             # Used before (rotated) or revoked: a copy is in someone's hands. End the whole family.
-            store.revoke_family(db(), row.family_id, now())
+            oauth_clients.revoke_family(db(), row.family_id, now())
             return None
         if row.refresh_expires_at is None or now() >= row.refresh_expires_at:
             return None
@@ -250,7 +251,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return _staff_for(refresh_token.row.staff_id, self.request.client)
 
     def revoke_old_credential(self, refresh_token):
-        store.revoke_token(db(), refresh_token.row, now(), refresh_too=True)
+        oauth_clients.revoke_token(db(), refresh_token.row, now(), refresh_too=True)
 
 
 class CredentialsGrant(grants.ClientCredentialsGrant):
@@ -260,10 +261,10 @@ class CredentialsGrant(grants.ClientCredentialsGrant):
 def _query_token(token_string: str, hint: str | None) -> OAuthTokenView | None:
     if not isinstance(token_string, str):
         return None
-    row = store.find_token(db(), token_string, hint)
+    row = oauth_clients.find_token(db(), token_string, hint)
     if row is None:
         return None
-    kind = "refresh" if row.refresh_hash is not None and row.refresh_hash == store.digest(token_string) else "access"
+    kind = "refresh" if row.refresh_hash is not None and row.refresh_hash == oauth_clients.digest(token_string) else "access"
     return OAuthTokenView(row, kind)
 
 
@@ -309,9 +310,9 @@ class Revocation(RevocationEndpoint):
     def revoke_token(self, token, request):
         if token.kind == "refresh":
             # RFC 7009 2.1: revoking a refresh token also ends the access tokens of that grant.
-            store.revoke_family(db(), token.row.family_id, now())
+            oauth_clients.revoke_family(db(), token.row.family_id, now())
         else:
-            store.revoke_token(db(), token.row, now(), refresh_too=False)
+            oauth_clients.revoke_token(db(), token.row, now(), refresh_too=False)
 
 
 # --- the server ------------------------------------------------------------------------------------
@@ -356,7 +357,7 @@ class Server(AuthorizationServer):
     def query_client(self, client_id):
         if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
             return None
-        row = store.active_client(db(), client_id)
+        row = oauth_clients.active_client(db(), client_id)
         return OAuthClient(row) if row is not None else None
 
     def save_token(self, token, request):
@@ -368,7 +369,7 @@ class Server(AuthorizationServer):
         else:
             family = secrets.token_hex(16)
         user = request.user
-        store.save_token(
+        oauth_clients.save_token(
             db(), client=request.client.row, staff_id=user.staff_id if user is not None else None,
             scope=token.get("scope", ""), family_id=family, access_token=token["access_token"],
             refresh_token=token.get("refresh_token"), expires_in=token["expires_in"], now=now(),
@@ -426,7 +427,7 @@ def _limit_endpoint(name: str) -> None:
 def token():
     _limit_endpoint("token")
     begin_write(db())  # codes and refresh tokens are read, then marked used: take SQLite's lock first
-    store.purge_expired(db(), now())
+    oauth_clients.purge_expired(db(), now())
     response = _guarded(server().create_token_response)
     # Commit on errors too: a replayed code or refresh token has just revoked its family.
     db().commit()

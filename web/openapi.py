@@ -15,7 +15,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import request
+from flask import Blueprint, jsonify, request
 
 from consent.vocabulary import (
     BATCH_SCOPE, BATCH_STATUSES, CATEGORY, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE, INSTITUTION_REVOCATION_REASONS,
@@ -272,3 +272,13 @@ def _build(base_url: str) -> dict[str, Any]:
 
 def document() -> dict[str, Any]:
     return _build(request.url_root)
+
+
+# Served here rather than by web/api.py: the document reads the API's declarations, so this module
+# imports web.api and never the other way round.
+bp = Blueprint("openapi", __name__, url_prefix="/api")
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(document())

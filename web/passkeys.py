@@ -10,11 +10,13 @@ from consent.staff_passkeys import (
     PasskeyError, finish_registration, finish_signin, passkeys_of, registration_options, signin_options,
 )
 from web.card import browser_binding
-from web.console import bp
 from web.context import client_address, enforce_rate_limits, now, relying_party
 from web.db import db
 from web.jsonio import json_object
+from web.routes import Routes
 from web.staff_session import current_staff, sign_in, staff_required
+
+routes = Routes()
 
 
 def _credential() -> dict:
@@ -24,7 +26,7 @@ def _credential() -> dict:
     return credential
 
 
-@bp.get("/passkeys")
+@routes.get("/passkeys")
 @staff_required
 def passkeys():
     staff = current_staff()
@@ -32,7 +34,7 @@ def passkeys():
                            added=session.pop("passkey_added", False))
 
 
-@bp.post("/passkeys/options")
+@routes.post("/passkeys/options")
 @staff_required
 def passkey_register_options():
     staff = current_staff()
@@ -43,7 +45,7 @@ def passkey_register_options():
     return jsonify(options)
 
 
-@bp.post("/passkeys/verify")
+@routes.post("/passkeys/verify")
 @staff_required
 def passkey_register_verify():
     staff = current_staff()
@@ -56,7 +58,7 @@ def passkey_register_verify():
     return jsonify(redirect=url_for("console.passkeys"))
 
 
-@bp.post("/login/passkey/options")
+@routes.post("/login/passkey/options")
 def passkey_signin_options():
     enforce_rate_limits([("passkey-options:ip", client_address(), 300)])
     options = signin_options(db(), relying_party(), binding=browser_binding(), now=now())
@@ -64,7 +66,7 @@ def passkey_signin_options():
     return jsonify(options)
 
 
-@bp.post("/login/passkey/verify")
+@routes.post("/login/passkey/verify")
 def passkey_signin_verify():
     enforce_rate_limits([("passkey-verify:session", browser_binding(), 10), ("passkey-verify:ip", client_address(), 300)])
     staff_id = finish_signin(db(), relying_party(), credential=_credential(), binding=browser_binding(), now=now())

@@ -1,7 +1,7 @@
 """The patient's reception pages (マイナ在宅受付Web): consent registration, review, revoke.
 
 Each institution's pages live under its opaque reception URL `/r/<token>`. The order and the
-words follow the real system; QA automation depends on the labels (../shared/CONTRACTS.md).
+words follow the real system; QA automation depends on the labels (e2e/ and tests/test_reception.py).
 """
 from __future__ import annotations
 
@@ -261,18 +261,25 @@ def _card_step(purpose: str, place: Place):
                         "until": time.time() + CARD_GRANT_SECONDS}
 
 
+def _read_page(purpose: str, token: str) -> dict:
+    """The card-read page's context for review or revoke (it posts to <purpose>_verify)."""
+    return read_page_context(purpose, url_for(f"reception.{purpose}_verify", token=token))
+
+
+def _card_verified(purpose: str, token: str, then: str):
+    """The card step of review or revoke, then on to the `then` endpoint."""
+    _card_step(purpose, _place(token))
+    return jsonify(redirect=url_for(then, token=token))
+
+
 @bp.get("/<token>/review")
 def review_start(token: str):
-    place = _place(token)
-    return _render("reception/review_start.html", place,
-                   **read_page_context("review", url_for("reception.review_verify", token=token)))
+    return _render("reception/review_start.html", _place(token), **_read_page("review", token))
 
 
 @bp.post("/<token>/review/verify")
 def review_verify(token: str):
-    place = _place(token)
-    _card_step("review", place)
-    return jsonify(redirect=url_for("reception.review", token=token))
+    return _card_verified("review", token, "reception.review")
 
 
 def _consent_rows(place: Place, person_id: str) -> list[dict]:
@@ -338,16 +345,12 @@ def review_end(token: str):
 
 @bp.get("/<token>/revoke")
 def revoke_start(token: str):
-    place = _place(token)
-    return _render("reception/revoke_start.html", place,
-                   **read_page_context("revoke", url_for("reception.revoke_verify", token=token)))
+    return _render("reception/revoke_start.html", _place(token), **_read_page("revoke", token))
 
 
 @bp.post("/<token>/revoke/verify")
 def revoke_verify(token: str):
-    place = _place(token)
-    _card_step("revoke", place)
-    return jsonify(redirect=url_for("reception.revoke_confirm", token=token))
+    return _card_verified("revoke", token, "reception.revoke_confirm")
 
 
 @bp.route("/<token>/revoke/confirm", methods=["GET", "POST"])
@@ -361,8 +364,7 @@ def revoke_confirm(token: str):
         if request.method == "POST":
             # Came back later: the revoke (if any) already happened.
             return _render("reception/revoke_start.html", place, 409,
-                           error="カードの読み取りからやり直してください。",
-                           **read_page_context("revoke", url_for("reception.revoke_verify", token=token)))
+                           error="カードの読み取りからやり直してください。", **_read_page("revoke", token))
         return redirect(url_for("reception.revoke_start", token=token), code=303)
     if request.method == "GET":
         # Exactly what 「取り消す」 would revoke: consents with a category still running.

@@ -1,6 +1,6 @@
 """The QA sandbox API (sandbox mode only; the blueprint is not even registered elsewhere).
 
-QA automation depends on these exact JSON shapes: see ../shared/CONTRACTS.md.
+QA automation depends on these exact JSON shapes (README "Sandbox API", e2e/sandbox_client.py).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from consent.vocabulary import VALIDITY
 from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
 from store.clock import DatabaseClock
+from web import api
 from web.context import card_authority_for, now, oqs_for, settings, today_jst
 from web.db import db
 from web.errors import ApiError
@@ -80,10 +81,7 @@ def create_sandbox_institution():
         "reception_url": reception_url(institution.reception_token),
         "staff": staff,
     }
-    extra = current_app.extensions.get("sandbox_institution_extras", [])
-    for add_extra in extra:
-        # Later features (the API client of the pharmacy-system API) add their own keys.
-        result.update(add_extra(session, institution))
+    result.update(api.sandbox_api_client(session, institution))
     session.commit()
     return jsonify(result), 201
 

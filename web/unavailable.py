@@ -1,4 +1,5 @@
-"""One answer when the database is slow, silent or full: 503, in Japanese, within seconds.
+"""When the database is slow, silent or full: which faults those are, and what people are told
+(web/errors.py answers them: 503, in Japanese, within seconds).
 
 Pages get a Japanese page that says what to do (and the institution's name where this request
 already knew it); the API and every JSON caller get `{"error": "unavailable", "message"}` with
@@ -11,10 +12,7 @@ import logging
 import sqlite3
 
 import psycopg
-from flask import Flask, g, render_template, request
 from sqlalchemy import exc
-
-from web.errors import error_response, unexpected_error, wants_json
 
 log = logging.getLogger("app.unavailable")
 
@@ -51,45 +49,3 @@ def is_unavailable(error: BaseException) -> bool:
     if isinstance(cause, sqlite3.OperationalError):
         return any(word in str(cause).lower() for word in SQLITE_FAULTS)
     return True
-
-
-def _answer(error: Exception):
-    # The driver's message can quote SQL parameters: log the kind of failure only.
-    cause = getattr(error, "orig", None) or error
-    log.warning("database unavailable: %s", type(cause).__name__)
-    g.database_failed = True  # web/sessions.py: do not try to save the session again
-    register_step = request.endpoint in REGISTER_ENDPOINTS
-    message = REGISTER_MESSAGE if register_step else MESSAGE
-    if wants_json():
-        response = error_response(503, "unavailable", message)
-    else:
-        staff = g.get("staff")
-        institution = g.get("place_name") or (staff.institution_name if staff else "")
-        response = render_template("unavailable.html", message=MESSAGE, institution=institution,
-                                   register_step=register_step), 503
-    return _retry_after(response)
-
-
-def answer_if_unavailable(error: BaseException | None):
-    """The 503 answer when `error` is a database fault (one raised while opening or saving the
-    session reaches Flask as a 500 wrapping it), else None."""
-    return _answer(error) if error is not None and is_unavailable(error) else None
-
-
-def _retry_after(response):
-    if isinstance(response, tuple):
-        body, status = response
-        return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
-
-
-def _handle(error: Exception):
-    if is_unavailable(error):
-        return _answer(error)
-    return unexpected_error(error)  # a broken statement: the ordinary 500, logged
-
-
-def init_app(app: Flask) -> None:
-    for kind in UNAVAILABLE:
-        app.register_error_handler(kind, _handle)

@@ -1,4 +1,4 @@
-"""Tables of the embedded card authority and of the WebAuthn challenges."""
+"""Tables of the embedded card authority (the WebAuthn challenges are consent/webauthn.py's)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -37,14 +37,3 @@ class CardRecord(Base):
     accepted_binding: Mapped[str | None] = mapped_column(String(64), nullable=True)
     accepted_challenge_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-
-class WebAuthnChallenge(Base):
-    """A single-use challenge, bound to one browser session, with a short expiry."""
-
-    __tablename__ = "webauthn_challenges"
-
-    challenge: Mapped[bytes] = mapped_column(LargeBinary(64), primary_key=True)
-    # SHA-256 of a random value kept in the browser's server-side session.
-    binding: Mapped[str] = mapped_column(String(64))
-    purpose: Mapped[str] = mapped_column(String(32))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,25 +1,21 @@
-"""The reception site as WebAuthn relying party for cards, wrapping py_webauthn.
+"""The reception site as WebAuthn relying party for cards.
 
-Every failure becomes a CardSignInError with one of our own codes (as pypi/warehouse does),
-which the web layer turns into a clear Japanese message; nothing from py_webauthn leaks out.
+py_webauthn stays behind consent/webauthn.py; every failure here becomes a CardSignInError with
+one of our own codes (as pypi/warehouse does), which the web layer turns into a clear Japanese
+message.
 """
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
-from webauthn import generate_authentication_options, options_to_json, verify_authentication_response
-from webauthn.helpers import base64url_to_bytes, parse_authenticator_data
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import UserVerificationRequirement
 
 from consent.clock import JST
 from consent.errors import DomainError
-from integrations.card.challenges import (
-    ChallengeOutcome, binding_hash, client_data_of, issue_challenge, take_challenge_row,
+from consent.webauthn import (
+    AssertionRefused, ChallengeOutcome, MalformedCredential, RelyingParty, binding_hash, parse_assertion,
+    take_challenge, verify_assertion,
 )
 from integrations.card.interface import Card, CardAuthority
 
@@ -56,31 +52,6 @@ class CardSignInError(DomainError):
     })
 
 
-@dataclass(frozen=True)
-class RelyingParty:
-    rp_id: str
-    origins: tuple[str, ...]
-    challenge_ttl_seconds: int = 300
-    timeout_ms: int = 120_000
-
-
-def authentication_options(
-    session: Session, rp: RelyingParty, *, binding: str, purpose: str, now: datetime
-) -> dict:
-    """Options for a discoverable, UV-required request (the card is found by its user handle)."""
-    challenge = issue_challenge(
-        session, binding=binding, purpose=purpose, now=now, ttl_seconds=rp.challenge_ttl_seconds
-    )
-    options = generate_authentication_options(
-        rp_id=rp.rp_id,
-        challenge=challenge,
-        timeout=rp.timeout_ms,
-        allow_credentials=[],
-        user_verification=UserVerificationRequirement.REQUIRED,
-    )
-    return json.loads(options_to_json(options))
-
-
 def verify_card_assertion(
     session: Session,
     rp: RelyingParty,
@@ -98,54 +69,44 @@ def verify_card_assertion(
     written but not committed, so the caller can commit it with what the sign-in is for.
     """
     try:
-        client_data, challenge = client_data_of(credential)
-        raw_id = base64url_to_bytes(credential["rawId"])
-        user_handle = base64url_to_bytes(credential["response"].get("userHandle") or "")
-        auth_data = parse_authenticator_data(base64url_to_bytes(credential["response"]["authenticatorData"]))
-    except (KeyError, TypeError, ValueError, AttributeError, WebAuthnException) as exc:
-        raise CardSignInError(MALFORMED, detail=type(exc).__name__) from None
+        parsed = parse_assertion(credential)
+    except MalformedCredential as exc:
+        raise CardSignInError(MALFORMED, detail=exc.cause) from None
 
-    taken = take_challenge_row(session, challenge=challenge, binding=binding, purpose=purpose, now=now)
+    taken = take_challenge(session, challenge=parsed.challenge, binding=binding, purpose=purpose, now=now)
     outcome = taken.outcome
     if outcome is ChallengeOutcome.UNKNOWN:
         raise CardSignInError(CHALLENGE_UNKNOWN)
     if outcome is ChallengeOutcome.EXPIRED:
         raise CardSignInError(CHALLENGE_EXPIRED)
 
-    card = authority.by_user_handle(user_handle, lock=True) if user_handle else None
-    if card is None or card.credential_id != raw_id:
+    card = authority.by_user_handle(parsed.user_handle, lock=True) if parsed.user_handle else None
+    if card is None or card.credential_id != parsed.credential_id:
         raise CardSignInError(UNKNOWN_CARD)
 
     # These look at unverified data only to name the reason; py_webauthn re-checks them all.
-    if client_data.get("origin") not in rp.origins:
+    if parsed.client_data.get("origin") not in rp.origins:
         raise CardSignInError(WRONG_ORIGIN)
-    if client_data.get("crossOrigin") not in (None, False):
+    if parsed.client_data.get("crossOrigin") not in (None, False):
         # Read inside another site's frame: our pages never are (frame-ancestors 'none'), and
         # py_webauthn does not look at this field.
         raise CardSignInError(CROSS_ORIGIN)
-    if auth_data.rp_id_hash != hashlib.sha256(rp.rp_id.encode()).digest():
+    if parsed.rp_id_hash != hashlib.sha256(rp.rp_id.encode()).digest():
         raise CardSignInError(WRONG_RP)
-    if not auth_data.flags.up:
+    if not parsed.user_present:
         raise CardSignInError(NOT_PRESENT)
-    if not auth_data.flags.uv:
+    if not parsed.user_verified:
         raise CardSignInError(NOT_VERIFIED)
 
     try:
-        verified = verify_authentication_response(
-            credential=credential,
-            expected_challenge=challenge,
-            expected_rp_id=rp.rp_id,
-            expected_origin=list(rp.origins),
-            credential_public_key=card.public_key,
-            # Our own count check follows, after the signature is proven: a forged
-            # assertion with a low count must not be able to flag someone's card.
-            credential_current_sign_count=0,
-            require_user_verification=True,
-        )
-    except WebAuthnException:
+        # Our own count check follows, after the signature is proven: a forged assertion with a
+        # low count must not be able to flag someone's card.
+        new_count = verify_assertion(rp, credential=credential, challenge=parsed.challenge,
+                                     public_key=card.public_key, sign_count=0)
+    except AssertionRefused:
         raise CardSignInError(BAD_SIGNATURE) from None
 
-    if auth_data.flags.be and not card.demo:
+    if parsed.backup_eligible and not card.demo:
         # A card is one physical object; a synced (backup-eligible) credential is not a card.
         raise CardSignInError(SYNCED_CREDENTIAL)
 
@@ -154,7 +115,6 @@ def verify_card_assertion(
     if status != "active":
         raise CardSignInError(CARD_STATUS_CODES[status])
 
-    new_count = verified.new_sign_count
     if (new_count > 0 or card.sign_count > 0) and new_count <= card.sign_count:
         if _is_read_race(card, binding=binding, challenge_expires_at=taken.expires_at, now=now):
             raise CardSignInError(CONCURRENT_READ)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from integrations.oqs.interface import OQS, InvalidInput, OQSError, PersonNotFound
+from integrations.oqs.errors import OQSError, PersonNotFound
+from integrations.oqs.inputs import InvalidInput
+from integrations.oqs.interface import OQS
 from integrations.oqs.results import (
     BatchResult,
     CheckupRecord,

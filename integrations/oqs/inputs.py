@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from integrations.oqs.errors import OQSError
 from integrations.oqs.numbering import (
     is_late_elderly,
     is_public_payer_for_welfare,
@@ -46,6 +47,17 @@ KEY_PROBLEMS: dict[str, str] = {
     "branch_format": "枝番は2桁の数字で入力してください。",
     "invalid_reference_number": f"照会番号は半角英数字{REFERENCE_NUMBER_MAX}文字以内で入力してください。",
 }
+
+
+class InvalidInput(OQSError):
+    """A malformed argument; `field` names it (as staff know it, e.g. 保険者番号) when known."""
+
+    codes = frozenset({
+        "invalid_care_setting", "invalid_institution_code", "invalid_validity", "validity_with_medical_aid",
+        "birth_date_out_of_range", "born_today_lost", "entrusted_without_medical_aid", "rows_not_list",
+        "invalid_month", "month_order", "future_month", "insured_without_medical_aid", "validity_with_insured",
+        "insured_age_out_of_range", "not_medical_aid", *KEY_PROBLEMS,
+    })
 
 
 def clean(value: object) -> str:
@@ -163,8 +175,6 @@ def check_keys(*, insurer_number: object, symbol: object, number: object, branch
 
 def check_reference_number(value: object) -> str:
     """A reference number (照会番号) to register, or InvalidInput."""
-    from integrations.oqs.interface import InvalidInput  # the interface declares its codes from KEY_PROBLEMS
-
     reference = clean(value)
     if not _REFERENCE.fullmatch(reference):
         raise InvalidInput("invalid_reference_number", field="照会番号")
@@ -173,8 +183,6 @@ def check_reference_number(value: object) -> str:
 
 def check_month(value: str | None, name: str) -> str | None:
     """A 診療年月 filter in YYYYMM (None passes); InvalidInput names the parameter in `detail`."""
-    from integrations.oqs.interface import InvalidInput
-
     if value is None:
         return None
     text = clean(value)

@@ -7,7 +7,7 @@ register itself there.
 
 Conventions: every date comes from the caller (`today`), never from the clock; results are
 frozen dataclasses with `to_dict()`; an unknown person is an answer (validity 4 該当資格なし,
-empty histories), not an exception; malformed input raises `InvalidInput` (a DomainError) with a
+empty histories), not an exception; malformed input raises `InvalidInput` (inputs.py, a DomainError) with a
 stable code and the field it names; web/error_messages.py words it for people.
 """
 from __future__ import annotations
@@ -15,10 +15,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from consent.errors import DomainError
 from consent.vocabulary import HOME_VISIT
 from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
-from integrations.oqs.inputs import KEY_PROBLEMS
 from integrations.oqs.results import (
     BatchResult,
     CheckupRecord,
@@ -30,32 +28,6 @@ from integrations.oqs.results import (
     Qualification,
     SpecificDiseaseCertificate,
 )
-
-
-class OQSError(DomainError):
-    """Base of the OQS integration's errors."""
-
-    domain = "oqs"
-
-
-class InvalidInput(OQSError):
-    """A malformed argument; `field` names it (as staff know it, e.g. 保険者番号) when known."""
-
-    codes = frozenset({
-        "invalid_care_setting", "invalid_institution_code", "invalid_validity", "validity_with_medical_aid",
-        "birth_date_out_of_range", "born_today_lost", "entrusted_without_medical_aid", "rows_not_list", "invalid_month",
-        "month_order", "future_month", "insured_without_medical_aid", "validity_with_insured",
-        "insured_age_out_of_range", "not_medical_aid", *KEY_PROBLEMS,
-    })
-
-
-class PersonNotFound(OQSError, LookupError):
-    """A write named a person OQS does not know."""
-
-    codes = frozenset({"person_not_found"})
-
-    def __init__(self, person_id: str) -> None:
-        super().__init__("person_not_found", detail=person_id)
 
 
 class OQS(Protocol):

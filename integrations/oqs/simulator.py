@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consent.institutions import Institution
 from consent.vocabulary import BATCH_ERROR, BATCH_INVALID, BATCH_VALID
 from integrations.oqs import benefits, codes, medical_aid
 from integrations.oqs.ages import age_on, copay_text
@@ -22,8 +23,8 @@ from integrations.oqs.clinical import EMPTY_CLINICAL, EMPTY_SURGERY, ClinicalInf
 from integrations.oqs.drug_history import drug_history
 from integrations.oqs.facts import Coverage, PersonFacts
 from integrations.oqs.generator import plan_sandbox_person, store_plans
-from integrations.oqs.inputs import InsuranceKeys, check_keys, check_month, check_reference_number
-from integrations.oqs.interface import InvalidInput, PersonNotFound
+from integrations.oqs.errors import PersonNotFound
+from integrations.oqs.inputs import InsuranceKeys, InvalidInput, check_keys, check_month, check_reference_number
 from integrations.oqs.models import OqsEntrustment, OqsReferenceNumber
 from integrations.oqs.prescriptions import prescription_history
 from integrations.oqs.results import (
@@ -517,8 +518,6 @@ class _Context:
 
     def prefetch_institution_name(self) -> str:
         if self._institution_name is None:
-            from store.models import Institution
-
             name = self.session.scalar(select(Institution.name).where(
                 Institution.institution_code == self.institution_code))
             self._institution_name = name or f"医療機関コード{self.institution_code}"
@@ -526,8 +525,6 @@ class _Context:
 
     def institution_names(self, institution_codes) -> dict[str, str]:
         """Names of the institutions among `institution_codes` the service knows (a ticket's prescriber)."""
-        from store.models import Institution
-
         wanted = [c for c in institution_codes if c != self.institution_code]
         if not wanted:
             return {}
