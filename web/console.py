@@ -11,13 +11,15 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from consent import grants
+from consent.decision import decide
 from consent.login_throttle import LoginThrottled, sign_in_with_password
-from consent.staff_auth import load_identity
+from consent.staff_auth import PasswordChangeError, load_identity
+from consent.staff_auth import change_password as change
 from consent.vocabulary import (
     CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS,
     STATUS_ACTIVE, STATUS_LABELS,
 )
-from consent.window import deadline_text
+from consent.window import deadline_text, jst_date
 from integrations.oqs.clinical import PART_HEADINGS, ClinicalInfo, is_reduced_kidney_function
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
 from integrations.oqs.prescriptions import drug_records
@@ -82,9 +84,6 @@ def login():
 @routes.route("/password", methods=["GET", "POST"])
 @staff_required
 def change_password():
-    from consent.staff_auth import PasswordChangeError, change_password as change
-    from web.error_messages import describe
-
     staff = current_staff()
     if request.method == "GET":
         return render_template("console/password.html", staff=staff)
@@ -211,7 +210,7 @@ def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None
         # The billing record: the qualification as confirmed at reception.
         confirmed = consent.qualification_confirmed_at or consent.consented_at
         return oqs.qualification(consent.person_id, institution_code=staff.institution_code,
-                                 care_setting=consent.care_setting, today=jst_day(confirmed))
+                                 care_setting=consent.care_setting, today=jst_date(confirmed))
     if category == "limit":
         return oqs.limit(consent.person_id, today=today)
     if category == "drug":
@@ -256,12 +255,6 @@ def own_consent_or_404(staff, consent_id: str, session: Session | None = None):
     return consent
 
 
-def jst_day(instant: datetime) -> date:
-    from consent.window import jst_date
-
-    return jst_date(instant)
-
-
 @routes.get("/consents/<consent_id>")
 @staff_required
 def patient(consent_id: str):
@@ -270,8 +263,6 @@ def patient(consent_id: str):
 
 def patient_page(consent_id: str, *, reference_error: str | None = None, reference_entered: str | None = None):
     """The patient page; `reference_error` says why a 照会番号 was refused (then 400)."""
-    from consent.decision import decide
-
     staff = current_staff()
     consent = own_consent_or_404(staff, consent_id, reader())
     drug_from, drug_to = _month(request.args.get("from")), _month(request.args.get("to"))

@@ -14,6 +14,7 @@ from consent.institutions import (
     ROLES, Institution, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token,
     staff_of,
 )
+from consent.staff_auth import login_id_taken
 from consent.vocabulary import BATCH_STATUSES, INSTITUTION_REVOCATION_REASONS
 from integrations.oqs import InvalidInput
 from web.console import own_consent_or_404, patient_page
@@ -251,8 +252,6 @@ def admin_add_staff():
     if role not in ROLES or not (3 <= len(login_id) <= 64) or not login_id.replace("-", "").replace("_", "").isalnum() \
             or not login_id.isascii():
         abort(400)
-    from consent.staff_auth import login_id_taken
-
     if login_id_taken(db(), login_id):
         session["admin_error"] = "そのログインIDは使われています。"
         return redirect(url_for("console.admin_home"), code=303)
