@@ -5,6 +5,8 @@ import re
 
 from sqlalchemy import func, select
 
+from api_support import console_login
+
 from consent.models import Consent
 from ops.demo import DEMO_CONSENTS, load_demo
 from consent.institutions import Staff
@@ -23,11 +25,7 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
     assert counts(app) == first == (len(DEMO_CONSENTS), 3)
     assert "demo-pharmacist / demo-pharmacist-pass / pharmacist" in summary.describe(app.config["SETTINGS"])
 
-    client = app.test_client()
-    page = client.get("/pharmacy/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post("/pharmacy/login", data={"csrf_token": token, "login_id": "demo-pharmacist",
-                                         "password": "demo-pharmacist-pass"})
+    client = console_login(app, "demo-pharmacist", "demo-pharmacist-pass")
     html = client.get("/pharmacy/").get_data(as_text=True)
     for name in summary.patients:
         assert name in html
@@ -52,11 +50,7 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
 def test_demo_shows_a_combined_patient_and_the_months_tickets(make_app):
     app = make_app("sandbox")
     load_demo(app)
-    client = app.test_client()
-    page = client.get("/pharmacy/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post("/pharmacy/login", data={"csrf_token": token, "login_id": "demo-pharmacist",
-                                         "password": "demo-pharmacist-pass"})
+    client = console_login(app, "demo-pharmacist", "demo-pharmacist-pass")
     listing = client.get("/pharmacy/").get_data(as_text=True)
     link = re.search(r'href="(/pharmacy/consents/[^"]+)"[^>]*>\s*木村', listing)
     assert link, "木村 由紀 is in today's list"
