@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
@@ -43,32 +44,51 @@ def consented(category: str, *, now: datetime, window_end: datetime | None) -> C
     return CategoryState(category, FLAG_CONSENTED, consented_at=now, expires_at=expires)
 
 
-def state_at(stored: CategoryState, now: datetime) -> CategoryState:
-    """The state at `now`: flag 1 past its expiry reads as flag 2, reason 0 (期限到来)."""
-    if stored.flag == FLAG_CONSENTED and stored.expires_at is not None and now >= stored.expires_at:
-        return replace(stored, flag=FLAG_ENDED, expiry_reason=REASON_EXPIRY, ended_at=stored.expires_at)
+def state_at(stored: CategoryState, now: datetime, *, lapses_at: datetime | None = None) -> CategoryState:
+    """The state at `now`: flag 1 past its expiry - or past the lapse of the home-visit
+    relationship it belongs to (`lapses_at`) - reads as flag 2, reason 0 (期限到来)."""
+    if stored.flag != FLAG_CONSENTED:
+        return stored
+    ends = [end for end in (stored.expires_at, lapses_at) if end is not None]
+    if ends and now >= min(ends):
+        return replace(stored, flag=FLAG_ENDED, expiry_reason=REASON_EXPIRY, ended_at=min(ends))
     return stored
 
 
-def states_at(stored: Iterable[CategoryState], now: datetime) -> tuple[CategoryState, ...]:
+def states_at(
+    stored: Iterable[CategoryState], now: datetime, *, lapses_at: datetime | None = None
+) -> tuple[CategoryState, ...]:
     """Every category in CATEGORIES order, as at `now`; one never consented here is flag 0."""
     by_category = {s.category: s for s in stored}
-    return tuple(state_at(by_category.get(c) or CategoryState(c), now) for c in CATEGORIES)
+    return tuple(state_at(by_category.get(c) or CategoryState(c), now, lapses_at=lapses_at) for c in CATEGORIES)
 
 
-def state_of(stored: Iterable[CategoryState], category: str, now: datetime) -> CategoryState:
+def state_of(
+    stored: Iterable[CategoryState], category: str, now: datetime, *, lapses_at: datetime | None = None
+) -> CategoryState:
     for state in stored:
         if state.category == category:
-            return state_at(state, now)
+            return state_at(state, now, lapses_at=lapses_at)
     return CategoryState(category)
 
 
-def ended(stored: Iterable[CategoryState], *, reason: int, now: datetime) -> tuple[CategoryState, ...]:
-    """Every category consented at `now` ends now with `reason`; one already past its expiry
-    keeps reason 0 from its own expiry. Removed categories (flag 0) stay as they are."""
+def current_states(consent: Any, now: datetime) -> tuple[CategoryState, ...]:
+    """Every category of a consent (or a relationship) as at `now`."""
+    return states_at(consent.category_states, now, lapses_at=consent.lapses_at)
+
+
+def current_state(consent: Any, category: str, now: datetime) -> CategoryState:
+    return state_of(consent.category_states, category, now, lapses_at=consent.lapses_at)
+
+
+def ended(
+    stored: Iterable[CategoryState], *, reason: int, now: datetime, lapses_at: datetime | None = None
+) -> tuple[CategoryState, ...]:
+    """Every category consented at `now` ends now with `reason`; one already past its expiry (or
+    its relationship's lapse) keeps reason 0 from then. Removed categories (flag 0) stay as they are."""
     result = []
     for state in stored:
-        current = state_at(state, now)
+        current = state_at(state, now, lapses_at=lapses_at)
         if current.flag == FLAG_CONSENTED:
             current = replace(current, flag=FLAG_ENDED, expiry_reason=reason, ended_at=now)
         result.append(current)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from consent import audit
 from consent.actors import Actor
-from consent.category_states import CategoryState, state_of
+from consent.category_states import CategoryState, current_state
 from consent.errors import DomainError
 from consent.models import Consent, ConsentView
 from consent.vocabulary import (
@@ -182,30 +182,33 @@ def _judge(
     allowing = [v for v in verdicts if v.allowed]
     if allowing:
         # The widest window; for the qualification, a consent still in force before a revoked one.
-        return max(allowing, key=lambda v: (v.consent.status != STATUS_REVOKED, v.consent.window_end))
-    return min(verdicts, key=lambda v: (_REFUSAL_RANK[v.reason], -v.consent.window_end.timestamp()))
+        return max(allowing, key=lambda v: (v.consent.status != STATUS_REVOKED, v.consent.ends_at))
+    return min(verdicts, key=lambda v: (_REFUSAL_RANK[v.reason], -v.consent.ends_at.timestamp()))
 
 
 # Built once and run through store/prepared.py: per read, building statements and ORM-loading
 # rows would cost several times the query itself.
 _consents = Consent.__table__
 _BY_ID = Prepared(select(_consents).where(_consents.c.id == bindparam("consent_id")))
-# window_end(d) > now  <=>  d >= (JST date of now) - 1 day. Both halves are ranges on the unique
+# window_end(d) > now  <=>  d >= (JST date of now) - 1 day. The windowed halves are ranges on the
 # index (institution_id, person_id, consultation_date): the open windows (at most
-# max_days_ahead + 2 rows) and, for a refusal that says why, the latest closed one.
+# max_days_ahead + 2 rows) and, for a refusal that says why, the latest closed one. The third is
+# the person's home-visit relationship here, if any (at most one, whatever its first visit's date).
 _person = (
     (_consents.c.institution_id == bindparam("institution_id"))
     & (_consents.c.person_id == bindparam("person_id"))
 )
+_windowed = _consents.c.window_end.is_not(None)
 _CANDIDATES = Prepared(union_all(
-    select(_consents).where(_person, _consents.c.consultation_date >= bindparam("first_open_date")),
+    select(_consents).where(_person, _windowed, _consents.c.consultation_date >= bindparam("first_open_date")),
     select(
         select(_consents)
-        .where(_person, _consents.c.consultation_date < bindparam("first_open_date"))
+        .where(_person, _windowed, _consents.c.consultation_date < bindparam("first_open_date"))
         .order_by(_consents.c.consultation_date.desc())
         .limit(1)
         .subquery()
     ),
+    select(_consents).where(_person, _consents.c.window_end.is_(None)),
 ))
 
 
@@ -228,7 +231,8 @@ def _candidates(
         conn, {"institution_id": institution_id, "person_id": person_id, "first_open_date": first_open}
     )
     views = [ConsentView(*row) for row in rows]
-    open_ = [v for v in views if v.consultation_date >= first_open]
+    # A relationship is judged with the open windows (it may have lapsed: then it refuses, saying why).
+    open_ = [v for v in views if v.relationship or v.consultation_date >= first_open]
     return open_ or views
 
 
@@ -239,7 +243,7 @@ def _judge_one(consent: ConsentView, category: str, now: datetime) -> str | None
         # The qualification confirmed at reception is the institution's billing record: readable
         # once the consent exists, after the window and after a revocation alike.
         return None if now >= consent.created_at else NO_CONSENT
-    state = state_of(consent.category_states, category, now)
+    state = current_state(consent, category, now)
     if state.flag == FLAG_CONSENTED:
         if now < state.consented_at:
             return NO_CONSENT  # consented later (only a moved sandbox clock sees this)
@@ -249,7 +253,7 @@ def _judge_one(consent: ConsentView, category: str, now: datetime) -> str | None
     # Never consented here (or removed): the consent's own end says most, else 対象外.
     if consent.status == STATUS_REVOKED:
         return CONSENT_REVOKED
-    if now >= consent.window_end:
+    if now >= consent.ends_at:
         return CONSENT_EXPIRED
     return CATEGORY_NOT_CONSENTED
 
@@ -261,9 +265,13 @@ def _decision(
     since = None
     state: CategoryState | None = None
     if consent is not None and category != QUALIFICATION:
-        state = state_of(consent.category_states, category, now)
+        state = current_state(consent, category, now)
     label = CATEGORY_LABELS.get(category, "")
-    if reason == CONSENT_EXPIRED and state is not None and state.flag == FLAG_ENDED:
+    if reason == CONSENT_EXPIRED and consent is not None and consent.relationship:
+        # A home-visit relationship lapses when no visit is recorded for a while (or a category ended).
+        since = state.ended_at if state is not None and state.flag == FLAG_ENDED else consent.lapses_at
+        message = f"訪問診療等の同意が終了しています（{format_jst(since)}、最後の訪問から期間が空いたため）"
+    elif reason == CONSENT_EXPIRED and state is not None and state.flag == FLAG_ENDED:
         since = state.ended_at
         message = f"{label}の同意有効期限切れ（{deadline_text(state.expires_at)}まで）"
     elif reason == CONSENT_EXPIRED:

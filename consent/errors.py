@@ -35,6 +35,9 @@ class ConsentError(DomainError):
     codes = frozenset({
         "invalid_care_setting", "care_setting_unsupported", "date_in_past", "date_too_far", "no_categories",
         "unknown_category", "consent_revoked", "consent_expired", "not_found", "invalid_reason", "already_revoked",
+        # home visits (consent/home_visits.py)
+        "not_a_relationship", "visit_in_future", "visit_before_first_visit", "relationship_ended",
+        "invalid_lapse_days",
     })
 
 

@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent import audit
-from consent.category_states import consented, ended, state_at, states_at
+from consent.category_states import consented, current_states, ended, state_at
 from consent.errors import ConsentError, ConsentNotFound
-from consent.models import Consent, ConsentView
+from consent.models import Consent, ConsentView, Visit
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORIES, FLAG_CONSENTED, INSTITUTION_REVOCATION_REASONS, REVOCATION_REASONS, STATUS_ACTIVE,
     STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, WINDOWED_CARE_SETTINGS,
@@ -54,7 +54,7 @@ def check_request(
         # Home visits follow other rules, not built yet: refuse rather than grant a window that
         # would be wrong.
         raise ConsentError("care_setting_unsupported", detail=care_setting)
-    chosen = _normalize_categories(categories)
+    chosen = normalize_categories(categories)
     check_consultation_date(consultation_date, now=now, max_days_ahead=max_days_ahead)
     return chosen
 
@@ -70,7 +70,7 @@ def check_consultation_date(
         raise ConsentError("date_too_far", detail=max_days_ahead)
 
 
-def _normalize_categories(categories: Iterable[str]) -> tuple[str, ...]:
+def normalize_categories(categories: Iterable[str]) -> tuple[str, ...]:
     if isinstance(categories, str):
         categories = [categories]
     chosen = set(categories)
@@ -88,6 +88,7 @@ def _find_for_update(session: Session, institution_id: int, person_id: str, cons
             Consent.institution_id == institution_id,
             Consent.person_id == person_id,
             Consent.consultation_date == consultation_date,
+            Consent.window_end.is_not(None),  # a windowed consent, not a home-visit relationship
         )
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -146,7 +147,7 @@ def register_consent(
             category_states=tuple(consented(c, now=now, window_end=end) for c in chosen),
             house_call=False,
         )
-        if not _insert(session, consent):
+        if not insert_consent(session, consent):
             # A concurrent submission inserted the same consent first; update that one instead.
             consent = _find_for_update(session, institution_id, person_id, consultation_date)
             if consent is None:
@@ -158,17 +159,17 @@ def register_consent(
                 detail=_registration_detail(consent),
             )
             return consent
-    return _update(session, consent, wanted, now)
+    return update_consent(session, consent, wanted, now)
 
 
-def _writers_queue(session: Session) -> bool:
+def writers_queue(session: Session) -> bool:
     """SQLite: writers queue (BEGIN IMMEDIATE, snapshot isolation), so an insert race cannot happen."""
     return session.get_bind().dialect.name == "sqlite"
 
 
-def _insert(session: Session, consent: Consent) -> bool:
+def insert_consent(session: Session, consent: Consent) -> bool:
     """Add a new consent; False when a concurrent submission inserted the same one first."""
-    if _writers_queue(session):
+    if writers_queue(session):
         # No other insert can have won since we looked. And a savepoint would not survive
         # SQLite's own rollback when the disk is full, turning "disk is full" into "no such savepoint".
         session.add(consent)
@@ -193,7 +194,9 @@ def _registration_detail(consent: Consent) -> dict[str, Any]:
     }
 
 
-def _update(session: Session, consent: Consent, wanted: dict[str, Any], now: datetime) -> Consent:
+def update_consent(session: Session, consent: Consent, wanted: dict[str, Any], now: datetime) -> Consent:
+    """Change a registered consent in place (same id) to `wanted` (column -> value, categories
+    included); a revoked one is active again. Audits what changed; an identical repeat is a no-op."""
     changed = {
         name: [_jsonable(getattr(consent, name)), _jsonable(value)]
         for name, value in wanted.items()
@@ -204,7 +207,8 @@ def _update(session: Session, consent: Consent, wanted: dict[str, Any], now: dat
         changed["status"] = [STATUS_REVOKED, STATUS_ACTIVE]
     if not changed:
         return consent  # an identical repeat: nothing to do, nothing to audit
-    end = window_end(consent.consultation_date)
+    # A home-visit relationship has no window (its categories carry no expiry).
+    end = None if consent.relationship else window_end(consent.consultation_date)
     states, added, removed = _changed_states(consent, wanted["categories"], end, now, fresh=reactivating)
     for name, value in wanted.items():
         setattr(consent, name, value)
@@ -230,7 +234,7 @@ def _update(session: Session, consent: Consent, wanted: dict[str, Any], now: dat
     return consent
 
 
-def _changed_states(consent: Consent, chosen: tuple[str, ...], end: datetime, now: datetime, *, fresh: bool):
+def _changed_states(consent: Consent, chosen: tuple[str, ...], end: datetime | None, now: datetime, *, fresh: bool):
     """The states after choosing `chosen`: a category still consented keeps its consent time, one
     added is consented now, one left out is dropped (flag 0 from now on). `fresh` (consenting
     again after a revocation) consents every chosen category now."""
@@ -238,7 +242,7 @@ def _changed_states(consent: Consent, chosen: tuple[str, ...], end: datetime, no
     states, added, removed = [], [], []
     for category in CATEGORIES:
         old = before.get(category)
-        running = old is not None and state_at(old, now).flag == FLAG_CONSENTED
+        running = old is not None and state_at(old, now, lapses_at=consent.lapses_at).flag == FLAG_CONSENTED
         if category in chosen:
             if running and not fresh:
                 states.append(old)
@@ -252,6 +256,8 @@ def _changed_states(consent: Consent, chosen: tuple[str, ...], end: datetime, no
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
     return list(value) if isinstance(value, tuple) else value
 
 
@@ -266,17 +272,17 @@ def change_categories(
 ) -> Consent:
     """「同意照会・更新」: the patient changes the categories of one of their current consents."""
     now = aware(now)
-    chosen = _normalize_categories(categories)
+    chosen = normalize_categories(categories)
     begin_write(session)
-    consent = _get_for_update(session, institution_id, consent_id, person_id)
+    consent = get_for_update(session, institution_id, consent_id, person_id)
     if consent.status == STATUS_REVOKED:
         raise ConsentError("consent_revoked")
-    if now >= consent.window_end:
+    if now >= consent.ends_at:
         raise ConsentError("consent_expired")
-    return _update(session, consent, {"categories": chosen}, now)
+    return update_consent(session, consent, {"categories": chosen}, now)
 
 
-def _get_for_update(
+def get_for_update(
     session: Session, institution_id: int, consent_id: str, person_id: str | None = None
 ) -> Consent:
     consent = session.scalars(
@@ -310,7 +316,7 @@ def revoke_consent(
     now = aware(now)
     _check_revocation(by, reason)
     begin_write(session)
-    consent = _get_for_update(session, institution_id, consent_id, person_id)
+    consent = get_for_update(session, institution_id, consent_id, person_id)
     _revoke(session, consent, by=by, reason=reason, now=now)
     return consent
 
@@ -328,7 +334,7 @@ def revoke_by_institution(
         raise ConsentError("invalid_reason", field="reason", detail=reason)
     _check_revocation(by, reason)
     begin_write(session)
-    consent = _get_for_update(session, institution_id, consent_id)
+    consent = get_for_update(session, institution_id, consent_id)
     if consent.status == STATUS_REVOKED:
         raise ConsentError("already_revoked")
     _revoke(session, consent, by=by, reason=reason, now=now)
@@ -361,7 +367,7 @@ def revoke_all_for_person(
     ).all()
     revoked = []
     for consent in consents:
-        if any(state.flag == FLAG_CONSENTED for state in states_at(consent.category_states, now)):
+        if any(state.flag == FLAG_CONSENTED for state in current_states(consent, now)):
             _revoke(session, consent, by=by, reason=reason, now=now)
             revoked.append(consent)
     return revoked
@@ -379,7 +385,7 @@ def _revoke(session: Session, consent: Consent, *, by: str, reason: int, now: da
         return
     consent.status = STATUS_REVOKED
     # Every running category - 限度額 included - ends now with this reason.
-    consent.category_states = ended(consent.category_states, reason=reason, now=now)
+    consent.category_states = ended(consent.category_states, reason=reason, now=now, lapses_at=consent.lapses_at)
     consent.revoked_at = now
     consent.revoked_by = by
     consent.revocation_reason = reason
@@ -397,7 +403,7 @@ def status_code_at(consent: Consent, now: datetime) -> str:
     """STATUS_ACTIVE, STATUS_EXPIRED or STATUS_REVOKED at an instant."""
     if consent.status == STATUS_REVOKED:
         return STATUS_REVOKED
-    if aware(now) >= consent.window_end:
+    if aware(now) >= consent.ends_at:
         return STATUS_EXPIRED
     return STATUS_ACTIVE
 
@@ -416,7 +422,8 @@ def get_consent(session: Session, *, institution_id: int, consent_id: str) -> Co
 
 
 def consents_for_date(session: Session, *, institution_id: int, consultation_date: date) -> list[ConsentView]:
-    """The console's 「同意取得済み患者一覧」 for one consultation date, latest consent first.
+    """The console's 「同意取得済み患者一覧」 for one consultation date, latest consent first: the
+    consents of that date, and the home-visit relationships with a visit recorded that day.
 
     Read-only snapshots: a busy day has hundreds, and loading ORM objects cost more than the query.
     """
@@ -425,9 +432,16 @@ def consents_for_date(session: Session, *, institution_id: int, consultation_dat
 
 
 _table = Consent.__table__
+_visits = Visit.__table__
 _FOR_DATE = Prepared(
     select(_table)
-    .where(_table.c.institution_id == bindparam("institution_id"), _table.c.consultation_date == bindparam("day"))
+    .where(_table.c.institution_id == bindparam("institution_id"), _table.c.consultation_date == bindparam("day"),
+           _table.c.window_end.is_not(None))
+    .union_all(
+        select(_table)
+        .join(_visits, _visits.c.consent_id == _table.c.id)
+        .where(_visits.c.institution_id == bindparam("institution_id"), _visits.c.visit_date == bindparam("day"))
+    )
     .order_by(_table.c.consented_at.desc(), _table.c.id)
 )
 

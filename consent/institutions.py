@@ -11,6 +11,11 @@ from consent.passwords import hash_password
 from store.base import Base
 from store.types import UTCDateTime
 
+# Days without a recorded visit after which a home-visit relationship lapses, unless the
+# institution sets its own (sandbox: home_visit_lapse_days).
+DEFAULT_LAPSE_DAYS = 90
+MAX_LAPSE_DAYS = 3650
+
 
 class Institution(Base):
     """A clinic or pharmacy (医療機関等) using the reception service."""
@@ -23,6 +28,10 @@ class Institution(Base):
     # Opaque token in the institution's reception URL (医療機関別URL); rotatable.
     reception_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Home visits: a relationship lapses after this many days without a recorded visit (the
+    # project's own rule; consent/home_visits.py).
+    home_visit_lapse_days: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_LAPSE_DAYS, server_default=str(DEFAULT_LAPSE_DAYS))
 
 class Staff(Base):
     """A console user of one institution. Roles: pharmacist (licensed), clerk, admin."""

@@ -41,19 +41,27 @@ class CategoryList(TypeDecorator):
 
 
 class Consent(Base):
-    """One patient's consent to one institution for one consultation date (同意情報).
+    """One patient's consent to one institution for one consultation date (同意情報), or a home-visit
+    relationship (訪問診療等, consent/home_visits.py).
 
     Registering again for the same institution, person and date updates this row in place, so
-    its id (used in URLs and by the pharmacy API) never changes.
+    its id (used in URLs and by the pharmacy API) never changes. A relationship has no window
+    (window_end is None - that is what makes a row a relationship): its consultation_date is the
+    first visit's date, and it lapses at `lapses_at` unless a visit is recorded before.
     """
 
     __tablename__ = "consents"
     __table_args__ = (
-        # One consent per institution, person and date; its index also serves every decision
-        # (institution_id, person_id, consultation_date >= ...), keeping reads O(1) in table size.
-        UniqueConstraint(
-            "institution_id", "person_id", "consultation_date", name="uq_consents_institution_person_date"
-        ),
+        # Serves every decision (institution_id, person_id, consultation_date >= ...), keeping reads
+        # O(1) in table size.
+        Index("ix_consents_institution_person_date", "institution_id", "person_id", "consultation_date"),
+        # One windowed consent per institution, person and date...
+        Index("uq_consents_institution_person_date", "institution_id", "person_id", "consultation_date",
+              unique=True, sqlite_where=text("window_end IS NOT NULL"),
+              postgresql_where=text("window_end IS NOT NULL")),
+        # ...and one home-visit relationship per institution and person (it has no window).
+        Index("uq_consents_institution_person_relationship", "institution_id", "person_id",
+              unique=True, sqlite_where=text("window_end IS NULL"), postgresql_where=text("window_end IS NULL")),
         # The console's 「同意取得済み患者一覧」 by consultation date.
         Index("ix_consents_institution_id_consultation_date", "institution_id", "consultation_date"),
     )
@@ -69,7 +77,8 @@ class Consent(Base):
     consultation_date: Mapped[date] = mapped_column(Date)
     # When the current categories were agreed (the window opens here); created_at is the first time.
     consented_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    # None for a home-visit relationship.
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Only "active" or "revoked" is stored; 同意有効期限切れ is computed from now (status_at).
     status: Mapped[str] = mapped_column(String(16))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -88,10 +97,24 @@ class Consent(Base):
     category_states: Mapped[tuple[CategoryState, ...]] = mapped_column(CategoryStateList())
     # 往診: a one-off visit (windowed like care settings 1 and 3). Not offered yet: always false.
     house_call: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # A home-visit relationship only: the latest recorded visit, and the instant the relationship
+    # lapses without a further visit (00:00 JST of last visit + N + 1 days, N the institution's
+    # home_visit_lapse_days). Kept on the row so that a decision stays one row read.
+    last_visit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    lapses_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     @property
     def revoked(self) -> bool:
         return self.status == STATUS_REVOKED
+
+    @property
+    def relationship(self) -> bool:
+        return self.window_end is None
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """When reads end by themselves: the window end, or a relationship's lapse."""
+        return self.window_end if self.window_end is not None else self.lapses_at
 
 
 @dataclass(frozen=True)
@@ -110,7 +133,7 @@ class ConsentView:
     categories: tuple[str, ...]
     consultation_date: date
     consented_at: datetime
-    window_end: datetime
+    window_end: datetime | None
     status: str
     revoked_at: datetime | None
     revoked_by: str | None
@@ -121,10 +144,31 @@ class ConsentView:
     updated_at: datetime
     category_states: tuple[CategoryState, ...]
     house_call: bool
+    last_visit_date: date | None
+    lapses_at: datetime | None
 
-    @property
-    def revoked(self) -> bool:
-        return self.status == STATUS_REVOKED
+    revoked = Consent.revoked
+    relationship = Consent.relationship
+    ends_at = Consent.ends_at
+
+
+class Visit(Base):
+    """One recorded visit of a home-visit relationship (the first visit included), at most one a day."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        UniqueConstraint("consent_id", "visit_date", name="uq_visits_consent_date"),
+        # GET /api/v1/consents?date= and the console's list: the relationships visited that day.
+        Index("ix_visits_institution_id_visit_date", "institution_id", "visit_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consent_id: Mapped[str] = mapped_column(ForeignKey("consents.id"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    visit_date: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # "patient" (the first visit, on the tablet), "staff:<id>", "client:<id>" - never a name.
+    recorded_by: Mapped[str] = mapped_column(String(64))
 
 
 class AuditChainHead(Base):

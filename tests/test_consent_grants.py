@@ -150,7 +150,7 @@ def test_a_lost_insert_race_is_retried_as_an_update(sessions, institution_id, cl
         return None if len(calls) == 1 else real_find(*args)
 
     monkeypatch.setattr(grants, "_find_for_update", miss_once)
-    monkeypatch.setattr(grants, "_writers_queue", lambda session: False)  # the PostgreSQL path on SQLite too
+    monkeypatch.setattr(grants, "writers_queue", lambda session: False)  # the PostgreSQL path on SQLite too
     second = register(sessions, institution_id, clock, categories=["drug", "limit"])
     assert len(calls) == 2
     assert second.id == first.id and second.categories == ("drug", "limit")

@@ -132,6 +132,12 @@ CONSENT: Table = {
     "invalid_reason": (422, "取消理由が正しくありません。1（医療機関等による取消）か3（利用目的の変更）を指定してください。",
                        "invalid_parameter"),
     "already_revoked": (409, "この同意はすでに取り消されています。"),
+    "not_a_relationship": (422, "訪問診療等（訪問患者）の同意ではないため、訪問を記録できません。", "invalid_parameter"),
+    "visit_in_future": (422, "訪問日に未来の日付は指定できません。", "invalid_parameter"),
+    "visit_before_first_visit": (422, "訪問日は初回訪問日以降の日付にしてください。", "invalid_parameter"),
+    "relationship_ended": (409, "この訪問患者の同意は終了しています。訪問を記録するには、初回訪問として同意を取り直してください。"),
+    "invalid_lapse_days": (422, lambda e: f"home_visit_lapse_days は0から{e.detail}までの整数で指定してください。",
+                           "invalid_parameter"),
 }
 
 PASSWORD: Table = {
