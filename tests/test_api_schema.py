@@ -26,6 +26,7 @@ def api_schema(world, monkeypatch):
     # ignored_auth sends each request again without the token: keep the bad-token limit out of the way.
     monkeypatch.setattr(web.api, "BAD_TOKEN_LIMIT", 1_000_000)
     monkeypatch.setattr(web.api, "BATCH_LIMIT", 1_000_000)
+    monkeypatch.setattr(web.api, "REINQUIRY_LIMIT", 1_000_000)
     return schemathesis.openapi.from_wsgi("/api/openapi.json", world.app)
 
 
@@ -50,6 +51,8 @@ OPERATIONS = [
     ("POST", "/api/v1/batch-inquiries"),
     ("GET", "/api/v1/medical-aid/entrusted-tickets"),
     ("POST", "/api/v1/consents/{consent_id}/revocation"),
+    ("POST", "/api/v1/reinquiries"),
+    ("POST", "/api/v1/consents/{consent_id}/visits"),
 ]
 
 

@@ -19,10 +19,10 @@ from typing import Any, Callable
 from flask import Blueprint, Flask, g, jsonify, request
 from sqlalchemy.orm import Session
 
-from consent import grants
+from consent import grants, home_visits
 from consent import oauth_clients
 from consent.actors import Actor
-from consent.category_states import states_at
+from consent.category_states import current_states
 from consent.clock import JST
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
 from consent.institutions import Institution
@@ -30,8 +30,8 @@ from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, CONSENT_FLAGS, EXPIRY_REASONS, INSTITUTION_REVOCATION_REASONS,
-    QUALIFICATION, SCOPE_OF_CATEGORY, STATUS_LABELS,
+    CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, CONSENT_FLAGS, CONSENTS_SCOPE, EXPIRY_REASONS, HOME_VISIT,
+    INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION, SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
 from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
 from integrations.oqs.prescriptions import drug_records
@@ -221,12 +221,18 @@ class ApiConsent:
     consultation_date: date
     care_setting: int = field(metadata=_schema(enum=list(CARE_SETTINGS)))
     consented_at: datetime
-    window_end: datetime = field(metadata=_schema(description="閲覧期限（この時刻を含まない）。ISO 8601、日本時間の時差つき"))
+    window_end: datetime | None = field(metadata=_schema(
+        description="閲覧期限（この時刻を含まない）。ISO 8601、日本時間の時差つき。訪問診療等（訪問患者）の同意は null"))
     revoked_at: datetime | None
     reference_number: str | None = field(metadata=_schema(description="照会番号"))
     house_call: bool = field(metadata=_schema(description="往診（現在は常に false）"))
     category_states: tuple[ApiCategoryState, ...] = field(metadata=_schema(
         minItems=len(CATEGORIES), maxItems=len(CATEGORIES), description="項目ごとの同意の状態（すべての項目）"))
+    last_visit_date: date | None = field(metadata=_schema(
+        description="訪問診療等（訪問患者）の同意: 最後に記録された訪問日。その他の同意は null"))
+    lapses_at: datetime | None = field(metadata=_schema(
+        description="訪問診療等（訪問患者）の同意: 訪問の記録がないまま終了する時刻（この時刻を含まない。"
+                    "最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。その他の同意は null"))
 
     @classmethod
     def of(cls, consent, person, reference_number: str | None, current: datetime) -> "ApiConsent":
@@ -249,7 +255,9 @@ class ApiConsent:
             # Every category as at `current`: flag 1 past its expiry reads as 2 (reason 0).
             category_states=tuple(
                 ApiCategoryState(s.category, s.flag, s.consented_at, s.expires_at, s.expiry_reason)
-                for s in states_at(consent.category_states, current)),
+                for s in current_states(consent, current)),
+            last_visit_date=consent.last_visit_date,
+            lapses_at=consent.lapses_at,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -290,9 +298,7 @@ def get_consent(consent_id: str):
                                  consent_id=_consent_id(consent_id))
     if consent is None:
         raise ReadRefused(NOT_FOUND)
-    oqs = oqs_for(reader())
-    reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
-    return jsonify(ApiConsent.of(consent, oqs.person(consent.person_id), reference, now()).to_dict())
+    return jsonify(_api_consent(caller, consent))
 
 
 @bp.post("/v1/consents/<consent_id>/revocation")
@@ -303,14 +309,90 @@ def revoke_consent(consent_id: str):
     reason = json_object(required=True).get("reason")
     if type(reason) is not int or reason not in INSTITUTION_REVOCATION_REASONS:  # bool is no reason
         _invalid("reason", "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。")
-    by = f"staff:{caller.staff.staff_id}" if caller.staff is not None else f"client:{caller.grant.client_id}"
     consent = grants.revoke_by_institution(db(), institution_id=caller.grant.institution_id, consent_id=consent_id,
-                                           by=by[:64], reason=reason, now=now())
+                                           by=_by(caller), reason=reason, now=now())
     db().commit()
     metrics.consent_event("revoked")
+    return jsonify(_api_consent(caller, consent))
+
+
+def _api_consent(caller: Caller, consent) -> dict[str, Any]:
     oqs = oqs_for(reader())
     reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
-    return jsonify(ApiConsent.of(consent, oqs.person(consent.person_id), reference, now()).to_dict())
+    return ApiConsent.of(consent, oqs.person(consent.person_id), reference, now()).to_dict()
+
+
+def _by(caller: Caller) -> str:
+    """Who acts, for the records: the staff member behind the token, else the client."""
+    by = f"staff:{caller.staff.staff_id}" if caller.staff is not None else f"client:{caller.grant.client_id}"
+    return by[:64]
+
+
+# --- home visits: 再照会 and recorded visits --------------------------------------------------------
+
+REINQUIRY_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date")
+# Per client and minute: 再照会 (each names a person by insurance keys and birth date).
+REINQUIRY_LIMIT = 120
+
+
+def _reinquiry_keys(body: dict[str, Any]) -> dict[str, Any]:
+    """The five keys, present and strings (symbol and branch may be empty: 後期高齢者 have none)."""
+    for key in REINQUIRY_KEYS:
+        value = body.get(key)
+        label = BATCH_FIELD_LABELS[key]
+        if not isinstance(value, str) or len(value) > 100 or (key not in ("symbol", "branch") and not value):
+            _invalid(key, f"{label}（{key}）を文字列で指定してください。")
+    if not ISO_DATE.match(body["birth_date"]):
+        _invalid("birth_date", "birth_date は YYYY-MM-DD 形式の日付で指定してください。")
+    try:
+        born = date.fromisoformat(body["birth_date"])
+    except ValueError:
+        _invalid("birth_date", "birth_date は YYYY-MM-DD 形式の日付で指定してください。")
+    return {**{k: body[k] for k in REINQUIRY_KEYS[:4]}, "birth_date": born}
+
+
+@bp.post("/v1/reinquiries")
+def reinquiries():
+    """再照会: the current qualification by insurance keys, without the card, and this institution's
+    home-visit consent of that person (or null). Nobody matching - a wrong birth date included - is
+    the same 404, audited as a refused read."""
+    caller = authenticate(QUALIFICATION)
+    enforce_rate_limits([("api:reinquiry", caller.grant.client_id, REINQUIRY_LIMIT)])
+    keys = _reinquiry_keys(json_object(required=True))
+    # Malformed keys (a wrong check digit) are the simulator's InvalidInput: 422, nothing written.
+    qualification = oqs_for(reader()).reinquiry(**keys, institution_code=caller.institution_code,
+                                                 today=today_jst(), care_setting=HOME_VISIT)
+    person_id = qualification.person_id if qualification.validity_code != NO_QUALIFICATION else None
+    consent = home_visits.record_reinquiry(db(), institution_id=caller.grant.institution_id, actor=caller.actor,
+                                           person_id=person_id, now=now())
+    db().commit()
+    metrics.read_decided(person_id is not None, None if person_id else NOT_FOUND)
+    if person_id is None:
+        raise ReadRefused(NOT_FOUND)
+    return jsonify(qualification=qualification.to_dict(),
+                   consent=_api_consent(caller, consent) if consent is not None else None)
+
+
+@bp.post("/v1/consents/<consent_id>/visits")
+def record_visit(consent_id: str):
+    """訪問を記録: {"visit_date": "YYYY-MM-DD"} - 201, or 200 for a day already recorded."""
+    caller = authenticate(CONSENTS_SCOPE)
+    consent_id = _consent_id(consent_id)
+    raw = json_object(required=True).get("visit_date")
+    try:
+        if not isinstance(raw, str) or not ISO_DATE.match(raw):
+            raise ValueError
+        visit_date = date.fromisoformat(raw)
+    except ValueError:
+        _invalid("visit_date", "visit_date は YYYY-MM-DD 形式の日付で指定してください。")
+    visit, created = home_visits.record_visit(db(), institution_id=caller.grant.institution_id,
+                                              consent_id=consent_id, visit_date=visit_date, by=_by(caller),
+                                              now=now())
+    db().commit()
+    # The consent as just committed (the reader's snapshot may predate the visit).
+    consent = grants.get_consent(db(), institution_id=caller.grant.institution_id, consent_id=consent_id)
+    return jsonify(visit_date=visit.visit_date.isoformat(), consent=_api_consent(caller, consent)), (
+        201 if created else 200)
 
 
 # --- data reads, each judged by the decision function ---------------------------------------------

@@ -19,10 +19,13 @@ from flask import Blueprint, jsonify, request
 
 from consent.vocabulary import (
     BATCH_SCOPE, BATCH_STATUSES, CATEGORY, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE, INSTITUTION_REVOCATION_REASONS,
-    SCOPE_LABELS, SCOPES,
+    QUALIFICATION, SCOPE_LABELS, SCOPES,
 )
 from integrations.oqs.results import EntrustedTicket, Qualification
-from web.api import BATCH_ROW_KEYS, CONSENT_ID, DATA_READS, MAX_BATCH_ROWS, YEAR_MONTH, ApiConsent, DataRead
+from web.api import (
+    BATCH_FIELD_LABELS, BATCH_ROW_KEYS, CONSENT_ID, DATA_READS, MAX_BATCH_ROWS, REINQUIRY_KEYS, YEAR_MONTH, ApiConsent,
+    DataRead,
+)
 
 REF = "#/components/schemas/"
 _PRIMITIVES = {str: "string", int: "integer", float: "number", bool: "boolean", type(None): "null"}
@@ -154,6 +157,47 @@ def _medical_aid_paths(components: dict[str, Any], month: dict[str, Any]) -> dic
     }}}
 
 
+def _home_visit_paths(components: dict[str, Any]) -> dict[str, Any]:
+    """再照会 and recorded visits (web.api.reinquiries, web.api.record_visit)."""
+    keys = {key: {"type": "string", "maxLength": 100, "description": BATCH_FIELD_LABELS[key]}
+            for key in REINQUIRY_KEYS}
+    keys["birth_date"] = {"type": "string", "format": "date", "description": "生年月日 YYYY-MM-DD"}
+    visited = _object({"visit_date": date, "consent": ApiConsent}, components)
+    return {
+        "/api/v1/reinquiries": {"post": {
+            "operationId": "reinquiry",
+            "summary": "再照会（カードなし、保険者番号・記号・番号・枝番・生年月日）",
+            "description": "訪問診療等の2回目以降の訪問で、現在の資格情報と、この医療機関等の訪問診療等の同意（なければ null）を"
+                           "返します。該当者がいない・生年月日が違う場合はどちらも 404 not_found です。",
+            "tags": ["consents"],
+            "security": [{"oauth2": [QUALIFICATION]}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": keys, "required": list(REINQUIRY_KEYS)}}}},
+            "responses": _responses(_json_ok("資格情報と訪問診療等の同意", {
+                "type": "object",
+                "properties": {"qualification": _type_schema(Qualification, components),
+                               "consent": {"oneOf": [_ref("Consent"), {"type": "null"}]}},
+                "required": ["qualification", "consent"]}),
+                "400", "401", "403", "404", "413", "415", "422", "429"),
+        }},
+        "/api/v1/consents/{consent_id}/visits": {"post": {
+            "operationId": "record_visit",
+            "summary": "訪問の記録（訪問診療等の同意）",
+            "description": "201: 記録しました。200: その日の訪問は記録済みです（1日1回）。409 relationship_ended: 同意は終了しています。"
+                           "422: 未来の日付、初回訪問より前の日付、訪問診療等の同意ではない同意。",
+            "tags": ["consents"],
+            "security": [{"oauth2": [CONSENTS_SCOPE]}],
+            "parameters": [CONSENT_PARAM],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"visit_date": {"type": "string", "format": "date"}},
+                "required": ["visit_date"]}}}},
+            "responses": {**_responses(_json_ok("記録済みの訪問", visited),
+                                       "400", "401", "403", "404", "409", "413", "415", "422", "429"),
+                          "201": _json_ok("記録した訪問", visited)},
+        }},
+    }
+
+
 def _openapi_path(flask_path: str) -> str:
     return "/api" + flask_path.replace("<consent_id>", "{consent_id}")
 
@@ -218,6 +262,7 @@ def _build(base_url: str) -> dict[str, Any]:
             "responses": _responses(_json_ok("取り消した同意", _ref("Consent")),
                                     "400", "401", "403", "404", "409", "413", "415", "422", "429"),
         }},
+        **_home_visit_paths(components),
         **{_openapi_path(read.path): _data_read(read, components) for read in DATA_READS},
         "/api/v1/batch-inquiries": {"post": {
             "operationId": "batch_inquiry",
