@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     from consent.window import format_jst
     from web import (
         api_clients_admin, card, console, console_admin, console_medical_aid, health, pages, passkeys, reception,
+        tablet,
     )
 
     from consent.actors import ROLE_LABELS
@@ -59,6 +60,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(card.bp)
     app.register_blueprint(reception.bp)
+    app.register_blueprint(tablet.bp)
     app.register_blueprint(console.blueprint(
         console_admin.routes, console_medical_aid.routes, passkeys.routes, api_clients_admin.routes))
     if app.config["SETTINGS"].sandbox:
