@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conftest import TODAY, race
 from consent import grants, home_visits
@@ -281,3 +281,44 @@ def test_a_reinquiry_is_audited_allowed_or_refused(sessions, institution_id, clo
                                          AuditEntry.reason).order_by(AuditEntry.seq.desc()).limit(2)).all()
     assert [tuple(e) for e in entries] == [("read_denied", None, "qualification", "not_found"),
                                            ("read_allowed", PERSON, "qualification", None)]
+
+
+def test_migration_0016_goes_down_and_up_again(database_url, sessions, institution_id, clock):
+    """Down: the old schema has no room for a consent without a window - relationships go, the
+    others stay; up again: the schema is back."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from store.migrate import downgrade, upgrade
+
+    first_visit(sessions, institution_id, clock.now())
+    with sessions() as session:
+        grants.register_consent(session, institution_id=institution_id, person_id="online", card_id="c",
+                                care_setting=3, categories=["drug"], consultation_date=TODAY, now=clock.now())
+        session.commit()
+    engine = create_engine(database_url)
+    try:
+        downgrade(database_url, "0015_functions")
+        inspector = inspect(engine)
+        assert "visits" not in inspector.get_table_names()
+        assert not {"last_visit_date", "lapses_at"} & {c["name"] for c in inspector.get_columns("consents")}
+        assert "home_visit_lapse_days" not in {c["name"] for c in inspector.get_columns("institutions")}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT person_id FROM consents")).scalars().all() == ["online"]
+        upgrade(database_url)
+        inspector = inspect(engine)
+        assert "visits" in inspector.get_table_names()
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT home_visit_lapse_days FROM institutions WHERE id = :id"),
+                               {"id": institution_id}) == 90
+    finally:
+        upgrade(database_url)
+        engine.dispose()
+    # One windowed consent per institution, person and date still holds after the round trip.
+    first_visit(sessions, institution_id, clock.now())
+    with sessions() as session:
+        again = grants.register_consent(session, institution_id=institution_id, person_id="online", card_id="c",
+                                        care_setting=3, categories=["checkup"], consultation_date=TODAY,
+                                        now=clock.now())
+        session.commit()
+        assert session.scalar(select(func.count()).select_from(Consent)) == 2
+        assert again.categories == ("checkup",)

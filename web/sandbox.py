@@ -14,7 +14,10 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
-from consent.institutions import ALL_FUNCTIONS, ROLES, Institution, add_staff, create_institution, institution_by_code
+from consent import home_visits
+from consent.institutions import (
+    ALL_FUNCTIONS, MAX_LAPSE_DAYS, ROLES, Institution, add_staff, create_institution, institution_by_code,
+)
 from consent.vocabulary import FUNCTIONS, VALIDITY
 from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
@@ -72,6 +75,20 @@ def _parse_functions(value: Any) -> dict[str, bool]:
     return value
 
 
+def _parse_lapse_days(value: Any) -> int:
+    if type(value) is not int or not 0 <= value <= MAX_LAPSE_DAYS:  # bool is no number of days
+        raise ApiError(422, "invalid_field", f"home_visit_lapse_days は0から{MAX_LAPSE_DAYS}までの整数で指定してください。")
+    return value
+
+
+def _apply_lapse_days(institution: Institution, days: int) -> None:
+    if institution.id is None:  # not created yet (POST validates on a blank institution first)
+        institution.home_visit_lapse_days = days
+        return
+    # The institution's open relationships follow the new rule at once.
+    home_visits.set_lapse_days(db(), institution_id=institution.id, days=days, now=now())
+
+
 @dataclass(frozen=True)
 class InstitutionField:
     """A field that POST /sandbox/institutions accepts and PATCH /sandbox/institutions/<code> changes."""
@@ -95,6 +112,9 @@ INSTITUTION_FIELDS: dict[str, InstitutionField] = {
     "name": InstitutionField.attribute("name", _parse_name),
     # Partial: {"functions": {"home_visit": false}} switches that one off and leaves the others.
     "functions": InstitutionField(_parse_functions, lambda i, value: i.set_functions(value), lambda i: i.functions),
+    # Home visits: days without a recorded visit before a relationship lapses (the project's rule).
+    "home_visit_lapse_days": InstitutionField(_parse_lapse_days, _apply_lapse_days,
+                                              lambda i: i.home_visit_lapse_days),
 }
 
 
