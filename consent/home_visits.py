@@ -40,6 +40,12 @@ from store.engine import begin_write
 REINQUIRY_NOT_FOUND = "not_found"
 
 
+def is_first_visit(care_setting: int, house_call: bool) -> bool:
+    """Whether a reception in this care setting opens a relationship (a home visit's first visit)
+    rather than a windowed consent (a house call, an online consultation, the outpatient flow)."""
+    return care_setting == HOME_VISIT and not house_call
+
+
 def lapse_end(last_visit: date, lapse_days: int) -> datetime:
     """The instant a relationship lapses: 00:00 JST of last visit + N + 1 days (exclusive), as UTC."""
     end_jst = datetime.combine(last_visit + timedelta(days=lapse_days + 1), time(0), tzinfo=JST)

@@ -6,9 +6,21 @@ from typing import Any
 
 from consent.vocabulary import (
     CATEGORY_LABELS, CONSENT_FLAGS, CONSENT_FLAGS_PLAIN, EXPIRY_REASONS, FLAG_ENDED, FLAG_NONE, NO_EXPIRY_LABEL,
+    NOT_EXPIRING,
 )
-from consent.category_states import states_at
+from consent.category_states import current_states
 from consent.window import deadline_text, format_jst
+
+# 閲覧期限 of a category of a home-visit relationship: no date, it runs while the visits go on.
+WHILE_VISITS_LABEL = "訪問診療等が続く間"
+
+
+def deadline_label(consent: Any) -> str:
+    """閲覧期限 as pages write it (まで included): a date, or - for a home-visit relationship - while
+    the visits go on, with the instant it lapses unless a visit is recorded before."""
+    if consent.relationship:
+        return f"{WHILE_VISITS_LABEL}（訪問の記録がないままなら {deadline_text(consent.lapses_at)}まで）"
+    return f"{deadline_text(consent.window_end)}まで"
 
 
 def category_rows(consent: Any, now: datetime, *, plain: bool = False) -> list[dict[str, Any]]:
@@ -18,9 +30,11 @@ def category_rows(consent: Any, now: datetime, *, plain: bool = False) -> list[d
     """
     words = CONSENT_FLAGS_PLAIN if plain else CONSENT_FLAGS
     rows = []
-    for state in states_at(consent.category_states, now):
+    for state in current_states(consent, now):
         if state.flag == FLAG_NONE:
             deadline = ""
+        elif state.expires_at is None and consent.relationship and state.category not in NOT_EXPIRING:
+            deadline = WHILE_VISITS_LABEL
         elif state.expires_at is None:
             deadline = NO_EXPIRY_LABEL
         else:

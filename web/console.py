@@ -19,11 +19,11 @@ from consent.vocabulary import (
     CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS,
     STATUS_ACTIVE, STATUS_LABELS,
 )
-from consent.window import deadline_text, jst_date
+from consent.window import jst_date
 from integrations.oqs.clinical import PART_HEADINGS, ClinicalInfo, is_reduced_kidney_function
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
 from integrations.oqs.prescriptions import drug_records
-from web.consent_view import category_rows
+from web.consent_view import category_rows, deadline_label
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
@@ -159,7 +159,7 @@ def patient_rows(institution_id: int, institution_code: str, day: date) -> list[
             "status": STATUS_LABELS[status],
             "status_code": status,
             "labels": "、".join(CATEGORY_LABELS[c] for c in consent.categories),
-            "remaining": remaining_text(consent.window_end, current) if status == STATUS_ACTIVE else "",
+            "remaining": remaining_text(consent.ends_at, current) if status == STATUS_ACTIVE else "",
             "reference_number": references.get(consent.person_id) or "",
             "consented_at": consent.consented_at,
         })
@@ -293,8 +293,8 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
     reference = oqs.reference_number(institution_code=staff.institution_code, person_id=consent.person_id)
     return render_template(
         "console/patient.html", staff=staff, consent=consent, person=person, sections=sections,
-        status=STATUS_LABELS[status], status_code=status, deadline=deadline_text(consent.window_end),
-        remaining=remaining_text(consent.window_end, current) if status == STATUS_ACTIVE else "",
+        status=STATUS_LABELS[status], status_code=status, deadline=deadline_label(consent),
+        remaining=remaining_text(consent.ends_at, current) if status == STATUS_ACTIVE else "",
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
         reference_number=reference, revocation_reasons=REVOCATION_REASONS, filter_error=filter_error,
         no_qualification=NO_QUALIFICATION, warnings=warnings, parts=PART_HEADINGS,

@@ -10,15 +10,14 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, jsonify, make_response, redirect, render_template, request, session, url_for
 
-from consent import grants
+from consent import grants, home_visits
 from consent.audit import reads_of_person
-from consent.category_states import states_at
+from consent.category_states import current_states
 from consent.errors import ConsentError
 from consent.vocabulary import (
     BY_PATIENT, CATEGORIES, CATEGORY_LABELS, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
 )
-from consent.window import deadline_text
-from web.consent_view import category_rows
+from web.consent_view import category_rows, deadline_label
 from web.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics, tablet
@@ -141,10 +140,14 @@ def consent_form(token: str):
         error = "診療日を正しく入力してください（例: 2026-12-01）。"
     if consultation_date is not None:
         try:
-            chosen = grants.check_request(
-                care_setting=place.setting.care_setting, house_call=place.setting.house_call, categories=chosen,
-                consultation_date=consultation_date, now=now(), max_days_ahead=settings().max_days_ahead,
-            )
+            if home_visits.is_first_visit(place.setting.care_setting, place.setting.house_call):
+                # A home visit's first visit: a relationship, no window (the date is today).
+                chosen = home_visits.check_first_visit(categories=chosen)
+            else:
+                chosen = grants.check_request(
+                    care_setting=place.setting.care_setting, house_call=place.setting.house_call, categories=chosen,
+                    consultation_date=consultation_date, now=now(), max_days_ahead=settings().max_days_ahead,
+                )
         except ConsentError as exc:
             error = describe(exc).message
     if error:
@@ -197,13 +200,18 @@ def confirm_verify(token: str):
     qualification = oqs.qualification(card.person_id, institution_code=place.code,
                                       care_setting=place.setting.care_setting, today=today)
     try:
-        consent = grants.register_consent(
-            session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
-            care_setting=place.setting.care_setting, house_call=place.setting.house_call,
-            categories=draft["categories"],
-            consultation_date=date.fromisoformat(draft["date"]), now=now(),
-            validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
-        )
+        if home_visits.is_first_visit(place.setting.care_setting, place.setting.house_call):
+            consent = home_visits.register_first_visit(
+                session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
+                categories=draft["categories"], now=now(), validity_code=qualification.validity_code)
+        else:
+            consent = grants.register_consent(
+                session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
+                care_setting=place.setting.care_setting, house_call=place.setting.house_call,
+                categories=draft["categories"],
+                consultation_date=date.fromisoformat(draft["date"]), now=now(),
+                validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
+            )
     except ConsentError:
         session_db.rollback()
         raise
@@ -214,7 +222,7 @@ def confirm_verify(token: str):
         # tablet's next patient must not see it.)
         remember_with(session_db, "reception_saved", {
             "token": token, "date": consent.consultation_date.isoformat(), "categories": list(consent.categories),
-            "deadline": deadline_text(consent.window_end)})
+            "deadline": deadline_label(consent)})
     session_db.commit()
     metrics.consent_event("registered")
     done = {
@@ -222,7 +230,7 @@ def confirm_verify(token: str):
         "consent_id": consent.id,
         "date": consent.consultation_date.isoformat(),
         "categories": list(consent.categories),
-        "deadline": deadline_text(consent.window_end),
+        "deadline": deadline_label(consent),
         "holder": person.name if person else "",
         "valid": qualification.validity_code in VALID_CODES,
     }
@@ -299,8 +307,8 @@ def _consent_rows(place: Place, person_id: str) -> list[dict]:
             "changeable": status == STATUS_ACTIVE,
             # What 「すべての同意を取消す」 ends: a category still running (限度額 has no expiry).
             "revocable": not consent.revoked and any(
-                state.flag == FLAG_CONSENTED for state in states_at(consent.category_states, current)),
-            "deadline": deadline_text(consent.window_end),
+                state.flag == FLAG_CONSENTED for state in current_states(consent, current)),
+            "deadline": deadline_label(consent),
             "states": category_rows(consent, current, plain=True),
         })
     return rows
