@@ -42,7 +42,8 @@ def init_app(app: Flask) -> None:
 
     from consent.window import format_jst
     from web import (
-        api_clients_admin, card, console, console_admin, console_medical_aid, health, pages, passkeys, reception,
+        api_clients_admin, card, console, console_admin, console_home_visits, console_medical_aid, health, pages,
+        passkeys, reception,
         tablet,
     )
 
@@ -62,7 +63,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(reception.bp)
     app.register_blueprint(tablet.bp)
     app.register_blueprint(console.blueprint(
-        console_admin.routes, console_medical_aid.routes, passkeys.routes, api_clients_admin.routes))
+        console_admin.routes, console_medical_aid.routes, console_home_visits.routes, passkeys.routes,
+        api_clients_admin.routes))
     if app.config["SETTINGS"].sandbox:
         # Not merely guarded: outside sandbox mode these routes do not exist (404).
         from web import demo_cards, sandbox

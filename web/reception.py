@@ -297,9 +297,15 @@ def _consent_rows(place: Place, person_id: str) -> list[dict]:
     current = now()
     for consent in grants.consents_of_person(db(), institution_id=place.id, person_id=person_id):
         status = grants.status_code_at(consent, current)
+        day = consent.consultation_date
         rows.append({
             "id": consent.id,
-            "date": consent.consultation_date,
+            "date": day,
+            # A home-visit relationship: since its first visit, with every visit recorded.
+            "title": (f"訪問診療等（初回訪問 {day.year}年{day.month}月{day.day}日）" if consent.relationship
+                      else f"診療日 {day.year}年{day.month}月{day.day}日"),
+            "visits": ([v.visit_date for v in home_visits.visits_of(db(), consent.id)] if consent.relationship
+                       else []),
             "categories": list(consent.categories),
             "labels": _labels(consent.categories),
             "status": STATUS_LABELS[status],
