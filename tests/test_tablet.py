@@ -9,6 +9,8 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
 from conftest import TODAY
+from api_support import console_login
+from consent import grants
 from consent.actors import Actor
 from consent.decision import decide
 from consent.institutions import ALL_FUNCTIONS, add_staff, create_institution
@@ -32,6 +34,7 @@ def place(make_app, clock):
         there = create_institution(session, code="1341234571", name="よその薬局", now=clock.now(),
                                    functions=ALL_FUNCTIONS)
         add_staff(session, here, login_id="here-clerk", password=PASSWORD, role="clerk", now=clock.now())
+        add_staff(session, here, login_id="here-admin", password=PASSWORD, role="admin", now=clock.now())
         add_staff(session, there, login_id="there-clerk", password=PASSWORD, role="clerk", now=clock.now())
         oqs = make_oqs(session)
         person = oqs.create_person(today=TODAY, birth_date=date(1950, 5, 6), validity=1)
@@ -222,3 +225,47 @@ def test_in_reception_mode_the_console_is_out_of_reach_and_leaving_needs_the_pas
     client.post(f"{url}/tablet/leave", data={"csrf_token": csrf_of(leave), "password": PASSWORD})
     assert "受付モード" in client.get(url).get_data(as_text=True)
     assert "同意取得済み患者一覧" in client.get("/pharmacy/").get_data(as_text=True)
+
+
+def test_the_console_list_shows_each_consents_setting_and_filters_by_it(place, clock):
+    app = place["app"]
+    with app.extensions["sessionmaker"]() as session:
+        oqs = make_oqs(session)
+        for care_setting, house_call, born in ((1, False, 1), (2, True, 2), (3, False, 3)):
+            person = oqs.create_person(today=TODAY, birth_date=date(1970, 1, born), validity=1)
+            grants.register_consent(session, institution_id=place["id"], person_id=person.person_id, card_id="c",
+                                    care_setting=care_setting, house_call=house_call, categories=["drug"],
+                                    consultation_date=TODAY, now=clock.now(), validity_code=1)
+        session.commit()
+    browser = console_login(app, "here-clerk", PASSWORD)
+    html = browser.get("/pharmacy/").get_data(as_text=True)
+    assert "<td>外来</td>" in html and "<td>往診</td>" in html and "<td>オンライン診療等</td>" in html
+    assert "診療区分" in html
+    only = browser.get("/pharmacy/?setting=1").get_data(as_text=True)
+    assert "<td>外来</td>" in only and "<td>往診</td>" not in only and "<td>オンライン診療等</td>" not in only
+    visits = browser.get("/pharmacy/patients-fragment?setting=2").get_data(as_text=True)
+    assert "<td>往診</td>" in visits and "<td>外来</td>" not in visits
+    for bad in ("9", "x", "12"):
+        assert browser.get(f"/pharmacy/?setting={bad}").status_code == 400
+
+
+def test_the_admin_switches_functions_and_rotates_each_tablet_url(place):
+    app = place["app"]
+    browser = console_login(app, "here-admin", PASSWORD)
+    admin = browser.get("/pharmacy/admin").get_data(as_text=True)
+    assert "環境設定" in admin and "訪問診療等" in admin and "医療扶助" in admin
+    assert place["urls"]["house_call"] in admin and place["urls"]["outpatient"] in admin
+    csrf = csrf_of(admin)
+    browser.post("/pharmacy/admin/functions", data={"csrf_token": csrf, "functions": ["online"]})
+    patient = app.test_client()
+    closed = patient.get(place["urls"]["house_call"])
+    assert closed.status_code == 404 and "この受付は現在行っていません" in closed.get_data(as_text=True)
+    assert patient.get(place["urls"]["outpatient"]).status_code == 200
+    assert "環境設定で停止中" in browser.get("/pharmacy/admin").get_data(as_text=True)
+    browser.post("/pharmacy/admin/rotate", data={"csrf_token": csrf, "setting": "outpatient"})
+    assert patient.get(place["urls"]["outpatient"]).status_code == 410
+    assert patient.get(place["urls"]["online"]).status_code == 200
+    assert browser.post("/pharmacy/admin/rotate", data={"csrf_token": csrf, "setting": "phone"}).status_code == 400
+    assert browser.post("/pharmacy/admin/functions",
+                        data={"csrf_token": csrf, "functions": ["dental"]}).status_code == 400
+    assert browser.get("/pharmacy/admin/qr.svg?setting=house_call").status_code == 200
