@@ -25,13 +25,14 @@ from consent.actors import Actor
 from consent.category_states import current_states
 from consent.clock import JST
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
-from consent.institutions import Institution
+from consent.institutions import Institution, runs_function
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, CONSENT_FLAGS, CONSENTS_SCOPE, EXPIRY_REASONS, HOME_VISIT,
-    INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION, SCOPE_OF_CATEGORY, STATUS_LABELS,
+    CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, CONSENT_FLAGS, CONSENTS_SCOPE, EXPIRY_REASONS,
+    FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
+    SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
 from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
 from integrations.oqs.prescriptions import drug_records
@@ -567,6 +568,8 @@ def batch_inquiries():
 def entrusted_tickets():
     """委託先資格情報の一括取得: the month's 医療券・調剤券 naming this institution [batch]."""
     caller = authenticate("batch")
+    if not runs_function(reader(), caller.grant.institution_id, FUNCTION_MEDICAL_AID):
+        raise ApiError(403, "function_off", "医療扶助の機能は環境設定で停止中です。")
     month = request.args.get("month", "")
     if not YEAR_MONTH.fullmatch(month):
         _invalid("month", "month は YYYYMM 形式の年月で指定してください。")
