@@ -173,13 +173,16 @@ def test_house_calls_on_two_days_are_two_consents_of_care_setting_2(place, clock
     assert first.id != second.id and second.categories == ("drug", "limit")
 
 
-def test_the_home_visit_page_is_the_same_flow_for_care_setting_2_refused_until_its_rules_exist(place):
+def test_the_home_visit_page_is_the_same_flow_opening_a_relationship_without_a_window(place):
+    """The first home visit (issue 19): care setting 2 without house_call, no 閲覧期限 date;
+    tests/test_reception_home_visits.py has the rest."""
     client = place["app"].test_client()
     url = place["urls"]["home_visit"]
     reception_mode(client, url)
-    page = client.get(f"{url}/consent").get_data(as_text=True)
-    answer = client.post(f"{url}/consent", data={"csrf_token": csrf_of(page), "all": "1"})
-    assert answer.status_code == 400 and "訪問診療等の同意はここでは登録できません" in answer.get_data(as_text=True)
+    done = register(client, url, place["card"])
+    assert "同意登録が完了しました" in done and "訪問診療等が続く間" in done
+    (consent,) = consents(place)
+    assert (consent.care_setting, consent.house_call, consent.window_end) == (HOME_VISIT, False, None)
 
 
 def test_after_two_idle_minutes_the_tablet_forgets_the_patient_and_starts_over(place, clock):
