@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from consent import grants, oauth_clients
-from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, ONLINE_CARE
+from consent import grants, home_visits, oauth_clients
+from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, FUNCTION_HOME_VISIT, HOME_VISIT, ONLINE_CARE
 from consent.clock import JST
 from consent.institutions import Staff, add_staff, create_institution, institution_by_code
 from consent.oauth_models import ApiClient
@@ -50,6 +50,10 @@ DEMO_CHANGES = {
     "demo-yamada-hanako": ((2, ("drug", "checkup", "limit")), (1, ("drug", "checkup"))),
 }
 
+# A home-visit patient (訪問患者, issue 19): first visit four weeks ago on the tablet, then two
+# recorded visits - two weeks ago and today. (person, categories, days before today of each visit)
+DEMO_HOME_VISIT = ("demo-kato-keiko", ("drug", "checkup", "limit"), (28, 14, 0))
+
 
 @dataclass
 class DemoSummary:
@@ -57,6 +61,7 @@ class DemoSummary:
     reception_token: str
     staff: list[tuple[str, str, str]] = field(default_factory=list)
     patients: list[str] = field(default_factory=list)
+    home_visit_patient: str = ""
 
     def describe(self, settings) -> str:
         base = settings.origins[0]
@@ -69,6 +74,8 @@ class DemoSummary:
         ]
         lines += [f"    {login} / {password} / {role}" for login, password, role in self.staff]
         lines.append(f"  Today's demo patients in the console: {', '.join(self.patients)}")
+        if self.home_visit_patient:
+            lines.append(f"  Home-visit patient (console 訪問患者, three visits): {self.home_visit_patient}")
         lines.append(f"  Demo API client (client credentials): {DEMO_API_CLIENT[0]} / {DEMO_API_CLIENT[1]}")
         lines.append(f"  Sandbox demo cards (try reception by hand): {base}/demo/cards")
         return "\n".join(lines) + "\n"
@@ -90,23 +97,29 @@ def load_demo(app: Flask) -> DemoSummary:
         people = {p.person_id: p for p in load_demo_population(session, today=today,
                                                                 institution_codes=[DEMO_INSTITUTION_CODE])}
         _demo_consents(session, institution, people, today=today, now=now)
+        visiting = _demo_home_visit(session, institution, people, today=today, now=now)
         _demo_api_client(session, institution, now=now)
         token = institution.reception_token
         names = [people[pid].name for pid in DEMO_CONSENTS if pid in people]
-    return DemoSummary(DEMO_INSTITUTION_NAME, token, [(l, p, r) for l, p, r, _ in DEMO_STAFF], names)
+    return DemoSummary(DEMO_INSTITUTION_NAME, token, [(l, p, r) for l, p, r, _ in DEMO_STAFF], names, visiting)
+
+
+def _card_of(session, person, *, now) -> str:
+    card_id = session.scalar(select(CardRecord.id).where(CardRecord.person_id == person.person_id))
+    if card_id is None:
+        # The key is thrown away: demo cards cannot be used in a browser (issue a sandbox card for that).
+        card_id = card_authority_for(session).issue_card(
+            person_id=person.person_id, birth_date=person.birth_date, now=now).card.card_id
+    return card_id
 
 
 def _demo_consents(session, institution, people: dict, *, today: date, now) -> None:
-    authority = card_authority_for(session)
     oqs = oqs_for(session)
     for person_id, categories in DEMO_CONSENTS.items():
         person = people.get(person_id)
         if person is None:
             continue
-        card_id = session.scalar(select(CardRecord.id).where(CardRecord.person_id == person_id))
-        if card_id is None:
-            # The key is thrown away: demo cards cannot be used in a browser (issue a sandbox card for that).
-            card_id = authority.issue_card(person_id=person_id, birth_date=person.birth_date, now=now).card.card_id
+        card_id = _card_of(session, person, now=now)
         validity = oqs.qualification(person_id, institution_code=institution.institution_code,
                                      care_setting=ONLINE_CARE, today=today).validity_code
         steps = DEMO_CHANGES.get(person_id)
@@ -125,6 +138,30 @@ def _demo_consents(session, institution, people: dict, *, today: date, now) -> N
         grants.register_consent(session, institution_id=institution.id, person_id=person_id, card_id=card_id,
                                 care_setting=ONLINE_CARE, categories=categories, consultation_date=today,
                                 now=now, validity_code=validity)
+
+
+def _demo_home_visit(session, institution, people: dict, *, today: date, now) -> str:
+    """The demo pharmacy runs 訪問診療等; its home-visit patient has three recorded visits."""
+    institution.set_functions({FUNCTION_HOME_VISIT: True})
+    person_id, categories, days = DEMO_HOME_VISIT
+    person = people.get(person_id)
+    if person is None:
+        return ""
+    if home_visits.relationship_of(session, institution_id=institution.id, person_id=person_id) is None:
+        card_id = _card_of(session, person, now=now)
+        first, *later = days
+        validity = oqs_for(session).qualification(person_id, institution_code=institution.institution_code,
+                                                  care_setting=HOME_VISIT, today=today).validity_code
+        consent = home_visits.register_first_visit(
+            session, institution_id=institution.id, person_id=person_id, card_id=card_id, categories=categories,
+            now=now - timedelta(days=first), validity_code=validity)
+        pharmacist = session.scalar(select(Staff.id).where(Staff.institution_id == institution.id,
+                                                           Staff.login_id == DEMO_STAFF[0][0]))
+        for before in later:
+            home_visits.record_visit(session, institution_id=institution.id, consent_id=consent.id,
+                                     visit_date=today - timedelta(days=before), by=f"staff:{pharmacist}",
+                                     now=now - timedelta(days=before))
+    return person.name
 
 
 def _demo_api_client(session, institution, *, now) -> None:

@@ -22,7 +22,8 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
     summary = load_demo(app)
     first = counts(app)
     load_demo(app)
-    assert counts(app) == first == (len(DEMO_CONSENTS), 3)
+    # Today's consents and the home-visit relationship.
+    assert counts(app) == first == (len(DEMO_CONSENTS) + 1, 3)
     assert "demo-pharmacist / demo-pharmacist-pass / pharmacist" in summary.describe(app.config["SETTINGS"])
 
     client = console_login(app, "demo-pharmacist", "demo-pharmacist-pass")
@@ -37,7 +38,9 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
     assert token.status_code == 200, token.get_json()
     listing = app.test_client().get("/api/v1/consents?date=2026-11-23",
                                     headers={"Authorization": f"Bearer {token.get_json()['access_token']}"})
-    assert {c["person"]["name"] for c in listing.get_json()["consents"]} == set(summary.patients)
+    # The home-visit patient is listed too: visited today.
+    assert {c["person"]["name"] for c in listing.get_json()["consents"]} == {*summary.patients,
+                                                                             summary.home_visit_patient}
     # Two patients show per-category state: consented in steps, and with 限度額 removed.
     states = {c["person"]["name"]: {s["category"]: s for s in c["category_states"]}
               for c in listing.get_json()["consents"]}
@@ -59,3 +62,18 @@ def test_demo_shows_a_combined_patient_and_the_months_tickets(make_app):
     assert "調剤券" in html and "併用" in html and "処方箋発行医療機関" in html
     tickets = client.get("/pharmacy/medical-aid/tickets").get_data(as_text=True)
     assert "伊藤" in tickets and "木村" in tickets and "渡辺" not in tickets
+
+
+def test_demo_has_a_home_visit_patient_with_three_visits(make_app):
+    from consent import home_visits
+
+    app = make_app("sandbox")
+    summary = load_demo(app)
+    assert summary.home_visit_patient == "加藤　恵子"
+    assert "Home-visit patient" in summary.describe(app.config["SETTINGS"])
+    with app.extensions["sessionmaker"]() as s:
+        (relationship,) = home_visits.relationships_of(s, s.scalar(select(Staff.institution_id).limit(1)))
+        assert len(home_visits.visits_of(s, relationship.id)) == 3
+    html = console_login(app, "demo-pharmacist", "demo-pharmacist-pass").get("/pharmacy/home-visits").get_data(
+        as_text=True)
+    assert "加藤　恵子" in html and "訪問中" in html and "あと90日" in html
