@@ -43,6 +43,10 @@ class SandboxClient:
     def institution(self, name: str | None = None) -> dict:
         return self._ok("POST", "/sandbox/institutions", {} if name is None else {"name": name})
 
+    def change_institution(self, institution_code: str, **fields: Any) -> dict:
+        """PATCH /sandbox/institutions/<code>: e.g. `functions={"home_visit": False}`."""
+        return self._ok("PATCH", f"/sandbox/institutions/{institution_code}", fields)
+
     def patient(self, **fields: Any) -> dict:
         return self._ok("POST", "/sandbox/patients", fields)
 

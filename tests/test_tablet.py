@@ -272,3 +272,14 @@ def test_the_admin_switches_functions_and_rotates_each_tablet_url(place):
     assert browser.post("/pharmacy/admin/functions",
                         data={"csrf_token": csrf, "functions": ["dental"]}).status_code == 400
     assert browser.get("/pharmacy/admin/qr.svg?setting=house_call").status_code == 200
+
+
+def test_the_api_reports_a_house_call_as_care_setting_2_with_house_call_true(place, clock):
+    from web.api import ApiConsent
+
+    client = place["app"].test_client()
+    reception_mode(client, place["urls"]["house_call"])
+    register(client, place["urls"]["house_call"], place["card"], categories=["drug"])
+    [consent] = consents(place)
+    answer = ApiConsent.of(consent, place["person"], None, clock.now())
+    assert (answer.care_setting, answer.house_call) == (HOME_VISIT, True)

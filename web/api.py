@@ -226,7 +226,8 @@ class ApiConsent:
         description="閲覧期限（この時刻を含まない）。ISO 8601、日本時間の時差つき。訪問診療等（訪問患者）の同意は null"))
     revoked_at: datetime | None
     reference_number: str | None = field(metadata=_schema(description="照会番号"))
-    house_call: bool = field(metadata=_schema(description="往診（現在は常に false）"))
+    house_call: bool = field(metadata=_schema(
+        description="往診（診療区分 2、訪問のたびに資格確認と同意。閲覧期限は訪問日の翌日末まで）"))
     category_states: tuple[ApiCategoryState, ...] = field(metadata=_schema(
         minItems=len(CATEGORIES), maxItems=len(CATEGORIES), description="項目ごとの同意の状態（すべての項目）"))
     last_visit_date: date | None = field(metadata=_schema(
@@ -251,7 +252,6 @@ class ApiConsent:
             window_end=consent.window_end,
             revoked_at=consent.revoked_at,
             reference_number=reference_number,
-            # 往診 is not offered yet (a later release adds house calls): always false for now.
             house_call=bool(consent.house_call),
             # Every category as at `current`: flag 1 past its expiry reads as 2 (reason 0).
             category_states=tuple(
