@@ -20,6 +20,12 @@ def at(day: date, hour: int) -> str:
     return datetime.combine(day, time(hour), JST).isoformat()
 
 
+def put_away(tablet) -> None:
+    """The visit is over: the tablet leaves the patient's home. (Left on its page, its idle poll
+    would keep navigating while the test moves the clock.)"""
+    tablet.page.goto("about:blank")
+
+
 def drug_section(console):
     return console.locator("section", has=console.get_by_role("heading", name="薬剤情報", exact=True))
 
@@ -47,6 +53,7 @@ def test_first_visit_on_the_tablet_later_visits_without_the_card_then_visit_end(
     expect(main).to_contain_text(f"{name} 様のカードで登録しました")
     expect(main).to_contain_text("訪問診療等が続く間")
     assert tablet.page.console.errors == []
+    put_away(tablet)
 
     # Three weeks later, at the patient's home: no card, the insurance keys.
     later = first + timedelta(days=21)
@@ -91,7 +98,9 @@ def test_the_patient_ends_the_relationship_from_their_phone(
         signed_in_tablet, tablet_card, sandbox_clock, sandbox, phone_page, pharmacy, staff_page):
     first = tomorrow_jst()
     sandbox_clock.set_clock(at(first, 10))
-    register_on_tablet(signed_in_tablet("home_visit").page)
+    tablet = signed_in_tablet("home_visit")
+    register_on_tablet(tablet.page)
+    put_away(tablet)
     name = tablet_card.person["name"]
 
     # A week later the patient opens the pharmacy's URL on their own phone, with the same card.

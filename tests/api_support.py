@@ -182,3 +182,18 @@ def system_token(app, client: Client, scope: str | None = None) -> dict:
 def bearer(token: dict | str) -> dict[str, str]:
     value = token["access_token"] if isinstance(token, dict) else token
     return {"Authorization": f"Bearer {value}"}
+
+
+@pytest.fixture
+def visited(world, clock):
+    """A second patient of 本町薬局, seen at home (issue 19): first visit today with drug, checkup
+    and limit; (the OQS person, the relationship's consent id)."""
+    from consent import home_visits
+
+    with world.session() as s:
+        person = make_oqs(s).create_person(today=TODAY, birth_date=TODAY.replace(year=1940), validity=1, seed=7)
+        consent = home_visits.register_first_visit(
+            s, institution_id=world.here, person_id=person.person_id, card_id="card_hv",
+            categories=["drug", "checkup", "limit"], now=clock.now(), validity_code=1)
+        s.commit()
+        return person, consent.id

@@ -6,26 +6,12 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from api_support import bearer, staff_token, system_token, world  # noqa: F401 - world is a fixture
+from api_support import bearer, staff_token, system_token, visited, world  # noqa: F401 - fixtures
 from conftest import TODAY
-from consent import home_visits
 from consent.clock import JST
 from consent.models import AuditEntry, Visit
-from integrations.oqs import make_oqs
 
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def visited(world, clock):
-    """A second patient of 本町薬局 seen at home: first visit today, drug, checkup and limit."""
-    with world.session() as s:
-        person = make_oqs(s).create_person(today=TODAY, birth_date=TODAY.replace(year=1940), validity=1, seed=7)
-        consent = home_visits.register_first_visit(
-            s, institution_id=world.here, person_id=person.person_id, card_id="card_hv",
-            categories=["drug", "checkup", "limit"], now=clock.now(), validity_code=1)
-        s.commit()
-        return person, consent.id
 
 
 @pytest.fixture

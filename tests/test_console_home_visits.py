@@ -6,23 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from api_support import console_login, csrf_of, world  # noqa: F401 - world is a fixture
+from api_support import console_login, csrf_of, visited, world  # noqa: F401 - fixtures
 from conftest import TODAY
-from consent import home_visits
-from integrations.oqs import make_oqs
 
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def visited(world, clock):
-    with world.session() as s:
-        person = make_oqs(s).create_person(today=TODAY, birth_date=TODAY.replace(year=1940), validity=1, seed=7)
-        consent = home_visits.register_first_visit(
-            s, institution_id=world.here, person_id=person.person_id, card_id="card_hv",
-            categories=["drug", "checkup", "limit"], now=clock.now(), validity_code=1)
-        s.commit()
-        return person, consent.id
 
 
 def form_of(person, **changes):
