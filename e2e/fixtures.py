@@ -133,14 +133,47 @@ def base_url(live_server) -> str:
     return live_server.url
 
 
+@contextmanager
+def device_context(browser, playwright, base_url, device_name: str):
+    """A browser context emulating `device_name` (a Playwright device), Japanese locale and zone."""
+    device = dict(playwright.devices[device_name])
+    device.pop("default_browser_type", None)
+    context = browser.new_context(**device, base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo")
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@contextmanager
+def watched_page(context):
+    """A page of `context` whose `.console.errors` collects console errors and uncaught exceptions."""
+    page = context.new_page()
+    page.console = ConsoleWatch(page)
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+@contextmanager
+def card_in(page, sandbox):
+    """A new synthetic patient with a card, in `page`'s virtual NFC authenticator."""
+    from e2e.virtual_card import install_card
+
+    person = sandbox.patient()
+    virtual = install_card(page, sandbox.card(person["person_id"]), person=person)
+    try:
+        yield virtual
+    finally:
+        virtual.remove()
+
+
 @pytest.fixture
 def phone_context(browser, playwright, base_url):
     """A phone-sized, touch-enabled, Japanese-locale browser context."""
-    device = dict(playwright.devices[PHONE])
-    device.pop("default_browser_type", None)
-    context = browser.new_context(**device, base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo")
-    yield context
-    context.close()
+    with device_context(browser, playwright, base_url, PHONE) as context:
+        yield context
 
 
 class ConsoleWatch:
@@ -154,10 +187,8 @@ class ConsoleWatch:
 
 @pytest.fixture
 def phone_page(phone_context):
-    page = phone_context.new_page()
-    page.console = ConsoleWatch(page)
-    yield page
-    page.close()
+    with watched_page(phone_context) as page:
+        yield page
 
 
 @pytest.fixture(scope="session")
@@ -178,13 +209,8 @@ def sandbox_clock(sandbox):
 @pytest.fixture
 def nfc_card(phone_page, sandbox):
     """A new synthetic patient with a card, installed in `phone_page`'s virtual NFC authenticator."""
-    from e2e.virtual_card import install_card
-
-    person = sandbox.patient()
-    card = sandbox.card(person["person_id"])
-    virtual = install_card(phone_page, card, person=person)
-    yield virtual
-    virtual.remove()
+    with card_in(phone_page, sandbox) as virtual:
+        yield virtual
 
 
 @pytest.fixture
@@ -235,31 +261,21 @@ def signed_in_pharmacist(staff_page):
 @pytest.fixture
 def tablet_context(browser, playwright, base_url):
     """A tablet-sized (Galaxy Tab S4), touch, `ja-JP`, Asia/Tokyo browser context."""
-    device = dict(playwright.devices[TABLET])
-    device.pop("default_browser_type", None)
-    context = browser.new_context(**device, base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo")
-    yield context
-    context.close()
+    with device_context(browser, playwright, base_url, TABLET) as context:
+        yield context
 
 
 @pytest.fixture
 def tablet_page(tablet_context):
-    page = tablet_context.new_page()
-    page.console = ConsoleWatch(page)
-    yield page
-    page.close()
+    with watched_page(tablet_context) as page:
+        yield page
 
 
 @pytest.fixture
 def tablet_card(tablet_page, sandbox):
     """A new synthetic patient with a card, installed in `tablet_page`'s virtual NFC authenticator."""
-    from e2e.virtual_card import install_card
-
-    person = sandbox.patient()
-    card = sandbox.card(person["person_id"])
-    virtual = install_card(tablet_page, card, person=person)
-    yield virtual
-    virtual.remove()
+    with card_in(tablet_page, sandbox) as virtual:
+        yield virtual
 
 
 @dataclass

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from consent.clock import JST
+from e2e.test_reception import register_from_top
 
 ALL_LABELS = ["薬剤・処方", "特定健診", "診療・アレルギー・検査", "手術・傷病名・感染症", "特定疾病療養受療証", "限度額"]
 
@@ -25,17 +26,8 @@ def ymd(day: date) -> str:
 
 
 def register_on_tablet(page, *, labels=None) -> None:
-    """From the neutral start to 「同意登録が完了しました」, as the patient does it."""
-    page.get_by_role("link", name="同意登録をする").click()
-    expect(page.get_by_label("診療日")).to_have_count(0)  # not asked: today
-    if labels is None:
-        page.get_by_role("button", name="すべて同意する").click()
-    else:
-        for label in labels:
-            page.get_by_label(label).check()
-        page.get_by_role("button", name="選択した項目で進む").click()
-    page.get_by_role("button", name="読み取り開始").click()
-    expect(page.get_by_role("heading", name="同意登録が完了しました")).to_be_visible(timeout=15_000)
+    """From the neutral start to 「同意登録が完了しました」; the 診療日 is not asked (today)."""
+    register_from_top(page, labels=labels, date_asked=False)
 
 
 def open_patient(console, name: str, day: date, setting: int | None = None) -> None:
