@@ -15,7 +15,8 @@ from flask import abort, redirect, render_template, request, url_for
 from consent import grants, home_visits
 from consent.institutions import Institution
 from consent.vocabulary import (
-    BY_INSTITUTION, HOME_VISIT, NO_QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_EXPIRED, VALID_CODES,
+    BY_INSTITUTION, HEADINGS, HOME_VISIT, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
+    STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
 )
 from integrations.oqs import InvalidInput
 from web import metrics
@@ -46,7 +47,7 @@ def _state_text(consent, current) -> str:
         return "終了（訪問の記録がないまま期間が過ぎました）"
     if consent.revocation_reason == BY_INSTITUTION:
         return "訪問終了"
-    return f"終了（{REVOCATION_REASONS.get(consent.revocation_reason, '取消')}）"
+    return f"終了（{REVOCATION_REASONS.get(consent.revocation_reason) or STATUS_LABELS[STATUS_REVOKED]}）"
 
 
 def _ymd(day: date | None) -> str:
@@ -74,8 +75,8 @@ def _may_end(staff) -> bool:
 
 def _page(template: str, status: int = 200, **context):
     staff = current_staff()
-    return render_template(template, staff=staff, fields=REINQUIRY_FIELDS, today=today_jst(),
-                           may_end=_may_end(staff), **context), status
+    return render_template(template, staff=staff, fields=REINQUIRY_FIELDS, today=today_jst(), headings=HEADINGS,
+                           qualification=QUALIFICATION, may_end=_may_end(staff), **context), status
 
 
 @routes.get("/home-visits")
