@@ -322,3 +322,26 @@ def test_migration_0016_goes_down_and_up_again(database_url, sessions, instituti
         session.commit()
         assert session.scalar(select(func.count()).select_from(Consent)) == 2
         assert again.categories == ("checkup",)
+
+
+def test_the_sandbox_sets_lapse_days_at_creation_and_patch_moves_open_relationships(make_app, clock):
+    app = make_app("sandbox")
+    sandbox = app.test_client()
+    assert sandbox.post("/sandbox/institutions", json={}).get_json()["home_visit_lapse_days"] == 90
+    body = sandbox.post("/sandbox/institutions", json={"home_visit_lapse_days": 30}).get_json()
+    assert body["home_visit_lapse_days"] == 30
+    code = body["institution_code"]
+    sessions = app.extensions["sessionmaker"]
+    with sessions() as session:
+        institution_id = session.scalar(select(Institution.id).where(Institution.institution_code == code))
+    consent_id = first_visit(sessions, institution_id, clock.now())
+    assert load(sessions, consent_id).lapses_at == at(TODAY + 31 * DAY, 0)
+    changed = sandbox.patch(f"/sandbox/institutions/{code}", json={"home_visit_lapse_days": 7})
+    assert changed.status_code == 200 and changed.get_json()["home_visit_lapse_days"] == 7
+    assert load(sessions, consent_id).lapses_at == at(TODAY + 8 * DAY, 0)
+    for bad in (-1, 3651, True, "7", 1.5):
+        refused = sandbox.patch(f"/sandbox/institutions/{code}", json={"home_visit_lapse_days": bad})
+        assert refused.status_code == 422, bad
+        assert "home_visit_lapse_days" in refused.get_json()["message"]
+    assert sandbox.post("/sandbox/institutions", json={"home_visit_lapse_days": -5}).status_code == 422
+    assert load(sessions, consent_id).lapses_at == at(TODAY + 8 * DAY, 0)
