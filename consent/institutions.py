@@ -23,6 +23,9 @@ class Institution(Base):
     # Opaque token in the institution's reception URL (医療機関別URL); rotatable.
     reception_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # 資格確認限定型: the card confirms the qualification and nothing else - no data categories
+    # are offered and every data read is refused (consent/qualification_only.py switches it).
+    qualification_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 class Staff(Base):
     """A console user of one institution. Roles: pharmacist (licensed), clerk, admin."""
@@ -72,9 +75,11 @@ def new_reception_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-def create_institution(session: Session, *, code: str, name: str, now: datetime) -> Institution:
+def create_institution(session: Session, *, code: str, name: str, now: datetime,
+                       qualification_only: bool = False) -> Institution:
     institution = Institution(
-        institution_code=code, name=name, reception_token=new_reception_token(), created_at=now
+        institution_code=code, name=name, reception_token=new_reception_token(), created_at=now,
+        qualification_only=qualification_only,
     )
     session.add(institution)
     session.flush()

@@ -59,6 +59,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(card.bp)
     app.register_blueprint(reception.bp)
+    from web import reception_qualification
+
+    app.register_blueprint(reception_qualification.bp)  # 資格確認限定型: 「資格確認をする」
     app.register_blueprint(console.blueprint(
         console_admin.routes, console_medical_aid.routes, passkeys.routes, api_clients_admin.routes))
     if app.config["SETTINGS"].sandbox:

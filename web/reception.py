@@ -20,6 +20,7 @@ from consent.vocabulary import (
     BY_PATIENT, CATEGORIES, CATEGORY_LABELS, FLAG_CONSENTED, ONLINE_CARE, STATUS_ACTIVE, STATUS_LABELS, STATUS_REVOKED,
     VALID_CODES,
 )
+from consent.vocabulary import CONFIRMATION_ONLY_LABEL
 from consent.window import deadline_text
 from web.consent_view import category_rows
 from web.card import read_page_context, verify_card
@@ -49,6 +50,8 @@ class Place:
     code: str
     name: str
     token: str
+    # 資格確認限定型: the top page offers the qualification confirmation only (web/reception_qualification.py).
+    qualification_only: bool = False
 
 
 def _place(token: str) -> Place:
@@ -57,7 +60,8 @@ def _place(token: str) -> Place:
     institution, retired = institution_by_reception_token(db(), token)
     if institution is None:
         abort(410 if retired else 404)
-    place = Place(institution.id, institution.institution_code, institution.name, token)
+    place = Place(institution.id, institution.institution_code, institution.name, token,
+                  qualification_only=institution.qualification_only)
     g.place_name = place.name  # named on the 503 page should the database fail later on
     # End the read so the card step can start a write transaction cleanly (SQLite).
     db().rollback()
@@ -88,6 +92,8 @@ def top(token: str):
     place = _place(token)
     # Starting again from the top is a deliberate new registration (the next patient, another date).
     session.pop(REGISTERED, None)
+    if place.qualification_only:
+        return _render("reception/qualification_top.html", place)
     fixed = _deep_link_date(request.args.get("date"))
     saved = session.get("reception_saved")
     saved = saved if saved and saved.get("token") == token else None
@@ -115,6 +121,9 @@ def qr(token: str):
 @bp.route("/<token>/consent", methods=["GET", "POST"])
 def consent_form(token: str):
     place = _place(token)
+    if place.qualification_only:
+        # No categories to offer here (an old link, or the mode switched on): the top page says what is.
+        return redirect(url_for("reception.top", token=token), code=303)
     today = today_jst()
     max_date = today + timedelta(days=settings().max_days_ahead)
     fixed = _deep_link_date(request.values.get("fixed_date"))
@@ -292,6 +301,8 @@ def _consent_rows(place: Place, person_id: str) -> list[dict]:
             "date": consent.consultation_date,
             "categories": list(consent.categories),
             "labels": _labels(consent.categories),
+            # A 資格確認限定型 confirmation has no categories: it says so instead.
+            "summary": "、".join(_labels(consent.categories)) or CONFIRMATION_ONLY_LABEL,
             "status": STATUS_LABELS[status],
             "status_code": status,
             "changeable": status == STATUS_ACTIVE,

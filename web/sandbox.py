@@ -58,11 +58,13 @@ def _string(body: dict, key: str, *, max_len: int, default: str | None = None) -
 def create_sandbox_institution():
     body = _require_json()
     name = _string(body, "name", max_len=100) or f"サンドボックス薬局 {secrets.token_hex(2).upper()}"
+    qualification_only = _boolean(body, "qualification_only")
     session = db()
     for _ in range(5):
         code = make_institution_code(prefecture=13, table=4, serial=secrets.randbelow(1_000_000))
         try:
-            institution = create_institution(session, code=code, name=name, now=now())
+            institution = create_institution(session, code=code, name=name, now=now(),
+                                             qualification_only=qualification_only)
             break
         except IntegrityError:
             session.rollback()
@@ -79,11 +81,19 @@ def create_sandbox_institution():
         "institution_code": institution.institution_code,
         "name": institution.name,
         "reception_url": reception_url(institution.reception_token),
+        "qualification_only": institution.qualification_only,
         "staff": staff,
     }
     result.update(api.sandbox_api_client(session, institution))
     session.commit()
     return jsonify(result), 201
+
+
+def _boolean(body: dict, key: str, default: bool = False) -> bool:
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise ApiError(422, "invalid_field", f"{key} は true か false で指定してください。")
+    return value
 
 
 def reception_url(token: str) -> str:

@@ -1,0 +1,89 @@
+"""The reception of a 資格確認限定型 (qualification-only) institution: 「資格確認をする」.
+
+Such an institution confirms the patient's insurance with the card and nothing else (seeds 000,
+001): no date and no categories are asked. 「資格確認をする」 → 「読み取り開始」 (card and PIN) →
+「資格確認が完了しました」 naming the card's holder. The confirmation is recorded as a consent with no
+categories (every flag 0) for today: the institution sees the patient and the qualification in its
+list, and the patient sees the confirmation in 「同意照会・更新」. The top page is
+reception/qualification_top.html (web/reception.py `top`).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, session, url_for
+
+from consent import grants
+from consent.errors import ConsentError
+from consent.vocabulary import ONLINE_CARE, VALID_CODES
+from web import metrics
+from web.card import read_page_context, verify_card
+from web.context import now, oqs_for, settings, today_jst
+from web.db import db
+from web.errors import ApiError
+from web.reception import Place, _place
+
+bp = Blueprint("qualification", __name__, url_prefix="/r")
+
+# What the done page shows once (no data beyond the holder's name and the validity).
+DONE = "qualification_done"
+
+
+def _qualification_place(token: str) -> Place | None:
+    place = _place(token)
+    return place if place.qualification_only else None
+
+
+def _render(template: str, place: Place, status: int = 200, **context):
+    return render_template(template, place=place, **context), status
+
+
+@bp.get("/<token>/qualify")
+def start(token: str):
+    place = _qualification_place(token)
+    if place is None:  # not (or no longer) qualification-only: its top page says what it offers
+        return redirect(url_for("reception.top", token=token), code=303)
+    return _render("reception/qualification_read.html", place,
+                   **read_page_context("register", url_for("qualification.verify", token=token)))
+
+
+@bp.post("/<token>/qualify/verify")
+def verify(token: str):
+    place = _qualification_place(token)
+    if place is None:
+        raise ApiError(409, "not_qualification_only",
+                       "こちらの受付の内容が変わりました。受付のはじめからやり直してください。")
+    card = verify_card("register")
+    session_db = db()
+    oqs = oqs_for(session_db)
+    today = today_jst()
+    qualification = oqs.qualification(card.person_id, institution_code=place.code, care_setting=ONLINE_CARE,
+                                      today=today)
+    try:
+        # No categories: the consent records the confirmation alone (a repeat changes nothing).
+        grants.register_consent(
+            session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
+            care_setting=ONLINE_CARE, categories=(), consultation_date=today, now=now(),
+            validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
+        )
+    except ConsentError:
+        session_db.rollback()
+        raise
+    session_db.commit()
+    metrics.consent_event("registered")
+    person = oqs.person(card.person_id)
+    # The card read ends with the done page: only what it shows stays, nothing signed in.
+    session.clear()
+    session.rotate()
+    session[DONE] = {"token": token, "date": today.isoformat(), "holder": person.name if person else "",
+                     "valid": qualification.validity_code in VALID_CODES}
+    return jsonify(redirect=url_for("qualification.done", token=token))
+
+
+@bp.get("/<token>/qualify/done")
+def done(token: str):
+    place = _place(token)
+    summary = session.get(DONE)
+    if not summary or summary.get("token") != token:
+        # Reloaded after the session ended: the confirmation stands; say so and point the way.
+        return _render("reception/qualification_done.html", place, summary=None)
+    session.clear()  # shown once: a shared phone keeps nothing of the patient
+    return _render("reception/qualification_done.html", place, summary=summary)
