@@ -414,6 +414,36 @@ def test_the_sandbox_creates_a_qualification_only_institution(make_app):
         assert resp.status_code == 422 and resp.get_json()["error"] == "invalid_field"
 
 
+def test_the_sandbox_switches_an_institution_with_patch_and_ends_its_open_consents(make_app):
+    app = make_app("sandbox", use_clock=False)
+    client = app.test_client()
+    made = client.post("/sandbox/institutions", json={}).get_json()
+    code = made["institution_code"]
+    with app.extensions["sessionmaker"]() as session:
+        institution = institution_by_code(session, code)
+        clock = app.extensions["clock"]
+        today = clock.now().astimezone(JST).date()
+        grants.register_consent(session, institution_id=institution.id, person_id="p-1", card_id="c", care_setting=3,
+                                categories=["drug", "limit"], consultation_date=today, now=clock.now())
+        session.commit()
+    assert client.patch(f"/sandbox/institutions/{code}", json={"qualification_only": "on"}).status_code == 422
+    on = client.patch(f"/sandbox/institutions/{code}", json={"qualification_only": True})
+    assert on.status_code == 200 and on.get_json()["qualification_only"] is True
+    with app.extensions["sessionmaker"]() as session:
+        (consent,) = session.scalars(select(Consent)).all()
+        now = app.extensions["clock"].now()
+        assert (flags(consent, now)["drug"], flags(consent, now)["limit"]) == ((2, USE_CHANGED), (2, USE_CHANGED))
+        institution_id = institution_by_code(session, code).id
+        (mode,) = audit_events(session, institution_id, "institution_mode_changed")
+        assert json.loads(mode.detail)["by"] == "sandbox"
+    assert "資格確認をする" in client.get(made["reception_url"].removeprefix(ORIGIN)).get_data(as_text=True)
+    # Other fields in the same request are kept beside the switch.
+    off = client.patch(f"/sandbox/institutions/{code}", json={"name": "改名薬局", "qualification_only": False})
+    assert off.status_code == 200 and (off.get_json()["name"], off.get_json()["qualification_only"]) == (
+        "改名薬局", False)
+    assert "同意登録をする" in client.get(made["reception_url"].removeprefix(ORIGIN)).get_data(as_text=True)
+
+
 # --- the migration -----------------------------------------------------------------------------------
 
 

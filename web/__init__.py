@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     from consent.window import format_jst
     from web import (
         api_clients_admin, card, console, console_admin, console_medical_aid, health, pages, passkeys, reception,
+        tablet,
     )
 
     from consent.actors import ROLE_LABELS
@@ -59,6 +60,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(card.bp)
     app.register_blueprint(reception.bp)
+    app.register_blueprint(tablet.bp)
     from web import reception_qualification
 
     app.register_blueprint(reception_qualification.bp)  # 資格確認限定型: 「資格確認をする」

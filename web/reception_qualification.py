@@ -13,13 +13,14 @@ from flask import Blueprint, jsonify, redirect, render_template, session, url_fo
 
 from consent import grants
 from consent.errors import ConsentError
-from consent.vocabulary import ONLINE_CARE, VALID_CODES
+from consent.vocabulary import VALID_CODES
 from web import metrics
 from web.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
 from web.db import db
 from web.errors import ApiError
-from web.reception import Place, _place
+from web.reception import _end_patient, _place
+from web.reception_place import Place
 
 bp = Blueprint("qualification", __name__, url_prefix="/r")
 
@@ -55,13 +56,14 @@ def verify(token: str):
     session_db = db()
     oqs = oqs_for(session_db)
     today = today_jst()
-    qualification = oqs.qualification(card.person_id, institution_code=place.code, care_setting=ONLINE_CARE,
-                                      today=today)
+    qualification = oqs.qualification(card.person_id, institution_code=place.code,
+                                      care_setting=place.setting.care_setting, today=today)
     try:
         # No categories: the consent records the confirmation alone (a repeat changes nothing).
         grants.register_consent(
             session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
-            care_setting=ONLINE_CARE, categories=(), consultation_date=today, now=now(),
+            care_setting=place.setting.care_setting, house_call=place.setting.house_call, categories=(),
+            consultation_date=today, now=now(),
             validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
         )
     except ConsentError:
@@ -70,9 +72,9 @@ def verify(token: str):
     session_db.commit()
     metrics.consent_event("registered")
     person = oqs.person(card.person_id)
-    # The card read ends with the done page: only what it shows stays, nothing signed in.
-    session.clear()
-    session.rotate()
+    # The card read ends with the done page: only what it shows stays, nothing signed in (on the
+    # institution's tablet, the staff member's reception mode stays).
+    _end_patient(place, rotate=True)
     session[DONE] = {"token": token, "date": today.isoformat(), "holder": person.name if person else "",
                      "valid": qualification.validity_code in VALID_CODES}
     return jsonify(redirect=url_for("qualification.done", token=token))
@@ -85,5 +87,5 @@ def done(token: str):
     if not summary or summary.get("token") != token:
         # Reloaded after the session ended: the confirmation stands; say so and point the way.
         return _render("reception/qualification_done.html", place, summary=None)
-    session.clear()  # shown once: a shared phone keeps nothing of the patient
+    _end_patient(place)  # shown once: a shared phone (or the tablet) keeps nothing of the patient
     return _render("reception/qualification_done.html", place, summary=summary)

@@ -33,10 +33,21 @@ def sign_out() -> None:
     g.staff = None
 
 
+def _in_reception_mode():
+    """The tablet is in 「受付モード」 (web/tablet.py): the console stays out of reach, back to the
+    patient-facing start (leaving the mode needs the staff password)."""
+    mode = session.get("tablet")
+    if mode and current_staff() is not None:
+        return redirect(url_for("reception.top", token=mode["token"]), code=303)
+    return None
+
+
 def staff_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         staff = current_staff()
+        if (back := _in_reception_mode()) is not None:
+            return back
         if staff is None:
             return redirect(url_for("console.login", next=request.full_path if request.method == "GET" else None))
         if staff.must_change_password and request.endpoint != "console.change_password":
@@ -51,6 +62,8 @@ def admin_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         staff = current_staff()
+        if (back := _in_reception_mode()) is not None:
+            return back
         if staff is None:
             return redirect(url_for("console.login"))
         if staff.must_change_password:

@@ -5,13 +5,13 @@ reception offers no data categories and every data read is refused. Existing ins
 not in it.
 
 Revision ID: 0017_qualonly
-Revises: 0014_states
+Revises: 0015_functions
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0017_qualonly'
-down_revision = '0014_states'
+down_revision = '0015_functions'
 branch_labels = None
 depends_on = None
 
