@@ -357,18 +357,6 @@ def test_the_openapi_document_names_the_refusal(client):
 # --- operator commands and the sandbox ------------------------------------------------------------
 
 
-@pytest.fixture
-def cli(make_app):
-    app = make_app("development")
-    runner = app.test_cli_runner()
-
-    def run(*args):
-        return runner.invoke(args=list(args))
-
-    run.app = app
-    return run
-
-
 def test_operator_commands_create_and_switch_the_mode(cli, clock):
     made = cli("institution", "create", "--code", "1311234577", "--name", "健診クリニック", "--kind", "clinic",
                "--qualification-only")

@@ -190,29 +190,37 @@ def confirm(token: str):
     )
 
 
+def register_with_card(place: Place, *, categories, consultation_date: date):
+    """The card step of a registration: read the card, confirm the qualification through OQS and
+    register the consent (a 資格確認限定型 confirmation: no categories) in one transaction, left
+    for the caller to commit. Returns the card, the consent, the OQS answer and the OQS."""
+    card = verify_card("register")
+    session_db = db()
+    oqs = oqs_for(session_db)
+    qualification = oqs.qualification(card.person_id, institution_code=place.code,
+                                      care_setting=place.setting.care_setting, today=today_jst())
+    try:
+        consent = grants.register_consent(
+            session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
+            care_setting=place.setting.care_setting, house_call=place.setting.house_call,
+            categories=categories, consultation_date=consultation_date, now=now(),
+            validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
+        )
+    except ConsentError:
+        session_db.rollback()
+        raise
+    return card, consent, qualification, oqs
+
+
 @bp.post("/<token>/confirm/verify")
 def confirm_verify(token: str):
     place = _place(token)
     draft = _draft(token)
     if draft is None:
         raise ApiError(409, "no_draft", "受付の途中で時間が経ちすぎました。最初からやり直してください。")
-    card = verify_card("register")
+    card, consent, qualification, oqs = register_with_card(
+        place, categories=draft["categories"], consultation_date=date.fromisoformat(draft["date"]))
     session_db = db()
-    oqs = oqs_for(session_db)
-    today = today_jst()
-    qualification = oqs.qualification(card.person_id, institution_code=place.code,
-                                      care_setting=place.setting.care_setting, today=today)
-    try:
-        consent = grants.register_consent(
-            session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
-            care_setting=place.setting.care_setting, house_call=place.setting.house_call,
-            categories=draft["categories"],
-            consultation_date=date.fromisoformat(draft["date"]), now=now(),
-            validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
-        )
-    except ConsentError:
-        session_db.rollback()
-        raise
     person = oqs.person(card.person_id)
     if not place.setting.tablet:
         # Committed with the consent: if the answer is lost after this (a failure, a killed worker),

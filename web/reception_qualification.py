@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, session, url_for
 
-from consent import grants
-from consent.errors import ConsentError
 from consent.vocabulary import VALID_CODES
 from web import metrics
-from web.card import read_page_context, verify_card
-from web.context import now, oqs_for, settings, today_jst
+from web.card import read_page_context
+from web.context import today_jst
 from web.db import db
 from web.errors import ApiError
-from web.reception import _end_patient, _place
+from web.reception import _end_patient, _place, register_with_card
 from web.reception_place import Place
 
 bp = Blueprint("qualification", __name__, url_prefix="/r")
@@ -52,24 +50,10 @@ def verify(token: str):
     if place is None:
         raise ApiError(409, "not_qualification_only",
                        "こちらの受付の内容が変わりました。受付のはじめからやり直してください。")
-    card = verify_card("register")
-    session_db = db()
-    oqs = oqs_for(session_db)
     today = today_jst()
-    qualification = oqs.qualification(card.person_id, institution_code=place.code,
-                                      care_setting=place.setting.care_setting, today=today)
-    try:
-        # No categories: the consent records the confirmation alone (a repeat changes nothing).
-        grants.register_consent(
-            session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
-            care_setting=place.setting.care_setting, house_call=place.setting.house_call, categories=(),
-            consultation_date=today, now=now(),
-            validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
-        )
-    except ConsentError:
-        session_db.rollback()
-        raise
-    session_db.commit()
+    # No categories: the consent records the confirmation alone (a repeat changes nothing).
+    card, _, qualification, oqs = register_with_card(place, categories=(), consultation_date=today)
+    db().commit()
     metrics.consent_event("registered")
     person = oqs.person(card.person_id)
     # The card read ends with the done page: only what it shows stays, nothing signed in (on the
