@@ -157,6 +157,12 @@ def add_staff(
     return staff
 
 
+def runs_function(session: Session, institution_id: int, function: str) -> bool:
+    """Whether the institution has this function (vocabulary.FUNCTIONS) switched on."""
+    column = getattr(Institution, f"function_{function}")  # AttributeError: no such function
+    return bool(session.scalar(select(column).where(Institution.id == institution_id)))
+
+
 def institution_by_code(session: Session, code: str) -> Institution | None:
     return session.scalar(select(Institution).where(Institution.institution_code == code))
 

@@ -44,6 +44,10 @@ class SandboxClient:
         """`fields`: the other keys of POST /sandbox/institutions, e.g. qualification_only=True."""
         return self._ok("POST", "/sandbox/institutions", {**fields, **({} if name is None else {"name": name})})
 
+    def change_institution(self, institution_code: str, **fields: Any) -> dict:
+        """PATCH /sandbox/institutions/<code>: e.g. `functions={"home_visit": False}`."""
+        return self._ok("PATCH", f"/sandbox/institutions/{institution_code}", fields)
+
     def patient(self, **fields: Any) -> dict:
         return self._ok("POST", "/sandbox/patients", fields)
 

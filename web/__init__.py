@@ -50,6 +50,9 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["jst"] = format_jst
     app.jinja_env.filters["role_label"] = ROLE_LABELS.get
+    from web.staff_session import staff_institution_runs
+
+    app.jinja_env.globals["staff_institution_runs"] = staff_institution_runs
     # The pharmacy-system API, its OpenAPI document and its OAuth 2.0 server.
     from web import api, openapi
 

@@ -5,6 +5,7 @@ from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
 
+from consent.institutions import runs_function
 from consent.staff_auth import StaffIdentity, load_identity
 from web.db import db, reader
 
@@ -19,6 +20,13 @@ def current_staff() -> StaffIdentity | None:
             session.clear()
         g.staff = identity
     return g.staff
+
+
+def staff_institution_runs(function: str) -> bool:
+    """Whether the signed-in staff member's institution has this function (環境設定) on: the
+    console's menu shows only what runs."""
+    staff = current_staff()
+    return staff is not None and runs_function(reader(), staff.institution_id, function)
 
 
 def sign_in(identity: StaffIdentity) -> None:

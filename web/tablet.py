@@ -147,6 +147,8 @@ def start(token: str):
         return _login(place, 401)
     if staff.institution_id != place.id:
         return _wrong_institution()
+    if staff.must_change_password:
+        return redirect(url_for("console.change_password"), code=303)
     forget_patient()
     _touch({"institution_id": place.id, "token": place.token})
     return redirect(url_for("reception.top", token=place.token), code=303)
