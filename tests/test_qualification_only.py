@@ -27,9 +27,11 @@ from consent.vocabulary import CATEGORIES, QUALIFICATION, READ_CATEGORIES, USE_C
 from integrations.card import make_card_authority
 from integrations.card.soft_authenticator import SoftCard
 from integrations.oqs import make_oqs
+from test_tablet import place  # noqa: F401 - a fixture
 from web.api import DATA_READS
 
 ORIGIN = "http://localhost:5000"
+TODAY_AT_TEN = datetime(2026, 11, 23, 10, 0, tzinfo=JST)
 DATA_CATEGORIES = [c for c in READ_CATEGORIES if c != QUALIFICATION]
 
 
@@ -281,6 +283,29 @@ def test_an_institution_that_is_not_qualification_only_has_no_qualification_flow
     assert verify.status_code == 409 and "やり直してください" in verify.get_json()["message"]
     with app.extensions["sessionmaker"]() as session:
         assert session.scalars(select(Consent)).all() == []
+
+
+def test_on_the_institutions_tablet_the_confirmation_is_an_outpatient_one(place):
+    from test_tablet import reception_mode
+
+    with place["app"].extensions["sessionmaker"]() as session:
+        set_qualification_only(session, institution_id=place["id"], on=True, by="operator", now=TODAY_AT_TEN)
+        session.commit()
+    client = place["app"].test_client()
+    url = place["urls"]["outpatient"]
+    assert reception_mode(client, url).status_code in (302, 303)
+    top = client.get(url).get_data(as_text=True)
+    assert "資格確認をする" in top and "同意登録をする" not in top
+    done = read_card(client, place["card"], "register", f"{url}/qualify/verify", f"{url}/qualify")
+    assert done.status_code == 200, done.get_json()
+    html = client.get(done.get_json()["redirect"]).get_data(as_text=True)
+    assert "資格確認が完了しました" in html and "次の方の受付へ" in html
+    # The tablet stays in reception mode for the next patient, with nothing of this one.
+    after = client.get(url).get_data(as_text=True)
+    assert "資格確認をする" in after and place["person"].name not in after
+    with place["app"].extensions["sessionmaker"]() as session:
+        (consent,) = session.scalars(select(Consent)).all()
+        assert (consent.care_setting, consent.categories, consent.consultation_date) == (1, (), TODAY)
 
 
 # --- console and API ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ reception/qualification_top.html (web/reception.py `top`).
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, session, url_for
+from flask import Blueprint, jsonify, redirect, session, url_for
 
 from consent.vocabulary import VALID_CODES
 from web import metrics
@@ -17,7 +17,7 @@ from web.card import read_page_context
 from web.context import today_jst
 from web.db import db
 from web.errors import ApiError
-from web.reception import _end_patient, _place, register_with_card
+from web.reception import _end_patient, _place, _render, register_with_card
 from web.reception_place import Place
 
 bp = Blueprint("qualification", __name__, url_prefix="/r")
@@ -29,10 +29,6 @@ DONE = "qualification_done"
 def _qualification_place(token: str) -> Place | None:
     place = _place(token)
     return place if place.qualification_only else None
-
-
-def _render(template: str, place: Place, status: int = 200, **context):
-    return render_template(template, place=place, **context), status
 
 
 @bp.get("/<token>/qualify")
