@@ -46,9 +46,11 @@ LEGACY_VERSION = 1  # plain SHA-256: entries written before the chain was keyed
 KEYED_VERSION = 2  # HMAC-SHA-256 with the audit key named by the entry's key_id
 HASH_VERSION = KEYED_VERSION  # what new entries use
 
-EVENTS = frozenset({
-    "consent_registered", "consent_updated", "consent_revoked", "read_allowed", "read_denied", "visit_recorded",
-})
+EVENTS = frozenset({"consent_registered", "consent_updated", "consent_revoked", "read_allowed", "read_denied",
+                    # 資格確認限定型 switched on or off; a consent's data categories ended by that switch.
+                    "institution_mode_changed", "consent_use_changed",
+                    # a home visit recorded (consent/home_visits.py)
+                    "visit_recorded"})
 # Written by the chain itself, never by callers: where a version-1 chain switches to keyed entries.
 BOUNDARY_EVENT = "audit_keyed"
 READ_EVENTS = ("read_allowed", "read_denied")

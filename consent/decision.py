@@ -17,6 +17,7 @@ from consent import audit
 from consent.actors import Actor
 from consent.category_states import CategoryState, current_state
 from consent.errors import DomainError
+from consent.institutions import Institution
 from consent.models import Consent, ConsentView
 from consent.vocabulary import (
     CATEGORY_LABELS, CLINICAL_CATEGORIES, EXPIRY_REASONS, FLAG_CONSENTED, FLAG_ENDED, LIMITED_CLIENT_CATEGORIES,
@@ -35,11 +36,13 @@ NOT_LICENSED = "not_licensed"
 OTHER_INSTITUTION = "other_institution"  # the API answers 404 not_found
 NOT_FOUND = "not_found"  # a named consent id that does not exist; the API answers 404
 INSUFFICIENT_SCOPE = "insufficient_scope"  # a client-credentials token beyond its reach
+# A 資格確認限定型 institution: nothing beyond the qualification, whatever the consent, role or token.
+QUALIFICATION_ONLY = "qualification_only"
 
 # Every reason a read can be refused for (ReadRefused declares these as its codes).
 REASONS = (
     NO_CONSENT, CATEGORY_NOT_CONSENTED, CONSENT_EXPIRED, CONSENT_REVOKED, NOT_LICENSED,
-    OTHER_INSTITUTION, NOT_FOUND, INSUFFICIENT_SCOPE,
+    OTHER_INSTITUTION, NOT_FOUND, INSUFFICIENT_SCOPE, QUALIFICATION_ONLY,
 )
 
 _FIXED_MESSAGES = {
@@ -49,6 +52,7 @@ _FIXED_MESSAGES = {
     OTHER_INSTITUTION: "該当する同意が見つかりません",
     NOT_FOUND: "該当する同意が見つかりません",
     INSUFFICIENT_SCOPE: "この連携では閲覧できない情報です",
+    QUALIFICATION_ONLY: "資格確認限定型の医療機関等では、資格情報以外の情報（薬剤情報・特定健診情報など）は閲覧できません",
 }
 
 # When no consent allows, the refusal that tells the reader most (lower first).
@@ -106,7 +110,8 @@ def decide(
     With `consent_id` (the API names the consent it relies on) only that consent is judged, and
     `person_id` may be None. Without it, the person's consents at the institution are judged and
     the one that allows is used (the latest window end), else the most telling refusal.
-    Cost: one indexed lookup plus the audit append - independent of the table sizes.
+    Cost: two indexed lookups (the institution's mode, the consent) plus the audit append - independent
+    of the table sizes.
     Call it at the start of a transaction and commit afterwards (the audit entry is part of it).
     """
     if category not in READ_CATEGORIES:
@@ -155,6 +160,10 @@ def _judge(
     if consent_id is not None:
         rows = _BY_ID.execute(conn, {"consent_id": consent_id})
         named = ConsentView(*rows[0]) if rows else None
+    if category != QUALIFICATION and _qualification_only(conn, institution_id):
+        # Before scopes, roles and consents: no data at all here, for any reader (any id alike).
+        own = named if named is not None and named.institution_id == institution_id else None
+        return _Verdict(QUALIFICATION_ONLY, own if own is None or person_id in (None, own.person_id) else None)
     if scopes is not None and SCOPE_OF_CATEGORY[category] not in scopes:
         # The token's reach comes first, as before any lookup: whether the id exists is not its business.
         own = named if named is not None and named.institution_id == institution_id else None
@@ -190,6 +199,9 @@ def _judge(
 # rows would cost several times the query itself.
 _consents = Consent.__table__
 _BY_ID = Prepared(select(_consents).where(_consents.c.id == bindparam("consent_id")))
+_institutions = Institution.__table__
+_QUALIFICATION_ONLY = Prepared(
+    select(_institutions.c.qualification_only).where(_institutions.c.id == bindparam("institution_id")))
 # window_end(d) > now  <=>  d >= (JST date of now) - 1 day. The windowed halves are ranges on the
 # index (institution_id, person_id, consultation_date): the open windows (at most
 # max_days_ahead + 2 rows) and, for a refusal that says why, the latest closed one. The third is
@@ -213,6 +225,11 @@ _CANDIDATES = Prepared(union_all(
 
 
 _EVERY = Prepared(select(_consents).where(_person).order_by(_consents.c.consultation_date.desc()))
+
+
+def _qualification_only(conn: Connection, institution_id: int) -> bool:
+    rows = _QUALIFICATION_ONLY.execute(conn, {"institution_id": institution_id})
+    return bool(rows and rows[0][0])
 
 
 def _candidates(

@@ -38,6 +38,8 @@ class ConsentError(DomainError):
         # home visits (consent/home_visits.py)
         "not_a_relationship", "visit_in_future", "visit_before_first_visit", "relationship_ended",
         "invalid_lapse_days",
+        # Data categories asked of a 資格確認限定型 institution (it confirms the qualification only).
+        "qualification_only",
     })
 
 

@@ -65,8 +65,14 @@ def days_until_lapse(consent: Any, now: datetime) -> int | None:
     return (last_day - jst_date(now)).days
 
 
-def check_first_visit(*, categories: Iterable[str]) -> tuple[str, ...]:
-    """What the tablet checks before the card read: the normalized categories (or ConsentError)."""
+def check_first_visit(*, categories: Iterable[str], qualification_only: bool = False) -> tuple[str, ...]:
+    """What the tablet checks before the card read: the normalized categories (or ConsentError).
+    At a 資格確認限定型 institution no category may be asked for: the relationship then records the
+    qualification confirmation alone (every flag 0), which later 再照会 find."""
+    if qualification_only:
+        if isinstance(categories, str) or any(True for _ in categories):
+            raise ConsentError("qualification_only")
+        return ()
     return grants.normalize_categories(categories)
 
 
@@ -111,9 +117,10 @@ def register_first_visit(
     same row opens again with today as its first visit. The first visit is a recorded visit.
     """
     now = aware(now)
-    chosen = check_first_visit(categories=categories)
     today = jst_date(now)
     begin_write(session)
+    chosen = check_first_visit(categories=categories,
+                               qualification_only=grants.is_qualification_only(session, institution_id))
     lapse_days = lapse_days_of(session, institution_id)
     consent = _relationship_for_update(session, institution_id, person_id)
     if consent is None:

@@ -234,3 +234,11 @@ NO_EXPIRY_LABEL = "期限なし"
 
 BATCH_VALID, BATCH_INVALID, BATCH_ERROR = "有効", "無効", "エラー"
 BATCH_STATUSES: tuple[str, ...] = (BATCH_VALID, BATCH_INVALID, BATCH_ERROR)
+
+
+# --- 資格確認限定型 (qualification-only institutions) ------------------------------------------
+
+# The mode's name, as seeds 000 and 001 write it (console, operator output).
+QUALIFICATION_ONLY_LABEL = "資格確認限定型"
+# What a qualification-only confirmation shared, where a consent would list its categories.
+CONFIRMATION_ONLY_LABEL = "資格確認のみ"

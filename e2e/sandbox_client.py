@@ -40,8 +40,9 @@ class SandboxClient:
             raise SandboxError(status, data)
         return data
 
-    def institution(self, name: str | None = None) -> dict:
-        return self._ok("POST", "/sandbox/institutions", {} if name is None else {"name": name})
+    def institution(self, name: str | None = None, **fields: Any) -> dict:
+        """`fields`: the other keys of POST /sandbox/institutions, e.g. qualification_only=True."""
+        return self._ok("POST", "/sandbox/institutions", {**fields, **({} if name is None else {"name": name})})
 
     def change_institution(self, institution_code: str, **fields: Any) -> dict:
         """PATCH /sandbox/institutions/<code>: e.g. `functions={"home_visit": False}`."""

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from api_support import console_login
 
 from consent.models import Consent
-from ops.demo import DEMO_CONSENTS, load_demo
+from ops.demo import (
+    DEMO_CONFIRMATIONS, DEMO_CONSENTS, DEMO_QUALIFICATION_ONLY_NAME, DEMO_QUALIFICATION_ONLY_STAFF, DEMO_STAFF, load_demo,
+)
 from consent.institutions import Staff
 
 
@@ -22,8 +24,9 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
     summary = load_demo(app)
     first = counts(app)
     load_demo(app)
-    # Today's consents and the home-visit relationship.
-    assert counts(app) == first == (len(DEMO_CONSENTS) + 1, 3)
+    # Today's consents, the clinic's confirmations and the home-visit relationship.
+    assert counts(app) == first == (len(DEMO_CONSENTS) + len(DEMO_CONFIRMATIONS) + 1,
+                                    len(DEMO_STAFF) + len(DEMO_QUALIFICATION_ONLY_STAFF))
     assert "demo-pharmacist / demo-pharmacist-pass / pharmacist" in summary.describe(app.config["SETTINGS"])
 
     client = console_login(app, "demo-pharmacist", "demo-pharmacist-pass")
@@ -72,11 +75,34 @@ def test_demo_has_a_home_visit_patient_with_three_visits(make_app):
     assert summary.home_visit_patient == "加藤　恵子"
     assert "Home-visit patient" in summary.describe(app.config["SETTINGS"])
     with app.extensions["sessionmaker"]() as s:
-        (relationship,) = home_visits.relationships_of(s, s.scalar(select(Staff.institution_id).limit(1)))
+        from consent.institutions import institution_by_code
+        from ops.demo import DEMO_INSTITUTION_CODE
+
+        (relationship,) = home_visits.relationships_of(s, institution_by_code(s, DEMO_INSTITUTION_CODE).id)
         assert len(home_visits.visits_of(s, relationship.id)) == 3
     html = console_login(app, "demo-pharmacist", "demo-pharmacist-pass").get("/pharmacy/home-visits").get_data(
         as_text=True)
     assert "加藤　恵子" in html and "訪問中" in html and "あと90日" in html
+
+
+def test_demo_has_a_qualification_only_clinic_with_todays_confirmations(make_app):
+    app = make_app("sandbox")
+    summary = load_demo(app)
+    described = summary.describe(app.config["SETTINGS"])
+    assert f"/r/{summary.qualification_only_token}" in described and "demo-qo-clerk / demo-qo-clerk-pass" in described
+    top = app.test_client().get(f"/r/{summary.qualification_only_token}").get_data(as_text=True)
+    assert DEMO_QUALIFICATION_ONLY_NAME in top and "資格確認をする" in top and "同意登録をする" not in top
+
+    client = console_login(app, "demo-qo-doctor", "demo-qo-doctor-pass")
+    listing = client.get("/pharmacy/").get_data(as_text=True)
+    assert summary.confirmed == ["加藤　恵子", "中村　浩二"]
+    for name in summary.confirmed:
+        assert name in listing
+    assert "資格確認のみ" in listing and "有効" in listing and "無効" in listing
+    link = re.search(r'href="(/pharmacy/consents/[^"]+)"[^>]*>\s*加藤', listing)
+    html = client.get(link.group(1)).get_data(as_text=True)
+    assert "被保険者証区分" in html  # the qualification itself
+    assert "閲覧できません：資格確認限定型の医療機関等では" in html and "<h2 id=\"h-drug\">" not in html
 
 
 def test_the_demo_pharmacy_runs_every_function_and_its_tablet_urls_open_for_the_demo_clerk(make_app):

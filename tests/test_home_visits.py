@@ -297,7 +297,7 @@ def test_migration_0016_goes_down_and_up_again(database_url, sessions, instituti
         session.commit()
     engine = create_engine(database_url)
     try:
-        downgrade(database_url, "0015_functions")
+        downgrade(database_url, "0017_qualonly")
         inspector = inspect(engine)
         assert "visits" not in inspector.get_table_names()
         assert not {"last_visit_date", "lapses_at"} & {c["name"] for c in inspector.get_columns("consents")}

@@ -138,6 +138,8 @@ CONSENT: Table = {
     "relationship_ended": (409, "この訪問患者の同意は終了しています。訪問を記録するには、初回訪問として同意を取り直してください。"),
     "invalid_lapse_days": (422, lambda e: f"home_visit_lapse_days は0から{e.detail}までの整数で指定してください。",
                            "invalid_parameter"),
+    "qualification_only": (
+        403, "こちらの医療機関等では、健康保険の資格確認だけを行います。薬剤情報などの提供に同意することはできません。"),
 }
 
 PASSWORD: Table = {

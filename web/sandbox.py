@@ -18,6 +18,7 @@ from consent import home_visits
 from consent.institutions import (
     ALL_FUNCTIONS, MAX_LAPSE_DAYS, ROLES, Institution, add_staff, create_institution, institution_by_code,
 )
+from consent.qualification_only import set_qualification_only
 from consent.vocabulary import FUNCTIONS, VALIDITY
 from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
@@ -85,8 +86,28 @@ def _apply_lapse_days(institution: Institution, days: int) -> None:
     if institution.id is None:  # not created yet (POST validates on a blank institution first)
         institution.home_visit_lapse_days = days
         return
+    db().flush()  # the fields applied before this one
     # The institution's open relationships follow the new rule at once.
     home_visits.set_lapse_days(db(), institution_id=institution.id, days=days, now=now())
+
+
+def _parse_boolean(key: str) -> Callable[[Any], bool]:
+    def parse(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ApiError(422, "invalid_field", f"{key} は true か false で指定してください。")
+        return value
+    return parse
+
+
+def _apply_qualification_only(institution: Institution, on: bool) -> None:
+    """資格確認限定型 on or off: switching on ends the open consents' data categories (reason 3),
+    audited (consent/qualification_only.py). An institution not yet stored (POST checking its
+    body first) just takes the value."""
+    if institution.id is None:
+        institution.qualification_only = on
+        return
+    db().flush()  # the fields applied before this one, kept when the switch reloads the row
+    set_qualification_only(db(), institution_id=institution.id, on=on, by="sandbox", now=now())
 
 
 @dataclass(frozen=True)
@@ -115,6 +136,9 @@ INSTITUTION_FIELDS: dict[str, InstitutionField] = {
     # Home visits: days without a recorded visit before a relationship lapses (the project's rule).
     "home_visit_lapse_days": InstitutionField(_parse_lapse_days, _apply_lapse_days,
                                               lambda i: i.home_visit_lapse_days),
+    # 資格確認限定型 (default false).
+    "qualification_only": InstitutionField(_parse_boolean("qualification_only"), _apply_qualification_only,
+                                           lambda i: bool(i.qualification_only)),
 }
 
 

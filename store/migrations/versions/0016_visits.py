@@ -10,7 +10,7 @@ Down: the old schema cannot hold a consent without a window (its code refused ca
 so relationships and their visits are deleted.
 
 Revision ID: 0016_visits
-Revises: 0015_functions
+Revises: 0017_qualonly
 """
 from alembic import op
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import store.types
 
 revision = '0016_visits'
-down_revision = '0015_functions'
+down_revision = '0017_qualonly'
 branch_labels = None
 depends_on = None
 
