@@ -173,6 +173,7 @@ def _demo_confirmations(session, clinic, people: dict, *, today: date, now) -> N
 
 
 def _demo_consents(session, institution, people: dict, *, today: date, now) -> None:
+    authority = card_authority_for(session)
     oqs = oqs_for(session)
     for person_id, categories in DEMO_CONSENTS.items():
         person = people.get(person_id)
