@@ -202,7 +202,7 @@ class ApiCategoryState:
         enum=list(CONSENT_FLAGS), description="同意フラグ: " + "、".join(f"{k} {v}" for k, v in CONSENT_FLAGS.items())))
     consented_at: datetime | None
     expires_at: datetime | None = field(metadata=_schema(
-        description="この時刻を含まない。期限のないもの（限度額）は null"))
+        description="この時刻を含まない。期限のないもの（限度額、訪問診療等の同意のすべての項目）は null"))
     expiry_reason: int | None = field(metadata=_schema(
         enum=[*EXPIRY_REASONS, None],
         description="同意有効期限切れ理由: " + "、".join(f"{k} {v}" for k, v in EXPIRY_REASONS.items())))
