@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from store.base import Base
 from store.types import UTCDateTime
 
-EVENTS = frozenset({"login_refused", "card_reinstated"})
+EVENTS = frozenset({"login_refused", "card_reinstated", "disaster_declared", "disaster_ended"})
 
 
 class SecurityEvent(Base):

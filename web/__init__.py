@@ -42,7 +42,8 @@ def init_app(app: Flask) -> None:
 
     from consent.window import format_jst
     from web import (
-        api_clients_admin, card, console, console_admin, console_medical_aid, health, pages, passkeys, reception,
+        api_clients_admin, card, console, console_admin, console_disaster, console_medical_aid, health, pages,
+        passkeys, reception,
     )
 
     from consent.actors import ROLE_LABELS
@@ -59,8 +60,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(card.bp)
     app.register_blueprint(reception.bp)
-    app.register_blueprint(console.blueprint(
-        console_admin.routes, console_medical_aid.routes, passkeys.routes, api_clients_admin.routes))
+    console_bp = console.blueprint(
+        console_admin.routes, console_medical_aid.routes, console_disaster.routes, passkeys.routes,
+        api_clients_admin.routes)
+    # Every console page shows the disasters covering the institution (and the 「災害時閲覧」 entry).
+    console_bp.context_processor(console_disaster.notices)
+    app.register_blueprint(console_bp)
     if app.config["SETTINGS"].sandbox:
         # Not merely guarded: outside sandbox mode these routes do not exist (404).
         from web import demo_cards, sandbox

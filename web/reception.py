@@ -17,8 +17,8 @@ from consent.category_states import states_at
 from consent.errors import ConsentError
 from consent.institutions import institution_by_reception_token
 from consent.vocabulary import (
-    BY_PATIENT, CATEGORIES, CATEGORY_LABELS, FLAG_CONSENTED, ONLINE_CARE, STATUS_ACTIVE, STATUS_LABELS, STATUS_REVOKED,
-    VALID_CODES,
+    BY_PATIENT, CATEGORIES, CATEGORY_LABELS, DISASTER_READ_LABEL, FLAG_CONSENTED, ONLINE_CARE, STATUS_ACTIVE,
+    STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
 )
 from consent.window import deadline_text
 from web.consent_view import category_rows
@@ -69,7 +69,8 @@ def _labels(categories) -> list[str]:
 
 
 def _render(template: str, place: Place, status: int = 200, **context):
-    return render_template(template, place=place, category_labels=CATEGORY_LABELS, **context), status
+    return render_template(template, place=place, category_labels=CATEGORY_LABELS,
+                           disaster_read_label=DISASTER_READ_LABEL, **context), status
 
 
 def _deep_link_date(raw: str | None) -> date | None:
