@@ -3,6 +3,7 @@ inside it - one second before and after the period (JST), in and out of the area
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -383,3 +384,37 @@ def test_migration_0018_goes_down_and_up_again(database_url):
         upgrade(database_url)
     tables, indexes = shape()
     assert "disasters" in tables and "ix_oqs_people_birth_date" in indexes
+
+
+def test_the_patient_sees_the_read_in_the_review_pages_read_log(world, clock):
+    from cryptography.hazmat.primitives import serialization
+
+    from integrations.card import make_card_authority
+    from integrations.card.soft_authenticator import SoftCard
+    from consent.institutions import Institution
+
+    disaster_id = _console_disaster(world, clock)
+    with world.session() as s:
+        issued = make_card_authority(s).issue_card(person_id=world.person.person_id,
+                                                   birth_date=world.person.birth_date, now=clock.now())
+        token = s.get(Institution, world.here).reception_token
+        s.commit()
+    browser = console_login(world.app, "pharmacist")
+    _search(browser, **_insurance(world.person))
+    page = browser.get("/pharmacy/disaster").get_data(as_text=True)
+    browser.post("/pharmacy/disaster/read", data={
+        "csrf_token": csrf_of(page), "disaster_id": str(disaster_id), "consent_kind": "difficult"})
+
+    key = serialization.load_der_private_key(issued.private_key_pkcs8, password=None)
+    card = SoftCard(issued.card.credential_id, issued.card.user_handle, key)
+    patient = world.app.test_client()
+    start = patient.get(f"/r/{token}/review").get_data(as_text=True)
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', start).group(1)
+    options = patient.post("/card/options?purpose=review", json={}, headers={"X-CSRF-Token": csrf}).get_json()
+    verified = patient.post(f"/r/{token}/review/verify", headers={"X-CSRF-Token": csrf}, json={
+        "credential": card.assertion(options, origin="http://localhost:5000")})
+    review = patient.get(verified.get_json()["redirect"]).get_data(as_text=True)
+    log = review[review.index("閲覧の記録"):]
+    assert log.count("災害時特別措置による閲覧") == 3
+    for label in ("資格情報", "薬剤・処方", "特定健診"):
+        assert label in log
