@@ -3,12 +3,12 @@ OQS simulator's demo people, a card for each, and today's consents so the consol
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Flask
 from sqlalchemy import select
 
-from consent import grants, oauth_clients
+from consent import disasters, grants, oauth_clients
 from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, ONLINE_CARE
 from consent.clock import JST
 from consent.institutions import Staff, add_staff, create_institution, institution_by_code
@@ -49,6 +49,12 @@ DEMO_CHANGES = {
     # 山田 花子: limit consented two hours ago and removed an hour ago (同意なし from then on).
     "demo-yamada-hanako": ((2, ("drug", "checkup", "limit")), (1, ("drug", "checkup"))),
 }
+# A declared disaster (災害時特別措置) covering the demo pharmacy alone, so that 「災害時閲覧」 can be
+# tried: from the start of the load day (JST) for DEMO_DISASTER_DAYS days.
+DEMO_DISASTER_NAME = "デモ用 災害時特別措置（訓練）"
+DEMO_DISASTER_DAYS = 30
+# Whom to look for there (by name, birth date and postcode, as an evacuee without a card would say).
+DEMO_DISASTER_PERSON = "demo-suzuki-ichiro"
 
 
 @dataclass
@@ -57,6 +63,7 @@ class DemoSummary:
     reception_token: str
     staff: list[tuple[str, str, str]] = field(default_factory=list)
     patients: list[str] = field(default_factory=list)
+    disaster: str = ""
 
     def describe(self, settings) -> str:
         base = settings.origins[0]
@@ -71,6 +78,9 @@ class DemoSummary:
         lines.append(f"  Today's demo patients in the console: {', '.join(self.patients)}")
         lines.append(f"  Demo API client (client credentials): {DEMO_API_CLIENT[0]} / {DEMO_API_CLIENT[1]}")
         lines.append(f"  Sandbox demo cards (try reception by hand): {base}/demo/cards")
+        if self.disaster:
+            lines.append(f"  Disaster measure (災害時閲覧, sign in as demo-pharmacist): {base}/pharmacy/disaster"
+                         f"   ({self.disaster})")
         return "\n".join(lines) + "\n"
 
 
@@ -91,9 +101,28 @@ def load_demo(app: Flask) -> DemoSummary:
                                                                 institution_codes=[DEMO_INSTITUTION_CODE])}
         _demo_consents(session, institution, people, today=today, now=now)
         _demo_api_client(session, institution, now=now)
+        disaster = _demo_disaster(session, today=today, now=now, person=people.get(DEMO_DISASTER_PERSON))
         token = institution.reception_token
         names = [people[pid].name for pid in DEMO_CONSENTS if pid in people]
-    return DemoSummary(DEMO_INSTITUTION_NAME, token, [(l, p, r) for l, p, r, _ in DEMO_STAFF], names)
+    return DemoSummary(DEMO_INSTITUTION_NAME, token, [(l, p, r) for l, p, r, _ in DEMO_STAFF], names, disaster)
+
+
+def _demo_disaster(session, *, today: date, now, person) -> str:
+    """Declare the demo disaster unless one is active over the demo pharmacy already (an operator's
+    own, or the one an earlier load declared); what is active, in a line."""
+    # Its area is the demo pharmacy alone: only a disaster covering it could meet it, and then that
+    # one is active here already.
+    active = disasters.active_for(session, DEMO_INSTITUTION_CODE, now)
+    if not active:
+        start = datetime.combine(today, time(0), tzinfo=JST)
+        active = [disasters.declare(
+            session, name=DEMO_DISASTER_NAME, institution_codes=[DEMO_INSTITUTION_CODE], starts_at=start,
+            ends_at=start + timedelta(days=DEMO_DISASTER_DAYS), now=now)]
+    first = active[0]
+    line = f"{first.name}, until {first.ends_at.astimezone(JST).isoformat()}"
+    if person is not None:
+        line += f"; try {person.kana} / {person.birth_date.isoformat()} / 〒{person.postcode}"
+    return line
 
 
 def _demo_consents(session, institution, people: dict, *, today: date, now) -> None:

@@ -418,3 +418,22 @@ def test_the_patient_sees_the_read_in_the_review_pages_read_log(world, clock):
     assert log.count("災害時特別措置による閲覧") == 3
     for label in ("資格情報", "薬剤・処方", "特定健診"):
         assert label in log
+
+
+def test_the_demo_pharmacy_is_inside_a_declared_disaster_and_its_pharmacist_can_try_it(make_app):
+    from ops.demo import load_demo
+
+    app = make_app("sandbox")
+    summary = load_demo(app)
+    load_demo(app)  # idempotent: still one disaster
+    text = summary.describe(app.config["SETTINGS"])
+    assert "/pharmacy/disaster" in text and "デモ用 災害時特別措置（訓練）" in text
+    with app.extensions["sessionmaker"]() as s:
+        assert len(disasters.all_disasters(s)) == 1
+        person = make_oqs(s).person("demo-suzuki-ichiro")
+    browser = console_login(app, "demo-pharmacist", "demo-pharmacist-pass")
+    assert "災害時閲覧</a>" in browser.get("/pharmacy/").get_data(as_text=True)
+    found = _search(browser, how="name", kana=person.kana, birth_date=person.birth_date.isoformat(),
+                    postcode=person.postcode)
+    assert found.status_code == 303
+    assert "鈴木" in browser.get("/pharmacy/disaster").get_data(as_text=True)
