@@ -7,7 +7,8 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import create_engine, func, inspect, select
 
 from api_support import TODAY, console_login, csrf_of, world  # noqa: F401 - world is a fixture
 from consent import disasters
@@ -16,10 +17,15 @@ from consent.audit import reads_of_person, verify_chain
 from consent.clock import JST
 from consent.decision import NOT_LICENSED, decide
 from consent.disasters import Disaster, DisasterBasis, DisasterError
-from consent.institutions import add_staff, create_institution
+from consent.institutions import Institution, create_institution
 from consent.models import AuditEntry, Consent
 from consent.security_log import events
+from integrations.card import make_card_authority
+from integrations.card.soft_authenticator import SoftCard
 from integrations.oqs import make_oqs
+from integrations.oqs.models import OqsPerson
+from ops.demo import load_demo
+from store.migrate import downgrade, upgrade
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=JST)  # inclusive
 END = datetime(2026, 11, 30, 0, 0, tzinfo=JST)  # exclusive
@@ -260,8 +266,6 @@ def test_finding_by_name_birth_date_and_address_needs_exactly_one_match(world, c
     assert asked.status_code == 400 and "住所か郵便番号を入力してください" in asked.get_data(as_text=True)
     # A twin with the same name, birth date and address: asked for more, never shown a list.
     with world.session() as s:
-        from integrations.oqs.models import OqsPerson
-
         twin = make_oqs(s).create_person(today=TODAY, birth_date=person.birth_date)
         row = s.get(OqsPerson, twin.person_id)
         row.kana, row.postcode, row.address, row.name = person.kana, person.postcode, person.address, "別人 花子"
@@ -363,10 +367,6 @@ def test_operator_commands_declare_list_and_end(app, institution_id):
 
 
 def test_migration_0018_goes_down_and_up_again(database_url):
-    from sqlalchemy import create_engine, inspect
-
-    from store.migrate import downgrade, upgrade
-
     def shape():
         engine = create_engine(database_url)
         try:
@@ -387,12 +387,6 @@ def test_migration_0018_goes_down_and_up_again(database_url):
 
 
 def test_the_patient_sees_the_read_in_the_review_pages_read_log(world, clock):
-    from cryptography.hazmat.primitives import serialization
-
-    from integrations.card import make_card_authority
-    from integrations.card.soft_authenticator import SoftCard
-    from consent.institutions import Institution
-
     disaster_id = _console_disaster(world, clock)
     with world.session() as s:
         issued = make_card_authority(s).issue_card(person_id=world.person.person_id,
@@ -421,8 +415,6 @@ def test_the_patient_sees_the_read_in_the_review_pages_read_log(world, clock):
 
 
 def test_the_demo_pharmacy_is_inside_a_declared_disaster_and_its_pharmacist_can_try_it(make_app):
-    from ops.demo import load_demo
-
     app = make_app("sandbox")
     summary = load_demo(app)
     load_demo(app)  # idempotent: still one disaster

@@ -116,15 +116,20 @@ def _page(staff, disaster, *, status: int = 200, refusal=None, error: str | None
     ), status
 
 
-@routes.get("/disaster")
-@staff_required
-def disaster_page():
+def _opened():
+    """(staff, disaster, None) when the signed-in member may use the measure now; else the refusal
+    page (403) in third place."""
     staff = current_staff()
     disaster = _the_disaster(staff)
     refusal = _gate(staff, disaster)
-    if refusal is not None:
-        return _page(staff, disaster, status=403, refusal=refusal)
-    return _page(staff, disaster)
+    return staff, disaster, None if refusal is None else _page(staff, disaster, status=403, refusal=refusal)
+
+
+@routes.get("/disaster")
+@staff_required
+def disaster_page():
+    staff, disaster, refused = _opened()
+    return refused or _page(staff, disaster)
 
 
 def _field(name: str) -> str:
@@ -187,11 +192,9 @@ SEARCH_FIELDS = ("how", "insurer_number", "symbol", "number", "branch", "birth_d
 @routes.post("/disaster/search")
 @staff_required
 def disaster_search():
-    staff = current_staff()
-    disaster = _the_disaster(staff)
-    refusal = _gate(staff, disaster)
-    if refusal is not None:
-        return _page(staff, disaster, status=403, refusal=refusal)
+    staff, disaster, refused = _opened()
+    if refused:
+        return refused
     form = {name: _field(name) for name in SEARCH_FIELDS}
     session.pop(FOUND, None)
     if form["how"] == "insurance":
