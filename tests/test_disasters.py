@@ -26,6 +26,7 @@ from integrations.oqs import make_oqs
 from integrations.oqs.models import OqsPerson
 from ops.demo import load_demo
 from store.migrate import downgrade, upgrade
+from web import console_disaster
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=JST)  # inclusive
 END = datetime(2026, 11, 30, 0, 0, tzinfo=JST)  # exclusive
@@ -274,6 +275,14 @@ def test_finding_by_name_birth_date_and_address_needs_exactly_one_match(world, c
     html = several.get_data(as_text=True)
     assert several.status_code == 409 and "もう少し詳しく" in html
     assert person.name not in html and "別人 花子" not in html
+
+
+def test_searches_are_limited_per_staff_member(world, clock, monkeypatch):
+    monkeypatch.setattr(console_disaster, "SEARCHES_PER_MINUTE", 2)
+    _console_disaster(world, clock)
+    browser = console_login(world.app, "pharmacist")
+    assert [_search(browser, how="name", kana="ヤマダ", birth_date="1960-01-01", postcode="1000001").status_code
+            for _ in range(3)] == [404, 404, 429]
 
 
 def test_a_clerk_is_refused_with_the_reason_and_the_refusal_is_audited(world, clock):

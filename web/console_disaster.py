@@ -27,7 +27,7 @@ from integrations.oqs.clinical import PART_HEADINGS
 from integrations.oqs.places import PREFECTURES
 from integrations.oqs.prescriptions import drug_records
 from web import metrics
-from web.context import now, oqs_for, today_jst
+from web.context import enforce_rate_limit, now, oqs_for, today_jst
 from web.db import db, reader
 from web.error_messages import describe
 from web.routes import Routes
@@ -37,6 +37,7 @@ routes = Routes()
 
 FOUND = "disaster_person"  # session key: {"person_id", "disaster_id", "staff_id"}
 MAX_FIELD = 200
+SEARCHES_PER_MINUTE = 20
 
 
 def period_text(disaster) -> str:
@@ -192,6 +193,8 @@ SEARCH_FIELDS = ("how", "insurer_number", "symbol", "number", "branch", "birth_d
 @routes.post("/disaster/search")
 @staff_required
 def disaster_search():
+    # Finding people without their card is not a directory to browse: a few searches a minute.
+    enforce_rate_limit("disaster_search", str(current_staff().staff_id), limit=SEARCHES_PER_MINUTE)
     staff, disaster, refused = _opened()
     if refused:
         return refused
