@@ -58,7 +58,7 @@ _FIXED_MESSAGES = {
     INSUFFICIENT_SCOPE: "この連携では閲覧できない情報です",
     DISASTER_NOT_IN_EFFECT: "災害時特別措置の期間外です",
     DISASTER_OUT_OF_AREA: "災害時特別措置の対象地域外の医療機関です",
-    DISASTER_NO_CONSENT_KIND: "口頭で同意を得たか、同意取得困難かを記録してください",
+    DISASTER_NO_CONSENT_KIND: "か".join(f"「{kind}」" for kind in DISASTER_CONSENT_KINDS.values()) + "かを記録してください",
     DISASTER_CATEGORY_EXCLUDED: "災害時特別措置では閲覧できない情報です",
 }
 

@@ -248,7 +248,7 @@ def test_a_read_without_choosing_the_consent_kind_shows_no_data(world, clock):
     _search(browser, **_insurance(world.person))
     page = browser.get("/pharmacy/disaster").get_data(as_text=True)
     read = browser.post("/pharmacy/disaster/read", data={"csrf_token": csrf_of(page), "disaster_id": str(disaster_id)})
-    assert read.status_code == 400 and "同意取得困難かを記録してください" in read.get_data(as_text=True)
+    assert read.status_code == 400 and "「口頭で同意を得た」か「同意取得困難」かを記録してください" in read.get_data(as_text=True)
     assert ">薬剤情報</h2>" not in read.get_data(as_text=True)
 
 
