@@ -195,7 +195,8 @@ def test_declaring_and_ending_are_audited_in_every_covered_chain_and_the_securit
             (world.here, "disaster_ended", "operator"), (world.there, "disaster_ended", "operator")}
         assert all(json.loads(r.detail) == {"disaster_id": disaster_id} for r in rows)
         assert osaka not in {r.institution_id for r in rows}
-        assert [e.event for e in events(s, subject=f"disaster:{disaster_id}")] == ["disaster_declared", "disaster_ended"]
+        logged = events(s, subject=f"disaster:{disaster_id}")
+        assert [e.event for e in logged] == ["disaster_declared", "disaster_ended"]
         assert verify_chain(s, world.here) is None
 
 
@@ -361,8 +362,8 @@ def test_operator_commands_declare_list_and_end(app, institution_id):
     assert again.exit_code == 2 and "meet those of active disaster 1" in again.output
     for args in (["--prefectures", "", "--institutions", ""], ["--prefectures", "00"],
                  ["--institutions", "1341234999"]):
-        refused = runner.invoke(args=["disaster", "declare", "--name", "x", *args, "--from", "2027-01-01T00:00:00+09:00",
-                                      "--until", "2027-01-02T00:00:00+09:00"])
+        refused = runner.invoke(args=["disaster", "declare", "--name", "x", *args,
+                                      "--from", "2027-01-01T00:00:00+09:00", "--until", "2027-01-02T00:00:00+09:00"])
         assert refused.exit_code == 2, refused.output
     naive = runner.invoke(args=["disaster", "declare", "--name", "x", "--prefectures", "01",
                                 "--from", "2027-01-01T00:00:00", "--until", "2027-01-02T00:00:00+09:00"])

@@ -111,7 +111,8 @@ def _page(staff, disaster, *, status: int = 200, refusal=None, error: str | None
         "console/disaster.html", staff=staff, disaster=disaster, refusal=refusal, error=error,
         form=form or {}, person=person, sections=sections, consent=None, consent_kinds=DISASTER_CONSENT_KINDS,
         consent_kind_label=DISASTER_CONSENT_KINDS.get(consent_kind or ""), heading=DISASTER_READ_HEADING,
-        area=area_text(disaster) if disaster else "", period=period_text(disaster) if disaster else "", parts=PART_HEADINGS, no_qualification=NO_QUALIFICATION,
+        area=area_text(disaster) if disaster else "", period=period_text(disaster) if disaster else "",
+        parts=PART_HEADINGS, no_qualification=NO_QUALIFICATION,
         qualification_note=f"災害時特別措置による照会（{format_jst(now())}）の結果です。", warnings=[],
         filter_error=None, found_disaster_id=kept.get("disaster_id") if isinstance(kept, dict) else None,
     ), status

@@ -237,9 +237,11 @@ def _instant(body: dict, key: str) -> datetime:
     """An ISO 8601 instant with its offset (2026-12-04T23:59:59+09:00), else 422."""
     raw = body.get(key)
     try:
-        instant = datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) and len(raw) <= 40 else None
-        if instant is not None and instant.tzinfo is not None and instant.astimezone(timezone.utc).year not in CLOCK_YEARS:
-            instant = None
+        instant = None
+        if isinstance(raw, str) and len(raw) <= 40:
+            instant = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if instant is not None and instant.tzinfo is not None:
+            instant = instant if instant.astimezone(timezone.utc).year in CLOCK_YEARS else None
     except (ValueError, OverflowError):
         instant = None
     if instant is None or instant.tzinfo is None:
@@ -249,7 +251,8 @@ def _instant(body: dict, key: str) -> datetime:
 
 def _code_list(body: dict, key: str, *, max_items: int = 200) -> list[str]:
     value = body.get(key, [])
-    if not isinstance(value, list) or len(value) > max_items or not all(isinstance(v, str) and len(v) <= 20 for v in value):
+    if (not isinstance(value, list) or len(value) > max_items
+            or not all(isinstance(v, str) and len(v) <= 20 for v in value)):
         raise ApiError(422, "invalid_field", f"{key} は文字列の配列で指定してください。")
     return value
 
