@@ -112,6 +112,18 @@ def test_a_clerk_is_refused_and_the_categories_are_qualification_drug_and_checku
         assert _read(world, disaster_id, at=inside, category=category).allowed
 
 
+@pytest.mark.skipif(not hasattr(Institution, "qualification_only"),
+                    reason="qualification-only institutions (issue 20) are not merged into this branch yet")
+def test_a_qualification_only_institution_stays_qualification_only(world):
+    disaster_id = _declare(world, prefectures=["13"])
+    with world.session() as s:
+        s.get(Institution, world.here).qualification_only = True
+        s.commit()
+    assert _read(world, disaster_id, at=START, category="drug").reason == "qualification_only"
+    assert _read(world, disaster_id, at=START, category="checkup").reason == "qualification_only"
+    assert _read(world, disaster_id, at=START, category="qualification").allowed
+
+
 def test_without_a_recorded_consent_kind_nothing_is_read(world):
     disaster_id = _declare(world, prefectures=["13"])
     decision = _read(world, disaster_id, at=START, kind=None)
