@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Integer, String, Text, bindparam, func, or_, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -223,6 +223,14 @@ def active_for(session: Session, institution_code: str, now: datetime) -> list[D
     rows = session.scalars(select(Disaster).where(Disaster.ended_at.is_(None), Disaster.ends_at > now)
                            .order_by(Disaster.starts_at))
     return [d for d in rows if d.covers(institution_code)]
+
+
+def announced_for(session: Session, institution_code: str, now: datetime, *, ended_within: timedelta) -> list[Disaster]:
+    """What the institution's console announces: the active disasters covering it, and those that
+    ended (or ran out) within `ended_within`, by start."""
+    rows = session.scalars(select(Disaster).where(Disaster.ends_at > aware(now) - ended_within)
+                           .order_by(Disaster.starts_at, Disaster.id))
+    return [d for d in rows if d.covers(institution_code) and d.effective_end > aware(now) - ended_within]
 
 
 def in_effect(session: Session, now: datetime) -> list[Disaster]:

@@ -24,7 +24,7 @@ def test_a_pharmacist_reads_without_the_card_and_the_patient_sees_it(
     person = nfc_card.person
     console = staff_page("pharmacist")
     console.goto("/pharmacy/")
-    expect(console.locator("header")).to_contain_text("災害時特別措置実施中：E2E訓練地震")
+    expect(console.locator("header")).to_contain_text("災害時特別措置（実施中）：E2E訓練地震")
     console.get_by_role("link", name="災害時閲覧").click()
     expect(console.get_by_role("heading", name="災害時閲覧", level=1)).to_be_visible()
     console.get_by_label("保険者番号").fill(person["insurer_number"])
@@ -53,7 +53,7 @@ def test_a_clerk_is_refused_the_disaster_read(sandbox, pharmacy, staff_page):
     _declare_over(sandbox, pharmacy)
     clerk = staff_page("clerk")
     clerk.goto("/pharmacy/")
-    expect(clerk.locator("header")).to_contain_text("災害時特別措置実施中")
+    expect(clerk.locator("header")).to_contain_text("災害時特別措置（実施中）")
     expect(clerk.get_by_role("link", name="災害時閲覧")).to_have_count(0)
     clerk.goto("/pharmacy/disaster")
     expect(clerk.get_by_role("alert")).to_have_text("閲覧できません：有資格者のみ閲覧できます")

@@ -236,7 +236,7 @@ def test_a_pharmacist_finds_a_person_by_insurance_numbers_and_reads_with_oral_co
     disaster_id = _console_disaster(world, clock)
     browser = console_login(world.app, "pharmacist")
     patients = browser.get("/pharmacy/").get_data(as_text=True)
-    assert "災害時閲覧" in patients and "災害時特別措置実施中：テスト地震" in patients
+    assert "災害時閲覧" in patients and "災害時特別措置（実施中）：テスト地震" in patients
     found = _search(browser, **_insurance(world.person))
     assert found.status_code == 303
     page = browser.get("/pharmacy/disaster").get_data(as_text=True)
@@ -298,6 +298,24 @@ def test_searches_are_limited_per_staff_member(world, clock, monkeypatch):
             for _ in range(3)] == [404, 404, 429]
 
 
+def test_the_console_announces_a_declaration_before_during_and_a_week_after(world, clock):
+    now = clock.now()
+    disaster_id = _declare(world, prefectures=["13"], starts_at=now + timedelta(days=1),
+                           ends_at=now + timedelta(days=3), now=now)
+    browser = console_login(world.app, "pharmacist")
+    assert "災害時特別措置（予定）：テスト地震" in browser.get("/pharmacy/").get_data(as_text=True)
+    clock.set(now + timedelta(days=1))
+    page = browser.get("/pharmacy/").get_data(as_text=True)
+    assert "災害時特別措置（実施中）：テスト地震" in page and "災害時閲覧</a>" in page
+    with world.session() as s:
+        disasters.end(s, disaster_id=disaster_id, now=clock.now())
+        s.commit()
+    page = browser.get("/pharmacy/").get_data(as_text=True)
+    assert "災害時特別措置（終了）：テスト地震" in page and "災害時閲覧</a>" not in page
+    clock.set(now + timedelta(days=8, seconds=1))
+    assert "テスト地震" not in browser.get("/pharmacy/").get_data(as_text=True)
+
+
 def test_a_clerk_is_refused_with_the_reason_and_the_refusal_is_audited(world, clock):
     disaster_id = _console_disaster(world, clock)
     browser = console_login(world.app, "clerk")
@@ -323,6 +341,7 @@ def test_outside_any_disaster_the_page_refuses_and_shows_no_menu_entry(world, cl
     _console_disaster(world, clock, prefectures=["27"])
     page = browser.get("/pharmacy/disaster")
     assert page.status_code == 403 and "対象地域外" in page.get_data(as_text=True)
+    assert "テスト地震" not in page.get_data(as_text=True)  # no banner outside the area
 
 
 def test_a_read_a_second_after_the_end_is_refused_with_the_disaster_named(world, clock):

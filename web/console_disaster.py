@@ -10,7 +10,7 @@ never in the form, so a read cannot be pointed at someone else.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import redirect, render_template, request, session, url_for
 
@@ -38,6 +38,8 @@ routes = Routes()
 FOUND = "disaster_person"  # session key: {"person_id", "disaster_id", "staff_id"}
 MAX_FIELD = 200
 SEARCHES_PER_MINUTE = 20
+# An ended disaster stays announced this long, so staff learn why 「災害時閲覧」 went away.
+ENDED_SHOWN_FOR = timedelta(days=7)
 
 
 def period_text(disaster) -> str:
@@ -59,10 +61,10 @@ def notices():
     if staff is None:
         return {}
     current = now()
-    covering = disasters.active_for(reader(), staff.institution_code, current)
+    covering = disasters.announced_for(reader(), staff.institution_code, current, ended_within=ENDED_SHOWN_FOR)
     banners = [{
-        "name": d.name, "in_effect": d.in_effect(current), "area": area_text(d),
-        "period": period_text(d),
+        "name": d.name, "in_effect": d.in_effect(current), "area": area_text(d), "period": period_text(d),
+        "state": "実施中" if d.in_effect(current) else "予定" if current < d.starts_at else "終了",
     } for d in covering]
     return {"disaster_banners": banners, "disaster_read_heading": DISASTER_READ_HEADING,
             "disaster_link": staff.licensed and any(b["in_effect"] for b in banners)}
