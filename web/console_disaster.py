@@ -25,8 +25,8 @@ from consent.window import deadline_text, format_jst
 from integrations.oqs import InvalidInput
 from integrations.oqs.clinical import PART_HEADINGS
 from integrations.oqs.places import PREFECTURES
-from integrations.oqs.prescriptions import drug_records
 from web import metrics
+from web.console import drug_parts
 from web.context import enforce_rate_limit, now, oqs_for, today_jst
 from web.db import db, reader
 from web.error_messages import describe
@@ -225,9 +225,7 @@ def _load(category: str, oqs, person_id: str, staff, today: date):
         return oqs.qualification(person_id, institution_code=staff.institution_code, care_setting=OUTPATIENT,
                                  today=today)
     if category == "drug":
-        records = drug_records(oqs, person_id, today, None, None)
-        return {"prescriptions": [r for r in records if r.source == "prescription"],
-                "claims": [r for r in records if r.source == "claims"]}
+        return drug_parts(oqs, person_id, today)
     return oqs.checkups(person_id, today=today)
 
 
