@@ -61,7 +61,8 @@ def prepare_database(url: str | None) -> str:
 def insert_institutions(engine, count: int) -> list[int]:
     rows = [
         {"id": i, "institution_code": f"13{4000000 + i:08d}", "name": f"ベンチ薬局 {i}",
-         "reception_token": f"bench-{i}", "created_at": NOW}
+         "reception_token": f"bench-{i}", "outpatient_token": f"bench-o{i}", "home_visit_token": f"bench-h{i}",
+         "house_call_token": f"bench-c{i}", "created_at": NOW}
         for i in range(1, count + 1)
     ]
     with engine.begin() as conn:

@@ -21,7 +21,7 @@ from consent.category_states import consented, ended, state_at, states_at
 from consent.errors import ConsentError, ConsentNotFound
 from consent.models import Consent, ConsentView
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, FLAG_CONSENTED, INSTITUTION_REVOCATION_REASONS, REVOCATION_REASONS, STATUS_ACTIVE,
+    CARE_SETTINGS, CATEGORIES, FLAG_CONSENTED, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, REVOCATION_REASONS, STATUS_ACTIVE,
     STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, WINDOWED_CARE_SETTINGS,
 )
 from consent.window import aware, jst_date, window_end
@@ -43,14 +43,18 @@ def check_request(
     consultation_date: date,
     now: datetime,
     max_days_ahead: int = DEFAULT_MAX_DAYS_AHEAD,
+    house_call: bool = False,
 ) -> tuple[str, ...]:
     """Validate what a patient asks for; return the normalized categories or raise ConsentError.
 
     The reception pages call this before the card read, so nobody reads a card for nothing.
+    A house call (往診) is care setting 2 with `house_call`, windowed like 1 and 3: a consent per visit.
     """
     if care_setting not in CARE_SETTINGS:
         raise ConsentError("invalid_care_setting", detail=care_setting)
-    if care_setting not in WINDOWED_CARE_SETTINGS:
+    if house_call and care_setting != HOME_VISIT:
+        raise ConsentError("invalid_care_setting", detail=care_setting)
+    if care_setting not in WINDOWED_CARE_SETTINGS and not house_call:
         # Home visits follow other rules, not built yet: refuse rather than grant a window that
         # would be wrong.
         raise ConsentError("care_setting_unsupported", detail=care_setting)
@@ -106,6 +110,7 @@ def register_consent(
     now: datetime,
     validity_code: int | None = None,
     max_days_ahead: int = DEFAULT_MAX_DAYS_AHEAD,
+    house_call: bool = False,
 ) -> Consent:
     """Register (or re-register) a consent; one row per institution, person and date.
 
@@ -118,10 +123,11 @@ def register_consent(
     now = aware(now)
     chosen = check_request(
         care_setting=care_setting, categories=categories, consultation_date=consultation_date,
-        now=now, max_days_ahead=max_days_ahead,
+        now=now, max_days_ahead=max_days_ahead, house_call=house_call,
     )
     begin_write(session)
-    wanted: dict[str, Any] = {"card_id": card_id, "care_setting": care_setting, "categories": chosen}
+    wanted: dict[str, Any] = {"card_id": card_id, "care_setting": care_setting, "house_call": house_call,
+                              "categories": chosen}
     if validity_code is not None:
         # A failed OQS confirmation (None) must not wipe an earlier confirmed validity.
         wanted["validity_code"] = validity_code
@@ -144,7 +150,7 @@ def register_consent(
             created_at=now,
             updated_at=now,
             category_states=tuple(consented(c, now=now, window_end=end) for c in chosen),
-            house_call=False,
+            house_call=house_call,
         )
         if not _insert(session, consent):
             # A concurrent submission inserted the same consent first; update that one instead.
@@ -190,6 +196,7 @@ def _registration_detail(consent: Consent) -> dict[str, Any]:
         "consultation_date": consent.consultation_date.isoformat(),
         "window_end": consent.window_end.isoformat(),
         "validity_code": consent.validity_code,
+        **({"house_call": True} if consent.house_call else {}),
     }
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, false, select
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, false, or_, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from consent.passwords import hash_password
+from consent.vocabulary import FUNCTION_ONLINE, FUNCTIONS, RECEPTION_ONLINE, RECEPTION_SETTINGS, ReceptionSetting
 from store.base import Base
 from store.types import UTCDateTime
 
@@ -20,9 +21,41 @@ class Institution(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     institution_code: Mapped[str] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    # Opaque token in the institution's reception URL (医療機関別URL); rotatable.
-    reception_token: Mapped[str] = mapped_column(String(64), unique=True)
+    # Opaque tokens in the institution's reception URLs (医療機関別URL), one per entry point
+    # (vocabulary.RECEPTION_SETTINGS; TOKEN_COLUMNS); each rotatable on its own.
+    reception_token: Mapped[str] = mapped_column(String(64), unique=True)  # online (the patient's phone)
+    # Nullable in the schema only (migration 0015 adds them in place); create_institution sets them.
+    outpatient_token: Mapped[str] = mapped_column(String(64), nullable=True, unique=True, index=True)
+    home_visit_token: Mapped[str] = mapped_column(String(64), nullable=True, unique=True, index=True)
+    house_call_token: Mapped[str] = mapped_column(String(64), nullable=True, unique=True, index=True)
+    # 環境設定: the functions switched on (vocabulary.FUNCTIONS). Online only unless told otherwise.
+    function_home_visit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    function_online: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    function_medical_aid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def token_of(self, setting: str) -> str:
+        return getattr(self, TOKEN_COLUMNS[setting])
+
+    @property
+    def reception_tokens(self) -> dict[str, str]:
+        """Every entry point's token, by setting name (online first)."""
+        return {name: self.token_of(name) for name in RECEPTION_SETTINGS}
+
+    @property
+    def functions(self) -> dict[str, bool]:
+        return {name: bool(getattr(self, f"function_{name}")) for name in FUNCTIONS}
+
+    def set_functions(self, changes: dict[str, bool]) -> None:
+        for name, on in changes.items():
+            if name not in FUNCTIONS:
+                raise ValueError(f"unknown function {name!r}")
+            setattr(self, f"function_{name}", bool(on))
+
+    def runs(self, setting: ReceptionSetting) -> bool:
+        """Whether the function behind this entry point is switched on."""
+        return self.functions[setting.function]
+
 
 class Staff(Base):
     """A console user of one institution. Roles: pharmacist (licensed), clerk, admin."""
@@ -62,6 +95,14 @@ class Appointment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+# The column holding each entry point's token; `reception_token` stays the online one.
+TOKEN_COLUMNS: dict[str, str] = {
+    name: "reception_token" if name == RECEPTION_ONLINE else f"{name}_token" for name in RECEPTION_SETTINGS
+}
+# What `institution create` (and an institution from before the functions existed) runs.
+DEFAULT_FUNCTIONS: dict[str, bool] = {name: name == FUNCTION_ONLINE for name in FUNCTIONS}
+ALL_FUNCTIONS: dict[str, bool] = {name: True for name in FUNCTIONS}
+
 ROLES = ("pharmacist", "clerk", "admin")
 # Only these roles are 有資格者 (licensed): they alone may view clinical categories.
 LICENSED_ROLES = frozenset({"pharmacist"})
@@ -72,10 +113,14 @@ def new_reception_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-def create_institution(session: Session, *, code: str, name: str, now: datetime) -> Institution:
+def create_institution(session: Session, *, code: str, name: str, now: datetime,
+                       functions: dict[str, bool] | None = None) -> Institution:
+    """A new institution with a reception URL per entry point; `functions` default: online only."""
     institution = Institution(
-        institution_code=code, name=name, reception_token=new_reception_token(), created_at=now
+        institution_code=code, name=name, created_at=now,
+        **{column: new_reception_token() for column in TOKEN_COLUMNS.values()},
     )
+    institution.set_functions({**DEFAULT_FUNCTIONS, **(functions or {})})
     session.add(institution)
     session.flush()
     return institution
@@ -109,25 +154,37 @@ def add_staff(
     return staff
 
 
+def runs_function(session: Session, institution_id: int, function: str) -> bool:
+    """Whether the institution has this function (vocabulary.FUNCTIONS) switched on."""
+    column = getattr(Institution, f"function_{function}")  # AttributeError: no such function
+    return bool(session.scalar(select(column).where(Institution.id == institution_id)))
+
+
 def institution_by_code(session: Session, code: str) -> Institution | None:
     return session.scalar(select(Institution).where(Institution.institution_code == code))
 
 
-def rotate_reception_token(session: Session, institution: Institution, *, now: datetime) -> str:
-    """Give the institution a new reception URL; the old one then answers 「使用できません」 (410)."""
-    session.add(RetiredReceptionToken(token=institution.reception_token, institution_id=institution.id, retired_at=now))
-    institution.reception_token = new_reception_token()
+def rotate_reception_token(session: Session, institution: Institution, *, now: datetime,
+                           setting: str = RECEPTION_ONLINE) -> str:
+    """Give the institution a new URL for one entry point; the old one then answers 「使用できません」 (410)."""
+    column = TOKEN_COLUMNS[setting]  # KeyError: not an entry point
+    session.add(RetiredReceptionToken(token=getattr(institution, column), institution_id=institution.id,
+                                      retired_at=now))
+    setattr(institution, column, new_reception_token())
     session.flush()
-    return institution.reception_token
+    return getattr(institution, column)
 
 
-def institution_by_reception_token(session: Session, token: str) -> tuple[Institution | None, bool]:
-    """The institution of a reception URL token, and whether the token is a retired one."""
-    institution = session.scalar(select(Institution).where(Institution.reception_token == token))
+def institution_by_reception_token(session: Session, token: str) -> tuple[Institution | None, str | None, bool]:
+    """The institution of a reception URL token, the entry point (a RECEPTION_SETTINGS name) it opens,
+    and whether the token is a retired one."""
+    columns = {name: getattr(Institution, column) for name, column in TOKEN_COLUMNS.items()}
+    institution = session.scalar(select(Institution).where(or_(*(c == token for c in columns.values()))))
     if institution is not None:
-        return institution, False
+        setting = next(name for name in columns if institution.token_of(name) == token)
+        return institution, setting, False
     retired = session.get(RetiredReceptionToken, token)
-    return None, retired is not None
+    return None, None, retired is not None
 
 
 def staff_of(session: Session, institution_id: int) -> list[Staff]:

@@ -127,6 +127,48 @@ CARE_SETTINGS: dict[int, str] = {OUTPATIENT: "外来", HOME_VISIT: "訪問診療
 # online consultations and the outpatient alternative flow. Home visits carry the first visit's
 # consent over while the relationship lasts; they are refused until their rules are built.
 WINDOWED_CARE_SETTINGS: frozenset[int] = frozenset({OUTPATIENT, ONLINE_CARE})
+# A house call (往診) is recorded as care setting 2 with house_call true, but windowed like 1 and 3:
+# qualification and consent at every visit, until the end of the day after it (seed 000).
+HOUSE_CALL_LABEL = "往診"
+
+
+def care_setting_label(care_setting: int, house_call: bool = False) -> str:
+    """What the console shows for a consent's setting: 外来, 訪問診療等, 往診 or オンライン診療等."""
+    return HOUSE_CALL_LABEL if house_call else CARE_SETTINGS[care_setting]
+
+
+# --- institution functions (環境設定) and reception URLs (one per entry point) -------------------
+
+# Which functions an institution has switched on, as the real system's 環境設定 names them.
+FUNCTION_HOME_VISIT, FUNCTION_ONLINE, FUNCTION_MEDICAL_AID = "home_visit", "online", "medical_aid"
+FUNCTIONS: dict[str, str] = {
+    FUNCTION_HOME_VISIT: "訪問診療等", FUNCTION_ONLINE: "オンライン診療等・外来診療等", FUNCTION_MEDICAL_AID: "医療扶助",
+}
+
+
+@dataclass(frozen=True)
+class ReceptionSetting:
+    """One entry point of the reception: its own URL and QR (reception_urls in the sandbox)."""
+
+    name: str
+    label: str
+    care_setting: int
+    # The function (環境設定) that must be on for the URL to answer.
+    function: str
+    house_call: bool = False
+    # On the institution's own tablet (a staff member signs in, 「受付モード」), not the patient's phone.
+    tablet: bool = True
+
+
+RECEPTION_ONLINE = "online"
+_RECEPTION_TABLE: tuple[ReceptionSetting, ...] = (
+    ReceptionSetting(RECEPTION_ONLINE, "オンライン診療等（患者さんのスマートフォン）", ONLINE_CARE, FUNCTION_ONLINE,
+                     tablet=False),
+    ReceptionSetting("outpatient", "外来（医療機関等のタブレット）", OUTPATIENT, FUNCTION_ONLINE),
+    ReceptionSetting("home_visit", "訪問診療等（医療機関等のタブレット）", HOME_VISIT, FUNCTION_HOME_VISIT),
+    ReceptionSetting("house_call", "往診（医療機関等のタブレット）", HOME_VISIT, FUNCTION_HOME_VISIT, house_call=True),
+)
+RECEPTION_SETTINGS: dict[str, ReceptionSetting] = {s.name: s for s in _RECEPTION_TABLE}
 
 
 # --- 資格有効性 (OQSCD006), the validity a qualification inquiry answers ---------------------------

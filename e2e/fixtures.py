@@ -22,6 +22,7 @@ from e2e.chromium import CHROMIUM, browser_type_launch_args  # noqa: F401 - a fi
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE = "Pixel 7"
+TABLET = "Galaxy Tab S4"
 
 
 def pytest_configure(config) -> None:
@@ -132,14 +133,47 @@ def base_url(live_server) -> str:
     return live_server.url
 
 
+@contextmanager
+def device_context(browser, playwright, base_url, device_name: str):
+    """A browser context emulating `device_name` (a Playwright device), Japanese locale and zone."""
+    device = dict(playwright.devices[device_name])
+    device.pop("default_browser_type", None)
+    context = browser.new_context(**device, base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo")
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@contextmanager
+def watched_page(context):
+    """A page of `context` whose `.console.errors` collects console errors and uncaught exceptions."""
+    page = context.new_page()
+    page.console = ConsoleWatch(page)
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+@contextmanager
+def card_in(page, sandbox):
+    """A new synthetic patient with a card, in `page`'s virtual NFC authenticator."""
+    from e2e.virtual_card import install_card
+
+    person = sandbox.patient()
+    virtual = install_card(page, sandbox.card(person["person_id"]), person=person)
+    try:
+        yield virtual
+    finally:
+        virtual.remove()
+
+
 @pytest.fixture
 def phone_context(browser, playwright, base_url):
     """A phone-sized, touch-enabled, Japanese-locale browser context."""
-    device = dict(playwright.devices[PHONE])
-    device.pop("default_browser_type", None)
-    context = browser.new_context(**device, base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo")
-    yield context
-    context.close()
+    with device_context(browser, playwright, base_url, PHONE) as context:
+        yield context
 
 
 class ConsoleWatch:
@@ -153,10 +187,8 @@ class ConsoleWatch:
 
 @pytest.fixture
 def phone_page(phone_context):
-    page = phone_context.new_page()
-    page.console = ConsoleWatch(page)
-    yield page
-    page.close()
+    with watched_page(phone_context) as page:
+        yield page
 
 
 @pytest.fixture(scope="session")
@@ -177,13 +209,8 @@ def sandbox_clock(sandbox):
 @pytest.fixture
 def nfc_card(phone_page, sandbox):
     """A new synthetic patient with a card, installed in `phone_page`'s virtual NFC authenticator."""
-    from e2e.virtual_card import install_card
-
-    person = sandbox.patient()
-    card = sandbox.card(person["person_id"])
-    virtual = install_card(phone_page, card, person=person)
-    yield virtual
-    virtual.remove()
+    with card_in(phone_page, sandbox) as virtual:
+        yield virtual
 
 
 @pytest.fixture
@@ -226,3 +253,66 @@ def staff_page(browser, base_url, pharmacy):
 def signed_in_pharmacist(staff_page):
     """A desktop page signed in as the licensed pharmacist of `pharmacy`."""
     return staff_page("pharmacist")
+
+
+# --- the institution's own tablet (外来, 訪問診療等, 往診) ------------------------------------------
+
+
+@pytest.fixture
+def tablet_context(browser, playwright, base_url):
+    """A tablet-sized (Galaxy Tab S4), touch, `ja-JP`, Asia/Tokyo browser context."""
+    with device_context(browser, playwright, base_url, TABLET) as context:
+        yield context
+
+
+@pytest.fixture
+def tablet_page(tablet_context):
+    with watched_page(tablet_context) as page:
+        yield page
+
+
+@pytest.fixture
+def tablet_card(tablet_page, sandbox):
+    """A new synthetic patient with a card, installed in `tablet_page`'s virtual NFC authenticator."""
+    with card_in(tablet_page, sandbox) as virtual:
+        yield virtual
+
+
+@dataclass
+class Tablet:
+    """`tablet_page` in 「受付モード」 at one of the institution's tablet URLs."""
+
+    page: object
+    url: str
+    staff: dict
+    institution: dict
+
+    def start(self) -> None:
+        """Back to the neutral start (the page a patient is handed)."""
+        self.page.goto(self.url)
+        self.page.get_by_role("link", name="同意登録をする").wait_for()
+
+
+def open_tablet(page, institution: dict, *, setting: str = "outpatient", role: str = "clerk") -> Tablet:
+    """Sign a staff member of `institution` in on the tablet URL of `setting` (outpatient,
+    home_visit, house_call) and press 「受付モード」; the page then shows the neutral start."""
+    member = next(s for s in institution["staff"] if s["role"] == role)
+    url = institution["reception_urls"][setting]
+    page.goto(url)
+    page.get_by_label("ログインID").fill(member["login_id"])
+    page.get_by_label("パスワード").fill(member["password"])
+    page.get_by_role("button", name="ログイン", exact=True).click()
+    page.get_by_role("button", name="受付モード").click()
+    page.get_by_role("link", name="同意登録をする").wait_for()
+    return Tablet(page, url, member, institution)
+
+
+@pytest.fixture
+def signed_in_tablet(tablet_page, pharmacy):
+    """A factory: `signed_in_tablet("house_call")` gives `tablet_page` with a staff member (clerk by
+    default) of `pharmacy` signed in and 「受付モード」 on, at that tablet URL (default outpatient)."""
+
+    def _open(setting: str = "outpatient", *, role: str = "clerk", institution: dict | None = None) -> Tablet:
+        return open_tablet(tablet_page, institution or pharmacy, setting=setting, role=role)
+
+    return _open

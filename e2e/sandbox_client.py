@@ -54,6 +54,10 @@ class SandboxClient:
             body["institution_codes"] = institution_codes
         return self._ok("POST", "/sandbox/disasters", body)["disaster_id"]
 
+    def change_institution(self, institution_code: str, **fields: Any) -> dict:
+        """PATCH /sandbox/institutions/<code>: e.g. `functions={"home_visit": False}`."""
+        return self._ok("PATCH", f"/sandbox/institutions/{institution_code}", fields)
+
     def patient(self, **fields: Any) -> dict:
         return self._ok("POST", "/sandbox/patients", fields)
 

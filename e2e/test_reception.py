@@ -38,7 +38,15 @@ def no_horizontal_scroll(page, width=320):
 
 def register(page, pharmacy, *, labels=None):
     page.goto(pharmacy["reception_url"])
+    register_from_top(page, labels=labels)
+
+
+def register_from_top(page, *, labels=None, date_asked: bool = True):
+    """From the top page to 「同意登録が完了しました」, as the patient does it (the tablet does not
+    ask for the 診療日: `date_asked=False` checks that)."""
     page.get_by_role("link", name="同意登録をする").click()
+    if not date_asked:
+        expect(page.get_by_label("診療日")).to_have_count(0)
     if labels is None:
         page.get_by_role("button", name="すべて同意する").click()
     else:

@@ -6,6 +6,7 @@ import functools
 import click
 from flask import Flask, current_app
 
+from consent.vocabulary import RECEPTION_SETTINGS
 from integrations.oqs import cli as oqs_cli
 from ops import audit_cli, card_cli, disaster_cli, operator_cli
 from store.engine import make_engine, make_sessionmaker
@@ -59,7 +60,9 @@ def register_cli(app: Flask) -> None:
 
     @reception_group.command("rotate")
     @click.argument("institution_code")
-    def reception_rotate(institution_code: str):
+    @click.option("--setting", default="online", show_default=True, type=click.Choice(list(RECEPTION_SETTINGS)),
+                  help="Which entry point's URL (each has its own URL and QR).")
+    def reception_rotate(institution_code: str, setting: str):
         """Give INSTITUTION_CODE a new reception URL; the old one answers 410 from now on."""
         from consent.institutions import institution_by_code, rotate_reception_token
 
@@ -67,7 +70,8 @@ def register_cli(app: Flask) -> None:
             institution = institution_by_code(session, institution_code)
             if institution is None:
                 raise click.UsageError(f"no institution with code {institution_code!r}")
-            token = rotate_reception_token(session, institution, now=current_app.extensions["clock"].now())
+            token = rotate_reception_token(session, institution, now=current_app.extensions["clock"].now(),
+                                           setting=setting)
         click.echo(f"{current_app.config['SETTINGS'].origins[0]}/r/{token}")
 
     audit_cli.register(app)  # `flask audit verify`

@@ -9,9 +9,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from consent import disasters, grants, oauth_clients
-from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, ONLINE_CARE
+from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, HOME_VISIT, ONLINE_CARE, OUTPATIENT
 from consent.clock import JST
-from consent.institutions import Staff, add_staff, create_institution, institution_by_code
+from consent.institutions import ALL_FUNCTIONS, Staff, add_staff, create_institution, institution_by_code
 from consent.oauth_models import ApiClient
 from integrations.card.models import CardRecord
 from integrations.oqs import load_demo_population
@@ -40,6 +40,12 @@ DEMO_CONSENTS = {
     "demo-watanabe-sachiko": CATEGORIES,
     "demo-kimura-yuki": CATEGORIES,  # 併用: health insurance and medical aid, a 調剤券 with its prescriber
 }
+# Consents taken on the pharmacy's tablet rather than the patient's phone (online care otherwise):
+# (care setting, house_call), so the console's filter by 診療区分 has something to show.
+DEMO_SETTINGS = {
+    "demo-sato-ren": (OUTPATIENT, False),  # 外来: the outpatient alternative flow
+    "demo-ito-tadashi": (HOME_VISIT, True),  # 往診: a house call today
+}
 # Per-category state worth showing (issue 17): consented in steps at different times, or with a
 # category removed later through 同意照会・更新. (hours before now, categories) per step; the
 # last step's categories are DEMO_CONSENTS' entry.
@@ -63,6 +69,8 @@ class DemoSummary:
     reception_token: str
     staff: list[tuple[str, str, str]] = field(default_factory=list)
     patients: list[str] = field(default_factory=list)
+    # Every entry point's token (online, outpatient, home_visit, house_call).
+    reception_tokens: dict[str, str] = field(default_factory=dict)
     disaster: str = ""
 
     def describe(self, settings) -> str:
@@ -71,6 +79,8 @@ class DemoSummary:
             "",
             f"  Demo pharmacy:      {self.institution_name}",
             f"  Patient reception:  {base}/r/{self.reception_token}   (open on a phone-sized window)",
+            *(f"  Tablet ({name}):{' ' * (12 - len(name))}{base}/r/{token}   (tablet-sized window; sign in as"
+              " demo-clerk, press 受付モード)" for name, token in self.reception_tokens.items() if name != "online"),
             f"  Pharmacist console: {base}/pharmacy/login",
             "  Demo staff logins (login id / password / role):",
         ]
@@ -92,6 +102,8 @@ def load_demo(app: Flask) -> DemoSummary:
         institution = institution_by_code(session, DEMO_INSTITUTION_CODE)
         if institution is None:
             institution = create_institution(session, code=DEMO_INSTITUTION_CODE, name=DEMO_INSTITUTION_NAME, now=now)
+        # The demo pharmacy runs every function (環境設定), also when its row predates them.
+        institution.set_functions(ALL_FUNCTIONS)
         existing = set(session.scalars(select(Staff.login_id).where(Staff.institution_id == institution.id)))
         for login_id, password, role, display in DEMO_STAFF:
             if login_id not in existing:
@@ -102,11 +114,10 @@ def load_demo(app: Flask) -> DemoSummary:
         _demo_consents(session, institution, people, today=today, now=now)
         _demo_api_client(session, institution, now=now)
         disaster = _demo_disaster(session, today=today, now=now, person=people.get(DEMO_DISASTER_PERSON))
-        token = institution.reception_token
+        tokens = institution.reception_tokens
         names = [people[pid].name for pid in DEMO_CONSENTS if pid in people]
-    return DemoSummary(DEMO_INSTITUTION_NAME, token, [(l, p, r) for l, p, r, _ in DEMO_STAFF], names, disaster)
-
-
+    return DemoSummary(DEMO_INSTITUTION_NAME, tokens["online"], [(l, p, r) for l, p, r, _ in DEMO_STAFF], names,
+                       tokens, disaster)
 def _demo_disaster(session, *, today: date, now, person) -> str:
     """Declare the demo disaster unless one is active over the demo pharmacy already (an operator's
     own, or the one an earlier load declared); what is active, in a line."""
@@ -136,8 +147,9 @@ def _demo_consents(session, institution, people: dict, *, today: date, now) -> N
         if card_id is None:
             # The key is thrown away: demo cards cannot be used in a browser (issue a sandbox card for that).
             card_id = authority.issue_card(person_id=person_id, birth_date=person.birth_date, now=now).card.card_id
+        care_setting, house_call = DEMO_SETTINGS.get(person_id, (ONLINE_CARE, False))
         validity = oqs.qualification(person_id, institution_code=institution.institution_code,
-                                     care_setting=ONLINE_CARE, today=today).validity_code
+                                     care_setting=care_setting, today=today).validity_code
         steps = DEMO_CHANGES.get(person_id)
         already = any(c.consultation_date == today for c in grants.consents_of_person(
             session, institution_id=institution.id, person_id=person_id))
@@ -152,8 +164,8 @@ def _demo_consents(session, institution, people: dict, *, today: date, now) -> N
                                          person_id=person_id, categories=chosen, now=now - timedelta(hours=hours))
             continue
         grants.register_consent(session, institution_id=institution.id, person_id=person_id, card_id=card_id,
-                                care_setting=ONLINE_CARE, categories=categories, consultation_date=today,
-                                now=now, validity_code=validity)
+                                care_setting=care_setting, house_call=house_call, categories=categories,
+                                consultation_date=today, now=now, validity_code=validity)
 
 
 def _demo_api_client(session, institution, *, now) -> None:

@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from consent.institutions import add_staff, create_institution, disable_staff, institution_by_code, staff_of
+from consent.vocabulary import RECEPTION_SETTINGS
 from integrations.oqs.numbering import institution_table, is_valid_institution_code
 from consent.institutions import Institution, Staff
 from web.sessions import end_sessions_of_staff
@@ -63,9 +64,16 @@ def register(app: Flask) -> None:
             if institution_by_code(session, code) is not None:
                 fail(f"institution {code} exists already")
             institution = create_institution(session, code=code, name=name, now=_now())
-            token = institution.reception_token
+            tokens = institution.reception_tokens
+            functions = institution.functions
+        base = current_app.config['SETTINGS'].origins[0]
         click.echo(f"created {code} {name}")
-        click.echo(f"reception URL: {current_app.config['SETTINGS'].origins[0]}/r/{token}")
+        click.echo(f"reception URL: {base}/r/{tokens['online']}")
+        # Online only at first (環境設定); the other entry points answer once their function is on.
+        for setting, token in tokens.items():
+            if setting != "online":
+                state = "on" if functions[RECEPTION_SETTINGS[setting].function] else "off"
+                click.echo(f"{setting} URL ({RECEPTION_SETTINGS[setting].function}: {state}): {base}/r/{token}")
 
     @institution_group.command("admin")
     @click.argument("code")

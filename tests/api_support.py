@@ -17,7 +17,7 @@ from conftest import TODAY
 from consent import grants
 from consent import institutions
 from consent import oauth_clients
-from consent.institutions import add_staff, create_institution
+from consent.institutions import ALL_FUNCTIONS, add_staff, create_institution
 from integrations.oqs import make_oqs
 
 REDIRECT_URI = "https://rececon.example/callback"
@@ -68,7 +68,8 @@ def world(make_app, clock, monkeypatch) -> World:
     app = make_app("development")
     now = clock.now()
     with app.extensions["sessionmaker"]() as s:
-        here = create_institution(s, code="1341234563", name="本町薬局", now=now)
+        # Like the sandbox: every function on (環境設定), 医療扶助 included.
+        here = create_institution(s, code="1341234563", name="本町薬局", now=now, functions=ALL_FUNCTIONS)
         there = create_institution(s, code="1341234571", name="よその薬局", now=now)
         staff = {}
         for inst, prefix in ((here, ""), (there, "other-")):

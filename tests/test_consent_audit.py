@@ -585,6 +585,10 @@ def test_appending_without_a_bound_key_is_refused(database_url, institutions, cl
 
 
 def test_migration_keeps_version_1_entries_up_and_down(tmp_path):
+    from sqlalchemy import column as sa_column, table as sa_table
+
+    from store.types import UTCDateTime
+
     if TEST_DATABASE_URL:
         url = derived_postgres_url(TEST_DATABASE_URL, "audit_migration")
         reset_postgres_database(url)
@@ -594,7 +598,11 @@ def test_migration_keeps_version_1_entries_up_and_down(tmp_path):
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(insert(Institution.__table__).values(
+            # The table as it was at 0010 (the model has columns from later migrations).
+            institutions_0010 = sa_table("institutions", sa_column("id"), sa_column("institution_code"),
+                                         sa_column("name"), sa_column("reception_token"),
+                                         sa_column("created_at", UTCDateTime()))
+            conn.execute(insert(institutions_0010).values(
                 id=1, institution_code=HERE_CODE, name="本町薬局", reception_token="t",
                 created_at=datetime(2026, 11, 20, tzinfo=timezone.utc)))
         hashes = legacy_chain(engine, 1, 3)

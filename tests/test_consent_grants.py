@@ -1,6 +1,7 @@
 """Registering, replacing, double submissions and revocation of consents."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -279,3 +280,42 @@ def test_change_categories(sessions, institution_id, clock):
             change_categories(session, institution_id=institution_id, consent_id=consent.id,
                               person_id="person-1", categories=["drug"], now=clock.now())
         assert expired.value.code == "consent_expired"
+
+
+@pytest.mark.parametrize("care_setting, house_call, code", [
+    (1, True, "invalid_care_setting"), (3, True, "invalid_care_setting"), (2, False, "care_setting_unsupported"),
+])
+def test_a_house_call_is_care_setting_2_and_home_visits_wait_for_their_rules(
+        sessions, institution_id, clock, care_setting, house_call, code):
+    with pytest.raises(ConsentError) as raised:
+        register(sessions, institution_id, clock, care_setting=care_setting, house_call=house_call)
+    assert raised.value.code == code
+    assert count_consents(sessions) == 0
+
+
+@pytest.mark.parametrize("care_setting, house_call", [(1, False), (2, True)])
+@pytest.mark.parametrize("offset, allowed", [(timedelta(seconds=-1), True), (timedelta(0), False)])
+def test_outpatient_and_house_call_windows_end_with_the_day_after_the_visit_jst(
+        sessions, institution_id, clock, care_setting, house_call, offset, allowed):
+    from consent.actors import Actor
+    from consent.decision import decide
+
+    consent = register(sessions, institution_id, clock, care_setting=care_setting, house_call=house_call)
+    end = datetime.combine(TODAY + timedelta(days=2), datetime.min.time(), JST)
+    assert consent.window_end == end and consent.house_call is house_call
+    with sessions() as session:
+        decision = decide(session, institution_id=institution_id, person_id="person-1", category="drug",
+                          actor=Actor.for_staff(staff_id=1, institution_id=institution_id, role="pharmacist"),
+                          now=end + offset)
+        session.commit()
+    assert decision.allowed is allowed
+
+
+def test_house_calls_on_two_days_are_two_consents_and_each_is_audited_as_one(sessions, institution_id, clock):
+    first = register(sessions, institution_id, clock, care_setting=2, house_call=True)
+    second = register(sessions, institution_id, clock, care_setting=2, house_call=True,
+                      consultation_date=TODAY + timedelta(days=1))
+    assert first.id != second.id and count_consents(sessions) == 2
+    with sessions() as session:
+        detail = session.scalars(select(AuditEntry.detail).where(AuditEntry.consent_id == first.id)).first()
+    assert json.loads(detail)["house_call"] is True

@@ -59,3 +59,25 @@ def test_demo_shows_a_combined_patient_and_the_months_tickets(make_app):
     assert "調剤券" in html and "併用" in html and "処方箋発行医療機関" in html
     tickets = client.get("/pharmacy/medical-aid/tickets").get_data(as_text=True)
     assert "伊藤" in tickets and "木村" in tickets and "渡辺" not in tickets
+
+
+def test_the_demo_pharmacy_runs_every_function_and_its_tablet_urls_open_for_the_demo_clerk(make_app):
+    from test_reception import csrf_of
+
+    app = make_app("sandbox")
+    summary = load_demo(app)
+    described = summary.describe(app.config["SETTINGS"])
+    for setting in ("outpatient", "home_visit", "house_call"):
+        assert f"/r/{summary.reception_tokens[setting]}" in described
+    tablet = app.test_client()
+    url = f"/r/{summary.reception_tokens['outpatient']}"
+    page = tablet.get(url).get_data(as_text=True)
+    assert "職員ログイン" in page
+    tablet.post(f"{url}/staff/login", data={"csrf_token": csrf_of(page), "login_id": "demo-clerk",
+                                            "password": "demo-clerk-pass"})
+    assert "受付モード" in tablet.get(url).get_data(as_text=True)
+    assert tablet.get(f"/r/{summary.reception_tokens['house_call']}").status_code == 200
+    # The console's filter by 診療区分 has an outpatient and a house call to show.
+    console = console_login(app, "demo-clerk", "demo-clerk-pass")
+    assert "<td>外来</td>" in console.get("/pharmacy/?setting=1").get_data(as_text=True)
+    assert "<td>往診</td>" in console.get("/pharmacy/?setting=2").get_data(as_text=True)

@@ -77,6 +77,7 @@ def test_the_patient_page_shows_both_records_the_aid_one_with_its_ticket(world, 
 def test_the_bulk_fetch_page_lists_this_months_tickets_for_pharmacists_and_admins(world, clock):
     both, alone, elsewhere, _ = _people(world, clock)
     for login_id in ("pharmacist", "admin"):
+        assert "医療券・調剤券</a>" in console_login(world.app, login_id).get("/pharmacy/").get_data(as_text=True)
         resp = console_login(world.app, login_id).get("/pharmacy/medical-aid/tickets")
         html = resp.get_data(as_text=True)
         assert resp.status_code == 200 and "2026年11月の医療券・調剤券（2件）" in html
@@ -223,3 +224,20 @@ def test_the_sandbox_registers_an_entrustment_after_the_visit(make_app, clock):
                        json={"institution_code": PHARMACY}).status_code == 404
     for body in ({}, {"institution_code": "12"}, {"institution_code": 1341234563}):
         assert client.post(path, json=body).status_code == 422, body
+
+
+def test_with_medical_aid_switched_off_no_tickets_are_shown_to_the_institution(world, clock):
+    """環境設定 医療扶助 off: the bulk fetch (console and API) shows no tickets, and says why."""
+    from consent.institutions import Institution
+
+    _people(world, clock)
+    with world.app.extensions["sessionmaker"]() as session:
+        session.get(Institution, world.here).set_functions({"medical_aid": False})
+        session.commit()
+    browser = console_login(world.app, "pharmacist")
+    page = browser.get("/pharmacy/medical-aid/tickets")
+    assert page.status_code == 404 and "環境設定で停止中" in page.get_data(as_text=True)
+    assert "医療券・調剤券</a>" not in browser.get("/pharmacy/").get_data(as_text=True)
+    token = system_token(world.app, world.system_client)
+    resp = world.app.test_client().get("/api/v1/medical-aid/entrusted-tickets?month=202611", headers=bearer(token))
+    assert resp.status_code == 403 and resp.get_json()["error"] == "function_off"

@@ -43,13 +43,16 @@ def init_app(app: Flask) -> None:
     from consent.window import format_jst
     from web import (
         api_clients_admin, card, console, console_admin, console_disaster, console_medical_aid, health, pages,
-        passkeys, reception,
+        passkeys, reception, tablet,
     )
 
     from consent.actors import ROLE_LABELS
 
     app.jinja_env.filters["jst"] = format_jst
     app.jinja_env.filters["role_label"] = ROLE_LABELS.get
+    from web.staff_session import staff_institution_runs
+
+    app.jinja_env.globals["staff_institution_runs"] = staff_institution_runs
     # The pharmacy-system API, its OpenAPI document and its OAuth 2.0 server.
     from web import api, openapi
 
@@ -60,6 +63,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(card.bp)
     app.register_blueprint(reception.bp)
+    app.register_blueprint(tablet.bp)
     console_bp = console.blueprint(
         console_admin.routes, console_medical_aid.routes, console_disaster.routes, passkeys.routes,
         api_clients_admin.routes)

@@ -25,13 +25,13 @@ from consent.actors import Actor
 from consent.category_states import states_at
 from consent.clock import JST
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
-from consent.institutions import Institution
+from consent.institutions import Institution, runs_function
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, CONSENT_FLAGS, EXPIRY_REASONS, INSTITUTION_REVOCATION_REASONS,
-    QUALIFICATION, SCOPE_OF_CATEGORY, STATUS_LABELS,
+    CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, CONSENT_FLAGS, EXPIRY_REASONS, FUNCTION_MEDICAL_AID,
+    INSTITUTION_REVOCATION_REASONS, QUALIFICATION, SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
 from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
 from integrations.oqs.prescriptions import drug_records
@@ -224,7 +224,8 @@ class ApiConsent:
     window_end: datetime = field(metadata=_schema(description="閲覧期限（この時刻を含まない）。ISO 8601、日本時間の時差つき"))
     revoked_at: datetime | None
     reference_number: str | None = field(metadata=_schema(description="照会番号"))
-    house_call: bool = field(metadata=_schema(description="往診（現在は常に false）"))
+    house_call: bool = field(metadata=_schema(
+        description="往診（診療区分 2、訪問のたびに資格確認と同意。閲覧期限は訪問日の翌日末まで）"))
     category_states: tuple[ApiCategoryState, ...] = field(metadata=_schema(
         minItems=len(CATEGORIES), maxItems=len(CATEGORIES), description="項目ごとの同意の状態（すべての項目）"))
 
@@ -244,7 +245,6 @@ class ApiConsent:
             window_end=consent.window_end,
             revoked_at=consent.revoked_at,
             reference_number=reference_number,
-            # 往診 is not offered yet (a later release adds house calls): always false for now.
             house_call=bool(consent.house_call),
             # Every category as at `current`: flag 1 past its expiry reads as 2 (reason 0).
             category_states=tuple(
@@ -485,6 +485,8 @@ def batch_inquiries():
 def entrusted_tickets():
     """委託先資格情報の一括取得: the month's 医療券・調剤券 naming this institution [batch]."""
     caller = authenticate("batch")
+    if not runs_function(reader(), caller.grant.institution_id, FUNCTION_MEDICAL_AID):
+        raise ApiError(403, "function_off", "医療扶助の機能は環境設定で停止中です。")
     month = request.args.get("month", "")
     if not YEAR_MONTH.fullmatch(month):
         _invalid("month", "month は YYYYMM 形式の年月で指定してください。")

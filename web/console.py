@@ -16,8 +16,8 @@ from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.staff_auth import PasswordChangeError, load_identity
 from consent.staff_auth import change_password as change
 from consent.vocabulary import (
-    CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS,
-    STATUS_ACTIVE, STATUS_LABELS,
+    CARE_SETTINGS, CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
+    REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
 )
 from consent.window import deadline_text, jst_date
 from integrations.oqs.clinical import PART_HEADINGS, ClinicalInfo, is_reduced_kidney_function
@@ -119,6 +119,16 @@ def _list_date() -> date:
     return day
 
 
+def _list_setting() -> int | None:
+    """The list's care-setting filter (?setting=1|2|3); None: every setting."""
+    raw = request.args.get("setting", "")
+    if not raw:
+        return None
+    if not (raw.isdigit() and len(raw) == 1 and int(raw) in CARE_SETTINGS):
+        abort(400)
+    return int(raw)
+
+
 def remaining_text(end: datetime, current: datetime) -> str:
     """「残り 1日 3時間」: how long the window still runs, for a glance."""
     left = end - current
@@ -133,11 +143,14 @@ def remaining_text(end: datetime, current: datetime) -> str:
     return f"残り {max(minutes, 1)}分"
 
 
-def patient_rows(institution_id: int, institution_code: str, day: date) -> list[dict]:
+def patient_rows(institution_id: int, institution_code: str, day: date,
+                 care_setting: int | None = None) -> list[dict]:
     # Read-only: on SQLite, reading through db() would hold the write lock while the page renders.
     oqs = oqs_for(reader())
     current = now()
     consents = grants.consents_for_date(reader(), institution_id=institution_id, consultation_date=day)
+    if care_setting is not None:
+        consents = [c for c in consents if c.care_setting == care_setting]
     person_ids = [c.person_id for c in consents]
     # Two queries for the whole day, not two per patient: a busy day has hundreds.
     people = oqs.identities(person_ids)
@@ -158,6 +171,7 @@ def patient_rows(institution_id: int, institution_code: str, day: date) -> list[
             "born": f"{born.year}年{born.month}月{born.day}日" if born else "",
             "status": STATUS_LABELS[status],
             "status_code": status,
+            "setting": care_setting_label(consent.care_setting, consent.house_call),
             "labels": "、".join(CATEGORY_LABELS[c] for c in consent.categories),
             "remaining": remaining_text(consent.window_end, current) if status == STATUS_ACTIVE else "",
             "reference_number": references.get(consent.person_id) or "",
@@ -171,10 +185,11 @@ def patient_rows(institution_id: int, institution_code: str, day: date) -> list[
 @staff_required
 def patients():
     staff = current_staff()
-    day = _list_date()
-    rows = patient_rows(staff.institution_id, staff.institution_code, day)
-    return render_template("console/patients.html", staff=staff, day=day, rows=rows,
-                           prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
+    day, setting = _list_date(), _list_setting()
+    rows = patient_rows(staff.institution_id, staff.institution_code, day, setting)
+    return render_template("console/patients.html", staff=staff, day=day, rows=rows, setting=setting,
+                           care_settings=CARE_SETTINGS, prev_day=day - timedelta(days=1),
+                           next_day=day + timedelta(days=1))
 
 
 @routes.get("/patients-fragment")
@@ -183,7 +198,7 @@ def patients_fragment():
     """The list's rows alone: the page's script swaps them in so new patients appear by themselves."""
     staff = current_staff()
     day = _list_date()
-    rows = patient_rows(staff.institution_id, staff.institution_code, day)
+    rows = patient_rows(staff.institution_id, staff.institution_code, day, _list_setting())
     return render_template("console/patient_rows.html", rows=rows, day=day)
 
 
@@ -306,5 +321,5 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
         reference_max=REFERENCE_NUMBER_MAX, reference_error=reference_error,
         reference_entered=reference if reference_entered is None else reference_entered,
         category_rows=category_rows(consent, current), institution_reasons=INSTITUTION_REVOCATION_REASONS,
-        may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked,
+        may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked, care_setting_label=care_setting_label,
     ), 400 if filter_error or reference_error else 200

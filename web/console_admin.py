@@ -15,7 +15,7 @@ from consent.institutions import (
     staff_of,
 )
 from consent.staff_auth import login_id_taken
-from consent.vocabulary import BATCH_STATUSES, INSTITUTION_REVOCATION_REASONS
+from consent.vocabulary import BATCH_STATUSES, FUNCTIONS, INSTITUTION_REVOCATION_REASONS, RECEPTION_SETTINGS
 from integrations.oqs import InvalidInput
 from web.console import own_consent_or_404, patient_page
 from web.context import now, oqs_for, settings, today_jst
@@ -184,13 +184,26 @@ def reception_url_of(token: str, consultation_date: date | None = None) -> str:
     return f"{url}?date={consultation_date.isoformat()}" if consultation_date else url
 
 
+def _setting_arg(raw: str | None) -> str:
+    """An entry point's name from a form or query (default: online); 400 for anything else."""
+    if not raw:
+        return "online"
+    if raw not in RECEPTION_SETTINGS:
+        abort(400)
+    return raw
+
+
 @routes.get("/admin")
 @admin_required
 def admin_home():
     institution = _institution()
     appointments = appointments_of(db(), institution.id, since=today_jst())
+    functions = institution.functions
+    tablet_urls = [(setting, reception_url_of(institution.token_of(setting.name)), functions[setting.function])
+                   for setting in RECEPTION_SETTINGS.values() if setting.tablet]
     return render_template(
         "console/admin.html", staff=current_staff(), institution=institution,
+        functions=functions, function_labels=FUNCTIONS, tablet_urls=tablet_urls,
         reception_url=reception_url_of(institution.reception_token),
         appointments=[(a, reception_url_of(institution.reception_token, a.consultation_date)) for a in appointments],
         members=staff_of(db(), institution.id), role_labels=ROLE_LABELS, roles=ROLES,
@@ -205,13 +218,14 @@ def admin_qr():
     import segno
 
     institution = _institution()
+    setting = _setting_arg(request.args.get("setting"))
     consultation = request.args.get("date")
     try:
-        day = date.fromisoformat(consultation) if consultation else None
+        day = date.fromisoformat(consultation) if consultation and setting == "online" else None
     except ValueError:
         abort(400)
     buffer = io.BytesIO()
-    segno.make(reception_url_of(institution.reception_token, day), error="m").save(
+    segno.make(reception_url_of(institution.token_of(setting), day), error="m").save(
         buffer, kind="svg", scale=5, border=2, title="受付用QRコード")
     return Response(buffer.getvalue(), mimetype="image/svg+xml")
 
@@ -219,7 +233,20 @@ def admin_qr():
 @routes.post("/admin/rotate")
 @admin_required
 def admin_rotate():
-    rotate_reception_token(db(), _institution(), now=now())
+    setting = _setting_arg(request.form.get("setting"))
+    rotate_reception_token(db(), _institution(), now=now(), setting=setting)
+    db().commit()
+    return redirect(url_for("console.admin_home"), code=303)
+
+
+@routes.post("/admin/functions")
+@admin_required
+def admin_functions():
+    """環境設定: which functions run (a switched-off function's URLs answer 「この受付は現在行っていません」)."""
+    chosen = set(request.form.getlist("functions"))
+    if chosen - set(FUNCTIONS):
+        abort(400)
+    _institution().set_functions({name: name in chosen for name in FUNCTIONS})
     db().commit()
     return redirect(url_for("console.admin_home"), code=303)
 

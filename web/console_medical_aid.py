@@ -12,12 +12,15 @@ from datetime import date
 
 from flask import Response, abort, render_template, request
 
+from consent.institutions import runs_function
+from consent.vocabulary import FUNCTION_MEDICAL_AID
 from integrations.oqs import EntrustedTicket, InvalidInput
 from integrations.oqs.medical_aid import month_of
 from web.context import oqs_for, today_jst
 from web.excel import excel_cell
 from web.db import reader
 from web.error_messages import describe
+from web.errors import ApiError
 from web.routes import Routes
 from web.staff_session import current_staff, staff_required
 
@@ -31,10 +34,12 @@ CSV_HEADER = ["受給者番号", "公費負担者番号", "氏名", "カナ氏�
 CODE_COLUMNS = frozenset({"受給者番号", "公費負担者番号", "医療券・調剤券別", "診療年月", "診療別", "単独・併用別", "交付番号",
                           "指定医療機関コード", "処方箋発行医療機関コード", "医療保険の保険者番号", "照会番号"})
 def allowed_staff():
-    """The signed-in admin or pharmacist; 403 for a clerk."""
+    """The signed-in admin or pharmacist; 403 for a clerk; 404 when 医療扶助 is switched off (環境設定)."""
     staff = current_staff()
     if not (staff.is_admin or staff.licensed):
         abort(403)
+    if not runs_function(reader(), staff.institution_id, FUNCTION_MEDICAL_AID):
+        raise ApiError(404, "function_off", "医療扶助の機能は環境設定で停止中です（管理画面の「環境設定」）。")
     return staff
 
 

@@ -6,28 +6,27 @@ words follow the real system; QA automation depends on the labels (e2e/ and test
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, jsonify, make_response, redirect, render_template, request, session, url_for
 
 from consent import grants
 from consent.audit import reads_of_person
 from consent.category_states import states_at
 from consent.errors import ConsentError
-from consent.institutions import institution_by_reception_token
 from consent.vocabulary import (
-    BY_PATIENT, CATEGORIES, CATEGORY_LABELS, DISASTER_READ_LABEL, FLAG_CONSENTED, ONLINE_CARE, STATUS_ACTIVE,
-    STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
+    BY_PATIENT, CATEGORIES, CATEGORY_LABELS, DISASTER_READ_LABEL, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS,
+    STATUS_REVOKED, VALID_CODES,
 )
 from consent.window import deadline_text
 from web.consent_view import category_rows
 from web.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
-from web import metrics
+from web import metrics, tablet
 from web.db import db
 from web.error_messages import describe
 from web.errors import ApiError
+from web.reception_place import Place, find_place
 from web.sessions import remember_with
 
 bp = Blueprint("reception", __name__, url_prefix="/r")
@@ -41,27 +40,25 @@ REGISTERED = "reception_registered"
 REVOKED = "reception_revoked"
 
 
-@dataclass(frozen=True)
-class Place:
-    """What the pages need of the institution, read without keeping a transaction open."""
-
-    id: int
-    code: str
-    name: str
-    token: str
-
-
-def _place(token: str) -> Place:
-    if len(token) > 64:
-        abort(404)
-    institution, retired = institution_by_reception_token(db(), token)
-    if institution is None:
-        abort(410 if retired else 404)
-    place = Place(institution.id, institution.institution_code, institution.name, token)
-    g.place_name = place.name  # named on the 503 page should the database fail later on
-    # End the read so the card step can start a write transaction cleanly (SQLite).
-    db().rollback()
+def _place(token: str, *, start: bool = False) -> Place:
+    """The place of a patient page; on a tablet URL, only in reception mode (else the staff login,
+    the 「受付モード」 page, or back to the neutral start after an idle spell). `start`: the top page."""
+    place = find_place(token)
+    instead = tablet.gate(place, start=start)
+    if instead is not None:
+        abort(make_response(instead))
     return place
+
+
+def _end_patient(place: Place, *, rotate: bool = False) -> None:
+    """Forget the patient. On a phone the session ends (nothing stays signed in on a shared phone);
+    on the tablet the staff sign-in and reception mode stay, and nothing of the patient."""
+    if tablet.in_mode(place):
+        tablet.forget_patient()
+        return
+    session.clear()
+    if rotate:
+        session.rotate()
 
 
 def _labels(categories) -> list[str]:
@@ -69,7 +66,7 @@ def _labels(categories) -> list[str]:
 
 
 def _render(template: str, place: Place, status: int = 200, **context):
-    return render_template(template, place=place, category_labels=CATEGORY_LABELS,
+    return render_template(template, place=place, category_labels=CATEGORY_LABELS, **tablet.page_context(place),
                            disaster_read_label=DISASTER_READ_LABEL, **context), status
 
 
@@ -86,13 +83,16 @@ def _deep_link_date(raw: str | None) -> date | None:
 
 @bp.get("/<token>")
 def top(token: str):
-    place = _place(token)
+    place = _place(token, start=True)
     # Starting again from the top is a deliberate new registration (the next patient, another date).
     session.pop(REGISTERED, None)
-    fixed = _deep_link_date(request.args.get("date"))
+    on_tablet = place.setting.tablet
+    if on_tablet:
+        tablet.forget_patient()  # the neutral start: the next patient sees nothing of the last
+    fixed = None if on_tablet else _deep_link_date(request.args.get("date"))
     saved = session.get("reception_saved")
     saved = saved if saved and saved.get("token") == token else None
-    return _render("reception/top.html", place, fixed_date=fixed, saved=saved,
+    return _render("reception/top.html", place, fixed_date=fixed, saved=saved, tablet_start=on_tablet,
                    saved_labels=_labels(saved["categories"]) if saved else [],
                    saved_date=date.fromisoformat(saved["date"]) if saved else None)
 
@@ -104,7 +104,7 @@ def qr(token: str):
 
     import segno
 
-    place = _place(token)
+    place = find_place(token)  # a poster's QR: no staff sign-in needed to draw it
     url = settings().origins[0] + url_for("reception.top", token=place.token)
     buffer = io.BytesIO()
     segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, title="受付用QRコード")
@@ -118,20 +118,21 @@ def consent_form(token: str):
     place = _place(token)
     today = today_jst()
     max_date = today + timedelta(days=settings().max_days_ahead)
-    fixed = _deep_link_date(request.values.get("fixed_date"))
+    # On the tablet the 診療日 is today (JST), not asked.
+    fixed = today if place.setting.tablet else _deep_link_date(request.values.get("fixed_date"))
     registered = _registered(token)
     if registered is not None:
         return _render("reception/done_again.html", place, 200 if request.method == "GET" else 409,
                        registered=registered)
     if request.method == "GET":
-        fixed = _deep_link_date(request.args.get("date"))
+        fixed = today if place.setting.tablet else _deep_link_date(request.args.get("date"))
         draft = session.get("reception") if session.get("reception", {}).get("token") == token else None
         chosen = draft["categories"] if draft else []
         value = (fixed or (date.fromisoformat(draft["date"]) if draft else today)).isoformat()
         return _render("reception/consent.html", place, today=today, max_date=max_date, value=value,
                        fixed_date=fixed, chosen=chosen)
 
-    raw_date = request.form.get("consultation_date", "")
+    raw_date = today.isoformat() if place.setting.tablet else request.form.get("consultation_date", "")
     chosen = CATEGORIES if request.form.get("all") else request.form.getlist("categories")
     error = None
     try:
@@ -142,8 +143,8 @@ def consent_form(token: str):
     if consultation_date is not None:
         try:
             chosen = grants.check_request(
-                care_setting=ONLINE_CARE, categories=chosen, consultation_date=consultation_date,
-                now=now(), max_days_ahead=settings().max_days_ahead,
+                care_setting=place.setting.care_setting, house_call=place.setting.house_call, categories=chosen,
+                consultation_date=consultation_date, now=now(), max_days_ahead=settings().max_days_ahead,
             )
         except ConsentError as exc:
             error = describe(exc).message
@@ -194,12 +195,13 @@ def confirm_verify(token: str):
     session_db = db()
     oqs = oqs_for(session_db)
     today = today_jst()
-    qualification = oqs.qualification(card.person_id, institution_code=place.code, care_setting=ONLINE_CARE,
-                                      today=today)
+    qualification = oqs.qualification(card.person_id, institution_code=place.code,
+                                      care_setting=place.setting.care_setting, today=today)
     try:
         consent = grants.register_consent(
             session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
-            care_setting=ONLINE_CARE, categories=draft["categories"],
+            care_setting=place.setting.care_setting, house_call=place.setting.house_call,
+            categories=draft["categories"],
             consultation_date=date.fromisoformat(draft["date"]), now=now(),
             validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
         )
@@ -207,11 +209,13 @@ def confirm_verify(token: str):
         session_db.rollback()
         raise
     person = oqs.person(card.person_id)
-    # Committed with the consent: if the answer is lost after this (a failure, a killed worker),
-    # reopening the reception on this phone still says the consent was registered.
-    remember_with(session_db, "reception_saved", {
-        "token": token, "date": consent.consultation_date.isoformat(), "categories": list(consent.categories),
-        "deadline": deadline_text(consent.window_end)})
+    if not place.setting.tablet:
+        # Committed with the consent: if the answer is lost after this (a failure, a killed worker),
+        # reopening the reception on this phone still says the consent was registered. (The
+        # tablet's next patient must not see it.)
+        remember_with(session_db, "reception_saved", {
+            "token": token, "date": consent.consultation_date.isoformat(), "categories": list(consent.categories),
+            "deadline": deadline_text(consent.window_end)})
     session_db.commit()
     metrics.consent_event("registered")
     done = {
@@ -224,8 +228,7 @@ def confirm_verify(token: str):
         "valid": qualification.validity_code in VALID_CODES,
     }
     # The sign-in ends with the done page: only what the page shows stays, nothing signed in.
-    session.clear()
-    session.rotate()
+    _end_patient(place, rotate=True)
     session["reception_done"] = done
     return jsonify(redirect=url_for("reception.done", token=token))
 
@@ -238,7 +241,7 @@ def done(token: str):
         # Reloaded after the session ended: the consent stands; say so and point the way.
         return _render("reception/done_again.html", place, registered=_registered(token))
     # Shown once, then the session ends (a shared phone keeps nothing but the marker).
-    session.clear()
+    _end_patient(place)
     session[REGISTERED] = {"token": token, "date": summary["date"]}
     return _render("reception/done.html", place, summary=summary, labels=_labels(summary["categories"]),
                    consultation_date=date.fromisoformat(summary["date"]))
@@ -256,8 +259,7 @@ def _grant(kind: str, place: Place) -> dict | None:
 def _card_step(purpose: str, place: Place):
     card = verify_card(purpose)
     db().commit()  # the card's new sign count
-    session.clear()
-    session.rotate()
+    _end_patient(place, rotate=True)
     session[purpose] = {"institution_id": place.id, "person_id": card.person_id, "card_id": card.card_id,
                         "until": time.time() + CARD_GRANT_SECONDS}
 
@@ -340,7 +342,7 @@ def review_change(token: str, consent_id: str):
 @bp.post("/<token>/review/end")
 def review_end(token: str):
     place = _place(token)
-    session.clear()
+    _end_patient(place)
     return redirect(url_for("reception.top", token=place.token), code=303)
 
 
@@ -381,7 +383,7 @@ def revoke_confirm(token: str):
     # Nothing stays of the card read; the marker (no personal data) and the CSRF token stay,
     # so a second tap in flight is not refused as a forged form.
     csrf = session.get("_csrf")
-    session.clear()
+    _end_patient(place)
     if revoked or already:
         session[REVOKED] = place.id
     if csrf:

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from consent import disasters
 from consent.disasters import PREFECTURE_CODES
-from consent.institutions import ROLES, add_staff, create_institution
-from consent.vocabulary import VALIDITY
+from consent.institutions import ALL_FUNCTIONS, ROLES, Institution, add_staff, create_institution, institution_by_code
+from consent.vocabulary import FUNCTIONS, VALIDITY
 from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
 from store.clock import DatabaseClock
@@ -56,21 +59,90 @@ def _string(body: dict, key: str, *, max_len: int, default: str | None = None) -
     return value.strip()
 
 
+def _parse_name(value: Any) -> str:
+    name = _string({"name": value}, "name", max_len=100)
+    if name is None:
+        raise ApiError(422, "invalid_field", "name は100文字以内の文字列で指定してください。")
+    return name
+
+
+def _parse_functions(value: Any) -> dict[str, bool]:
+    if (not isinstance(value, dict) or set(value) - set(FUNCTIONS)
+            or not all(isinstance(on, bool) for on in value.values())):
+        raise ApiError(422, "invalid_field",
+                       f"functions は {', '.join(FUNCTIONS)} を true か false で指定するオブジェクトにしてください。")
+    return value
+
+
+@dataclass(frozen=True)
+class InstitutionField:
+    """A field that POST /sandbox/institutions accepts and PATCH /sandbox/institutions/<code> changes."""
+
+    # The JSON value -> what `apply` takes; raises ApiError 422 when it is malformed.
+    parse: Callable[[Any], Any]
+    apply: Callable[[Institution, Any], None]
+    # The field in both answers.
+    show: Callable[[Institution], Any]
+
+    @classmethod
+    def attribute(cls, name: str, parse: Callable[[Any], Any]) -> "InstitutionField":
+        """A field stored as the Institution attribute of the same name."""
+        return cls(parse, lambda institution, value: setattr(institution, name, value),
+                   lambda institution: getattr(institution, name))
+
+
+# One line per field: the sandbox's POST and PATCH, and their answers, follow this table. A field
+# the body leaves out keeps its value (at creation: the model's default, or what POST sets first).
+INSTITUTION_FIELDS: dict[str, InstitutionField] = {
+    "name": InstitutionField.attribute("name", _parse_name),
+    # Partial: {"functions": {"home_visit": false}} switches that one off and leaves the others.
+    "functions": InstitutionField(_parse_functions, lambda i, value: i.set_functions(value), lambda i: i.functions),
+}
+
+
+def _apply_fields(institution: Institution, body: dict, *, strict: bool = True) -> None:
+    """Every field of INSTITUTION_FIELDS in the body, all validated before any is applied.
+    `strict`: refuse a field not in the table (PATCH); POST leaves other keys to its own code."""
+    unknown = set(body) - set(INSTITUTION_FIELDS)
+    if unknown and strict:
+        raise ApiError(422, "invalid_field", f"{sorted(unknown)[0]} は指定できません。")
+    parsed = {key: field.parse(body[key]) for key, field in INSTITUTION_FIELDS.items() if key in body}
+    for key, value in parsed.items():
+        INSTITUTION_FIELDS[key].apply(institution, value)
+
+
+def _institution_json(institution: Institution) -> dict:
+    urls = reception_urls(institution)
+    return {
+        "institution_code": institution.institution_code,
+        "reception_url": urls["online"],
+        "reception_urls": urls,
+        **{key: field.show(institution) for key, field in INSTITUTION_FIELDS.items()},
+    }
+
+
 @bp.post("/institutions")
 def create_sandbox_institution():
     body = _require_json()
-    name = _string(body, "name", max_len=100) or f"サンドボックス薬局 {secrets.token_hex(2).upper()}"
+    name = (_parse_name(body["name"]) if body.get("name") is not None
+            else f"サンドボックス薬局 {secrets.token_hex(2).upper()}")
     prefecture = _prefecture(body)
     session = db()
+    # Validated before anything is written.
+    _apply_fields(Institution(name=name), {k: v for k, v in body.items() if not (k == "name" and v is None)},
+                  strict=False)
     for _ in range(5):
         code = make_institution_code(prefecture=int(prefecture), table=4, serial=secrets.randbelow(1_000_000))
         try:
-            institution = create_institution(session, code=code, name=name, now=now())
+            # The sandbox switches every function on unless told otherwise.
+            institution = create_institution(session, code=code, name=name, now=now(), functions=ALL_FUNCTIONS)
             break
         except IntegrityError:
             session.rollback()
     else:  # pragma: no cover - a million codes make five collisions in a row unthinkable
         raise ApiError(409, "conflict", "医療機関コードを割り当てられませんでした。もう一度お試しください。")
+    _apply_fields(institution, {k: v for k, v in body.items() if k != "name"}, strict=False)
+    session.flush()
     staff = []
     suffix = secrets.token_hex(4)
     for role in ROLES:
@@ -78,12 +150,7 @@ def create_sandbox_institution():
         password = secrets.token_urlsafe(12)
         add_staff(session, institution, login_id=login_id, password=password, role=role, now=now())
         staff.append({"login_id": login_id, "password": password, "role": role})
-    result = {
-        "institution_code": institution.institution_code,
-        "name": institution.name,
-        "reception_url": reception_url(institution.reception_token),
-        "staff": staff,
-    }
+    result = {**_institution_json(institution), "staff": staff}
     result.update(api.sandbox_api_client(session, institution))
     session.commit()
     return jsonify(result), 201
@@ -98,11 +165,30 @@ def _prefecture(body: dict) -> str:
     return value
 
 
+@bp.patch("/institutions/<code>")
+def change_sandbox_institution(code: str):
+    body = _require_json()
+    session = db()
+    institution = institution_by_code(session, code[:10])
+    if institution is None:
+        raise ApiError(404, "not_found", "その医療機関コードの医療機関はありません。")
+    _apply_fields(institution, body)
+    session.flush()
+    result = _institution_json(institution)
+    session.commit()
+    return jsonify(result)
+
+
 def reception_url(token: str) -> str:
     base = settings().origins[0]
     if "reception.top" in current_app.view_functions:
         return base + url_for("reception.top", token=token)
     return f"{base}/r/{token}"
+
+
+def reception_urls(institution: Institution) -> dict[str, str]:
+    """Absolute URLs, one per entry point (vocabulary.RECEPTION_SETTINGS); `online` is reception_url."""
+    return {name: reception_url(token) for name, token in institution.reception_tokens.items()}
 
 
 def _parse_birth_date(body: dict) -> date | None:

@@ -5,6 +5,7 @@ from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
 
+from consent.institutions import runs_function
 from consent.staff_auth import StaffIdentity, load_identity
 from web.db import db, reader
 
@@ -21,6 +22,13 @@ def current_staff() -> StaffIdentity | None:
     return g.staff
 
 
+def staff_institution_runs(function: str) -> bool:
+    """Whether the signed-in staff member's institution has this function (環境設定) on: the
+    console's menu shows only what runs."""
+    staff = current_staff()
+    return staff is not None and runs_function(reader(), staff.institution_id, function)
+
+
 def sign_in(identity: StaffIdentity) -> None:
     session.clear()
     session.rotate()  # a new session id at sign-in: no fixation
@@ -33,10 +41,21 @@ def sign_out() -> None:
     g.staff = None
 
 
+def _in_reception_mode():
+    """The tablet is in 「受付モード」 (web/tablet.py): the console stays out of reach, back to the
+    patient-facing start (leaving the mode needs the staff password)."""
+    mode = session.get("tablet")
+    if mode and current_staff() is not None:
+        return redirect(url_for("reception.top", token=mode["token"]), code=303)
+    return None
+
+
 def staff_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         staff = current_staff()
+        if (back := _in_reception_mode()) is not None:
+            return back
         if staff is None:
             return redirect(url_for("console.login", next=request.full_path if request.method == "GET" else None))
         if staff.must_change_password and request.endpoint != "console.change_password":
@@ -51,6 +70,8 @@ def admin_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         staff = current_staff()
+        if (back := _in_reception_mode()) is not None:
+            return back
         if staff is None:
             return redirect(url_for("console.login"))
         if staff.must_change_password:
