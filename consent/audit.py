@@ -50,6 +50,8 @@ EVENTS = frozenset({
     "consent_registered", "consent_updated", "consent_revoked", "read_allowed", "read_denied",
     # An operator's declaration or end of a disaster covering the institution (consent.disasters).
     "disaster_declared", "disaster_ended",
+    # 資格確認限定型 switched on or off; a consent's data categories ended by that switch.
+    "institution_mode_changed", "consent_use_changed",
 })
 # Written by the chain itself, never by callers: where a version-1 chain switches to keyed entries.
 BOUNDARY_EVENT = "audit_keyed"

@@ -17,6 +17,7 @@ from consent import audit, disasters
 from consent.actors import Actor
 from consent.category_states import CategoryState, state_of
 from consent.errors import DomainError
+from consent.institutions import Institution
 from consent.models import Consent, ConsentView
 from consent.vocabulary import (
     CATEGORY_LABELS, CLINICAL_CATEGORIES, DISASTER_CATEGORIES, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_CONSENTED,
@@ -36,6 +37,8 @@ NOT_LICENSED = "not_licensed"
 OTHER_INSTITUTION = "other_institution"  # the API answers 404 not_found
 NOT_FOUND = "not_found"  # a named consent id that does not exist; the API answers 404
 INSUFFICIENT_SCOPE = "insufficient_scope"  # a client-credentials token beyond its reach
+# A 資格確認限定型 institution: nothing beyond the qualification, whatever the consent, role or token.
+QUALIFICATION_ONLY = "qualification_only"
 
 # A disaster read (災害時特別措置, consent.disasters): outside its period or its area, or before
 # staff recorded the consent kind, or a category the measure does not open.
@@ -47,7 +50,7 @@ DISASTER_CATEGORY_EXCLUDED = disasters.CATEGORY_EXCLUDED
 # Every reason a read can be refused for (ReadRefused declares these as its codes).
 REASONS = (
     NO_CONSENT, CATEGORY_NOT_CONSENTED, CONSENT_EXPIRED, CONSENT_REVOKED, NOT_LICENSED,
-    OTHER_INSTITUTION, NOT_FOUND, INSUFFICIENT_SCOPE, *disasters.REASONS,
+    OTHER_INSTITUTION, NOT_FOUND, INSUFFICIENT_SCOPE, QUALIFICATION_ONLY, *disasters.REASONS,
 )
 
 _FIXED_MESSAGES = {
@@ -57,6 +60,7 @@ _FIXED_MESSAGES = {
     OTHER_INSTITUTION: "該当する同意が見つかりません",
     NOT_FOUND: "該当する同意が見つかりません",
     INSUFFICIENT_SCOPE: "この連携では閲覧できない情報です",
+    QUALIFICATION_ONLY: "資格確認限定型の医療機関等では、資格情報以外の情報（薬剤情報・特定健診情報など）は閲覧できません",
     DISASTER_NOT_IN_EFFECT: "災害時特別措置の期間外です",
     DISASTER_OUT_OF_AREA: "災害時特別措置の対象地域外の医療機関です",
     DISASTER_NO_CONSENT_KIND: "か".join(f"「{kind}」" for kind in DISASTER_CONSENT_KINDS.values()) + "かを記録してください",
@@ -124,7 +128,8 @@ def decide(
     category it opens, with the consent kind recorded; `person_id` may be None for the question
     "may this reader use the measure at all" (then no consent kind is needed). The audit entry
     names the disaster and the consent kind.
-    Cost: one indexed lookup plus the audit append - independent of the table sizes.
+    Cost: two indexed lookups (the institution's mode, the consent) plus the audit append - independent
+    of the table sizes.
     Call it at the start of a transaction and commit afterwards (the audit entry is part of it).
     """
     if category not in READ_CATEGORIES:
@@ -181,6 +186,10 @@ def _judge(
     if consent_id is not None:
         rows = _BY_ID.execute(conn, {"consent_id": consent_id})
         named = ConsentView(*rows[0]) if rows else None
+    if category != QUALIFICATION and _qualification_only(conn, institution_id):
+        # Before scopes, roles and consents: no data at all here, for any reader (any id alike).
+        own = named if named is not None and named.institution_id == institution_id else None
+        return _Verdict(QUALIFICATION_ONLY, own if own is None or person_id in (None, own.person_id) else None)
     if scopes is not None and SCOPE_OF_CATEGORY[category] not in scopes:
         # The token's reach comes first, as before any lookup: whether the id exists is not its business.
         own = named if named is not None and named.institution_id == institution_id else None
@@ -220,6 +229,9 @@ def _judge(
 # rows would cost several times the query itself.
 _consents = Consent.__table__
 _BY_ID = Prepared(select(_consents).where(_consents.c.id == bindparam("consent_id")))
+_institutions = Institution.__table__
+_QUALIFICATION_ONLY = Prepared(
+    select(_institutions.c.qualification_only).where(_institutions.c.id == bindparam("institution_id")))
 # window_end(d) > now  <=>  d >= (JST date of now) - 1 day. Both halves are ranges on the unique
 # index (institution_id, person_id, consultation_date): the open windows (at most
 # max_days_ahead + 2 rows) and, for a refusal that says why, the latest closed one.
@@ -240,6 +252,11 @@ _CANDIDATES = Prepared(union_all(
 
 
 _EVERY = Prepared(select(_consents).where(_person).order_by(_consents.c.consultation_date.desc()))
+
+
+def _qualification_only(conn: Connection, institution_id: int) -> bool:
+    rows = _QUALIFICATION_ONLY.execute(conn, {"institution_id": institution_id})
+    return bool(rows and rows[0][0])
 
 
 def _candidates(

@@ -35,6 +35,8 @@ class ConsentError(DomainError):
     codes = frozenset({
         "invalid_care_setting", "care_setting_unsupported", "date_in_past", "date_too_far", "no_categories",
         "unknown_category", "consent_revoked", "consent_expired", "not_found", "invalid_reason", "already_revoked",
+        # Data categories asked of a 資格確認限定型 institution (it confirms the qualification only).
+        "qualification_only",
     })
 
 

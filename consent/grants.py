@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from consent import audit
 from consent.category_states import consented, ended, state_at, states_at
 from consent.errors import ConsentError, ConsentNotFound
+from consent.institutions import Institution
 from consent.models import Consent, ConsentView
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORIES, FLAG_CONSENTED, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, REVOCATION_REASONS, STATUS_ACTIVE,
@@ -44,11 +45,14 @@ def check_request(
     now: datetime,
     max_days_ahead: int = DEFAULT_MAX_DAYS_AHEAD,
     house_call: bool = False,
+    qualification_only: bool = False,
 ) -> tuple[str, ...]:
     """Validate what a patient asks for; return the normalized categories or raise ConsentError.
 
     The reception pages call this before the card read, so nobody reads a card for nothing.
     A house call (往診) is care setting 2 with `house_call`, windowed like 1 and 3: a consent per visit.
+    `qualification_only` (a 資格確認限定型 institution): no category may be asked for; the
+    consent records the qualification confirmation alone (every flag 0).
     """
     if care_setting not in CARE_SETTINGS:
         raise ConsentError("invalid_care_setting", detail=care_setting)
@@ -58,9 +62,19 @@ def check_request(
         # Home visits follow other rules, not built yet: refuse rather than grant a window that
         # would be wrong.
         raise ConsentError("care_setting_unsupported", detail=care_setting)
-    chosen = _normalize_categories(categories)
+    if qualification_only:
+        if isinstance(categories, str) or any(True for _ in categories):
+            raise ConsentError("qualification_only")
+        chosen: tuple[str, ...] = ()
+    else:
+        chosen = _normalize_categories(categories)
     check_consultation_date(consultation_date, now=now, max_days_ahead=max_days_ahead)
     return chosen
+
+
+def is_qualification_only(session: Session, institution_id: int) -> bool:
+    """Whether the institution is 資格確認限定型 (qualification only)."""
+    return bool(session.scalar(select(Institution.qualification_only).where(Institution.id == institution_id)))
 
 
 def check_consultation_date(
@@ -119,13 +133,16 @@ def register_consent(
     submissions race: SQLite serializes on BEGIN IMMEDIATE; on PostgreSQL the losing INSERT hits
     the unique constraint, and is retried as an update of the winner's row.
     `validity_code` is the OQS validity confirmed at the card read (qualification_confirmed_at=now).
+    At a 資格確認限定型 institution `categories` must be empty: the consent then records the
+    qualification confirmation alone (資格確認), every category flag 0.
     """
     now = aware(now)
+    begin_write(session)
     chosen = check_request(
         care_setting=care_setting, categories=categories, consultation_date=consultation_date,
         now=now, max_days_ahead=max_days_ahead, house_call=house_call,
+        qualification_only=is_qualification_only(session, institution_id),
     )
-    begin_write(session)
     wanted: dict[str, Any] = {"card_id": card_id, "care_setting": care_setting, "house_call": house_call,
                               "categories": chosen}
     if validity_code is not None:
@@ -209,10 +226,12 @@ def _update(session: Session, consent: Consent, wanted: dict[str, Any], now: dat
     reactivating = consent.status == STATUS_REVOKED
     if reactivating:
         changed["status"] = [STATUS_REVOKED, STATUS_ACTIVE]
-    if not changed:
-        return consent  # an identical repeat: nothing to do, nothing to audit
     end = window_end(consent.consultation_date)
     states, added, removed = _changed_states(consent, wanted["categories"], end, now, fresh=reactivating)
+    if not changed and not added:
+        # An identical repeat: nothing to do, nothing to audit. (A category the institution ended -
+        # 利用目的の変更 - is consented again: `added`.)
+        return consent
     for name, value in wanted.items():
         setattr(consent, name, value)
     if "validity_code" in wanted:
@@ -275,6 +294,8 @@ def change_categories(
     now = aware(now)
     chosen = _normalize_categories(categories)
     begin_write(session)
+    if is_qualification_only(session, institution_id):
+        raise ConsentError("qualification_only")
     consent = _get_for_update(session, institution_id, consent_id, person_id)
     if consent.status == STATUS_REVOKED:
         raise ConsentError("consent_revoked")

@@ -33,6 +33,9 @@ class Institution(Base):
     function_online: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     function_medical_aid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # 資格確認限定型: the card confirms the qualification and nothing else - no data categories
+    # are offered and every data read is refused (consent/qualification_only.py switches it).
+    qualification_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def token_of(self, setting: str) -> str:
         return getattr(self, TOKEN_COLUMNS[setting])
@@ -114,10 +117,10 @@ def new_reception_token() -> str:
 
 
 def create_institution(session: Session, *, code: str, name: str, now: datetime,
-                       functions: dict[str, bool] | None = None) -> Institution:
+                       functions: dict[str, bool] | None = None, qualification_only: bool = False) -> Institution:
     """A new institution with a reception URL per entry point; `functions` default: online only."""
     institution = Institution(
-        institution_code=code, name=name, created_at=now,
+        institution_code=code, name=name, created_at=now, qualification_only=qualification_only,
         **{column: new_reception_token() for column in TOKEN_COLUMNS.values()},
     )
     institution.set_functions({**DEFAULT_FUNCTIONS, **(functions or {})})

@@ -158,7 +158,8 @@ class AuditEntry(Base):
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # consent_registered, consent_updated, consent_revoked, read_allowed, read_denied
+    # consent_registered, consent_updated, consent_revoked, consent_use_changed, read_allowed,
+    # read_denied, institution_mode_changed (consent/audit.py EVENTS)
     event: Mapped[str] = mapped_column(String(32))
     actor_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
     actor_id: Mapped[str | None] = mapped_column(String(64), nullable=True)

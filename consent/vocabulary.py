@@ -249,3 +249,11 @@ DISASTER_CONSENT_KINDS: dict[str, str] = {
 # The console page's name (and its menu entry), and how the patient's read log names such a read.
 DISASTER_READ_HEADING = "災害時閲覧"
 DISASTER_READ_LABEL = "災害時特別措置による閲覧"
+
+
+# --- 資格確認限定型 (qualification-only institutions) ------------------------------------------
+
+# The mode's name, as seeds 000 and 001 write it (console, operator output).
+QUALIFICATION_ONLY_LABEL = "資格確認限定型"
+# What a qualification-only confirmation shared, where a consent would list its categories.
+CONFIRMATION_ONLY_LABEL = "資格確認のみ"

@@ -41,7 +41,8 @@ class SandboxClient:
         return data
 
     def institution(self, name: str | None = None, **fields: Any) -> dict:
-        """A new institution; `prefecture="27"` places it in 大阪府 (default "13" 東京都)."""
+        """A new institution. `fields`: the other keys of POST /sandbox/institutions, e.g.
+        qualification_only=True, or prefecture="27" (大阪府; default "13" 東京都)."""
         return self._ok("POST", "/sandbox/institutions", {**fields, **({} if name is None else {"name": name})})
 
     def disaster(self, *, name: str, start: str, until: str, prefectures: list[str] | None = None,

@@ -1,5 +1,6 @@
 """Demo data for `make run` (idempotent): a pharmacy with one staff member of each role, the
-OQS simulator's demo people, a card for each, and today's consents so the console has patients."""
+OQS simulator's demo people, a card for each, and today's consents so the console has patients;
+and a 資格確認限定型 (qualification-only) clinic with its own staff and today's confirmations."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,6 +27,16 @@ DEMO_STAFF = [
     ("demo-clerk", "demo-clerk-pass", "clerk", "事務 デモ"),
     ("demo-admin", "demo-admin-pass", "admin", "管理者 デモ"),
 ]
+# A 資格確認限定型 clinic (13 東京都, 1 医科): it confirms qualifications only, never reads other data.
+DEMO_QUALIFICATION_ONLY_CODE = "1311234577"
+DEMO_QUALIFICATION_ONLY_NAME = "デモ健診クリニック 駅前"
+DEMO_QUALIFICATION_ONLY_STAFF = [
+    ("demo-qo-doctor", "demo-qo-doctor-pass", "pharmacist", "医師 デモ"),  # the licensed role
+    ("demo-qo-clerk", "demo-qo-clerk-pass", "clerk", "受付 デモ"),
+    ("demo-qo-admin", "demo-qo-admin-pass", "admin", "管理者 デモ"),
+]
+# Today's qualification confirmations there: one valid, one lost (無効).
+DEMO_CONFIRMATIONS = ("demo-kato-keiko", "demo-nakamura-koji")
 # A system job's API client (client credentials), fixed so the README's curl lines work as they are.
 DEMO_API_CLIENT = ("demo-system", "demo-system-secret")
 # Today's consents, as if these patients had done reception: what each one shows in the console.
@@ -71,6 +82,8 @@ class DemoSummary:
     patients: list[str] = field(default_factory=list)
     # Every entry point's token (online, outpatient, home_visit, house_call).
     reception_tokens: dict[str, str] = field(default_factory=dict)
+    qualification_only_token: str = ""
+    confirmed: list[str] = field(default_factory=list)
     disaster: str = ""
 
     def describe(self, settings) -> str:
@@ -91,6 +104,13 @@ class DemoSummary:
         if self.disaster:
             lines.append(f"  Disaster measure (災害時閲覧, sign in as demo-pharmacist): {base}/pharmacy/disaster"
                          f"   ({self.disaster})")
+        lines += [
+            f"  Qualification-only clinic (資格確認限定型): {DEMO_QUALIFICATION_ONLY_NAME}",
+            f"    Reception:  {base}/r/{self.qualification_only_token}",
+            "    Staff logins (login id / password / role):",
+            *(f"      {login} / {password} / {role}" for login, password, role, _ in DEMO_QUALIFICATION_ONLY_STAFF),
+            f"    Today's confirmations: {', '.join(self.confirmed)}",
+        ]
         return "\n".join(lines) + "\n"
 
 
@@ -99,16 +119,9 @@ def load_demo(app: Flask) -> DemoSummary:
     now = clock.now()
     today = now.astimezone(JST).date()
     with app.app_context(), app.extensions["sessionmaker"]() as session, session.begin():
-        institution = institution_by_code(session, DEMO_INSTITUTION_CODE)
-        if institution is None:
-            institution = create_institution(session, code=DEMO_INSTITUTION_CODE, name=DEMO_INSTITUTION_NAME, now=now)
+        institution = _demo_institution(session, DEMO_INSTITUTION_CODE, DEMO_INSTITUTION_NAME, DEMO_STAFF, now=now)
         # The demo pharmacy runs every function (環境設定), also when its row predates them.
         institution.set_functions(ALL_FUNCTIONS)
-        existing = set(session.scalars(select(Staff.login_id).where(Staff.institution_id == institution.id)))
-        for login_id, password, role, display in DEMO_STAFF:
-            if login_id not in existing:
-                add_staff(session, institution, login_id=login_id, password=password, role=role,
-                          now=now, display_name=display)
         people = {p.person_id: p for p in load_demo_population(session, today=today,
                                                                 institution_codes=[DEMO_INSTITUTION_CODE])}
         _demo_consents(session, institution, people, today=today, now=now)
@@ -116,8 +129,52 @@ def load_demo(app: Flask) -> DemoSummary:
         disaster = _demo_disaster(session, today=today, now=now, person=people.get(DEMO_DISASTER_PERSON))
         tokens = institution.reception_tokens
         names = [people[pid].name for pid in DEMO_CONSENTS if pid in people]
-    return DemoSummary(DEMO_INSTITUTION_NAME, tokens["online"], [(l, p, r) for l, p, r, _ in DEMO_STAFF], names,
-                       tokens, disaster)
+        clinic = _demo_institution(session, DEMO_QUALIFICATION_ONLY_CODE, DEMO_QUALIFICATION_ONLY_NAME,
+                                   DEMO_QUALIFICATION_ONLY_STAFF, now=now, qualification_only=True)
+        _demo_confirmations(session, clinic, people, today=today, now=now)
+        confirmed = [people[pid].name for pid in DEMO_CONFIRMATIONS if pid in people]
+        return DemoSummary(DEMO_INSTITUTION_NAME, tokens["online"], [(l, p, r) for l, p, r, _ in DEMO_STAFF],
+                           names, tokens, qualification_only_token=clinic.reception_token, confirmed=confirmed,
+                           disaster=disaster)
+
+
+def _demo_institution(session, code: str, name: str, staff, *, now, qualification_only: bool = False):
+    institution = institution_by_code(session, code)
+    if institution is None:
+        institution = create_institution(session, code=code, name=name, now=now,
+                                         qualification_only=qualification_only)
+    existing = set(session.scalars(select(Staff.login_id).where(Staff.institution_id == institution.id)))
+    for login_id, password, role, display in staff:
+        if login_id not in existing:
+            add_staff(session, institution, login_id=login_id, password=password, role=role,
+                      now=now, display_name=display)
+    return institution
+
+
+def _card_of(session, authority, person, *, now) -> str:
+    card_id = session.scalar(select(CardRecord.id).where(CardRecord.person_id == person.person_id))
+    if card_id is None:
+        # The key is thrown away: demo cards cannot be used in a browser (issue a sandbox card for that).
+        card_id = authority.issue_card(person_id=person.person_id, birth_date=person.birth_date, now=now).card.card_id
+    return card_id
+
+
+def _demo_confirmations(session, clinic, people: dict, *, today: date, now) -> None:
+    """Today's 資格確認 at the qualification-only clinic: consents with no categories (a repeat
+    changes nothing)."""
+    authority = card_authority_for(session)
+    oqs = oqs_for(session)
+    for person_id in DEMO_CONFIRMATIONS:
+        person = people.get(person_id)
+        if person is None:
+            continue
+        validity = oqs.qualification(person_id, institution_code=clinic.institution_code, care_setting=ONLINE_CARE,
+                                     today=today).validity_code
+        grants.register_consent(session, institution_id=clinic.id, person_id=person_id,
+                                card_id=_card_of(session, authority, person, now=now), care_setting=ONLINE_CARE,
+                                categories=(), consultation_date=today, now=now, validity_code=validity)
+
+
 def _demo_disaster(session, *, today: date, now, person) -> str:
     """Declare the demo disaster unless one is active over the demo pharmacy already (an operator's
     own, or the one an earlier load declared); what is active, in a line."""
@@ -143,10 +200,7 @@ def _demo_consents(session, institution, people: dict, *, today: date, now) -> N
         person = people.get(person_id)
         if person is None:
             continue
-        card_id = session.scalar(select(CardRecord.id).where(CardRecord.person_id == person_id))
-        if card_id is None:
-            # The key is thrown away: demo cards cannot be used in a browser (issue a sandbox card for that).
-            card_id = authority.issue_card(person_id=person_id, birth_date=person.birth_date, now=now).card.card_id
+        card_id = _card_of(session, authority, person, now=now)
         care_setting, house_call = DEMO_SETTINGS.get(person_id, (ONLINE_CARE, False))
         validity = oqs.qualification(person_id, institution_code=institution.institution_code,
                                      care_setting=care_setting, today=today).validity_code

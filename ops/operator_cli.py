@@ -2,6 +2,7 @@
 
     flask --app app institution create --code 1341245676 --name "本町薬局" --kind pharmacy
     flask --app app institution admin 1341245676 --login-id honmachi-admin
+    flask --app app institution set 1341245676 --qualification-only on|off
     flask --app app institution list
     flask --app app staff list 1341245676
     flask --app app staff disable LOGIN_ID
@@ -19,7 +20,8 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from consent.institutions import add_staff, create_institution, disable_staff, institution_by_code, staff_of
-from consent.vocabulary import RECEPTION_SETTINGS
+from consent.qualification_only import set_qualification_only
+from consent.vocabulary import QUALIFICATION_ONLY_LABEL, RECEPTION_SETTINGS
 from integrations.oqs.numbering import institution_table, is_valid_institution_code
 from consent.institutions import Institution, Staff
 from web.sessions import end_sessions_of_staff
@@ -51,7 +53,9 @@ def register(app: Flask) -> None:
     @click.option("--name", required=True, help="The name patients see on the reception pages.")
     @click.option("--kind", required=True, type=click.Choice(sorted(KINDS)),
                   help="pharmacy (調剤, table 4), clinic (医科, 1) or dental (歯科, 3).")
-    def institution_create(code: str, name: str, kind: str):
+    @click.option("--qualification-only", is_flag=True,
+                  help="資格確認限定型: confirms the insurance qualification only, never reads other data.")
+    def institution_create(code: str, name: str, kind: str, qualification_only: bool):
         """Create an institution; prints its reception URL."""
         code, name = code.strip(), name.strip()
         if not is_valid_institution_code(code):
@@ -63,11 +67,13 @@ def register(app: Flask) -> None:
         with _sessionmaker()() as session, session.begin():
             if institution_by_code(session, code) is not None:
                 fail(f"institution {code} exists already")
-            institution = create_institution(session, code=code, name=name, now=_now())
+            institution = create_institution(session, code=code, name=name, now=_now(),
+                                             qualification_only=qualification_only)
             tokens = institution.reception_tokens
             functions = institution.functions
         base = current_app.config['SETTINGS'].origins[0]
-        click.echo(f"created {code} {name}")
+        click.echo(f"created {code} {name}" + (f" ({QUALIFICATION_ONLY_LABEL}: qualification only)"
+                                               if qualification_only else ""))
         click.echo(f"reception URL: {base}/r/{tokens['online']}")
         # Online only at first (環境設定); the other entry points answer once their function is on.
         for setting, token in tokens.items():
@@ -96,17 +102,36 @@ def register(app: Flask) -> None:
         click.echo(f"admin {login_id} created for {code}")
         click.echo(f"one-time password: {password}   (to be changed at the first login)")
 
+    @institution_group.command("set")
+    @click.argument("code")
+    @click.option("--qualification-only", "qualification_only", required=True, type=click.Choice(["on", "off"]),
+                  help="on: 資格確認限定型 - the data categories of open consents end now (利用目的の変更, "
+                       "reason 3); off: data may be consented to again (nothing is granted back).")
+    def institution_set(code: str, qualification_only: str):
+        """Change an institution's settings (audited)."""
+        on = qualification_only == "on"
+        with _sessionmaker()() as session, session.begin():
+            institution = institution_by_code(session, code)
+            if institution is None:
+                fail(f"no institution with code {code!r}")
+            ended = set_qualification_only(session, institution_id=institution.id, on=on, by="operator", now=_now())
+        click.echo(f"{code}: qualification-only {qualification_only}")
+        if ended:
+            click.echo(f"data categories ended in {len(ended)} open consent(s) (reason 3, 利用目的の変更)")
+
     @institution_group.command("list")
     def institution_list():
         """List institutions with their staff counts."""
         with _sessionmaker()() as session:
             rows = session.execute(
-                select(Institution.institution_code, Institution.name, func.count(Staff.id))
+                select(Institution.institution_code, Institution.name, func.count(Staff.id),
+                       Institution.qualification_only)
                 .outerjoin(Staff, Staff.institution_id == Institution.id)
                 .group_by(Institution.id).order_by(Institution.institution_code)
             ).all()
-        for code, name, count in rows:
-            click.echo(f"{code}  {KIND_LABELS.get(institution_table(code), '?')}  {name}  staff: {count}")
+        for code, name, count, qualification_only in rows:
+            mode = f"  {QUALIFICATION_ONLY_LABEL}" if qualification_only else ""
+            click.echo(f"{code}  {KIND_LABELS.get(institution_table(code), '?')}  {name}  staff: {count}{mode}")
 
     @app.cli.group("staff")
     def staff_group():

@@ -93,6 +93,19 @@ def client(app):
 
 
 @pytest.fixture
+def cli(make_app):
+    """Run a `flask --app app` command: `cli("institution", "list")`; `cli.app` is its app."""
+    app = make_app("development")
+    runner = app.test_cli_runner()
+
+    def run(*args):
+        return runner.invoke(args=list(args))
+
+    run.app = app
+    return run
+
+
+@pytest.fixture
 def sessions(app):
     """The app's sessionmaker: `with sessions() as session: ...`."""
     return app.extensions["sessionmaker"]

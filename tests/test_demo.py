@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from api_support import console_login
 
 from consent.models import Consent
-from ops.demo import DEMO_CONSENTS, load_demo
+from ops.demo import (
+    DEMO_CONFIRMATIONS, DEMO_CONSENTS, DEMO_QUALIFICATION_ONLY_NAME, DEMO_QUALIFICATION_ONLY_STAFF, DEMO_STAFF, load_demo,
+)
 from consent.institutions import Staff
 
 
@@ -22,7 +24,8 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
     summary = load_demo(app)
     first = counts(app)
     load_demo(app)
-    assert counts(app) == first == (len(DEMO_CONSENTS), 3)
+    assert counts(app) == first == (len(DEMO_CONSENTS) + len(DEMO_CONFIRMATIONS),
+                                    len(DEMO_STAFF) + len(DEMO_QUALIFICATION_ONLY_STAFF))
     assert "demo-pharmacist / demo-pharmacist-pass / pharmacist" in summary.describe(app.config["SETTINGS"])
 
     client = console_login(app, "demo-pharmacist", "demo-pharmacist-pass")
@@ -59,6 +62,26 @@ def test_demo_shows_a_combined_patient_and_the_months_tickets(make_app):
     assert "調剤券" in html and "併用" in html and "処方箋発行医療機関" in html
     tickets = client.get("/pharmacy/medical-aid/tickets").get_data(as_text=True)
     assert "伊藤" in tickets and "木村" in tickets and "渡辺" not in tickets
+
+
+def test_demo_has_a_qualification_only_clinic_with_todays_confirmations(make_app):
+    app = make_app("sandbox")
+    summary = load_demo(app)
+    described = summary.describe(app.config["SETTINGS"])
+    assert f"/r/{summary.qualification_only_token}" in described and "demo-qo-clerk / demo-qo-clerk-pass" in described
+    top = app.test_client().get(f"/r/{summary.qualification_only_token}").get_data(as_text=True)
+    assert DEMO_QUALIFICATION_ONLY_NAME in top and "資格確認をする" in top and "同意登録をする" not in top
+
+    client = console_login(app, "demo-qo-doctor", "demo-qo-doctor-pass")
+    listing = client.get("/pharmacy/").get_data(as_text=True)
+    assert summary.confirmed == ["加藤　恵子", "中村　浩二"]
+    for name in summary.confirmed:
+        assert name in listing
+    assert "資格確認のみ" in listing and "有効" in listing and "無効" in listing
+    link = re.search(r'href="(/pharmacy/consents/[^"]+)"[^>]*>\s*加藤', listing)
+    html = client.get(link.group(1)).get_data(as_text=True)
+    assert "被保険者証区分" in html  # the qualification itself
+    assert "閲覧できません：資格確認限定型の医療機関等では" in html and "<h2 id=\"h-drug\">" not in html
 
 
 def test_the_demo_pharmacy_runs_every_function_and_its_tablet_urls_open_for_the_demo_clerk(make_app):

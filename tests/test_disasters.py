@@ -112,8 +112,6 @@ def test_a_clerk_is_refused_and_the_categories_are_qualification_drug_and_checku
         assert _read(world, disaster_id, at=inside, category=category).allowed
 
 
-@pytest.mark.skipif(not hasattr(Institution, "qualification_only"),
-                    reason="qualification-only institutions (issue 20) are not merged into this branch yet")
 def test_a_qualification_only_institution_stays_qualification_only(world):
     disaster_id = _declare(world, prefectures=["13"])
     with world.session() as s:
@@ -253,6 +251,21 @@ def test_a_pharmacist_finds_a_person_by_insurance_numbers_and_reads_with_oral_co
         details = [json.loads(d) for d in s.scalars(select(AuditEntry.detail).where(
             AuditEntry.event == "read_allowed", AuditEntry.person_id == world.person.person_id))]
         assert details == [{"disaster_id": disaster_id, "consent_kind": "oral"}] * 3
+
+
+def test_at_a_qualification_only_institution_the_read_shows_the_qualification_alone(world, clock):
+    disaster_id = _console_disaster(world, clock)
+    with world.session() as s:
+        s.get(Institution, world.here).qualification_only = True
+        s.commit()
+    browser = console_login(world.app, "pharmacist")
+    _search(browser, **_insurance(world.person))
+    page = browser.get("/pharmacy/disaster").get_data(as_text=True)
+    read = browser.post("/pharmacy/disaster/read", data={
+        "csrf_token": csrf_of(page), "disaster_id": str(disaster_id), "consent_kind": "oral"})
+    html = read.get_data(as_text=True)
+    assert read.status_code == 403 and world.person.insurer_number in html
+    assert html.count("閲覧できません：資格確認限定型の医療機関等では") == 2  # 薬剤情報 and 特定健診情報
 
 
 def test_a_read_without_choosing_the_consent_kind_shows_no_data(world, clock):

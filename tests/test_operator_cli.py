@@ -11,18 +11,6 @@ from consent.institutions import Institution, Staff
 GOOD_PHARMACY = "1341245676"  # 13 東京都, 4 調剤, 12 4567, check digit 6
 
 
-@pytest.fixture
-def cli(make_app):
-    app = make_app("development")
-    runner = app.test_cli_runner()
-
-    def run(*args):
-        return runner.invoke(args=list(args))
-
-    run.app = app
-    return run
-
-
 def count(app, model):
     with app.extensions["sessionmaker"]() as s:
         return s.scalar(select(func.count()).select_from(model))

@@ -48,6 +48,7 @@ CASES = {
     "integrations.oqs.views._QUALS_OF_ONE": lambda d, conn: {"person_id": d["aid_person"]},
     "integrations.oqs.views._ENTRUSTED_OF_ONE": lambda d, conn: {"person_id": d["aid_person"]},
     "consent.decision._BY_ID": lambda d, conn: {"consent_id": d["consent"]},
+    "consent.decision._QUALIFICATION_ONLY": lambda d, conn: {"institution_id": d["here"]},
     # Both halves: today's open consent and the latest closed one.
     "consent.decision._CANDIDATES": lambda d, conn: {
         "institution_id": d["here"], "person_id": d["person"], "first_open_date": TODAY - timedelta(days=1)},

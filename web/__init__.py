@@ -64,6 +64,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(card.bp)
     app.register_blueprint(reception.bp)
     app.register_blueprint(tablet.bp)
+    from web import reception_qualification
+
+    app.register_blueprint(reception_qualification.bp)  # 資格確認限定型: 「資格確認をする」
     console_bp = console.blueprint(
         console_admin.routes, console_medical_aid.routes, console_disaster.routes, passkeys.routes,
         api_clients_admin.routes)

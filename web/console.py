@@ -11,7 +11,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from consent import grants
-from consent.decision import decide
+from consent.decision import QUALIFICATION_ONLY, decide
 from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.staff_auth import PasswordChangeError, load_identity
 from consent.staff_auth import change_password as change
@@ -19,6 +19,7 @@ from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
     REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
 )
+from consent.vocabulary import CONFIRMATION_ONLY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY
 from consent.window import deadline_text, jst_date
 from integrations.oqs.clinical import PART_HEADINGS, ClinicalInfo, is_reduced_kidney_function
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
@@ -172,8 +173,11 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
             "status": STATUS_LABELS[status],
             "status_code": status,
             "setting": care_setting_label(consent.care_setting, consent.house_call),
-            "labels": "、".join(CATEGORY_LABELS[c] for c in consent.categories),
-            "remaining": remaining_text(consent.window_end, current) if status == STATUS_ACTIVE else "",
+            # A 資格確認限定型 confirmation has no categories (and no 閲覧期限 to count down).
+            "labels": "、".join(CATEGORY_LABELS[c] for c in consent.categories) or CONFIRMATION_ONLY_LABEL,
+            "validity": VALIDITY.get(consent.validity_code, "未確認"),
+            "remaining": (remaining_text(consent.window_end, current)
+                          if status == STATUS_ACTIVE and consent.categories else ""),
             "reference_number": references.get(consent.person_id) or "",
             "consented_at": consent.consented_at,
         })
@@ -189,7 +193,9 @@ def patients():
     rows = patient_rows(staff.institution_id, staff.institution_code, day, setting)
     return render_template("console/patients.html", staff=staff, day=day, rows=rows, setting=setting,
                            care_settings=CARE_SETTINGS, prev_day=day - timedelta(days=1),
-                           next_day=day + timedelta(days=1))
+                           next_day=day + timedelta(days=1),
+                           qualification_only=grants.is_qualification_only(reader(), staff.institution_id),
+                           qualification_only_label=QUALIFICATION_ONLY_LABEL)
 
 
 @routes.get("/patients-fragment")
@@ -307,6 +313,9 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
         data = _load(category, oqs, consent, staff, today, drug_from, drug_to) if decision.allowed and not skip else None
         sections.append({"category": category, "heading": HEADINGS[category], "decision": decision,
                          "data": data})
+    # 資格確認限定型: one refusal instead of the data sections, each refused (and audited) all the same.
+    refused_here = [s for s in sections if s["decision"].reason == QUALIFICATION_ONLY]
+    sections = [s for s in sections if s["decision"].reason != QUALIFICATION_ONLY]
     clinical = next((s["data"] for s in sections if s["category"] == "clinical" and s["data"] is not None), None)
     warnings = pharmacist_warnings(clinical)
     status = grants.status_code_at(consent, current)
@@ -322,4 +331,7 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
         reference_entered=reference if reference_entered is None else reference_entered,
         category_rows=category_rows(consent, current), institution_reasons=INSTITUTION_REVOCATION_REASONS,
         may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked, care_setting_label=care_setting_label,
+        qualification_only_refusal=refused_here[0]["decision"].message if refused_here else None,
+        qualification_only_headings="・".join(s["heading"] for s in refused_here),
+        confirmation_label=CONFIRMATION_ONLY_LABEL,
     ), 400 if filter_error or reference_error else 200

@@ -133,6 +133,8 @@ CONSENT: Table = {
     "invalid_reason": (422, "取消理由が正しくありません。1（医療機関等による取消）か3（利用目的の変更）を指定してください。",
                        "invalid_parameter"),
     "already_revoked": (409, "この同意はすでに取り消されています。"),
+    "qualification_only": (
+        403, "こちらの医療機関等では、健康保険の資格確認だけを行います。薬剤情報などの提供に同意することはできません。"),
 }
 
 PASSWORD: Table = {

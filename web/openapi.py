@@ -88,7 +88,8 @@ ERRORS = {
     "400": "本文がJSONオブジェクトとして読めない",
     "401": "アクセストークンがない・正しくない・期限切れ・取り消し済み（error: unauthorized / invalid_token）",
     "403": "権限または同意が閲覧を認めない。error は insufficient_scope, not_licensed, no_consent, "
-           "category_not_consented, consent_expired, consent_revoked のいずれか",
+           "category_not_consented, consent_expired, consent_revoked, qualification_only"
+           "（資格確認限定型の医療機関等では資格情報以外のすべて）のいずれか",
     "404": "同意が見つからない（他の医療機関の同意も同じ答え）",
     "413": "本文が1MiBを超える",
     "415": "Content-Type が application/json でない",

@@ -18,6 +18,7 @@ from consent.vocabulary import (
     BY_PATIENT, CATEGORIES, CATEGORY_LABELS, DISASTER_READ_LABEL, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS,
     STATUS_REVOKED, VALID_CODES,
 )
+from consent.vocabulary import CONFIRMATION_ONLY_LABEL
 from consent.window import deadline_text
 from web.consent_view import category_rows
 from web.card import read_page_context, verify_card
@@ -89,6 +90,8 @@ def top(token: str):
     on_tablet = place.setting.tablet
     if on_tablet:
         tablet.forget_patient()  # the neutral start: the next patient sees nothing of the last
+    if place.qualification_only:
+        return _render("reception/qualification_top.html", place, tablet_start=on_tablet)
     fixed = None if on_tablet else _deep_link_date(request.args.get("date"))
     saved = session.get("reception_saved")
     saved = saved if saved and saved.get("token") == token else None
@@ -116,6 +119,9 @@ def qr(token: str):
 @bp.route("/<token>/consent", methods=["GET", "POST"])
 def consent_form(token: str):
     place = _place(token)
+    if place.qualification_only:
+        # No categories to offer here (an old link, or the mode switched on): the top page says what is.
+        return redirect(url_for("reception.top", token=token), code=303)
     today = today_jst()
     max_date = today + timedelta(days=settings().max_days_ahead)
     # On the tablet the 診療日 is today (JST), not asked.
@@ -185,29 +191,37 @@ def confirm(token: str):
     )
 
 
+def register_with_card(place: Place, *, categories, consultation_date: date):
+    """The card step of a registration: read the card, confirm the qualification through OQS and
+    register the consent (a 資格確認限定型 confirmation: no categories) in one transaction, left
+    for the caller to commit. Returns the card, the consent, the OQS answer and the OQS."""
+    card = verify_card("register")
+    session_db = db()
+    oqs = oqs_for(session_db)
+    qualification = oqs.qualification(card.person_id, institution_code=place.code,
+                                      care_setting=place.setting.care_setting, today=today_jst())
+    try:
+        consent = grants.register_consent(
+            session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
+            care_setting=place.setting.care_setting, house_call=place.setting.house_call,
+            categories=categories, consultation_date=consultation_date, now=now(),
+            validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
+        )
+    except ConsentError:
+        session_db.rollback()
+        raise
+    return card, consent, qualification, oqs
+
+
 @bp.post("/<token>/confirm/verify")
 def confirm_verify(token: str):
     place = _place(token)
     draft = _draft(token)
     if draft is None:
         raise ApiError(409, "no_draft", "受付の途中で時間が経ちすぎました。最初からやり直してください。")
-    card = verify_card("register")
+    card, consent, qualification, oqs = register_with_card(
+        place, categories=draft["categories"], consultation_date=date.fromisoformat(draft["date"]))
     session_db = db()
-    oqs = oqs_for(session_db)
-    today = today_jst()
-    qualification = oqs.qualification(card.person_id, institution_code=place.code,
-                                      care_setting=place.setting.care_setting, today=today)
-    try:
-        consent = grants.register_consent(
-            session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
-            care_setting=place.setting.care_setting, house_call=place.setting.house_call,
-            categories=draft["categories"],
-            consultation_date=date.fromisoformat(draft["date"]), now=now(),
-            validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
-        )
-    except ConsentError:
-        session_db.rollback()
-        raise
     person = oqs.person(card.person_id)
     if not place.setting.tablet:
         # Committed with the consent: if the answer is lost after this (a failure, a killed worker),
@@ -295,6 +309,8 @@ def _consent_rows(place: Place, person_id: str) -> list[dict]:
             "date": consent.consultation_date,
             "categories": list(consent.categories),
             "labels": _labels(consent.categories),
+            # A 資格確認限定型 confirmation has no categories: it says so instead.
+            "summary": "、".join(_labels(consent.categories)) or CONFIRMATION_ONLY_LABEL,
             "status": STATUS_LABELS[status],
             "status_code": status,
             "changeable": status == STATUS_ACTIVE,

@@ -21,6 +21,8 @@ class Place:
     token: str
     # The entry point this URL opens: online (the patient's phone), outpatient, home_visit, house_call.
     setting: ReceptionSetting
+    # 資格確認限定型: the top page offers the qualification confirmation only (web/reception_qualification.py).
+    qualification_only: bool = False
 
 
 def find_place(token: str) -> Place:
@@ -32,7 +34,8 @@ def find_place(token: str) -> Place:
     if institution is None:
         abort(410 if retired else 404)
     setting = RECEPTION_SETTINGS[setting_name]
-    place = Place(institution.id, institution.institution_code, institution.name, token, setting)
+    place = Place(institution.id, institution.institution_code, institution.name, token, setting,
+                  qualification_only=institution.qualification_only)
     g.place_name = place.name  # named on the 503 page should the database fail later on
     runs = institution.runs(setting)
     # End the read so the card step can start a write transaction cleanly (SQLite).

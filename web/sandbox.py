@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from consent import disasters
 from consent.disasters import PREFECTURE_CODES
 from consent.institutions import ALL_FUNCTIONS, ROLES, Institution, add_staff, create_institution, institution_by_code
+from consent.qualification_only import set_qualification_only
 from consent.vocabulary import FUNCTIONS, VALIDITY
 from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
@@ -74,6 +75,25 @@ def _parse_functions(value: Any) -> dict[str, bool]:
     return value
 
 
+def _parse_boolean(key: str) -> Callable[[Any], bool]:
+    def parse(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ApiError(422, "invalid_field", f"{key} は true か false で指定してください。")
+        return value
+    return parse
+
+
+def _apply_qualification_only(institution: Institution, on: bool) -> None:
+    """資格確認限定型 on or off: switching on ends the open consents' data categories (reason 3),
+    audited (consent/qualification_only.py). An institution not yet stored (POST checking its
+    body first) just takes the value."""
+    if institution.id is None:
+        institution.qualification_only = on
+        return
+    db().flush()  # the fields applied before this one, kept when the switch reloads the row
+    set_qualification_only(db(), institution_id=institution.id, on=on, by="sandbox", now=now())
+
+
 @dataclass(frozen=True)
 class InstitutionField:
     """A field that POST /sandbox/institutions accepts and PATCH /sandbox/institutions/<code> changes."""
@@ -97,6 +117,9 @@ INSTITUTION_FIELDS: dict[str, InstitutionField] = {
     "name": InstitutionField.attribute("name", _parse_name),
     # Partial: {"functions": {"home_visit": false}} switches that one off and leaves the others.
     "functions": InstitutionField(_parse_functions, lambda i, value: i.set_functions(value), lambda i: i.functions),
+    # 資格確認限定型 (default false).
+    "qualification_only": InstitutionField(_parse_boolean("qualification_only"), _apply_qualification_only,
+                                           lambda i: bool(i.qualification_only)),
 }
 
 

@@ -4,7 +4,7 @@ The index serves the disaster measure's search for a person without the card (bi
 name and address among the few born that day).
 
 Revision ID: 0018_disasters
-Revises: 0015_functions
+Revises: 0017_qualonly
 """
 from alembic import op
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import store.types
 
 revision = '0018_disasters'
-down_revision = '0015_functions'
+down_revision = '0017_qualonly'
 branch_labels = None
 depends_on = None
 
