@@ -46,11 +46,15 @@ LEGACY_VERSION = 1  # plain SHA-256: entries written before the chain was keyed
 KEYED_VERSION = 2  # HMAC-SHA-256 with the audit key named by the entry's key_id
 HASH_VERSION = KEYED_VERSION  # what new entries use
 
-EVENTS = frozenset({"consent_registered", "consent_updated", "consent_revoked", "read_allowed", "read_denied",
-                    # 資格確認限定型 switched on or off; a consent's data categories ended by that switch.
-                    "institution_mode_changed", "consent_use_changed",
-                    # a home visit recorded (consent/home_visits.py)
-                    "visit_recorded"})
+EVENTS = frozenset({
+    "consent_registered", "consent_updated", "consent_revoked", "read_allowed", "read_denied",
+    # An operator's declaration or end of a disaster covering the institution (consent.disasters).
+    "disaster_declared", "disaster_ended",
+    # 資格確認限定型 switched on or off; a consent's data categories ended by that switch.
+    "institution_mode_changed", "consent_use_changed",
+    # a home visit recorded (consent/home_visits.py)
+    "visit_recorded",
+})
 # Written by the chain itself, never by callers: where a version-1 chain switches to keyed entries.
 BOUNDARY_EVENT = "audit_keyed"
 READ_EVENTS = ("read_allowed", "read_denied")
@@ -502,6 +506,8 @@ class ReadRecord:
     allowed: bool
     reason: str | None
     consent_id: str | None
+    # Read under the disaster measure (災害時特別措置): without the card, on the disaster's basis.
+    disaster: bool = False
 
 
 def reads_of_person(
@@ -523,7 +529,8 @@ def reads_of_person(
         stmt = stmt.where(_entries.c.institution_id == institution_id)
     records = []
     for row in session.execute(stmt):
-        via_client = bool(row.detail and "client_id" in json.loads(row.detail))
+        detail = json.loads(row.detail) if row.detail else {}
+        via_client = "client_id" in detail
         records.append(
             ReadRecord(
                 at=row.created_at,
@@ -535,6 +542,7 @@ def reads_of_person(
                 allowed=row.event == "read_allowed",
                 reason=row.reason,
                 consent_id=row.consent_id,
+                disaster="disaster_id" in detail,
             )
         )
     return records

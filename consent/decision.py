@@ -13,14 +13,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, bindparam, select, union_all
 from sqlalchemy.orm import Session
 
-from consent import audit
+from consent import audit, disasters
 from consent.actors import Actor
 from consent.category_states import CategoryState, current_state
 from consent.errors import DomainError
 from consent.institutions import Institution
 from consent.models import Consent, ConsentView
 from consent.vocabulary import (
-    CATEGORY_LABELS, CLINICAL_CATEGORIES, EXPIRY_REASONS, FLAG_CONSENTED, FLAG_ENDED, LIMITED_CLIENT_CATEGORIES,
+    CATEGORY_LABELS, CLINICAL_CATEGORIES, DISASTER_CATEGORIES, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_CONSENTED,
+    FLAG_ENDED, LIMITED_CLIENT_CATEGORIES,
     NOT_EXPIRING, QUALIFICATION, READ_CATEGORIES, REASON_EXPIRY, SCOPE_OF_CATEGORY, STATUS_REVOKED,
 )
 from store.prepared import Prepared
@@ -39,10 +40,17 @@ INSUFFICIENT_SCOPE = "insufficient_scope"  # a client-credentials token beyond i
 # A 資格確認限定型 institution: nothing beyond the qualification, whatever the consent, role or token.
 QUALIFICATION_ONLY = "qualification_only"
 
+# A disaster read (災害時特別措置, consent.disasters): outside its period or its area, or before
+# staff recorded the consent kind, or a category the measure does not open.
+DISASTER_NOT_IN_EFFECT = disasters.NOT_IN_EFFECT
+DISASTER_OUT_OF_AREA = disasters.OUT_OF_AREA
+DISASTER_NO_CONSENT_KIND = disasters.NO_CONSENT_KIND
+DISASTER_CATEGORY_EXCLUDED = disasters.CATEGORY_EXCLUDED
+
 # Every reason a read can be refused for (ReadRefused declares these as its codes).
 REASONS = (
     NO_CONSENT, CATEGORY_NOT_CONSENTED, CONSENT_EXPIRED, CONSENT_REVOKED, NOT_LICENSED,
-    OTHER_INSTITUTION, NOT_FOUND, INSUFFICIENT_SCOPE, QUALIFICATION_ONLY,
+    OTHER_INSTITUTION, NOT_FOUND, INSUFFICIENT_SCOPE, QUALIFICATION_ONLY, *disasters.REASONS,
 )
 
 _FIXED_MESSAGES = {
@@ -53,6 +61,10 @@ _FIXED_MESSAGES = {
     NOT_FOUND: "該当する同意が見つかりません",
     INSUFFICIENT_SCOPE: "この連携では閲覧できない情報です",
     QUALIFICATION_ONLY: "資格確認限定型の医療機関等では、資格情報以外の情報（薬剤情報・特定健診情報など）は閲覧できません",
+    DISASTER_NOT_IN_EFFECT: "災害時特別措置の期間外です",
+    DISASTER_OUT_OF_AREA: "災害時特別措置の対象地域外の医療機関です",
+    DISASTER_NO_CONSENT_KIND: "か".join(f"「{kind}」" for kind in DISASTER_CONSENT_KINDS.values()) + "かを記録してください",
+    DISASTER_CATEGORY_EXCLUDED: "災害時特別措置では閲覧できない情報です",
 }
 
 # When no consent allows, the refusal that tells the reader most (lower first).
@@ -101,6 +113,7 @@ def decide(
     now: datetime,
     consent_id: str | None = None,
     scopes: Collection[str] | None = None,
+    disaster: disasters.DisasterBasis | None = None,
 ) -> Decision:
     """May `actor` of `institution_id` read `category` of `person_id` now?
 
@@ -110,6 +123,11 @@ def decide(
     With `consent_id` (the API names the consent it relies on) only that consent is judged, and
     `person_id` may be None. Without it, the person's consents at the institution are judged and
     the one that allows is used (the latest window end), else the most telling refusal.
+    With `disaster` (災害時特別措置) the read rests on a declared disaster instead of a consent:
+    allowed only inside its period, at an institution in its area, for licensed staff, for a
+    category it opens, with the consent kind recorded; `person_id` may be None for the question
+    "may this reader use the measure at all" (then no consent kind is needed). The audit entry
+    names the disaster and the consent kind.
     Cost: two indexed lookups (the institution's mode, the consent) plus the audit append - independent
     of the table sizes.
     Call it at the start of a transaction and commit afterwards (the audit entry is part of it).
@@ -120,7 +138,7 @@ def decide(
     begin_write(session)  # the audit append writes; take SQLite's lock before reading
     session.flush()  # the lookups below go straight to the connection
     conn = session.connection()
-    verdict = _judge(conn, institution_id, actor, person_id, category, now, consent_id, scopes)
+    verdict = _judge(conn, institution_id, actor, person_id, category, now, consent_id, scopes, disaster)
     consent = verdict.consent
     logged_person = person_id
     if logged_person is None and consent is not None and consent.institution_id == institution_id:
@@ -137,11 +155,18 @@ def decide(
         category=category,
         consent_id=consent.id if consent is not None else consent_id,
         reason=verdict.reason,
-        detail={"client_id": actor.client_id} if actor.client_id else None,
+        detail=_audit_detail(actor, disaster),
     )
     if verdict.reason in (OTHER_INSTITUTION, NOT_FOUND):
         consent = None  # never hand another institution's consent to the caller
     return _decision(verdict.reason, category, consent, seq, now)
+
+
+def _audit_detail(actor: Actor, disaster: disasters.DisasterBasis | None) -> dict | None:
+    detail = {"client_id": actor.client_id} if actor.client_id else {}
+    if disaster is not None:
+        detail.update(disaster.audit_detail())
+    return detail or None
 
 
 def _judge(
@@ -153,6 +178,7 @@ def _judge(
     now: datetime,
     consent_id: str | None,
     scopes: Collection[str] | None = None,
+    disaster: disasters.DisasterBasis | None = None,
 ) -> _Verdict:
     if actor.institution_id != institution_id:
         return _Verdict(OTHER_INSTITUTION)
@@ -175,12 +201,16 @@ def _judge(
             return _Verdict(OTHER_INSTITUTION, named)
         if person_id is not None and named.person_id != person_id:
             return _Verdict(NOT_FOUND)
-    elif person_id is None:
+    elif person_id is None and disaster is None:
         raise ValueError("name the person, the consent, or both")
     if actor.limited and category not in LIMITED_CLIENT_CATEGORIES:
         return _Verdict(INSUFFICIENT_SCOPE, named)
     if category in CLINICAL_CATEGORIES and not actor.licensed:
         return _Verdict(NOT_LICENSED, named)
+    if disaster is not None:
+        # After every other early refusal (another institution, a token's reach, an institution's
+        # own mode): the measure lifts the card and the consent, nothing else.
+        return _Verdict(_judge_disaster(conn, institution_id, actor, person_id, category, now, disaster))
     if named is not None:
         return _Verdict(_judge_one(named, category, now), named)
 
@@ -251,6 +281,21 @@ def _candidates(
     # A relationship is judged with the open windows (it may have lapsed: then it refuses, saying why).
     open_ = [v for v in views if v.relationship or v.consultation_date >= first_open]
     return open_ or views
+
+
+def _judge_disaster(conn: Connection, institution_id: int, actor: Actor, person_id: str | None, category: str,
+                    now: datetime, basis: disasters.DisasterBasis) -> str | None:
+    """The reason a read under the disaster measure is refused, or None (README: the project's rules)."""
+    reason = disasters.refusal(conn, disaster_id=basis.disaster_id, institution_id=institution_id, now=now)
+    if reason is not None:
+        return reason
+    if actor.kind != "staff" or not actor.licensed:
+        return NOT_LICENSED
+    if category not in DISASTER_CATEGORIES:
+        return DISASTER_CATEGORY_EXCLUDED
+    if person_id is not None and basis.consent_kind not in DISASTER_CONSENT_KINDS:
+        return DISASTER_NO_CONSENT_KIND
+    return None
 
 
 def _judge_one(consent: ConsentView, category: str, now: datetime) -> str | None:

@@ -1,5 +1,6 @@
 """Security events that belong to no institution's audit chain: refused logins, cards
-reinstated after a clone suspicion. Append-only; ids, codes and digests only (no addresses,
+reinstated after a clone suspicion, disasters declared and ended (an area may cover no
+institution yet). Append-only; ids, codes and digests only (no addresses,
 no names)."""
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from store.base import Base
 from store.types import UTCDateTime
 
-EVENTS = frozenset({"login_refused", "card_reinstated"})
+EVENTS = frozenset({"login_refused", "card_reinstated", "disaster_declared", "disaster_ended"})
 
 
 class SecurityEvent(Base):

@@ -236,6 +236,21 @@ BATCH_VALID, BATCH_INVALID, BATCH_ERROR = "有効", "無効", "エラー"
 BATCH_STATUSES: tuple[str, ...] = (BATCH_VALID, BATCH_INVALID, BATCH_ERROR)
 
 
+# --- 災害時特別措置 (the disaster measure) ------------------------------------------------------
+
+# What staff read of a person found without the card (seed 003 slide 13: 薬剤情報・特定健診情報,
+# with the qualification that identifies them), in the order the page shows them.
+DISASTER_CATEGORIES: tuple[str, ...] = (QUALIFICATION, "drug", "checkup")
+# The consent kind staff record before such a read (the real interface's 同意取得困難 is flag 3).
+DISASTER_ORAL, DISASTER_DIFFICULT = "oral", "difficult"
+DISASTER_CONSENT_KINDS: dict[str, str] = {
+    DISASTER_ORAL: "口頭で同意を得た", DISASTER_DIFFICULT: CONSENT_FLAGS[FLAG_DIFFICULT],
+}
+# The console page's name (and its menu entry), and how the patient's read log names such a read.
+DISASTER_READ_HEADING = "災害時閲覧"
+DISASTER_READ_LABEL = "災害時特別措置による閲覧"
+
+
 # --- 資格確認限定型 (qualification-only institutions) ------------------------------------------
 
 # The mode's name, as seeds 000 and 001 write it (console, operator output).

@@ -41,8 +41,19 @@ class SandboxClient:
         return data
 
     def institution(self, name: str | None = None, **fields: Any) -> dict:
-        """`fields`: the other keys of POST /sandbox/institutions, e.g. qualification_only=True."""
+        """A new institution. `fields`: the other keys of POST /sandbox/institutions, e.g.
+        qualification_only=True, or prefecture="27" (大阪府; default "13" 東京都)."""
         return self._ok("POST", "/sandbox/institutions", {**fields, **({} if name is None else {"name": name})})
+
+    def disaster(self, *, name: str, start: str, until: str, prefectures: list[str] | None = None,
+                 institution_codes: list[str] | None = None) -> int:
+        """Declare a disaster (災害時特別措置) over the prefectures and institutions; its id."""
+        body: dict[str, Any] = {"name": name, "from": start, "until": until}
+        if prefectures is not None:
+            body["prefectures"] = prefectures
+        if institution_codes is not None:
+            body["institution_codes"] = institution_codes
+        return self._ok("POST", "/sandbox/disasters", body)["disaster_id"]
 
     def change_institution(self, institution_code: str, **fields: Any) -> dict:
         """PATCH /sandbox/institutions/<code>: e.g. `functions={"home_visit": False}`."""

@@ -8,7 +8,7 @@ from flask import Flask, current_app
 
 from consent.vocabulary import RECEPTION_SETTINGS
 from integrations.oqs import cli as oqs_cli
-from ops import audit_cli, card_cli, operator_cli
+from ops import audit_cli, card_cli, disaster_cli, operator_cli
 from store.engine import make_engine, make_sessionmaker
 
 
@@ -77,6 +77,7 @@ def register_cli(app: Flask) -> None:
     audit_cli.register(app)  # `flask audit verify`
     operator_cli.register(app)  # `flask institution|staff ...`
     card_cli.register(app)  # `flask card reinstate`
+    disaster_cli.register(app)  # `flask disaster declare|list|end`
     oqs_cli.register(app)  # `flask oqs generate|show`
     _operator_waits(app, app.cli)
 

@@ -4,12 +4,12 @@ and a 資格確認限定型 (qualification-only) clinic with its own staff and t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Flask
 from sqlalchemy import select
 
-from consent import grants, home_visits, oauth_clients
+from consent import disasters, grants, home_visits, oauth_clients
 from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, HOME_VISIT, ONLINE_CARE, OUTPATIENT
 from consent.clock import JST
 from consent.institutions import ALL_FUNCTIONS, Staff, add_staff, create_institution, institution_by_code
@@ -66,6 +66,12 @@ DEMO_CHANGES = {
     # 山田 花子: limit consented two hours ago and removed an hour ago (同意なし from then on).
     "demo-yamada-hanako": ((2, ("drug", "checkup", "limit")), (1, ("drug", "checkup"))),
 }
+# A declared disaster (災害時特別措置) covering the demo pharmacy alone, so that 「災害時閲覧」 can be
+# tried: from the start of the load day (JST) for DEMO_DISASTER_DAYS days.
+DEMO_DISASTER_NAME = "デモ用 災害時特別措置（訓練）"
+DEMO_DISASTER_DAYS = 30
+# Whom to look for there (by name, birth date and postcode, as an evacuee without a card would say).
+DEMO_DISASTER_PERSON = "demo-suzuki-ichiro"
 
 # A home-visit patient (訪問患者, issue 19): first visit four weeks ago on the tablet, then two
 # recorded visits - two weeks ago and today. (person, categories, days before today of each visit)
@@ -83,6 +89,7 @@ class DemoSummary:
     qualification_only_token: str = ""
     confirmed: list[str] = field(default_factory=list)
     home_visit_patient: str = ""
+    disaster: str = ""
 
     def describe(self, settings) -> str:
         base = settings.origins[0]
@@ -101,6 +108,9 @@ class DemoSummary:
             lines.append(f"  Home-visit patient (console 訪問患者, three visits): {self.home_visit_patient}")
         lines.append(f"  Demo API client (client credentials): {DEMO_API_CLIENT[0]} / {DEMO_API_CLIENT[1]}")
         lines.append(f"  Sandbox demo cards (try reception by hand): {base}/demo/cards")
+        if self.disaster:
+            lines.append(f"  Disaster measure (災害時閲覧, sign in as demo-pharmacist): {base}/pharmacy/disaster"
+                         f"   ({self.disaster})")
         lines += [
             f"  Qualification-only clinic (資格確認限定型): {DEMO_QUALIFICATION_ONLY_NAME}",
             f"    Reception:  {base}/r/{self.qualification_only_token}",
@@ -124,6 +134,7 @@ def load_demo(app: Flask) -> DemoSummary:
         _demo_consents(session, institution, people, today=today, now=now)
         visiting = _demo_home_visit(session, institution, people, today=today, now=now)
         _demo_api_client(session, institution, now=now)
+        disaster = _demo_disaster(session, today=today, now=now, person=people.get(DEMO_DISASTER_PERSON))
         tokens = institution.reception_tokens
         names = [people[pid].name for pid in DEMO_CONSENTS if pid in people]
         clinic = _demo_institution(session, DEMO_QUALIFICATION_ONLY_CODE, DEMO_QUALIFICATION_ONLY_NAME,
@@ -132,7 +143,8 @@ def load_demo(app: Flask) -> DemoSummary:
         confirmed = [people[pid].name for pid in DEMO_CONFIRMATIONS if pid in people]
         return DemoSummary(DEMO_INSTITUTION_NAME, tokens["online"], [(l, p, r) for l, p, r, _ in DEMO_STAFF],
                            names, tokens, qualification_only_token=clinic.reception_token, confirmed=confirmed,
-                           home_visit_patient=visiting)
+                           home_visit_patient=visiting,
+                           disaster=disaster)
 
 
 def _demo_institution(session, code: str, name: str, staff, *, now, qualification_only: bool = False):
@@ -170,6 +182,24 @@ def _demo_confirmations(session, clinic, people: dict, *, today: date, now) -> N
         grants.register_consent(session, institution_id=clinic.id, person_id=person_id,
                                 card_id=_card_of(session, authority, person, now=now), care_setting=ONLINE_CARE,
                                 categories=(), consultation_date=today, now=now, validity_code=validity)
+
+
+def _demo_disaster(session, *, today: date, now, person) -> str:
+    """Declare the demo disaster unless one is active over the demo pharmacy already (an operator's
+    own, or the one an earlier load declared); what is active, in a line."""
+    # Its area is the demo pharmacy alone: only a disaster covering it could meet it, and then that
+    # one is active here already.
+    active = disasters.active_for(session, DEMO_INSTITUTION_CODE, now)
+    if not active:
+        start = datetime.combine(today, time(0), tzinfo=JST)
+        active = [disasters.declare(
+            session, name=DEMO_DISASTER_NAME, institution_codes=[DEMO_INSTITUTION_CODE], starts_at=start,
+            ends_at=start + timedelta(days=DEMO_DISASTER_DAYS), now=now)]
+    first = active[0]
+    line = f"{first.name}, until {first.ends_at.astimezone(JST).isoformat()}"
+    if person is not None:
+        line += f"; try {person.kana} / {person.birth_date.isoformat()} / 〒{person.postcode}"
+    return line
 
 
 def _demo_consents(session, institution, people: dict, *, today: date, now) -> None:

@@ -16,6 +16,7 @@ MODEL_MODULES = [
     "consent.oauth_models",
     "consent.staff_passkeys",
     "consent.security_log",
+    "consent.disasters",
 ]
 
 

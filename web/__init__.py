@@ -42,9 +42,8 @@ def init_app(app: Flask) -> None:
 
     from consent.window import format_jst
     from web import (
-        api_clients_admin, card, console, console_admin, console_home_visits, console_medical_aid, health, pages,
-        passkeys, reception,
-        tablet,
+        api_clients_admin, card, console, console_admin, console_disaster, console_home_visits,
+        console_medical_aid, health, pages, passkeys, reception, tablet,
     )
 
     from consent.actors import ROLE_LABELS
@@ -68,9 +67,12 @@ def init_app(app: Flask) -> None:
     from web import reception_qualification
 
     app.register_blueprint(reception_qualification.bp)  # 資格確認限定型: 「資格確認をする」
-    app.register_blueprint(console.blueprint(
-        console_admin.routes, console_medical_aid.routes, console_home_visits.routes, passkeys.routes,
-        api_clients_admin.routes))
+    console_bp = console.blueprint(
+        console_admin.routes, console_medical_aid.routes, console_home_visits.routes, console_disaster.routes,
+        passkeys.routes, api_clients_admin.routes)
+    # Every console page shows the disasters covering the institution (and the 「災害時閲覧」 entry).
+    console_bp.context_processor(console_disaster.notices)
+    app.register_blueprint(console_bp)
     if app.config["SETTINGS"].sandbox:
         # Not merely guarded: outside sandbox mode these routes do not exist (404).
         from web import demo_cards, sandbox

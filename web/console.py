@@ -226,6 +226,14 @@ def _month(raw: str | None) -> str | None:
     return None
 
 
+def drug_parts(oqs, person_id: str, today: date, drug_from: str | None = None, drug_to: str | None = None) -> dict:
+    """薬剤情報 as the page shows it: two sources in one category, e-prescription data (fresh, 100
+    days) apart from the claims."""
+    records = drug_records(oqs, person_id, today, drug_from, drug_to)
+    return {"prescriptions": [r for r in records if r.source == "prescription"],
+            "claims": [r for r in records if r.source == "claims"]}
+
+
 def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None, drug_to: str | None):
     if category == QUALIFICATION:
         # The billing record: the qualification as confirmed at reception.
@@ -235,10 +243,7 @@ def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None
     if category == "limit":
         return oqs.limit(consent.person_id, today=today)
     if category == "drug":
-        # Two sources in one category: e-prescription data (fresh, 100 days) apart from the claims.
-        records = drug_records(oqs, consent.person_id, today, drug_from, drug_to)
-        return {"prescriptions": [r for r in records if r.source == "prescription"],
-                "claims": [r for r in records if r.source == "claims"]}
+        return drug_parts(oqs, consent.person_id, today, drug_from, drug_to)
     if category == "checkup":
         return oqs.checkups(consent.person_id, today=today)
     if category == "specific_disease":

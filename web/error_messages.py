@@ -14,6 +14,7 @@ from typing import Callable
 
 from consent.audit import AuditError
 from consent.decision import ReadRefused
+from consent.disasters import DisasterError
 from consent.login_throttle import LoginThrottled
 from consent.errors import ConsentError, DomainError
 from consent.oauth_clients import OAuthClientError, TokenRefused
@@ -233,6 +234,19 @@ LOGIN: Table = {
     "login_throttled": (429, "ログインに続けて失敗したため、しばらくログインできません。15分ほど待ってからお試しください。"),
 }
 
+# Declaring or ending a disaster (sandbox 422; operators' commands word them in English).
+DISASTER: Table = {
+    "invalid_name": (422, "name は100文字以内の文字列で指定してください。", "invalid_field"),
+    "empty_area": (422, "対象地域（prefectures か institution_codes）を1つ以上指定してください。", "invalid_field"),
+    "unknown_prefecture": (422, lambda e: f"{e.detail} は都道府県コード（01〜47の2桁）ではありません。", "invalid_field"),
+    "unknown_institution": (422, lambda e: f"医療機関コード {e.detail} の医療機関は登録されていません。", "invalid_field"),
+    "invalid_period": (422, "until は from より後の日時（時差つき）にしてください。", "invalid_field"),
+    "intersects_active": (
+        422, lambda e: f"実施中・予定の災害（ID {e.detail}）と対象地域と期間が重なります。", "intersects_active"),
+    "not_found": (404, "その災害はありません。"),
+    "already_over": (409, "その災害はすでに終了しています。"),
+}
+
 TABLES: dict[str, Table] = {
     LoginThrottled.domain: LOGIN,
     AuditError.domain: AUDIT,
@@ -244,6 +258,7 @@ TABLES: dict[str, Table] = {
     OAuthClientError.domain: API_CLIENT,
     TokenRefused.domain: TOKEN,
     ReadRefused.domain: READ,
+    DisasterError.domain: DISASTER,
     UnknownCard.domain: CARD_AUTHORITY,
     OQSError.domain: OQS,
 }

@@ -15,7 +15,8 @@ from consent.audit import reads_of_person
 from consent.category_states import current_states
 from consent.errors import ConsentError
 from consent.vocabulary import (
-    BY_PATIENT, CATEGORIES, CATEGORY_LABELS, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
+    BY_PATIENT, CATEGORIES, CATEGORY_LABELS, DISASTER_READ_LABEL, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS,
+    STATUS_REVOKED, VALID_CODES,
 )
 from consent.vocabulary import CONFIRMATION_ONLY_LABEL
 from web.consent_view import category_rows, deadline_label
@@ -66,7 +67,7 @@ def _labels(categories) -> list[str]:
 
 def _render(template: str, place: Place, status: int = 200, **context):
     return render_template(template, place=place, category_labels=CATEGORY_LABELS, **tablet.page_context(place),
-                           **context), status
+                           disaster_read_label=DISASTER_READ_LABEL, **context), status
 
 
 def _deep_link_date(raw: str | None) -> date | None:

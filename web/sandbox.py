@@ -14,7 +14,8 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
-from consent import home_visits
+from consent import disasters, home_visits
+from consent.disasters import PREFECTURE_CODES
 from consent.institutions import (
     ALL_FUNCTIONS, MAX_LAPSE_DAYS, ROLES, Institution, add_staff, create_institution, institution_by_code,
 )
@@ -168,12 +169,13 @@ def create_sandbox_institution():
     body = _require_json()
     name = (_parse_name(body["name"]) if body.get("name") is not None
             else f"サンドボックス薬局 {secrets.token_hex(2).upper()}")
+    prefecture = _prefecture(body)
     session = db()
     # Validated before anything is written.
     _apply_fields(Institution(name=name), {k: v for k, v in body.items() if not (k == "name" and v is None)},
                   strict=False)
     for _ in range(5):
-        code = make_institution_code(prefecture=13, table=4, serial=secrets.randbelow(1_000_000))
+        code = make_institution_code(prefecture=int(prefecture), table=4, serial=secrets.randbelow(1_000_000))
         try:
             # The sandbox switches every function on unless told otherwise.
             institution = create_institution(session, code=code, name=name, now=now(), functions=ALL_FUNCTIONS)
@@ -195,6 +197,15 @@ def create_sandbox_institution():
     result.update(api.sandbox_api_client(session, institution))
     session.commit()
     return jsonify(result), 201
+
+
+def _prefecture(body: dict) -> str:
+    """`"prefecture"`: the institution code's first two digits (01-47, default "13" 東京都), so QA
+    can place institutions inside and outside a disaster's area."""
+    value = body.get("prefecture", "13")
+    if not isinstance(value, str) or value not in PREFECTURE_CODES:
+        raise ApiError(422, "invalid_field", "prefecture は01から47までの2桁の都道府県コード（文字列）で指定してください。")
+    return value
 
 
 @bp.patch("/institutions/<code>")
@@ -349,6 +360,48 @@ def set_card_status(card_id: str):
     card = card_authority_for(session).set_status(card_id, status, now=now())  # UnknownCard: 404 not_found
     session.commit()
     return jsonify(card_id=card.card_id, status=card.status)
+
+
+def _instant(body: dict, key: str) -> datetime:
+    """An ISO 8601 instant with its offset (2026-12-04T23:59:59+09:00), else 422."""
+    raw = body.get(key)
+    try:
+        instant = None
+        if isinstance(raw, str) and len(raw) <= 40:
+            instant = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if instant is not None and instant.tzinfo is not None:
+            instant = instant if instant.astimezone(timezone.utc).year in CLOCK_YEARS else None
+    except (ValueError, OverflowError):
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise ApiError(422, "invalid_field", f"{key} は時差つきのISO 8601（例: 2026-12-04T09:00:00+09:00）で指定してください。")
+    return instant
+
+
+def _code_list(body: dict, key: str, *, max_items: int = 200) -> list[str]:
+    value = body.get(key, [])
+    if (not isinstance(value, list) or len(value) > max_items
+            or not all(isinstance(v, str) and len(v) <= 20 for v in value)):
+        raise ApiError(422, "invalid_field", f"{key} は文字列の配列で指定してください。")
+    return value
+
+
+@bp.post("/disasters")
+def declare_sandbox_disaster():
+    """Declare a disaster (災害時特別措置) as an operator would: 201 {"disaster_id"}; 422 for an empty
+    area, an unknown prefecture or institution, `until` not after `from`, or an area and period
+    intersecting an active disaster's (nothing written)."""
+    body = _require_json()
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise ApiError(422, "invalid_field", "name は100文字以内の文字列で指定してください。")
+    prefectures, codes = _code_list(body, "prefectures", max_items=47), _code_list(body, "institution_codes")
+    starts_at, ends_at = _instant(body, "from"), _instant(body, "until")
+    session = db()
+    disaster = disasters.declare(session, name=name, prefectures=prefectures, institution_codes=codes,
+                                 starts_at=starts_at, ends_at=ends_at, now=now())  # DisasterError: 422
+    session.commit()
+    return jsonify(disaster_id=disaster.id), 201
 
 
 # The years the sandbox clock may be set to. Every request computes from it (a window's end,

@@ -45,6 +45,13 @@ class OQS(Protocol):
         """Names and birth dates of many people at once (a day's patient list); unknown ids left out."""
         ...
 
+    def find_people(self, *, kana: str, birth_date: date, postcode: str | None = None,
+                    address: str | None = None, limit: int = 2) -> list[str]:
+        """Ids of people with this kana name and birth date at this postcode or address (at most
+        `limit`): finding a person without the card under the disaster measure. Not a search of
+        strangers: the caller acts only on exactly one match."""
+        ...
+
     def reference_numbers(self, *, institution_code: str, person_ids: list[str]) -> dict[str, str]:
         """照会番号 of many people at once."""
         ...

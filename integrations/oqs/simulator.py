@@ -7,6 +7,7 @@ the transaction (writes are flushed, so a following read in the same session see
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date
@@ -25,7 +26,7 @@ from integrations.oqs.facts import Coverage, PersonFacts
 from integrations.oqs.generator import plan_sandbox_person, store_plans
 from integrations.oqs.errors import PersonNotFound
 from integrations.oqs.inputs import InsuranceKeys, InvalidInput, check_keys, check_month, check_reference_number
-from integrations.oqs.models import OqsEntrustment, OqsReferenceNumber
+from integrations.oqs.models import OqsEntrustment, OqsPerson, OqsReferenceNumber
 from integrations.oqs.prescriptions import prescription_history
 from integrations.oqs.results import (
     BatchResult,
@@ -50,6 +51,16 @@ from integrations.oqs.views import (
 )
 
 CARD, INSURANCE_INFO = "1", "2"
+
+
+def _plain(text: str) -> str:
+    """NFKC without any spaces: 「東京都　千代田区」 and 「東京都千代田区」 are one address."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _plain_kana(text: str) -> str:
+    """Kana as katakana without spaces (「やまだ　はなこ」, 「ﾔﾏﾀﾞ ﾊﾅｺ」 → 「ヤマダハナコ」)."""
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in _plain(text))
 
 
 def _check_care_setting(care_setting: int) -> None:
@@ -152,6 +163,32 @@ class SimulatedOQS:
         """Many people in a few queries (a day's patient list); unknown ids are left out."""
         wanted = [p for p in dict.fromkeys(person_ids) if isinstance(p, str) and 0 < len(p) <= 32]
         return {pid: self._record(view) for pid, view in load_people(self.session, wanted).items()}
+
+    def find_people(self, *, kana: str, birth_date: date, postcode: str | None = None,
+                    address: str | None = None, limit: int = 2) -> list[str]:
+        """Ids of people with this name (kana) and birth date at this postcode or address, at most
+        `limit` (the caller needs exactly one). Kana compares without spaces, hiragana as katakana,
+        half-width as full-width; a postcode by its digits; an address as a part of the stored one."""
+        wanted_kana = _plain_kana(kana)
+        wanted_postcode = "".join(c for c in unicodedata.normalize("NFKC", postcode or "") if c.isdigit())
+        wanted_address = _plain(address or "")
+        if not wanted_kana or not (wanted_postcode or wanted_address):
+            return []
+        found = []
+        rows = self.session.execute(
+            select(OqsPerson.id, OqsPerson.kana, OqsPerson.postcode, OqsPerson.address)
+            .where(OqsPerson.birth_date == birth_date).order_by(OqsPerson.id))
+        for person_id, stored_kana, stored_postcode, stored_address in rows:
+            if _plain_kana(stored_kana) != wanted_kana:
+                continue
+            if wanted_postcode and "".join(c for c in stored_postcode if c.isdigit()) != wanted_postcode:
+                continue
+            if wanted_address and wanted_address not in _plain(stored_address):
+                continue
+            found.append(person_id)
+            if len(found) >= limit:
+                break
+        return found
 
     def identities(self, person_ids: list[str]) -> dict[str, PersonIdentity]:
         """Names and birth dates in one query: a list of hundreds needs no qualifications."""
