@@ -278,6 +278,17 @@ def test_a_read_without_choosing_the_consent_kind_shows_no_data(world, clock):
     assert ">薬剤情報</h2>" not in read.get_data(as_text=True)
 
 
+def test_a_malformed_disaster_id_on_the_read_goes_back_to_the_search(world, clock):
+    _console_disaster(world, clock)
+    browser = console_login(world.app, "pharmacist")
+    _search(browser, **_insurance(world.person))
+    page = browser.get("/pharmacy/disaster").get_data(as_text=True)
+    for bad in ("²", "١", "-1", "", "9" * 12, "1x"):
+        read = browser.post("/pharmacy/disaster/read", data={
+            "csrf_token": csrf_of(page), "disaster_id": bad, "consent_kind": "oral"})
+        assert read.status_code == 303, bad
+
+
 def test_finding_by_name_birth_date_and_address_needs_exactly_one_match(world, clock):
     _console_disaster(world, clock)
     with world.session() as s:

@@ -237,7 +237,8 @@ def disaster_read():
     is refused and audited with that disaster and that person."""
     staff = current_staff()
     raw = request.form.get("disaster_id", "")
-    disaster_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    # ASCII digits only: str.isdigit() also takes 「²」, which int() refuses.
+    disaster_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
     person_id = _found(staff, disaster_id)
     if person_id is None:  # nobody found under this disaster (or by someone else): search first
         return redirect(url_for("console.disaster_page"), code=303)
