@@ -431,6 +431,18 @@ def test_operator_commands_declare_list_and_end(app, institution_id):
     assert runner.invoke(args=["disaster", "end", "7"]).exit_code == 2
 
 
+def test_operator_commands_refuse_instants_and_ids_out_of_range_without_a_traceback(cli):
+    for starts, ends in (("0001-01-01T00:00:00+09:00", "2026-12-01T00:00:00+09:00"),
+                         ("2026-12-01T00:00:00+09:00", "9999-12-31T23:00:00-05:00"),
+                         ("2026-12-01T00:00:00+09:00", "2200-01-01T00:00:00+09:00")):
+        refused = cli("disaster", "declare", "--name", "x", "--prefectures", "13", "--from", starts, "--until", ends)
+        assert refused.exit_code == 2 and "ISO 8601" in refused.output, refused.output
+    for disaster_id in ("99999999999999999999", "0"):
+        refused = cli("disaster", "end", disaster_id)
+        assert refused.exit_code == 2 and "Traceback" not in refused.output, refused.output
+    assert cli("disaster", "list").output == ""
+
+
 def test_migration_0018_goes_down_and_up_again(database_url):
     def shape():
         engine = create_engine(database_url)
