@@ -344,6 +344,17 @@ def test_the_console_announces_a_declaration_before_during_and_a_week_after(worl
     assert "テスト地震" not in browser.get("/pharmacy/").get_data(as_text=True)
 
 
+def test_a_declaration_ended_before_its_start_is_announced_as_ended_not_planned(world, clock):
+    now = clock.now()
+    disaster_id = _declare(world, prefectures=["13"], starts_at=now + timedelta(days=1),
+                           ends_at=now + timedelta(days=3), now=now)
+    with world.session() as s:
+        disasters.end(s, disaster_id=disaster_id, now=now)
+        s.commit()
+    page = console_login(world.app, "pharmacist").get("/pharmacy/").get_data(as_text=True)
+    assert "災害時特別措置（終了）：テスト地震" in page and "（予定）" not in page
+
+
 def test_a_clerk_is_refused_with_the_reason_and_the_refusal_is_audited(world, clock):
     disaster_id = _console_disaster(world, clock)
     browser = console_login(world.app, "clerk")
