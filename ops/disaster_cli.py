@@ -17,6 +17,7 @@ import click
 from flask import Flask, current_app
 
 from consent import disasters
+from consent.clock import JST
 from consent.disasters import DisasterError
 from consent.window import format_jst
 
@@ -66,8 +67,9 @@ def _describe(disaster, now: datetime) -> str:
         state = "over"
     area = ",".join(disaster.prefecture_list) or "-"
     institutions = ",".join(disaster.institution_list) or "-"
-    return (f"{disaster.id}  {state}  {disaster.name}  from {disaster.starts_at.isoformat()}  until "
-            f"{disaster.ends_at.isoformat()}  prefectures {area}  institutions {institutions}")
+    # In JST, as declared (stored in UTC).
+    return (f"{disaster.id}  {state}  {disaster.name}  from {disaster.starts_at.astimezone(JST).isoformat()}  until "
+            f"{disaster.ends_at.astimezone(JST).isoformat()}  prefectures {area}  institutions {institutions}")
 
 
 def register(app: Flask) -> None:

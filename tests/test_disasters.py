@@ -440,6 +440,7 @@ def test_operator_commands_declare_list_and_end(app, institution_id):
     assert naive.exit_code == 2 and "offset" in naive.output
     listed = runner.invoke(args=["disaster", "list"])
     assert listed.output.count("\n") == 1 and "prefectures 13,14" in listed.output
+    assert "from 2026-11-23T00:00:00+09:00  until 2026-12-01T00:00:00+09:00" in listed.output  # JST, as declared
     ended = runner.invoke(args=["disaster", "end", "1"])
     assert ended.exit_code == 0 and "ended 1  ended" in ended.output
     assert runner.invoke(args=["disaster", "end", "1"]).exit_code == 2
