@@ -283,6 +283,8 @@ def test_drug_months_the_wrong_way_round_are_answered_beside_the_filter(world):
     assert ">特定健診情報</h2>" in html and "保険者番号" in html  # the rest of the page stands
     assert client.get(f"/pharmacy/consents/{ids['consent']}",
                       query_string={"from": "2025-01", "to": "2026-05"}).status_code == 200
+    # Digits that are not ASCII (「²」 passes str.isdigit()) are no month: the page stands, unfiltered.
+    assert client.get(f"/pharmacy/consents/{ids['consent']}", query_string={"from": "²²²²²²"}).status_code == 200
 
 
 def test_clerk_sees_qualification_but_not_drugs(world):
@@ -349,6 +351,7 @@ def test_a_pharmacist_may_end_a_consent_for_a_change_of_use_and_a_clerk_may_not(
     pharmacist, _ = login(app, "pharmacist")
     bad = revoke(pharmacist, ids["consent"], reason="2", confirm=False)
     assert bad.status_code == 422 and "取消理由が正しくありません" in bad.get_data(as_text=True)
+    assert revoke(pharmacist, ids["consent"], reason="²", confirm=False).status_code == 422
     assert revoke(pharmacist, ids["consent"], reason="3").status_code == 303
     html = pharmacist.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
     assert "利用目的の変更（2026年11月23日 10:00）" in html

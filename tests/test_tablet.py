@@ -248,7 +248,7 @@ def test_the_console_list_shows_each_consents_setting_and_filters_by_it(place, c
     assert "<td>外来</td>" in only and "<td>往診</td>" not in only and "<td>オンライン診療等</td>" not in only
     visits = browser.get("/pharmacy/patients-fragment?setting=2").get_data(as_text=True)
     assert "<td>往診</td>" in visits and "<td>外来</td>" not in visits
-    for bad in ("9", "x", "12"):
+    for bad in ("9", "x", "12", "²"):
         assert browser.get(f"/pharmacy/?setting={bad}").status_code == 400
 
 

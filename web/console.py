@@ -125,7 +125,8 @@ def _list_setting() -> int | None:
     raw = request.args.get("setting", "")
     if not raw:
         return None
-    if not (raw.isdigit() and len(raw) == 1 and int(raw) in CARE_SETTINGS):
+    # ASCII digits only: str.isdigit() also takes 「²」, which int() refuses.
+    if not (raw.isascii() and raw.isdigit() and len(raw) == 1 and int(raw) in CARE_SETTINGS):
         abort(400)
     return int(raw)
 
@@ -221,7 +222,7 @@ def _month(raw: str | None) -> str | None:
     if not raw:
         return None
     digits = raw.replace("-", "")
-    if len(digits) == 6 and digits.isdigit() and 1 <= int(digits[4:]) <= 12:
+    if len(digits) == 6 and digits.isascii() and digits.isdigit() and 1 <= int(digits[4:]) <= 12:
         return digits
     return None
 

@@ -41,7 +41,7 @@ def cancel_consent(consent_id: str):
         abort(403)
     consent = own_consent_or_404(staff, consent_id)
     raw = request.form.get("reason", "")
-    reason = int(raw) if raw.isdigit() and len(raw) < 3 else -1
+    reason = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 3 else -1
     if request.form.get("confirm") != "yes":
         if reason not in INSTITUTION_REVOCATION_REASONS:
             raise ConsentError("invalid_reason", field="reason", detail=raw[:8])
