@@ -120,7 +120,7 @@ def register_first_visit(
     today = jst_date(now)
     begin_write(session)
     chosen = check_first_visit(categories=categories,
-                               qualification_only=grants.is_qualification_only(session, institution_id))
+                               qualification_only=grants.is_qualification_only(session, institution_id, lock=True))
     lapse_days = lapse_days_of(session, institution_id)
     consent = _relationship_for_update(session, institution_id, person_id)
     if consent is None:
