@@ -72,9 +72,16 @@ def check_request(
     return chosen
 
 
-def is_qualification_only(session: Session, institution_id: int) -> bool:
-    """Whether the institution is 資格確認限定型 (qualification only)."""
-    return bool(session.scalar(select(Institution.qualification_only).where(Institution.id == institution_id)))
+def is_qualification_only(session: Session, institution_id: int, *, lock: bool = False) -> bool:
+    """Whether the institution is 資格確認限定型 (qualification only).
+
+    `lock` (a write that depends on the answer): hold the institution's row FOR SHARE until the
+    commit (PostgreSQL; SQLite serializes writers anyway), so a switch into the mode
+    (consent.qualification_only, FOR UPDATE) waits for this consent and ends its categories too,
+    rather than missing it and leaving them running after a later switch back.
+    """
+    query = select(Institution.qualification_only).where(Institution.id == institution_id)
+    return bool(session.scalar(query.with_for_update(read=True) if lock else query))
 
 
 def check_consultation_date(
@@ -142,7 +149,7 @@ def register_consent(
     chosen = check_request(
         care_setting=care_setting, categories=categories, consultation_date=consultation_date,
         now=now, max_days_ahead=max_days_ahead, house_call=house_call,
-        qualification_only=is_qualification_only(session, institution_id),
+        qualification_only=is_qualification_only(session, institution_id, lock=True),
     )
     wanted: dict[str, Any] = {"card_id": card_id, "care_setting": care_setting, "house_call": house_call,
                               "categories": chosen}
@@ -300,7 +307,7 @@ def change_categories(
     now = aware(now)
     chosen = normalize_categories(categories)
     begin_write(session)
-    if is_qualification_only(session, institution_id):
+    if is_qualification_only(session, institution_id, lock=True):
         raise ConsentError("qualification_only")
     consent = get_for_update(session, institution_id, consent_id, person_id)
     if consent.status == STATUS_REVOKED:

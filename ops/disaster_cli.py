@@ -11,12 +11,13 @@ reason. Each declaration and end is audited (consent.disasters).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 import click
 from flask import Flask, current_app
 
 from consent import disasters
+from consent.clock import JST
 from consent.disasters import DisasterError
 from consent.window import format_jst
 
@@ -33,13 +34,21 @@ REFUSALS = {
 }
 
 
+# The sandbox clock's years (web/sandbox.py CLOCK_YEARS): a period outside them is a typo.
+YEARS = range(2000, 2100)
+
+
 def _instant(value: str, option: str) -> datetime:
     try:
         instant = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        # In UTC (how it is stored) inside the years the service computes with (0001+09:00 is not).
+        if instant.tzinfo is not None and instant.astimezone(timezone.utc).year not in YEARS:
+            instant = None
+    except (ValueError, OverflowError):
         instant = None
     if instant is None or instant.tzinfo is None:
-        raise click.UsageError(f"{option} must be an ISO 8601 instant with its offset, e.g. 2026-12-01T09:00:00+09:00")
+        raise click.UsageError(f"{option} must be an ISO 8601 instant with its offset between the years "
+                               f"{YEARS.start} and {YEARS.stop - 1}, e.g. 2026-12-01T09:00:00+09:00")
     return instant
 
 
@@ -58,8 +67,9 @@ def _describe(disaster, now: datetime) -> str:
         state = "over"
     area = ",".join(disaster.prefecture_list) or "-"
     institutions = ",".join(disaster.institution_list) or "-"
-    return (f"{disaster.id}  {state}  {disaster.name}  from {disaster.starts_at.isoformat()}  until "
-            f"{disaster.ends_at.isoformat()}  prefectures {area}  institutions {institutions}")
+    # In JST, as declared (stored in UTC).
+    return (f"{disaster.id}  {state}  {disaster.name}  from {disaster.starts_at.astimezone(JST).isoformat()}  until "
+            f"{disaster.ends_at.astimezone(JST).isoformat()}  prefectures {area}  institutions {institutions}")
 
 
 def register(app: Flask) -> None:
@@ -98,7 +108,7 @@ def register(app: Flask) -> None:
                 click.echo(_describe(disaster, now))
 
     @disaster_group.command("end")
-    @click.argument("disaster_id", type=int)
+    @click.argument("disaster_id", type=click.IntRange(1, 2**31 - 1))  # the id column's range
     def disaster_end(disaster_id: int):
         """End DISASTER_ID now: reads under it are refused from this instant."""
         now = current_app.extensions["clock"].now()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from datetime import date, datetime, time
+from types import SimpleNamespace
 from typing import Any, Callable
 
 import pytest
@@ -59,6 +60,16 @@ def database_url(tmp_path_factory) -> str:
 def clock() -> FixedClock:
     # A Monday morning in Japan; tests move it as they need.
     return FixedClock(datetime.combine(TODAY, time(10, 0), tzinfo=JST))
+
+
+@pytest.fixture
+def one_rate_minute(monkeypatch):
+    """Rate limits count per minute of real time: a burst of requests straddling a minute's end
+    would start a new count and miss its 429. Hold real time inside one minute, for the rate
+    limiter alone (web.context's `time`)."""
+    import web.context
+
+    monkeypatch.setattr(web.context, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
 
 
 @pytest.fixture

@@ -260,7 +260,7 @@ def test_missing_or_bad_token_is_401(world, header):
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_guessing_tokens_meets_a_429(world):
+def test_guessing_tokens_meets_a_429(world, one_rate_minute):
     client = world.app.test_client()
     codes = [client.get("/api/v1/consents", headers={"Authorization": f"Bearer guess{i}"}).status_code
              for i in range(61)]

@@ -201,7 +201,7 @@ def test_a_forged_low_count_cannot_flag_someone_elses_card(card_app, clock):
     assert card_row(card_app, card.card_id).status == "active"
 
 
-def test_card_reads_are_rate_limited_per_card(card_app, clock):
+def test_card_reads_are_rate_limited_per_card(card_app, clock, one_rate_minute):
     _, soft = issue(card_app, clock)
     codes = []
     for _ in range(6):
@@ -211,7 +211,7 @@ def test_card_reads_are_rate_limited_per_card(card_app, clock):
     assert codes[5] == 429
 
 
-def test_card_reads_are_rate_limited_per_browser_session(card_app, clock):
+def test_card_reads_are_rate_limited_per_browser_session(card_app, clock, one_rate_minute):
     browser = Browser(card_app)
     codes = [browser.verify({"response": {}}).status_code for _ in range(11)]
     assert codes[:10] == [400] * 10 and codes[10] == 429

@@ -278,6 +278,17 @@ def test_a_read_without_choosing_the_consent_kind_shows_no_data(world, clock):
     assert ">薬剤情報</h2>" not in read.get_data(as_text=True)
 
 
+def test_a_malformed_disaster_id_on_the_read_goes_back_to_the_search(world, clock):
+    _console_disaster(world, clock)
+    browser = console_login(world.app, "pharmacist")
+    _search(browser, **_insurance(world.person))
+    page = browser.get("/pharmacy/disaster").get_data(as_text=True)
+    for bad in ("²", "١", "-1", "", "9" * 12, "1x"):
+        read = browser.post("/pharmacy/disaster/read", data={
+            "csrf_token": csrf_of(page), "disaster_id": bad, "consent_kind": "oral"})
+        assert read.status_code == 303, bad
+
+
 def test_finding_by_name_birth_date_and_address_needs_exactly_one_match(world, clock):
     _console_disaster(world, clock)
     with world.session() as s:
@@ -303,7 +314,7 @@ def test_finding_by_name_birth_date_and_address_needs_exactly_one_match(world, c
     assert person.name not in html and "別人 花子" not in html
 
 
-def test_searches_are_limited_per_staff_member(world, clock, monkeypatch):
+def test_searches_are_limited_per_staff_member(world, clock, monkeypatch, one_rate_minute):
     monkeypatch.setattr(console_disaster, "SEARCHES_PER_MINUTE", 2)
     _console_disaster(world, clock)
     browser = console_login(world.app, "pharmacist")
@@ -327,6 +338,17 @@ def test_the_console_announces_a_declaration_before_during_and_a_week_after(worl
     assert "災害時特別措置（終了）：テスト地震" in page and "災害時閲覧</a>" not in page
     clock.set(now + timedelta(days=8, seconds=1))
     assert "テスト地震" not in browser.get("/pharmacy/").get_data(as_text=True)
+
+
+def test_a_declaration_ended_before_its_start_is_announced_as_ended_not_planned(world, clock):
+    now = clock.now()
+    disaster_id = _declare(world, prefectures=["13"], starts_at=now + timedelta(days=1),
+                           ends_at=now + timedelta(days=3), now=now)
+    with world.session() as s:
+        disasters.end(s, disaster_id=disaster_id, now=now)
+        s.commit()
+    page = console_login(world.app, "pharmacist").get("/pharmacy/").get_data(as_text=True)
+    assert "災害時特別措置（終了）：テスト地震" in page and "（予定）" not in page
 
 
 def test_a_clerk_is_refused_with_the_reason_and_the_refusal_is_audited(world, clock):
@@ -414,10 +436,23 @@ def test_operator_commands_declare_list_and_end(app, institution_id):
     assert naive.exit_code == 2 and "offset" in naive.output
     listed = runner.invoke(args=["disaster", "list"])
     assert listed.output.count("\n") == 1 and "prefectures 13,14" in listed.output
+    assert "from 2026-11-23T00:00:00+09:00  until 2026-12-01T00:00:00+09:00" in listed.output  # JST, as declared
     ended = runner.invoke(args=["disaster", "end", "1"])
     assert ended.exit_code == 0 and "ended 1  ended" in ended.output
     assert runner.invoke(args=["disaster", "end", "1"]).exit_code == 2
     assert runner.invoke(args=["disaster", "end", "7"]).exit_code == 2
+
+
+def test_operator_commands_refuse_instants_and_ids_out_of_range_without_a_traceback(cli):
+    for starts, ends in (("0001-01-01T00:00:00+09:00", "2026-12-01T00:00:00+09:00"),
+                         ("2026-12-01T00:00:00+09:00", "9999-12-31T23:00:00-05:00"),
+                         ("2026-12-01T00:00:00+09:00", "2200-01-01T00:00:00+09:00")):
+        refused = cli("disaster", "declare", "--name", "x", "--prefectures", "13", "--from", starts, "--until", ends)
+        assert refused.exit_code == 2 and "ISO 8601" in refused.output, refused.output
+    for disaster_id in ("99999999999999999999", "0"):
+        refused = cli("disaster", "end", disaster_id)
+        assert refused.exit_code == 2 and "Traceback" not in refused.output, refused.output
+    assert cli("disaster", "list").output == ""
 
 
 def test_migration_0018_goes_down_and_up_again(database_url):

@@ -25,7 +25,7 @@ def _bad_token_statuses(client, forwarded_for: list[str]) -> list[int]:
             for xff in forwarded_for]
 
 
-def test_behind_one_trusted_proxy_each_patient_has_their_own_address_limit(make_app, monkeypatch):
+def test_behind_one_trusted_proxy_each_patient_has_their_own_address_limit(make_app, monkeypatch, one_rate_minute):
     monkeypatch.setattr("web.api.BAD_TOKEN_LIMIT", 2)
     client = make_app(trusted_proxies=1).test_client()
     assert _bad_token_statuses(client, ["203.0.113.5"] * 3) == [401, 401, 429]
@@ -35,7 +35,7 @@ def test_behind_one_trusted_proxy_each_patient_has_their_own_address_limit(make_
     assert _bad_token_statuses(client, ["198.51.100.1, 203.0.113.5"]) == [429]
 
 
-def test_without_trusted_proxies_forwarded_headers_are_ignored(make_app, monkeypatch):
+def test_without_trusted_proxies_forwarded_headers_are_ignored(make_app, monkeypatch, one_rate_minute):
     monkeypatch.setattr("web.api.BAD_TOKEN_LIMIT", 2)
     app = make_app()
 
@@ -102,7 +102,7 @@ def test_metrics_are_served_only_to_allowed_addresses_as_seen_after_the_proxy(ma
     assert proxied.get("/metrics", environ_base=nginx, headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 403
 
 
-def test_metrics_count_reads_by_outcome_and_rate_limit_refusals(world, monkeypatch):
+def test_metrics_count_reads_by_outcome_and_rate_limit_refusals(world, monkeypatch, one_rate_minute):
     world.app.config["SETTINGS"].metrics = True
     client = world.app.test_client()
     token = system_token(world.app, world.system_client)

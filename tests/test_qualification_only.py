@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import date, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from api_support import ALL_SCOPES, bearer, console_login, staff_token, system_token, world  # noqa: F401
-from conftest import TODAY
+from conftest import TEST_DATABASE_URL, TODAY
 from consent import grants
 from consent.actors import Actor
 from consent.category_states import states_at
@@ -164,6 +165,47 @@ def test_switching_on_ends_the_data_categories_of_open_consents_with_reason_3(se
         assert set_qualification_only(session, institution_id=institution_id, on=True, by="operator", now=later) == []
         session.commit()
         assert len(audit_events(session, institution_id, "institution_mode_changed")) == 1
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="SQLite lets one writer in at a time: no interleaving")
+def test_a_switch_between_a_registrations_check_and_its_write_still_ends_its_categories(
+        sessions, institution_id, clock, monkeypatch):
+    """PostgreSQL: the switch runs right after a registration has checked the mode (off) and before
+    it writes. The registration must not end up with its categories running at a qualification-only
+    institution (a later switch back would make them readable): the switch waits for it."""
+    now = at(23, 10)
+    switched, threads = {}, []
+
+    def switch():
+        with sessions() as session:
+            switched["ended"] = set_qualification_only(session, institution_id=institution_id, on=True,
+                                                        by="operator", now=now)
+            session.commit()
+
+    checked = grants.is_qualification_only
+
+    def check_then_let_the_switch_run(session, institution_id, **kwargs):
+        answer = checked(session, institution_id, **kwargs)
+        thread = threading.Thread(target=switch)
+        thread.start()
+        threads.append(thread)
+        # Until the switch is done (nothing held it) or waits on a lock this registration holds.
+        with sessions() as watcher:
+            while thread.is_alive() and not watcher.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+                watcher.rollback()
+                thread.join(0.05)
+        return answer
+
+    monkeypatch.setattr(grants, "is_qualification_only", check_then_let_the_switch_run)
+    with sessions() as registering:
+        consent_id = grants.register_consent(
+            registering, institution_id=institution_id, person_id="p-midway", card_id="c", care_setting=3,
+            categories=["drug"], consultation_date=date(2026, 11, 23), now=now, max_days_ahead=30).id
+        registering.commit()
+    threads[0].join(120)
+    with sessions() as session:
+        assert flags(session.get(Consent, consent_id), now + timedelta(hours=1))["drug"] == (2, USE_CHANGED)
+        assert [c.id for c in switched["ended"]] == [consent_id]
 
 
 def test_switching_back_grants_nothing_until_the_patient_consents_again(sessions, institution_id, clock):

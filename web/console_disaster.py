@@ -54,6 +54,13 @@ def area_text(disaster) -> str:
     return "、".join(parts)
 
 
+def _state(disaster, current) -> str:
+    """実施中, 予定 (declared, not started) or 終了 (over, or ended by an operator - even before its start)."""
+    if disaster.in_effect(current):
+        return "実施中"
+    return "予定" if disaster.ended_at is None and current < disaster.starts_at else "終了"
+
+
 def notices():
     """Console context: the active disasters covering the signed-in staff's institution (a banner on
     every page) and whether the 「災害時閲覧」 menu entry is shown (licensed staff, in effect now)."""
@@ -64,7 +71,7 @@ def notices():
     covering = disasters.announced_for(reader(), staff.institution_code, current, ended_within=ENDED_SHOWN_FOR)
     banners = [{
         "name": d.name, "in_effect": d.in_effect(current), "area": area_text(d), "period": period_text(d),
-        "state": "実施中" if d.in_effect(current) else "予定" if current < d.starts_at else "終了",
+        "state": _state(d, current),
     } for d in covering]
     return {"disaster_banners": banners, "disaster_read_heading": DISASTER_READ_HEADING,
             "disaster_link": staff.licensed and any(b["in_effect"] for b in banners)}
@@ -237,7 +244,8 @@ def disaster_read():
     is refused and audited with that disaster and that person."""
     staff = current_staff()
     raw = request.form.get("disaster_id", "")
-    disaster_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    # ASCII digits only: str.isdigit() also takes 「²」, which int() refuses.
+    disaster_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
     person_id = _found(staff, disaster_id)
     if person_id is None:  # nobody found under this disaster (or by someone else): search first
         return redirect(url_for("console.disaster_page"), code=303)
