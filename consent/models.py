@@ -95,7 +95,8 @@ class Consent(Base):
     # Per category as stored (consent.category_states): only categories ever consented here;
     # flag 1 past its expiry is read as 2 (reason 0) - see category_states.states_at.
     category_states: Mapped[tuple[CategoryState, ...]] = mapped_column(CategoryStateList())
-    # 往診: a one-off visit (windowed like care settings 1 and 3). Not offered yet: always false.
+    # 往診 (care setting 2 from the tablet's house-call URL): a one-off visit, windowed like care
+    # settings 1 and 3 - a consent per visit day, not a home-visit relationship.
     house_call: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
     # A home-visit relationship only: the latest recorded visit, and the instant the relationship
     # lapses without a further visit (00:00 JST of last visit + N + 1 days, N the institution's

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 from flask import Response, abort, redirect, render_template, request, session, url_for
 
-from consent import grants
+from consent import grants, home_visits
 from consent.errors import ConsentError
 from consent.institutions import (
-    ROLES, Institution, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token,
+    MAX_LAPSE_DAYS, ROLES, Institution, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token,
     staff_of,
 )
 from consent.staff_auth import login_id_taken
@@ -203,7 +203,7 @@ def admin_home():
                    for setting in RECEPTION_SETTINGS.values() if setting.tablet]
     return render_template(
         "console/admin.html", staff=current_staff(), institution=institution,
-        functions=functions, function_labels=FUNCTIONS, tablet_urls=tablet_urls,
+        functions=functions, function_labels=FUNCTIONS, tablet_urls=tablet_urls, max_lapse_days=MAX_LAPSE_DAYS,
         reception_url=reception_url_of(institution.reception_token),
         appointments=[(a, reception_url_of(institution.reception_token, a.consultation_date)) for a in appointments],
         members=staff_of(db(), institution.id), role_labels=ROLE_LABELS, roles=ROLES,
@@ -247,6 +247,21 @@ def admin_functions():
     if chosen - set(FUNCTIONS):
         abort(400)
     _institution().set_functions({name: name in chosen for name in FUNCTIONS})
+    db().commit()
+    return redirect(url_for("console.admin_home"), code=303)
+
+
+@routes.post("/admin/lapse-days")
+@admin_required
+def admin_lapse_days():
+    """The project's own lapse rule (訪問診療等): days without a recorded visit before a home-visit
+    relationship ends; the open relationships follow from their last visit."""
+    raw = request.form.get("home_visit_lapse_days", "").strip()[:8]
+    days = int(raw) if raw.isascii() and raw.isdigit() else None
+    if days is None or days > MAX_LAPSE_DAYS:
+        session["admin_error"] = f"訪問の記録がないまま終了するまでの日数は、0から{MAX_LAPSE_DAYS}までの日数（整数）を入力してください。"
+        return redirect(url_for("console.admin_home"), code=303)
+    home_visits.set_lapse_days(db(), institution_id=_institution().id, days=days, now=now())
     db().commit()
     return redirect(url_for("console.admin_home"), code=303)
 
