@@ -72,6 +72,11 @@ class VirtualCard:
             self.cdp.send("WebAuthn.disable")
         except Exception:  # the page may already be closed at teardown
             pass
+        try:
+            # A CDP session left attached was seen to hang the page's close (tablet tests).
+            self.cdp.detach()
+        except Exception:
+            pass
 
 
 def install_card(page, card: dict, *, person: dict | None = None, user_verified: bool = True) -> VirtualCard:
