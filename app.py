@@ -11,11 +11,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import web
 from consent.audit import AuditKeyring, use_keyring
-from consent.clock import Clock, SystemClock
+from consent.clock import Clock, DatabaseClock, SystemClock
 from integrations.registry import choose
-from store.clock import DatabaseClock
 from store.engine import Timeouts, make_engine, make_sessionmaker
-from web.config import ConfigError, Settings, instance_dir  # noqa: F401 - re-exported for operators' scripts
+from store.location import instance_dir  # noqa: F401 - re-exported for operators' scripts
+from web.config import ConfigError, Settings
 
 # Templates and static files are read through the web package, wherever it is installed.
 WEB = Path(web.__file__).resolve().parent

@@ -195,7 +195,7 @@ def main() -> None:
     elif args.database_url.startswith("postgresql"):
         from sqlalchemy.engine import make_url
 
-        from store.testing import reset_postgres_database
+        from e2e.databases import reset_postgres_database
 
         if "bench" not in (make_url(args.database_url).database or ""):
             sys.exit("refusing to drop a database whose name does not contain 'bench'")

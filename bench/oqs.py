@@ -28,7 +28,7 @@ from integrations.oqs.generator import generate_population  # noqa: E402
 from integrations.oqs.models import OqsPerson, OqsQualification  # noqa: E402
 from store.engine import make_engine, make_sessionmaker  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
-from store.testing import reset_postgres_database  # noqa: E402
+from e2e.databases import reset_postgres_database  # noqa: E402
 
 INSTITUTION = "1341234563"
 

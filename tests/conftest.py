@@ -12,9 +12,10 @@ import pytest
 
 from app import create_app
 from consent.clock import JST, FixedClock
+from e2e.databases import reset_postgres_database
 from integrations.oqs import make_oqs
 from store.migrate import upgrade
-from store.testing import empty_all_tables, reset_postgres_database
+from store_support import empty_all_tables
 from web.config import Settings
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

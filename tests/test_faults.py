@@ -25,7 +25,7 @@ from consent.vocabulary import CATEGORIES, ONLINE_CARE
 from consent.models import Consent
 from store.engine import OPERATOR_BUSY_SECONDS
 from store.migrate import upgrade
-from store.testing import PausableProxy
+from store_support import PausableProxy
 from test_reception import ORIGIN, choose, csrf_of, read_card, world  # noqa: F401 - world is a fixture
 from web.config import ConfigError, Settings
 from web.unavailable import MESSAGE

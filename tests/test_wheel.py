@@ -19,7 +19,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from store.testing import derived_postgres_url, reset_postgres_database
+from e2e.databases import derived_postgres_url, reset_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a source checkout holds beside the code; none of it belongs in the build.

@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from consent import disasters, home_visits
+from consent.clock import DatabaseClock
 from consent.disasters import PREFECTURE_CODES
 from consent.institutions import (
     ALL_FUNCTIONS, MAX_LAPSE_DAYS, ROLES, Institution, add_staff, create_institution, institution_by_code,
@@ -23,7 +24,6 @@ from consent.qualification_only import set_qualification_only
 from consent.vocabulary import FUNCTIONS, VALIDITY
 from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
-from store.clock import DatabaseClock
 from web import api
 from web.context import card_authority_for, now, oqs_for, settings, today_jst
 from web.db import db

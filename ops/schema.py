@@ -1,0 +1,30 @@
+"""Every table of the service, so Base.metadata is complete: Alembic's comparison (tests) and
+emptying a test database. Each area owns its tables; import the module here when it defines new ones.
+
+It sits at the top (ops/) because it names modules of every layer; store/ below knows none of them.
+"""
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+import consent.disasters
+import consent.institutions
+import consent.models
+import consent.oauth_models
+import consent.security_log
+import consent.staff_passkeys
+import consent.webauthn
+import integrations.card.models
+import integrations.oqs.models
+import store.models
+from store.base import Base
+
+MODEL_MODULES = (
+    store.models, consent.institutions, integrations.oqs.models, integrations.card.models, consent.webauthn,
+    consent.models, consent.oauth_models, consent.staff_passkeys, consent.security_log, consent.disasters,
+)
+
+
+def load_all_models() -> MetaData:
+    """The metadata of every table (the modules above are imported with this one)."""
+    return Base.metadata
