@@ -29,7 +29,7 @@ def setup(database_url: str) -> tuple[str, str]:
     from consent.clock import JST
     from consent.institutions import add_staff, create_institution
     from integrations.oqs import generate_population, make_oqs
-    from integrations.oqs.models import OqsPerson
+    from integrations.oqs.simulator.models import OqsPerson
     from consent.audit import AuditKeyring, use_keyring
     from store.engine import make_engine, make_sessionmaker
 

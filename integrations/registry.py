@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from integrations.card.interface import CardAuthority
 from integrations.card.local_authority import LocalCardAuthority
 from integrations.oqs.interface import OQS
-from integrations.oqs.simulator import SimulatedOQS
+from integrations.oqs.simulator.oqs import SimulatedOQS
 
 # A factory binds an implementation to a database session; it never commits (the caller does).
 OQSFactory = Callable[[Session], OQS]

@@ -7,7 +7,7 @@ import click
 from flask import Flask, current_app
 
 from consent.vocabulary import RECEPTION_SETTINGS
-from integrations.oqs import cli as oqs_cli
+from integrations.oqs.simulator import cli as oqs_cli
 from ops import audit_cli, card_cli, disaster_cli, operator_cli
 from store.engine import make_engine, make_sessionmaker
 

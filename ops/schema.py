@@ -15,12 +15,12 @@ import consent.security_log
 import consent.staff_passkeys
 import consent.webauthn
 import integrations.card.models
-import integrations.oqs.models
+import integrations.oqs.simulator.models
 import store.models
 from store.base import Base
 
 MODEL_MODULES = (
-    store.models, consent.institutions, integrations.oqs.models, integrations.card.models, consent.webauthn,
+    store.models, consent.institutions, integrations.oqs.simulator.models, integrations.card.models, consent.webauthn,
     consent.models, consent.oauth_models, consent.staff_passkeys, consent.security_log, consent.disasters,
 )
 

@@ -103,7 +103,8 @@ def test_care_settings_are_the_three_of_this_system(sessions):
 
 # The same words naming something else: a checkup's kind (特定健診 / 後期高齢者健診) and where a
 # drug was dispensed (入院 / 外来).
-OTHER_MEANINGS = {("integrations/oqs/checkup_history.py", "特定健診"), ("integrations/oqs/drug_history.py", "外来")}
+OTHER_MEANINGS = {("integrations/oqs/simulator/checkup_history.py", "特定健診"),
+                  ("integrations/oqs/simulator/drug_history.py", "外来")}
 
 
 def test_no_code_defines_a_label_again():

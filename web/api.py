@@ -34,8 +34,8 @@ from consent.vocabulary import (
     FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
     SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
-from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
-from integrations.oqs.prescriptions import drug_records
+from integrations.oqs.simulator.clinical import ClinicalInfo, SurgeryInfo
+from integrations.oqs.simulator.prescriptions import drug_records
 from integrations.oqs.results import CheckupRecord, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
 from web import api_clients_admin, metrics, oauth

@@ -21,9 +21,9 @@ from consent.vocabulary import (
 )
 from consent.vocabulary import CONFIRMATION_ONLY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY
 from consent.window import jst_date
-from integrations.oqs.clinical import PART_HEADINGS, ClinicalInfo, is_reduced_kidney_function
+from integrations.oqs.simulator.clinical import PART_HEADINGS, ClinicalInfo, is_reduced_kidney_function
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
-from integrations.oqs.prescriptions import drug_records
+from integrations.oqs.simulator.prescriptions import drug_records
 from web.consent_view import category_rows, deadline_label
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics

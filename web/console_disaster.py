@@ -23,8 +23,8 @@ from consent.vocabulary import (
 )
 from consent.window import deadline_text, format_jst
 from integrations.oqs import InvalidInput
-from integrations.oqs.clinical import PART_HEADINGS
-from integrations.oqs.places import PREFECTURES
+from integrations.oqs.simulator.clinical import PART_HEADINGS
+from integrations.oqs.simulator.places import PREFECTURES
 from web import metrics
 from web.console import drug_parts
 from web.context import enforce_rate_limit, now, oqs_for, today_jst

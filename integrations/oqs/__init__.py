@@ -34,21 +34,21 @@ from integrations.oqs.results import (
 
 def make_oqs(session: Session) -> OQS:
     """The embedded simulator bound to `session` (it never commits); the app's choice is in the registry."""
-    from integrations.oqs.simulator import SimulatedOQS
+    from integrations.oqs.simulator.oqs import SimulatedOQS
 
     return SimulatedOQS(session)
 
 
 def generate_population(session: Session, *, size: int, seed: int, today, entrust_to=None):
     """Add a deterministic synthetic population (see generator.generate_population)."""
-    from integrations.oqs.generator import generate_population as _generate
+    from integrations.oqs.simulator.generator import generate_population as _generate
 
     return _generate(session, size=size, seed=seed, today=today, entrust_to=entrust_to)
 
 
 def load_demo_population(session: Session, *, today, institution_codes: list[str]) -> list[PersonRecord]:
     """The demo people (idempotent; see demo.load_demo_population)."""
-    from integrations.oqs.demo import load_demo_population as _load
+    from integrations.oqs.simulator.demo import load_demo_population as _load
 
     return _load(session, today=today, institution_codes=institution_codes)
 

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Protocol
 
 from consent.vocabulary import HOME_VISIT
-from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
+from integrations.oqs.simulator.clinical import ClinicalInfo, SurgeryInfo
 from integrations.oqs.results import (
     BatchResult,
     CheckupRecord,

@@ -12,13 +12,13 @@ import random
 from datetime import date, timedelta
 from functools import lru_cache
 
-from integrations.oqs.ages import add_years, age_on
-from integrations.oqs.drug_master import DRUGS, Drug
-from integrations.oqs.facts import PersonFacts
-from integrations.oqs.health import Profile
-from integrations.oqs.names import SURNAMES
+from integrations.oqs.simulator.ages import add_years, age_on
+from integrations.oqs.simulator.drug_master import DRUGS, Drug
+from integrations.oqs.simulator.facts import PersonFacts
+from integrations.oqs.simulator.health import Profile
+from integrations.oqs.simulator.names import SURNAMES
 from integrations.oqs.results import DrugRecord
-from integrations.oqs.seeding import derive, rng_for
+from integrations.oqs.simulator.seeding import derive, rng_for
 
 YEARS_BACK = 3
 

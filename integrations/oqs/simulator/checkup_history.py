@@ -16,11 +16,11 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from integrations.oqs.ages import add_years, age_on, fiscal_year
-from integrations.oqs.facts import PersonFacts
-from integrations.oqs.health import Profile
+from integrations.oqs.simulator.ages import add_years, age_on, fiscal_year
+from integrations.oqs.simulator.facts import PersonFacts
+from integrations.oqs.simulator.health import Profile
 from integrations.oqs.results import CheckupRecord, CheckupValue
-from integrations.oqs.seeding import rng_for
+from integrations.oqs.simulator.seeding import rng_for
 
 YEARS_BACK = 5
 UPLOAD_LAG_DAYS = 60

@@ -17,17 +17,18 @@ from sqlalchemy.orm import Session
 
 from consent.institutions import Institution
 from consent.vocabulary import BATCH_ERROR, BATCH_INVALID, BATCH_VALID
-from integrations.oqs import benefits, codes, medical_aid
-from integrations.oqs.ages import age_on, copay_text
-from integrations.oqs.checkup_history import checkup_history
-from integrations.oqs.clinical import EMPTY_CLINICAL, EMPTY_SURGERY, ClinicalInfo, SurgeryInfo, clinical_info, surgery_info
-from integrations.oqs.drug_history import drug_history
-from integrations.oqs.facts import Coverage, PersonFacts
-from integrations.oqs.generator import plan_sandbox_person, store_plans
+from integrations.oqs import codes
+from integrations.oqs.simulator import benefits, medical_aid
+from integrations.oqs.simulator.ages import age_on, copay_text
+from integrations.oqs.simulator.checkup_history import checkup_history
+from integrations.oqs.simulator.clinical import EMPTY_CLINICAL, EMPTY_SURGERY, ClinicalInfo, SurgeryInfo, clinical_info, surgery_info
+from integrations.oqs.simulator.drug_history import drug_history
+from integrations.oqs.simulator.facts import Coverage, PersonFacts
+from integrations.oqs.simulator.generator import plan_sandbox_person, store_plans
 from integrations.oqs.errors import PersonNotFound
 from integrations.oqs.inputs import InsuranceKeys, InvalidInput, check_keys, check_month, check_reference_number
-from integrations.oqs.models import OqsEntrustment, OqsPerson, OqsReferenceNumber
-from integrations.oqs.prescriptions import prescription_history
+from integrations.oqs.simulator.models import OqsEntrustment, OqsPerson, OqsReferenceNumber
+from integrations.oqs.simulator.prescriptions import prescription_history
 from integrations.oqs.results import (
     BatchResult,
     CheckupRecord,
@@ -39,8 +40,8 @@ from integrations.oqs.results import (
     Qualification,
     SpecificDiseaseCertificate,
 )
-from integrations.oqs.validity import card_records, decide_card
-from integrations.oqs.views import (
+from integrations.oqs.simulator.validity import card_records, decide_card
+from integrations.oqs.simulator.views import (
     PersonView,
     QualView,
     load_identities,

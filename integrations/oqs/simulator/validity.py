@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from integrations.oqs import benefits, codes
+from integrations.oqs import codes
+from integrations.oqs.simulator import benefits
 
 
 def decide_card(quals, today: date) -> tuple[int, object | None, list]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from integrations.oqs import codes
-from integrations.oqs.drug_history import _Providers
-from integrations.oqs.facts import PersonFacts
-from integrations.oqs.health import DISEASE_NAMES, profile_for
-from integrations.oqs.names import full_name, given_name, surname
+from integrations.oqs.simulator.drug_history import _Providers
+from integrations.oqs.simulator.facts import PersonFacts
+from integrations.oqs.simulator.health import DISEASE_NAMES, profile_for
+from integrations.oqs.simulator.names import full_name, given_name, surname
 from integrations.oqs.numbering import institution_table, make_institution_code
 from integrations.oqs.results import MedicalTicket
-from integrations.oqs.seeding import derive, rng_for
+from integrations.oqs.simulator.seeding import derive, rng_for
 
 ONE_DAY = timedelta(days=1)
 

@@ -1,6 +1,6 @@
 """Clinical (診療・アレルギー・検査) and surgery (手術・傷病名・感染症) data, derived on read from the seed.
 
-Everything follows from the person's health profile (integrations/oqs/health.py), the same one
+Everything follows from the person's health profile (integrations/oqs/simulator/health.py), the same one
 the drug history is built from, so the two agree: a condition whose drugs appear in 薬剤情報 is
 among the 傷病名 from its onset on, and a diabetic's labs always include HbA1c. Each item has an
 absolute date that does not depend on the day it is read; reading on `today` shows what has
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from integrations.oqs.ages import age_on, anniversary
-from integrations.oqs.drug_history import providers_of
-from integrations.oqs.facts import PersonFacts
-from integrations.oqs.health import DISEASE_NAMES, Profile
+from integrations.oqs.simulator.ages import age_on, anniversary
+from integrations.oqs.simulator.drug_history import providers_of
+from integrations.oqs.simulator.facts import PersonFacts
+from integrations.oqs.simulator.health import DISEASE_NAMES, Profile
 from integrations.oqs.results import _Plain
-from integrations.oqs.seeding import derive, rng_for
+from integrations.oqs.simulator.seeding import derive, rng_for
 
 LAB_DAYS_BACK = 365  # lab results of the last year
 LAB_INTERVAL = 91  # people under treatment have a blood test about every three months

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from integrations.oqs.health import Profile, profile_for
+from integrations.oqs.simulator.health import Profile, profile_for
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from integrations.oqs.generator import store_plans
-from integrations.oqs.models import OqsEntrustment, OqsPerson
-from integrations.oqs.places import municipality_named
-from integrations.oqs.planning import Member, Planner
+from integrations.oqs.simulator.generator import store_plans
+from integrations.oqs.simulator.models import OqsEntrustment, OqsPerson
+from integrations.oqs.simulator.places import municipality_named
+from integrations.oqs.simulator.planning import Member, Planner
 from integrations.oqs.results import PersonRecord
-from integrations.oqs.seeding import rng_for
-from integrations.oqs.simulator import SimulatedOQS
+from integrations.oqs.simulator.seeding import rng_for
+from integrations.oqs.simulator.oqs import SimulatedOQS
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from integrations.oqs.ages import anniversary
-from integrations.oqs.seeding import rng_for
+from integrations.oqs.simulator.ages import anniversary
+from integrations.oqs.simulator.seeding import rng_for
 
 # condition: (lifetime probability male, female, onset age mean, sd, earliest onset)
 _CHRONIC = {

@@ -9,15 +9,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from integrations.oqs import codes
-from integrations.oqs.ages import (
+from integrations.oqs.simulator.ages import (
     copay_percent,
     elderly_from,
     is_preschool,
     late_elderly_from,
 )
-from integrations.oqs.health import SPECIFIC_DISEASE_TRAITS, profile_for
+from integrations.oqs.simulator.health import SPECIFIC_DISEASE_TRAITS, profile_for
 from integrations.oqs.results import ElderlyRecipient, LimitInfo, SpecificDiseaseCertificate
-from integrations.oqs.seeding import derive
+from integrations.oqs.simulator.seeding import derive
 
 ONE_DAY = timedelta(days=1)
 

@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
 
-from integrations.oqs import insurers as ins
-from integrations.oqs.ages import add_years, age_on, anniversary, late_elderly_from, turns
+from integrations.oqs.simulator import insurers as ins
+from integrations.oqs.simulator.ages import add_years, age_on, anniversary, late_elderly_from, turns
 from integrations.oqs.codes import MEDICAL_AID_CARD
-from integrations.oqs.health import sample_traits
-from integrations.oqs.names import full_name, given_name, surname
+from integrations.oqs.simulator.health import sample_traits
+from integrations.oqs.simulator.names import full_name, given_name, surname
 from integrations.oqs.numbering import make_institution_code, make_insurer_number, with_check_digit
-from integrations.oqs.places import Municipality, make_address, pick_municipality
-from integrations.oqs.rows import PersonRow, QualRow
+from integrations.oqs.simulator.places import Municipality, make_address, pick_municipality
+from integrations.oqs.simulator.rows import PersonRow, QualRow
 
 LATE_ELDERLY_SCHEME_START = date(2008, 4, 1)  # 後期高齢者医療制度 began on 1 April 2008
 

@@ -13,10 +13,10 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from integrations.oqs.drug_history import chronic_rhythm, chronic_visit, dispensings, providers_of
-from integrations.oqs.facts import PersonFacts
+from integrations.oqs.simulator.drug_history import chronic_rhythm, chronic_visit, dispensings, providers_of
+from integrations.oqs.simulator.facts import PersonFacts
 from integrations.oqs.results import DrugRecord
-from integrations.oqs.seeding import derive, rng_for
+from integrations.oqs.simulator.seeding import derive, rng_for
 
 if TYPE_CHECKING:
     from integrations.oqs.interface import OQS

@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from consent.clock import today_jst
 from consent.vocabulary import OUTPATIENT
 from integrations.oqs import make_oqs
-from integrations.oqs.generator import MAX_SIZE, generate_population
+from integrations.oqs.simulator.generator import MAX_SIZE, generate_population
 from integrations.oqs.numbering import is_valid_institution_code
 
 

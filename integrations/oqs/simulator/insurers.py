@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 
 from integrations.oqs.numbering import make_insurer_number, make_nhi_number
-from integrations.oqs.places import PREFECTURES, Municipality, prefecture_short
+from integrations.oqs.simulator.places import PREFECTURES, Municipality, prefecture_short
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from itertools import accumulate
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from integrations.oqs.ages import age_on, late_elderly_from
-from integrations.oqs.models import OqsEntrustment, OqsPerson, OqsQualification
-from integrations.oqs.planning import KeyRegistry, Member, PersonPlan, Planner, birth_for_age, boundary_birth
-from integrations.oqs.seeding import derive, rng_for
-from integrations.oqs.validity import decide_card
+from integrations.oqs.simulator.ages import age_on, late_elderly_from
+from integrations.oqs.simulator.models import OqsEntrustment, OqsPerson, OqsQualification
+from integrations.oqs.simulator.planning import KeyRegistry, Member, PersonPlan, Planner, birth_for_age, boundary_birth
+from integrations.oqs.simulator.seeding import derive, rng_for
+from integrations.oqs.simulator.validity import decide_card
 
 MAX_SIZE = 1_000_000
 

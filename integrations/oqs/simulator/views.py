@@ -12,8 +12,8 @@ from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from integrations.oqs.models import OqsEntrustment, OqsPerson, OqsQualification
-from integrations.oqs.rows import PersonRow, QualRow
+from integrations.oqs.simulator.models import OqsEntrustment, OqsPerson, OqsQualification
+from integrations.oqs.simulator.rows import PersonRow, QualRow
 from store.prepared import Prepared
 
 _Q = OqsQualification.__table__.c
