@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import web
 from consent.audit import AuditKeyring, use_keyring
 from consent.clock import Clock, DatabaseClock, SystemClock
+from consent.institutions import names_by_code
 from integrations.registry import choose
 from store.engine import Timeouts, make_engine, make_sessionmaker
 from store.location import instance_dir  # noqa: F401 - re-exported for operators' scripts
@@ -63,7 +64,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     # The OQS and card authority are chosen here, once; views reach them through web.context.
     try:
         app.extensions["integrations"] = choose(oqs_backend=settings.oqs_backend,
-                                                card_authority=settings.card_authority)
+                                                card_authority=settings.card_authority,
+                                                institution_names=names_by_code)
     except LookupError as exc:
         raise ConfigError(str(exc)) from None
     # Real time for session lifetimes and login throttling, whatever the sandbox clock says.

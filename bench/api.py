@@ -45,7 +45,7 @@ def setup(database_url: str) -> list[tuple[str, str]]:
     from consent import oauth_clients
     from consent.clock import JST
     from consent.institutions import add_staff, create_institution
-    from integrations.oqs import make_oqs
+    from integrations.oqs.simulator import make_oqs
     from integrations.oqs.numbering import make_institution_code
     from consent.audit import AuditKeyring, use_keyring
     from store.engine import make_engine, make_sessionmaker

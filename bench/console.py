@@ -28,7 +28,7 @@ def setup(database_url: str) -> tuple[str, str]:
     from consent import grants
     from consent.clock import JST
     from consent.institutions import add_staff, create_institution
-    from integrations.oqs import generate_population, make_oqs
+    from integrations.oqs.simulator import generate_population, make_oqs
     from integrations.oqs.simulator.models import OqsPerson
     from consent.audit import AuditKeyring, use_keyring
     from store.engine import make_engine, make_sessionmaker

@@ -84,7 +84,7 @@ def _seed(database_url: str, patients: int):
     from consent.institutions import create_institution
     from integrations.card import make_card_authority
     from integrations.card.soft_authenticator import SoftCard
-    from integrations.oqs import make_oqs
+    from integrations.oqs.simulator import make_oqs
     from store.engine import make_engine, make_sessionmaker
     from store.migrate import upgrade
 

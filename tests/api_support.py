@@ -18,7 +18,7 @@ from consent import grants
 from consent import institutions
 from consent import oauth_clients
 from consent.institutions import ALL_FUNCTIONS, add_staff, create_institution
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 
 REDIRECT_URI = "https://rececon.example/callback"
 ALL_SCOPES = " ".join(oauth_clients.SCOPES)

@@ -13,7 +13,7 @@ import pytest
 from app import create_app
 from consent.clock import JST, FixedClock
 from e2e.databases import reset_postgres_database
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from store.migrate import upgrade
 from store_support import empty_all_tables
 from web.config import Settings

@@ -7,7 +7,7 @@ import pytest
 
 from api_support import TODAY, bearer, staff_token, world  # noqa: F401
 from consent import grants
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from test_console_clinical import EVERYTHING, find_person, warned
 
 

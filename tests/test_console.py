@@ -13,7 +13,7 @@ from consent import grants
 from consent.clock import JST
 from consent.institutions import add_staff, create_institution
 from consent.models import AuditEntry
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from consent.models import AuditEntry, Consent
 from consent.security_log import events
 from integrations.card import make_card_authority
 from integrations.card.soft_authenticator import SoftCard
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from integrations.oqs.simulator.models import OqsPerson
 from ops.demo import load_demo
 from store.migrate import downgrade, upgrade

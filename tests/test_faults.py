@@ -202,7 +202,7 @@ def full(tmp_path, clock):
     from consent.institutions import add_staff, create_institution
     from integrations.card import make_card_authority
     from integrations.card.soft_authenticator import SoftCard
-    from integrations.oqs import make_oqs
+    from integrations.oqs.simulator import make_oqs
 
     url = f"sqlite:///{tmp_path / 'full.db'}"
     upgrade(url)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from integrations.oqs.simulator.clinical import clinical_info, surgery_info
 from integrations.oqs.simulator.drug_history import drug_history, providers_of
 from integrations.oqs.simulator.drug_master import DRUGS
@@ -148,7 +148,7 @@ def test_an_unknown_person_has_no_clinical_data(oqs):
 
 
 def test_the_demo_has_a_patient_to_warn_about_and_one_with_a_refill(app):
-    from integrations.oqs.simulator.demo import load_demo_population
+    from integrations.oqs.simulator import load_demo_population
 
     day = date(2026, 11, 30)
     with app.extensions["sessionmaker"]() as session:

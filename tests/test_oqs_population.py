@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import TODAY
-from integrations.oqs import generate_population, load_demo_population, make_oqs
+from integrations.oqs.simulator import generate_population, load_demo_population, make_oqs
 from integrations.oqs.simulator.ages import age_on
 from integrations.oqs.simulator.generator import plan_population
 from integrations.oqs.simulator.models import OqsEntrustment, OqsPerson, OqsQualification

@@ -12,7 +12,7 @@ from consent.institutions import create_institution, institution_by_code, rotate
 from consent.models import Consent
 from integrations.card import make_card_authority
 from integrations.card.soft_authenticator import SoftCard
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from sqlalchemy import func, select
 
 ORIGIN = "http://localhost:5000"

@@ -15,7 +15,7 @@ from api_support import TODAY, system_token, world  # noqa: F401 - world is a fi
 from consent import grants
 from consent.models import AuditEntry
 from consent.oauth_clients import digest
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from store.prepared import Prepared
 
 PACKAGES = ("consent", "integrations", "ops", "store", "web")

@@ -18,7 +18,7 @@ from consent.models import Consent
 from consent.vocabulary import HOME_VISIT, OUTPATIENT
 from integrations.card import make_card_authority
 from integrations.card.soft_authenticator import SoftCard
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from test_reception import csrf_of, read_card
 
 PASSWORD = "tablet-password-1"

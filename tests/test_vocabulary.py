@@ -21,7 +21,8 @@ from consent.vocabulary import (
     BATCH_SCOPE, CARE_SETTINGS, CATEGORIES, CATEGORY, CATEGORY_LABELS, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE,
     HEADINGS, READ_CATEGORIES, SCOPE, SCOPE_LABELS, SCOPE_OF_CATEGORY, SCOPES,
 )
-from integrations.oqs import InvalidInput, make_oqs
+from integrations.oqs import InvalidInput
+from integrations.oqs.simulator import make_oqs
 from web.api import DATA_READS
 from web.error_messages import describe
 

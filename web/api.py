@@ -26,6 +26,7 @@ from consent.category_states import current_states
 from consent.clock import JST
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
 from consent.institutions import Institution, runs_function
+from consent.medication import drug_records
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
@@ -34,9 +35,9 @@ from consent.vocabulary import (
     FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
     SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
-from integrations.oqs.simulator.clinical import ClinicalInfo, SurgeryInfo
-from integrations.oqs.simulator.prescriptions import drug_records
-from integrations.oqs.results import CheckupRecord, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate
+from integrations.oqs.results import (
+    CheckupRecord, ClinicalInfo, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate, SurgeryInfo,
+)
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
 from web import api_clients_admin, metrics, oauth
 from web.db import db, reader

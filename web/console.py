@@ -13,17 +13,17 @@ from sqlalchemy.orm import Session
 from consent import grants
 from consent.decision import QUALIFICATION_ONLY, decide
 from consent.login_throttle import LoginThrottled, sign_in_with_password
+from consent.medication import drug_records, is_reduced_kidney_function
 from consent.staff_auth import PasswordChangeError, load_identity
 from consent.staff_auth import change_password as change
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
-    REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
+    CARE_SETTINGS, CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, PART_HEADINGS,
+    QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
 )
 from consent.vocabulary import CONFIRMATION_ONLY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY
 from consent.window import jst_date
-from integrations.oqs.simulator.clinical import PART_HEADINGS, ClinicalInfo, is_reduced_kidney_function
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
-from integrations.oqs.simulator.prescriptions import drug_records
+from integrations.oqs.results import ClinicalInfo
 from web.consent_view import category_rows, deadline_label
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics

@@ -18,13 +18,11 @@ from consent import disasters
 from consent.decision import DISASTER_NO_CONSENT_KIND, decide
 from consent.disasters import DisasterBasis
 from consent.vocabulary import (
-    DISASTER_CATEGORIES, DISASTER_CONSENT_KINDS, DISASTER_READ_HEADING, HEADINGS, NO_QUALIFICATION, QUALIFICATION,
-    SEVERAL_MATCH, OUTPATIENT,
+    DISASTER_CATEGORIES, DISASTER_CONSENT_KINDS, DISASTER_READ_HEADING, HEADINGS, NO_QUALIFICATION, PART_HEADINGS,
+    PREFECTURES, QUALIFICATION, SEVERAL_MATCH, OUTPATIENT,
 )
 from consent.window import deadline_text, format_jst
 from integrations.oqs import InvalidInput
-from integrations.oqs.simulator.clinical import PART_HEADINGS
-from integrations.oqs.simulator.places import PREFECTURES
 from web import metrics
 from web.console import drug_parts
 from web.context import enforce_rate_limit, now, oqs_for, today_jst

@@ -15,7 +15,7 @@ from flask import Response, abort, render_template, request
 from consent.institutions import runs_function
 from consent.vocabulary import FUNCTION_MEDICAL_AID
 from integrations.oqs import EntrustedTicket, InvalidInput
-from integrations.oqs.simulator.medical_aid import month_of
+from integrations.oqs.inputs import month_of
 from web.context import oqs_for, today_jst
 from web.excel import excel_cell
 from web.db import reader

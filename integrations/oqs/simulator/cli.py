@@ -12,9 +12,9 @@ from flask import Flask, current_app
 
 from consent.clock import today_jst
 from consent.vocabulary import OUTPATIENT
-from integrations.oqs import make_oqs
-from integrations.oqs.simulator.generator import MAX_SIZE, generate_population
 from integrations.oqs.numbering import is_valid_institution_code
+from integrations.oqs.simulator.generator import MAX_SIZE, generate_population
+from integrations.oqs.simulator.oqs import SimulatedOQS
 
 
 def _today(value: str | None) -> date:
@@ -66,7 +66,7 @@ def register(app: Flask) -> None:
             raise click.BadParameter("an institution code has 10 digits", param_hint="--institution")
         day = _today(today)
         with current_app.extensions["sessionmaker"]() as session:
-            oqs = make_oqs(session)
+            oqs = SimulatedOQS(session, current_app.extensions["integrations"].names_on(session))
             if oqs.person(person_id) is None:
                 raise click.BadParameter(f"no person {person_id!r}", param_hint="PERSON_ID")
             qualification = oqs.qualification(person_id, institution_code=institution_code, care_setting=OUTPATIENT,

@@ -8,16 +8,16 @@ happened by then (nothing before birth, nothing in the future).
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
+from integrations.oqs.results import (
+    ClinicalInfo, Diagnosis, DrugAllergy, Infection, LabResult, OtherAllergy, Procedure, SurgeryInfo,
+)
 from integrations.oqs.simulator.ages import age_on, anniversary
 from integrations.oqs.simulator.drug_history import providers_of
 from integrations.oqs.simulator.facts import PersonFacts
 from integrations.oqs.simulator.health import DISEASE_NAMES, Profile
-from integrations.oqs.results import _Plain
 from integrations.oqs.simulator.seeding import derive, rng_for
 
 LAB_DAYS_BACK = 365  # lab results of the last year
@@ -29,109 +29,6 @@ ICD10 = {
     "osteoporosis": "M81.9", "hyperuricemia": "E79.0", "bph": "N40", "afib": "I48.9", "constipation": "K59.0",
     "knee_pain": "M17.9", "asthma": "J45.9", "dialysis": "N18.5",
 }
-
-
-@dataclass(frozen=True)
-class Diagnosis(_Plain):
-    """傷病名 with its ICD-10 code and 診療開始日."""
-
-    name: str
-    icd10: str
-    started_on: date
-    outcome: str  # 転帰: 継続 / 治癒
-
-
-@dataclass(frozen=True)
-class DrugAllergy(_Plain):
-    """薬剤アレルギー等: the drug (and its class) and the reaction."""
-
-    drug: str
-    drug_class: str
-    reaction: str
-    noted_on: date
-
-
-@dataclass(frozen=True)
-class OtherAllergy(_Plain):
-    """その他アレルギー等 (food, pollen...)."""
-
-    allergen: str
-    kind: str  # 食物 / 環境
-    reaction: str
-    noted_on: date
-
-
-@dataclass(frozen=True)
-class LabResult(_Plain):
-    """検査: one item of one blood test with its unit and reference range (JCCLS 共用基準範囲)."""
-
-    tested_on: date
-    code: str
-    name: str
-    value: float
-    unit: str
-    low: float | None
-    high: float | None
-    flag: str  # "" within range, "H" above, "L" below
-
-
-@dataclass(frozen=True)
-class Procedure(_Plain):
-    """手術: the operation, its K code (診療報酬点数表) and the day."""
-
-    name: str
-    k_code: str
-    performed_on: date
-    institution: str
-
-
-@dataclass(frozen=True)
-class Infection(_Plain):
-    """感染症: what was found and when."""
-
-    name: str
-    icd10: str
-    found_on: date
-
-
-@dataclass(frozen=True)
-class ClinicalInfo(_Plain):
-    """診療・その他アレルギー等・薬剤アレルギー等・検査 (SRJ)."""
-
-    drug_allergies: tuple[DrugAllergy, ...]
-    other_allergies: tuple[OtherAllergy, ...]
-    labs: tuple[LabResult, ...]  # newest first
-
-    def latest(self, code: str) -> LabResult | None:
-        return next((lab for lab in self.labs if lab.code == code), None)
-
-    @property
-    def empty(self) -> bool:
-        return not (self.drug_allergies or self.other_allergies or self.labs)
-
-
-@dataclass(frozen=True)
-class SurgeryInfo(_Plain):
-    """手術・傷病名・感染症 (SHJ)."""
-
-    diagnoses: tuple[Diagnosis, ...]  # newest first
-    procedures: tuple[Procedure, ...]  # newest first
-    infections: tuple[Infection, ...]
-
-    @property
-    def empty(self) -> bool:
-        return not (self.diagnoses or self.procedures or self.infections)
-
-
-# What each part of the data is called where it is shown (the real interface's item names).
-PART_HEADINGS = {
-    "drug_allergies": "薬剤アレルギー等", "other_allergies": "その他アレルギー等", "labs": "検査",
-    "diagnoses": "傷病名", "procedures": "手術", "infections": "感染症",
-    "prescription": "電子処方箋の処方・調剤情報", "claims": "レセプトによる薬剤情報",
-}
-
-EMPTY_CLINICAL = ClinicalInfo((), (), ())
-EMPTY_SURGERY = SurgeryInfo((), (), ())
 
 
 # -- allergies ------------------------------------------------------------------------------
@@ -324,8 +221,3 @@ def surgery_info(facts: PersonFacts, *, today: date) -> SurgeryInfo:
     hospital = providers_of(facts).hospital
     return SurgeryInfo(tuple(_diagnoses(facts, profile, today)), tuple(_procedures(facts, profile, hospital, today)),
                        tuple(_infections(facts, today)))
-
-
-def is_reduced_kidney_function(egfr: float) -> bool:
-    """eGFR under 60 mL/min/1.73m2 (CKD G3a and worse): doses of many drugs need checking."""
-    return not math.isnan(egfr) and egfr < 60

@@ -23,9 +23,7 @@ from integrations.oqs.simulator.generator import store_plans
 from integrations.oqs.simulator.models import OqsEntrustment, OqsPerson
 from integrations.oqs.simulator.places import municipality_named
 from integrations.oqs.simulator.planning import Member, Planner
-from integrations.oqs.results import PersonRecord
 from integrations.oqs.simulator.seeding import rng_for
-from integrations.oqs.simulator.oqs import SimulatedOQS
 
 
 @dataclass(frozen=True)
@@ -138,8 +136,9 @@ def _plan(household: DemoHousehold, *, today: date, institution_codes: list[str]
     return stored
 
 
-def load_demo_population(session: Session, *, today: date, institution_codes: list[str]) -> list[PersonRecord]:
-    """Create the demo people that are missing (no commit) and return all of them.
+def store_demo_population(session: Session, *, today: date, institution_codes: list[str]) -> tuple[str, ...]:
+    """Create the demo people that are missing (no commit) and return all their ids
+    (SimulatedOQS.load_demo_population answers with their records).
 
     `institution_codes` are the demo institutions: 伊藤 正 is entrusted to each of them
     (added to on later loads), 渡辺 幸子 to none of them.
@@ -163,8 +162,7 @@ def load_demo_population(session: Session, *, today: date, institution_codes: li
                 if code not in have:
                     session.add(OqsEntrustment(person_id=person.id, institution_code=code))
     session.flush()
-    oqs = SimulatedOQS(session)
-    return [oqs.person(pid) for pid in DEMO_IDS]
+    return DEMO_IDS
 
 
 def demo_notes() -> dict[str, str]:

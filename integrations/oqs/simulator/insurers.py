@@ -10,8 +10,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from consent.vocabulary import PREFECTURES
 from integrations.oqs.numbering import make_insurer_number, make_nhi_number
-from integrations.oqs.simulator.places import PREFECTURES, Municipality, prefecture_short
+from integrations.oqs.simulator.places import Municipality, prefecture_short
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from integrations.oqs import codes
+from integrations.oqs.numbering import institution_table, make_institution_code
+from integrations.oqs.results import MedicalTicket
 from integrations.oqs.simulator.drug_history import _Providers
 from integrations.oqs.simulator.facts import PersonFacts
 from integrations.oqs.simulator.health import DISEASE_NAMES, profile_for
 from integrations.oqs.simulator.names import full_name, given_name, surname
-from integrations.oqs.numbering import institution_table, make_institution_code
-from integrations.oqs.results import MedicalTicket
 from integrations.oqs.simulator.seeding import derive, rng_for
 
 ONE_DAY = timedelta(days=1)
@@ -26,10 +26,6 @@ def month_bounds(month: str) -> tuple[date, date]:
     first = date(int(month[:4]), int(month[4:]), 1)
     following = date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
     return first, following - ONE_DAY
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}{day.month:02d}"
 
 
 def aid_period_in(qual, month: str) -> tuple[date, date] | None:

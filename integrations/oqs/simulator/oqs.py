@@ -9,29 +9,26 @@ from __future__ import annotations
 import secrets
 import unicodedata
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.institutions import Institution
 from consent.vocabulary import BATCH_ERROR, BATCH_INVALID, BATCH_VALID
 from integrations.oqs import codes
-from integrations.oqs.simulator import benefits, medical_aid
-from integrations.oqs.simulator.ages import age_on, copay_text
-from integrations.oqs.simulator.checkup_history import checkup_history
-from integrations.oqs.simulator.clinical import EMPTY_CLINICAL, EMPTY_SURGERY, ClinicalInfo, SurgeryInfo, clinical_info, surgery_info
-from integrations.oqs.simulator.drug_history import drug_history
-from integrations.oqs.simulator.facts import Coverage, PersonFacts
-from integrations.oqs.simulator.generator import plan_sandbox_person, store_plans
 from integrations.oqs.errors import PersonNotFound
-from integrations.oqs.inputs import InsuranceKeys, InvalidInput, check_keys, check_month, check_reference_number
-from integrations.oqs.simulator.models import OqsEntrustment, OqsPerson, OqsReferenceNumber
-from integrations.oqs.simulator.prescriptions import prescription_history
+from integrations.oqs.inputs import (
+    InsuranceKeys, InvalidInput, check_keys, check_month, check_reference_number, month_of,
+)
+from integrations.oqs.interface import InstitutionNames
 from integrations.oqs.results import (
+    EMPTY_CLINICAL,
+    EMPTY_SURGERY,
     BatchResult,
     CheckupRecord,
+    ClinicalInfo,
     DrugRecord,
     EntrustedTicket,
     LimitInfo,
@@ -39,7 +36,18 @@ from integrations.oqs.results import (
     PersonRecord,
     Qualification,
     SpecificDiseaseCertificate,
+    SurgeryInfo,
 )
+from integrations.oqs.simulator import benefits, medical_aid
+from integrations.oqs.simulator.ages import age_on, copay_text
+from integrations.oqs.simulator.checkup_history import checkup_history
+from integrations.oqs.simulator.clinical import clinical_info, surgery_info
+from integrations.oqs.simulator.demo import store_demo_population
+from integrations.oqs.simulator.drug_history import drug_history
+from integrations.oqs.simulator.facts import Coverage, PersonFacts
+from integrations.oqs.simulator.generator import plan_sandbox_person, store_plans
+from integrations.oqs.simulator.models import OqsEntrustment, OqsPerson, OqsReferenceNumber
+from integrations.oqs.simulator.prescriptions import prescription_history
 from integrations.oqs.simulator.validity import card_records, decide_card
 from integrations.oqs.simulator.views import (
     PersonView,
@@ -91,11 +99,18 @@ def primary_qualification(quals: list[QualView], day: date) -> QualView | None:
     return chosen
 
 
-class SimulatedOQS:
-    """The simulator bound to one SQLAlchemy session."""
+def no_institution_names(institution_codes: Collection[str]) -> dict[str, str]:
+    """Scripts and tests without the service's tables: every institution is 「医療機関コード…」."""
+    return {}
 
-    def __init__(self, session: Session) -> None:
+
+class SimulatedOQS:
+    """The simulator bound to one SQLAlchemy session. It keeps its own tables (models.py) and knows
+    nothing of the service's: the names of institutions come in through `institution_names`."""
+
+    def __init__(self, session: Session, institution_names: InstitutionNames = no_institution_names) -> None:
         self.session = session
+        self.institution_names = institution_names
 
     # -- people ---------------------------------------------------------------------------
 
@@ -253,7 +268,7 @@ class SimulatedOQS:
         month = check_month(month, "month")
         if month is None:
             raise InvalidInput("invalid_month", field="診療年月", detail="month")
-        if month > medical_aid.month_of(today):
+        if month > month_of(today):
             raise InvalidInput("future_month", field="診療年月", detail="month")
         person_ids = list(self.session.scalars(select(OqsEntrustment.person_id).where(
             OqsEntrustment.institution_code == institution_code)))
@@ -289,6 +304,11 @@ class SimulatedOQS:
         self.session.add(OqsEntrustment(person_id=person_id, institution_code=institution_code))
         self.session.flush()
         return True
+
+    def load_demo_population(self, *, today: date, institution_codes: list[str]) -> list[PersonRecord]:
+        """The demo people (demo.py), created where missing; no commit."""
+        person_ids = store_demo_population(self.session, today=today, institution_codes=institution_codes)
+        return [self.person(person_id) for person_id in person_ids]
 
     def reinquiry(self, *, insurer_number: str, symbol: str | None, number: str, branch: str | None,
                   birth_date: date | None, institution_code: str, today: date, care_setting: int = codes.HOME_VISIT,
@@ -556,8 +576,7 @@ class _Context:
 
     def prefetch_institution_name(self) -> str:
         if self._institution_name is None:
-            name = self.session.scalar(select(Institution.name).where(
-                Institution.institution_code == self.institution_code))
+            name = self.oqs.institution_names([self.institution_code]).get(self.institution_code)
             self._institution_name = name or f"医療機関コード{self.institution_code}"
         return self._institution_name
 
@@ -566,8 +585,7 @@ class _Context:
         wanted = [c for c in institution_codes if c != self.institution_code]
         if not wanted:
             return {}
-        return dict(self.session.execute(select(Institution.institution_code, Institution.name).where(
-            Institution.institution_code.in_(wanted))).all())
+        return self.oqs.institution_names(wanted)
 
     def entrusted(self, person: PersonView) -> bool:
         return self.institution_code in person.entrusted
@@ -601,7 +619,7 @@ class _Context:
         if aid and entrusted and (month is not None or benefits.in_force(qual, today)):
             ticket = medical_aid.medical_ticket(
                 person, qual, institution_code=self.institution_code, institution_name=self.prefetch_institution_name(),
-                month=month or medical_aid.month_of(today), names=self.institution_names(person.entrusted))
+                month=month or month_of(today), names=self.institution_names(person.entrusted))
         fields.update(
             reference_number=self.reference_for(person.id),
             person_id=person.id,

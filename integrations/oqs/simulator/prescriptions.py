@@ -11,15 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
+from integrations.oqs.results import DrugRecord
 from integrations.oqs.simulator.drug_history import chronic_rhythm, chronic_visit, dispensings, providers_of
 from integrations.oqs.simulator.facts import PersonFacts
-from integrations.oqs.results import DrugRecord
 from integrations.oqs.simulator.seeding import derive, rng_for
-
-if TYPE_CHECKING:
-    from integrations.oqs.interface import OQS
 
 DAYS_BACK = 100  # 「直後から最大100日前まで」
 LAG_DAYS = 1  # a dispensing is registered by the pharmacy the same day; we show it the next day
@@ -72,14 +68,3 @@ def _records(facts: PersonFacts, today: date) -> tuple[DrugRecord, ...]:
 def prescription_history(facts: PersonFacts, *, today: date) -> list[DrugRecord]:
     """E-prescription dispensings visible on `today` (up to 100 days back), newest first."""
     return list(_records(facts, today))
-
-
-def drug_records(oqs: OQS, person_id: str, today: date, from_ym: str | None = None,
-                 to_ym: str | None = None) -> list[DrugRecord]:
-    """The `drug` category as a reader gets it: claims and e-prescription data in one list, newest
-    first (by dispensing day, else prescribing day), each record naming its `source`; both are
-    filtered by 診療年月."""
-    claims = oqs.drugs(person_id, today=today, from_ym=from_ym, to_ym=to_ym)  # checks the months
-    fresh = [r for r in oqs.prescriptions(person_id, today=today)
-             if (from_ym is None or r.treatment_month >= from_ym) and (to_ym is None or r.treatment_month <= to_ym)]
-    return sorted(fresh + claims, key=lambda r: r.dispensed_on or r.prescribed_on, reverse=True)
