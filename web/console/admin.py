@@ -20,10 +20,10 @@ from integrations.oqs import InvalidInput
 from web.console import own_consent_or_404, patient_page
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics
-from web.excel import excel_cell
+from web.console.excel import excel_cell
 from web.db import db, reader
 from web.error_messages import ApiError, describe
-from web.routes import Routes
+from web.console.routes import Routes
 from web.sessions import end_sessions_of_staff
 from web.staff_session import admin_required, current_staff, staff_required
 

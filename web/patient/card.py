@@ -20,7 +20,7 @@ from web.db import db
 from web.errors import ApiError
 from web.jsonio import json_object
 
-bp = Blueprint("card", __name__, url_prefix="/card")
+bp = Blueprint("card", __name__, url_prefix="/card", template_folder="templates")
 
 # Flows allowed to ask for a card read; each verifies with its own purpose.
 PURPOSES = ("signin", "register", "review", "revoke")

@@ -13,14 +13,14 @@ from flask import Blueprint, jsonify, redirect, session, url_for
 
 from consent.vocabulary import VALID_CODES
 from web import metrics
-from web.card import read_page_context
+from web.patient.card import read_page_context
 from web.context import today_jst
 from web.db import db
 from web.errors import ApiError
-from web.reception import _end_patient, _place, _render, register_with_card
-from web.reception_place import Place
+from web.patient.reception import _end_patient, _place, _render, register_with_card
+from web.patient.reception_place import Place
 
-bp = Blueprint("qualification", __name__, url_prefix="/r")
+bp = Blueprint("qualification", __name__, url_prefix="/r", template_folder="templates")
 
 # What the done page shows once (no data beyond the holder's name and the validity).
 DONE = "qualification_done"

@@ -20,16 +20,17 @@ from consent.vocabulary import (
 )
 from consent.vocabulary import CONFIRMATION_ONLY_LABEL
 from web.consent_view import category_rows, deadline_label
-from web.card import read_page_context, verify_card
+from web.patient.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
-from web import metrics, tablet
+from web import metrics
+from web.patient import tablet
 from web.db import db
 from web.error_messages import describe
 from web.errors import ApiError
-from web.reception_place import Place, find_place
+from web.patient.reception_place import Place, find_place
 from web.sessions import remember_with
 
-bp = Blueprint("reception", __name__, url_prefix="/r")
+bp = Blueprint("reception", __name__, url_prefix="/r", template_folder="templates")
 
 # After a card read for 同意照会・更新 or 取消, the patient may act for this long (real time).
 CARD_GRANT_SECONDS = 10 * 60

@@ -45,7 +45,7 @@ from web.db import db
 from web.security import CSP
 from web.staff_session import current_staff
 
-bp = Blueprint("oauth", __name__, url_prefix="/oauth")
+bp = Blueprint("oauth", __name__, url_prefix="/oauth", template_folder="templates")
 
 ACCESS_TOKEN_SECONDS = int(ACCESS_TOKEN_TTL.total_seconds())
 # Token, introspection and revocation requests per client address and minute (generous: a

@@ -17,11 +17,11 @@ from consent.vocabulary import FUNCTION_MEDICAL_AID
 from integrations.oqs import EntrustedTicket, InvalidInput
 from integrations.oqs.inputs import month_of
 from web.context import oqs_for, today_jst
-from web.excel import excel_cell
+from web.console.excel import excel_cell
 from web.db import reader
 from web.error_messages import describe
 from web.errors import ApiError
-from web.routes import Routes
+from web.console.routes import Routes
 from web.staff_session import current_staff, staff_required
 
 routes = Routes()

@@ -28,7 +28,7 @@ from web.console import drug_parts
 from web.context import enforce_rate_limit, now, oqs_for, today_jst
 from web.db import db, reader
 from web.error_messages import describe
-from web.routes import Routes
+from web.console.routes import Routes
 from web.staff_session import current_staff, staff_required
 
 routes = Routes()

@@ -29,7 +29,7 @@ from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
 from web.error_messages import describe
-from web.routes import Routes
+from web.console.routes import Routes
 from web.staff_session import current_staff, sign_in, sign_out, staff_required
 
 routes = Routes()
@@ -38,7 +38,7 @@ routes = Routes()
 def blueprint(*more: Routes) -> Blueprint:
     """The console blueprint (/pharmacy/, endpoints `console.*`): these routes and those of the
     console's other modules, which the app factory names (console_admin, passkeys, API clients)."""
-    bp = Blueprint("console", __name__, url_prefix="/pharmacy")
+    bp = Blueprint("console", __name__, url_prefix="/pharmacy", template_folder="templates")
     for module_routes in (routes, *more):
         module_routes.add_to(bp)
     return bp

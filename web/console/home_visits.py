@@ -25,7 +25,7 @@ from web.consent_view import category_rows, deadline_label
 from web.context import enforce_rate_limits, now, oqs_for, today_jst
 from web.db import db, reader
 from web.error_messages import describe
-from web.routes import Routes
+from web.console.routes import Routes
 from web.staff_session import current_staff, staff_required
 
 routes = Routes()

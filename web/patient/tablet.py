@@ -15,10 +15,10 @@ from consent.login_throttle import LoginThrottled, sign_in_with_password
 from web.context import client_address, now, wall_now
 from web.db import db
 from web.error_messages import describe
-from web.reception_place import Place, find_place
+from web.patient.reception_place import Place, find_place
 from web.staff_session import current_staff, sign_in
 
-bp = Blueprint("tablet", __name__, url_prefix="/r")
+bp = Blueprint("tablet", __name__, url_prefix="/r", template_folder="templates")
 
 # Back to the neutral start after this long without a patient's step (the issue: two minutes).
 TABLET_IDLE_SECONDS = 120

@@ -12,7 +12,7 @@ from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, CLINICAL_SCOPES, SCOPE
 from web.context import now
 from web.db import db
 from web.error_messages import describe
-from web.routes import Routes
+from web.console.routes import Routes
 from web.staff_session import admin_required, current_staff
 
 routes = Routes()

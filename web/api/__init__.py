@@ -39,7 +39,9 @@ from integrations.oqs.results import (
     CheckupRecord, ClinicalInfo, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate, SurgeryInfo,
 )
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
-from web import api_clients_admin, metrics, oauth
+from web import metrics
+from web.api import oauth
+from web.console import api_clients as api_clients_admin
 from web.db import db, reader
 from web.errors import ApiError
 from web.jsonio import json_object
