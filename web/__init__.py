@@ -71,6 +71,7 @@ def init_app(app: Flask) -> None:
         admin.routes, medical_aid.routes, home_visits.routes, disaster.routes, passkeys.routes, api_clients.routes)
     # Every console page shows the disasters covering the institution (and the 「災害時閲覧」 entry).
     console_bp.context_processor(disaster.notices)
+    api_clients.init_app(app)  # the admin page's 「API連携」 section
     app.register_blueprint(console_bp)
     if app.config["SETTINGS"].sandbox:
         # Not merely guarded: outside sandbox mode these routes do not exist (404).

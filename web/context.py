@@ -1,10 +1,11 @@
-"""Per-request access to the app's settings, clock and relying party."""
+"""Per-request access to the app's settings, clock, relying party (and the browser's WebAuthn binding)."""
 from __future__ import annotations
 
+import secrets
 import time
 from datetime import date, datetime
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from sqlalchemy.orm import Session
 
 from consent.clock import JST
@@ -53,6 +54,16 @@ def today_jst() -> date:
 def relying_party() -> RelyingParty:
     s = settings()
     return RelyingParty(rp_id=s.rp_id, origins=tuple(s.origins), challenge_ttl_seconds=s.challenge_ttl_seconds)
+
+
+def browser_binding() -> str:
+    """A random value tying challenges to this browser session (the cookie alone is not enough:
+    it is rotated at sign-in)."""
+    binding = session.get("card_binding")
+    if not binding:
+        binding = secrets.token_urlsafe(24)
+        session["card_binding"] = binding
+    return binding
 
 
 def client_address() -> str:

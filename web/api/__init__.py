@@ -17,7 +17,6 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, g, jsonify, request
-from sqlalchemy.orm import Session
 
 from consent import grants, home_visits
 from consent import oauth_clients
@@ -25,13 +24,13 @@ from consent.actors import Actor
 from consent.category_states import current_states
 from consent.clock import JST
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
-from consent.institutions import Institution, runs_function
+from consent.institutions import runs_function
 from consent.medication import drug_records
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, CONSENT_FLAGS, CONSENTS_SCOPE, EXPIRY_REASONS,
+    CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EXPIRY_REASONS,
     FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
     SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
@@ -41,7 +40,6 @@ from integrations.oqs.results import (
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
 from web import metrics
 from web.api import oauth
-from web.console import api_clients as api_clients_admin
 from web.db import db, reader
 from web.errors import ApiError
 from web.jsonio import json_object
@@ -585,18 +583,8 @@ def entrusted_tickets():
 # --- wiring --------------------------------------------------------------------------------------
 
 
-def sandbox_api_client(session: Session, institution: Institution) -> dict[str, Any]:
-    """The `api_client` key of POST /sandbox/institutions: a client-credentials API client for QA."""
-    client, secret = oauth_clients.register_client(
-        session, institution_id=institution.id, name="サンドボックス連携（システム処理）",
-        grant_type=oauth_clients.CLIENT_CREDENTIALS, scopes=sorted(CLIENT_CREDENTIALS_SCOPES), now=now(),
-    )
-    return {"api_client": {"client_id": client.client_id, "client_secret": secret}}
-
-
 def init_app(app: Flask) -> None:
-    """The API, its OAuth 2.0 server, and the console's page for API clients."""
+    """The API and its OAuth 2.0 server."""
     oauth.init_app(app)
     app.register_blueprint(bp)
-    api_clients_admin.init_app(app)
 

@@ -9,8 +9,7 @@ from consent.staff_auth import load_identity
 from consent.staff_passkeys import (
     PasskeyError, finish_registration, finish_signin, passkeys_of, registration_options, signin_options,
 )
-from web.patient.card import browser_binding
-from web.context import client_address, enforce_rate_limits, now, relying_party
+from web.context import browser_binding, client_address, enforce_rate_limits, now, relying_party
 from web.db import db
 from web.jsonio import json_object
 from web.console.routes import Routes

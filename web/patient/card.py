@@ -6,15 +6,13 @@ verify endpoint, which calls `verify_card()` and acts on the card in the same tr
 """
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, jsonify, render_template, request, session, url_for
 
 from consent.webauthn import authentication_options
 from integrations.card import Card
 from integrations.card.relying_party import MALFORMED, CardSignInError, verify_card_assertion
-from web.context import (card_authority_for, client_address, enforce_rate_limits, now, oqs_for, relying_party,
-                         settings)
+from web.context import (browser_binding, card_authority_for, client_address, enforce_rate_limits, now, oqs_for,
+                         relying_party, settings)
 from web import metrics
 from web.db import db
 from web.errors import ApiError
@@ -26,16 +24,6 @@ bp = Blueprint("card", __name__, url_prefix="/card", template_folder="templates"
 PURPOSES = ("signin", "register", "review", "revoke")
 # Session keys that hold what a successful card read allowed.
 CARD_IDENTITY_KEYS = ("patient", "review", "revoke")
-
-
-def browser_binding() -> str:
-    """A random value tying challenges to this browser session (the cookie alone is not enough:
-    it is rotated at sign-in)."""
-    binding = session.get("card_binding")
-    if not binding:
-        binding = secrets.token_urlsafe(24)
-        session["card_binding"] = binding
-    return binding
 
 
 @bp.post("/options")

@@ -13,18 +13,18 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from consent import disasters, home_visits
+from consent import disasters, home_visits, oauth_clients
 from consent.clock import DatabaseClock
 from consent.disasters import PREFECTURE_CODES
 from consent.institutions import (
     ALL_FUNCTIONS, MAX_LAPSE_DAYS, ROLES, Institution, add_staff, create_institution, institution_by_code,
 )
 from consent.qualification_only import set_qualification_only
-from consent.vocabulary import FUNCTIONS, VALIDITY
+from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, FUNCTIONS, VALIDITY
 from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
-from web import api
 from web.context import card_authority_for, now, oqs_for, settings, today_jst
 from web.db import db
 from web.errors import ApiError
@@ -194,9 +194,18 @@ def create_sandbox_institution():
         add_staff(session, institution, login_id=login_id, password=password, role=role, now=now())
         staff.append({"login_id": login_id, "password": password, "role": role})
     result = {**_institution_json(institution), "staff": staff}
-    result.update(api.sandbox_api_client(session, institution))
+    result.update(_api_client(session, institution))
     session.commit()
     return jsonify(result), 201
+
+
+def _api_client(session: Session, institution: Institution) -> dict[str, Any]:
+    """The `api_client` key of POST /sandbox/institutions: a client-credentials API client for QA."""
+    client, secret = oauth_clients.register_client(
+        session, institution_id=institution.id, name="サンドボックス連携（システム処理）",
+        grant_type=oauth_clients.CLIENT_CREDENTIALS, scopes=sorted(CLIENT_CREDENTIALS_SCOPES), now=now(),
+    )
+    return {"api_client": {"client_id": client.client_id, "client_secret": secret}}
 
 
 def _prefecture(body: dict) -> str:

@@ -13,9 +13,8 @@ from flask import Blueprint, jsonify, render_template, session, url_for
 from consent.institutions import Institution
 from consent.vocabulary import VALID
 from consent.webauthn import RegistrationError, registration_options, verify_registration
-from web.patient.card import browser_binding
-from web.context import (card_authority_for, client_address, enforce_rate_limits, now, oqs_for, relying_party,
-                         settings, today_jst)
+from web.context import (browser_binding, card_authority_for, client_address, enforce_rate_limits, now, oqs_for,
+                         relying_party, settings, today_jst)
 from web.db import db
 from web.jsonio import json_object
 
