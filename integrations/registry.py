@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from integrations.card.interface import CardAuthority
 from integrations.card.local_authority import LocalCardAuthority
 from integrations.oqs.interface import OQS, InstitutionNames
+from integrations.card import models as card_models
 from integrations.oqs.simulator import cli as simulator_cli
+from integrations.oqs.simulator import models as simulator_models
 from integrations.oqs.simulator.oqs import SimulatedOQS
 
 # A factory binds an implementation to a database session (and the service's institution names);
@@ -32,6 +34,8 @@ CARD_AUTHORITIES: dict[str, CardAuthorityFactory] = {"embedded": LocalCardAuthor
 # `flask ...` command groups the implementations bring (the simulator's `flask oqs`); each is
 # called with the app.
 COMMANDS: list[Callable[[Any], None]] = [simulator_cli.register]
+# Modules whose tables the embedded implementations keep in the app's database (ops/schema.py).
+MODEL_MODULES = (simulator_models, card_models)
 
 
 def register_oqs(name: str, factory: OQSFactory) -> None:

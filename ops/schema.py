@@ -2,6 +2,7 @@
 emptying a test database. Each area owns its tables; import the module here when it defines new ones.
 
 It sits at the top (ops/) because it names modules of every layer; store/ below knows none of them.
+The integrations' own tables come from integrations/registry.py, which names their implementations.
 """
 from __future__ import annotations
 
@@ -14,14 +15,13 @@ import consent.oauth_models
 import consent.security_log
 import consent.staff_passkeys
 import consent.webauthn
-import integrations.card.models
-import integrations.oqs.simulator.models
 import store.models
+from integrations import registry
 from store.base import Base
 
 MODEL_MODULES = (
-    store.models, consent.institutions, integrations.oqs.simulator.models, integrations.card.models, consent.webauthn,
-    consent.models, consent.oauth_models, consent.staff_passkeys, consent.security_log, consent.disasters,
+    store.models, consent.institutions, *registry.MODEL_MODULES, consent.webauthn, consent.models,
+    consent.oauth_models, consent.staff_passkeys, consent.security_log, consent.disasters,
 )
 
 
