@@ -116,7 +116,7 @@ class SpecificDiseaseCertificate(_Plain):
 
 
 def _code(table: dict, **more: Any) -> Any:
-    """A coded field: the OpenAPI document lists its values (web/openapi.py reads field metadata)."""
+    """A coded field: the OpenAPI document lists its values (web/api/openapi.py reads field metadata)."""
     return field(metadata={"schema": {"enum": list(table), **more}})
 
 

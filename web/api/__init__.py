@@ -1,10 +1,10 @@
-"""The pharmacy-system API: JSON resources under /api, behind OAuth 2.0 bearer tokens (web/oauth.py).
+"""The pharmacy-system API: JSON resources under /api, behind OAuth 2.0 bearer tokens (web/api/oauth.py).
 
 Every data read names the consent it relies on and is judged by consent.decision.decide at the
 moment of the request (and so lands in the audit log, allowed or not). Errors are the app's
 `{"error", "message"}`: 401 no/bad/expired/revoked token, 403 scope or consent refuses (the code
 says which), 404 unknown or another institution's consent (no hint which), 422 bad parameters,
-429 too many requests. The OpenAPI document (web/openapi.py) describes exactly these routes: the data reads are declared
+429 too many requests. The OpenAPI document (web/api/openapi.py) describes exactly these routes: the data reads are declared
 once, in DATA_READS, which both registers them and describes them; the consent object is the
 `ApiConsent` dataclass, whose schema is derived from its fields.
 """
@@ -434,7 +434,7 @@ Loader = Callable[[Any, ConsentView, Caller, dict[str, Any]], dict[str, Any]]
 @dataclass(frozen=True)
 class DataRead:
     """One data read under a consent. The entry registers its route (GET, judged and audited by
-    `_read`) and produces its OpenAPI path (web/openapi.py): nothing about it is written twice.
+    `_read`) and produces its OpenAPI path (web/api/openapi.py): nothing about it is written twice.
     """
 
     segment: str  # the path under /api/v1/consents/<consent_id>/

@@ -320,7 +320,7 @@ def document() -> dict[str, Any]:
     return _build(request.url_root)
 
 
-# Served here rather than by web/api.py: the document reads the API's declarations, so this module
+# Served here rather than by web/api/__init__.py: the document reads the API's declarations, so this module
 # imports web.api and never the other way round.
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 

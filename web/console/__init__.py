@@ -37,7 +37,7 @@ routes = Routes()
 
 def blueprint(*more: Routes) -> Blueprint:
     """The console blueprint (/pharmacy/, endpoints `console.*`): these routes and those of the
-    console's other modules, which the app factory names (console_admin, passkeys, API clients)."""
+    console's other modules, which web/__init__.py names (admin, passkeys, API clients, ...)."""
     bp = Blueprint("console", __name__, url_prefix="/pharmacy", template_folder="templates")
     for module_routes in (routes, *more):
         module_routes.add_to(bp)

@@ -1,5 +1,5 @@
 """Which institution and entry point a reception URL `/r/<token>` opens, for the patient's pages
-(web/reception.py) and the tablet's staff steps (web/tablet.py)."""
+(web/patient/reception.py) and the tablet's staff steps (web/patient/tablet.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,7 +21,7 @@ class Place:
     token: str
     # The entry point this URL opens: online (the patient's phone), outpatient, home_visit, house_call.
     setting: ReceptionSetting
-    # 資格確認限定型: the top page offers the qualification confirmation only (web/reception_qualification.py).
+    # 資格確認限定型: the top page offers the qualification confirmation only (web/patient/reception_qualification.py).
     qualification_only: bool = False
 
 

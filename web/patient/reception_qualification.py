@@ -5,7 +5,7 @@ Such an institution confirms the patient's insurance with the card and nothing e
 「資格確認が完了しました」 naming the card's holder. The confirmation is recorded as a consent with no
 categories (every flag 0) for today: the institution sees the patient and the qualification in its
 list, and the patient sees the confirmation in 「同意照会・更新」. The top page is
-reception/qualification_top.html (web/reception.py `top`).
+reception/qualification_top.html (web/patient/reception.py `top`).
 """
 from __future__ import annotations
 

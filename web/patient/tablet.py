@@ -1,7 +1,7 @@
 """The institution's own tablet (外来, 訪問診療等, 往診): a shared device.
 
 A staff member of the institution signs in on the tablet's browser at one of its tablet URLs, then
-presses 「受付モード」: the browser shows only the patient-facing flow of that URL (web/reception.py)
+presses 「受付モード」: the browser shows only the patient-facing flow of that URL (web/patient/reception.py)
 until a staff member leaves the mode with the password. After each registration, and after
 TABLET_IDLE_SECONDS without a patient's step (measured on the injected clock, so the sandbox can
 move it), the tablet forgets the patient and returns to its neutral start. The staff sign-in stays
