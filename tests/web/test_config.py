@@ -42,11 +42,26 @@ def test_production_with_everything_named_starts():
         ({"ALLOW_SIMULATORS": ""}, "ALLOW_SIMULATORS=1"),
         ({"OQS_BACKEND": "remote"}, "OQS_BACKEND must be one of"),
         ({"AUDIT_KEY": ""}, "production needs AUDIT_KEY"),
+        ({"ARGON2_MEMORY_KIB": "19455"}, "ARGON2_MEMORY_KIB of at least 19456"),
+        ({"ARGON2_TIME_COST": "0"}, "ARGON2_TIME_COST must be an integer"),
+        ({"ARGON2_PARALLELISM": "4", "ARGON2_MEMORY_KIB": "19456x"}, "ARGON2_MEMORY_KIB must be an integer"),
     ],
 )
 def test_production_refuses_unsafe_settings(change, message):
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(env={**GOOD_PROD, **change})
+
+
+def test_password_hashing_cost_comes_from_the_environment():
+    from consent.passwords import PRODUCTION_COST, HashingCost
+
+    assert Settings.from_env(env=GOOD_PROD).password_hashing == PRODUCTION_COST
+    assert Settings.from_env(env={**GOOD_PROD, "ARGON2_MEMORY_KIB": "19456"}).password_hashing.memory_kib == 19456
+    cheap = Settings.from_env(env={"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "8", "ARGON2_PARALLELISM": "1"},
+                              check_only=True)
+    assert cheap.password_hashing == HashingCost(time_cost=1, memory_kib=8, parallelism=1)
+    with pytest.raises(ConfigError, match="at least 8 times ARGON2_PARALLELISM"):
+        Settings.from_env(env={"ARGON2_MEMORY_KIB": "8", "ARGON2_PARALLELISM": "2"}, check_only=True)
 
 
 def test_unknown_app_env_is_refused():

@@ -3,46 +3,15 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from conftest import TODAY, race
-from consent import grants
+from conftest import race
 from consent.clock import JST
-from consent.institutions import add_staff, create_institution
 from consent.models import AuditEntry
-from integrations.oqs import make_oqs
-
-
-@pytest.fixture
-def world(make_app, clock):
-    app = make_app("development")
-    with app.extensions["sessionmaker"]() as s:
-        here = create_institution(s, code="1341234563", name="本町薬局", now=clock.now())
-        there = create_institution(s, code="1341234571", name="よその薬局", now=clock.now())
-        for inst, prefix in ((here, ""), (there, "other-")):
-            for role in ("pharmacist", "clerk", "admin"):
-                add_staff(s, inst, login_id=f"{prefix}{role}", password=f"{role}-password", role=role, now=clock.now())
-        oqs = make_oqs(s)
-        person = oqs.create_person(today=TODAY, birth_date=date(1958, 7, 7), validity=1)
-        consent = grants.register_consent(
-            s, institution_id=here.id, person_id=person.person_id, card_id="card_x", care_setting=3,
-            categories=["drug", "checkup", "limit"], consultation_date=TODAY, now=clock.now(), validity_code=1)
-        s.commit()
-        ids = {"here": here.id, "there": there.id, "consent": consent.id, "person": person}
-    return app, ids
-
-
-def login(app, login_id, password=None, *, address="127.0.0.1"):
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    page = client.get("/pharmacy/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    resp = client.post("/pharmacy/login", data={"csrf_token": token, "login_id": login_id,
-                                                 "password": password or f"{login_id.split('-')[-1]}-password"})
-    return client, resp
+from console_support import login
 
 
 def csrf(client, path):
@@ -55,17 +24,17 @@ def audit_count(app) -> int:
 
 
 def test_login_lands_on_todays_list_with_the_patient(world):
-    app, ids = world
+    app, ids = world.app, world
     client, resp = login(app, "pharmacist")
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/pharmacy/")
     html = client.get("/pharmacy/").get_data(as_text=True)
     assert "同意取得済み患者一覧" in html
-    assert ids["person"].name in html and ids["person"].kana in html
+    assert ids.person.name in html and ids.person.kana in html
     assert "有効" in html and "薬剤・処方" in html and "残り" in html
 
 
 def test_wrong_password_then_throttling(world):
-    app, _ = world
+    app = world.app
     codes = [login(app, "clerk", "wrong")[1].status_code for _ in range(5)]
     assert codes == [401] * 5
     _, resp = login(app, "clerk")  # even the right password waits now
@@ -80,7 +49,7 @@ WINDOW_START = datetime(2026, 11, 23, 1, 0, tzinfo=JST)
 
 @pytest.fixture
 def throttled_world(world, clock):
-    app, ids = world
+    app, ids = world.app, world
     clock.set(WINDOW_START)
     app.extensions["wall_clock"] = clock
     return app, ids
@@ -172,14 +141,15 @@ def test_concurrent_wrong_passwords_get_five_evaluations(throttled_world, clock,
     assert login_throttle.FAILURES_PER_ID_AND_ADDRESS == 5
 
 
-def test_an_old_password_hash_is_upgraded_at_sign_in(world):
-    """argon2 hashes made with older parameters were kept forever."""
+def test_an_old_password_hash_is_upgraded_at_sign_in(world, make_app):
+    """argon2 hashes made with older parameters were kept forever. This test alone hashes with the
+    production parameters (every other test uses conftest's cheap ones)."""
     from argon2 import PasswordHasher
 
-    from consent.passwords import needs_rehash
+    from consent.passwords import PRODUCTION_COST, needs_rehash
     from consent.institutions import Staff
 
-    app, _ = world
+    app = make_app(password_hashing=PRODUCTION_COST)  # the same database as the world's app
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("clerk-password")
     with app.extensions["sessionmaker"]() as s:
         s.query(Staff).filter_by(login_id="clerk").update({"password_hash": weak})
@@ -196,7 +166,7 @@ def test_an_old_password_hash_is_upgraded_at_sign_in(world):
 
 def test_a_busy_staff_session_ends_twelve_hours_after_sign_in(world, clock):
     """The 30-minute idle timeout alone let a session in use live forever."""
-    app, _ = world
+    app = world.app
     app.extensions["wall_clock"] = clock
     signed_in_at = clock.now()
     client, _ = login(app, "pharmacist")
@@ -215,7 +185,7 @@ def test_a_busy_staff_session_ends_twelve_hours_after_sign_in(world, clock):
 
 
 def test_a_staff_session_still_ends_after_thirty_idle_minutes(world, clock):
-    app, _ = world
+    app = world.app
     app.extensions["wall_clock"] = clock
     client, _ = login(app, "pharmacist")
     start = clock.now()
@@ -226,7 +196,7 @@ def test_a_staff_session_still_ends_after_thirty_idle_minutes(world, clock):
 
 
 def test_login_form_needs_csrf_and_rotates_the_session(world):
-    app, _ = world
+    app = world.app
     client = app.test_client()
     assert client.post("/pharmacy/login", data={"login_id": "clerk", "password": "clerk-password"}).status_code == 400
     before = client.get_cookie("session")
@@ -237,7 +207,7 @@ def test_login_form_needs_csrf_and_rotates_the_session(world):
 @pytest.mark.parametrize("next_url", ["/pharmacy/\r\nX-Injected: 1", "/oauth/authorize?a=\n", "/pharmacy/\x7f"])
 def test_a_next_with_control_characters_lands_on_the_list(world, next_url):
     # Such a next reached the Location header, which refuses a newline: a 500.
-    app, _ = world
+    app = world.app
     client = app.test_client()
     resp = client.post("/pharmacy/login", data={"csrf_token": csrf(client, "/pharmacy/login"), "login_id": "clerk",
                                                  "password": "clerk-password", "next": next_url})
@@ -247,7 +217,7 @@ def test_a_next_with_control_characters_lands_on_the_list(world, next_url):
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "garbage"])
 def test_a_list_date_without_a_day_before_or_after_is_400(world, day):
     # The list links the day before and after; at the calendar's ends that was an OverflowError.
-    app, _ = world
+    app = world.app
     client, _ = login(app, "clerk")
     for path in ("/pharmacy/", "/pharmacy/patients-fragment"):
         assert client.get(path, query_string={"date": day}).status_code == 400
@@ -255,16 +225,16 @@ def test_a_list_date_without_a_day_before_or_after_is_400(world, day):
 
 
 def test_pages_need_a_login(world):
-    app, ids = world
-    resp = app.test_client().get(f"/pharmacy/consents/{ids['consent']}")
+    app, ids = world.app, world
+    resp = app.test_client().get(f"/pharmacy/consents/{ids.consent}")
     assert resp.status_code == 302 and "/pharmacy/login" in resp.headers["Location"]
 
 
 def test_pharmacist_reads_drug_and_checkup_and_every_read_is_audited(world):
-    app, ids = world
+    app, ids = world.app, world
     client, _ = login(app, "pharmacist")
     before = audit_count(app)
-    html = client.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
+    html = client.get(f"/pharmacy/consents/{ids.consent}").get_data(as_text=True)
     for heading in ("資格情報", "限度額", "薬剤情報", "特定健診情報"):
         assert f">{heading}</h2>" in html
     assert "閲覧できません" not in html
@@ -274,46 +244,46 @@ def test_pharmacist_reads_drug_and_checkup_and_every_read_is_audited(world):
 
 def test_drug_months_the_wrong_way_round_are_answered_beside_the_filter(world):
     # The OQS refuses from > to; that reached the page as a 500.
-    app, ids = world
+    app, ids = world.app, world
     client, _ = login(app, "pharmacist")
-    resp = client.get(f"/pharmacy/consents/{ids['consent']}", query_string={"from": "2026-05", "to": "2025-01"})
+    resp = client.get(f"/pharmacy/consents/{ids.consent}", query_string={"from": "2026-05", "to": "2025-01"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
     assert 'role="alert"><p>診療年月（から）は診療年月（まで）以前にしてください。' in html
     assert ">特定健診情報</h2>" in html and "保険者番号" in html  # the rest of the page stands
-    assert client.get(f"/pharmacy/consents/{ids['consent']}",
+    assert client.get(f"/pharmacy/consents/{ids.consent}",
                       query_string={"from": "2025-01", "to": "2026-05"}).status_code == 200
     # Digits that are not ASCII (「²」 passes str.isdigit()) are no month: the page stands, unfiltered.
-    assert client.get(f"/pharmacy/consents/{ids['consent']}", query_string={"from": "²²²²²²"}).status_code == 200
+    assert client.get(f"/pharmacy/consents/{ids.consent}", query_string={"from": "²²²²²²"}).status_code == 200
 
 
 def test_clerk_sees_qualification_but_not_drugs(world):
-    app, ids = world
+    app, ids = world.app, world
     client, _ = login(app, "clerk")
-    html = client.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
+    html = client.get(f"/pharmacy/consents/{ids.consent}").get_data(as_text=True)
     assert "閲覧できません：有資格者のみ閲覧できます" in html
     assert html.count("閲覧できません") == 2  # drug and checkup; qualification and limit are shown
     assert "保険者番号" in html
 
 
 def test_other_institution_gets_a_plain_404(world):
-    app, ids = world
+    app, ids = world.app, world
     client, _ = login(app, "other-pharmacist")
-    resp = client.get(f"/pharmacy/consents/{ids['consent']}")
+    resp = client.get(f"/pharmacy/consents/{ids.consent}")
     assert resp.status_code == 404
-    assert ids["person"].name not in resp.get_data(as_text=True)
+    assert ids.person.name not in resp.get_data(as_text=True)
     assert client.get("/pharmacy/consents/does-not-exist").status_code == 404
 
 
 def test_after_the_window_the_page_says_since_when(world, clock):
-    app, ids = world
+    app, ids = world.app, world
     client, _ = login(app, "pharmacist")
     clock.set(datetime(2026, 11, 25, 0, 0, tzinfo=JST))
-    html = client.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
+    html = client.get(f"/pharmacy/consents/{ids.consent}").get_data(as_text=True)
     assert "閲覧できません：薬剤・処方の同意有効期限切れ（2026年11月24日 23:59まで）" in html
     assert "保険者番号" in html  # the billing record stays
     clock.set(datetime(2026, 11, 24, 23, 59, 59, tzinfo=JST))
-    assert "閲覧できません" not in client.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
+    assert "閲覧できません" not in client.get(f"/pharmacy/consents/{ids.consent}").get_data(as_text=True)
 
 
 def revoke(client, consent_id, reason="1", confirm=True):
@@ -326,42 +296,42 @@ def revoke(client, consent_id, reason="1", confirm=True):
 
 
 def test_admin_cancels_after_confirming_and_the_page_says_revoked(world, clock):
-    app, ids = world
+    app, ids = world.app, world
     admin, _ = login(app, "admin")
-    asked = revoke(admin, ids["consent"], confirm=False)
+    asked = revoke(admin, ids.consent, confirm=False)
     page = asked.get_data(as_text=True)
     assert asked.status_code == 200 and "取消の理由：医療機関等による取消" in page and "取り消す" in page
-    assert "閲覧できません" not in login(app, "pharmacist")[0].get(f"/pharmacy/consents/{ids['consent']}").get_data(
+    assert "閲覧できません" not in login(app, "pharmacist")[0].get(f"/pharmacy/consents/{ids.consent}").get_data(
         as_text=True)  # nothing happened before the confirmation
-    assert revoke(admin, ids["consent"]).status_code == 303
+    assert revoke(admin, ids.consent).status_code == 303
     pharmacist, _ = login(app, "pharmacist")
-    html = pharmacist.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
+    html = pharmacist.get(f"/pharmacy/consents/{ids.consent}").get_data(as_text=True)
     assert "閲覧できません：薬剤・処方の同意が取り消されました（2026年11月23日 10:00、医療機関等による取消）" in html
     assert "閲覧できません：限度額の同意が取り消されました" in html
     # Twice: refused with its reason.
-    again = revoke(pharmacist, ids["consent"], confirm=False)
+    again = revoke(pharmacist, ids.consent, confirm=False)
     assert again.status_code == 409 and "すでに取り消されています" in again.get_data(as_text=True)
 
 
 def test_a_pharmacist_may_end_a_consent_for_a_change_of_use_and_a_clerk_may_not(world):
-    app, ids = world
+    app, ids = world.app, world
     clerk, _ = login(app, "clerk")
-    assert "同意の取消" not in clerk.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
-    assert revoke(clerk, ids["consent"], reason="3").status_code == 403
+    assert "同意の取消" not in clerk.get(f"/pharmacy/consents/{ids.consent}").get_data(as_text=True)
+    assert revoke(clerk, ids.consent, reason="3").status_code == 403
     pharmacist, _ = login(app, "pharmacist")
-    bad = revoke(pharmacist, ids["consent"], reason="2", confirm=False)
+    bad = revoke(pharmacist, ids.consent, reason="2", confirm=False)
     assert bad.status_code == 422 and "取消理由が正しくありません" in bad.get_data(as_text=True)
-    assert revoke(pharmacist, ids["consent"], reason="²", confirm=False).status_code == 422
-    assert revoke(pharmacist, ids["consent"], reason="3").status_code == 303
-    html = pharmacist.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
+    assert revoke(pharmacist, ids.consent, reason="²", confirm=False).status_code == 422
+    assert revoke(pharmacist, ids.consent, reason="3").status_code == 303
+    html = pharmacist.get(f"/pharmacy/consents/{ids.consent}").get_data(as_text=True)
     assert "利用目的の変更（2026年11月23日 10:00）" in html
 
 
 def test_the_patient_page_shows_each_categorys_state(world, clock):
-    app, ids = world
+    app, ids = world.app, world
     clerk, _ = login(app, "clerk")
     clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=JST))  # past the window
-    html = clerk.get(f"/pharmacy/consents/{ids['consent']}").get_data(as_text=True)
+    html = clerk.get(f"/pharmacy/consents/{ids.consent}").get_data(as_text=True)
     table = html[html.index("項目ごとの同意"):html.index("</table>", html.index("項目ごとの同意"))]
     rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td><td>(.*?)</td>\s*<td>(.*?)</td><td>(.*?)</td></tr>',
                       table)
@@ -375,10 +345,10 @@ def test_the_patient_page_shows_each_categorys_state(world, clock):
 
 
 def test_reference_number_shows_in_the_list(world):
-    app, ids = world
+    app, ids = world.app, world
     client, _ = login(app, "clerk")
-    token = csrf(client, f"/pharmacy/consents/{ids['consent']}")
-    resp = client.post(f"/pharmacy/consents/{ids['consent']}/reference-number",
+    token = csrf(client, f"/pharmacy/consents/{ids.consent}")
+    resp = client.post(f"/pharmacy/consents/{ids.consent}/reference-number",
                        data={"csrf_token": token, "reference_number": "K-0042"})
     assert resp.status_code == 303
     assert "K-0042" in client.get("/pharmacy/").get_data(as_text=True)
@@ -386,9 +356,9 @@ def test_reference_number_shows_in_the_list(world):
 
 @pytest.mark.parametrize("value", ["A" * 17, "1234567890-ABCDEFGH", "X" * 20, "照会", "", "K/0042"])
 def test_a_bad_reference_number_is_said_on_the_patient_page_and_nothing_is_kept(world, value):
-    app, ids = world
+    app, ids = world.app, world
     client, _ = login(app, "clerk")
-    page = f"/pharmacy/consents/{ids['consent']}"
+    page = f"/pharmacy/consents/{ids.consent}"
     assert 'maxlength="16"' in client.get(page).get_data(as_text=True)  # the form has the OQS limit
     resp = client.post(f"{page}/reference-number", data={"csrf_token": csrf(client, page), "reference_number": value})
     assert resp.status_code == 422
@@ -399,9 +369,9 @@ def test_a_bad_reference_number_is_said_on_the_patient_page_and_nothing_is_kept(
 
 
 def test_a_reference_number_of_exactly_16_characters_is_kept(world):
-    app, ids = world
+    app, ids = world.app, world
     client, _ = login(app, "clerk")
-    page = f"/pharmacy/consents/{ids['consent']}"
+    page = f"/pharmacy/consents/{ids.consent}"
     resp = client.post(f"{page}/reference-number",
                        data={"csrf_token": csrf(client, page), "reference_number": "ABCDEFGH-1234567"})
     assert resp.status_code == 303
@@ -409,8 +379,8 @@ def test_a_reference_number_of_exactly_16_characters_is_kept(world):
 
 
 def test_batch_inquiry_with_a_shift_jis_file(world):
-    app, ids = world
-    person = ids["person"]
+    app, ids = world.app, world
+    person = ids.person
     lines = [
         "保険者番号,記号,番号,枝番,生年月日,照会番号",
         f"{person.insurer_number},{person.symbol},{person.number},{person.branch},{person.birth_date:%Y%m%d},R1",
@@ -441,8 +411,8 @@ def test_the_batch_result_csv_has_no_formulas_and_keeps_codes_as_text(world):
     import csv
     import io
 
-    app, ids = world
-    person = ids["person"]
+    app, ids = world.app, world
+    person = ids.person
     lines = [
         "保険者番号,記号,番号,枝番,生年月日,照会番号",
         f"{person.insurer_number},{person.symbol},{person.number},{person.branch},{person.birth_date:%Y%m%d},R1",
@@ -477,7 +447,7 @@ def test_the_batch_result_csv_has_no_formulas_and_keeps_codes_as_text(world):
 def test_bad_batch_uploads_are_refused(world, filename, payload, status):
     import io
 
-    app, _ = world
+    app = world.app
     client, _ = login(app, "clerk")
     resp = client.post("/pharmacy/batch", data={"csrf_token": csrf(client, "/pharmacy/batch"),
                                                 "file": (io.BytesIO(payload), filename)},
@@ -490,8 +460,8 @@ def test_a_batch_file_with_old_mac_line_ends_is_read(world):
     # CR-only line ends made the csv module raise (a 500): they are line ends like any other.
     import io
 
-    app, ids = world
-    person = ids["person"]
+    app, ids = world.app, world
+    person = ids.person
     lines = ["保険者番号,記号,番号,枝番,生年月日,照会番号",
              f"{person.insurer_number},{person.symbol},{person.number},{person.branch},{person.birth_date:%Y%m%d},"]
     client, _ = login(app, "clerk")
@@ -505,7 +475,7 @@ def test_a_batch_file_with_old_mac_line_ends_is_read(world):
 def test_oversized_upload_is_413(world):
     import io
 
-    app, _ = world
+    app = world.app
     client, _ = login(app, "clerk")
     resp = client.post("/pharmacy/batch", data={"csrf_token": csrf(client, "/pharmacy/batch"),
                                                 "file": (io.BytesIO(b"a" * (3 * 1024 * 1024)), "big.csv")},
@@ -514,7 +484,7 @@ def test_oversized_upload_is_413(world):
 
 
 def test_admin_rotates_url_adds_staff_and_disables_them(world):
-    app, ids = world
+    app, ids = world.app, world
     admin, _ = login(app, "admin")
     html = admin.get("/pharmacy/admin").get_data(as_text=True)
     old = re.search(r'href="(http://localhost:5000/r/[^"]+)"', html).group(1)
@@ -548,7 +518,7 @@ def test_admin_rotates_url_adds_staff_and_disables_them(world):
 
 
 def test_every_console_page_links_to_the_password_change(world):
-    app, _ = world
+    app = world.app
     for role in ("pharmacist", "clerk", "admin"):
         client, _ = login(app, role)
         html = client.get("/pharmacy/").get_data(as_text=True)
@@ -557,7 +527,7 @@ def test_every_console_page_links_to_the_password_change(world):
 
 
 def test_appointment_deep_link(world):
-    app, _ = world
+    app = world.app
     admin, _ = login(app, "admin")
     token = csrf(admin, "/pharmacy/admin")
     admin.post("/pharmacy/admin/appointments", data={"csrf_token": token, "consultation_date": "2026-11-30",
@@ -570,7 +540,7 @@ def test_appointment_deep_link(world):
 
 def test_an_id_too_long_for_the_database_is_404(world):
     # SQLite refused the integer (PostgreSQL too, past its range): it was a 500.
-    app, _ = world
+    app = world.app
     admin, _ = login(app, "admin")
     token = csrf(admin, "/pharmacy/admin")
     for staff_id in (2**31, 10**23):
@@ -579,7 +549,7 @@ def test_an_id_too_long_for_the_database_is_404(world):
 
 def test_nul_in_a_form_is_400_and_nothing_is_written(world):
     # PostgreSQL refuses NUL in text: a memo with one was a 500 there (and stored as sent on SQLite).
-    app, _ = world
+    app = world.app
     admin, _ = login(app, "admin")
     token = csrf(admin, "/pharmacy/admin")
     resp = admin.post("/pharmacy/admin/appointments", data={"csrf_token": token, "consultation_date": "2026-11-30",
@@ -596,10 +566,10 @@ def test_nul_in_a_form_is_400_and_nothing_is_written(world):
 def test_a_reference_number_the_oqs_refuses_is_a_clear_page_not_a_500(world):
     # 17 characters pass the form's own check (20) but not OQS's (16): the domain error is worded
     # by the one mapping, beside nothing written.
-    app, ids = world
+    app, ids = world.app, world
     client, _ = login(app, "clerk")
-    token = csrf(client, f"/pharmacy/consents/{ids['consent']}")
-    resp = client.post(f"/pharmacy/consents/{ids['consent']}/reference-number",
+    token = csrf(client, f"/pharmacy/consents/{ids.consent}")
+    resp = client.post(f"/pharmacy/consents/{ids.consent}/reference-number",
                        data={"csrf_token": token, "reference_number": "K" * 17})
     assert resp.status_code == 422
     assert "照会番号は半角英数字16文字以内で入力してください。" in resp.get_data(as_text=True)

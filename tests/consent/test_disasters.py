@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import create_engine, func, inspect, select
 
-from api_support import TODAY, console_login, csrf_of, world  # noqa: F401 - world is a fixture
+from api_support import TODAY, console_login, csrf_of
 from consent import disasters
 from consent.actors import Actor
 from consent.audit import reads_of_person, verify_chain

@@ -5,10 +5,10 @@ from datetime import date
 
 import pytest
 
-from api_support import TODAY, bearer, staff_token, world  # noqa: F401
+from api_support import TODAY, bearer, staff_token
 from consent import grants
 from integrations.oqs import make_oqs
-from test_console_clinical import EVERYTHING, find_person, warned
+from console_support import EVERYTHING, find_person, warned
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import web
-from api_support import TODAY, console_login, world  # noqa: F401 - world is a fixture
+from api_support import TODAY, console_login
 from consent import grants, vocabulary
 from consent.actors import Actor
 from consent.decision import INSUFFICIENT_SCOPE, decide

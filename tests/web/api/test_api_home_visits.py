@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from api_support import bearer, staff_token, system_token, visited, world  # noqa: F401 - fixtures
+from api_support import bearer, staff_token, system_token
 from conftest import TODAY
 from consent.clock import JST
 from consent.models import AuditEntry, Visit

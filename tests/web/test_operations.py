@@ -13,7 +13,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from api_support import bearer, system_token, world  # noqa: F401 - world is a fixture
+from api_support import bearer, system_token
 from web.metrics import REGISTRY
 
 PROXY = {"REMOTE_ADDR": "10.0.0.2"}
@@ -120,11 +120,10 @@ def test_metrics_count_reads_by_outcome_and_rate_limit_refusals(world, monkeypat
     assert _value("rate_limit_refusals_total", route="/api/v1/consents") == limited + 1
 
 
-def test_metrics_count_consents_and_card_refusals(make_app, clock):
-    # The reception tests' helpers and setup (a pharmacy, a person, a software card).
-    from test_reception import choose, csrf_of, read_card, world as reception_world
+def test_metrics_count_consents_and_card_refusals(card_holder, clock):
+    from patient_support import choose, csrf_of, read_card
 
-    app, token, _, soft = reception_world.__wrapped__(make_app, clock)
+    app, token, _, soft = card_holder
     app.config["SETTINGS"].metrics = True
     counts = {e: _value("consents_total", event=e) for e in ("registered", "updated", "revoked")}
     refused = _value("card_refusals_total", code="not_verified")

@@ -15,7 +15,7 @@ from schemathesis.checks import (
 )
 
 import web.api
-from api_support import bearer, staff_token, world  # noqa: F401 - world is a fixture
+from api_support import bearer, staff_token
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance, ignored_auth]

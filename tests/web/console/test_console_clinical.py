@@ -11,30 +11,8 @@ from consent import grants
 from consent.institutions import add_staff, create_institution
 from consent.models import AuditEntry
 from integrations.oqs import make_oqs
-from test_console import login
-
-TODAY = date(2026, 11, 23)
-EVERYTHING = ["drug", "checkup", "clinical", "surgery", "specific_disease", "limit"]
-
-
-def find_person(oqs, wanted, *, birth_date=date(1950, 6, 6)):
-    """The first sandbox person (by seed) for whom `wanted(clinical, surgery, prescriptions)` holds."""
-    for seed in range(1, 400):
-        person = oqs.create_person(today=TODAY, birth_date=birth_date, validity=1, seed=seed)
-        pid = person.person_id
-        if wanted(oqs.clinical(pid, today=TODAY), oqs.surgery(pid, today=TODAY), oqs.prescriptions(pid, today=TODAY)):
-            return person
-    pytest.fail("no seed gave such a person")
-
-
-def warned(clinical, surgery, prescriptions) -> bool:
-    egfr = clinical.latest("eGFR")
-    return bool(clinical.drug_allergies) and egfr is not None and egfr.value < 60 and bool(prescriptions)
-
-
-def nothing(clinical, surgery, prescriptions) -> bool:
-    return clinical.empty and surgery.empty
-
+from conftest import TODAY
+from console_support import EVERYTHING, find_person, login, nothing, warned
 
 @pytest.fixture
 def console(make_app, clock):

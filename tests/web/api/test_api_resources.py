@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from api_support import TODAY, bearer, console_login, staff_token, system_token, world  # noqa: F401
+from api_support import TODAY, bearer, console_login, staff_token, system_token
 from consent import grants
 from consent.clock import JST
 from consent.models import AuditEntry

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from conftest import TODAY
 from consent import home_visits
 from consent.models import Consent
-from test_reception import csrf_of, read_card
-from test_tablet import consents, place, reception_mode, register  # noqa: F401 - place is a fixture
+from patient_support import csrf_of, read_card
+from patient_support import consents, reception_mode, register
 
 DAY = timedelta(days=1)
 

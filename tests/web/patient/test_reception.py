@@ -2,69 +2,24 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
 from consent.clock import JST
-from consent.institutions import create_institution, institution_by_code, rotate_reception_token
+from consent.institutions import institution_by_code, rotate_reception_token
 from consent.models import Consent
-from integrations.card import make_card_authority
-from integrations.card.soft_authenticator import SoftCard
-from integrations.oqs import make_oqs
-from sqlalchemy import func, select
+from sqlalchemy import select
+from patient_support import choose, consent_count, csrf_of, read_card
 
-ORIGIN = "http://localhost:5000"
-
-
-@pytest.fixture
-def world(make_app, clock):
-    app = make_app("development")
-    with app.extensions["sessionmaker"]() as session:
-        institution = create_institution(session, code="1341234563", name="テスト薬局", now=clock.now())
-        oqs = make_oqs(session)
-        person = oqs.create_person(today=clock.now().astimezone(JST).date(), birth_date=date(1960, 4, 2), validity=1)
-        issued = make_card_authority(session).issue_card(person_id=person.person_id, birth_date=person.birth_date,
-                                                          now=clock.now())
-        session.commit()
-        token = institution.reception_token
-    key = serialization.load_der_private_key(issued.private_key_pkcs8, password=None)
-    soft = SoftCard(issued.card.credential_id, issued.card.user_handle, key)
-    return app, token, person, soft
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf[-_]token" (?:content|value)="([^"]+)"', html)
-    return match.group(1)
-
-
-def consent_count(app) -> int:
-    with app.extensions["sessionmaker"]() as session:
-        return session.scalar(select(func.count()).select_from(Consent))
-
-
-def choose(client, token, **form):
-    page = client.get(f"/r/{token}/consent").get_data(as_text=True)
-    return client.post(f"/r/{token}/consent", data={"csrf_token": csrf_of(page), **form})
-
-
-def read_card(client, soft, purpose, verify_path, page_path, **kwargs):
-    page = client.get(page_path).get_data(as_text=True)
-    csrf = csrf_of(page)
-    options = client.post(f"/card/options?purpose={purpose}", json={}, headers={"X-CSRF-Token": csrf}).get_json()
-    return client.post(verify_path, json={"credential": soft.assertion(options, origin=ORIGIN, **kwargs)},
-                       headers={"X-CSRF-Token": csrf})
-
-
-def test_top_page_names_the_institution(world):
-    app, token, _, _ = world
+def test_top_page_names_the_institution(card_holder):
+    app, token, _, _ = card_holder
     html = app.test_client().get(f"/r/{token}").get_data(as_text=True)
     assert "テスト薬局" in html and "同意登録をする" in html and "同意照会・更新" in html
 
 
-def test_unknown_and_old_urls(world, clock):
-    app, token, _, _ = world
+def test_unknown_and_old_urls(card_holder, clock):
+    app, token, _, _ = card_holder
     client = app.test_client()
     assert client.get("/r/no-such-token").status_code == 404
     with app.extensions["sessionmaker"]() as session:
@@ -76,17 +31,17 @@ def test_unknown_and_old_urls(world, clock):
     assert client.get(f"/r/{token}/consent").status_code == 410
 
 
-def test_nul_in_a_reception_url_is_400(world):
+def test_nul_in_a_reception_url_is_400(card_holder):
     # PostgreSQL refuses NUL in text: looking the token or the consent up with one was a 500 there.
-    app, token, _, _ = world
+    app, token, _, _ = card_holder
     client = app.test_client()
     for path in (f"/r/{token}%00", f"/r/{token}/review/consents/a%00b"):
         resp = client.get(path) if "review" not in path else client.post(path, data={"categories": "drug"})
         assert resp.status_code == 400 and 'role="alert"' in resp.get_data(as_text=True)
 
 
-def test_register_all_categories_end_to_end(world, clock):
-    app, token, person, soft = world
+def test_register_all_categories_end_to_end(card_holder, clock):
+    app, token, person, soft = card_holder
     client = app.test_client()
     resp = choose(client, token, consultation_date="2026-11-23", all="1")
     assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/r/{token}/confirm")
@@ -103,8 +58,8 @@ def test_register_all_categories_end_to_end(world, clock):
     assert person.name not in again  # nothing personal stays in the browser's session
 
 
-def test_back_after_the_done_page_says_the_consent_is_registered_and_never_replaces_it(world, clock):
-    app, token, person, soft = world
+def test_back_after_the_done_page_says_the_consent_is_registered_and_never_replaces_it(card_holder, clock):
+    app, token, person, soft = card_holder
     client = app.test_client()
     form_page = client.get(f"/r/{token}/consent").get_data(as_text=True)
     choose(client, token, consultation_date="2026-11-23", categories=["drug"])
@@ -142,8 +97,8 @@ def test_back_after_the_done_page_says_the_consent_is_registered_and_never_repla
         ({"consultation_date": "2026-11-23", "categories": "nonsense"}, "正しくありません"),
     ],
 )
-def test_bad_choices_are_answered_on_the_page(world, form, words):
-    app, token, _, _ = world
+def test_bad_choices_are_answered_on_the_page(card_holder, form, words):
+    app, token, _, _ = card_holder
     resp = choose(app.test_client(), token, **form)
     assert resp.status_code == 400
     html = resp.get_data(as_text=True)
@@ -151,19 +106,19 @@ def test_bad_choices_are_answered_on_the_page(world, form, words):
     assert consent_count(app) == 0
 
 
-def test_thirty_days_ahead_is_the_last_allowed_day(world):
-    app, token, _, _ = world
+def test_thirty_days_ahead_is_the_last_allowed_day(card_holder):
+    app, token, _, _ = card_holder
     assert choose(app.test_client(), token, consultation_date="2026-12-23", all="1").status_code == 303
 
 
-def test_confirm_without_a_choice_goes_back_to_the_form(world):
-    app, token, _, _ = world
+def test_confirm_without_a_choice_goes_back_to_the_form(card_holder):
+    app, token, _, _ = card_holder
     resp = app.test_client().get(f"/r/{token}/confirm")
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/consent")
 
 
-def test_registering_twice_keeps_one_consent(world):
-    app, token, _, soft = world
+def test_registering_twice_keeps_one_consent(card_holder):
+    app, token, _, soft = card_holder
     ids = set()
     for categories in (["drug", "checkup"], ["drug"]):
         client = app.test_client()
@@ -177,8 +132,8 @@ def test_registering_twice_keeps_one_consent(world):
     assert len(ids) == 1
 
 
-def test_a_failed_card_read_registers_nothing(world):
-    app, token, _, soft = world
+def test_a_failed_card_read_registers_nothing(card_holder):
+    app, token, _, soft = card_holder
     client = app.test_client()
     choose(client, token, consultation_date="2026-11-23", all="1")
     resp = read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm", user_verified=False)
@@ -186,8 +141,8 @@ def test_a_failed_card_read_registers_nothing(world):
     assert consent_count(app) == 0
 
 
-def test_review_and_revoke(world):
-    app, token, _, soft = world
+def test_review_and_revoke(card_holder):
+    app, token, _, soft = card_holder
     client = app.test_client()
     choose(client, token, consultation_date="2026-11-23", all="1")
     read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
@@ -215,8 +170,8 @@ def _revoke_page(app, token, soft):
     return client, client.get(resp.get_json()["redirect"]).get_data(as_text=True)
 
 
-def test_revoke_pages_say_what_stops_and_what_stays(world):
-    app, token, _, soft = world
+def test_revoke_pages_say_what_stops_and_what_stays(card_holder):
+    app, token, _, soft = card_holder
     client = app.test_client()
     choose(client, token, consultation_date="2026-11-23", all="1")
     read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
@@ -228,8 +183,8 @@ def test_revoke_pages_say_what_stops_and_what_stays(world):
         assert "残るもの" in html and "資格情報" in html and "請求の記録" in html
 
 
-def test_nothing_to_revoke_says_so_without_a_button(world):
-    app, token, _, soft = world
+def test_nothing_to_revoke_says_so_without_a_button(card_holder):
+    app, token, _, soft = card_holder
     client, page = _revoke_page(app, token, soft)
     assert "取り消せる同意はありません" in page
     assert "取り消す</button>" not in page
@@ -244,8 +199,8 @@ def test_nothing_to_revoke_says_so_without_a_button(world):
                                                     follow_redirects=True).get_data(as_text=True)
 
 
-def test_revoke_sent_twice_says_already_revoked_not_a_csrf_page(world):
-    app, token, _, soft = world
+def test_revoke_sent_twice_says_already_revoked_not_a_csrf_page(card_holder):
+    app, token, _, soft = card_holder
     client = app.test_client()
     choose(client, token, consultation_date="2026-11-23", all="1")
     read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
@@ -261,8 +216,8 @@ def test_revoke_sent_twice_says_already_revoked_not_a_csrf_page(world):
     assert "すでに取り消されています" in back and "取り消す</button>" not in back
 
 
-def test_qr_code_is_an_svg_of_the_reception_url(world):
-    app, token, _, _ = world
+def test_qr_code_is_an_svg_of_the_reception_url(card_holder):
+    app, token, _, _ = card_holder
     resp = app.test_client().get(f"/r/{token}/qr.svg")
     assert resp.status_code == 200 and resp.mimetype == "image/svg+xml"
     assert resp.data.startswith(b"<?xml") or b"<svg" in resp.data[:200]
@@ -273,8 +228,8 @@ def _state_rows(html: str) -> dict[str, tuple[str, ...]]:
     return {label: (state, at, deadline) for label, state, at, deadline in rows}
 
 
-def test_review_shows_each_category_and_a_change_keeps_the_others_times(world, clock):
-    app, token, _, soft = world
+def test_review_shows_each_category_and_a_change_keeps_the_others_times(card_holder, clock):
+    app, token, _, soft = card_holder
     client = app.test_client()
     choose(client, token, consultation_date="2026-11-23", categories=["drug", "limit"])
     read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
@@ -306,8 +261,8 @@ def test_review_shows_each_category_and_a_change_keeps_the_others_times(world, c
     assert refused.status_code == 409 and "取り消された同意は変更できません" in refused.get_data(as_text=True)
 
 
-def test_revoking_everything_lists_and_ends_a_past_consent_whose_limit_still_runs(world, clock):
-    app, token, _, soft = world
+def test_revoking_everything_lists_and_ends_a_past_consent_whose_limit_still_runs(card_holder, clock):
+    app, token, _, soft = card_holder
     client = app.test_client()
     choose(client, token, consultation_date="2026-11-23", categories=["drug", "limit"])
     read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")

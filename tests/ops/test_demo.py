@@ -106,7 +106,7 @@ def test_demo_has_a_qualification_only_clinic_with_todays_confirmations(make_app
 
 
 def test_the_demo_pharmacy_runs_every_function_and_its_tablet_urls_open_for_the_demo_clerk(make_app):
-    from test_reception import csrf_of
+    from patient_support import csrf_of
 
     app = make_app("sandbox")
     summary = load_demo(app)

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from api_support import (  # noqa: F401 - world is a fixture
+from api_support import (
     ALL_SCOPES, REDIRECT_URI, approve, authorize_url, bearer, console_login, csrf_of, exchange, get_code, pkce_pair,
-    query_of, staff_token, system_token, world,
+    query_of, staff_token, system_token,
 )
 from conftest import race
 from consent import oauth_clients

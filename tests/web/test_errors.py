@@ -5,15 +5,14 @@ import ast
 import importlib
 import pkgutil
 import re
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from conftest import ROOT
 from consent.errors import ConsentError, DomainError
 from web.error_messages import TABLES, ApiError, describe
 
-ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_PACKAGES = ("consent", "integrations")
 JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from api_support import console_login, csrf_of, visited, world  # noqa: F401 - fixtures
+from api_support import console_login, csrf_of
 from conftest import TODAY
 
 DAY = timedelta(days=1)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 import pytest
 
-from api_support import TODAY, bearer, console_login, staff_token, system_token, world  # noqa: F401
+from api_support import TODAY, bearer, console_login, staff_token, system_token
 from consent import grants
 from consent.institutions import create_institution
 from integrations.oqs import make_oqs

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select, text
 
-from api_support import ALL_SCOPES, bearer, console_login, staff_token, system_token, world  # noqa: F401
+from api_support import ALL_SCOPES, bearer, console_login, staff_token, system_token
 from conftest import TEST_DATABASE_URL, TODAY
 from consent import grants
 from consent.actors import Actor
@@ -28,7 +28,6 @@ from consent.vocabulary import CATEGORIES, QUALIFICATION, READ_CATEGORIES, USE_C
 from integrations.card import make_card_authority
 from integrations.card.soft_authenticator import SoftCard
 from integrations.oqs import make_oqs
-from test_tablet import place  # noqa: F401 - a fixture
 from web.api import DATA_READS
 
 ORIGIN = "http://localhost:5000"
@@ -328,7 +327,7 @@ def test_an_institution_that_is_not_qualification_only_has_no_qualification_flow
 
 
 def test_on_the_institutions_tablet_the_confirmation_is_an_outpatient_one(place):
-    from test_tablet import reception_mode
+    from patient_support import reception_mode
 
     with place["app"].extensions["sessionmaker"]() as session:
         set_qualification_only(session, institution_id=place["id"], on=True, by="operator", now=TODAY_AT_TEN)

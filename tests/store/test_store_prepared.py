@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from api_support import TODAY, system_token, world  # noqa: F401 - world is a fixture
+from api_support import TODAY, system_token
 from consent import grants
 from consent.models import AuditEntry
 from consent.oauth_clients import digest

@@ -26,7 +26,7 @@ from consent.models import Consent
 from store.engine import OPERATOR_BUSY_SECONDS
 from store.migrate import upgrade
 from store.testing import PausableProxy
-from test_reception import ORIGIN, choose, csrf_of, read_card, world  # noqa: F401 - world is a fixture
+from patient_support import choose, read_card
 from web.config import ConfigError, Settings
 from web.unavailable import MESSAGE
 
@@ -327,10 +327,10 @@ def test_consent_registration_on_a_full_disk_writes_nothing_and_says_where_to_ch
 
 # --- A failure after the consent was committed -------------------------------------------------
 
-def test_a_patient_whose_consent_was_saved_learns_it_after_a_failure(world, monkeypatch):  # noqa: F811
+def test_a_patient_whose_consent_was_saved_learns_it_after_a_failure(card_holder, monkeypatch):
     import web.reception
 
-    app, token, person, soft = world
+    app, token, person, soft = card_holder
     app.config["TESTING"] = False  # answered as in production
     client = app.test_client()
     choose(client, token, consultation_date="2026-11-24", categories=["drug", "limit"])
@@ -356,8 +356,8 @@ def test_a_patient_whose_consent_was_saved_learns_it_after_a_failure(world, monk
     assert "2026年11月24日" in review or "2026-11-24" in review
 
 
-def test_a_finished_registration_leaves_no_notice_behind(world):  # noqa: F811
-    app, token, _, soft = world
+def test_a_finished_registration_leaves_no_notice_behind(card_holder):
+    app, token, _, soft = card_holder
     client = app.test_client()
     choose(client, token, consultation_date="2026-11-24", all="1")
     done = read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")

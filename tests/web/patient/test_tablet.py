@@ -5,76 +5,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from sqlalchemy import select
 
 from conftest import TODAY
 from api_support import console_login
 from consent import grants
 from consent.actors import Actor
 from consent.decision import decide
-from consent.institutions import ALL_FUNCTIONS, add_staff, create_institution
-from consent.models import Consent
 from consent.vocabulary import HOME_VISIT, OUTPATIENT
-from integrations.card import make_card_authority
-from integrations.card.soft_authenticator import SoftCard
 from integrations.oqs import make_oqs
-from test_reception import csrf_of, read_card
-
-PASSWORD = "tablet-password-1"
-
-
-@pytest.fixture
-def place(make_app, clock):
-    """An institution running every function, a staff member, a person with a card, and one
-    staff member of another institution."""
-    app = make_app("development")
-    with app.extensions["sessionmaker"]() as session:
-        here = create_institution(session, code="1341234563", name="本町薬局", now=clock.now(), functions=ALL_FUNCTIONS)
-        there = create_institution(session, code="1341234571", name="よその薬局", now=clock.now(),
-                                   functions=ALL_FUNCTIONS)
-        add_staff(session, here, login_id="here-clerk", password=PASSWORD, role="clerk", now=clock.now())
-        add_staff(session, here, login_id="here-admin", password=PASSWORD, role="admin", now=clock.now())
-        add_staff(session, there, login_id="there-clerk", password=PASSWORD, role="clerk", now=clock.now())
-        oqs = make_oqs(session)
-        person = oqs.create_person(today=TODAY, birth_date=date(1950, 5, 6), validity=1)
-        issued = make_card_authority(session).issue_card(person_id=person.person_id, birth_date=person.birth_date,
-                                                          now=clock.now())
-        session.commit()
-        urls = {name: f"/r/{token}" for name, token in here.reception_tokens.items()}
-        there_urls = {name: f"/r/{token}" for name, token in there.reception_tokens.items()}
-        here_id = here.id
-    key = serialization.load_der_private_key(issued.private_key_pkcs8, password=None)
-    soft = SoftCard(issued.card.credential_id, issued.card.user_handle, key)
-    return {"app": app, "urls": urls, "there": there_urls, "person": person, "card": soft, "id": here_id}
-
-
-def staff_login(client, url, login_id="here-clerk", password=PASSWORD):
-    page = client.get(url).get_data(as_text=True)
-    return client.post(f"{url}/staff/login", data={"csrf_token": csrf_of(page), "login_id": login_id,
-                                                   "password": password})
-
-
-def reception_mode(client, url):
-    staff_login(client, url)
-    page = client.get(url).get_data(as_text=True)
-    assert "受付モード" in page
-    return client.post(f"{url}/tablet/start", data={"csrf_token": csrf_of(page)})
-
-
-def register(client, url, card, **form):
-    page = client.get(f"{url}/consent").get_data(as_text=True)
-    chosen = client.post(f"{url}/consent", data={"csrf_token": csrf_of(page), **(form or {"all": "1"})})
-    assert chosen.status_code == 303, chosen.get_data(as_text=True)
-    done = read_card(client, card, "register", f"{url}/confirm/verify", f"{url}/confirm")
-    assert done.status_code == 200, done.get_json()
-    return client.get(done.get_json()["redirect"]).get_data(as_text=True)
-
-
-def consents(place) -> list[Consent]:
-    with place["app"].extensions["sessionmaker"]() as session:
-        return list(session.scalars(select(Consent).order_by(Consent.consultation_date)))
-
+from patient_support import csrf_of
+from patient_support import PASSWORD, consents, reception_mode, register, staff_login
 
 @pytest.mark.parametrize("setting", ["outpatient", "home_visit", "house_call"])
 def test_a_tablet_url_shows_the_staff_login_when_nobody_is_signed_in_never_the_form(place, setting):
@@ -175,7 +115,7 @@ def test_house_calls_on_two_days_are_two_consents_of_care_setting_2(place, clock
 
 def test_the_home_visit_page_is_the_same_flow_opening_a_relationship_without_a_window(place):
     """The first home visit (issue 19): care setting 2 without house_call, no 閲覧期限 date;
-    tests/test_reception_home_visits.py has the rest."""
+    tests/web/patient/test_reception_home_visits.py has the rest."""
     client = place["app"].test_client()
     url = place["urls"]["home_visit"]
     reception_mode(client, url)
