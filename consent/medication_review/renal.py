@@ -216,8 +216,8 @@ class KidneyFunction:
 
     @property
     def summary(self) -> str:
-        """「eGFR 45.0 mL/分/1.73m²・血清クレアチニン 1.24 mg/dL」"""
-        parts = [_measure_text(v) for v in (self.egfr, self.creatinine) if v is not None]
+        """「eGFR 45 mL/分/1.73m²・血清クレアチニン 1.24 mg/dL」 (and a measured Ccr, if any)"""
+        parts = [_measure_text(v) for v in (self.egfr, self.creatinine, self.ccr) if v is not None]
         return "・".join(parts)
 
     def evidence(self) -> tuple[Evidence, ...]:
@@ -272,13 +272,13 @@ def renal_findings(current: Iterable[CurrentDrug], kidney: KidneyFunction, *, to
                 continue
             stand_in = "（Ccrの代わりにeGFRで判定）" if proxy else ""
             reading = f"（{rule.reading}）" if rule.reading else ""
-            reasons.append(f"{_measure_text(value)}{old}{stand_in}は「{rule.range.text}」：{rule.action}{reading}")
+            reasons.append(f"「{rule.range.text}」{stand_in}は{rule.action}{reading}")
             if rule.source.text not in bases:
                 bases.append(rule.source.text)
             if rule.level == CONTRAINDICATED:
                 level = CONTRAINDICATED
         if reasons:
-            findings.append(Finding(RENAL, (drug.drug_name,), "；".join(reasons),
+            findings.append(Finding(RENAL, (drug.drug_name,), f"{kidney.summary}{old}：" + "；".join(reasons),
                                     (*kidney.evidence(), _drug_evidence(drug)), level, "、".join(bases)))
     if not findings and kidney.egfr is not None and kidney.egfr.value < REDUCED_EGFR:
         findings.append(Finding(
