@@ -25,10 +25,18 @@ from consent.medication_review.review import CHECKUP_CATEGORY, CLINICAL, DRUG, M
 _MEASURES = {"egfr": EGFR, "cre": CREATININE, "creatinine": CREATININE, "ccr": CCR}
 
 
+def _getter(row: Any):
+    """A function reading a field of `row`, a mapping or an object (decided once per row: hot)."""
+    if isinstance(row, dict) or isinstance(row, Mapping):
+        return row.get
+    fields = getattr(row, "__dict__", None)  # a plain (frozen) dataclass keeps its fields there
+    if fields is not None:
+        return fields.get
+    return lambda name, default=None: getattr(row, name, default)
+
+
 def _get(row: Any, name: str, default: Any = None) -> Any:
-    if isinstance(row, Mapping):
-        return row.get(name, default)
-    return getattr(row, name, default)
+    return _getter(row)(name, default)
 
 
 def _date(value: Any) -> date | None:
@@ -42,26 +50,27 @@ def _date(value: Any) -> date | None:
 def drug_line(record: Any) -> DrugLine:
     """One DrugRecord (or its dict) as a DrugLine. 院内 records have no 調剤年月日: the prescribing
     day is the day it was handed over."""
-    prescribed = _date(_get(record, "prescribed_on"))
-    dispensed = _date(_get(record, "dispensed_on")) or prescribed
-    days = _get(record, "days")
+    get = _getter(record)
+    prescribed = _date(get("prescribed_on"))
+    dispensed = _date(get("dispensed_on")) or prescribed
+    days = get("days")
     return DrugLine(
         dispensed_on=dispensed,
         prescribed_on=prescribed or dispensed,
-        ingredient=_get(record, "ingredient", "") or "",
-        drug_name=_get(record, "drug_name", "") or "",
-        yj_code=_get(record, "drug_code", "") or "",
-        dosage_form=_get(record, "dosage_form", "") or "",
-        usage=_get(record, "usage", "") or "",
-        dose=_get(record, "dose", "") or "",
+        ingredient=get("ingredient") or "",
+        drug_name=get("drug_name") or "",
+        yj_code=get("drug_code") or "",
+        dosage_form=get("dosage_form") or "",
+        usage=get("usage") or "",
+        dose=get("dose") or "",
         days=None if days is None else int(days),
-        prescriber=_get(record, "prescriber", "") or "",
-        dispenser=_get(record, "dispenser") or None,
-        source=_get(record, "source", CLAIMS) or CLAIMS,
-        refill_total=_get(record, "refill_total"),
-        refill_use=_get(record, "refill_use"),
-        quantity=_get(record, "quantity"),
-        unit=_get(record, "unit", "") or "",
+        prescriber=get("prescriber") or "",
+        dispenser=get("dispenser") or None,
+        source=get("source") or CLAIMS,
+        refill_total=get("refill_total"),
+        refill_use=get("refill_use"),
+        quantity=get("quantity"),
+        unit=get("unit") or "",
     )
 
 

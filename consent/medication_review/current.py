@@ -1,9 +1,9 @@
 """「現在の薬」: what the patient takes now.
 
 A drug is current when its days of supply cover today, or ended within the last RECENT_DAYS days
-(a patient often still has some left, or the next dispensing is not on record yet). The supply runs from the dispensing day for `days` days: day 1 is
-the dispensing day, so 28 days dispensed on 1 November last through 28 November. A 「週1回」 drug's
-日数 counts weekly doses (5 doses cover 35 days).
+(a patient often still has some left, or the next dispensing is not on record yet). The supply
+runs from the dispensing day for its 日数, day 1 being the dispensing day: 28 days dispensed on
+1 November last through 28 November (supply.py).
 
 Claims reach OQS late (a month's claims by the 11th of the next month), so a chronic medicine
 dispensed last month is often not on record yet while the patient takes it. Given `claims_through`
@@ -17,48 +17,16 @@ tape are two medicines to talk about; the duplicate check decides whether togeth
 """
 from __future__ import annotations
 
-import math
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from consent.medication_review.dispensing import DispensedDrug, Dispensing
 from consent.medication_review.ingredients import base_ingredient
-from consent.medication_review.inputs import AS_NEEDED, EXTERNAL, PRESCRIPTION, DrugLine
+from consent.medication_review.inputs import EXTERNAL, PRESCRIPTION, DrugLine
+from consent.medication_review.supply import Supply, supply_of
 
 RECENT_DAYS = 14
-# OQS gives no 日数 for external use (a tube, a box of tape): such a drug counts as in use for this
-# many days after dispensing, the commonest interval of a regular visit. Marked `days_estimated`.
-EXTERNAL_USE_DAYS = 28
-
-
-@dataclass(frozen=True)
-class Supply:
-    first_day: date  # the dispensing day
-    last_day: date  # the last day the supply covers
-    days_estimated: bool  # 外用 (no days given) or 頓服 (回数 counted as days)
-
-    def overlaps(self, other: "Supply") -> bool:
-        return self.first_day <= other.last_day and other.first_day <= self.last_day
-
-
-# 「週1回」「月1回」: the 日数 of such a drug counts doses, one a week (or a month).
-_PER_PERIOD = re.compile(r"(週|月)\s*(\d+)\s*回")
-_PERIOD_DAYS = {"週": 7, "月": 30}
-
-
-def supply_of(line: DrugLine) -> Supply:
-    if line.dosage_form == EXTERNAL or line.days is None:
-        days, estimated = (line.days or EXTERNAL_USE_DAYS), True
-    else:
-        days, estimated = line.days, line.dosage_form == AS_NEEDED
-        periodic = _PER_PERIOD.search(unicodedata.normalize("NFKC", line.usage))
-        if periodic and int(periodic[2]) > 0:
-            days = math.ceil(days * _PERIOD_DAYS[periodic[1]] / int(periodic[2]))
-    days = max(1, days)
-    return Supply(line.dispensed_on, line.dispensed_on + timedelta(days=days - 1), estimated)
 
 
 def reference_day(sources: Iterable[str], today: date, claims_through: date | None) -> date:
@@ -73,9 +41,15 @@ def is_current(line: DrugLine, today: date, *, claims_through: date | None = Non
                sources: Iterable[str] | None = None) -> bool:
     """Dispensed by today, and the supply reaches today (or the claims horizon) or ended at most
     RECENT_DAYS days before it. `sources`: those of the merged row (default: the line's own)."""
-    supply = supply_of(line)
-    reference = reference_day(sources or (line.source,), today, claims_through)
+    return _covers(supply_of(line), reference_day(sources or (line.source,), today, claims_through), today)
+
+
+def _covers(supply: Supply, reference: date, today: date) -> bool:
     return supply.first_day <= today and supply.last_day >= reference - timedelta(days=RECENT_DAYS)
+
+
+def _current(drug: DispensedDrug, today: date, claims_through: date | None) -> bool:
+    return _covers(drug.supply, reference_day(drug.sources, today, claims_through), today)
 
 
 def form_class(line: DrugLine) -> str:
@@ -128,13 +102,13 @@ def current_drugs(dispensings: Iterable[Dispensing], today: date, *,
     out = []
     for dispensing in sorted(dispensings, key=lambda d: d.day, reverse=True):
         for drug in dispensing.drugs:
-            if not is_current(drug.line, today, claims_through=claims_through, sources=drug.sources):
+            if not _current(drug, today, claims_through):
                 continue
             key = (base_ingredient(drug.line.ingredient), form_class(drug.line))
             if key in seen:
                 continue
             seen.add(key)
-            out.append(CurrentDrug(key[0], drug, dispensing, supply_of(drug.line)))
+            out.append(CurrentDrug(key[0], drug, dispensing, drug.supply))
     return tuple(out)
 
 
@@ -143,4 +117,4 @@ def current_lines(dispensings: Iterable[Dispensing], today: date, *,
     """Every current row of every dispensing (not one per ingredient): what the duplicate check
     compares, since a duplicate is two dispensings of one ingredient or group."""
     return tuple((drug, dispensing) for dispensing in dispensings for drug in dispensing.drugs
-                 if is_current(drug.line, today, claims_through=claims_through, sources=drug.sources))
+                 if _current(drug, today, claims_through))

@@ -18,8 +18,10 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from consent.medication_review.inputs import PRESCRIPTION, SOURCE_LABELS, SOURCES, DrugLine
+from consent.medication_review.supply import Supply, supply_of
 
 ID_LENGTH = 16  # hex characters: 64 bits, plenty within one patient's three years
 
@@ -41,10 +43,6 @@ def _drug_key(line: DrugLine) -> tuple:
     return (line.yj_code, line.dosage_form, line.usage, line.dose, line.days)
 
 
-def line_dispensing_key(line: DrugLine, *, scope: str = "") -> str:
-    return dispensing_key(line.dispensed_on, line.dispenser, line.prescriber, scope=scope)
-
-
 @dataclass(frozen=True)
 class LineIds:
     record_id: str  # this source's record (the API's drug row `id`)
@@ -52,24 +50,34 @@ class LineIds:
     row_id: str  # the merged row (claims and prescription of one drug in one dispensing)
 
 
-def line_ids(lines: Sequence[DrugLine], *, scope: str = "") -> list[LineIds]:
-    """Ids for each line, in the order given. Identical lines of one dispensing and source (a drug
-    written twice) are told apart by their order of appearance."""
+def _line_keys(lines: Sequence[DrugLine], scope: str) -> list[tuple[str, tuple, int]]:
+    """(dispensing id, the line's key within it, its occurrence) for each line."""
+    dispensing_ids: dict[tuple, str] = {}  # a history has few dispensings and many lines: hash each once
     seen: dict[tuple, int] = {}
     out = []
     for line in lines:
-        dispensing_id = line_dispensing_key(line, scope=scope)
+        where = (line.dispensed_on, line.dispenser, line.prescriber)
+        dispensing_id = dispensing_ids.get(where)
+        if dispensing_id is None:
+            dispensing_id = dispensing_ids[where] = dispensing_key(*where, scope=scope)
         key = (dispensing_id, line.source, *_drug_key(line))
         occurrence = seen.get(key, 0)
         seen[key] = occurrence + 1
-        # The n-th claims line and the n-th prescription line of a drug are the same row.
-        row_key = (dispensing_id, *_drug_key(line), occurrence)
-        out.append(LineIds(
-            record_id=_digest("record", *key, occurrence),
-            dispensing_id=dispensing_id,
-            row_id=_digest("row", *row_key),
-        ))
+        out.append((dispensing_id, key, occurrence))
     return out
+
+
+def _row_id(dispensing_id: str, key: tuple, occurrence: int) -> str:
+    # The n-th claims line and the n-th prescription line of a drug are the same row: no source.
+    return _digest("row", dispensing_id, *key[2:], occurrence)
+
+
+def line_ids(lines: Sequence[DrugLine], *, scope: str = "") -> list[LineIds]:
+    """Ids for each line, in the order given. Identical lines of one dispensing and source (a drug
+    written twice) are told apart by their order of appearance."""
+    return [LineIds(record_id=_digest("record", *key, occurrence), dispensing_id=dispensing_id,
+                    row_id=_row_id(dispensing_id, key, occurrence))
+            for dispensing_id, key, occurrence in _line_keys(lines, scope)]
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,11 @@ class DispensedDrug:
     def source_labels(self) -> str:
         """「レセプト・電子処方箋」"""
         return "・".join(SOURCE_LABELS[s] for s in self.sources)
+
+    @cached_property
+    def supply(self) -> Supply:
+        """The days the supply covers: asked for by several checks, worked out once."""
+        return supply_of(self.line)
 
     @property
     def refill_label(self) -> str:
@@ -135,12 +148,11 @@ def group_dispensings(lines: Iterable[DrugLine], *, scope: str = "") -> tuple[Di
     """The lines grouped by dispensing, newest first (then by pharmacy and prescriber, so the order
     is the same on every read); within a dispensing, medicines in the order first reported."""
     lines = list(lines)
-    ids = line_ids(lines, scope=scope)
     groups: dict[str, dict[str, list[DrugLine]]] = {}
     firsts: dict[str, DrugLine] = {}
-    for line, lid in zip(lines, ids):
-        firsts.setdefault(lid.dispensing_id, line)
-        groups.setdefault(lid.dispensing_id, {}).setdefault(lid.row_id, []).append(line)
+    for line, (dispensing_id, key, occurrence) in zip(lines, _line_keys(lines, scope)):
+        firsts.setdefault(dispensing_id, line)
+        groups.setdefault(dispensing_id, {}).setdefault(_row_id(dispensing_id, key, occurrence), []).append(line)
     out = []
     for dispensing_id, rows in groups.items():
         first = firsts[dispensing_id]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from consent.medication_review.current import current_lines, form_class, supply_of
+from consent.medication_review.current import current_lines, form_class
 from consent.medication_review.dispensing import DispensedDrug, Dispensing
 from consent.medication_review.drug_groups import DUPLICATE_GROUPS, DuplicateGroup, components
 from consent.medication_review.findings import CHECK, DUPLICATE, Evidence, Finding
@@ -57,7 +57,7 @@ def duplicate_findings(dispensings: Iterable[Dispensing], today: date, *, claims
             other_prescriber = da.prescriber != db.prescriber
             if not other_prescriber and da.institution == db.institution:
                 continue
-            if not supply_of(a.line).overlaps(supply_of(b.line)):
+            if not a.supply.overlaps(b.supply):
                 continue
             why = _why(a, b, groups)
             if why is None:

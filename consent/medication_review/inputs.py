@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from consent.vocabulary import CATEGORY_LABELS
+
 # Where a drug line comes from (the same words as the API's `source`).
 CLAIMS, PRESCRIPTION = "claims", "prescription"
 SOURCES = (CLAIMS, PRESCRIPTION)
@@ -67,7 +69,8 @@ class LabValue:
 # Measures the review uses, and where a value was read.
 EGFR, CREATININE, CCR = "egfr", "creatinine", "ccr"
 LAB, CHECKUP = "lab", "checkup"
-LAB_SOURCE_LABELS = {LAB: "検査", CHECKUP: "特定健診"}
+# How a line names where a value came from: 検査 (part of 診療・アレルギー・検査), or the checkups' label.
+LAB_SOURCE_LABELS = {LAB: "検査", CHECKUP: CATEGORY_LABELS["checkup"]}
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,8 @@ from datetime import date, timedelta
 import pytest
 from medication_support import TODAY, line
 
-from consent.medication_review.current import (
-    EXTERNAL_USE_DAYS, RECENT_DAYS, current_drugs, is_current, supply_of,
-)
+from consent.medication_review.current import RECENT_DAYS, current_drugs, is_current
+from consent.medication_review.supply import EXTERNAL_USE_DAYS, supply_of
 from consent.medication_review.dispensing import group_dispensings
 from consent.medication_review.inputs import PRESCRIPTION
 
