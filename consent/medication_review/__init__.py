@@ -3,7 +3,7 @@
 - inputs.py: the typed records the review reads (DrugLine, LabValue, RecordedAllergy)
 - adapters.py: those records from OQS results, and `review_patient(...)`, the one call for a page
 - dispensing.py: the history grouped by dispensing, with stable `dispensing_id` and row ids
-- current.py: 「現在の薬」
+- supply.py: how long a dispensing lasts; current.py: 「現在の薬」
 - renal.py, allergy.py, duplicates.py, polypharmacy.py: the checks of 「確認事項」, each from a table
 - drug_groups.py, ingredients.py: the groups the checks compare by, and one name per ingredient
 - findings.py: a line of 「確認事項」; review.py: all of it together
