@@ -54,7 +54,7 @@ def _current(drug: DispensedDrug, today: date, claims_through: date | None) -> b
 
 def form_class(line: DrugLine) -> str:
     """内用 (内服 and 頓服) or 外用."""
-    return "外用" if line.dosage_form == EXTERNAL else "内用"
+    return EXTERNAL if line.dosage_form == EXTERNAL else "内用"
 
 
 @dataclass(frozen=True)

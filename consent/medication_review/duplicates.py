@@ -17,6 +17,7 @@ from consent.medication_review.dispensing import DispensedDrug, Dispensing
 from consent.medication_review.drug_groups import DUPLICATE_GROUPS, DuplicateGroup, components
 from consent.medication_review.findings import CHECK, DUPLICATE, Evidence, Finding
 from consent.medication_review.ingredients import base_ingredient
+from consent.medication_review.inputs import AS_NEEDED
 from consent.wareki import japanese_date
 
 
@@ -24,7 +25,7 @@ def _days_text(drug: DispensedDrug) -> str:
     line = drug.line
     if line.days is None:
         return "日数の記載なし"
-    return f"{line.days}回分" if line.dosage_form == "頓服" else f"{line.days}日分"
+    return f"{line.days}回分" if line.dosage_form == AS_NEEDED else f"{line.days}日分"
 
 
 def _where(drug: DispensedDrug, dispensing: Dispensing) -> str:

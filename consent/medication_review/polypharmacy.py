@@ -11,6 +11,7 @@ from datetime import date
 
 from consent.medication_review.current import CurrentDrug
 from consent.medication_review.findings import CHECK, POLYPHARMACY, Evidence, Finding
+from consent.medication_review.inputs import EXTERNAL
 
 POLYPHARMACY_FROM = 6
 
@@ -19,7 +20,7 @@ def polypharmacy_findings(current: Sequence[CurrentDrug], today: date) -> list[F
     count = len(current)
     if count < POLYPHARMACY_FROM:
         return []
-    internal = sum(1 for drug in current if drug.line.dosage_form != "外用")
+    internal = sum(1 for drug in current if drug.line.dosage_form != EXTERNAL)
     return [Finding(POLYPHARMACY, (), f"現在の薬が{count}剤（うち内服・頓服{internal}剤）：{POLYPHARMACY_FROM}剤以上です",
                     (Evidence("現在の薬（本日時点）", today),), CHECK,
                     "日本老年医学会・日本医師会「超高齢社会におけるかかりつけ医のための適正処方の手引き」")]
