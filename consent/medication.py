@@ -10,6 +10,8 @@ import math
 from datetime import date
 from typing import Protocol, TypeVar
 
+from consent.medication_review.renal import REDUCED_EGFR
+
 
 class DrugRow(Protocol):
     """What the merge reads of one drug record (integrations.oqs.results.DrugRecord)."""
@@ -48,5 +50,6 @@ def drug_records(oqs: DrugSources[Row], person_id: str, today: date, from_ym: st
 
 
 def is_reduced_kidney_function(egfr: float) -> bool:
-    """eGFR under 60 mL/min/1.73m2 (CKD G3a and worse): doses of many drugs need checking."""
-    return not math.isnan(egfr) and egfr < 60
+    """eGFR under 60 mL/min/1.73m2 (CKD G3a and worse; the review's threshold too): doses of many
+    drugs need checking."""
+    return not math.isnan(egfr) and egfr < REDUCED_EGFR
