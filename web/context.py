@@ -1,11 +1,10 @@
 """Per-request access to the app's settings, clock, relying party (and the browser's WebAuthn binding)."""
 from __future__ import annotations
 
-import secrets
 import time
 from datetime import date, datetime
 
-from flask import current_app, g, request, session
+from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
 from consent.clock import JST
@@ -15,6 +14,7 @@ from integrations.oqs.interface import OQS
 from store.ratelimit import hit_many, limit_key
 from web.config import Settings
 from web.errors import ApiError
+from web.security import session_secret
 
 
 def engine_of_app():
@@ -57,13 +57,9 @@ def relying_party() -> RelyingParty:
 
 
 def browser_binding() -> str:
-    """A random value tying challenges to this browser session (the cookie alone is not enough:
-    it is rotated at sign-in)."""
-    binding = session.get("card_binding")
-    if not binding:
-        binding = secrets.token_urlsafe(24)
-        session["card_binding"] = binding
-    return binding
+    """A random value tying WebAuthn challenges to this browser session (the cookie alone is not
+    enough: it is rotated at sign-in)."""
+    return session_secret("card_binding", 24)
 
 
 def client_address() -> str:

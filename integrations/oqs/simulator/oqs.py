@@ -24,19 +24,8 @@ from integrations.oqs.inputs import (
 )
 from integrations.oqs.interface import InstitutionNames
 from integrations.oqs.results import (
-    EMPTY_CLINICAL,
-    EMPTY_SURGERY,
-    BatchResult,
-    CheckupRecord,
-    ClinicalInfo,
-    DrugRecord,
-    EntrustedTicket,
-    LimitInfo,
-    PersonIdentity,
-    PersonRecord,
-    Qualification,
-    SpecificDiseaseCertificate,
-    SurgeryInfo,
+    EMPTY_CLINICAL, EMPTY_SURGERY, BatchResult, CheckupRecord, ClinicalInfo, DrugRecord, EntrustedTicket, LimitInfo,
+    PersonIdentity, PersonRecord, Qualification, SpecificDiseaseCertificate, SurgeryInfo,
 )
 from integrations.oqs.simulator import benefits, medical_aid
 from integrations.oqs.simulator.ages import age_on, copay_text
