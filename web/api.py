@@ -24,6 +24,7 @@ from consent import oauth_clients
 from consent.actors import Actor
 from consent.category_states import current_states
 from consent.clock import JST
+from consent.date_input import YEAR_MONTH_PATTERN, parse_date
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
 from consent.institutions import Institution, runs_function
 from consent.models import ConsentView
@@ -46,8 +47,8 @@ from web.jsonio import json_object
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 CONSENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-YEAR_MONTH = re.compile(r"^[0-9]{4}(0[1-9]|1[0-2])$")
+# Years 1900-2099 only: `000001` passed a looser pattern and broke the month's first day (a 500).
+YEAR_MONTH = re.compile(YEAR_MONTH_PATTERN)
 MAX_BATCH_ROWS = 1000  # as the console's CSV upload
 BATCH_ROW_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date", "reference_number")
 BATCH_FIELD_LABELS = {"insurer_number": "保険者番号", "symbol": "記号", "number": "番号", "branch": "枝番",
@@ -139,12 +140,10 @@ def _date_param(name: str) -> date | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        if not ISO_DATE.match(raw):
-            raise ValueError
-        return date.fromisoformat(raw)
-    except ValueError:
+    day = parse_date(raw)
+    if day is None:
         _invalid(name, f"{name} は YYYY-MM-DD 形式の日付で指定してください。")
+    return day
 
 
 @dataclass(frozen=True)
@@ -343,11 +342,8 @@ def _reinquiry_keys(body: dict[str, Any]) -> dict[str, Any]:
         label = BATCH_FIELD_LABELS[key]
         if not isinstance(value, str) or len(value) > 100 or (key not in ("symbol", "branch") and not value):
             _invalid(key, f"{label}（{key}）を文字列で指定してください。")
-    if not ISO_DATE.match(body["birth_date"]):
-        _invalid("birth_date", "birth_date は YYYY-MM-DD 形式の日付で指定してください。")
-    try:
-        born = date.fromisoformat(body["birth_date"])
-    except ValueError:
+    born = parse_date(body["birth_date"])
+    if born is None:
         _invalid("birth_date", "birth_date は YYYY-MM-DD 形式の日付で指定してください。")
     return {**{k: body[k] for k in REINQUIRY_KEYS[:4]}, "birth_date": born}
 
@@ -379,12 +375,8 @@ def record_visit(consent_id: str):
     """訪問を記録: {"visit_date": "YYYY-MM-DD"} - 201, or 200 for a day already recorded."""
     caller = authenticate(CONSENTS_SCOPE)
     consent_id = _consent_id(consent_id)
-    raw = json_object(required=True).get("visit_date")
-    try:
-        if not isinstance(raw, str) or not ISO_DATE.match(raw):
-            raise ValueError
-        visit_date = date.fromisoformat(raw)
-    except ValueError:
+    visit_date = parse_date(json_object(required=True).get("visit_date"))
+    if visit_date is None:
         _invalid("visit_date", "visit_date は YYYY-MM-DD 形式の日付で指定してください。")
     visit, created = home_visits.record_visit(db(), institution_id=caller.grant.institution_id,
                                               consent_id=consent_id, visit_date=visit_date, by=_by(caller),

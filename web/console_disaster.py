@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from flask import redirect, render_template, request, session, url_for
 
+from consent.date_input import parse_date
 from consent import disasters
 from consent.decision import DISASTER_NO_CONSENT_KIND, decide
 from consent.disasters import DisasterBasis
@@ -148,13 +149,7 @@ def _field(name: str) -> str:
 
 
 def _birth_date(raw: str) -> date | None:
-    digits = raw.replace("-", "").replace("/", "")
-    if len(digits) != 8 or not digits.isdigit():
-        return None
-    try:
-        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
-    except ValueError:
-        return None
+    return parse_date(raw.replace("/", "-"), compact=True)
 
 
 NOT_FOUND = "該当する方が見つかりません。入力した内容を確かめてください。"

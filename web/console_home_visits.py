@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
 
+from consent.date_input import parse_date
 from consent import grants, home_visits
 from consent.institutions import Institution
 from consent.vocabulary import (
@@ -114,9 +115,8 @@ def reinquiry():
                if key not in ("symbol", "branch") and not entered[key]]
     if missing:
         return _list_with_error(f"{'・'.join(missing)}を入力してください。", 422, entered)
-    try:
-        birth_date = date.fromisoformat(entered["birth_date"])
-    except ValueError:
+    birth_date = parse_date(entered["birth_date"])
+    if birth_date is None:
         return _list_with_error("生年月日を正しく入力してください（例: 1940-04-01）。", 422, entered)
     try:
         qualification = oqs_for(reader()).reinquiry(
@@ -153,9 +153,8 @@ def record_visit(consent_id: str):
     """訪問を記録 (the date defaults to today; a day already recorded stays one visit)."""
     staff = current_staff()
     raw = request.form.get("visit_date", "").strip()[:10] or today_jst().isoformat()
-    try:
-        visit_date = date.fromisoformat(raw)
-    except ValueError:
+    visit_date = parse_date(raw)
+    if visit_date is None:
         return _list_with_error("訪問日を正しく入力してください（例: 2026-12-01）。", 422, {})
     # Another institution's or an unknown id: ConsentNotFound, the same 404 page.
     home_visits.record_visit(db(), institution_id=staff.institution_id, consent_id=consent_id[:64],

@@ -12,6 +12,7 @@ from datetime import date
 
 from flask import Response, abort, render_template, request
 
+from consent.date_input import parse_month
 from consent.institutions import runs_function
 from consent.vocabulary import FUNCTION_MEDICAL_AID
 from integrations.oqs import EntrustedTicket, InvalidInput
@@ -47,8 +48,8 @@ def _month(raw: str | None, today: date) -> str | None:
     """`2026-11` (a month input) or `202611`; this month when absent; None when malformed."""
     if raw is None or raw == "":
         return month_of(today)
-    digits = raw.replace("-", "", 1) if len(raw) == 7 else raw
-    return digits if len(digits) == 6 and digits.isascii() and digits.isdigit() else None
+    # Years 1900-2099: `0000-01` passed a digits-only check and broke the month's first day (a 500).
+    return parse_month(raw)
 
 
 def _ymd(day: date | None) -> str:

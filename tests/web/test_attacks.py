@@ -1,0 +1,148 @@
+"""The attack run of issue 31 as a table: one row per attack, each refused with the status and
+code (or Japanese words) a user would check, writing nothing but the audit entries its refusal
+owes. Extend it with a row: how to get there (`prepare`), the request (`send`), what must come
+back, and which tables it may write.
+
+Rows run on the database of the suite (SQLite, or PostgreSQL with TEST_DATABASE_URL).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from api_support import (  # noqa: F401 - world is a fixture
+    bearer, console_login, csrf_of, staff_token, system_token, world,
+)
+from store.registry import load_all_models
+
+# Written by every request whatever it does (sessions, counters, the security log), or the chain's
+# own bookkeeping: not what "nothing written" is about.
+BOOKKEEPING = frozenset({"web_sessions", "rate_limit_counters", "security_events", "settings",
+                         "webauthn_challenges", "audit_chain_heads", "audit_entries"})
+
+
+class Attacker:
+    """The world of api_support (本町薬局 with staff of each role, a patient with a consent, API
+    clients) and what a row's `prepare` left for its `send`."""
+
+    def __init__(self, world) -> None:
+        self.world = world
+        self.app = world.app
+        self.kept: dict[str, Any] = {}
+
+        self.token: dict | None = None  # "token:ROLE" / "token:system" rows
+        self.browser = None  # "console:ROLE" rows: signed in
+
+    def sign_in(self, who: str) -> None:
+        kind, _, role = who.partition(":")
+        if kind == "token":
+            self.token = (system_token(self.app, self.world.system_client) if role == "system"
+                          else staff_token(self.app, self.world.code_client, role))
+        elif kind == "console":
+            self.browser = console_login(self.app, role)
+
+    def api(self, method: str, path: str, token: dict | None = None, **kwargs):
+        return self.app.test_client().open(path, method=method, headers=bearer(token or self.token), **kwargs)
+
+    def post_form(self, browser, page_path: str, path: str, **form):
+        """A console form: the CSRF token from the page it sits on."""
+        page = browser.get(page_path).get_data(as_text=True)
+        return browser.post(path, data={"csrf_token": csrf_of(page), **form})
+
+
+@dataclass(frozen=True)
+class Attack:
+    id: str
+    finding: int  # the finding's number in issue 31
+    # Who attacks, signed in before the row starts counting: "token:ROLE" (an authorization-code
+    # token of a staff member), "token:system" (client credentials), "console:ROLE", or "".
+    who: str
+    send: Callable[[Attacker], Any]
+    status: int
+    # The JSON "error" code, or words the page shows.
+    says: str
+    # Audit entries the answer appends (a refused read is audited like any read).
+    audited: int = 0
+    prepare: Callable[[Attacker], None] | None = None
+    # Tables (besides BOOKKEEPING) the row may write: what it must not write is everything else.
+    writes: frozenset[str] = field(default_factory=frozenset)
+    # More to check on the answer.
+    then: Callable[[Attacker, Any], None] | None = None
+
+
+def _counts(app) -> dict[str, int]:
+    with app.extensions["sessionmaker"]() as session:
+        return {table.name: session.scalar(select(func.count()).select_from(table))
+                for table in load_all_models().sorted_tables}
+
+
+def _says(response) -> str:
+    if response.is_json:
+        return str(response.get_json().get("error"))
+    return response.get_data(as_text=True)
+
+
+# --- finding 5 and 13: dates and months out of range or in other ISO shapes --------------------
+
+
+ATTACKS: list[Attack] = [
+    Attack("api-entrusted-tickets-year-0", 5, "token:system",
+           lambda a: a.api("GET", "/api/v1/medical-aid/entrusted-tickets?month=000001"),
+           422, "invalid_parameter"),
+    Attack("console-tickets-year-0", 5, "console:pharmacist",
+           lambda a: a.browser.get("/pharmacy/medical-aid/tickets?month=0000-01"),
+           400, "診療年月は「2026-11」のような年月で指定してください。"),
+    Attack("console-tickets-csv-year-0", 5, "console:pharmacist",
+           lambda a: a.browser.get("/pharmacy/medical-aid/tickets.csv?month=0000-01"), 400, 'lang="ja"'),
+    Attack("api-consent-list-year-1", 5, "token:system",
+           lambda a: a.api("GET", "/api/v1/consents?date=0001-01-01"), 422, "invalid_parameter"),
+    Attack("api-drugs-month-year-0", 5, "token:pharmacist",
+           lambda a: a.api("GET", f"/api/v1/consents/{a.world.consent}/drugs?from=000001"),
+           422, "invalid_parameter"),
+    Attack("console-list-week-date", 13, "console:pharmacist",
+           lambda a: a.browser.get("/pharmacy/?date=2026-W50-1"), 400, 'lang="ja"'),
+    Attack("console-list-year-2100", 5, "console:pharmacist",
+           lambda a: a.browser.get("/pharmacy/?date=2100-01-01"), 400, 'lang="ja"'),
+    Attack("console-visit-week-date", 13, "console:pharmacist",
+           lambda a: a.post_form(a.browser, "/pharmacy/home-visits",
+                                 f"/pharmacy/home-visits/{a.kept['relationship']}/visits", visit_date="2026-W47-1"),
+           422, "訪問日を正しく入力してください",
+           prepare=lambda a: a.kept.update(relationship=_relationship(a))),
+]
+
+
+def _relationship(a: Attacker) -> str:
+    """A home-visit relationship of 本町薬局 (first visit today)."""
+    from consent import home_visits
+    from conftest import TODAY
+    from integrations.oqs import make_oqs
+
+    with a.world.session() as s:
+        person = make_oqs(s).create_person(today=TODAY, birth_date=TODAY.replace(year=1940), validity=1, seed=7)
+        consent = home_visits.register_first_visit(
+            s, institution_id=a.world.here, person_id=person.person_id, card_id="card_hv",
+            categories=["drug", "checkup", "limit"], now=a.app.extensions["clock"].now(), validity_code=1)
+        s.commit()
+        return consent.id
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda attack: f"{attack.finding}-{attack.id}")
+def test_the_attack_is_answered_and_writes_nothing_more(world, attack: Attack):
+    attacker = Attacker(world)
+    attacker.sign_in(attack.who)
+    if attack.prepare is not None:
+        attack.prepare(attacker)
+    before = _counts(world.app)
+    response = attack.send(attacker)
+    assert response.status_code == attack.status, response.get_data(as_text=True)[:2000]
+    said = _says(response)
+    assert (said == attack.says) if response.is_json else (attack.says in said), said[:2000]
+    after = _counts(world.app)
+    assert after["audit_entries"] - before["audit_entries"] == attack.audited
+    changed = {name for name in after if after[name] != before[name]} - BOOKKEEPING - attack.writes
+    assert changed == set()
+    if attack.then is not None:
+        attack.then(attacker, response)
