@@ -54,6 +54,8 @@ EVENTS = frozenset({
     "institution_mode_changed", "consent_use_changed",
     # a home visit recorded (consent/home_visits.py)
     "visit_recorded",
+    # A role or a system job refused an action its role may not take (consent/permissions.py).
+    "action_refused",
 })
 # Written by the chain itself, never by callers: where a version-1 chain switches to keyed entries.
 BOUNDARY_EVENT = "audit_keyed"

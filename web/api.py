@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, g, jsonify, request
 from sqlalchemy.orm import Session
 
 from consent import grants, home_visits
-from consent import oauth_clients
+from consent import oauth_clients, permissions
 from consent.actors import Actor
 from consent.category_states import current_states
 from consent.clock import JST
@@ -306,6 +306,9 @@ def revoke_consent(consent_id: str):
     """The institution ends a consent: {"reason": 1 (by the institution, e.g. 訪問終了) | 3 (use changed)}."""
     caller = authenticate("consents")
     consent_id = _consent_id(consent_id)
+    if not permissions.may_end_consents(caller.actor):
+        # The console's rule on this path too: clerks and system jobs may not end a consent.
+        permissions.refuse(db(), actor=caller.actor, action="revocation", consent_id=consent_id, now=now())
     reason = json_object(required=True).get("reason")
     if type(reason) is not int or reason not in INSTITUTION_REVOCATION_REASONS:  # bool is no reason
         _invalid("reason", "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。")

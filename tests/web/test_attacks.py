@@ -7,6 +7,7 @@ Rows run on the database of the suite (SQLite, or PostgreSQL with TEST_DATABASE_
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -73,10 +74,18 @@ class Attack:
     then: Callable[[Attacker, Any], None] | None = None
 
 
-def _counts(app) -> dict[str, int]:
+def _snapshot(app) -> dict[str, Any]:
+    """Every table's rows (a digest of their content: an update counts as a write too), and the
+    number of audit entries."""
+    state: dict[str, Any] = {}
     with app.extensions["sessionmaker"]() as session:
-        return {table.name: session.scalar(select(func.count()).select_from(table))
-                for table in load_all_models().sorted_tables}
+        for table in load_all_models().sorted_tables:
+            if table.name == "audit_entries":
+                state[table.name] = session.scalar(select(func.count()).select_from(table))
+            elif table.name not in BOOKKEEPING:
+                rows = sorted(repr(tuple(row)) for row in session.execute(select(table)))
+                state[table.name] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    return state
 
 
 def _says(response) -> str:
@@ -114,6 +123,36 @@ ATTACKS: list[Attack] = [
 ]
 
 
+# --- finding 2: the API ends consents for the console's roles only ----------------------------
+
+
+def _last_audit(a: Attacker):
+    """本町薬局's latest audit entry."""
+    from consent.models import AuditEntry
+
+    with a.world.session() as s:
+        return s.scalars(select(AuditEntry).where(AuditEntry.institution_id == a.world.here)
+                         .order_by(AuditEntry.seq.desc()).limit(1)).one()
+
+
+def _refusal_audited(action: str, actor_kind: str):
+    def check(a: Attacker, response) -> None:
+        entry = _last_audit(a)
+        assert (entry.event, entry.reason, entry.actor_kind) == ("action_refused", "not_permitted", actor_kind)
+        assert entry.consent_id == a.world.consent and f'"action":"{action}"' in entry.detail
+    return check
+
+
+ATTACKS += [
+    Attack("api-revocation-by-a-clerk", 2, "token:clerk",
+           lambda a: a.api("POST", f"/api/v1/consents/{a.world.consent}/revocation", json={"reason": 1}),
+           403, "not_permitted", audited=1, then=_refusal_audited("revocation", "staff")),
+    Attack("api-revocation-by-a-system-job", 2, "token:system",
+           lambda a: a.api("POST", f"/api/v1/consents/{a.world.consent}/revocation", json={"reason": 1}),
+           403, "not_permitted", audited=1, then=_refusal_audited("revocation", "client")),
+]
+
+
 def _relationship(a: Attacker) -> str:
     """A home-visit relationship of 本町薬局 (first visit today)."""
     from consent import home_visits
@@ -135,14 +174,25 @@ def test_the_attack_is_answered_and_writes_nothing_more(world, attack: Attack):
     attacker.sign_in(attack.who)
     if attack.prepare is not None:
         attack.prepare(attacker)
-    before = _counts(world.app)
+    before = _snapshot(world.app)
     response = attack.send(attacker)
     assert response.status_code == attack.status, response.get_data(as_text=True)[:2000]
     said = _says(response)
     assert (said == attack.says) if response.is_json else (attack.says in said), said[:2000]
-    after = _counts(world.app)
+    after = _snapshot(world.app)
     assert after["audit_entries"] - before["audit_entries"] == attack.audited
     changed = {name for name in after if after[name] != before[name]} - BOOKKEEPING - attack.writes
     assert changed == set()
     if attack.then is not None:
         attack.then(attacker, response)
+
+
+# --- what the fixes leave working -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["admin", "pharmacist"])
+def test_the_roles_the_console_lets_end_a_consent_may_end_it_through_the_api(world, role):
+    attacker = Attacker(world)
+    attacker.sign_in(f"token:{role}")
+    response = attacker.api("POST", f"/api/v1/consents/{world.consent}/revocation", json={"reason": 1})
+    assert response.status_code == 200 and response.get_json()["status"] == "revoked"
