@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from consent import audit
 from consent.actors import Actor
 from consent.errors import ConsentError
+from consent.institutions import LICENSED_ROLES
+from consent.vocabulary import CLINICAL_SCOPES, SCOPES
 
 # Who may end a consent for the institution (取消 reason 1 or 3, 訪問終了): the console's rule.
 REVOKING_ROLES = frozenset({"admin", "pharmacist"})
@@ -22,6 +24,19 @@ NOT_PERMITTED = "not_permitted"
 def may_end_consents(actor: Actor) -> bool:
     """A staff member of a revoking role; never a system job (no person behind it)."""
     return actor.kind == "staff" and actor.role in REVOKING_ROLES
+
+
+def usable_scopes(role: str) -> tuple[str, ...]:
+    """The OAuth scopes a staff member of `role` can use (in SCOPES order): the clinical ones only
+    for a licensed role. Authorization grants no more, whatever the client asks for."""
+    return tuple(s for s in SCOPES if role in LICENSED_ROLES or s not in CLINICAL_SCOPES)
+
+
+def narrow_scope(scope: str, role: str) -> tuple[str, list[str]]:
+    """(the scope string to grant, the requested scopes left out) for a staff member of `role`."""
+    requested = scope.split()
+    usable = usable_scopes(role)
+    return " ".join(s for s in usable if s in requested), [s for s in SCOPES if s in requested and s not in usable]
 
 
 def refuse(session: Session, *, actor: Actor, action: str, now: datetime, consent_id: str | None = None) -> None:

@@ -153,6 +153,52 @@ ATTACKS += [
 ]
 
 
+# --- finding 3: a token carries only the scopes its staff member's role can use ----------------
+
+
+def _clerk_token_lacks_clinical_scopes(a: Attacker, response) -> None:
+    granted = set(a.token["scope"].split())
+    assert {"consents", "qualification", "limit", "specific_disease", "batch"} <= granted
+    assert granted.isdisjoint({"drug", "checkup", "clinical", "surgery"})
+    entry = _last_audit(a)
+    assert (entry.event, entry.reason, entry.category) == ("read_denied", "insufficient_scope", "drug")
+
+
+def _authorize(a: Attacker, scope: str):
+    from api_support import authorize_url, pkce_pair
+
+    return a.browser.get(authorize_url(a.world.code_client, scope=scope, challenge=pkce_pair()[1]))
+
+
+def _approve_nothing_grantable(a: Attacker):
+    from api_support import authorize_url, pkce_pair
+
+    url = authorize_url(a.world.code_client, scope="drug checkup", challenge=pkce_pair()[1])
+    page = a.browser.get(url).get_data(as_text=True)
+    assert "許可する</button>" not in page and "許可できる情報はありません" in page
+    return a.browser.post(url, data={"csrf_token": csrf_of(page), "decision": "approve"})
+
+
+def _redirected_with(error: str):
+    def check(a: Attacker, response) -> None:
+        from api_support import query_of
+
+        assert query_of(response.headers["Location"])["error"] == error
+    return check
+
+
+ATTACKS += [
+    Attack("api-drug-read-with-a-clerks-token", 3, "token:clerk",
+           lambda a: a.api("GET", f"/api/v1/consents/{a.world.consent}/drugs"),
+           403, "insufficient_scope", audited=1, then=_clerk_token_lacks_clinical_scopes),
+    Attack("authorize-page-says-what-a-clerk-is-not-granted", 3, "console:clerk",
+           lambda a: _authorize(a, "consents drug checkup limit"),
+           200, "「薬剤情報」「特定健診情報」は許可に含まれません"),
+    Attack("authorize-nothing-a-clerk-can-grant", 3, "console:clerk", _approve_nothing_grantable,
+           302, "", then=_redirected_with("invalid_scope")),
+]
+
+
 def _relationship(a: Attacker) -> str:
     """A home-visit relationship of 本町薬局 (first visit today)."""
     from consent import home_visits
@@ -188,6 +234,19 @@ def test_the_attack_is_answered_and_writes_nothing_more(world, attack: Attack):
 
 
 # --- what the fixes leave working -------------------------------------------------------------
+
+
+def test_a_token_of_a_pharmacist_later_made_a_clerk_is_refused_clinical_data_by_role(world):
+    """Narrowing happens at authorization; the decision still judges the role at every read."""
+    from consent.institutions import Staff
+
+    attacker = Attacker(world)
+    attacker.sign_in("token:pharmacist")
+    with world.session() as s:
+        s.get(Staff, world.staff["pharmacist"]).role = "clerk"
+        s.commit()
+    response = attacker.api("GET", f"/api/v1/consents/{world.consent}/drugs")
+    assert response.status_code == 403 and response.get_json()["error"] == "not_licensed"
 
 
 @pytest.mark.parametrize("role", ["admin", "pharmacist"])
