@@ -16,6 +16,7 @@ from consent.audit import AuditError
 from consent.decision import ReadRefused
 from consent.disasters import DisasterError
 from consent.login_throttle import LoginThrottled
+from consent.tablet_leave import LeaveThrottled
 from consent.errors import ConsentError, DomainError
 from consent.oauth_clients import OAuthClientError, TokenRefused
 from consent.staff_auth import PasswordChangeError
@@ -233,6 +234,12 @@ OQS: Table = {
 AUDIT: Table = {code: (500, "システムエラーが発生しました。時間をおいてもう一度お試しください。", "internal_error")
                 for code in AuditError.codes}
 
+# The tablet's 「受付モードの終了」 (consent/tablet_leave.py): the tablet waits, the console login does not.
+TABLET_LEAVE: Table = {
+    "leave_throttled": (429, "パスワードを続けて間違えたため、この端末ではしばらく受付モードを終了できません。"
+                             "5分ほど待ってからお試しください（職員のログインには影響しません）。"),
+}
+
 LOGIN: Table = {
     "login_throttled": (429, "ログインに続けて失敗したため、しばらくログインできません。15分ほど待ってからお試しください。"),
 }
@@ -252,6 +259,7 @@ DISASTER: Table = {
 
 TABLES: dict[str, Table] = {
     LoginThrottled.domain: LOGIN,
+    LeaveThrottled.domain: TABLET_LEAVE,
     AuditError.domain: AUDIT,
     CardSignInError.domain: CARD,
     PasskeyError.domain: PASSKEY,

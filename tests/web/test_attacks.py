@@ -165,9 +165,7 @@ def _clerk_token_lacks_clinical_scopes(a: Attacker, response) -> None:
 
 
 def _authorize(a: Attacker, scope: str):
-    from api_support import authorize_url, pkce_pair
-
-    return a.browser.get(authorize_url(a.world.code_client, scope=scope, challenge=pkce_pair()[1]))
+    return _authorize_on(a.browser, a, scope)
 
 
 def _approve_nothing_grantable(a: Attacker):
@@ -197,6 +195,78 @@ ATTACKS += [
     Attack("authorize-nothing-a-clerk-can-grant", 3, "console:clerk", _approve_nothing_grantable,
            302, "", then=_redirected_with("invalid_scope")),
 ]
+
+
+# --- findings 6 and 7: the tablet in 「受付モード」 is in a patient's hands -------------------------
+
+
+def _tablet(a: Attacker, role: str = "clerk") -> None:
+    """本町薬局's outpatient tablet URL, a staff member signed in there, 「受付モード」 started."""
+    from consent.institutions import Institution
+
+    with a.world.session() as s:
+        url = "/r/" + s.get(Institution, a.world.here).reception_tokens["outpatient"]
+    tablet = a.app.test_client()
+    page = tablet.get(url).get_data(as_text=True)
+    tablet.post(f"{url}/staff/login", data={"csrf_token": csrf_of(page), "login_id": role,
+                                            "password": f"{role}-password"})
+    page = tablet.get(url).get_data(as_text=True)
+    assert "受付モード" in page
+    assert tablet.post(f"{url}/tablet/start", data={"csrf_token": csrf_of(page)}).status_code == 303
+    a.kept.update(tablet=tablet, tablet_url=url)
+
+
+def _leave(a: Attacker, password: str):
+    url = a.kept["tablet_url"]
+    page = a.kept["tablet"].get(f"{url}/tablet/leave").get_data(as_text=True)
+    return a.kept["tablet"].post(f"{url}/tablet/leave", data={"csrf_token": csrf_of(page), "password": password})
+
+
+def _wrong_passwords_at_the_tablet(a: Attacker, n: int = 5) -> None:
+    _tablet(a)
+    assert [_leave(a, f"guess-{i}").status_code for i in range(n)] == [401] * n
+
+
+def _console_login_from_the_same_address(a: Attacker):
+    fresh = a.app.test_client()
+    page = fresh.get("/pharmacy/login").get_data(as_text=True)
+    return fresh.post("/pharmacy/login", data={"csrf_token": csrf_of(page), "login_id": "clerk",
+                                               "password": "clerk-password"})
+
+
+def _back_to_the_reception_start(a: Attacker, response) -> None:
+    assert response.headers["Location"].endswith(a.kept["tablet_url"])
+    # Still in 「受付モード」: the start is the patient's, not the staff's login or home.
+    start = a.kept["tablet"].get(a.kept["tablet_url"]).get_data(as_text=True)
+    assert "同意登録をする" in start and "受付モードを終了（職員用）" in start
+
+
+def _still_slowed_with_the_right_password(a: Attacker, response) -> None:
+    assert _leave(a, "clerk-password").status_code == 429
+    assert _console_login_from_the_same_address(a).status_code == 303
+
+
+ATTACKS += [
+    Attack("tablet-leave-guesses-do-not-lock-the-console-login", 6, "",
+           _console_login_from_the_same_address, 303, "", prepare=_wrong_passwords_at_the_tablet),
+    Attack("tablet-leave-sixth-guess-is-slowed", 6, "", lambda a: _leave(a, "guess-6"),
+           429, "5分ほど待ってからお試しください（職員のログインには影響しません）",
+           prepare=_wrong_passwords_at_the_tablet, then=_still_slowed_with_the_right_password),
+]
+
+
+def _authorize_on(browser, a: Attacker, scope: str, method: str = "GET"):
+    from api_support import authorize_url, pkce_pair
+
+    url = authorize_url(a.world.code_client, scope=scope, challenge=pkce_pair()[1])
+    if method == "GET":
+        return browser.get(url)
+    return browser.post(url, data={"csrf_token": _tablet_csrf(a), "decision": "approve"})
+
+
+def _tablet_csrf(a: Attacker) -> str:
+    """The tablet session's CSRF token (from the form a patient can open there)."""
+    return csrf_of(a.kept["tablet"].get(f"{a.kept['tablet_url']}/tablet/leave").get_data(as_text=True))
 
 
 def _relationship(a: Attacker) -> str:
