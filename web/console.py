@@ -31,7 +31,7 @@ from web import metrics
 from web.db import db, reader
 from web.error_messages import describe
 from web.routes import Routes
-from web.staff_session import current_staff, sign_in, sign_out, staff_required
+from web.staff_session import current_staff, reception_mode_redirect, sign_in, sign_out, staff_required
 
 routes = Routes()
 
@@ -59,6 +59,10 @@ def _safe_next(target: str | None) -> str:
 
 @routes.route("/login", methods=["GET", "POST"])
 def login():
+    if (back := reception_mode_redirect()) is not None:
+        # A patient at a tablet in 「受付モード」 must not reach a sign-in (nor count failures against
+        # the staff member's console login).
+        return back
     if request.method == "GET":
         if current_staff() is not None:
             return redirect(url_for("console.patients"))
@@ -104,6 +108,8 @@ def change_password():
 
 @routes.post("/logout")
 def logout():
+    if (back := reception_mode_redirect()) is not None:
+        return back  # leaving 「受付モード」 needs the password (web/tablet.py), not a sign-out
     sign_out()
     return redirect(url_for("console.login"), code=303)
 

@@ -43,7 +43,7 @@ from store.engine import begin_write
 from web.context import client_address, enforce_rate_limits, now
 from web.db import db
 from web.security import CSP
-from web.staff_session import current_staff
+from web.staff_session import current_staff, reception_mode_redirect
 
 bp = Blueprint("oauth", __name__, url_prefix="/oauth")
 
@@ -468,6 +468,8 @@ def _csp_allowing(redirect_uri: str | None) -> str:
 @bp.route("/authorize", methods=["GET", "POST"])
 def authorize():
     now()  # before any transaction of ours (see _limit_endpoint)
+    if (back := reception_mode_redirect()) is not None:
+        return back  # a tablet in 「受付モード」: no staff page, not even this one
     staff = current_staff()
     if staff is None:
         if request.method == "POST":

@@ -252,6 +252,18 @@ ATTACKS += [
     Attack("tablet-leave-sixth-guess-is-slowed", 6, "", lambda a: _leave(a, "guess-6"),
            429, "5分ほど待ってからお試しください（職員のログインには影響しません）",
            prepare=_wrong_passwords_at_the_tablet, then=_still_slowed_with_the_right_password),
+    Attack("authorize-on-a-tablet-in-reception-mode", 7, "",
+           lambda a: _authorize_on(a.kept["tablet"], a, "consents qualification"), 303, "",
+           prepare=_tablet, then=_back_to_the_reception_start),
+    Attack("approve-on-a-tablet-in-reception-mode", 7, "",
+           lambda a: _authorize_on(a.kept["tablet"], a, "consents qualification", method="POST"), 303, "",
+           prepare=_tablet, then=_back_to_the_reception_start),
+    Attack("console-login-page-on-a-tablet-in-reception-mode", 7, "",
+           lambda a: a.kept["tablet"].get("/pharmacy/login"), 303, "",
+           prepare=_tablet, then=_back_to_the_reception_start),
+    Attack("console-logout-on-a-tablet-in-reception-mode", 7, "",
+           lambda a: a.kept["tablet"].post("/pharmacy/logout", data={"csrf_token": _tablet_csrf(a)}), 303, "",
+           prepare=_tablet, then=_back_to_the_reception_start),
 ]
 
 
