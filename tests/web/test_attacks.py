@@ -8,6 +8,7 @@ Rows run on the database of the suite (SQLite, or PostgreSQL with TEST_DATABASE_
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -279,6 +280,32 @@ def _authorize_on(browser, a: Attacker, scope: str, method: str = "GET"):
 def _tablet_csrf(a: Attacker) -> str:
     """The tablet session's CSRF token (from the form a patient can open there)."""
     return csrf_of(a.kept["tablet"].get(f"{a.kept['tablet_url']}/tablet/leave").get_data(as_text=True))
+
+
+# --- finding 10: downloads that name patients are never cached -------------------------------
+
+
+def _batch_uploaded(a: Attacker) -> None:
+    person = a.world.person
+    line = f"{person.insurer_number},{person.symbol or ''},{person.number},{person.branch or ''},{person.birth_date},"
+    csv_text = "保険者番号,記号,番号,枝番,生年月日,照会番号\r\n" + line + "\r\n"
+    page = a.browser.get("/pharmacy/batch").get_data(as_text=True)
+    uploaded = a.browser.post("/pharmacy/batch", data={"csrf_token": csrf_of(page),
+                                                        "file": (io.BytesIO(csv_text.encode()), "list.csv")})
+    assert uploaded.status_code == 200
+
+
+def _not_cached(a: Attacker, response) -> None:
+    assert response.mimetype == "text/csv" and response.headers["Cache-Control"] == "no-store"
+
+
+ATTACKS += [
+    Attack("tickets-csv-cached", 10, "console:pharmacist",
+           lambda a: a.browser.get("/pharmacy/medical-aid/tickets.csv"), 200, "受給者番号", then=_not_cached),
+    Attack("batch-result-csv-cached", 10, "console:clerk",
+           lambda a: a.browser.get("/pharmacy/batch/result.csv"), 200, "結果", prepare=_batch_uploaded,
+           then=_not_cached),
+]
 
 
 def _relationship(a: Attacker) -> str:
