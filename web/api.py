@@ -32,7 +32,7 @@ from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, CONSENT_FLAGS, CONSENTS_SCOPE, EXPIRY_REASONS,
-    FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
+    FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
     SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
 from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
@@ -338,6 +338,12 @@ REINQUIRY_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date")
 REINQUIRY_LIMIT = 120
 
 
+def _home_visits_switched_on(caller: Caller) -> None:
+    """訪問診療等 switched off (環境設定) is off here too, as 医療扶助 is for the ticket fetch."""
+    if not runs_function(reader(), caller.grant.institution_id, FUNCTION_HOME_VISIT):
+        raise ApiError(403, "function_off", "訪問診療等の機能は環境設定で停止中です。")
+
+
 def _reinquiry_keys(body: dict[str, Any]) -> dict[str, Any]:
     """The five keys, present and strings (symbol and branch may be empty: 後期高齢者 have none)."""
     for key in REINQUIRY_KEYS:
@@ -357,6 +363,7 @@ def reinquiries():
     home-visit consent of that person (or null). Nobody matching - a wrong birth date included - is
     the same 404, audited as a refused read."""
     caller = authenticate(QUALIFICATION)
+    _home_visits_switched_on(caller)
     enforce_rate_limits([("api:reinquiry", caller.grant.client_id, REINQUIRY_LIMIT)])
     keys = _reinquiry_keys(json_object(required=True))
     # Malformed keys (a wrong check digit) are the simulator's InvalidInput: 422, nothing written.
@@ -377,6 +384,7 @@ def reinquiries():
 def record_visit(consent_id: str):
     """訪問を記録: {"visit_date": "YYYY-MM-DD"} - 201, or 200 for a day already recorded."""
     caller = authenticate(CONSENTS_SCOPE)
+    _home_visits_switched_on(caller)
     consent_id = _consent_id(consent_id)
     visit_date = parse_date(json_object(required=True).get("visit_date"))
     if visit_date is None:

@@ -308,6 +308,46 @@ ATTACKS += [
 ]
 
 
+# --- finding 11: 訪問診療等 switched off is off on every path ----------------------------------
+
+
+def _home_visits_off(a: Attacker) -> None:
+    from consent.institutions import Institution
+    from consent.vocabulary import FUNCTIONS, FUNCTION_HOME_VISIT
+
+    a.kept.update(relationship=_relationship(a))
+    with a.world.session() as s:
+        s.get(Institution, a.world.here).set_functions({name: name != FUNCTION_HOME_VISIT for name in FUNCTIONS})
+        s.commit()
+
+
+def _keys_of(person) -> dict[str, str]:
+    return {"insurer_number": person.insurer_number, "symbol": person.symbol or "", "number": person.number,
+            "branch": person.branch or "", "birth_date": person.birth_date.isoformat()}
+
+
+OFF = "訪問診療等の機能は環境設定で停止中です"
+ATTACKS += [
+    Attack("console-home-visit-patients-switched-off", 11, "console:pharmacist",
+           lambda a: a.browser.get("/pharmacy/home-visits"), 404, OFF, prepare=_home_visits_off),
+    Attack("console-reinquiry-switched-off", 11, "console:clerk",
+           lambda a: a.post_form(a.browser, "/pharmacy/", "/pharmacy/home-visits/reinquiry",
+                                 **_keys_of(a.world.person)), 404, OFF, prepare=_home_visits_off),
+    Attack("console-visit-switched-off", 11, "console:clerk",
+           lambda a: a.post_form(a.browser, "/pharmacy/", f"/pharmacy/home-visits/{a.kept['relationship']}/visits"),
+           404, OFF, prepare=_home_visits_off),
+    Attack("console-visit-end-switched-off", 11, "console:pharmacist",
+           lambda a: a.post_form(a.browser, "/pharmacy/", f"/pharmacy/home-visits/{a.kept['relationship']}/end",
+                                 confirm="yes"), 404, OFF, prepare=_home_visits_off),
+    Attack("api-reinquiry-switched-off", 11, "token:pharmacist",
+           lambda a: a.api("POST", "/api/v1/reinquiries", json=_keys_of(a.world.person)),
+           403, "function_off", prepare=_home_visits_off),
+    Attack("api-visit-switched-off", 11, "token:pharmacist",
+           lambda a: a.api("POST", f"/api/v1/consents/{a.kept['relationship']}/visits",
+                           json={"visit_date": "2026-11-23"}), 403, "function_off", prepare=_home_visits_off),
+]
+
+
 def _relationship(a: Attacker) -> str:
     """A home-visit relationship of 本町薬局 (first visit today)."""
     from consent import home_visits
