@@ -20,12 +20,12 @@ from flask import Blueprint, Flask, g, jsonify, request
 from sqlalchemy.orm import Session
 
 from consent import grants, home_visits
-from consent import oauth_clients, permissions
+from consent import oauth_clients, permissions, ticket_reads
 from consent.actors import Actor
 from consent.category_states import current_states
 from consent.clock import JST
 from consent.date_input import YEAR_MONTH_PATTERN, parse_date
-from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
+from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused, decide
 from consent.institutions import Institution, runs_function
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
@@ -42,6 +42,7 @@ from web.context import client_address, engine_of_app, enforce_rate_limits, now,
 from web import api_clients_admin, metrics, oauth
 from web.db import db, reader
 from web.errors import ApiError
+from web.error_messages import TICKETS_QUALIFICATION_ONLY
 from web.jsonio import json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -576,9 +577,19 @@ def entrusted_tickets():
     month = request.args.get("month", "")
     if not YEAR_MONTH.fullmatch(month):
         _invalid("month", "month は YYYYMM 形式の年月で指定してください。")
+    if ticket_reads.refusal(reader(), caller.grant.institution_id) is not None:
+        # Names, birth dates and 傷病名: beyond the qualification a 資格確認限定型 institution reads.
+        ticket_reads.record_fetch(db(), actor=caller.actor, month=month, person_ids=(), now=now(),
+                                  reason=QUALIFICATION_ONLY)
+        db().commit()
+        raise ApiError(403, QUALIFICATION_ONLY, TICKETS_QUALIFICATION_ONLY)
     # A future month is the simulator's InvalidInput: 422 invalid_parameter like any bad parameter.
     found = oqs_for(reader()).entrusted_tickets(institution_code=caller.institution_code, month=month,
                                                 today=today_jst())
+    # Audited like every read: the fetch is written down before the tickets leave.
+    ticket_reads.record_fetch(db(), actor=caller.actor, month=month, person_ids=[t.person_id for t in found],
+                              now=now())
+    db().commit()
     return jsonify(month=month, tickets=[entry.to_dict() for entry in found])
 
 

@@ -185,6 +185,9 @@ TOKEN: Table = {
     "insufficient_scope": (403, lambda e: f"このトークンには「{SCOPE_LABELS[e.detail]}」（{e.detail}）の権限がありません。"),
 }
 
+# The medical-aid ticket fetch at a 資格確認限定型 institution (consent/ticket_reads.py), console and API.
+TICKETS_QUALIFICATION_ONLY = "資格確認限定型の医療機関等では、医療券・調剤券（氏名・生年月日・傷病名を含む）の一括取得はできません。"
+
 # A read the decision refused, answered by the API. Another institution's consent and an id
 # never issued get the same 404 as an unknown one (no hint which).
 CONSENT_NOT_FOUND = "該当する同意が見つかりません。"

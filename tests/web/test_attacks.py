@@ -348,6 +348,64 @@ ATTACKS += [
 ]
 
 
+# --- finding 8: the medical-aid ticket fetch is a read: audited, and not for qualification-only ---
+
+
+def _recipient(a: Attacker) -> None:
+    """A medical-aid recipient the welfare office entrusted to 本町薬局."""
+    from conftest import TODAY
+    from integrations.oqs import make_oqs
+
+    with a.world.session() as s:
+        person = make_oqs(s).create_person(today=TODAY, birth_date=TODAY.replace(year=1950), medical_aid=True,
+                                           entrusted_institution_codes=["1341234563"], seed=31)
+        s.commit()
+    a.kept["recipient"] = person.person_id
+
+
+def _qualification_only(a: Attacker) -> None:
+    from consent.institutions import Institution
+
+    _recipient(a)
+    with a.world.session() as s:
+        s.get(Institution, a.world.here).qualification_only = True
+        s.commit()
+
+
+def _fetch_refused_audited(a: Attacker, response) -> None:
+    entry = _last_audit(a)
+    assert (entry.event, entry.reason, entry.category, entry.person_id) == (
+        "read_denied", "qualification_only", "qualification", None)
+    assert '"source":"entrusted_tickets"' in entry.detail
+
+
+def _fetch_audited_per_recipient(a: Attacker, response) -> None:
+    from consent.audit import reads_of_person
+
+    assert [t["person_id"] for t in response.get_json()["tickets"]] == [a.kept["recipient"]]
+    entry = _last_audit(a)
+    assert (entry.event, entry.person_id, entry.actor_kind) == ("read_allowed", a.kept["recipient"], "client")
+    with a.world.session() as s:
+        assert [r.institution_name for r in reads_of_person(s, person_id=a.kept["recipient"])] == ["本町薬局"]
+
+
+TICKETS_REFUSED = "資格確認限定型の医療機関等では、医療券・調剤券（氏名・生年月日・傷病名を含む）の一括取得はできません。"
+ATTACKS += [
+    Attack("api-tickets-at-a-qualification-only-institution", 8, "token:system",
+           lambda a: a.api("GET", "/api/v1/medical-aid/entrusted-tickets?month=202611"), 403, "qualification_only",
+           audited=1, prepare=_qualification_only, then=_fetch_refused_audited),
+    Attack("console-tickets-at-a-qualification-only-institution", 8, "console:pharmacist",
+           lambda a: a.browser.get("/pharmacy/medical-aid/tickets?month=2026-11"), 403, TICKETS_REFUSED,
+           audited=1, prepare=_qualification_only, then=_fetch_refused_audited),
+    Attack("console-tickets-csv-at-a-qualification-only-institution", 8, "console:admin",
+           lambda a: a.browser.get("/pharmacy/medical-aid/tickets.csv?month=2026-11"), 403, TICKETS_REFUSED,
+           audited=1, prepare=_qualification_only, then=_fetch_refused_audited),
+    Attack("api-tickets-fetched-unaudited", 8, "token:system",
+           lambda a: a.api("GET", "/api/v1/medical-aid/entrusted-tickets?month=202611"), 200, "",
+           audited=1, prepare=_recipient, then=_fetch_audited_per_recipient),
+]
+
+
 def _relationship(a: Attacker) -> str:
     """A home-visit relationship of 本町薬局 (first visit today)."""
     from consent import home_visits
@@ -373,7 +431,7 @@ def test_the_attack_is_answered_and_writes_nothing_more(world, attack: Attack):
     response = attack.send(attacker)
     assert response.status_code == attack.status, response.get_data(as_text=True)[:2000]
     said = _says(response)
-    assert (said == attack.says) if response.is_json else (attack.says in said), said[:2000]
+    assert (said == attack.says) if response.is_json and attack.status >= 400 else (attack.says in said), said[:2000]
     after = _snapshot(world.app)
     assert after["audit_entries"] - before["audit_entries"] == attack.audited
     changed = {name for name in after if after[name] != before[name]} - BOOKKEEPING - attack.writes
