@@ -56,6 +56,8 @@ EVENTS = frozenset({
     "visit_recorded",
     # A role or a system job refused an action its role may not take (consent/permissions.py).
     "action_refused",
+    # A search that can identify a person (consent/searches.py): who, when, the kind of criteria.
+    "person_searched",
 })
 # Written by the chain itself, never by callers: where a version-1 chain switches to keyed entries.
 BOUNDARY_EVENT = "audit_keyed"

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pytest
 from sqlalchemy import func, select
 
+from consent.clock import FixedClock
 from api_support import (  # noqa: F401 - world is a fixture
     bearer, console_login, csrf_of, staff_token, system_token, world,
 )
@@ -30,8 +33,9 @@ class Attacker:
     """The world of api_support (本町薬局 with staff of each role, a patient with a consent, API
     clients) and what a row's `prepare` left for its `send`."""
 
-    def __init__(self, world) -> None:
+    def __init__(self, world, monkeypatch) -> None:
         self.world = world
+        self.monkeypatch = monkeypatch
         self.app = world.app
         self.kept: dict[str, Any] = {}
 
@@ -406,6 +410,97 @@ ATTACKS += [
 ]
 
 
+# --- findings 4 and 9: 災害時閲覧's search identifies people: audited, keyed by birth date, limited ---
+
+
+def _declare(a: Attacker, *, prefectures: list[str], starts: timedelta, ends: timedelta, name: str) -> int:
+    from consent import disasters
+
+    current = a.app.extensions["clock"].now()
+    with a.world.session() as s:
+        disaster = disasters.declare(s, name=name, prefectures=prefectures, starts_at=current + starts,
+                                     ends_at=current + ends, now=current - timedelta(days=2))
+        s.commit()
+        return disaster.id
+
+
+def _tokyo_disaster(a: Attacker) -> None:
+    a.kept["disaster"] = _declare(a, prefectures=["13"], starts=-timedelta(hours=1), ends=timedelta(days=7),
+                                  name="東京の地震")
+
+
+def _insurance_search(a: Attacker, *, birth_date: bool = True, browser=None):
+    person = a.world.person
+    form = {"how": "insurance", "disaster_id": str(a.kept["disaster"]), "insurer_number": person.insurer_number,
+            "symbol": person.symbol or "", "number": person.number, "branch": person.branch or ""}
+    if birth_date:
+        form["birth_date"] = person.birth_date.isoformat()
+    return a.post_form(browser or a.browser, "/pharmacy/", "/pharmacy/disaster/search", **form)
+
+
+def _search_audited(outcome: str, found: bool):
+    def check(a: Attacker, response) -> None:
+        entry = _last_audit(a)
+        assert (entry.event, entry.actor_role) == ("person_searched", "pharmacist")
+        assert entry.person_id == (a.world.person.person_id if found else None)
+        assert json.loads(entry.detail) == {"by": "insurance", "outcome": outcome, "disaster_id": a.kept["disaster"]}
+    return check
+
+
+def _budget_spent_by_a_colleague(a: Attacker) -> None:
+    from consent.institutions import Institution, add_staff
+    from web import console_disaster
+
+    _tokyo_disaster(a)
+    a.monkeypatch.setattr(console_disaster, "INSTITUTION_SEARCHES_PER_MINUTE", 3)
+    assert [_insurance_search(a, birth_date=True).status_code for _ in range(3)] == [303] * 3
+    with a.world.session() as s:
+        add_staff(s, s.get(Institution, a.world.here), login_id="new-pharmacist", password="pharmacist-password",
+                  role="pharmacist", now=a.app.extensions["clock"].now())
+        s.commit()
+    a.kept["newcomer"] = console_login(a.app, "new-pharmacist")
+
+
+def _searched_disaster_over_another_elsewhere(a: Attacker) -> None:
+    """東京's disaster (the page was shown for it) ended a second ago; another is in effect in 大阪."""
+    from consent import disasters
+
+    _tokyo_disaster(a)
+    a.kept["page"] = a.browser.get("/pharmacy/disaster").get_data(as_text=True)
+    a.kept["elsewhere"] = _declare(a, prefectures=["27"], starts=-timedelta(hours=1), ends=timedelta(days=3),
+                                   name="大阪の水害")
+    with a.world.session() as s:
+        disasters.end(s, disaster_id=a.kept["disaster"], now=a.app.extensions["clock"].now() - timedelta(seconds=1))
+        s.commit()
+
+
+def _refused_naming_the_searched_disaster(a: Attacker, response) -> None:
+    entry = _last_audit(a)
+    assert (entry.event, entry.reason) == ("read_denied", "disaster_not_in_effect")
+    assert json.loads(entry.detail)["disaster_id"] == a.kept["disaster"] != a.kept["elsewhere"]
+    assert "対象地域外" not in response.get_data(as_text=True)
+
+
+ATTACKS += [
+    Attack("disaster-search-by-numbers-without-birth-date", 4, "console:pharmacist",
+           lambda a: _insurance_search(a, birth_date=False), 400, "と生年月日を入力してください", audited=1,
+           prepare=_tokyo_disaster, then=_search_audited("incomplete", found=False)),
+    Attack("disaster-search-unaudited", 4, "console:pharmacist", _insurance_search, 303, "", audited=1,
+           prepare=_tokyo_disaster, then=_search_audited("found", found=True)),
+    Attack("disaster-search-fresh-budget-per-new-account", 4, "console:pharmacist",
+           lambda a: _insurance_search(a, browser=a.kept["newcomer"]), 429, "短時間に操作が集中しました",
+           prepare=_budget_spent_by_a_colleague),
+    Attack("disaster-search-after-the-end-names-another-disaster", 9, "console:pharmacist",
+           lambda a: a.browser.post("/pharmacy/disaster/search", data={
+               "csrf_token": csrf_of(a.kept["page"]), "how": "insurance", "disaster_id": str(a.kept["disaster"])}),
+           403, "閲覧できません：災害時特別措置の期間外です", audited=1, prepare=_searched_disaster_over_another_elsewhere,
+           then=_refused_naming_the_searched_disaster),
+    Attack("disaster-page-after-the-end-says-out-of-area", 9, "console:pharmacist",
+           lambda a: a.browser.get("/pharmacy/disaster"), 403, "閲覧できません：災害時特別措置の期間外です", audited=1,
+           prepare=_searched_disaster_over_another_elsewhere, then=_refused_naming_the_searched_disaster),
+]
+
+
 def _relationship(a: Attacker) -> str:
     """A home-visit relationship of 本町薬局 (first visit today)."""
     from consent import home_visits
@@ -422,8 +517,10 @@ def _relationship(a: Attacker) -> str:
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda attack: f"{attack.finding}-{attack.id}")
-def test_the_attack_is_answered_and_writes_nothing_more(world, attack: Attack):
-    attacker = Attacker(world)
+def test_the_attack_is_answered_and_writes_nothing_more(world, attack: Attack, monkeypatch, one_rate_minute):
+    # Real time stands still for the rows that count failures or requests (one window, no flakes).
+    world.app.extensions["wall_clock"] = FixedClock(datetime(2026, 11, 23, 1, 0, 30, tzinfo=timezone.utc))
+    attacker = Attacker(world, monkeypatch)
     attacker.sign_in(attack.who)
     if attack.prepare is not None:
         attack.prepare(attacker)
@@ -447,7 +544,7 @@ def test_a_token_of_a_pharmacist_later_made_a_clerk_is_refused_clinical_data_by_
     """Narrowing happens at authorization; the decision still judges the role at every read."""
     from consent.institutions import Staff
 
-    attacker = Attacker(world)
+    attacker = Attacker(world, None)
     attacker.sign_in("token:pharmacist")
     with world.session() as s:
         s.get(Staff, world.staff["pharmacist"]).role = "clerk"
@@ -458,7 +555,7 @@ def test_a_token_of_a_pharmacist_later_made_a_clerk_is_refused_clinical_data_by_
 
 @pytest.mark.parametrize("role", ["admin", "pharmacist"])
 def test_the_roles_the_console_lets_end_a_consent_may_end_it_through_the_api(world, role):
-    attacker = Attacker(world)
+    attacker = Attacker(world, None)
     attacker.sign_in(f"token:{role}")
     response = attacker.api("POST", f"/api/v1/consents/{world.consent}/revocation", json={"reason": 1})
     assert response.status_code == 200 and response.get_json()["status"] == "revoked"
