@@ -377,8 +377,16 @@ def reinquiries():
     metrics.read_decided(person_id is not None, None if person_id else NOT_FOUND)
     if person_id is None:
         raise ReadRefused(NOT_FOUND)
-    return jsonify(qualification=qualification.to_dict(),
+    return jsonify(qualification=_without_person_id(qualification.to_dict()),
                    consent=_api_consent(caller, consent) if consent is not None else None)
+
+
+def _without_person_id(qualification: dict[str, Any]) -> dict[str, Any]:
+    """A qualification found by insurance keys, as the API answers it: the service's internal
+    person id is nobody's business outside it (null here and in `others`)."""
+    return {**qualification, "person_id": None,
+            **({"others": [_without_person_id(o) for o in qualification["others"]]}
+               if qualification.get("others") else {})}
 
 
 @bp.post("/v1/consents/<consent_id>/visits")
@@ -563,7 +571,7 @@ def batch_inquiries():
             "error_fields": [problem[0]] if problem else list(answer.error_fields),
         }
         if answer.qualification is not None and problem is None:
-            item["qualification"] = answer.qualification.to_dict()
+            item["qualification"] = _without_person_id(answer.qualification.to_dict())
         results.append(item)
     return jsonify(results=results)
 
