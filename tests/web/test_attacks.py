@@ -325,9 +325,9 @@ def _home_visits_off(a: Attacker) -> None:
         s.commit()
 
 
-def _keys_of(person) -> dict[str, str]:
+def _keys_of(person, **changes) -> dict[str, str]:
     return {"insurer_number": person.insurer_number, "symbol": person.symbol or "", "number": person.number,
-            "branch": person.branch or "", "birth_date": person.birth_date.isoformat()}
+            "branch": person.branch or "", "birth_date": person.birth_date.isoformat(), **changes}
 
 
 OFF = "訪問診療等の機能は環境設定で停止中です"
@@ -498,6 +498,27 @@ ATTACKS += [
     Attack("disaster-page-after-the-end-says-out-of-area", 9, "console:pharmacist",
            lambda a: a.browser.get("/pharmacy/disaster"), 403, "閲覧できません：災害時特別措置の期間外です", audited=1,
            prepare=_searched_disaster_over_another_elsewhere, then=_refused_naming_the_searched_disaster),
+]
+
+
+# --- finding 12: 再照会 by a stranger (tests/web/test_reinquiry_probes.py has the rest) -------------
+
+
+def _no_internal_id(a: Attacker, response) -> None:
+    assert response.get_json()["consent"] is None and response.get_json()["qualification"]["person_id"] is None
+    assert a.world.person.person_id not in response.get_data(as_text=True)
+
+
+ATTACKS += [
+    Attack("api-reinquiry-nul-in-symbol", 12, "token:pharmacist",
+           lambda a: a.api("POST", "/api/v1/reinquiries", json=_keys_of(a.world.person, symbol="\x00")),
+           422, "invalid_parameter"),
+    Attack("api-reinquiry-emoji-in-branch", 12, "token:pharmacist",
+           lambda a: a.api("POST", "/api/v1/reinquiries", json=_keys_of(a.world.person, branch="😀")),
+           422, "invalid_parameter"),
+    Attack("api-reinquiry-internal-id-to-a-stranger", 12, "token:pharmacist",
+           lambda a: a.api("POST", "/api/v1/reinquiries", json=_keys_of(a.world.person)), 200, "",
+           audited=1, then=_no_internal_id),
 ]
 
 
