@@ -306,6 +306,9 @@ def entrust_sandbox_patient(person_id: str):
     if code is None:
         raise ApiError(422, "invalid_field", "institution_code を指定してください。")
     session = db()
+    if institution_by_code(session, code) is None:
+        # The sandbox entrusts to this service's institutions only (a made-up code went through: 201).
+        raise ApiError(422, "invalid_field", f"医療機関コード {code} の医療機関は登録されていません。")
     # Unknown person: 404 not_found; no medical aid or a malformed code: 422 invalid_field.
     added = oqs_for(session).register_entrustment(person_id=person_id[:64], institution_code=code)
     session.commit()
