@@ -3,7 +3,12 @@ code (or Japanese words) a user would check, writing nothing but the audit entri
 owes. Extend it with a row: how to get there (`prepare`), the request (`send`), what must come
 back, and which tables it may write.
 
-Rows run on the database of the suite (SQLite, or PostgreSQL with TEST_DATABASE_URL).
+Rows run on the database of the suite (SQLite, or PostgreSQL with TEST_DATABASE_URL). Findings
+that are no single request are tested beside their code: the audit chain's downgrade (1) in
+tests/ops/test_audit_keyed_since.py, 再照会's statements and junk keys (12) in
+tests/web/test_reinquiry_probes.py, gunicorn's over-long URLs and broken chunked bodies (13) in
+tests/web/test_request_limits.py, the sandbox's entrustment to an unknown institution (13) in
+tests/test_medical_aid_web.py.
 """
 from __future__ import annotations
 
