@@ -47,8 +47,9 @@ run: demo-data
 
 test: install-test chromium test-only
 
+# PYTEST_ARGS narrows a run (.ci/run's PostgreSQL pass: -m "not database_independent").
 test-only:
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # A Japanese font for Chromium, so the demo's screenshots show text rather than boxes.
 fonts-ja:

@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import web
+from consent import passwords
 from consent.audit import AuditKeyring, use_keyring
 from consent.clock import Clock, SystemClock
 from integrations.registry import choose
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     # The audit key travels with every connection (before any sessionmaker is derived).
     use_keyring(engine, AuditKeyring.from_secrets(settings.audit_key, settings.audit_keys))
     app.extensions["engine"] = engine
+    passwords.configure(settings.password_hashing)
     app.extensions["sessionmaker"] = make_sessionmaker(engine)
     if clock is None:
         # Only the sandbox may move time, and it keeps the setting in the database

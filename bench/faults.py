@@ -7,7 +7,7 @@ Runs, each on a fresh database, and prints one table row per fault:
 - PostgreSQL silent (only with --database-url: a proxy in front of it, paused);
 - a gunicorn worker killed (SIGKILL) during a burst of consent registrations (SQLite, or the
   PostgreSQL given), then every patient reopening the reception on the same phone.
-The quick versions of these (and SQLite's full disk) are in tests/test_faults.py.
+The quick versions of these (and SQLite's full disk) are in tests/web/test_faults.py.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@
 An institution with no relationship to anyone asks, in turn, for a person who exists (200), the
 same keys with a wrong birth date (404) and a number nobody has (404), through the app in process
 with a real token, and prints each kind's median and 90th percentile. The attack run of issue 31
-saw 16.0 ms against 13.5 ms; the paths now run the same statements (tests/web/test_reinquiry_probes.py
+saw 16.0 ms against 13.5 ms; the paths now run the same statements (tests/web/api/test_reinquiry_probes.py
 counts them), so the medians should differ by no more than the noise. The PostgreSQL database is
 dropped and recreated: its name must contain "bench".
 """

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from consent.actors import Actor
 from consent.errors import DomainError
 from consent.institutions import LICENSED_ROLES
-from consent.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from consent.passwords import hash_password, needs_rehash, verify_password, verify_unknown
 from consent.institutions import Institution, Staff
 from store.prepared import Prepared
 
@@ -59,7 +59,7 @@ def authenticate(session: Session, *, login_id: str, password: str) -> StaffIden
         .where(Staff.login_id == login_id)
     ).first()
     if row is None:
-        verify_password(DUMMY_HASH, password)  # same cost as a real miss: ids stay unguessable
+        verify_unknown(password)  # same cost as a real miss: ids stay unguessable
         return None
     staff, institution = row
     if not verify_password(staff.password_hash, password) or staff.disabled_at is not None:
@@ -108,8 +108,6 @@ class PasswordChangeError(DomainError):
 
 def change_password(session: Session, *, staff_id: int, current: str, new: str, confirm: str) -> None:
     """Change a password, or raise PasswordChangeError (nothing is changed)."""
-    from consent.passwords import hash_password
-
     staff = session.get(Staff, staff_id)
     if staff is None or staff.disabled_at is not None:
         raise PasswordChangeError("account_unavailable")

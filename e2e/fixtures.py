@@ -60,8 +60,14 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: fl
     raise RuntimeError(f"server did not answer within {timeout}s:\n{log_path.read_text()[-4000:]}")
 
 
+# The cheapest Argon2id argon2 allows, for a test server only: the sandbox makes three staff
+# accounts per institution, and a production hash costs close to a second of CPU each.
+TEST_HASHING_ENV = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "8", "ARGON2_PARALLELISM": "1"}
+
+
 @contextmanager
-def run_live_server(workdir: Path, database_url: str | None = None, *, workers: int = 2) -> Iterator[LiveServer]:
+def run_live_server(workdir: Path, database_url: str | None = None, *, workers: int = 2,
+                    extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
     """Serve the app under gunicorn (sandbox mode) on a free port until the block ends.
 
     `database_url` defaults to a fresh SQLite file in `workdir`; the schema is migrated first.
@@ -84,6 +90,7 @@ def run_live_server(workdir: Path, database_url: str | None = None, *, workers: 
         "PORT": str(port),
         "ORIGINS": url,
         "RP_ID": "localhost",
+        **(extra_env or {}),
     }
     log_path = workdir / "server.log"
     with open(log_path, "wb") as log:
@@ -124,7 +131,7 @@ def live_server(tmp_path_factory) -> LiveServer:
     if pg:
         database_url = derived_postgres_url(pg, "e2e")
         reset_postgres_database(database_url)
-    with run_live_server(tmp, database_url) as server:
+    with run_live_server(tmp, database_url, extra_env=TEST_HASHING_ENV) as server:
         yield server
 
 

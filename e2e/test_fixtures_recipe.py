@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# The same on either database: CI runs it once (on SQLite), not again on PostgreSQL.
+pytestmark = pytest.mark.database_independent
+
 README = Path(__file__).resolve().parent / "README.md"
 
 

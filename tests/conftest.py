@@ -2,24 +2,37 @@
 TEST_DATABASE_URL is set), an app with a fixed clock, and a test client."""
 from __future__ import annotations
 
+import base64
 import os
 import threading
 from datetime import date, datetime, time
 from types import SimpleNamespace
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from app import create_app
+from consent import grants, oauth_clients, passwords
+from consent.institutions import ALL_FUNCTIONS, add_staff, create_institution
 from consent.clock import JST, FixedClock
+from integrations.card import make_card_authority
+from integrations.card.soft_authenticator import SoftCard
 from integrations.oqs import make_oqs
+from patient_support import PASSWORD
 from store.migrate import upgrade
 from store.testing import empty_all_tables, reset_postgres_database
 from web.config import Settings
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# The checkout's root, wherever a test module sits under tests/.
+ROOT = Path(__file__).resolve().parent.parent
 # The clock fixture's date in Japan (a Monday); tests import it: `from conftest import TODAY`.
 TODAY = date(2026, 11, 23)
+# The redirect URI the world's authorization-code clients are registered with.
+REDIRECT_URI = "https://rececon.example/callback"
 
 
 def race(work: Callable[[int], Any], n: int, *, timeout: float = 120) -> list[Any]:
@@ -56,6 +69,19 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
+# The cheapest Argon2id argon2 allows: a production hash costs close to a second of CPU, and the
+# suite makes thousands. One test keeps production parameters (the rehash-on-sign-in rule).
+TEST_HASHING = passwords.HashingCost(time_cost=1, memory_kib=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing():
+    """Every test hashes with TEST_HASHING, whether or not it builds an app."""
+    passwords.configure(TEST_HASHING)
+    yield
+    passwords.configure(TEST_HASHING)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     # A Monday morning in Japan; tests move it as they need.
@@ -79,6 +105,7 @@ def make_app(database_url, clock):
 
     def _make(app_env: str = "development", *, use_clock: bool = True, **overrides):
         overrides.setdefault("log_requests", False)
+        overrides.setdefault("password_hashing", TEST_HASHING)
         settings = Settings.from_env(
             env={}, app_env=app_env, database_url=database_url, secret_key="t" * 64, **overrides
         )
@@ -138,8 +165,6 @@ def oqs(session):
 @pytest.fixture
 def institutions(sessions, clock) -> tuple[int, int]:
     """Two pharmacies' ids: 本町薬局 and 駅前薬局."""
-    from consent.institutions import create_institution
-
     with sessions() as session:
         a = create_institution(session, code="1341234563", name="本町薬局", now=clock.now())
         b = create_institution(session, code="1341234571", name="駅前薬局", now=clock.now())
@@ -150,3 +175,136 @@ def institutions(sessions, clock) -> tuple[int, int]:
 @pytest.fixture
 def institution_id(institutions) -> int:
     return institutions[0]
+
+
+# --- the shared world: two pharmacies, their staff and API clients, a consenting patient ----------
+
+@dataclass
+class Client:
+    client_id: str
+    secret: str
+    pk: int
+
+    @property
+    def basic(self) -> dict[str, str]:
+        raw = f"{self.client_id}:{self.secret}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+@dataclass
+class World:
+    app: object
+    here: int
+    there: int
+    consent: str
+    other_consent: str
+    person: object
+    code_client: Client
+    system_client: Client
+    other_code_client: Client
+    staff: dict[str, int] = field(default_factory=dict)
+
+    def session(self):
+        return self.app.extensions["sessionmaker"]()
+
+
+def _client(s, institution_id, **kwargs) -> Client:
+    row, secret = oauth_clients.register_client(s, institution_id=institution_id, now=kwargs.pop("now"), **kwargs)
+    return Client(row.client_id, secret, row.id)
+
+
+@pytest.fixture
+def world(make_app, clock) -> World:
+    """Two pharmacies (本町薬局 with every function on, よその薬局), three staff each (pharmacist,
+    clerk, admin; password "<role>-password", prefixed "other-" at よその薬局), a patient with a
+    consent at each (drug, checkup, limit; today, online) and API clients of both grant types."""
+    app = make_app("development")
+    now = clock.now()
+    with app.extensions["sessionmaker"]() as s:
+        # Like the sandbox: every function on (環境設定), 医療扶助 included.
+        here = create_institution(s, code="1341234563", name="本町薬局", now=now, functions=ALL_FUNCTIONS)
+        there = create_institution(s, code="1341234571", name="よその薬局", now=now)
+        staff = {}
+        for inst, prefix in ((here, ""), (there, "other-")):
+            for role in ("pharmacist", "clerk", "admin"):
+                member = add_staff(s, inst, login_id=f"{prefix}{role}", password=f"{role}-password", role=role,
+                                   now=now, display_name=f"{prefix}{role}")
+                staff[f"{prefix}{role}"] = member.id
+        oqs = make_oqs(s)
+        # A fixed seed: the tests rely on a drug history spanning several months.
+        person = oqs.create_person(today=TODAY, birth_date=date(1958, 7, 7), validity=1, seed=20261123)
+        consent = grants.register_consent(
+            s, institution_id=here.id, person_id=person.person_id, card_id="card_x", care_setting=3,
+            categories=["drug", "checkup", "limit"], consultation_date=TODAY, now=now, validity_code=1)
+        other = grants.register_consent(
+            s, institution_id=there.id, person_id=person.person_id, card_id="card_x", care_setting=3,
+            categories=["drug", "checkup", "limit"], consultation_date=TODAY, now=now, validity_code=1)
+        code_client = _client(s, here.id, name="電子薬歴", grant_type="authorization_code", scopes=list(oauth_clients.SCOPES),
+                              redirect_uri=REDIRECT_URI, now=now)
+        system_client = _client(s, here.id, name="レセコン夜間処理", grant_type="client_credentials",
+                                scopes=sorted(oauth_clients.CLIENT_CREDENTIALS_SCOPES), now=now)
+        other_code_client = _client(s, there.id, name="よその電子薬歴", grant_type="authorization_code",
+                                    scopes=list(oauth_clients.SCOPES), redirect_uri=REDIRECT_URI, now=now)
+        s.commit()
+        return World(app, here.id, there.id, consent.id, other.id, person, code_client, system_client,
+                     other_code_client, staff)
+
+
+@pytest.fixture
+def visited(world, clock):
+    """A second patient of 本町薬局, seen at home (issue 19): first visit today with drug, checkup
+    and limit; (the OQS person, the relationship's consent id)."""
+    from consent import home_visits
+
+    with world.session() as s:
+        person = make_oqs(s).create_person(today=TODAY, birth_date=TODAY.replace(year=1940), validity=1, seed=7)
+        consent = home_visits.register_first_visit(
+            s, institution_id=world.here, person_id=person.person_id, card_id="card_hv",
+            categories=["drug", "checkup", "limit"], now=clock.now(), validity_code=1)
+        s.commit()
+        return person, consent.id
+
+
+# --- a patient at the reception, through the test client --------------------------------------
+
+@pytest.fixture
+def card_holder(make_app, clock):
+    """A pharmacy (テスト薬局) and a patient holding a card, with no consent yet: (app, reception
+    token, the OQS person, the card as a software authenticator)."""
+    app = make_app("development")
+    with app.extensions["sessionmaker"]() as session:
+        institution = create_institution(session, code="1341234563", name="テスト薬局", now=clock.now())
+        oqs = make_oqs(session)
+        person = oqs.create_person(today=clock.now().astimezone(JST).date(), birth_date=date(1960, 4, 2), validity=1)
+        issued = make_card_authority(session).issue_card(person_id=person.person_id, birth_date=person.birth_date,
+                                                          now=clock.now())
+        session.commit()
+        token = institution.reception_token
+    key = serialization.load_der_private_key(issued.private_key_pkcs8, password=None)
+    soft = SoftCard(issued.card.credential_id, issued.card.user_handle, key)
+    return app, token, person, soft
+
+
+@pytest.fixture
+def place(make_app, clock):
+    """An institution running every function, a staff member, a person with a card, and one
+    staff member of another institution."""
+    app = make_app("development")
+    with app.extensions["sessionmaker"]() as session:
+        here = create_institution(session, code="1341234563", name="本町薬局", now=clock.now(), functions=ALL_FUNCTIONS)
+        there = create_institution(session, code="1341234571", name="よその薬局", now=clock.now(),
+                                   functions=ALL_FUNCTIONS)
+        add_staff(session, here, login_id="here-clerk", password=PASSWORD, role="clerk", now=clock.now())
+        add_staff(session, here, login_id="here-admin", password=PASSWORD, role="admin", now=clock.now())
+        add_staff(session, there, login_id="there-clerk", password=PASSWORD, role="clerk", now=clock.now())
+        oqs = make_oqs(session)
+        person = oqs.create_person(today=TODAY, birth_date=date(1950, 5, 6), validity=1)
+        issued = make_card_authority(session).issue_card(person_id=person.person_id, birth_date=person.birth_date,
+                                                          now=clock.now())
+        session.commit()
+        urls = {name: f"/r/{token}" for name, token in here.reception_tokens.items()}
+        there_urls = {name: f"/r/{token}" for name, token in there.reception_tokens.items()}
+        here_id = here.id
+    key = serialization.load_der_private_key(issued.private_key_pkcs8, password=None)
+    soft = SoftCard(issued.card.credential_id, issued.card.user_handle, key)
+    return {"app": app, "urls": urls, "there": there_urls, "person": person, "card": soft, "id": here_id}

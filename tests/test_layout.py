@@ -126,3 +126,14 @@ def test_the_console_blueprint_is_the_same_whatever_the_order_of_its_modules(app
     # One from each module, as the templates name them.
     assert {"console.patients", "console.admin_home", "console.passkeys",
             "console.admin_register_api_client", "console.home_visit_patients"} <= endpoints
+
+
+def test_tests_mirror_the_packages():
+    """tests/<package>/... holds the tests of that package: every folder under tests/ names a
+    package (or subpackage) of the project, so a reader finds a module's tests by its path."""
+    tests = ROOT / "tests"
+    folders = [p for p in tests.iterdir() if p.is_dir() and p.name != "__pycache__"]
+    assert folders, "tests/ is flat again"
+    strays = [p.name for p in folders if p.name not in PACKAGES]
+    assert strays == []
+    assert sorted(p.name for p in tests.glob("test_*.py")) == ["test_layout.py", "test_wheel.py"]

@@ -19,7 +19,12 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from store.testing import derived_postgres_url, reset_postgres_database
+
+# The same on either database: CI runs it once (on SQLite), not again on PostgreSQL.
+pytestmark = pytest.mark.database_independent
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a source checkout holds beside the code; none of it belongs in the build.

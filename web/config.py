@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from consent.passwords import MINIMUM_PRODUCTION_MEMORY_KIB, HashingCost
 from integrations.registry import CARD_AUTHORITIES, OQS_BACKENDS
 
 APP_ENVS = ("development", "sandbox", "production")
@@ -91,6 +92,8 @@ class Settings:
     # The instant this deployment started keying its audit chains (AUDIT_KEYED_SINCE): a fact kept
     # outside the database, so a version-1 (unkeyed) entry dated at or after it fails verification.
     audit_keyed_since: datetime | None = None
+    # Argon2id cost of staff passwords (ARGON2_TIME_COST, ARGON2_MEMORY_KIB, ARGON2_PARALLELISM).
+    password_hashing: HashingCost = field(default_factory=HashingCost)
 
     @property
     def sandbox(self) -> bool:
@@ -154,6 +157,12 @@ class Settings:
                     setattr(settings, key, float(env[name]))
                 except ValueError:
                     problems.append(f"{name} must be a number of seconds, not {env[name]!r}")
+        default_cost = HashingCost()
+        settings.password_hashing = HashingCost(
+            time_cost=_int_from(env, "ARGON2_TIME_COST", default_cost.time_cost, 1, 20, problems),
+            memory_kib=_int_from(env, "ARGON2_MEMORY_KIB", default_cost.memory_kib, 8, 4 * 1024 * 1024, problems),
+            parallelism=_int_from(env, "ARGON2_PARALLELISM", default_cost.parallelism, 1, 16, problems),
+        )
         truthy = ("1", "true", "yes", "on")
         production = app_env == "production"
         # In production nothing is assumed: the backends must be named, simulators allowed explicitly.
@@ -218,6 +227,8 @@ class Settings:
                 problems.append("production refuses an in-memory SQLite database")
             if sandbox_flag:
                 problems.append("production refuses the sandbox")
+            if self.password_hashing.memory_kib < MINIMUM_PRODUCTION_MEMORY_KIB:
+                problems.append(f"production needs ARGON2_MEMORY_KIB of at least {MINIMUM_PRODUCTION_MEMORY_KIB}")
             if any(urlsplit(o).scheme != "https" for o in self.origins):
                 problems.append("production origins must be https")
             if not self.oqs_backend or not self.card_authority:
@@ -225,6 +236,9 @@ class Settings:
             if self.uses_simulators and not self.allow_simulators:
                 problems.append("production with the OQS simulator or the embedded card authority needs "
                                 "ALLOW_SIMULATORS=1 (every page then says the data is synthetic)")
+        cost = self.password_hashing
+        if cost.memory_kib < 8 * cost.parallelism:
+            problems.append("ARGON2_MEMORY_KIB must be at least 8 times ARGON2_PARALLELISM")
         if any(0 < len(key) < 32 for key in (self.audit_key, *self.audit_keys)):
             problems.append("AUDIT_KEY and each of AUDIT_KEYS need at least 32 characters")
         if self.oqs_backend and self.oqs_backend not in OQS_BACKENDS:

@@ -3,7 +3,7 @@
 Kept true to the code by construction: every data read's path comes from its entry in
 web.api.DATA_READS (the same entry registers the route), the schemas are derived from dataclasses
 (the OQS results, web.api.ApiConsent) by their field types, scopes, categories and labels come from
-consent/vocabulary.py, and tests/test_api_schema.py runs schemathesis against this document and
+consent/vocabulary.py, and tests/web/api/test_api_schema.py runs schemathesis against this document and
 the real app.
 """
 from __future__ import annotations

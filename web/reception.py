@@ -1,7 +1,7 @@
 """The patient's reception pages (マイナ在宅受付Web): consent registration, review, revoke.
 
 Each institution's pages live under its opaque reception URL `/r/<token>`. The order and the
-words follow the real system; QA automation depends on the labels (e2e/ and tests/test_reception.py).
+words follow the real system; QA automation depends on the labels (e2e/ and tests/web/patient/test_reception.py).
 """
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ back, and which tables it may write.
 Rows run on the database of the suite (SQLite, or PostgreSQL with TEST_DATABASE_URL). Findings
 that are no single request are tested beside their code: the audit chain's downgrade (1) in
 tests/ops/test_audit_keyed_since.py, 再照会's statements and junk keys (12) in
-tests/web/test_reinquiry_probes.py, gunicorn's over-long URLs and broken chunked bodies (13) in
+tests/web/api/test_reinquiry_probes.py, gunicorn's over-long URLs and broken chunked bodies (13) in
 tests/web/test_request_limits.py, the sandbox's entrustment to an unknown institution (13) in
-tests/test_medical_aid_web.py.
+tests/web/console/test_medical_aid_web.py.
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import func, select
 
 from consent.clock import FixedClock
-from api_support import (  # noqa: F401 - world is a fixture
-    bearer, console_login, csrf_of, staff_token, system_token, world,
+from api_support import (
+    bearer, console_login, csrf_of, staff_token, system_token,
 )
 from store.registry import load_all_models
 
@@ -35,7 +35,7 @@ BOOKKEEPING = frozenset({"web_sessions", "rate_limit_counters", "security_events
 
 
 class Attacker:
-    """The world of api_support (本町薬局 with staff of each role, a patient with a consent, API
+    """The `world` fixture of tests/conftest.py (本町薬局 with staff of each role, a patient with a consent, API
     clients) and what a row's `prepare` left for its `send`."""
 
     def __init__(self, world, monkeypatch) -> None:
@@ -506,7 +506,7 @@ ATTACKS += [
 ]
 
 
-# --- finding 12: 再照会 by a stranger (tests/web/test_reinquiry_probes.py has the rest) -------------
+# --- finding 12: 再照会 by a stranger (tests/web/api/test_reinquiry_probes.py has the rest) -------------
 
 
 def _no_internal_id(a: Attacker, response) -> None:

@@ -1,0 +1,127 @@
+"""The demo data `make run` loads: idempotent, and the console shows today's demo patients."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from api_support import console_login
+
+from consent.models import Consent
+from ops.demo import (
+    DEMO_CONFIRMATIONS, DEMO_CONSENTS, DEMO_QUALIFICATION_ONLY_NAME, DEMO_QUALIFICATION_ONLY_STAFF, DEMO_STAFF, load_demo,
+)
+from consent.institutions import Staff
+
+
+def counts(app):
+    with app.extensions["sessionmaker"]() as s:
+        return s.scalar(select(func.count()).select_from(Consent)), s.scalar(select(func.count()).select_from(Staff))
+
+
+def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
+    app = make_app("sandbox")
+    summary = load_demo(app)
+    first = counts(app)
+    load_demo(app)
+    # Today's consents, the clinic's confirmations and the home-visit relationship.
+    assert counts(app) == first == (len(DEMO_CONSENTS) + len(DEMO_CONFIRMATIONS) + 1,
+                                    len(DEMO_STAFF) + len(DEMO_QUALIFICATION_ONLY_STAFF))
+    assert "demo-pharmacist / demo-pharmacist-pass / pharmacist" in summary.describe(app.config["SETTINGS"])
+
+    client = console_login(app, "demo-pharmacist", "demo-pharmacist-pass")
+    html = client.get("/pharmacy/").get_data(as_text=True)
+    for name in summary.patients:
+        assert name in html
+    assert client.get(f"/r/{summary.reception_token}").status_code == 200
+
+    # The demo API client from the README works as printed.
+    token = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
+                                   auth=("demo-system", "demo-system-secret"))
+    assert token.status_code == 200, token.get_json()
+    listing = app.test_client().get("/api/v1/consents?date=2026-11-23",
+                                    headers={"Authorization": f"Bearer {token.get_json()['access_token']}"})
+    # The home-visit patient is listed too: visited today.
+    assert {c["person"]["name"] for c in listing.get_json()["consents"]} == {*summary.patients,
+                                                                             summary.home_visit_patient}
+    # Two patients show per-category state: consented in steps, and with 限度額 removed.
+    states = {c["person"]["name"]: {s["category"]: s for s in c["category_states"]}
+              for c in listing.get_json()["consents"]}
+    taro, hanako = states["山田　太郎"], states["山田　花子"]
+    assert taro["drug"]["consented_at"] == "2026-11-23T07:00:00+09:00"
+    assert taro["clinical"]["consented_at"] == "2026-11-23T09:00:00+09:00"
+    assert (hanako["limit"]["flag"], hanako["drug"]["flag"]) == (0, 1)
+
+
+def test_demo_shows_a_combined_patient_and_the_months_tickets(make_app):
+    app = make_app("sandbox")
+    load_demo(app)
+    client = console_login(app, "demo-pharmacist", "demo-pharmacist-pass")
+    listing = client.get("/pharmacy/").get_data(as_text=True)
+    link = re.search(r'href="(/pharmacy/consents/[^"]+)"[^>]*>\s*木村', listing)
+    assert link, "木村 由紀 is in today's list"
+    html = client.get(link.group(1)).get_data(as_text=True)
+    assert "<h3>医療保険</h3>" in html and "<h3>医療扶助</h3>" in html
+    assert "調剤券" in html and "併用" in html and "処方箋発行医療機関" in html
+    tickets = client.get("/pharmacy/medical-aid/tickets").get_data(as_text=True)
+    assert "伊藤" in tickets and "木村" in tickets and "渡辺" not in tickets
+
+
+def test_demo_has_a_home_visit_patient_with_three_visits(make_app):
+    from consent import home_visits
+
+    app = make_app("sandbox")
+    summary = load_demo(app)
+    assert summary.home_visit_patient == "加藤　恵子"
+    assert "Home-visit patient" in summary.describe(app.config["SETTINGS"])
+    with app.extensions["sessionmaker"]() as s:
+        from consent.institutions import institution_by_code
+        from ops.demo import DEMO_INSTITUTION_CODE
+
+        (relationship,) = home_visits.relationships_of(s, institution_by_code(s, DEMO_INSTITUTION_CODE).id)
+        assert len(home_visits.visits_of(s, relationship.id)) == 3
+    html = console_login(app, "demo-pharmacist", "demo-pharmacist-pass").get("/pharmacy/home-visits").get_data(
+        as_text=True)
+    assert "加藤　恵子" in html and "訪問中" in html and "あと90日" in html
+
+
+def test_demo_has_a_qualification_only_clinic_with_todays_confirmations(make_app):
+    app = make_app("sandbox")
+    summary = load_demo(app)
+    described = summary.describe(app.config["SETTINGS"])
+    assert f"/r/{summary.qualification_only_token}" in described and "demo-qo-clerk / demo-qo-clerk-pass" in described
+    top = app.test_client().get(f"/r/{summary.qualification_only_token}").get_data(as_text=True)
+    assert DEMO_QUALIFICATION_ONLY_NAME in top and "資格確認をする" in top and "同意登録をする" not in top
+
+    client = console_login(app, "demo-qo-doctor", "demo-qo-doctor-pass")
+    listing = client.get("/pharmacy/").get_data(as_text=True)
+    assert summary.confirmed == ["加藤　恵子", "中村　浩二"]
+    for name in summary.confirmed:
+        assert name in listing
+    assert "資格確認のみ" in listing and "有効" in listing and "無効" in listing
+    link = re.search(r'href="(/pharmacy/consents/[^"]+)"[^>]*>\s*加藤', listing)
+    html = client.get(link.group(1)).get_data(as_text=True)
+    assert "被保険者証区分" in html  # the qualification itself
+    assert "閲覧できません：資格確認限定型の医療機関等では" in html and "<h2 id=\"h-drug\">" not in html
+
+
+def test_the_demo_pharmacy_runs_every_function_and_its_tablet_urls_open_for_the_demo_clerk(make_app):
+    from patient_support import csrf_of
+
+    app = make_app("sandbox")
+    summary = load_demo(app)
+    described = summary.describe(app.config["SETTINGS"])
+    for setting in ("outpatient", "home_visit", "house_call"):
+        assert f"/r/{summary.reception_tokens[setting]}" in described
+    tablet = app.test_client()
+    url = f"/r/{summary.reception_tokens['outpatient']}"
+    page = tablet.get(url).get_data(as_text=True)
+    assert "職員ログイン" in page
+    tablet.post(f"{url}/staff/login", data={"csrf_token": csrf_of(page), "login_id": "demo-clerk",
+                                            "password": "demo-clerk-pass"})
+    assert "受付モード" in tablet.get(url).get_data(as_text=True)
+    assert tablet.get(f"/r/{summary.reception_tokens['house_call']}").status_code == 200
+    # The console's filter by 診療区分 has an outpatient and a house call to show.
+    console = console_login(app, "demo-clerk", "demo-clerk-pass")
+    assert "<td>外来</td>" in console.get("/pharmacy/?setting=1").get_data(as_text=True)
+    assert "<td>往診</td>" in console.get("/pharmacy/?setting=2").get_data(as_text=True)
