@@ -509,6 +509,18 @@ ATTACKS += [
 # --- finding 12: 再照会 by a stranger (tests/web/api/test_reinquiry_probes.py has the rest) -------------
 
 
+def _late_elderly(a: Attacker) -> None:
+    """A 後期高齢者 (insurer 39..., no 記号, no 枝番): junk there was ignored and matched them."""
+    from conftest import TODAY
+    from integrations.oqs import make_oqs
+
+    with a.world.session() as s:
+        a.kept["elderly"] = make_oqs(s).create_person(today=TODAY, birth_date=TODAY.replace(year=1940), validity=1,
+                                                      seed=3)
+        s.commit()
+    assert a.kept["elderly"].insurer_number.startswith("39") and not a.kept["elderly"].symbol
+
+
 def _no_internal_id(a: Attacker, response) -> None:
     assert response.get_json()["consent"] is None and response.get_json()["qualification"]["person_id"] is None
     assert a.world.person.person_id not in response.get_data(as_text=True)
@@ -518,9 +530,12 @@ ATTACKS += [
     Attack("api-reinquiry-nul-in-symbol", 12, "token:pharmacist",
            lambda a: a.api("POST", "/api/v1/reinquiries", json=_keys_of(a.world.person, symbol="\x00")),
            422, "invalid_parameter"),
-    Attack("api-reinquiry-emoji-in-branch", 12, "token:pharmacist",
-           lambda a: a.api("POST", "/api/v1/reinquiries", json=_keys_of(a.world.person, branch="😀")),
-           422, "invalid_parameter"),
+    Attack("api-reinquiry-letters-in-a-late-elderly-branch", 12, "token:pharmacist",
+           lambda a: a.api("POST", "/api/v1/reinquiries", json=_keys_of(a.kept["elderly"], branch="ＡＢ")),
+           422, "invalid_parameter", prepare=_late_elderly),
+    Attack("api-reinquiry-emoji-in-a-late-elderly-symbol", 12, "token:pharmacist",
+           lambda a: a.api("POST", "/api/v1/reinquiries", json=_keys_of(a.kept["elderly"], symbol="😀")),
+           422, "invalid_parameter", prepare=_late_elderly),
     Attack("api-reinquiry-internal-id-to-a-stranger", 12, "token:pharmacist",
            lambda a: a.api("POST", "/api/v1/reinquiries", json=_keys_of(a.world.person)), 200, "",
            audited=1, then=_no_internal_id),
