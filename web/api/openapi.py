@@ -99,12 +99,13 @@ ERRORS = {
     "422": "パラメーターの誤り（error: invalid_parameter）",
     "429": "短時間に要求が集中した",
     "409": "同意はすでに取り消されている（error: already_revoked）",
+    "503": "データベースが応答しない（error: unavailable、Retry-After つき）",
 }
 
 
 def _responses(ok: dict[str, Any], *codes: str) -> dict[str, Any]:
     out: dict[str, Any] = {"200": ok}
-    for code in codes:
+    for code in (*codes, "503"):  # any operation may meet an unavailable database
         out[code] = _error_response(ERRORS[code])
     return out
 
@@ -120,13 +121,18 @@ CONSENT_PARAM = {
 }
 
 
+WINDOW_END = "閲覧期限（この時刻を含まない）。訪問診療等（訪問患者）の同意は null"
+
+
 def _data_read(read: DataRead, components: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI path item of one entry of web.api.DATA_READS."""
     category = CATEGORY[read.category]
     summary = category.heading + read.note + ("（有資格者のみ）" if category.licensed_only else "")
     params = [{"name": p.name, "in": "query", "required": False, "description": p.description,
                "schema": {"type": "string", "pattern": p.pattern.pattern}} for p in read.params]
-    answer = _object({"consent_id": str, "window_end": datetime, **read.result}, components)
+    answer = _object({"consent_id": str, "window_end": datetime | None, **read.result}, components)
+    # A home-visit (訪問診療等) consent has no window: its reads answer window_end null.
+    answer["properties"]["window_end"]["description"] = WINDOW_END
     return {"get": {
         "operationId": read.endpoint,
         "summary": summary,

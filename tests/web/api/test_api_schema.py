@@ -126,3 +126,28 @@ def test_a_real_revocation_matches_the_documented_schema(api_schema, world, phar
     again = operation.Case(path_parameters={"consent_id": world.consent}, body={"reason": 3},
                            media_type="application/json")
     assert again.call_and_validate(headers=pharmacist_headers, checks=CHECKS).status_code == 409
+
+
+@pytest.mark.parametrize("segment", ["qualification", "limit", "drugs", "checkups"])
+def test_a_home_visit_read_has_no_window_and_says_so_in_the_document(api_schema, world, visited,
+                                                                      pharmacist_headers, segment):
+    """A home-visit (訪問診療等) consent has no 閲覧期限: its reads answer window_end null, which the
+    document allows (a generated client crashed on a required date-time)."""
+    _, consent_id = visited
+    case = api_schema[f"/api/v1/consents/{{consent_id}}/{segment}"]["GET"].Case(
+        path_parameters={"consent_id": consent_id})
+    response = case.call_and_validate(headers=pharmacist_headers, checks=CHECKS)
+    assert response.status_code == 200 and response.json()["window_end"] is None
+
+
+def test_every_api_response_a_test_sees_is_checked_against_the_document(world, visited, pharmacist_headers):
+    """The suite-wide hook (tests/openapi_check.py) fails a response the document does not allow."""
+    import openapi_check
+
+    _, consent_id = visited
+    response = world.app.test_client().get(f"/api/v1/consents/{consent_id}/drugs", headers=pharmacist_headers)
+    body = response.get_json()
+    body["window_end"] = 12  # a drift: neither a date-time nor null
+    response.set_data(__import__("json").dumps(body))
+    with pytest.raises(AssertionError, match="breaks the OpenAPI document"):
+        openapi_check.check_response(response)
