@@ -6,7 +6,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask.testing import FlaskClient
-from openapi_core import OpenAPI
+import json
+
+from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 
@@ -27,7 +29,9 @@ class _SentRequest(WerkzeugOpenAPIRequest):
 def _openapi() -> OpenAPI:
     from web.api.openapi import _build
 
-    return OpenAPI.from_dict(_build(BASE_URL))
+    # openapi-core reads application/json only unless told: problem details are JSON too.
+    config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
+    return OpenAPI.from_dict(_build(BASE_URL), config=config)
 
 
 def check_response(response) -> None:

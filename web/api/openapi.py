@@ -22,6 +22,7 @@ from consent.vocabulary import (
     QUALIFICATION, SCOPE_LABELS, SCOPES,
 )
 from integrations.oqs.results import EntrustedTicket, Qualification
+from web.problems import API_CODES, PROBLEM_JSON
 from web.api import (
     BATCH_FIELD_LABELS, BATCH_ROW_KEYS, CONSENT_ID, DATA_READS, MAX_BATCH_ROWS, REINQUIRY_KEYS, YEAR_MONTH, ApiConsent,
     DataRead,
@@ -84,7 +85,7 @@ def _object(fields: dict[str, Any], components: dict[str, Any]) -> dict[str, Any
 
 
 def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": _ref("Problem")}}}
 
 
 ERRORS = {
@@ -103,10 +104,21 @@ ERRORS = {
 }
 
 
+RATE_LIMIT_HEADERS = {
+    "Retry-After": {"required": True, "description": "待つ秒数", "schema": {"type": "integer", "minimum": 0}},
+    **{name: {"description": text, "schema": {"type": "integer", "minimum": 0}} for name, text in (
+        ("RateLimit-Limit", "その時間枠で認められる要求の数"),
+        ("RateLimit-Remaining", "その時間枠の残り"),
+        ("RateLimit-Reset", "時間枠が改まるまでの秒数"))},
+}
+
+
 def _responses(ok: dict[str, Any], *codes: str) -> dict[str, Any]:
     out: dict[str, Any] = {"200": ok}
     for code in (*codes, "503"):  # any operation may meet an unavailable database
         out[code] = _error_response(ERRORS[code])
+    if "429" in out:
+        out["429"]["headers"] = RATE_LIMIT_HEADERS
     return out
 
 
@@ -155,7 +167,7 @@ def _medical_aid_paths(components: dict[str, Any], month: dict[str, Any]) -> dic
                        "受診の後に福祉事務所が登録したものも含みます。今月より後の月は指定できません。",
         "tags": ["batch"],
         "security": [{"oauth2": [BATCH_SCOPE]}],
-        "parameters": [{"name": "month", "in": "query", "required": True, "description": "診療年月 YYYYMM",
+        "parameters": [{"name": "month", "in": "query", "required": True, "description": "診療年月 YYYY-MM（YYYYMM も受け付けますが非推奨）",
                         "schema": month}],
         "responses": _responses(_json_ok("その月の医療券・調剤券", {
             "type": "object",
@@ -205,6 +217,47 @@ def _home_visit_paths(components: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Coded enums as named schemas, one per enum, with member names a generator can use
+# (openapi-python-client and others read x-enum-varnames): property name -> (schema, member names).
+NAMED_ENUMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "care_kind": ("CareKind", ("INPATIENT", "OUTPATIENT", "DENTAL", "DISPENSING")),  # 診療別 01-04
+    "ticket_type_code": ("TicketType", ("MEDICAL_TICKET", "DISPENSING_TICKET")),
+    "combination_code": ("AidCombination", ("ALONE", "COMBINED")),
+    "designated_institution_check": ("DesignatedInstitutionCheck", ("MATCHES", "DIFFERS")),
+    "ticket_type": ("LegacyTicketType", ("MEDICAL_TICKET", "DISPENSING_TICKET")),
+    "combination": ("LegacyAidCombination", ("ALONE", "COMBINED")),
+    "care_setting": ("CareSetting", ("OUTPATIENT", "HOME_VISIT", "ONLINE")),
+    "flag": ("ConsentFlag", ("NOT_CONSENTED", "CONSENTED", "ENDED", "DIFFICULT")),
+    "expiry_reason": ("ExpiryReason", ("EXPIRED", "BY_INSTITUTION", "BY_PATIENT", "USE_CHANGED")),
+    "reason": ("InstitutionRevocationReason", ("BY_INSTITUTION", "USE_CHANGED")),
+    "status_label": ("StatusLabel", ("ACTIVE", "EXPIRED", "REVOKED")),
+    "status": ("ConsentStatus", ("ACTIVE", "EXPIRED", "REVOKED")),
+    "source": ("DrugSource", ("CLAIMS", "PRESCRIPTION")),
+}
+# The batch result's status shares its name with the consent's: named by its schema.
+_NAMED_BY_SCHEMA = {("BatchRowResult", "status"): ("BatchStatus", ("VALID", "INVALID", "ERROR"))}
+
+
+def _name_enums(schemas: dict[str, Any], container: dict[str, Any], owner: str) -> None:
+    """Replace each coded enum under `container`'s properties by a reference to its one schema."""
+    for name, prop in list(container.get("properties", {}).items()):
+        if not isinstance(prop, dict) or "enum" not in prop:
+            continue
+        named = _NAMED_BY_SCHEMA.get((owner, name)) or NAMED_ENUMS.get(name)
+        if named is None:
+            continue
+        schema_name, varnames = named
+        values = [v for v in prop["enum"] if v is not None]
+        assert len(values) == len(varnames), (schema_name, values)
+        schemas[schema_name] = {"type": "integer" if isinstance(values[0], int) else "string", "enum": values,
+                                "x-enum-varnames": list(varnames),
+                                **({"deprecated": True} if prop.get("deprecated") else {})}
+        rest = {k: v for k, v in prop.items() if k not in ("enum", "type")}
+        ref = _ref(schema_name)
+        container["properties"][name] = ({"anyOf": [ref, {"type": "null"}], **rest}
+                                         if None in prop["enum"] else {**ref, **rest})
+
+
 def _openapi_path(flask_path: str) -> str:
     return "/api" + flask_path.replace("<consent_id>", "{consent_id}")
 
@@ -212,9 +265,18 @@ def _openapi_path(flask_path: str) -> str:
 @lru_cache(maxsize=8)
 def _build(base_url: str) -> dict[str, Any]:
     components: dict[str, Any] = {}
-    components["Error"] = {
-        "type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
-        "required": ["error", "message"],
+    components["ErrorCode"] = {"type": "string", "enum": list(API_CODES),
+                               "description": "エラーコード。意味は /problems/<code> と docs/integrator.md の表"}
+    components["Problem"] = {
+        "type": "object",
+        "description": "RFC 9457 problem details (application/problem+json)。error と message は従来どおり",
+        "properties": {
+            "type": {"type": "string", "description": "/problems/<code>: そのコードを説明するページ"},
+            "title": {"type": "string"}, "status": {"type": "integer"},
+            "detail": {"type": "string", "description": "日本語の説明（message と同じ）"},
+            "error": _ref("ErrorCode"), "message": {"type": "string", "description": "日本語の説明"},
+        },
+        "required": ["type", "title", "status", "detail", "error", "message"],
     }
     _dataclass_schema(ApiConsent, components)
     components["BatchRow"] = {
@@ -290,6 +352,10 @@ def _build(base_url: str) -> dict[str, Any]:
         }},
     }
     paths.update(_medical_aid_paths(components, {"type": "string", "pattern": YEAR_MONTH.pattern}))
+    for owner, schema in list(components.items()):
+        _name_enums(components, schema, owner)
+    revocation_body = paths["/api/v1/consents/{consent_id}/revocation"]["post"]["requestBody"]
+    _name_enums(components, revocation_body["content"]["application/json"]["schema"], "")
     scopes = {s: SCOPE_LABELS[s] for s in SCOPES}
     token_url = base_url + "oauth/token"
     components_doc = {
@@ -310,10 +376,13 @@ def _build(base_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "マイナ在宅受付 薬局システムAPI",
+            # ASCII: generators make the package name of it (the Japanese one is x-title-ja).
+            "title": "MynaReception Pharmacy System API",
+            "x-title-ja": "マイナ在宅受付 薬局システムAPI",
             "version": "1.0.0",
             "description": "薬局のシステム（レセコン・電子薬歴）が、患者さんの同意の範囲と閲覧期限の中で資格情報・薬剤情報などを"
-                           "読み取るためのAPI。エラーは {\"error\": コード, \"message\": 説明}。"
+                           "読み取るためのAPI。エラーは RFC 9457 の problem details（application/problem+json: type, title, status, "
+                           "detail, error, message）。"
                            "OAuth のエンドポイント: /oauth/authorize, /oauth/token, /oauth/introspect (RFC 7662), "
                            "/oauth/revoke (RFC 7009)。",
         },

@@ -130,7 +130,9 @@ def test_other_institutions_consent_is_a_plain_404(world):
                  "/api/v1/consents/" + "x" * 40 + "/drugs", "/api/v1/consents/%00/drugs"):
         resp = get(world, path, token)
         assert resp.status_code == 404, path
-        assert resp.get_json() == {"error": "not_found", "message": "該当する同意が見つかりません。"}
+        assert resp.get_json() == {"type": "/problems/not_found", "title": "Not found", "status": 404,
+                                   "detail": "該当する同意が見つかりません。", "error": "not_found",
+                                   "message": "該当する同意が見つかりません。"}
         assert world.person.name not in resp.get_data(as_text=True)
 
 
