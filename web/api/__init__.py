@@ -23,7 +23,7 @@ from consent import oauth_clients, permissions, ticket_reads
 from consent.actors import Actor
 from consent.category_states import current_states
 from consent.clock import JST
-from consent.date_input import YEAR_MONTH_PATTERN, parse_date
+from consent.date_input import YEAR_MONTH_PATTERN, parse_date, parse_month
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused, decide
 from consent.institutions import runs_function
 from consent.medication import drug_records
@@ -169,8 +169,9 @@ def _query_param(param: QueryParam) -> str | None:
 
 
 def _iso(instant: datetime | None) -> str | None:
-    """ISO 8601 in JST with its offset (2026-11-25T00:00:00+09:00)."""
-    return instant.astimezone(JST).isoformat() if instant is not None else None
+    """RFC 3339 in JST with its offset, to the second (2026-11-25T00:00:00+09:00)."""
+    # To the second: one shape for every timestamp (some fields carried microseconds).
+    return instant.astimezone(JST).isoformat(timespec="seconds") if instant is not None else None
 
 
 # --- consents ------------------------------------------------------------------------------------
@@ -493,13 +494,15 @@ def _load_limit(oqs, consent, caller, args) -> dict[str, Any]:
 
 
 _MONTHS = (
-    QueryParam("from", "診療年月の始め YYYYMM", YEAR_MONTH, "YYYYMM 形式の年月（例: 202611）"),
-    QueryParam("to", "診療年月の終わり YYYYMM", YEAR_MONTH, "YYYYMM 形式の年月（例: 202611）"),
+    QueryParam("from", "診療年月の始め YYYY-MM（YYYYMM も受け付けますが非推奨）", YEAR_MONTH,
+               "YYYY-MM 形式の年月（例: 2026-11）"),
+    QueryParam("to", "診療年月の終わり YYYY-MM（YYYYMM も受け付けますが非推奨）", YEAR_MONTH,
+               "YYYY-MM 形式の年月（例: 2026-11）"),
 )
 
 
 def _months_in_order(args: dict[str, Any]) -> None:
-    if args["from"] and args["to"] and args["from"] > args["to"]:
+    if args["from"] and args["to"] and parse_month(args["from"]) > parse_month(args["to"]):
         _invalid("from", "from は to 以前の年月にしてください。")
 
 
@@ -510,7 +513,7 @@ DATA_READS: tuple[DataRead, ...] = (
     DataRead("drugs", "drug", {"drugs": list[DrugRecord]},
              # Claims and e-prescription data, newest first, each item naming its "source".
              lambda oqs, consent, caller, args: {"drugs": _records(drug_records(
-                 oqs, consent.person_id, today_jst(), args["from"], args["to"]))},
+                 oqs, consent.person_id, today_jst(), parse_month(args["from"]), parse_month(args["to"])))},
              params=_MONTHS, check=_months_in_order),
     DataRead("checkups", "checkup", {"checkups": list[CheckupRecord]},
              lambda oqs, consent, caller, args: {"checkups": _records(oqs.checkups(consent.person_id,
@@ -583,9 +586,10 @@ def entrusted_tickets():
     caller = authenticate("batch")
     if not runs_function(reader(), caller.grant.institution_id, FUNCTION_MEDICAL_AID):
         raise ApiError(403, "function_off", "医療扶助の機能は環境設定で停止中です。")
-    month = request.args.get("month", "")
-    if not YEAR_MONTH.fullmatch(month):
-        _invalid("month", "month は YYYYMM 形式の年月で指定してください。")
+    sent = request.args.get("month", "")
+    month = parse_month(sent) if YEAR_MONTH.fullmatch(sent) else None  # YYYYMM, whichever form was sent
+    if month is None:
+        _invalid("month", "month は YYYY-MM 形式の年月で指定してください。")
     if ticket_reads.refusal(reader(), caller.grant.institution_id) is not None:
         # Names, birth dates and 傷病名: beyond the qualification a 資格確認限定型 institution reads.
         ticket_reads.record_fetch(db(), actor=caller.actor, month=month, person_ids=(), now=now(),
@@ -599,7 +603,7 @@ def entrusted_tickets():
     ticket_reads.record_fetch(db(), actor=caller.actor, month=month, person_ids=[t.person_id for t in found],
                               now=now())
     db().commit()
-    return jsonify(month=month, tickets=[entry.to_dict() for entry in found])
+    return jsonify(month=sent, tickets=[entry.to_dict() for entry in found])
 
 
 # --- wiring --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent import disasters, home_visits, oauth_clients
-from consent.clock import DatabaseClock
+from consent.clock import JST, DatabaseClock
 from consent.date_input import parse_date
 from consent.disasters import PREFECTURE_CODES
 from consent.institutions import (
@@ -444,16 +444,21 @@ def set_clock():
     if year not in CLOCK_YEARS:
         raise ApiError(422, "invalid_field", f"now は{CLOCK_YEARS[0]}年から{CLOCK_YEARS[-1]}年までの日時で指定してください。")
     frozen = _db_clock().freeze(instant)
-    return jsonify(now=frozen.isoformat())
+    return jsonify(now=_rfc3339(frozen))
 
 
 @bp.delete("/clock")
 def reset_clock():
     clock = _db_clock()
     clock.thaw()
-    return jsonify(now=clock.now().isoformat())
+    return jsonify(now=_rfc3339(clock.now()))
 
 
 @bp.get("/clock")
 def get_clock():
-    return jsonify(now=current_app.extensions["clock"].now().isoformat())
+    return jsonify(now=_rfc3339(current_app.extensions["clock"].now()))
+
+
+def _rfc3339(instant: datetime) -> str:
+    """The clock as the API writes every timestamp: JST (+09:00), to the second."""
+    return instant.astimezone(JST).isoformat(timespec="seconds")
