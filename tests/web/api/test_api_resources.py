@@ -204,7 +204,7 @@ def test_drug_history_by_month_range(world):
     assert only["drugs"] and {d["treatment_month"] for d in only["drugs"]} == {chosen}
     assert only["window_end"] == "2026-11-25T00:00:00+09:00"
     before = len(audit_entries(world))
-    for query in ("from=2026-01", "to=202613", "from=202611&to=202601", "from=abcdef"):
+    for query in ("from=2026-1", "from=2026-13", "to=202613", "from=202611&to=202601", "from=abcdef"):
         resp = get(world, f"{path}?{query}", token)
         assert resp.status_code == 422, query
     assert len(audit_entries(world)) == before  # malformed requests are not reads
