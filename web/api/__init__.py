@@ -131,6 +131,41 @@ def _invalid(name: str, message: str):
     raise ApiError(422, "invalid_parameter", message)
 
 
+def _query_params_of(endpoint: str | None) -> tuple[str, ...]:
+    """The query parameters a route takes (its OpenAPI document lists the same)."""
+    if endpoint == "api.list_consents":
+        return ("date",)
+    if endpoint == "api.entrusted_tickets":
+        return ("month",)
+    for read in DATA_READS:
+        if endpoint == f"api.{read.endpoint}":
+            return tuple(p.name for p in read.params)
+    return ()
+
+
+@bp.before_request
+def _known_query_parameters():
+    """An unknown or empty query parameter is 422 naming it: `?since=` or `?page=2` ignored
+    answered the whole list, and `?date=` (empty) answered today's, as if they had been honoured."""
+    if not request.path.startswith("/api/v1/"):
+        return
+    allowed = _query_params_of(request.endpoint)
+    for name, value in request.args.items(multi=True):
+        if name not in allowed:
+            _invalid(name, f"{name[:40]} というパラメーターはありません。"
+                           + (f"使えるのは {', '.join(allowed)} です。" if allowed else ""))
+        if value == "":
+            _invalid(name, f"{name} が空です。値を指定するか、パラメーターごと省いてください。")
+
+
+def _fields(body: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """`body`, refusing a field the operation does not take (422 naming it)."""
+    for name in body:
+        if name not in allowed:
+            _invalid(name, f"{str(name)[:40]} という項目はありません。使えるのは {', '.join(allowed)} です。")
+    return body
+
+
 def _consent_id(raw: str) -> str:
     if not CONSENT_ID.match(raw):
         # Not an id we could have issued: the same answer as an unknown one.
@@ -312,7 +347,7 @@ def revoke_consent(consent_id: str):
     if not permissions.may_end_consents(caller.actor):
         # The console's rule on this path too: clerks and system jobs may not end a consent.
         permissions.refuse(db(), actor=caller.actor, action="revocation", consent_id=consent_id, now=now())
-    reason = json_object(required=True).get("reason")
+    reason = _fields(json_object(required=True), ("reason",)).get("reason")
     if type(reason) is not int or reason not in INSTITUTION_REVOCATION_REASONS:  # bool is no reason
         _invalid("reason", "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。")
     consent = grants.revoke_by_institution(db(), institution_id=caller.grant.institution_id, consent_id=consent_id,
@@ -368,7 +403,7 @@ def reinquiries():
     caller = authenticate(QUALIFICATION)
     _home_visits_switched_on(caller)
     enforce_rate_limits([("api:reinquiry", caller.grant.client_id, REINQUIRY_LIMIT)])
-    keys = _reinquiry_keys(json_object(required=True))
+    keys = _reinquiry_keys(_fields(json_object(required=True), REINQUIRY_KEYS))
     # Malformed keys (a wrong check digit) are the simulator's InvalidInput: 422, nothing written.
     qualification = oqs_for(reader()).reinquiry(**keys, institution_code=caller.institution_code,
                                                  today=today_jst(), care_setting=HOME_VISIT)
@@ -397,7 +432,7 @@ def record_visit(consent_id: str):
     caller = authenticate(CONSENTS_SCOPE)
     _home_visits_switched_on(caller)
     consent_id = _consent_id(consent_id)
-    visit_date = parse_date(json_object(required=True).get("visit_date"))
+    visit_date = parse_date(_fields(json_object(required=True), ("visit_date",)).get("visit_date"))
     if visit_date is None:
         _invalid("visit_date", "visit_date は YYYY-MM-DD 形式の日付で指定してください。")
     visit, created = home_visits.record_visit(db(), institution_id=caller.grant.institution_id,
@@ -556,7 +591,7 @@ def _row_problem(row: Any) -> tuple[str, str] | None:
 def batch_inquiries():
     caller = authenticate("batch")
     enforce_rate_limits([("api:batch", caller.grant.client_id, BATCH_LIMIT)])
-    body = json_object(required=True)
+    body = _fields(json_object(required=True), ("rows",))
     rows = body.get("rows")
     if not isinstance(rows, list) or not rows:
         _invalid("rows", "rows は照会する行の配列（1行以上）で指定してください。")

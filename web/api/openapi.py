@@ -97,7 +97,8 @@ ERRORS = {
     "404": "同意が見つからない（他の医療機関の同意も同じ答え）",
     "413": "本文が1MiBを超える",
     "415": "Content-Type が application/json でない",
-    "422": "パラメーターの誤り（error: invalid_parameter）",
+    "422": "パラメーターの誤り（error: invalid_parameter）。知らないクエリパラメーターや本文の項目、空のパラメーターも 422 で、"
+           "message がその名前を挙げます",
     "429": "短時間に要求が集中した",
     "409": "同意はすでに取り消されている（error: already_revoked）",
     "503": "データベースが応答しない（error: unavailable、Retry-After つき）",
@@ -314,7 +315,8 @@ def _build(base_url: str) -> dict[str, Any]:
             "tags": ["consents"],
             "security": [{"oauth2": [CONSENTS_SCOPE]}],
             "parameters": [CONSENT_PARAM],
-            "responses": _responses(_json_ok("同意", _type_schema(ApiConsent, components)), "401", "403", "404", "429"),
+            "responses": _responses(_json_ok("同意", _type_schema(ApiConsent, components)),
+                                    "401", "403", "404", "422", "429"),
         }},
         "/api/v1/consents/{consent_id}/revocation": {"post": {
             "operationId": "revoke_consent",
