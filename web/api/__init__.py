@@ -27,6 +27,7 @@ from consent.date_input import YEAR_MONTH_PATTERN, parse_date, parse_month
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused, decide
 from consent.institutions import runs_function
 from consent.medication import drug_records
+from consent.medication_review import drug_lines, line_ids
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
@@ -372,6 +373,7 @@ def _by(caller: Caller) -> str:
 # --- home visits: 再照会 and recorded visits --------------------------------------------------------
 
 REINQUIRY_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date")
+REINQUIRY_NOBODY = "該当する方が見つかりません。保険者番号・記号・番号・枝番・生年月日をご確認ください。"
 # Per client and minute: 再照会 (each names a person by insurance keys and birth date).
 REINQUIRY_LIMIT = 120
 
@@ -389,7 +391,7 @@ def _reinquiry_keys(body: dict[str, Any]) -> dict[str, Any]:
         label = BATCH_FIELD_LABELS[key]
         if not isinstance(value, str) or len(value) > 100 or (key not in ("symbol", "branch") and not value):
             _invalid(key, f"{label}（{key}）を文字列で指定してください。")
-    born = parse_date(body["birth_date"])
+    born = parse_date(body["birth_date"], compact=True)  # YYYYMMDD as the batch takes it (deprecated)
     if born is None:
         _invalid("birth_date", "birth_date は YYYY-MM-DD 形式の日付で指定してください。")
     return {**{k: body[k] for k in REINQUIRY_KEYS[:4]}, "birth_date": born}
@@ -413,7 +415,8 @@ def reinquiries():
     db().commit()
     metrics.read_decided(person_id is not None, None if person_id else NOT_FOUND)
     if person_id is None:
-        raise ReadRefused(NOT_FOUND)
+        # Nobody matched: no consent was looked for, so the message speaks of the person.
+        raise ApiError(404, NOT_FOUND, REINQUIRY_NOBODY)
     return jsonify(qualification=_without_person_id(qualification.to_dict()),
                    consent=_api_consent(caller, consent) if consent is not None else None)
 
@@ -536,6 +539,49 @@ _MONTHS = (
 )
 
 
+# Pages of /drugs on request: `limit` rows after the row `cursor` names (no limit: everything).
+MAX_DRUG_PAGE = 1000
+_PAGING = (
+    QueryParam("limit", f"1ページの行数（1〜{MAX_DRUG_PAGE}）。省略時はすべて", re.compile(r"^[1-9][0-9]{0,3}$"),
+               f"1〜{MAX_DRUG_PAGE}の整数"),
+    QueryParam("cursor", "前のページの next_cursor", re.compile(r"^[0-9a-f]{16}$"), "前のページの next_cursor"),
+)
+
+
+@dataclass(frozen=True)
+class ApiDrugRow(DrugRecord):
+    """One drug record with its stable id and its dispensing's id (a claims row and an
+    e-prescription row of one dispensing share dispensing_id)."""
+
+    schema_name = "DrugRecord"
+
+    id: str = field(default="", metadata=_schema(description="この記録の固定のID（読み取りのたびに同じ）"))
+    dispensing_id: str = field(default="", metadata=_schema(
+        description="調剤（調剤日・薬局・処方元）のID。同じ調剤のレセプトの行と電子処方箋の行は同じ値"))
+
+
+def _drug_rows(oqs, consent, caller, args) -> dict[str, Any]:
+    records = drug_records(oqs, consent.person_id, today_jst(), parse_month(args["from"]), parse_month(args["to"]))
+    # Ids differ between institutions and stay the same on every read of one. The scope becomes
+    # the patient's patient_id (consent/patient_keys.py) once that lands; until then, a digest of
+    # the same pair (institution, person) inside line_ids.
+    ids = line_ids(drug_lines(records), scope=f"{caller.institution_code}:{consent.person_id}")
+    rows = [{"id": i.record_id, "dispensing_id": i.dispensing_id, **r.to_dict()} for r, i in zip(records, ids)]
+    if args["limit"] is None:
+        return {"drugs": rows, "next_cursor": None}
+    if int(args["limit"]) > MAX_DRUG_PAGE:
+        _invalid("limit", f"limit は1〜{MAX_DRUG_PAGE}の整数で指定してください。")
+    start = 0
+    if args["cursor"] is not None:
+        after = [n for n, row in enumerate(rows) if row["id"] == args["cursor"]]
+        if not after:
+            _invalid("cursor", "cursor が古いか正しくありません。最初のページから読み直してください。")
+        start = after[0] + 1
+    page = rows[start:start + int(args["limit"])]
+    more = start + len(page) < len(rows)
+    return {"drugs": page, "next_cursor": page[-1]["id"] if more and page else None}
+
+
 def _months_in_order(args: dict[str, Any]) -> None:
     if args["from"] and args["to"] and parse_month(args["from"]) > parse_month(args["to"]):
         _invalid("from", "from は to 以前の年月にしてください。")
@@ -545,11 +591,9 @@ DATA_READS: tuple[DataRead, ...] = (
     DataRead("qualification", QUALIFICATION, {"confirmed_at": datetime, "qualification": Qualification},
              _load_qualification, note="（受付時に確認したもの）"),
     DataRead("limit", "limit", {"limit": LimitInfo | None}, _load_limit, note="（限度額適用認定証関連情報）"),
-    DataRead("drugs", "drug", {"drugs": list[DrugRecord]},
-             # Claims and e-prescription data, newest first, each item naming its "source".
-             lambda oqs, consent, caller, args: {"drugs": _records(drug_records(
-                 oqs, consent.person_id, today_jst(), parse_month(args["from"]), parse_month(args["to"])))},
-             params=_MONTHS, check=_months_in_order),
+    # Claims and e-prescription data, newest first, each item naming its "source".
+    DataRead("drugs", "drug", {"drugs": list[ApiDrugRow], "next_cursor": str | None}, _drug_rows,
+             params=(*_MONTHS, *_PAGING), check=_months_in_order),
     DataRead("checkups", "checkup", {"checkups": list[CheckupRecord]},
              lambda oqs, consent, caller, args: {"checkups": _records(oqs.checkups(consent.person_id,
                                                                                   today=today_jst()))}),

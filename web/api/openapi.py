@@ -100,7 +100,8 @@ ERRORS = {
     "422": "パラメーターの誤り（error: invalid_parameter）。知らないクエリパラメーターや本文の項目、空のパラメーターも 422 で、"
            "message がその名前を挙げます",
     "429": "短時間に要求が集中した",
-    "409": "同意はすでに取り消されている（error: already_revoked）",
+    "409": "同意はすでに取り消されている（error: already_revoked）。訪問の記録では、訪問診療等の同意が終了している"
+           "（error: relationship_ended）",
     "503": "データベースが応答しない（error: unavailable、Retry-After つき）",
 }
 
@@ -181,7 +182,8 @@ def _home_visit_paths(components: dict[str, Any]) -> dict[str, Any]:
     """再照会 and recorded visits (web.api.reinquiries, web.api.record_visit)."""
     keys = {key: {"type": "string", "maxLength": 100, "description": BATCH_FIELD_LABELS[key]}
             for key in REINQUIRY_KEYS}
-    keys["birth_date"] = {"type": "string", "format": "date", "description": "生年月日 YYYY-MM-DD"}
+    keys["birth_date"] = {"type": "string", "pattern": r"^[0-9]{4}-?[0-9]{2}-?[0-9]{2}$",
+                          "description": "生年月日 YYYY-MM-DD（一括照会と同じ YYYYMMDD も受け付けますが非推奨）"}
     visited = _object({"visit_date": date, "consent": ApiConsent}, components)
     return {
         "/api/v1/reinquiries": {"post": {
