@@ -46,8 +46,40 @@ def _json_bodies_only():
         raise ApiError(415, "unsupported_media_type", "Content-Type: application/json で送ってください。")
 
 
+# The body fields each route takes. Anything else is 422 invalid_parameter naming it: a QA suite's
+# typo ("validty") silently ignored made a patient other than the one the test meant.
+BODY_FIELDS: dict[str, tuple[str, ...]] = {
+    "create_sandbox_institution": ("prefecture",),  # and INSTITUTION_FIELDS (below)
+    "change_sandbox_institution": (),  # INSTITUTION_FIELDS
+    "create_sandbox_patient": ("birth_date", "validity", "medical_aid", "insured", "entrusted_institution_codes",
+                               "seed"),
+    "entrust_sandbox_patient": ("institution_code",),
+    "create_sandbox_card": ("person_id",),
+    "set_card_status": ("status",),
+    "declare_sandbox_disaster": ("name", "prefectures", "institution_codes", "from", "until"),
+    "set_clock": ("now",),
+}
+_WITH_INSTITUTION_FIELDS = ("create_sandbox_institution", "change_sandbox_institution")
+
+
+@bp.before_request
+def _no_query_parameters():
+    """No sandbox route takes a query parameter: one sent is 422 naming it, never ignored."""
+    for name in request.args:
+        raise ApiError(422, "invalid_parameter", f"{name[:40]} というパラメーターはありません。")
+
+
 def _require_json():
-    return json_object(required=False)
+    body = json_object(required=False)
+    endpoint = (request.endpoint or "").rpartition(".")[2]
+    allowed = BODY_FIELDS.get(endpoint)
+    if allowed is not None:
+        known = (*allowed, *INSTITUTION_FIELDS) if endpoint in _WITH_INSTITUTION_FIELDS else allowed
+        for name in body:
+            if name not in known:
+                raise ApiError(422, "invalid_parameter",
+                               f"{str(name)[:40]} という項目はありません。使えるのは {', '.join(known)} です。")
+    return body
 
 
 def _string(body: dict, key: str, *, max_len: int, default: str | None = None) -> str | None:
