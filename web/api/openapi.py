@@ -261,6 +261,20 @@ def _name_enums(schemas: dict[str, Any], container: dict[str, Any], owner: str) 
                                          if None in prop["enum"] else {**ref, **rest})
 
 
+def _add_links(paths: dict[str, Any]) -> None:
+    """OpenAPI links: a consent from the list or by id leads to its reads, its visits and its
+    revocation (generators and schemathesis' stateful runs follow them)."""
+    targets = {"get_consent": "/api/v1/consents/{consent_id}", "revoke_consent": "/api/v1/consents/{consent_id}/revocation",
+               "record_visit": "/api/v1/consents/{consent_id}/visits",
+               **{read.endpoint: _openapi_path(read.path) for read in DATA_READS}}
+    for source, where in (("/api/v1/consents", "$response.body#/consents/0/id"),
+                          ("/api/v1/consents/{consent_id}", "$response.body#/id")):
+        operation = next(iter(paths[source].values()))
+        operation["responses"]["200"]["links"] = {
+            operation_id: {"operationId": operation_id, "parameters": {"consent_id": where}}
+            for operation_id in targets if not (operation_id == "get_consent" and source.endswith("}"))}
+
+
 def _openapi_path(flask_path: str) -> str:
     return "/api" + flask_path.replace("<consent_id>", "{consent_id}")
 
@@ -356,6 +370,7 @@ def _build(base_url: str) -> dict[str, Any]:
         }},
     }
     paths.update(_medical_aid_paths(components, {"type": "string", "pattern": YEAR_MONTH.pattern}))
+    _add_links(paths)
     for owner, schema in list(components.items()):
         _name_enums(components, schema, owner)
     revocation_body = paths["/api/v1/consents/{consent_id}/revocation"]["post"]["requestBody"]

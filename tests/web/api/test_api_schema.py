@@ -167,3 +167,28 @@ def test_the_document_is_generator_friendly(world):
     for name, schema in schemas.items():
         if "enum" in schema and name not in ("ErrorCode",):
             assert len(schema.get("x-enum-varnames", schema["enum"])) == len(schema["enum"])
+
+
+def test_stateful_runs_follow_the_documents_links(api_schema, world, visited, pharmacist_headers):
+    """Schemathesis' stateful run on a fixed seed: a consent from the list (the world's throwaway
+    institution, not the demo one) leads to its reads, visits and revocation by the document's
+    links; no server error, no undocumented status, no response outside its schema."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    machine = api_schema.as_state_machine()
+    followed: list[tuple[str, int]] = []
+
+    class Stateful(machine):
+        def get_call_kwargs(self, case):
+            return {"headers": pharmacist_headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            followed.append((case.operation.label, response.status_code))
+            case.validate_response(response, checks=CHECKS)
+
+    run_state_machine_as_test(Stateful, settings=settings(
+        max_examples=25, stateful_step_count=6, deadline=None, derandomize=True, database=None,
+        suppress_health_check=list(HealthCheck)))
+    # The links were followed: a read of a real consent answered 200 at least once.
+    assert any(label.startswith("GET /api/v1/consents/{consent_id}/") and status == 200
+               for label, status in followed), sorted(set(followed))[:20]
