@@ -83,3 +83,13 @@ def test_a_good_request_on_a_rate_limited_route_counts_down(world):
     keys = {"insurer_number": "06123456", "symbol": "1", "number": "2", "branch": "01", "birth_date": "1970-01-01"}
     resp = world.app.test_client().post("/api/v1/reinquiries", json=keys, headers=bearer(token))
     assert resp.headers["RateLimit-Limit"] == "120" and int(resp.headers["RateLimit-Remaining"]) == 119
+
+
+def test_the_docs_table_lists_every_code_as_served():
+    from conftest import ROOT
+
+    table = (ROOT / "docs" / "integrator.md").read_text(encoding="utf-8")
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == list(PROBLEMS)
+    for row, (title, text) in zip(rows, PROBLEMS.values()):
+        assert f"| {title} | {text} |" in row
