@@ -43,7 +43,8 @@ FLASK = re.compile(r"flask --app app((?:\s+[a-z][a-z-]*)+)([^#\n]*)")
 def _code(text: str) -> list[str]:
     """Code spans (whitespace folded, as Markdown reads a span that wraps) and code-block lines."""
     spans = [" ".join(m.group(1).split()) for m in CODE_SPAN.finditer(text)]
-    block = [line.strip() for line in text.splitlines() if line.startswith("    ") and not line.lstrip().startswith("-")]
+    block = [line.strip() for line in text.splitlines()
+             if line.startswith("    ") and not line.lstrip().startswith("-")]
     return spans + block
 
 
