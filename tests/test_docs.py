@@ -178,3 +178,23 @@ def test_the_readme_reads_in_ten_minutes_and_links_every_guide():
 def test_the_two_commands_lead_the_readme():
     blocks = [line.split("#")[0].strip() for line in README.read_text().splitlines() if line.startswith("    ")]
     assert blocks[:2] == ["make run", "make test"]                 # the first code block, comments aside
+
+
+def _slug(heading: str) -> str:
+    """The anchor a Markdown renderer (GitHub's rule) gives a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_link_to_a_section_finds_its_heading(doc: Path):
+    broken = []
+    for m in LINK.finditer(doc.read_text()):
+        target = m.group(1) or ""
+        if "#" not in target or re.match(r"[a-z]+:", target):
+            continue
+        file, anchor = target.split("#", 1)
+        linked = (doc.parent / file) if file else doc
+        headings = re.findall(r"^#+ (.+)$", linked.read_text(), re.M) if linked.exists() else []
+        if anchor not in {_slug(h) for h in headings}:
+            broken.append(target)
+    assert broken == []
