@@ -24,6 +24,7 @@ DOCS = [README, *sorted((ROOT / "docs").glob("*.md")), ROOT / "e2e" / "README.md
 # Paths the docs name that a checkout does not hold, each for a stated reason.
 NOT_IN_CHECKOUT = {
     "instance/app.db": "created by make run",
+    "./instance": "INSTANCE_DIR's default, created at the first start",
     "demo-screenshots/": "written by make demo",
     "dist/mynareception-*.whl": "built by pip wheel",
     "checkpoints/": "the operator's own folder in a cron example",
@@ -129,7 +130,8 @@ def _command_tree() -> dict:
         env = {**os.environ, "APP_ENV": "sandbox", "INSTANCE_DIR": instance}
         env.pop("DATABASE_URL", None)
         done = subprocess.run([sys.executable, "-c", _TREE], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=120, check=True)
+                              text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.splitlines()[-1])
 
 
