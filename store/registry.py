@@ -17,6 +17,9 @@ MODEL_MODULES = [
     "consent.staff_passkeys",
     "consent.security_log",
     "consent.disasters",
+    "consent.patient_keys",
+    "consent.events",
+    "consent.webhooks",
 ]
 
 
