@@ -8,7 +8,7 @@ from flask import Flask, current_app
 
 from consent.vocabulary import RECEPTION_SETTINGS
 from integrations.oqs import cli as oqs_cli
-from ops import audit_cli, card_cli, disaster_cli, operator_cli
+from ops import audit_cli, card_cli, disaster_cli, operator_cli, webhook_worker
 from store.engine import make_engine, make_sessionmaker
 
 
@@ -79,6 +79,7 @@ def register_cli(app: Flask) -> None:
     card_cli.register(app)  # `flask card reinstate`
     disaster_cli.register(app)  # `flask disaster declare|list|end`
     oqs_cli.register(app)  # `flask oqs generate|show`
+    webhook_worker.register(app)  # `flask webhooks deliver`
     _operator_waits(app, app.cli)
 
 

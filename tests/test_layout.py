@@ -113,12 +113,12 @@ def rules_of(app: Flask) -> set[tuple[str, str, frozenset[str]]]:
 def test_the_console_blueprint_is_the_same_whatever_the_order_of_its_modules(app):
     from web import (
         api_clients_admin, console, console_admin, console_disaster, console_home_visits, console_medical_aid,
-        passkeys,
+        passkeys, webhooks_admin,
     )
 
     reversed_app = Flask(__name__)
     reversed_app.register_blueprint(console.blueprint(
-        api_clients_admin.routes, passkeys.routes, console_disaster.routes, console_home_visits.routes,
+        webhooks_admin.routes, api_clients_admin.routes, passkeys.routes, console_disaster.routes, console_home_visits.routes,
         console_medical_aid.routes,
         console_admin.routes))
     assert rules_of(reversed_app) == rules_of(app)

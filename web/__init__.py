@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
     from consent.window import format_jst
     from web import (
         api_clients_admin, card, console, console_admin, console_disaster, console_home_visits,
-        console_medical_aid, health, pages, passkeys, reception, tablet,
+        console_medical_aid, health, pages, passkeys, reception, tablet, webhooks_admin,
     )
 
     from consent.actors import ROLE_LABELS
@@ -69,7 +69,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(reception_qualification.bp)  # 資格確認限定型: 「資格確認をする」
     console_bp = console.blueprint(
         console_admin.routes, console_medical_aid.routes, console_home_visits.routes, console_disaster.routes,
-        passkeys.routes, api_clients_admin.routes)
+        passkeys.routes, api_clients_admin.routes, webhooks_admin.routes)
     # Every console page shows the disasters covering the institution (and the 「災害時閲覧」 entry).
     console_bp.context_processor(console_disaster.notices)
     app.register_blueprint(console_bp)
