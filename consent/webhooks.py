@@ -301,7 +301,7 @@ def recent_deliveries(session: Session, endpoint_id: int, limit: int = 20) -> li
         select(WebhookDelivery, Event).join(Event, Event.id == WebhookDelivery.event_id)
         .where(WebhookDelivery.endpoint_id == endpoint_id)
         .order_by(WebhookDelivery.last_attempt_at.desc(), WebhookDelivery.id.desc()).limit(limit)
-    ).tuples())
+    ).all())
 
 
 # --- the worker's side --------------------------------------------------------------------------
