@@ -4,14 +4,13 @@ processes never sending one event twice, signatures, redirects, the 3-day disabl
 on where an endpoint may point."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -22,7 +21,7 @@ from consent import grants, webhooks
 from consent.institutions import create_institution
 from consent.webhooks import SecretBox, WebhookDelivery, WebhookEndpoint
 from integrations.webhooks.receiver import Receiver
-from integrations.webhooks.sender import send, signed_headers
+from integrations.webhooks.sender import send
 from ops.webhook_worker import worker_for_app
 
 WEBHOOK_KEY = "w" * 40
