@@ -433,3 +433,16 @@ def test_the_admin_registers_an_endpoint_sees_deliveries_and_resends(hook_app, p
     other = browser.post(f"/pharmacy/admin/webhooks/{endpoint_id}/disable",
                          data={"csrf_token": csrf_of(browser.get("/pharmacy/admin").get_data(as_text=True))})
     assert other.status_code == 404
+
+
+def test_the_deliver_command_runs_one_round(make_app, receivers, clock):
+    app = make_app("development", webhook_key=WEBHOOK_KEY, audit_key=AUDIT_KEY)
+    with app.extensions["sessionmaker"]() as s:
+        institution_id = create_institution(s, code="1341234563", name="本町薬局", now=clock.now()).id
+        s.commit()
+    receiver = receivers()
+    _, receiver.secret = register_endpoint(app, institution_id, receiver.url)
+    consent_change(app, institution_id, "p-1", clock)
+    result = app.test_cli_runner().invoke(args=["webhooks", "deliver", "--once"])
+    assert result.exit_code == 0 and result.output.strip() == "delivered 1"
+    assert [e["type"] for e in receiver.events] == ["consent.registered"]

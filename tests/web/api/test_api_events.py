@@ -121,3 +121,18 @@ def test_the_consent_list_sends_an_etag_and_answers_304_until_something_changes(
     changed = client.get(f"/api/v1/consents?date={TODAY}", headers={**headers, "If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert changed.get_json()["consents"][0]["updated_at"] == f"{TODAY}T10:01:00+09:00"
+
+
+def test_the_sandbox_api_client_reads_the_feed(make_app):
+    import base64
+
+    app = make_app("sandbox")
+    created = app.test_client().post("/sandbox/institutions", json={})
+    assert created.status_code == 201, created.get_json()
+    client = created.get_json()["api_client"]
+    basic = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+    token = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
+                                   headers={"Authorization": f"Basic {basic}"}).get_json()
+    assert "events" in token["scope"].split()
+    resp = app.test_client().get("/api/v1/events", headers=bearer(token))
+    assert resp.status_code == 200 and resp.get_json()["events"] == []
