@@ -54,6 +54,10 @@ EVENTS = frozenset({
     "institution_mode_changed", "consent_use_changed",
     # a home visit recorded (consent/home_visits.py)
     "visit_recorded",
+    # A role or a system job refused an action its role may not take (consent/permissions.py).
+    "action_refused",
+    # A search that can identify a person (consent/searches.py): who, when, the kind of criteria.
+    "person_searched",
 })
 # Written by the chain itself, never by callers: where a version-1 chain switches to keyed entries.
 BOUNDARY_EVENT = "audit_keyed"
@@ -398,7 +402,7 @@ class ChainState:
 
 
 def _entry_problem(row: Mapping[str, Any], keyring: AuditKeyring, keyed_before: bool,
-                   keyed_after: int | None) -> tuple[str, str] | None:
+                   keyed_after: int | None, keyed_since: datetime | None = None) -> tuple[str, str] | None:
     """What is wrong with one entry taken on its own (its version, key and MAC), or None."""
     version, seq = row["hash_version"], row["seq"]
     if version == LEGACY_VERSION:
@@ -406,6 +410,9 @@ def _entry_problem(row: Mapping[str, Any], keyring: AuditKeyring, keyed_before: 
             return "unkeyed_entry", "a version-1 (unkeyed) entry follows keyed entries"
         if keyed_after is not None and seq > keyed_after:
             return "unkeyed_entry", f"a version-1 (unkeyed) entry after the checkpoint at seq {keyed_after}"
+        if keyed_since is not None and aware(row["created_at"]) >= keyed_since:
+            return "unkeyed_entry", (f"a version-1 (unkeyed) entry dated at or after AUDIT_KEYED_SINCE "
+                                     f"({_timestamp(keyed_since)}): rewritten without the key")
     elif version == KEYED_VERSION:
         if keyring.secret(row["key_id"]) is None:
             return "unknown_key", f"keyed with key {row['key_id']}, which is not in AUDIT_KEY or AUDIT_KEYS"
@@ -419,11 +426,13 @@ def _entry_problem(row: Mapping[str, Any], keyring: AuditKeyring, keyed_before: 
 
 
 def verify_chain(session: Session, institution_id: int,
-                 checkpoints: Sequence[Checkpoint] = ()) -> BrokenEntry | None:
+                 checkpoints: Sequence[Checkpoint] = (), *, keyed_since: datetime | None = None) -> BrokenEntry | None:
     """Walk an institution's chain in seq order; return the first broken entry, or None.
 
     `checkpoints` (this institution's, already authenticated by parse_checkpoints) must still
     hold: the chain reaches each one's seq with the same hash, and is keyed after it.
+    `keyed_since` (AUDIT_KEYED_SINCE, kept outside the database): no version-1 entry may be dated
+    at or after it - a keyed chain recomputed as plain SHA-256 entries is caught there.
     """
     keyring = keyring_of(session.connection())
     at_seq: dict[int, list[Checkpoint]] = {}
@@ -445,7 +454,7 @@ def verify_chain(session: Session, institution_id: int,
                 institution_id, expected_seq, "missing_entry",
                 f"entries {expected_seq}..{seq - 1} are missing (next present is {seq})",
             )
-        problem = _entry_problem(row, keyring, keyed, keyed_after)
+        problem = _entry_problem(row, keyring, keyed, keyed_after, keyed_since)
         if problem is not None:
             return BrokenEntry(institution_id, seq, *problem, row["event"], row["created_at"])
         if row["prev_hash"] != prev_hash:
@@ -481,6 +490,16 @@ def verify_chain(session: Session, institution_id: int,
             f"{furthest.seq}: entries {last_seq + 1}..{furthest.seq} were removed",
         )
     return None
+
+
+def keyed_from_the_start(session: Session, institution_id: int) -> bool:
+    """Is the chain's first entry keyed (or is there none)? Such a chain cannot be rewritten
+    without the key; one that starts with version-1 entries can, up to its first keyed entry."""
+    first = session.execute(
+        select(_entries.c.hash_version).where(_entries.c.institution_id == institution_id)
+        .order_by(_entries.c.seq).limit(1)
+    ).scalar()
+    return first is None or first == KEYED_VERSION
 
 
 def chain_state(session: Session, institution_id: int) -> ChainState:

@@ -241,6 +241,9 @@ def relationships_of(session: Session, institution_id: int) -> list[Consent]:
     ))
 
 
+NOBODY = "-" * 16  # matches no person id (16 hex digits)
+
+
 def record_reinquiry(
     session: Session, *, institution_id: int, actor: Actor, person_id: str | None, now: datetime
 ) -> Consent | None:
@@ -258,9 +261,10 @@ def record_reinquiry(
         category=QUALIFICATION, reason=None if person_id else REINQUIRY_NOT_FOUND,
         detail={"via": "reinquiry", **({"client_id": actor.client_id} if actor.client_id else {})},
     )
-    if person_id is None:
-        return None
-    return relationship_of(session, institution_id=institution_id, person_id=person_id)
+    # Looked up for nobody too (an id no person has): a stranger's probe of unknown keys runs the
+    # same statements as one that found someone.
+    found = relationship_of(session, institution_id=institution_id, person_id=person_id or NOBODY)
+    return found if person_id is not None else None
 
 
 def set_lapse_days(session: Session, *, institution_id: int, days: int, now: datetime) -> None:

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from store.base import Base
 from store.types import UTCDateTime
 
-EVENTS = frozenset({"login_refused", "card_reinstated", "disaster_declared", "disaster_ended"})
+EVENTS = frozenset({"login_refused", "card_reinstated", "disaster_declared", "disaster_ended",
+                    # wrong passwords at a tablet's 「受付モードの終了」 (consent/tablet_leave.py)
+                    "tablet_leave_refused"})
 
 
 class SecurityEvent(Base):

@@ -31,6 +31,8 @@ def test_a_pharmacist_reads_without_the_card_and_the_patient_sees_it(
     console.get_by_label("記号").fill(person["symbol"] or "")
     console.get_by_label("番号", exact=True).fill(person["number"])
     console.get_by_label("枝番").fill(person["branch"] or "")
+    by_numbers = console.locator("section", has=console.get_by_role("heading", name="保険証・資格確認書等の番号で探す"))
+    by_numbers.get_by_label("生年月日").fill(person["birth_date"])  # required with the numbers (issue 31)
     console.get_by_role("button", name="番号で探す").click()
     found = console.locator("section", has=console.get_by_role("heading", name="該当した方"))
     expect(found).to_contain_text(person["name"])

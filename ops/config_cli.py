@@ -25,3 +25,9 @@ def check() -> None:
             click.echo(line, err=True)
         raise SystemExit(2) from None
     click.echo(f"configuration OK (APP_ENV={settings.app_env})")
+    if settings.production and settings.audit_keyed_since is None:
+        # Not a refusal (a deployment upgrading has to find the instant first), but said every time.
+        click.echo("warning: AUDIT_KEYED_SINCE is not set: `audit verify` cannot tell a keyed audit chain "
+                   "rewritten as version-1 (unkeyed) entries from one written before keying. Set it to the "
+                   "instant this deployment started keying (for a new deployment, its first start), "
+                   "e.g. 2026-11-01T00:00:00+09:00.", err=True)

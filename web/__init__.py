@@ -29,11 +29,12 @@ def _refuse_nul_characters():
 
 
 def init_app(app: Flask) -> None:
-    from web.body_limits import ChunkedBodyLimit, refuse_oversized_stream
+    from web.body_limits import ChunkedBodyLimit, refuse_oversized_stream, refuse_unreadable_request
 
     requestlog.init_app(app)
     errors.init_app(app)
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
+    app.before_request(refuse_unreadable_request)
     app.before_request(refuse_oversized_stream)
     app.before_request(_json_size_limit)
     app.before_request(_refuse_nul_characters)

@@ -20,18 +20,19 @@ from flask import Blueprint, Flask, g, jsonify, request
 from sqlalchemy.orm import Session
 
 from consent import grants, home_visits
-from consent import oauth_clients
+from consent import oauth_clients, permissions, ticket_reads
 from consent.actors import Actor
 from consent.category_states import current_states
 from consent.clock import JST
-from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, ReadRefused, decide
+from consent.date_input import YEAR_MONTH_PATTERN, parse_date
+from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused, decide
 from consent.institutions import Institution, runs_function
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, CONSENT_FLAGS, CONSENTS_SCOPE, EVENTS_SCOPE, EXPIRY_REASONS,
-    FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
+    CARE_SETTINGS, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, CONSENT_FLAGS, CONSENTS_SCOPE, EVENTS_SCOPE,
+    EXPIRY_REASONS, FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
     SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
 from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
@@ -41,13 +42,14 @@ from web.context import client_address, engine_of_app, enforce_rate_limits, now,
 from web import api_clients_admin, api_events, metrics, oauth, webhooks_admin
 from web.db import db, reader
 from web.errors import ApiError
+from web.error_messages import TICKETS_QUALIFICATION_ONLY
 from web.jsonio import json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 CONSENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-YEAR_MONTH = re.compile(r"^[0-9]{4}(0[1-9]|1[0-2])$")
+# Years 1900-2099 only: `000001` passed a looser pattern and broke the month's first day (a 500).
+YEAR_MONTH = re.compile(YEAR_MONTH_PATTERN)
 MAX_BATCH_ROWS = 1000  # as the console's CSV upload
 BATCH_ROW_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date", "reference_number")
 BATCH_FIELD_LABELS = {"insurer_number": "保険者番号", "symbol": "記号", "number": "番号", "branch": "枝番",
@@ -139,12 +141,10 @@ def _date_param(name: str) -> date | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        if not ISO_DATE.match(raw):
-            raise ValueError
-        return date.fromisoformat(raw)
-    except ValueError:
+    day = parse_date(raw)
+    if day is None:
         _invalid(name, f"{name} は YYYY-MM-DD 形式の日付で指定してください。")
+    return day
 
 
 @dataclass(frozen=True)
@@ -321,6 +321,9 @@ def revoke_consent(consent_id: str):
     """The institution ends a consent: {"reason": 1 (by the institution, e.g. 訪問終了) | 3 (use changed)}."""
     caller = authenticate("consents")
     consent_id = _consent_id(consent_id)
+    if not permissions.may_end_consents(caller.actor):
+        # The console's rule on this path too: clerks and system jobs may not end a consent.
+        permissions.refuse(db(), actor=caller.actor, action="revocation", consent_id=consent_id, now=now())
     reason = json_object(required=True).get("reason")
     if type(reason) is not int or reason not in INSTITUTION_REVOCATION_REASONS:  # bool is no reason
         _invalid("reason", "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。")
@@ -350,6 +353,12 @@ REINQUIRY_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date")
 REINQUIRY_LIMIT = 120
 
 
+def _home_visits_switched_on(caller: Caller) -> None:
+    """訪問診療等 switched off (環境設定) is off here too, as 医療扶助 is for the ticket fetch."""
+    if not runs_function(reader(), caller.grant.institution_id, FUNCTION_HOME_VISIT):
+        raise ApiError(403, "function_off", "訪問診療等の機能は環境設定で停止中です。")
+
+
 def _reinquiry_keys(body: dict[str, Any]) -> dict[str, Any]:
     """The five keys, present and strings (symbol and branch may be empty: 後期高齢者 have none)."""
     for key in REINQUIRY_KEYS:
@@ -357,11 +366,8 @@ def _reinquiry_keys(body: dict[str, Any]) -> dict[str, Any]:
         label = BATCH_FIELD_LABELS[key]
         if not isinstance(value, str) or len(value) > 100 or (key not in ("symbol", "branch") and not value):
             _invalid(key, f"{label}（{key}）を文字列で指定してください。")
-    if not ISO_DATE.match(body["birth_date"]):
-        _invalid("birth_date", "birth_date は YYYY-MM-DD 形式の日付で指定してください。")
-    try:
-        born = date.fromisoformat(body["birth_date"])
-    except ValueError:
+    born = parse_date(body["birth_date"])
+    if born is None:
         _invalid("birth_date", "birth_date は YYYY-MM-DD 形式の日付で指定してください。")
     return {**{k: body[k] for k in REINQUIRY_KEYS[:4]}, "birth_date": born}
 
@@ -372,6 +378,7 @@ def reinquiries():
     home-visit consent of that person (or null). Nobody matching - a wrong birth date included - is
     the same 404, audited as a refused read."""
     caller = authenticate(QUALIFICATION)
+    _home_visits_switched_on(caller)
     enforce_rate_limits([("api:reinquiry", caller.grant.client_id, REINQUIRY_LIMIT)])
     keys = _reinquiry_keys(json_object(required=True))
     # Malformed keys (a wrong check digit) are the simulator's InvalidInput: 422, nothing written.
@@ -384,21 +391,26 @@ def reinquiries():
     metrics.read_decided(person_id is not None, None if person_id else NOT_FOUND)
     if person_id is None:
         raise ReadRefused(NOT_FOUND)
-    return jsonify(qualification=qualification.to_dict(),
+    return jsonify(qualification=_without_person_id(qualification.to_dict()),
                    consent=_api_consent(caller, consent) if consent is not None else None)
+
+
+def _without_person_id(qualification: dict[str, Any]) -> dict[str, Any]:
+    """A qualification found by insurance keys, as the API answers it: the service's internal
+    person id is nobody's business outside it (null here and in `others`)."""
+    return {**qualification, "person_id": None,
+            **({"others": [_without_person_id(o) for o in qualification["others"]]}
+               if qualification.get("others") else {})}
 
 
 @bp.post("/v1/consents/<consent_id>/visits")
 def record_visit(consent_id: str):
     """訪問を記録: {"visit_date": "YYYY-MM-DD"} - 201, or 200 for a day already recorded."""
     caller = authenticate(CONSENTS_SCOPE)
+    _home_visits_switched_on(caller)
     consent_id = _consent_id(consent_id)
-    raw = json_object(required=True).get("visit_date")
-    try:
-        if not isinstance(raw, str) or not ISO_DATE.match(raw):
-            raise ValueError
-        visit_date = date.fromisoformat(raw)
-    except ValueError:
+    visit_date = parse_date(json_object(required=True).get("visit_date"))
+    if visit_date is None:
         _invalid("visit_date", "visit_date は YYYY-MM-DD 形式の日付で指定してください。")
     visit, created = home_visits.record_visit(db(), institution_id=caller.grant.institution_id,
                                               consent_id=consent_id, visit_date=visit_date, by=_by(caller),
@@ -573,7 +585,7 @@ def batch_inquiries():
             "error_fields": [problem[0]] if problem else list(answer.error_fields),
         }
         if answer.qualification is not None and problem is None:
-            item["qualification"] = answer.qualification.to_dict()
+            item["qualification"] = _without_person_id(answer.qualification.to_dict())
         results.append(item)
     return jsonify(results=results)
 
@@ -587,9 +599,19 @@ def entrusted_tickets():
     month = request.args.get("month", "")
     if not YEAR_MONTH.fullmatch(month):
         _invalid("month", "month は YYYYMM 形式の年月で指定してください。")
+    if ticket_reads.refusal(reader(), caller.grant.institution_id) is not None:
+        # Names, birth dates and 傷病名: beyond the qualification a 資格確認限定型 institution reads.
+        ticket_reads.record_fetch(db(), actor=caller.actor, month=month, person_ids=(), now=now(),
+                                  reason=QUALIFICATION_ONLY)
+        db().commit()
+        raise ApiError(403, QUALIFICATION_ONLY, TICKETS_QUALIFICATION_ONLY)
     # A future month is the simulator's InvalidInput: 422 invalid_parameter like any bad parameter.
     found = oqs_for(reader()).entrusted_tickets(institution_code=caller.institution_code, month=month,
                                                 today=today_jst())
+    # Audited like every read: the fetch is written down before the tickets leave.
+    ticket_reads.record_fetch(db(), actor=caller.actor, month=month, person_ids=[t.person_id for t in found],
+                              now=now())
+    db().commit()
     return jsonify(month=month, tickets=[entry.to_dict() for entry in found])
 
 

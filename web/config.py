@@ -5,6 +5,7 @@ import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -90,6 +91,9 @@ class Settings:
     audit_keys: list[str] = field(default_factory=list, repr=False)
     # Encrypts webhook signing secrets at rest (WEBHOOK_KEY); never stored in the database.
     webhook_key: str = field(default="", repr=False)
+    # The instant this deployment started keying its audit chains (AUDIT_KEYED_SINCE): a fact kept
+    # outside the database, so a version-1 (unkeyed) entry dated at or after it fails verification.
+    audit_keyed_since: datetime | None = None
     # Argon2id cost of staff passwords (ARGON2_TIME_COST, ARGON2_MEMORY_KIB, ARGON2_PARALLELISM).
     password_hashing: HashingCost = field(default_factory=HashingCost)
 
@@ -175,6 +179,7 @@ class Settings:
         settings.audit_key = env.get("AUDIT_KEY", "").strip()
         settings.audit_keys = [k.strip() for k in env.get("AUDIT_KEYS", "").split(",") if k.strip()]
         settings.webhook_key = env.get("WEBHOOK_KEY", "").strip()
+        settings.audit_keyed_since = _instant_from(env, "AUDIT_KEYED_SINCE", problems)
         for key, value in overrides.items():
             if not hasattr(settings, key):
                 raise ConfigError(f"unknown setting {key!r}")
@@ -257,6 +262,21 @@ class Settings:
             except ValueError:
                 problems.append(f"METRICS_ALLOW must list addresses or CIDR ranges (10.0.0.0/8), not {entry!r}")
         return problems
+
+
+def _instant_from(env: dict[str, str], name: str, problems: list[str]) -> datetime | None:
+    """An RFC 3339 instant with its offset (2026-11-01T00:00:00+09:00), or None when unset."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if value.tzinfo is None or not 2000 <= value.astimezone(timezone.utc).year <= 2099:
+            raise ValueError
+    except (ValueError, OverflowError):
+        problems.append(f"{name} must be an instant with its offset, like 2026-11-01T00:00:00+09:00, not {raw!r}")
+        return None
+    return value.astimezone(timezone.utc)
 
 
 def _int_from(env: dict[str, str], name: str, default: int, lowest: int, highest: int,

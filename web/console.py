@@ -11,6 +11,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from consent import grants
+from consent.date_input import parse_date, parse_month
 from consent.decision import QUALIFICATION_ONLY, decide
 from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.staff_auth import PasswordChangeError, load_identity
@@ -30,7 +31,7 @@ from web import metrics
 from web.db import db, reader
 from web.error_messages import describe
 from web.routes import Routes
-from web.staff_session import current_staff, sign_in, sign_out, staff_required
+from web.staff_session import current_staff, reception_mode_redirect, sign_in, sign_out, staff_required
 
 routes = Routes()
 
@@ -58,6 +59,10 @@ def _safe_next(target: str | None) -> str:
 
 @routes.route("/login", methods=["GET", "POST"])
 def login():
+    if (back := reception_mode_redirect()) is not None:
+        # A patient at a tablet in 「受付モード」 must not reach a sign-in (nor count failures against
+        # the staff member's console login).
+        return back
     if request.method == "GET":
         if current_staff() is not None:
             return redirect(url_for("console.patients"))
@@ -103,6 +108,8 @@ def change_password():
 
 @routes.post("/logout")
 def logout():
+    if (back := reception_mode_redirect()) is not None:
+        return back  # leaving 「受付モード」 needs the password (web/tablet.py), not a sign-out
     sign_out()
     return redirect(url_for("console.login"), code=303)
 
@@ -111,12 +118,10 @@ def _list_date() -> date:
     raw = request.args.get("date", "")
     if not raw:
         return today_jst()
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
+    # YYYY-MM-DD in 1900-2099 only (fromisoformat also took week dates like 2026-W50-1).
+    day = parse_date(raw)
+    if day is None:
         abort(400)
-    if not date.min < day < date.max:
-        abort(400)  # the page links the day before and after: there must be one
     return day
 
 
@@ -221,10 +226,7 @@ def _month(raw: str | None) -> str | None:
     """`2026-05` (a month input) or `202605` → `202605`; anything else → None."""
     if not raw:
         return None
-    digits = raw.replace("-", "")
-    if len(digits) == 6 and digits.isascii() and digits.isdigit() and 1 <= int(digits[4:]) <= 12:
-        return digits
-    return None
+    return parse_month(raw)
 
 
 def drug_parts(oqs, person_id: str, today: date, drug_from: str | None = None, drug_to: str | None = None) -> dict:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from flask import Response, abort, redirect, render_template, request, session, url_for
 
+from consent.date_input import parse_date
 from consent import grants, home_visits
 from consent.errors import ConsentError
 from consent.institutions import (
@@ -220,9 +221,8 @@ def admin_qr():
     institution = _institution()
     setting = _setting_arg(request.args.get("setting"))
     consultation = request.args.get("date")
-    try:
-        day = date.fromisoformat(consultation) if consultation and setting == "online" else None
-    except ValueError:
+    day = parse_date(consultation) if consultation and setting == "online" else None
+    if consultation and setting == "online" and day is None:
         abort(400)
     buffer = io.BytesIO()
     segno.make(reception_url_of(institution.token_of(setting), day), error="m").save(
@@ -271,11 +271,11 @@ def admin_lapse_days():
 def admin_appointment():
     raw = request.form.get("consultation_date", "")
     memo = request.form.get("memo", "").strip()[:200]
-    try:
-        day = date.fromisoformat(raw)
-        grants.check_consultation_date(day, now=now(), max_days_ahead=settings().max_days_ahead)
-    except ValueError:
+    day = parse_date(raw)
+    if day is None:
         abort(400)
+    try:
+        grants.check_consultation_date(day, now=now(), max_days_ahead=settings().max_days_ahead)
     except ConsentError as exc:
         session["admin_error"] = describe(exc).message
         return redirect(url_for("console.admin_home"), code=303)

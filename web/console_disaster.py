@@ -14,7 +14,8 @@ from datetime import date, timedelta
 
 from flask import redirect, render_template, request, session, url_for
 
-from consent import disasters
+from consent.date_input import parse_date
+from consent import disasters, searches
 from consent.decision import DISASTER_NO_CONSENT_KIND, decide
 from consent.disasters import DisasterBasis
 from consent.vocabulary import (
@@ -27,7 +28,7 @@ from integrations.oqs.clinical import PART_HEADINGS
 from integrations.oqs.places import PREFECTURES
 from web import metrics
 from web.console import drug_parts
-from web.context import enforce_rate_limit, now, oqs_for, today_jst
+from web.context import enforce_rate_limits, now, oqs_for, today_jst
 from web.db import db, reader
 from web.error_messages import describe
 from web.routes import Routes
@@ -38,6 +39,8 @@ routes = Routes()
 FOUND = "disaster_person"  # session key: {"person_id", "disaster_id", "staff_id"}
 MAX_FIELD = 200
 SEARCHES_PER_MINUTE = 20
+# Per institution and minute, beside the per-staff limit: a new staff account is no fresh budget.
+INSTITUTION_SEARCHES_PER_MINUTE = 60
 # An ended disaster stays announced this long, so staff learn why 「災害時閲覧」 went away.
 ENDED_SHOWN_FOR = timedelta(days=7)
 
@@ -77,20 +80,30 @@ def notices():
             "disaster_link": staff.licensed and any(b["in_effect"] for b in banners)}
 
 
-def _the_disaster(staff):
-    """The disaster in effect for the staff's institution now; else one in effect elsewhere (a read
-    would be refused as out of the area), else None (refused as outside any period)."""
+def _the_disaster(staff, wanted: int | None = None):
+    """The disaster to judge: the one a form names when it covers the staff's institution (the
+    page was shown for it: past its end it is refused as 期間外, naming it); else the one in
+    effect for the institution now; else one covering it but not in effect (over, or not begun:
+    期間外); else one in effect elsewhere (refused as out of the area); else None."""
     current = now()
+    if wanted is not None:
+        named = reader().get(disasters.Disaster, wanted)
+        if named is not None and named.covers(staff.institution_code):
+            return named
     mine = disasters.in_effect_for(reader(), staff.institution_code, current)
     if mine is not None:
         return mine
+    covering = disasters.announced_for(reader(), staff.institution_code, current, ended_within=ENDED_SHOWN_FOR)
+    if covering:
+        return covering[-1]
     return next(iter(disasters.in_effect(reader(), current)), None)
 
 
 def _gate(staff, disaster):
     """None when the staff member may use the measure now; else the refusal (a Decision, audited)."""
     basis = DisasterBasis(disaster.id if disaster else None)
-    if disaster is not None and staff.licensed and disaster.covers(staff.institution_code):
+    if (disaster is not None and staff.licensed and disaster.covers(staff.institution_code)
+            and disaster.in_effect(now())):
         return None
     decision = decide(db(), institution_id=staff.institution_id, actor=staff.actor(), person_id=None,
                       category=QUALIFICATION, now=now(), disaster=basis)
@@ -127,11 +140,11 @@ def _page(staff, disaster, *, status: int = 200, refusal=None, error: str | None
     ), status
 
 
-def _opened():
+def _opened(wanted: int | None = None):
     """(staff, disaster, None) when the signed-in member may use the measure now; else the refusal
-    page (403) in third place."""
+    page (403) in third place. `wanted`: the disaster a form was shown for."""
     staff = current_staff()
-    disaster = _the_disaster(staff)
+    disaster = _the_disaster(staff, wanted)
     refusal = _gate(staff, disaster)
     return staff, disaster, None if refusal is None else _page(staff, disaster, status=403, refusal=refusal)
 
@@ -148,13 +161,7 @@ def _field(name: str) -> str:
 
 
 def _birth_date(raw: str) -> date | None:
-    digits = raw.replace("-", "").replace("/", "")
-    if len(digits) != 8 or not digits.isdigit():
-        return None
-    try:
-        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
-    except ValueError:
-        return None
+    return parse_date(raw.replace("/", "-"), compact=True)
 
 
 NOT_FOUND = "該当する方が見つかりません。入力した内容を確かめてください。"
@@ -163,12 +170,13 @@ ASK_MORE = ("複数の方が該当するため、特定できません。枝番�
 
 
 def _search_by_insurance(staff, form) -> tuple[str | None, str | None, int]:
-    """(person_id, error, status) for 保険者番号・記号・番号・枝番 (+ 生年月日)."""
-    birth = None
-    if form["birth_date"]:
-        birth = _birth_date(form["birth_date"])
-        if birth is None:
-            return None, "生年月日はYYYY-MM-DDの形式で入力してください。", 400
+    """(person_id, error, status) for 保険者番号・記号・番号・枝番 + 生年月日: the birth date is
+    required, as for the name search, so numbers stepped one by one identify nobody."""
+    if not form["insurer_number"] or not form["number"] or not form["birth_date"]:
+        return None, "保険者番号・番号（記号・枝番があればそれも）と生年月日を入力してください。", 400
+    birth = _birth_date(form["birth_date"])
+    if birth is None:
+        return None, "生年月日はYYYY-MM-DDの形式で入力してください。", 400
     try:
         answer = oqs_for(reader()).reinquiry(
             insurer_number=form["insurer_number"], symbol=form["symbol"] or None, number=form["number"],
@@ -197,23 +205,33 @@ def _search_by_name(form) -> tuple[str | None, str | None, int]:
     return found[0], None, 200
 
 
+_OUTCOMES = {200: searches.FOUND, 404: searches.NOT_FOUND, 409: searches.SEVERAL}
 SEARCH_FIELDS = ("how", "insurer_number", "symbol", "number", "branch", "birth_date", "kana", "address", "postcode")
 
 
 @routes.post("/disaster/search")
 @staff_required
 def disaster_search():
-    # Finding people without their card is not a directory to browse: a few searches a minute.
-    enforce_rate_limit("disaster_search", str(current_staff().staff_id), limit=SEARCHES_PER_MINUTE)
-    staff, disaster, refused = _opened()
+    # Finding people without their card is not a directory to browse: a few searches a minute, per
+    # staff member and per institution.
+    staff = current_staff()
+    enforce_rate_limits([("disaster_search", str(staff.staff_id), SEARCHES_PER_MINUTE),
+                         ("disaster_search_institution", str(staff.institution_id), INSTITUTION_SEARCHES_PER_MINUTE)])
+    raw = request.form.get("disaster_id", "")
+    staff, disaster, refused = _opened(int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None)
     if refused:
         return refused
     form = {name: _field(name) for name in SEARCH_FIELDS}
     session.pop(FOUND, None)
-    if form["how"] == "insurance":
+    how = "insurance" if form["how"] == "insurance" else "name"
+    if how == "insurance":
         person_id, error, status = _search_by_insurance(staff, form)
     else:
         person_id, error, status = _search_by_name(form)
+    # Audited like a read: who, when, under which disaster, by which kind of criteria (not the criteria).
+    searches.record_search(db(), actor=staff.actor(), by=how, outcome=_OUTCOMES.get(status, searches.INCOMPLETE),
+                           person_id=person_id, now=now(), basis={"disaster_id": disaster.id})
+    db().commit()
     if person_id is None:
         return _page(staff, disaster, status=status, error=error, form=form)
     session[FOUND] = {"person_id": person_id, "disaster_id": disaster.id, "staff_id": staff.staff_id}
@@ -257,7 +275,7 @@ def disaster_read():
     db().commit()  # the audit entries stand before any data is loaded
     for decision in decisions:
         metrics.read_decided(decision.allowed, decision.reason)
-    disaster = _the_disaster(staff)
+    disaster = _the_disaster(staff, disaster_id)
     if basis.consent_kind is None and decisions[0].reason == DISASTER_NO_CONSENT_KIND:
         return _page(staff, disaster, status=400, error=decisions[0].message + "。", person_id=person_id)
     oqs, today = oqs_for(reader()), today_jst()

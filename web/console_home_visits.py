@@ -12,10 +12,11 @@ from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
 
+from consent.date_input import parse_date
 from consent import grants, home_visits
-from consent.institutions import Institution
+from consent.institutions import Institution, runs_function
 from consent.vocabulary import (
-    BY_INSTITUTION, HEADINGS, HOME_VISIT, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
+    BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, HOME_VISIT, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
     STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
 )
 from integrations.oqs import InvalidInput
@@ -25,6 +26,7 @@ from web.consent_view import category_rows, deadline_label
 from web.context import enforce_rate_limits, now, oqs_for, today_jst
 from web.db import db, reader
 from web.error_messages import describe
+from web.errors import ApiError
 from web.routes import Routes
 from web.staff_session import current_staff, staff_required
 
@@ -69,6 +71,12 @@ def relationship_view(consent, person, current) -> dict[str, Any]:
     }
 
 
+def _switched_on(staff) -> None:
+    """訪問診療等 switched off (環境設定) is off on every path: its pages answer 404, as 医療扶助's do."""
+    if not runs_function(reader(), staff.institution_id, FUNCTION_HOME_VISIT):
+        raise ApiError(404, "function_off", "訪問診療等の機能は環境設定で停止中です（管理画面の「環境設定」）。")
+
+
 def _may_end(staff) -> bool:
     return staff.is_admin or staff.licensed
 
@@ -83,6 +91,7 @@ def _page(template: str, status: int = 200, **context):
 @staff_required
 def home_visit_patients():
     staff = current_staff()
+    _switched_on(staff)
     current = now()
     relationships = home_visits.relationships_of(reader(), staff.institution_id)
     people = oqs_for(reader()).identities([c.person_id for c in relationships])
@@ -108,15 +117,15 @@ def _list_with_error(message: str, status: int, entered: dict[str, str]):
 def reinquiry():
     """再照会: the qualification by insurance keys and birth date, and this institution's relationship."""
     staff = current_staff()
+    _switched_on(staff)
     enforce_rate_limits([("console:reinquiry", str(staff.staff_id), REINQUIRY_LIMIT)])
     entered = _entered()
     missing = [label for key, label in REINQUIRY_FIELDS.items()
                if key not in ("symbol", "branch") and not entered[key]]
     if missing:
         return _list_with_error(f"{'・'.join(missing)}を入力してください。", 422, entered)
-    try:
-        birth_date = date.fromisoformat(entered["birth_date"])
-    except ValueError:
+    birth_date = parse_date(entered["birth_date"])
+    if birth_date is None:
         return _list_with_error("生年月日を正しく入力してください（例: 1940-04-01）。", 422, entered)
     try:
         qualification = oqs_for(reader()).reinquiry(
@@ -152,10 +161,10 @@ def reinquiry():
 def record_visit(consent_id: str):
     """訪問を記録 (the date defaults to today; a day already recorded stays one visit)."""
     staff = current_staff()
+    _switched_on(staff)
     raw = request.form.get("visit_date", "").strip()[:10] or today_jst().isoformat()
-    try:
-        visit_date = date.fromisoformat(raw)
-    except ValueError:
+    visit_date = parse_date(raw)
+    if visit_date is None:
         return _list_with_error("訪問日を正しく入力してください（例: 2026-12-01）。", 422, {})
     # Another institution's or an unknown id: ConsentNotFound, the same 404 page.
     home_visits.record_visit(db(), institution_id=staff.institution_id, consent_id=consent_id[:64],
@@ -169,6 +178,7 @@ def record_visit(consent_id: str):
 def end_visits(consent_id: str):
     """訪問終了 (revocation reason 1), after a confirmation page."""
     staff = current_staff()
+    _switched_on(staff)
     if not _may_end(staff):
         abort(403)
     consent = own_consent_or_404(staff, consent_id)

@@ -12,14 +12,17 @@ from datetime import date
 
 from flask import Response, abort, render_template, request
 
+from consent import ticket_reads
+from consent.date_input import parse_month
+from consent.decision import QUALIFICATION_ONLY
 from consent.institutions import runs_function
 from consent.vocabulary import FUNCTION_MEDICAL_AID
 from integrations.oqs import EntrustedTicket, InvalidInput
 from integrations.oqs.medical_aid import month_of
-from web.context import oqs_for, today_jst
+from web.context import now, oqs_for, today_jst
 from web.excel import excel_cell
-from web.db import reader
-from web.error_messages import describe
+from web.db import db, reader
+from web.error_messages import TICKETS_QUALIFICATION_ONLY, describe
 from web.errors import ApiError
 from web.routes import Routes
 from web.staff_session import current_staff, staff_required
@@ -47,8 +50,8 @@ def _month(raw: str | None, today: date) -> str | None:
     """`2026-11` (a month input) or `202611`; this month when absent; None when malformed."""
     if raw is None or raw == "":
         return month_of(today)
-    digits = raw.replace("-", "", 1) if len(raw) == 7 else raw
-    return digits if len(digits) == 6 and digits.isascii() and digits.isdigit() else None
+    # Years 1900-2099: `0000-01` passed a digits-only check and broke the month's first day (a 500).
+    return parse_month(raw)
 
 
 def _ymd(day: date | None) -> str:
@@ -89,8 +92,18 @@ def tickets_csv(entries: list[EntrustedTicket]) -> str:
 
 
 def _fetch(staff, month: str):
-    return oqs_for(reader()).entrusted_tickets(institution_code=staff.institution_code, month=month,
-                                               today=today_jst())
+    """The month's tickets, the fetch audited (consent/ticket_reads.py); 403 at a 資格確認限定型 institution."""
+    if ticket_reads.refusal(reader(), staff.institution_id) is not None:
+        ticket_reads.record_fetch(db(), actor=staff.actor(), month=month, person_ids=(), now=now(),
+                                  reason=QUALIFICATION_ONLY)
+        db().commit()
+        raise ApiError(403, QUALIFICATION_ONLY, TICKETS_QUALIFICATION_ONLY)
+    entries = oqs_for(reader()).entrusted_tickets(institution_code=staff.institution_code, month=month,
+                                                  today=today_jst())
+    ticket_reads.record_fetch(db(), actor=staff.actor(), month=month, person_ids=[e.person_id for e in entries],
+                              now=now())
+    db().commit()
+    return entries
 
 
 @routes.get("/medical-aid/tickets")

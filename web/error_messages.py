@@ -18,6 +18,7 @@ from consent.disasters import DisasterError
 from consent.events import EventFeedError
 from consent.webhooks import WebhookError
 from consent.login_throttle import LoginThrottled
+from consent.tablet_leave import LeaveThrottled
 from consent.errors import ConsentError, DomainError
 from consent.oauth_clients import OAuthClientError, TokenRefused
 from consent.staff_auth import PasswordChangeError
@@ -143,6 +144,9 @@ CONSENT: Table = {
                            "invalid_parameter"),
     "qualification_only": (
         403, "こちらの医療機関等では、健康保険の資格確認だけを行います。薬剤情報などの提供に同意することはできません。"),
+    "not_permitted": (
+        403, "この操作は、管理者か有資格者（薬剤師）の職員だけが行えます。システム処理の連携（クライアントクレデンシャル）では"
+             "行えません。"),
 }
 
 PASSWORD: Table = {
@@ -182,6 +186,9 @@ TOKEN: Table = {
     "revoked": (401, "アクセストークンは無効になっています。", "invalid_token"),
     "insufficient_scope": (403, lambda e: f"このトークンには「{SCOPE_LABELS[e.detail]}」（{e.detail}）の権限がありません。"),
 }
+
+# The medical-aid ticket fetch at a 資格確認限定型 institution (consent/ticket_reads.py), console and API.
+TICKETS_QUALIFICATION_ONLY = "資格確認限定型の医療機関等では、医療券・調剤券（氏名・生年月日・傷病名を含む）の一括取得はできません。"
 
 # A read the decision refused, answered by the API. Another institution's consent and an id
 # never issued get the same 404 as an unknown one (no hint which).
@@ -232,6 +239,12 @@ OQS: Table = {
 AUDIT: Table = {code: (500, "システムエラーが発生しました。時間をおいてもう一度お試しください。", "internal_error")
                 for code in AuditError.codes}
 
+# The tablet's 「受付モードの終了」 (consent/tablet_leave.py): the tablet waits, the console login does not.
+TABLET_LEAVE: Table = {
+    "leave_throttled": (429, "パスワードを続けて間違えたため、この端末ではしばらく受付モードを終了できません。"
+                             "5分ほど待ってからお試しください（職員のログインには影響しません）。"),
+}
+
 LOGIN: Table = {
     "login_throttled": (429, "ログインに続けて失敗したため、しばらくログインできません。15分ほど待ってからお試しください。"),
 }
@@ -275,6 +288,7 @@ WEBHOOK: Table = {
 
 TABLES: dict[str, Table] = {
     LoginThrottled.domain: LOGIN,
+    LeaveThrottled.domain: TABLET_LEAVE,
     AuditError.domain: AUDIT,
     CardSignInError.domain: CARD,
     PasskeyError.domain: PASSKEY,

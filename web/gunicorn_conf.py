@@ -15,6 +15,10 @@ from web.logs import GUNICORN_LOGCONFIG
 
 logconfig_dict = GUNICORN_LOGCONFIG
 accesslog = None
+# Request lines up to gunicorn's maximum reach the app, which refuses URLs over 4 KiB itself, in its
+# own format (web/body_limits.py); only lines beyond this get gunicorn's English page (nginx in
+# front stops them first: deploy/README.md).
+limit_request_line = 8190
 
 _METRICS = os.environ.get("METRICS", "").lower() in ("1", "true", "yes", "on")
 if _METRICS and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

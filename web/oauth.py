@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, InvalidScopeError, grants
 from authlib.oauth2.rfc6749.models import AuthorizationCodeMixin, TokenMixin
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -34,16 +34,16 @@ from flask import (
     Blueprint, Flask, current_app, json, redirect, render_template, request, session, url_for,
 )
 
-from consent import oauth_clients
+from consent import oauth_clients, permissions
 from consent.oauth_clients import ACCESS_TOKEN_TTL, AUTHORIZATION_CODE
 from consent.oauth_models import ApiClient, OAuthCode, OAuthToken
 from consent.staff_auth import StaffIdentity, load_identity
-from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, CLINICAL_SCOPES, SCOPE_LABELS, SCOPES
+from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, SCOPE_LABELS, SCOPES
 from store.engine import begin_write
 from web.context import client_address, enforce_rate_limits, now
 from web.db import db
 from web.security import CSP
-from web.staff_session import current_staff
+from web.staff_session import current_staff, reception_mode_redirect
 
 bp = Blueprint("oauth", __name__, url_prefix="/oauth")
 
@@ -201,9 +201,11 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code, request):
         data = request.payload.data
+        # Only what the approving staff member's role can use: the code, and every token from it.
+        scope, _ = permissions.narrow_scope(request.scope or "", request.user.role)
         oauth_clients.save_code(
             db(), code=code, client=request.client.row, staff_id=request.user.staff_id,
-            redirect_uri=request.payload.redirect_uri or "", scope=request.scope,
+            redirect_uri=request.payload.redirect_uri or "", scope=scope,
             code_challenge=data.get("code_challenge"), code_challenge_method=data.get("code_challenge_method"),
             now=now(),
         )
@@ -466,6 +468,8 @@ def _csp_allowing(redirect_uri: str | None) -> str:
 @bp.route("/authorize", methods=["GET", "POST"])
 def authorize():
     now()  # before any transaction of ours (see _limit_endpoint)
+    if (back := reception_mode_redirect()) is not None:
+        return back  # a tablet in 「受付モード」: no staff page, not even this one
     staff = current_staff()
     if staff is None:
         if request.method == "POST":
@@ -490,12 +494,16 @@ def authorize():
     client = grant.client
     if client.row.institution_id != staff.institution_id:
         return _page_error("この連携システムは、ログイン中の薬局に登録されていません。", 403)
+    granted, left_out = permissions.narrow_scope(grant.request.scope or "", staff.role)
+    if request.method == "POST" and not granted and request.form.get("decision") == "approve":
+        # Nothing the client asked for is this role's to grant: no code at all.
+        return server().handle_error_response(None, InvalidScopeError(
+            state=grant.request.payload.state, redirect_uri=grant.redirect_uri))
     if request.method == "GET":
-        scopes = grant.request.scope.split()
         page = render_template(
             "oauth_authorize.html", staff=staff, client=client.row,
-            scopes=[(s, SCOPE_LABELS[s]) for s in scopes],
-            clinical_refused=[SCOPE_LABELS[s] for s in scopes if s in CLINICAL_SCOPES] if not staff.licensed else [],
+            scopes=[(s, SCOPE_LABELS[s]) for s in granted.split()],
+            left_out=[SCOPE_LABELS[s] for s in left_out],
             action=request.full_path,
         )
         response = current_app.make_response(page)

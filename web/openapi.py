@@ -94,7 +94,7 @@ ERRORS = {
     "401": "アクセストークンがない・正しくない・期限切れ・取り消し済み（error: unauthorized / invalid_token）",
     "403": "権限または同意が閲覧を認めない。error は insufficient_scope, not_licensed, no_consent, "
            "category_not_consented, consent_expired, consent_revoked, qualification_only"
-           "（資格確認限定型の医療機関等では資格情報以外のすべて）のいずれか",
+           "（資格確認限定型の医療機関等では資格情報以外のすべて）, not_permitted（その役割では行えない操作）のいずれか",
     "404": "同意が見つからない（他の医療機関の同意も同じ答え）",
     "413": "本文が1MiBを超える",
     "415": "Content-Type が application/json でない",
@@ -321,7 +321,9 @@ def _build(base_url: str) -> dict[str, Any]:
             "operationId": "revoke_consent",
             "summary": "医療機関等による同意の取消（" + "、".join(
                 f"{code} {label}" for code, label in INSTITUTION_REVOCATION_REASONS.items()) + "）",
-            "description": "限度額を含むすべての同意項目が同意フラグ 2 になり、同意有効期限切れ理由に reason が入ります。",
+            "description": "限度額を含むすべての同意項目が同意フラグ 2 になり、同意有効期限切れ理由に reason が入ります。"
+                           "管理者か薬剤師（有資格者）の職員のトークンだけが行えます。事務の職員のトークンと"
+                           "クライアントクレデンシャルのトークンには 403 not_permitted（記録されます）。",
             "tags": ["consents"],
             "security": [{"oauth2": [CONSENTS_SCOPE]}],
             "parameters": [CONSENT_PARAM],

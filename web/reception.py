@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, jsonify, make_response, redirect, render_template, request, session, url_for
 
+from consent.date_input import parse_date
 from consent import grants, home_visits
 from consent.audit import reads_of_person
 from consent.category_states import current_states
@@ -73,10 +74,7 @@ def _render(template: str, place: Place, status: int = 200, **context):
 def _deep_link_date(raw: str | None) -> date | None:
     if not raw:
         return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
+    return parse_date(raw)
 
 
 # --- top -----------------------------------------------------------------------------------
@@ -140,10 +138,8 @@ def consent_form(token: str):
     raw_date = today.isoformat() if place.setting.tablet else request.form.get("consultation_date", "")
     chosen = CATEGORIES if request.form.get("all") else request.form.getlist("categories")
     error = None
-    try:
-        consultation_date = date.fromisoformat(raw_date)
-    except ValueError:
-        consultation_date = None
+    consultation_date = parse_date(raw_date)
+    if consultation_date is None:
         error = "診療日を正しく入力してください（例: 2026-12-01）。"
     if consultation_date is not None:
         try:

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
+from consent.date_input import parse_date
 from consent import disasters, home_visits
 from consent.disasters import PREFECTURE_CODES
 from consent.institutions import (
@@ -238,10 +239,7 @@ def _parse_birth_date(body: dict) -> date | None:
     raw = body.get("birth_date")
     if raw is None:
         return None
-    try:
-        value = date.fromisoformat(raw) if isinstance(raw, str) and len(raw) == 10 else None
-    except ValueError:
-        value = None
+    value = parse_date(raw)  # YYYY-MM-DD only (not a week date like 2026-W50-1)
     if value is None:
         raise ApiError(422, "invalid_field", "birth_date は YYYY-MM-DD 形式で指定してください。")
     if value > today_jst() or value.year < 1900:
@@ -308,6 +306,9 @@ def entrust_sandbox_patient(person_id: str):
     if code is None:
         raise ApiError(422, "invalid_field", "institution_code を指定してください。")
     session = db()
+    if institution_by_code(session, code) is None:
+        # The sandbox entrusts to this service's institutions only (a made-up code went through: 201).
+        raise ApiError(422, "invalid_field", f"医療機関コード {code} の医療機関は登録されていません。")
     # Unknown person: 404 not_found; no medical aid or a malformed code: 422 invalid_field.
     added = oqs_for(session).register_entrustment(person_id=person_id[:64], institution_code=code)
     session.commit()

@@ -51,8 +51,9 @@ def _headers(response):
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.path.startswith(("/api/", "/oauth/", "/sandbox/")) or response.mimetype == "text/html":
-        # Personal data must not linger in shared caches or on a shared phone's back button.
+    if request.path.startswith(("/api/", "/oauth/", "/sandbox/")) or response.mimetype in ("text/html", "text/csv"):
+        # Personal data must not linger in shared caches or on a shared phone's back button (the
+        # console's CSV downloads name patients too).
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -50,6 +50,12 @@ def _in_reception_mode():
     return None
 
 
+def reception_mode_redirect():
+    """For staff pages outside the decorators below (sign-in, sign-out, OAuth approval): the way
+    back to the reception start while the browser is in 「受付モード」, else None."""
+    return _in_reception_mode()
+
+
 def staff_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
 
 from consent.login_throttle import LoginThrottled, sign_in_with_password
+from consent.tablet_leave import LeaveThrottled, check_leave_password
 from web.context import client_address, now, wall_now
 from web.db import db
 from web.error_messages import describe
@@ -166,13 +167,13 @@ def leave(token: str):
         return render_template("reception/tablet_leave.html", place=place, **page_context(place))
     password = request.form.get("password", "")[:256]
     try:
-        identity = sign_in_with_password(db(), login_id=staff.login_id, password=password,
-                                         address=client_address(), now=wall_now()) if password else None
-    except LoginThrottled as exc:
+        # Counted apart from the console's sign-in: a patient's guesses here never lock the staff out.
+        right = check_leave_password(db(), staff=staff, password=password, tablet=place.token, now=wall_now())
+    except LeaveThrottled as exc:
         answer = describe(exc)
         return render_template("reception/tablet_leave.html", place=place, error=answer.message,
                                **page_context(place)), answer.status
-    if identity is None or identity.staff_id != staff.staff_id:
+    if not right:
         return render_template("reception/tablet_leave.html", place=place, error="パスワードが正しくありません。",
                                **page_context(place)), 401
     session.pop(TABLET, None)

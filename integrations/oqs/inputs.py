@@ -41,6 +41,9 @@ KEY_PROBLEMS: dict[str, str] = {
     "insurer_number_check_digit": "保険者番号の検証番号が正しくありません。",
     "symbol_missing": "記号が入力されていません。",
     "symbol_too_long": "記号は38文字以内で入力してください。",
+    "symbol_format": "記号に使えない文字が含まれています（漢字・かな・英数字とハイフンで入力してください）。",
+    "symbol_not_applicable": "後期高齢者医療と医療扶助には記号がありません。記号は空欄にしてください。",
+    "branch_not_applicable": "後期高齢者医療と医療扶助には枝番がありません。枝番は空欄にしてください。",
     "number_missing": "番号が入力されていません。",
     "number_format": "番号は半角英数字20文字以内で入力してください。",
     "recipient_number_check_digit": "受給者番号（7桁）の検証番号が正しくありません。",
@@ -98,6 +101,15 @@ class InsuranceKeys:
         self.problems.append((field_name, code))
 
 
+# 記号 on real cards: kanji, kana, Latin letters and digits (after NFKC), and a few separators.
+_SYMBOL_PUNCTUATION = frozenset("-・ー")
+
+
+def _symbol_character(c: str) -> bool:
+    category = unicodedata.category(c)
+    return c in _SYMBOL_PUNCTUATION or (category[0] in ("L", "N") and category != "Nl")
+
+
 def parse_birth_date(value: object, *, today: date, keys: InsuranceKeys, required: bool) -> None:
     if isinstance(value, date):
         parsed = value
@@ -138,12 +150,19 @@ def check_keys(*, insurer_number: object, symbol: object, number: object, branch
     # 後期高齢者 cards have no symbol and no branch; medical aid is keyed by 受給者番号 alone.
     personal = bool(insurer) and (is_late_elderly(insurer) or is_public_payer_for_welfare(insurer))
 
+    # Every key is checked against its real character set before any lookup, whatever the
+    # insurer: a junk 記号 or 枝番 (NUL, emoji, letters where a card has none) is bad input, never
+    # ignored (it matched people whose 記号 is empty) nor a plain "nobody".
     symbol_text = clean(symbol)
+    if symbol_text and not all(_symbol_character(c) for c in symbol_text):
+        keys.error("記号", "symbol_format")
+    elif len(symbol_text) > 38:
+        keys.error("記号", "symbol_too_long")
+    elif personal and symbol_text:
+        keys.error("記号", "symbol_not_applicable")
+    elif not personal and not symbol_text:
+        keys.error("記号", "symbol_missing")
     if not personal:
-        if not symbol_text:
-            keys.error("記号", "symbol_missing")
-        elif len(symbol_text) > 38:
-            keys.error("記号", "symbol_too_long")
         keys.symbol = symbol_text
 
     number_text = clean(number)
@@ -156,9 +175,11 @@ def check_keys(*, insurer_number: object, symbol: object, number: object, branch
     keys.number = number_text
 
     branch_text = clean(branch)
-    if branch_text and not personal:
+    if branch_text:
         if not _DIGITS.fullmatch(branch_text) or len(branch_text) > 2:
             keys.error("枝番", "branch_format")
+        elif personal:
+            keys.error("枝番", "branch_not_applicable")
         else:
             keys.branch = branch_text.zfill(2)
 

@@ -307,8 +307,13 @@ class SimulatedOQS:
             field, code = keys.problems[0]
             raise InvalidInput(code, field=field)
         context = _Context(self, institution_code, today, INSURANCE_INFO, care_setting, limit_consent)
-        lookup = _Lookup(self.session, [keys])
-        return self._answer(context, lookup, keys)
+        lookup = _Lookup(self.session, [keys], same_work=True)
+        answer = self._answer(context, lookup, keys)
+        if answer.person_id is None:
+            # Nobody (or a wrong birth date): the same statements as an answer about someone, so the
+            # time taken tells a stranger nothing about which keys exist.
+            context.reference_for(DECOY_PERSON_ID)
+        return answer
 
     def _answer(self, context: "_Context", lookup: "_Lookup", keys: InsuranceKeys) -> Qualification:
         matches = lookup.matches(keys)
@@ -479,10 +484,14 @@ def _batch_status(answer: Qualification) -> tuple[str, str]:
     return BATCH_INVALID, f"{codes.VALIDITY[code]}：{when}に資格喪失（{why}）。"
 
 
+# An id no person has (ids are 16 hex digits): what lookups run on when nobody matched.
+DECOY_PERSON_ID = "-" * 16
+
+
 class _Lookup:
     """Finds qualifications for many insurance keys with a handful of queries."""
 
-    def __init__(self, session: Session, keys: list[InsuranceKeys]) -> None:
+    def __init__(self, session: Session, keys: list[InsuranceKeys], *, same_work: bool = False) -> None:
         # By number (indexed); only those under the asked insurer (or payer) are kept.
         wanted = {("aid" if k.medical_aid else "", k.insurer_number, k.number) for k in keys}
         found = qualifications_by_number(session, {k.number for k in keys if not k.medical_aid}, medical_aid=False)
@@ -496,7 +505,9 @@ class _Lookup:
             if key in wanted:
                 self._by_key[key].append(qual)
         found = [q for quals in self._by_key.values() for q in quals]
-        self._people = load_people(session, {q.person_id for q in found})
+        # same_work (one re-inquiry): people are loaded even when no key matched, so unknown keys
+        # run the same statements as known ones.
+        self._people = load_people(session, {q.person_id for q in found} or ({DECOY_PERSON_ID} if same_work else set()))
 
     def person_ids(self) -> set[str]:
         return set(self._people)

@@ -227,7 +227,7 @@ def _search(browser, **form):
 
 def _insurance(person) -> dict:
     return {"how": "insurance", "insurer_number": person.insurer_number, "symbol": person.symbol or "",
-            "number": person.number, "branch": person.branch or ""}
+            "number": person.number, "branch": person.branch or "", "birth_date": person.birth_date.isoformat()}
 
 
 def test_a_pharmacist_finds_a_person_by_insurance_numbers_and_reads_with_oral_consent(world, clock):

@@ -281,11 +281,11 @@ def test_a_client_cannot_revoke_or_introspect_another_clients_token(world):
 
 def test_introspection_shows_active_and_inactive(world):
     app = world.app
-    token = staff_token(app, world.code_client, "clerk", scope="consents qualification drug")
+    token = staff_token(app, world.code_client, "clerk", scope="consents qualification limit")
     info = introspect(app, world.code_client, token["access_token"]).get_json()
     assert info["active"] is True
     assert info["client_id"] == world.code_client.client_id
-    assert info["scope"] == "consents qualification drug"
+    assert info["scope"] == "consents qualification limit"
     assert info["token_type"] == "Bearer" and info["exp"] - info["iat"] == 600
     assert info["role"] == "clerk" and info["licensed"] is False
     refresh = introspect(app, world.code_client, token["refresh_token"], token_type_hint="refresh_token").get_json()

@@ -98,15 +98,15 @@ def test_pharmacist_reads_everything_consented_and_each_read_is_audited(world):
 
 def test_clerk_token_is_refused_drug_data_but_reads_billing_data(world):
     token = staff_token(world.app, world.code_client, "clerk")
+    assert "drug" not in token["scope"].split()  # issue 31: never granted to a clerk
     before = len(audit_entries(world))
     resp = get(world, f"/api/v1/consents/{world.consent}/drugs", token)
-    assert resp.status_code == 403
-    assert resp.get_json()["error"] == "not_licensed" and "有資格者" in resp.get_json()["message"]
-    assert get(world, f"/api/v1/consents/{world.consent}/checkups", token).get_json()["error"] == "not_licensed"
+    assert resp.status_code == 403 and resp.get_json()["error"] == "insufficient_scope"
+    assert get(world, f"/api/v1/consents/{world.consent}/checkups", token).get_json()["error"] == "insufficient_scope"
     assert get(world, f"/api/v1/consents/{world.consent}/limit", token).status_code == 200
     assert get(world, f"/api/v1/consents/{world.consent}/qualification", token).status_code == 200
     denied = audit_entries(world)[before]
-    assert denied.event == "read_denied" and denied.reason == "not_licensed" and denied.category == "drug"
+    assert denied.event == "read_denied" and denied.reason == "insufficient_scope" and denied.category == "drug"
 
 
 def test_client_credentials_token_is_refused_drug_data(world):

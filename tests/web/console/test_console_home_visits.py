@@ -18,7 +18,8 @@ def form_of(person, **changes):
 
 
 def post(browser, path, data):
-    token = csrf_of(browser.get("/pharmacy/home-visits").get_data(as_text=True))
+    # The patient list has a form on every institution (「訪問患者」 only where 訪問診療等 runs).
+    token = csrf_of(browser.get("/pharmacy/").get_data(as_text=True))
     return browser.post(path, data={"csrf_token": token, **data})
 
 

@@ -208,19 +208,24 @@ def test_bulk_fetch_and_combined_qualification_answers_match_the_openapi_documen
 def test_the_sandbox_registers_an_entrustment_after_the_visit(make_app, clock):
     app = make_app("sandbox")
     client = app.test_client()
+    # The institution must be one of the service's (issue 31: a made-up code was accepted).
+    unknown = client.post("/sandbox/patients", json={"medical_aid": True}).get_json()
+    refused = client.post(f"/sandbox/patients/{unknown['person_id']}/entrustments", json={"institution_code": PHARMACY})
+    assert refused.status_code == 422 and "登録されていません" in refused.get_json()["message"]
+    here_code = client.post("/sandbox/institutions", json={"name": "委託先薬局"}).get_json()["institution_code"]
     person = client.post("/sandbox/patients", json={"medical_aid": True}).get_json()
     path = f"/sandbox/patients/{person['person_id']}/entrustments"
-    assert client.post(path, json={"institution_code": PHARMACY}).status_code == 201
-    assert client.post(path, json={"institution_code": PHARMACY}).status_code == 200
+    assert client.post(path, json={"institution_code": here_code}).status_code == 201
+    assert client.post(path, json={"institution_code": here_code}).status_code == 200
     with app.extensions["sessionmaker"]() as s:
-        [entry] = make_oqs(s).entrusted_tickets(institution_code=PHARMACY, month="202611", today=TODAY)
+        [entry] = make_oqs(s).entrusted_tickets(institution_code=here_code, month="202611", today=TODAY)
     assert entry.person_id == person["person_id"]
     insured = client.post("/sandbox/patients", json={}).get_json()
     refused = client.post(f"/sandbox/patients/{insured['person_id']}/entrustments",
-                          json={"institution_code": PHARMACY})
+                          json={"institution_code": here_code})
     assert refused.status_code == 422 and refused.get_json()["message"]
     assert client.post("/sandbox/patients/nobody/entrustments",
-                       json={"institution_code": PHARMACY}).status_code == 404
+                       json={"institution_code": here_code}).status_code == 404
     for body in ({}, {"institution_code": "12"}, {"institution_code": 1341234563}):
         assert client.post(path, json=body).status_code == 422, body
 
