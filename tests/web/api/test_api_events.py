@@ -136,3 +136,40 @@ def test_the_sandbox_api_client_reads_the_feed(make_app):
     assert "events" in token["scope"].split()
     resp = app.test_client().get("/api/v1/events", headers=bearer(token))
     assert resp.status_code == 200 and resp.get_json()["events"] == []
+
+
+def test_every_kind_of_event_matches_its_schema_in_the_documents_webhooks_section(world, visited, clock):
+    """One event of each type, from the real functions, against the OpenAPI document's `webhooks`
+    (what a receiver is promised) and the feed's Event schema."""
+    import jsonschema_rs  # schemathesis' validator
+
+    from consent import home_visits, qualification_only
+    from consent.events import sweep_expiries
+
+    _, relationship = visited
+    with world.session() as s:
+        grants.change_categories(s, institution_id=world.here, consent_id=world.consent,
+                                 person_id=world.person.person_id, categories=["drug"], now=clock.now())
+        grants.revoke_consent(s, institution_id=world.here, consent_id=world.consent, by="patient", reason=2,
+                              now=clock.now())
+        grants.revoke_by_institution(s, institution_id=world.here, consent_id=relationship, by="staff:1", reason=1,
+                                     now=clock.now())
+        another = home_visits.register_first_visit(s, institution_id=world.here, person_id="lapsing", card_id="c",
+                                                   categories=["drug"], now=clock.now())
+        qualification_only.set_qualification_only(s, institution_id=world.here, on=True, by="operator", now=clock.now())
+        s.commit()
+        sweep_expiries(s, now=clock.now() + timedelta(days=95))  # past the 90-day lapse
+        s.commit()
+    headers = bearer(system_token(world.app, world.system_client))
+    found = feed(world, headers, limit="1000").get_json()["events"]
+    doc = world.app.test_client().get("/api/openapi.json").get_json()
+    event_schema = doc["components"]["schemas"]["Event"]
+    assert set(doc["webhooks"]) == {e["type"] for e in found} == {
+        "consent.registered", "consent.updated", "consent.revoked", "consent.expired", "visit.recorded",
+        "relationship.ended", "institution.mode_changed"}
+    for event in found:
+        body = doc["webhooks"][event["type"]]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        schema = {"allOf": [event_schema if part == {"$ref": "#/components/schemas/Event"} else part
+                            for part in body["allOf"]]}
+        jsonschema_rs.Draft202012Validator(schema, validate_formats=True).validate(event)
+    assert another.id in {e["consent_id"] for e in found if e["type"] == "consent.expired"}
