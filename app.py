@@ -12,11 +12,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import web
 from consent import passwords
 from consent.audit import AuditKeyring, use_keyring
-from consent.clock import Clock, SystemClock
+from consent.clock import Clock, DatabaseClock, SystemClock
+from consent.institutions import names_by_code
 from integrations.registry import choose
-from store.clock import DatabaseClock
 from store.engine import Timeouts, make_engine, make_sessionmaker
-from web.config import ConfigError, Settings, instance_dir  # noqa: F401 - re-exported for operators' scripts
+from store.location import instance_dir  # noqa: F401 - re-exported for operators' scripts
+from web.config import ConfigError, Settings
 
 # Templates and static files are read through the web package, wherever it is installed.
 WEB = Path(web.__file__).resolve().parent
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     # The OQS and card authority are chosen here, once; views reach them through web.context.
     try:
         app.extensions["integrations"] = choose(oqs_backend=settings.oqs_backend,
-                                                card_authority=settings.card_authority)
+                                                card_authority=settings.card_authority,
+                                                institution_names=names_by_code)
     except LookupError as exc:
         raise ConfigError(str(exc)) from None
     # Real time for session lifetimes and login throttling, whatever the sandbox clock says.

@@ -45,7 +45,7 @@ def setup(database_url: str) -> list[tuple[str, str]]:
     from consent import oauth_clients
     from consent.clock import JST
     from consent.institutions import add_staff, create_institution
-    from integrations.oqs import make_oqs
+    from integrations.oqs.simulator import make_oqs
     from integrations.oqs.numbering import make_institution_code
     from consent.audit import AuditKeyring, use_keyring
     from store.engine import make_engine, make_sessionmaker
@@ -195,7 +195,7 @@ def main() -> None:
     elif args.database_url.startswith("postgresql"):
         from sqlalchemy.engine import make_url
 
-        from store.testing import reset_postgres_database
+        from e2e.databases import reset_postgres_database
 
         if "bench" not in (make_url(args.database_url).database or ""):
             sys.exit("refusing to drop a database whose name does not contain 'bench'")

@@ -28,8 +28,8 @@ def setup(database_url: str) -> tuple[str, str]:
     from consent import grants
     from consent.clock import JST
     from consent.institutions import add_staff, create_institution
-    from integrations.oqs import generate_population, make_oqs
-    from integrations.oqs.models import OqsPerson
+    from integrations.oqs.simulator import generate_population, make_oqs
+    from integrations.oqs.simulator.models import OqsPerson
     from consent.audit import AuditKeyring, use_keyring
     from store.engine import make_engine, make_sessionmaker
 
@@ -116,7 +116,7 @@ def main() -> None:
     if not args.database_url:
         args.database_url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     elif args.database_url.startswith("postgresql"):
-        from store.testing import reset_postgres_database
+        from e2e.databases import reset_postgres_database
 
         reset_postgres_database(args.database_url)
     from store.migrate import upgrade

@@ -38,7 +38,7 @@ from consent.window import window_end  # noqa: E402
 from store.engine import make_engine, make_sessionmaker  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from consent.institutions import Institution  # noqa: E402
-from store.testing import reset_postgres_database  # noqa: E402
+from e2e.databases import reset_postgres_database  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=JST)
 TODAY = date(2026, 11, 23)

@@ -84,7 +84,7 @@ def _seed(database_url: str, patients: int):
     from consent.institutions import create_institution
     from integrations.card import make_card_authority
     from integrations.card.soft_authenticator import SoftCard
-    from integrations.oqs import make_oqs
+    from integrations.oqs.simulator import make_oqs
     from store.engine import make_engine, make_sessionmaker
     from store.migrate import upgrade
 
@@ -227,7 +227,8 @@ def silent(database_url: str) -> Row:
     from sqlalchemy.engine import make_url
 
     from store.migrate import upgrade
-    from store.testing import PausableProxy, reset_postgres_database
+    from e2e.databases import reset_postgres_database
+    from tests.store_support import PausableProxy
 
     reset_postgres_database(database_url)
     upgrade(database_url)
@@ -253,7 +254,7 @@ def burst(database_url: str | None, patients: int) -> Row:
     workdir = tempfile.mkdtemp(prefix="faults-")
     url = database_url or f"sqlite:///{workdir}/burst.db"
     if database_url:
-        from store.testing import reset_postgres_database
+        from e2e.databases import reset_postgres_database
 
         reset_postgres_database(database_url)
     results, chain_ok = killed_worker_burst(url, patients=patients)

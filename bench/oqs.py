@@ -23,12 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select  # noqa: E402
 
 from consent.vocabulary import BATCH_STATUSES  # noqa: E402
-from integrations.oqs import make_oqs  # noqa: E402
-from integrations.oqs.generator import generate_population  # noqa: E402
-from integrations.oqs.models import OqsPerson, OqsQualification  # noqa: E402
+from integrations.oqs.simulator import make_oqs  # noqa: E402
+from integrations.oqs.simulator.generator import generate_population  # noqa: E402
+from integrations.oqs.simulator.models import OqsPerson, OqsQualification  # noqa: E402
 from store.engine import make_engine, make_sessionmaker  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
-from store.testing import reset_postgres_database  # noqa: E402
+from e2e.databases import reset_postgres_database  # noqa: E402
 
 INSTITUTION = "1341234563"
 

@@ -26,9 +26,9 @@ from app import create_app  # noqa: E402
 from consent import oauth_clients  # noqa: E402
 from consent.clock import JST, FixedClock  # noqa: E402
 from consent.institutions import ALL_FUNCTIONS, create_institution  # noqa: E402
-from integrations.oqs import make_oqs  # noqa: E402
+from integrations.oqs.simulator import make_oqs  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
-from store.testing import reset_postgres_database  # noqa: E402
+from e2e.databases import reset_postgres_database  # noqa: E402
 from web.config import Settings  # noqa: E402
 
 TODAY = date(2026, 11, 23)

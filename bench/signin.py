@@ -144,7 +144,7 @@ def main() -> None:
     if not args.database_url:
         args.database_url = f"sqlite:///{tmp}/bench.db"
     elif args.database_url.startswith("postgresql"):
-        from store.testing import reset_postgres_database
+        from e2e.databases import reset_postgres_database
 
         reset_postgres_database(args.database_url)
     from store.migrate import upgrade

@@ -34,7 +34,7 @@ from consent.institutions import create_institution  # noqa: E402
 from integrations.webhooks.receiver import Receiver  # noqa: E402
 from store.engine import make_engine, make_sessionmaker  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
-from store.testing import reset_postgres_database  # noqa: E402
+from e2e.databases import reset_postgres_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOK_KEY = "bench-webhook-key-" + "x" * 20

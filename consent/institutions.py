@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, false, or_, select, true
@@ -174,6 +175,15 @@ def runs_function(session: Session, institution_id: int, function: str) -> bool:
 
 def institution_by_code(session: Session, code: str) -> Institution | None:
     return session.scalar(select(Institution).where(Institution.institution_code == code))
+
+
+def names_by_code(session: Session, institution_codes: Collection[str]) -> dict[str, str]:
+    """Names of the institutions among these codes (unknown codes left out): what the service
+    tells its OQS of itself (integrations/oqs/interface.py: InstitutionNames)."""
+    if not institution_codes:
+        return {}
+    return dict(session.execute(select(Institution.institution_code, Institution.name).where(
+        Institution.institution_code.in_(list(institution_codes)))).all())
 
 
 def rotate_reception_token(session: Session, institution: Institution, *, now: datetime,

@@ -6,7 +6,7 @@ client secrets, authorization codes, access and refresh tokens are SHA-256 diges
 copy of these tables cannot be replayed. The values are 256-bit random strings, so a plain digest
 is enough (no slow password hash, which would only slow every token request).
 
-Pure domain code: no Flask. The OAuth protocol itself (authlib) is adapted in web/oauth.py.
+Pure domain code: no Flask. The OAuth protocol itself (authlib) is adapted in web/api/oauth.py.
 """
 from __future__ import annotations
 

@@ -71,6 +71,13 @@ NOT_EXPIRING: frozenset[str] = frozenset(c.code for c in _CATEGORY_TABLE if c.co
 # The scope a token needs for each read category (today each scope is named as its category, but
 # `decide` goes through this mapping rather than relying on it).
 SCOPE_OF_CATEGORY: dict[str, str] = {c.code: c.scope for c in _CATEGORY_TABLE}
+# What each part of a category's data is called where it is shown (the real interface's item
+# names): the console's sub-headings of 診療・アレルギー・検査, 手術・傷病名・感染症 and 薬剤情報's two sources.
+PART_HEADINGS: dict[str, str] = {
+    "drug_allergies": "薬剤アレルギー等", "other_allergies": "その他アレルギー等", "labs": "検査",
+    "diagnoses": "傷病名", "procedures": "手術", "infections": "感染症",
+    "prescription": "電子処方箋の処方・調剤情報", "claims": "レセプトによる薬剤情報",
+}
 
 
 def label(category: str) -> str:
@@ -280,4 +287,18 @@ EVENT_TYPES: dict[str, str] = {
     EVENT_VISIT_RECORDED: "訪問の記録",
     EVENT_RELATIONSHIP_ENDED: "訪問診療等の同意の終了",
     EVENT_MODE_CHANGED: "資格確認限定型の切り替え",
+}
+
+
+# --- 都道府県 (prefecture codes, the first two digits of an institution code) ----------------------
+
+# A disaster's area is named by them; the simulator's addresses and insurers use them too.
+PREFECTURES: dict[int, str] = {
+    1: "北海道", 2: "青森県", 3: "岩手県", 4: "宮城県", 5: "秋田県", 6: "山形県", 7: "福島県",
+    8: "茨城県", 9: "栃木県", 10: "群馬県", 11: "埼玉県", 12: "千葉県", 13: "東京都", 14: "神奈川県",
+    15: "新潟県", 16: "富山県", 17: "石川県", 18: "福井県", 19: "山梨県", 20: "長野県", 21: "岐阜県",
+    22: "静岡県", 23: "愛知県", 24: "三重県", 25: "滋賀県", 26: "京都府", 27: "大阪府", 28: "兵庫県",
+    29: "奈良県", 30: "和歌山県", 31: "鳥取県", 32: "島根県", 33: "岡山県", 34: "広島県", 35: "山口県",
+    36: "徳島県", 37: "香川県", 38: "愛媛県", 39: "高知県", 40: "福岡県", 41: "佐賀県", 42: "長崎県",
+    43: "熊本県", 44: "大分県", 45: "宮崎県", 46: "鹿児島県", 47: "沖縄県",
 }

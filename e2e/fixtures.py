@@ -123,7 +123,7 @@ def live_server(tmp_path_factory) -> LiveServer:
     if external:
         yield LiveServer(external.rstrip("/"), "", Path(os.devnull))
         return
-    from store.testing import derived_postgres_url, reset_postgres_database
+    from e2e.databases import derived_postgres_url, reset_postgres_database
 
     tmp = tmp_path_factory.mktemp("live")
     pg = os.environ.get("TEST_DATABASE_URL")

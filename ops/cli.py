@@ -7,7 +7,7 @@ import click
 from flask import Flask, current_app
 
 from consent.vocabulary import RECEPTION_SETTINGS
-from integrations.oqs import cli as oqs_cli
+from integrations.registry import COMMANDS as INTEGRATION_COMMANDS
 from ops import audit_cli, card_cli, disaster_cli, operator_cli, webhook_worker
 from store.engine import make_engine, make_sessionmaker
 
@@ -78,7 +78,8 @@ def register_cli(app: Flask) -> None:
     operator_cli.register(app)  # `flask institution|staff ...`
     card_cli.register(app)  # `flask card reinstate`
     disaster_cli.register(app)  # `flask disaster declare|list|end`
-    oqs_cli.register(app)  # `flask oqs generate|show`
+    for register in INTEGRATION_COMMANDS:
+        register(app)  # the simulator's `flask oqs generate|show`
     webhook_worker.register(app)  # `flask webhooks deliver`
     _operator_waits(app, app.cli)
 

@@ -15,7 +15,6 @@ from consent.clock import JST
 from consent.institutions import ALL_FUNCTIONS, Staff, add_staff, create_institution, institution_by_code
 from consent.oauth_models import ApiClient
 from integrations.card.models import CardRecord
-from integrations.oqs import load_demo_population
 from web.context import card_authority_for, oqs_for
 
 # 13 東京都, 4 調剤, 郡市区 12, 番号 3456, check digit 3 (MHLW modulus-10 over all 9 digits).
@@ -129,8 +128,8 @@ def load_demo(app: Flask) -> DemoSummary:
         institution = _demo_institution(session, DEMO_INSTITUTION_CODE, DEMO_INSTITUTION_NAME, DEMO_STAFF, now=now)
         # The demo pharmacy runs every function (環境設定), also when its row predates them.
         institution.set_functions(ALL_FUNCTIONS)
-        people = {p.person_id: p for p in load_demo_population(session, today=today,
-                                                                institution_codes=[DEMO_INSTITUTION_CODE])}
+        people = {p.person_id: p for p in oqs_for(session).load_demo_population(
+            today=today, institution_codes=[DEMO_INSTITUTION_CODE])}
         _demo_consents(session, institution, people, today=today, now=now)
         visiting = _demo_home_visit(session, institution, people, today=today, now=now)
         _demo_api_client(session, institution, now=now)

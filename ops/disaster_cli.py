@@ -34,7 +34,7 @@ REFUSALS = {
 }
 
 
-# The sandbox clock's years (web/sandbox.py CLOCK_YEARS): a period outside them is a typo.
+# The sandbox clock's years (web/sandbox/__init__.py CLOCK_YEARS): a period outside them is a typo.
 YEARS = range(2000, 2100)
 
 

@@ -18,12 +18,13 @@ from app import create_app
 from consent import grants, oauth_clients, passwords
 from consent.institutions import ALL_FUNCTIONS, add_staff, create_institution
 from consent.clock import JST, FixedClock
+from e2e.databases import reset_postgres_database
 from integrations.card import make_card_authority
 from integrations.card.soft_authenticator import SoftCard
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from patient_support import PASSWORD
 from store.migrate import upgrade
-from store.testing import empty_all_tables, reset_postgres_database
+from store_support import empty_all_tables
 from web.config import Settings
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

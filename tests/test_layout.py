@@ -1,23 +1,25 @@
-"""The house's layout rules, checked on the source: which package may import which, no import
-cycles (function-local imports included), and the console blueprint built the same whatever
-the order its modules are named in."""
+"""The house's layout rules, checked on the source: which package may import which (migrations
+and the QA plugin included), that web/ and ops/ see the OQS only through its contract, no import
+cycles (function-local imports included), and the console blueprint built the same whatever the
+order its modules are named in."""
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("web", "consent", "integrations", "store", "ops")
+# The QA teams' browser fixtures: installed with the product, read here too, imported by none of it.
+QA_PLUGIN = "e2e"
 
 
 def project_modules() -> dict[str, Path]:
     modules = {"app": ROOT / "app.py"}
-    for package in PACKAGES:
+    for package in (*PACKAGES, QA_PLUGIN):
         for path in (ROOT / package).rglob("*.py"):
-            if "migrations" in path.parts:
-                continue
             parts = list(path.relative_to(ROOT).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts.pop()
@@ -47,6 +49,91 @@ def imported_names(name: str, path: Path) -> set[str]:
             submodules = {f"{base}.{alias.name}" for alias in node.names} & MODULES.keys()
             found.update(submodules or {base})
     return found
+
+
+# From the bottom up: each imports only those before it. The migrations belong to store/ and import
+# nothing above it either (they are listed apart, so a rule names them when they break it).
+LAYERS = ("store", "consent", "integrations", "web", "ops", "app")
+MIGRATIONS = "store.migrations"
+# The QA plugin drives the service over HTTP: it may use the clock's zone and a database, no more.
+QA_NEVER = ("integrations", "web", "ops", "app")
+NEVER = (
+    [(low, high) for i, low in enumerate(LAYERS) for high in LAYERS[i + 1:]]
+    + [(MIGRATIONS, high) for high in LAYERS[1:]]
+    + [(package, QA_PLUGIN) for package in (*LAYERS, MIGRATIONS)]
+    + [(QA_PLUGIN, high) for high in QA_NEVER]
+)
+# web/ by audience: none imports another; what they share is web/'s plumbing, which imports none of
+# them (but web/__init__.py, which wires them into the app).
+AUDIENCES = ("web.patient", "web.console", "web.api", "web.sandbox")
+NEVER_IN_WEB = [(a, b) for a in AUDIENCES for b in AUDIENCES if a != b] + [("web plumbing", a) for a in AUDIENCES]
+# The OQS contract: the modules directly in integrations/oqs/; the simulator is one implementation.
+OQS_CONTRACT = {"integrations.oqs"} | {f"integrations.oqs.{p.stem}" for p in (ROOT / "integrations" / "oqs").glob("*.py")
+                                      if p.stem != "__init__"}
+SIMULATOR = "integrations.oqs.simulator"
+
+
+def inside(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def importers(package: str) -> dict[str, Path]:
+    """The modules a rule speaks of: a package's, but store/'s without its migrations (they have
+    rules of their own), and web/'s plumbing: web/ without its audiences and their wiring."""
+    if package == "web plumbing":
+        return {n: p for n, p in MODULES.items()
+                if inside(n, "web") and n != "web" and not any(inside(n, a) for a in AUDIENCES)}
+    return {n: p for n, p in MODULES.items()
+            if inside(n, package) and not (package == "store" and inside(n, MIGRATIONS))}
+
+
+def offenders(package: str, imported: str) -> dict[str, list[str]]:
+    """Modules of `package` that import `imported` (or anything inside it), with what they import."""
+    found = {}
+    for name, path in importers(package).items():
+        hits = sorted(m for m in imported_names(name, path) if inside(m, imported))
+        if hits:
+            found[name] = hits
+    return found
+
+
+@pytest.mark.parametrize(("package", "imported"), [pytest.param(a, b, id=f"{a} never imports {b}")
+                                                   for a, b in NEVER + NEVER_IN_WEB])
+def test_never_imports(package, imported):
+    assert importers(package), f"no module of {package}: the rule checks nothing"
+    assert offenders(package, imported) == {}
+
+
+def test_web_and_ops_import_only_the_oqs_contract():
+    """Never the simulator: a real OQS connection must not drag it along."""
+    found = {}
+    for package in ("web", "ops"):
+        for name, path in importers(package).items():
+            outside = sorted(m for m in imported_names(name, path)
+                             if inside(m, "integrations.oqs") and m not in OQS_CONTRACT)
+            if outside:
+                found[name] = outside
+    assert found == {}
+
+
+def test_the_oqs_contract_stands_without_its_simulator():
+    found = {name: sorted(m for m in imported_names(name, MODULES[name]) if inside(m, SIMULATOR))
+             for name in OQS_CONTRACT}
+    assert {name: mods for name, mods in found.items() if mods} == {}
+
+
+def test_the_simulator_reads_none_of_the_services_tables():
+    """What the simulator knows of the service comes in through the contract (InstitutionNames)."""
+    from ops.schema import MODEL_MODULES
+
+    tables = {module.__name__ for module in MODEL_MODULES} - {f"{SIMULATOR}.models"}
+    found = {}
+    for name, path in MODULES.items():
+        if inside(name, SIMULATOR):
+            hits = sorted(imported_names(name, path) & tables)
+            if hits:
+                found[name] = hits
+    assert found == {}
 
 
 def test_consent_imports_neither_flask_nor_integrations():
@@ -111,16 +198,12 @@ def rules_of(app: Flask) -> set[tuple[str, str, frozenset[str]]]:
 
 
 def test_the_console_blueprint_is_the_same_whatever_the_order_of_its_modules(app):
-    from web import (
-        api_clients_admin, console, console_admin, console_disaster, console_home_visits, console_medical_aid,
-        passkeys, webhooks_admin,
-    )
+    from web import console
+    from web.console import admin, api_clients, disaster, home_visits, medical_aid, passkeys, webhooks
 
     reversed_app = Flask(__name__)
     reversed_app.register_blueprint(console.blueprint(
-        webhooks_admin.routes, api_clients_admin.routes, passkeys.routes, console_disaster.routes, console_home_visits.routes,
-        console_medical_aid.routes,
-        console_admin.routes))
+        webhooks.routes, api_clients.routes, passkeys.routes, disaster.routes, home_visits.routes, medical_aid.routes, admin.routes))
     assert rules_of(reversed_app) == rules_of(app)
     endpoints = {endpoint for _, endpoint, _ in rules_of(app)}
     # One from each module, as the templates name them.

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from store.testing import derived_postgres_url, reset_postgres_database
+from e2e.databases import derived_postgres_url, reset_postgres_database
 
 # The same on either database: CI runs it once (on SQLite), not again on PostgreSQL.
 pytestmark = pytest.mark.database_independent

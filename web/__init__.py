@@ -42,10 +42,9 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
 
     from consent.window import format_jst
-    from web import (
-        api_clients_admin, card, console, console_admin, console_disaster, console_home_visits,
-        console_medical_aid, health, pages, passkeys, reception, tablet, webhooks_admin,
-    )
+    from web import console, health
+    from web.console import admin, api_clients, disaster, home_visits, medical_aid, passkeys, webhooks
+    from web.patient import card, pages, reception, tablet
 
     from consent.actors import ROLE_LABELS
 
@@ -55,7 +54,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["staff_institution_runs"] = staff_institution_runs
     # The pharmacy-system API, its OpenAPI document and its OAuth 2.0 server.
-    from web import api, openapi
+    from web import api
+    from web.api import openapi
 
     api.init_app(app)
     app.register_blueprint(openapi.bp)
@@ -65,18 +65,21 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(card.bp)
     app.register_blueprint(reception.bp)
     app.register_blueprint(tablet.bp)
-    from web import reception_qualification
+    from web.patient import reception_qualification
 
     app.register_blueprint(reception_qualification.bp)  # 資格確認限定型: 「資格確認をする」
     console_bp = console.blueprint(
-        console_admin.routes, console_medical_aid.routes, console_home_visits.routes, console_disaster.routes,
-        passkeys.routes, api_clients_admin.routes, webhooks_admin.routes)
+        admin.routes, medical_aid.routes, home_visits.routes, disaster.routes, passkeys.routes, api_clients.routes,
+        webhooks.routes)
     # Every console page shows the disasters covering the institution (and the 「災害時閲覧」 entry).
-    console_bp.context_processor(console_disaster.notices)
+    console_bp.context_processor(disaster.notices)
+    api_clients.init_app(app)  # the admin page's 「API連携」 section
+    webhooks.init_app(app)  # ... and its webhook endpoints
     app.register_blueprint(console_bp)
     if app.config["SETTINGS"].sandbox:
         # Not merely guarded: outside sandbox mode these routes do not exist (404).
-        from web import demo_cards, sandbox
+        from web import sandbox
+        from web.sandbox import demo_cards
 
         app.register_blueprint(sandbox.bp)
         app.register_blueprint(demo_cards.bp)

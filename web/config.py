@@ -6,32 +6,17 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from consent.passwords import MINIMUM_PRODUCTION_MEMORY_KIB, HashingCost
 from integrations.registry import CARD_AUTHORITIES, OQS_BACKENDS
+from store.location import default_database_url, instance_dir  # noqa: F401 - instance_dir: also web.config's
 
 APP_ENVS = ("development", "sandbox", "production")
 
 
 class ConfigError(RuntimeError):
     """The configuration is unsafe or inconsistent; the service must not start."""
-
-
-def instance_dir() -> Path:
-    """INSTANCE_DIR (default ./instance, from the working directory): generated secrets and the
-    SQLite file. Never beside the code: an installed package must not write into site-packages."""
-    return Path(os.environ.get("INSTANCE_DIR") or "instance").resolve()
-
-
-def default_database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    folder = instance_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'app.db'}"
 
 
 def _local_secret_key(name: str = "secret_key") -> str:

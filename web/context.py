@@ -1,4 +1,4 @@
-"""Per-request access to the app's settings, clock and relying party."""
+"""Per-request access to the app's settings, clock, relying party (and the browser's WebAuthn binding)."""
 from __future__ import annotations
 
 import time
@@ -14,6 +14,7 @@ from integrations.oqs.interface import OQS
 from store.ratelimit import hit_many, limit_key
 from web.config import Settings
 from web.errors import ApiError
+from web.security import session_secret
 
 
 def engine_of_app():
@@ -53,6 +54,12 @@ def today_jst() -> date:
 def relying_party() -> RelyingParty:
     s = settings()
     return RelyingParty(rp_id=s.rp_id, origins=tuple(s.origins), challenge_ttl_seconds=s.challenge_ttl_seconds)
+
+
+def browser_binding() -> str:
+    """A random value tying WebAuthn challenges to this browser session (the cookie alone is not
+    enough: it is rotated at sign-in)."""
+    return session_secret("card_binding", 24)
 
 
 def client_address() -> str:

@@ -4,7 +4,7 @@ The one place errors are worded. The domain raises DomainError subclasses with a
 (consent/errors.py); web/errors.py answers any that reaches it with `describe()`: a Japanese page
 for people, `{"error", "message"}` JSON for programs. A view that shows the error inside the form
 it re-renders takes the same words from `describe()`. /oauth/* keeps its RFC 6749 bodies
-(web/oauth.py). Errors of the web layer itself (request validation) are ApiError: the same model,
+(web/api/oauth.py). Errors of the web layer itself (request validation) are ApiError: the same model,
 carrying their own status and message.
 """
 from __future__ import annotations

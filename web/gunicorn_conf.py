@@ -22,7 +22,7 @@ limit_request_line = 8190
 
 _METRICS = os.environ.get("METRICS", "").lower() in ("1", "true", "yes", "on")
 if _METRICS and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    from web.config import instance_dir
+    from store.location import instance_dir
 
     # Set here, in the master, before any worker imports prometheus_client.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(instance_dir() / "metrics")

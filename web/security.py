@@ -18,12 +18,17 @@ CSRF_EXEMPT_PREFIXES = ("/api/", "/oauth/", "/sandbox/")
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
+def session_secret(key: str, nbytes: int) -> str:
+    """A random value kept in the browser's server-side session under `key`, made on first use."""
+    value = session.get(key)
+    if not value:
+        value = secrets.token_urlsafe(nbytes)
+        session[key] = value
+    return value
+
+
 def csrf_token() -> str:
-    token = session.get("_csrf")
-    if not token:
-        token = secrets.token_urlsafe(32)
-        session["_csrf"] = token
-    return token
+    return session_secret("_csrf", 32)
 
 
 def _check_csrf() -> None:

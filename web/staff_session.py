@@ -42,7 +42,7 @@ def sign_out() -> None:
 
 
 def _in_reception_mode():
-    """The tablet is in 「受付モード」 (web/tablet.py): the console stays out of reach, back to the
+    """The tablet is in 「受付モード」 (web/patient/tablet.py): the console stays out of reach, back to the
     patient-facing start (leaving the mode needs the staff password)."""
     mode = session.get("tablet")
     if mode and current_staff() is not None:

@@ -123,7 +123,7 @@ def review_patient(*, drugs: Iterable[Any] | None, clinical: Any | None = None,
                    scope: str = "") -> MedicationReview:
     """The review from OQS results. Pass None for a category the reader may not see; `readable`
     defaults to the categories passed (drug, clinical, checkup). `claims_through`: the last day
-    whose claims OQS holds on `today` (integrations.oqs.drug_history.claims_visible_until)."""
+    whose claims OQS holds on `today` (integrations.oqs.simulator.drug_history.claims_visible_until)."""
     if readable is None:
         readable = {c for c, data in ((DRUG, drugs), (CLINICAL, clinical), (CHECKUP_CATEGORY, checkups))
                     if data is not None}

@@ -1,26 +1,25 @@
-"""The online qualification system (オンライン資格確認等システム) behind an interface.
+"""The online qualification system (オンライン資格確認等システム): the contract the service uses.
 
     from web.context import oqs_for
     oqs = oqs_for(session)            # in a view: the implementation OQS_BACKEND names
     oqs.qualification(person_id, institution_code="1341234563", care_setting=3, today=today)
 
-`make_oqs(session)` is the embedded simulator itself (scripts, tests); `integrations/registry.py`
-maps OQS_BACKEND names to implementations.
-
-See `interface.py` for the methods, `results.py` for what they return, `generator.py` for the
-synthetic population and `demo.py` for the demo people.
+This package is the contract alone: `interface.py` (the methods), `results.py` (what they
+return), `errors.py`, `codes.py` (the real interface's code tables), `inputs.py` (key and month
+checks) and `numbering.py` (check digits). `web/` and `ops/` import nothing else of the OQS.
+The embedded implementation is `integrations/oqs/simulator/` (`make_oqs(session)` there, for
+scripts and tests); `integrations/registry.py` maps OQS_BACKEND names to implementations.
 """
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from integrations.oqs.errors import OQSError, PersonNotFound
 from integrations.oqs.inputs import InvalidInput
-from integrations.oqs.interface import OQS
+from integrations.oqs.interface import OQS, InstitutionNames
 from integrations.oqs.results import (
     BatchResult,
     CheckupRecord,
     CheckupValue,
+    ClinicalInfo,
     DrugRecord,
     EntrustedTicket,
     LimitInfo,
@@ -29,32 +28,11 @@ from integrations.oqs.results import (
     PersonRecord,
     Qualification,
     SpecificDiseaseCertificate,
+    SurgeryInfo,
 )
 
-
-def make_oqs(session: Session) -> OQS:
-    """The embedded simulator bound to `session` (it never commits); the app's choice is in the registry."""
-    from integrations.oqs.simulator import SimulatedOQS
-
-    return SimulatedOQS(session)
-
-
-def generate_population(session: Session, *, size: int, seed: int, today, entrust_to=None):
-    """Add a deterministic synthetic population (see generator.generate_population)."""
-    from integrations.oqs.generator import generate_population as _generate
-
-    return _generate(session, size=size, seed=seed, today=today, entrust_to=entrust_to)
-
-
-def load_demo_population(session: Session, *, today, institution_codes: list[str]) -> list[PersonRecord]:
-    """The demo people (idempotent; see demo.load_demo_population)."""
-    from integrations.oqs.demo import load_demo_population as _load
-
-    return _load(session, today=today, institution_codes=institution_codes)
-
-
 __all__ = [
-    "OQS", "OQSError", "InvalidInput", "PersonNotFound", "make_oqs", "generate_population",
-    "load_demo_population", "BatchResult", "CheckupRecord", "CheckupValue", "DrugRecord", "EntrustedTicket",
-    "LimitInfo", "MedicalTicket", "PersonIdentity", "PersonRecord", "Qualification", "SpecificDiseaseCertificate",
+    "OQS", "OQSError", "InstitutionNames", "InvalidInput", "PersonNotFound", "BatchResult", "CheckupRecord",
+    "CheckupValue", "ClinicalInfo", "DrugRecord", "EntrustedTicket", "LimitInfo", "MedicalTicket", "PersonIdentity",
+    "PersonRecord", "Qualification", "SpecificDiseaseCertificate", "SurgeryInfo",
 ]

@@ -202,6 +202,11 @@ def check_reference_number(value: object) -> str:
     return reference
 
 
+def month_of(day: date) -> str:
+    """The 診療年月 (YYYYMM) `day` falls in, as the interface's month inputs write it."""
+    return f"{day.year:04d}{day.month:02d}"
+
+
 def check_month(value: str | None, name: str) -> str | None:
     """A 診療年月 filter in YYYYMM (None passes); InvalidInput names the parameter in `detail`."""
     if value is None:

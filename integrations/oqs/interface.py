@@ -1,9 +1,10 @@
 """What the rest of the service needs from the online qualification system (OQS).
 
-`web` and `consent` depend on this Protocol only; `integrations/registry.py` names the
-implementations (today: the embedded simulator) and `create_app` binds the one OQS_BACKEND
-names. A remote implementation talking to the real system would implement the same methods and
-register itself there.
+`web` and `ops` depend on this contract only (integrations/oqs/*.py; never the simulator
+package); `integrations/registry.py` names the implementations (today: the embedded simulator,
+integrations/oqs/simulator/) and `create_app` binds the one OQS_BACKEND names. A remote
+implementation talking to the real system would implement the same methods and register itself
+there. What an implementation is told of the service itself comes in as `InstitutionNames`.
 
 Conventions: every date comes from the caller (`today`), never from the clock; results are
 frozen dataclasses with `to_dict()`; an unknown person is an answer (validity 4 該当資格なし,
@@ -12,14 +13,15 @@ stable code and the field it names; web/error_messages.py words it for people.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import date
 from typing import Protocol
 
 from consent.vocabulary import HOME_VISIT
-from integrations.oqs.clinical import ClinicalInfo, SurgeryInfo
 from integrations.oqs.results import (
     BatchResult,
     CheckupRecord,
+    ClinicalInfo,
     DrugRecord,
     EntrustedTicket,
     LimitInfo,
@@ -27,7 +29,13 @@ from integrations.oqs.results import (
     PersonRecord,
     Qualification,
     SpecificDiseaseCertificate,
+    SurgeryInfo,
 )
+
+# The names of the institutions the service knows, by code, for the codes asked (unknown ones left
+# out): an answer may name the asking institution or a 調剤券's prescriber. The app binds it to the
+# request's session; an implementation reads the service's own tables through nothing else.
+InstitutionNames = Callable[[Collection[str]], dict[str, str]]
 
 
 class OQS(Protocol):
@@ -70,6 +78,10 @@ class OQS(Protocol):
 
     def register_entrustment(self, *, person_id: str, institution_code: str) -> bool:
         """Sandbox: the welfare office entrusts a recipient to an institution (True when new)."""
+        ...
+
+    def load_demo_population(self, *, today: date, institution_codes: list[str]) -> list[PersonRecord]:
+        """Sandbox: the demo people `flask demo load` shows, entrusted to these institutions (idempotent)."""
         ...
 
     def reinquiry(self, *, insurer_number: str, symbol: str | None, number: str, branch: str | None,

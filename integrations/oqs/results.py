@@ -116,7 +116,7 @@ class SpecificDiseaseCertificate(_Plain):
 
 
 def _code(table: dict, **more: Any) -> Any:
-    """A coded field: the OpenAPI document lists its values (web/openapi.py reads field metadata)."""
+    """A coded field: the OpenAPI document lists its values (web/api/openapi.py reads field metadata)."""
     return field(metadata={"schema": {"enum": list(table), **more}})
 
 
@@ -315,3 +315,101 @@ class CheckupRecord(_Plain):
     @property
     def abnormal_items(self) -> tuple[CheckupValue, ...]:
         return tuple(item for item in self.items if item.abnormal)
+
+
+# -- clinical (診療・アレルギー・検査) and surgery (手術・傷病名・感染症) data --------------------------
+
+@dataclass(frozen=True)
+class Diagnosis(_Plain):
+    """傷病名 with its ICD-10 code and 診療開始日."""
+
+    name: str
+    icd10: str
+    started_on: date
+    outcome: str  # 転帰: 継続 / 治癒
+
+
+@dataclass(frozen=True)
+class DrugAllergy(_Plain):
+    """薬剤アレルギー等: the drug (and its class) and the reaction."""
+
+    drug: str
+    drug_class: str
+    reaction: str
+    noted_on: date
+
+
+@dataclass(frozen=True)
+class OtherAllergy(_Plain):
+    """その他アレルギー等 (food, pollen...)."""
+
+    allergen: str
+    kind: str  # 食物 / 環境
+    reaction: str
+    noted_on: date
+
+
+@dataclass(frozen=True)
+class LabResult(_Plain):
+    """検査: one item of one blood test with its unit and reference range (JCCLS 共用基準範囲)."""
+
+    tested_on: date
+    code: str
+    name: str
+    value: float
+    unit: str
+    low: float | None
+    high: float | None
+    flag: str  # "" within range, "H" above, "L" below
+
+
+@dataclass(frozen=True)
+class Procedure(_Plain):
+    """手術: the operation, its K code (診療報酬点数表) and the day."""
+
+    name: str
+    k_code: str
+    performed_on: date
+    institution: str
+
+
+@dataclass(frozen=True)
+class Infection(_Plain):
+    """感染症: what was found and when."""
+
+    name: str
+    icd10: str
+    found_on: date
+
+
+@dataclass(frozen=True)
+class ClinicalInfo(_Plain):
+    """診療・その他アレルギー等・薬剤アレルギー等・検査 (SRJ)."""
+
+    drug_allergies: tuple[DrugAllergy, ...]
+    other_allergies: tuple[OtherAllergy, ...]
+    labs: tuple[LabResult, ...]  # newest first
+
+    def latest(self, code: str) -> LabResult | None:
+        return next((lab for lab in self.labs if lab.code == code), None)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.drug_allergies or self.other_allergies or self.labs)
+
+
+@dataclass(frozen=True)
+class SurgeryInfo(_Plain):
+    """手術・傷病名・感染症 (SHJ)."""
+
+    diagnoses: tuple[Diagnosis, ...]  # newest first
+    procedures: tuple[Procedure, ...]  # newest first
+    infections: tuple[Infection, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.diagnoses or self.procedures or self.infections)
+
+
+EMPTY_CLINICAL = ClinicalInfo((), (), ())
+EMPTY_SURGERY = SurgeryInfo((), (), ())

@@ -1,14 +1,18 @@
-"""Alembic environment: the URL comes from the caller (store.migrate) or DATABASE_URL."""
+"""Alembic environment: the URL comes from the caller (store.migrate) or DATABASE_URL.
+
+Migrations are written by hand and import nothing above store/. The models they must match
+(`target_metadata`, for Alembic's comparison) come from the caller too: ops.schema lists every
+table, and tests/test_storage.py checks that the migrations create exactly those.
+"""
 from __future__ import annotations
 
 from alembic import context
 
 from store.engine import make_engine
-from store.registry import load_all_models
-from web.config import default_database_url
+from store.location import default_database_url
 
 config = context.config
-target_metadata = load_all_models()
+target_metadata = config.attributes.get("target_metadata")
 
 
 def _url() -> str:

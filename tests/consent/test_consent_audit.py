@@ -23,7 +23,7 @@ from consent.models import AuditChainHead, AuditEntry, Consent
 from store.engine import make_engine, make_sessionmaker
 from store.migrate import downgrade, upgrade
 from consent.institutions import Institution
-from store.testing import derived_postgres_url, reset_postgres_database
+from e2e.databases import derived_postgres_url, reset_postgres_database
 
 entries = AuditEntry.__table__
 

@@ -22,11 +22,11 @@ from consent.models import AuditEntry, Consent
 from consent.security_log import events
 from integrations.card import make_card_authority
 from integrations.card.soft_authenticator import SoftCard
-from integrations.oqs import make_oqs
-from integrations.oqs.models import OqsPerson
+from integrations.oqs.simulator import make_oqs
+from integrations.oqs.simulator.models import OqsPerson
 from ops.demo import load_demo
 from store.migrate import downgrade, upgrade
-from web import console_disaster
+from web.console import disaster as console_disaster
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=JST)  # inclusive
 END = datetime(2026, 11, 30, 0, 0, tzinfo=JST)  # exclusive

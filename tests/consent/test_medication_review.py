@@ -74,7 +74,7 @@ def test_no_kidney_value_on_record_is_said_rather_than_passed_over():
 
 
 def test_review_patient_takes_the_oqs_results_and_infers_what_is_readable():
-    from integrations.oqs.clinical import ClinicalInfo, DrugAllergy, LabResult
+    from integrations.oqs.results import ClinicalInfo, DrugAllergy, LabResult
     from integrations.oqs.results import CheckupRecord, CheckupValue, DrugRecord
 
     record = DrugRecord(

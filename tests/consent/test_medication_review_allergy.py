@@ -81,8 +81,8 @@ def test_only_current_drugs_are_checked_at_the_14_day_boundary(days_ago, matched
 
 
 def test_every_allergen_the_simulator_records_and_its_antimicrobials_and_nsaids_map_to_a_group():
-    from integrations.oqs.clinical import _DRUG_ALLERGENS
-    from integrations.oqs.drug_master import DRUGS
+    from integrations.oqs.simulator.clinical import _DRUG_ALLERGENS
+    from integrations.oqs.simulator.drug_master import DRUGS
 
     groups = {drug: {g.name for g in allergy_groups_of(drug, cls)} for drug, cls in _DRUG_ALLERGENS}
     assert groups["セファクロル"] == {"セフェム系抗菌薬"}

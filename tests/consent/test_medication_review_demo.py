@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from conftest import TODAY
 
+from consent.medication import drug_records
 from consent.medication_review import line_ids, review_patient
-from integrations.oqs import load_demo_population, make_oqs
-from integrations.oqs.demo import DEMO_IDS
-from integrations.oqs.drug_history import claims_visible_until
-from integrations.oqs.prescriptions import drug_records
+from integrations.oqs.simulator import load_demo_population, make_oqs
+from integrations.oqs.simulator.demo import DEMO_IDS
+from integrations.oqs.simulator.drug_history import claims_visible_until
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def test_the_table_covers_the_issues_ingredients_each_with_a_named_source_or_a_r
 
 
 def test_the_table_names_ingredients_as_the_simulators_drug_master_reduces_to():
-    from integrations.oqs.drug_master import DRUGS
+    from integrations.oqs.simulator.drug_master import DRUGS
     from consent.medication_review.ingredients import base_ingredient
 
     master = {base_ingredient(d.ingredient) for d in DRUGS.values()}

@@ -27,7 +27,7 @@ from consent.qualification_only import set_qualification_only
 from consent.vocabulary import CATEGORIES, QUALIFICATION, READ_CATEGORIES, USE_CHANGED
 from integrations.card import make_card_authority
 from integrations.card.soft_authenticator import SoftCard
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from web.api import DATA_READS
 
 ORIGIN = "http://localhost:5000"

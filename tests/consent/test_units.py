@@ -21,8 +21,8 @@ def test_other_units_are_tidied_and_known_ones_kept(raw, expected):
 
 
 def test_the_simulators_lab_and_checkup_units_agree_once_labelled():
-    from integrations.oqs.checkup_history import RULES
-    from integrations.oqs.clinical import _LAB_ITEMS
+    from integrations.oqs.simulator.checkup_history import RULES
+    from integrations.oqs.simulator.clinical import _LAB_ITEMS
 
     assert unit_label(_LAB_ITEMS["eGFR"][1]) == unit_label(RULES["egfr"].unit) == EGFR_UNIT
     assert unit_label(RULES["bmi"].unit) == "kg/m²"

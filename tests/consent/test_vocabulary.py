@@ -21,7 +21,8 @@ from consent.vocabulary import (
     BATCH_SCOPE, EVENTS_SCOPE, CARE_SETTINGS, CATEGORIES, CATEGORY, CATEGORY_LABELS, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE,
     HEADINGS, READ_CATEGORIES, SCOPE, SCOPE_LABELS, SCOPE_OF_CATEGORY, SCOPES,
 )
-from integrations.oqs import InvalidInput, make_oqs
+from integrations.oqs import InvalidInput
+from integrations.oqs.simulator import make_oqs
 from web.api import DATA_READS
 from web.error_messages import describe
 
@@ -31,7 +32,8 @@ CONSOLE_HEADINGS = ["薬剤情報", "特定健診情報", "診療・アレルギ
                     "限度額"]
 CONTRACT_SCOPES = ["consents", "qualification", "limit", "specific_disease", "drug", "checkup", "clinical", "surgery",
                    "batch", "events"]
-TEMPLATES = Path(web.__file__).parent / "templates"
+# Every template, wherever its package keeps it (web/templates, web/<audience>/templates).
+TEMPLATES = sorted(p for p in Path(web.__file__).parent.rglob("*.html") if "templates" in p.parts)
 
 
 def test_each_category_has_its_two_public_labels():
@@ -103,7 +105,8 @@ def test_care_settings_are_the_three_of_this_system(sessions):
 
 # The same words naming something else: a checkup's kind (特定健診 / 後期高齢者健診) and where a
 # drug was dispensed (入院 / 外来).
-OTHER_MEANINGS = {("integrations/oqs/checkup_history.py", "特定健診"), ("integrations/oqs/drug_history.py", "外来")}
+OTHER_MEANINGS = {("integrations/oqs/simulator/checkup_history.py", "特定健診"),
+                  ("integrations/oqs/simulator/drug_history.py", "外来")}
 
 
 def test_no_code_defines_a_label_again():
@@ -131,7 +134,7 @@ def _static_text(source: str) -> str:
     return re.sub(r"\{([{%#]).*?[}%#]\}", "", source, flags=re.S)
 
 
-@pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: p.name)
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
 def test_no_template_spells_a_category_label(template):
     """A heading, checkbox or quoted name of a category comes from the vocabulary, never the template."""
     text = _static_text(template.read_text(encoding="utf-8"))
@@ -145,7 +148,7 @@ CATEGORY_WORDS = ("薬剤", "処方", "特定健診", "アレルギー", "手術
 NAMING_ELEMENTS = re.compile(r"<(h1|h2|h3|legend|label|button|option|a)\b[^>]*>(.*?)</\1>", re.S)
 
 
-@pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: p.name)
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
 def test_no_template_names_a_category_its_own_way(template):
     """A heading, button, choice or quoted name with a category word must come from the vocabulary:
     written in the template it would be a second spelling, or one the domain does not define."""

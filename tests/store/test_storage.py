@@ -7,10 +7,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from consent.clock import JST
-from store.clock import DatabaseClock
+from consent.clock import JST, DatabaseClock
+from ops.schema import load_all_models
 from store.ratelimit import current_count, hit, limit_key
-from store.registry import load_all_models
 
 
 def test_migrations_create_exactly_the_models(app):

@@ -15,7 +15,7 @@ from api_support import TODAY, system_token
 from consent import grants
 from consent.models import AuditEntry
 from consent.oauth_clients import digest
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from store.prepared import Prepared
 
 PACKAGES = ("consent", "integrations", "ops", "store", "web")
@@ -44,9 +44,9 @@ def _latest_audit_row(conn, institution_id: int) -> dict:
 # The parameters each statement runs with, from the data `data` sets up. A statement added
 # without a case here fails test_every_prepared_statement_has_a_case.
 CASES = {
-    "integrations.oqs.views._ONE_PERSON": lambda d, conn: {"person_id": d["aid_person"]},
-    "integrations.oqs.views._QUALS_OF_ONE": lambda d, conn: {"person_id": d["aid_person"]},
-    "integrations.oqs.views._ENTRUSTED_OF_ONE": lambda d, conn: {"person_id": d["aid_person"]},
+    "integrations.oqs.simulator.views._ONE_PERSON": lambda d, conn: {"person_id": d["aid_person"]},
+    "integrations.oqs.simulator.views._QUALS_OF_ONE": lambda d, conn: {"person_id": d["aid_person"]},
+    "integrations.oqs.simulator.views._ENTRUSTED_OF_ONE": lambda d, conn: {"person_id": d["aid_person"]},
     "consent.decision._BY_ID": lambda d, conn: {"consent_id": d["consent"]},
     "consent.decision._QUALIFICATION_ONLY": lambda d, conn: {"institution_id": d["here"]},
     # Both halves: today's open consent and the latest closed one.
@@ -64,7 +64,7 @@ CASES = {
         "b_institution_id": d["here"], "b_last_seq": 1000, "b_last_hash": "e" * 64, "b_hash_version": 2},
 }
 # Selects that must find more than one row for the comparison to mean something.
-AT_LEAST = {"consent.decision._CANDIDATES": 2, "consent.decision._EVERY": 2, "integrations.oqs.views._QUALS_OF_ONE": 2}
+AT_LEAST = {"consent.decision._CANDIDATES": 2, "consent.decision._EVERY": 2, "integrations.oqs.simulator.views._QUALS_OF_ONE": 2}
 
 
 @pytest.fixture

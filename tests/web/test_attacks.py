@@ -26,7 +26,7 @@ from consent.clock import FixedClock
 from api_support import (
     bearer, console_login, csrf_of, staff_token, system_token,
 )
-from store.registry import load_all_models
+from ops.schema import load_all_models
 
 # Written by every request whatever it does (sessions, counters, the security log), or the chain's
 # own bookkeeping: not what "nothing written" is about.
@@ -363,7 +363,7 @@ ATTACKS += [
 def _recipient(a: Attacker) -> None:
     """A medical-aid recipient the welfare office entrusted to 本町薬局."""
     from conftest import TODAY
-    from integrations.oqs import make_oqs
+    from integrations.oqs.simulator import make_oqs
 
     with a.world.session() as s:
         person = make_oqs(s).create_person(today=TODAY, birth_date=TODAY.replace(year=1950), medical_aid=True,
@@ -454,7 +454,7 @@ def _search_audited(outcome: str, found: bool):
 
 def _budget_spent_by_a_colleague(a: Attacker) -> None:
     from consent.institutions import Institution, add_staff
-    from web import console_disaster
+    from web.console import disaster as console_disaster
 
     _tokyo_disaster(a)
     a.monkeypatch.setattr(console_disaster, "INSTITUTION_SEARCHES_PER_MINUTE", 3)
@@ -512,7 +512,7 @@ ATTACKS += [
 def _late_elderly(a: Attacker) -> None:
     """A 後期高齢者 (insurer 39..., no 記号, no 枝番): junk there was ignored and matched them."""
     from conftest import TODAY
-    from integrations.oqs import make_oqs
+    from integrations.oqs.simulator import make_oqs
 
     with a.world.session() as s:
         a.kept["elderly"] = make_oqs(s).create_person(today=TODAY, birth_date=TODAY.replace(year=1940), validity=1,
@@ -546,7 +546,7 @@ def _relationship(a: Attacker) -> str:
     """A home-visit relationship of 本町薬局 (first visit today)."""
     from consent import home_visits
     from conftest import TODAY
-    from integrations.oqs import make_oqs
+    from integrations.oqs.simulator import make_oqs
 
     with a.world.session() as s:
         person = make_oqs(s).create_person(today=TODAY, birth_date=TODAY.replace(year=1940), validity=1, seed=7)

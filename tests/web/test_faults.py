@@ -25,7 +25,7 @@ from consent.vocabulary import CATEGORIES, ONLINE_CARE
 from consent.models import Consent
 from store.engine import OPERATOR_BUSY_SECONDS
 from store.migrate import upgrade
-from store.testing import PausableProxy
+from store_support import PausableProxy
 from patient_support import choose, read_card
 from web.config import ConfigError, Settings
 from web.unavailable import MESSAGE
@@ -202,7 +202,7 @@ def full(tmp_path, clock):
     from consent.institutions import add_staff, create_institution
     from integrations.card import make_card_authority
     from integrations.card.soft_authenticator import SoftCard
-    from integrations.oqs import make_oqs
+    from integrations.oqs.simulator import make_oqs
 
     url = f"sqlite:///{tmp_path / 'full.db'}"
     upgrade(url)
@@ -328,7 +328,7 @@ def test_consent_registration_on_a_full_disk_writes_nothing_and_says_where_to_ch
 # --- A failure after the consent was committed -------------------------------------------------
 
 def test_a_patient_whose_consent_was_saved_learns_it_after_a_failure(card_holder, monkeypatch):
-    import web.reception
+    import web.patient.reception
 
     app, token, person, soft = card_holder
     app.config["TESTING"] = False  # answered as in production
@@ -338,7 +338,7 @@ def test_a_patient_whose_consent_was_saved_learns_it_after_a_failure(card_holder
     def lost(*_args, **_kwargs):  # the answer never leaves: the database is gone after the commit
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
 
-    monkeypatch.setattr(web.reception, "jsonify", lost)
+    monkeypatch.setattr(web.patient.reception, "jsonify", lost)
     response = read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
     monkeypatch.undo()
     assert_unavailable_json(response)

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from integrations.card.local_authority import LocalCardAuthority
-from integrations.oqs.simulator import SimulatedOQS
+from integrations.oqs.simulator.oqs import SimulatedOQS
 from integrations.registry import CARD_AUTHORITIES, OQS_BACKENDS, register_card_authority, register_oqs
 from web.config import ConfigError, Settings
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from conftest import TODAY
-from integrations.oqs.models import OqsPerson, OqsQualification
+from integrations.oqs.simulator.models import OqsPerson, OqsQualification
 
 PHARMACY = "1341234563"
 

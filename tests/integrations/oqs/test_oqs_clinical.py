@@ -6,13 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from integrations.oqs import make_oqs
-from integrations.oqs.clinical import clinical_info, surgery_info
-from integrations.oqs.drug_history import drug_history, providers_of
-from integrations.oqs.drug_master import DRUGS
-from integrations.oqs.facts import Coverage, PersonFacts
-from integrations.oqs.health import DISEASE_NAMES, REGIMENS
-from integrations.oqs.prescriptions import prescription_history, prescription_window
+from integrations.oqs.simulator import make_oqs
+from integrations.oqs.simulator.clinical import clinical_info, surgery_info
+from integrations.oqs.simulator.drug_history import drug_history, providers_of
+from integrations.oqs.simulator.drug_master import DRUGS
+from integrations.oqs.simulator.facts import Coverage, PersonFacts
+from integrations.oqs.simulator.health import DISEASE_NAMES, REGIMENS
+from integrations.oqs.simulator.prescriptions import prescription_history, prescription_window
 
 TODAY = date(2026, 11, 23)
 SEEDS = range(1, 401)
@@ -148,7 +148,7 @@ def test_an_unknown_person_has_no_clinical_data(oqs):
 
 
 def test_the_demo_has_a_patient_to_warn_about_and_one_with_a_refill(app):
-    from integrations.oqs.demo import load_demo_population
+    from integrations.oqs.simulator import load_demo_population
 
     day = date(2026, 11, 30)
     with app.extensions["sessionmaker"]() as session:

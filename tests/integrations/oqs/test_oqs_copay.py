@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from integrations.oqs.ages import (
+from integrations.oqs.simulator.ages import (
     age_on,
     copay_percent,
     elderly_from,

@@ -8,9 +8,9 @@ import pytest
 
 from conftest import TODAY
 from integrations.oqs import InvalidInput
-from integrations.oqs.ages import add_years
-from integrations.oqs.checkup_history import judge
-from integrations.oqs.drug_history import claims_visible_until, drug_window
+from integrations.oqs.simulator.ages import add_years
+from integrations.oqs.simulator.checkup_history import judge
+from integrations.oqs.simulator.drug_history import claims_visible_until, drug_window
 
 YJ = re.compile(r"[0-9]{7}[A-Z][0-9]{4}")
 

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 
 from conftest import TODAY
-from integrations.oqs import InvalidInput, PersonNotFound, generate_population, make_oqs
+from integrations.oqs import InvalidInput, PersonNotFound
+from integrations.oqs.simulator import generate_population, make_oqs
 from integrations.oqs import codes
-from integrations.oqs.medical_aid import month_bounds
+from integrations.oqs.simulator.medical_aid import month_bounds
 from integrations.oqs.numbering import (
     is_valid_institution_code,
     is_valid_insurer_number,

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import TODAY
-from integrations.oqs import generate_population, load_demo_population, make_oqs
-from integrations.oqs.ages import age_on
-from integrations.oqs.generator import plan_population
-from integrations.oqs.models import OqsEntrustment, OqsPerson, OqsQualification
+from integrations.oqs.simulator import generate_population, load_demo_population, make_oqs
+from integrations.oqs.simulator.ages import age_on
+from integrations.oqs.simulator.generator import plan_population
+from integrations.oqs.simulator.models import OqsEntrustment, OqsPerson, OqsQualification
 from integrations.oqs.numbering import is_valid_insurer_number, is_valid_public_payer_number
-from integrations.oqs.simulator import decide_card
+from integrations.oqs.simulator.oqs import decide_card
 
 DEMO_PHARMACY = "1341234563"
 
@@ -175,7 +175,7 @@ def test_identities_of_many_people_match_their_records_and_skip_unknown_ids(sess
 
 def _sandbox_validity(*, today: date, seed: int, validity: int | None, birth_date: date | None = None,
                       medical_aid: bool = False) -> int:
-    from integrations.oqs.generator import plan_sandbox_person
+    from integrations.oqs.simulator.generator import plan_sandbox_person
 
     plan = plan_sandbox_person(today=today, seed=seed, birth_date=birth_date, validity=validity,
                                medical_aid=medical_aid, entrusted=None, person_id="p")
@@ -197,11 +197,11 @@ def test_every_requested_sandbox_validity_is_produced_over_many_seeds_and_days()
 @pytest.mark.parametrize("years", [0, 6, 20, 21, 22, 60, 65, 70, 75])
 def test_every_sandbox_validity_is_produced_for_people_at_an_insurance_age_boundary(years):
     # 2026-10-17 with seed 641728 once planned 国保 from tomorrow for someone who turned 20
-    # today (the law reaches an age the day before the birthday: integrations/oqs/ages.py);
+    # today (the law reaches an age the day before the birthday: integrations/oqs/simulator/ages.py);
     # 3 failed for anyone whose insurance began today, 2 and 3 for a 75th birthday tomorrow.
     from datetime import timedelta
 
-    from integrations.oqs.ages import anniversary
+    from integrations.oqs.simulator.ages import anniversary
 
     for index in range(60):
         today = date(2026, 1, 1) + timedelta(days=index * 6)

@@ -250,7 +250,7 @@ def test_reference_number_is_echoed_for_the_institution_that_registered_it(oqs):
 
 def test_sandbox_people_answer_the_validity_asked_for_across_many_seeds():
     """Regression: a qualification planned to begin today could not be 'lost' by today (seed 80)."""
-    from integrations.oqs.generator import plan_sandbox_person
+    from integrations.oqs.simulator.generator import plan_sandbox_person
 
     for validity in (2, 3, 4, 5):
         for seed in range(400):

@@ -7,7 +7,7 @@ import pytest
 
 from api_support import TODAY, bearer, staff_token
 from consent import grants
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from console_support import EVERYTHING, find_person, warned
 
 

@@ -93,7 +93,7 @@ def test_junk_keys_are_422_before_any_lookup_whatever_the_field(world, field, va
 def test_a_symbol_or_branch_for_a_late_elderly_card_is_422_not_a_match_on_the_empty_symbol(world, clock):
     """後期高齢者 cards have no 記号 and no 枝番: letters there were ignored and matched the person."""
     from conftest import TODAY
-    from integrations.oqs import make_oqs
+    from integrations.oqs.simulator import make_oqs
 
     with world.session() as s:
         elderly = make_oqs(s).create_person(today=TODAY, birth_date=TODAY.replace(year=1940), validity=1, seed=3)

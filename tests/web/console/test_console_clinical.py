@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from consent import grants
 from consent.institutions import add_staff, create_institution
 from consent.models import AuditEntry
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from conftest import TODAY
 from console_support import EVERYTHING, find_person, login, nothing, warned
 

@@ -10,7 +10,7 @@ import pytest
 from api_support import TODAY, bearer, console_login, staff_token, system_token
 from consent import grants
 from consent.institutions import create_institution
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 
 PHARMACY = "1341234563"  # world's 本町薬局
 CLINIC = "1311234569"

@@ -12,7 +12,7 @@ from consent import grants
 from consent.actors import Actor
 from consent.decision import decide
 from consent.vocabulary import HOME_VISIT, OUTPATIENT
-from integrations.oqs import make_oqs
+from integrations.oqs.simulator import make_oqs
 from patient_support import csrf_of
 from patient_support import PASSWORD, consents, reception_mode, register, staff_login
 

@@ -1,0 +1,627 @@
+"""The pharmacy-system API: JSON resources under /api, behind OAuth 2.0 bearer tokens (web/api/oauth.py).
+
+Every data read names the consent it relies on and is judged by consent.decision.decide at the
+moment of the request (and so lands in the audit log, allowed or not). Errors are the app's
+`{"error", "message"}`: 401 no/bad/expired/revoked token, 403 scope or consent refuses (the code
+says which), 404 unknown or another institution's consent (no hint which), 422 bad parameters,
+429 too many requests. The OpenAPI document (web/api/openapi.py) describes exactly these routes: the data reads are declared
+once, in DATA_READS, which both registers them and describes them; the consent object is the
+`ApiConsent` dataclass, whose schema is derived from its fields.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable
+
+from flask import Blueprint, Flask, g, jsonify, request
+
+from consent import grants, home_visits
+from consent import oauth_clients, permissions, ticket_reads
+from consent.actors import Actor
+from consent.category_states import current_states
+from consent.clock import JST
+from consent.date_input import YEAR_MONTH_PATTERN, parse_date
+from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused, decide
+from consent.institutions import runs_function
+from consent.medication import drug_records
+from consent.models import ConsentView
+from consent.staff_auth import StaffIdentity, load_identity
+from consent.window import jst_date
+from consent.vocabulary import (
+    CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EVENTS_SCOPE, EXPIRY_REASONS,
+    FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
+    SCOPE_OF_CATEGORY, STATUS_LABELS,
+)
+from integrations.oqs.results import (
+    CheckupRecord, ClinicalInfo, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate, SurgeryInfo,
+)
+from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
+from web import metrics
+from web.api import oauth
+from web.api import events as api_events
+from web.db import db, reader
+from web.errors import ApiError
+from web.error_messages import TICKETS_QUALIFICATION_ONLY
+from web.jsonio import json_object
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+CONSENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# Years 1900-2099 only: `000001` passed a looser pattern and broke the month's first day (a 500).
+YEAR_MONTH = re.compile(YEAR_MONTH_PATTERN)
+MAX_BATCH_ROWS = 1000  # as the console's CSV upload
+BATCH_ROW_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date", "reference_number")
+BATCH_FIELD_LABELS = {"insurer_number": "保険者番号", "symbol": "記号", "number": "番号", "branch": "枝番",
+                      "birth_date": "生年月日", "reference_number": "照会番号"}
+# Per client address and minute: requests with a missing or bad token (then 429 instead of 401).
+BAD_TOKEN_LIMIT = 60
+# Per client and minute: batch inquiries (up to 1,000 rows each).
+BATCH_LIMIT = 30
+# The TokenRefused code for a request without a bearer token (401 unauthorized, no error= hint).
+MISSING = "missing"
+
+
+# --- authentication ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    grant: oauth_clients.AccessGrant
+    actor: Actor
+    staff: StaffIdentity | None
+    institution_code: str
+
+
+def _unauthorized(refused: oauth_clients.TokenRefused):
+    # Guessing tokens from one address soon meets a 429 (counted in its own transaction).
+    enforce_rate_limits([("api:bad-token", client_address(), BAD_TOKEN_LIMIT)])
+    g.api_challenge = 'Bearer realm="api"' + (', error="invalid_token"' if refused.code != MISSING else "")
+    raise refused
+
+
+def authenticate(scope: str | None) -> Caller:
+    """The caller behind the bearer token, if the token is valid and carries `scope`.
+
+    scope=None leaves the scope to the consent decision (data reads: a refusal is audited there).
+    """
+    now()  # read the (sandbox) clock before this request's transaction may hold SQLite's write lock
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        _unauthorized(oauth_clients.TokenRefused(MISSING))
+    try:
+        grant = oauth_clients.access_grant(reader(), token, now())
+    except oauth_clients.TokenRefused as refused:
+        _unauthorized(refused)
+    staff = None
+    if grant.staff_id is not None:
+        # Checked on every use: a disabled staff member's tokens stop at once.
+        staff = load_identity(reader(), grant.staff_id)
+        if staff is None or staff.institution_id != grant.institution_id:
+            _unauthorized(oauth_clients.TokenRefused(oauth_clients.REVOKED))
+        actor = staff.actor(client_id=grant.client_id)
+    else:
+        actor = Actor.for_client(client_id=grant.client_id, institution_id=grant.institution_id)
+    if scope is not None and scope not in grant.scopes:
+        raise _scope_refusal(scope)
+    return Caller(grant, actor, staff, grant.institution_code)
+
+
+def _scope_refusal(scope: str) -> oauth_clients.TokenRefused:
+    g.api_challenge = f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
+    return oauth_clients.TokenRefused(INSUFFICIENT_SCOPE, detail=scope)
+
+
+@bp.after_request
+def _challenge(response):
+    challenge = g.pop("api_challenge", None)
+    if challenge and response.status_code in (401, 403):
+        response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+
+def _invalid(name: str, message: str):
+    raise ApiError(422, "invalid_parameter", message)
+
+
+def _consent_id(raw: str) -> str:
+    if not CONSENT_ID.match(raw):
+        # Not an id we could have issued: the same answer as an unknown one.
+        raise ReadRefused(NOT_FOUND)
+    return raw
+
+
+def _date_param(name: str) -> date | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    day = parse_date(raw)
+    if day is None:
+        _invalid(name, f"{name} は YYYY-MM-DD 形式の日付で指定してください。")
+    return day
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """An optional query parameter of a data read, checked against `pattern`."""
+
+    name: str
+    description: str
+    pattern: re.Pattern[str]
+    # How to write it, said when the value does not match (after the parameter's name).
+    hint: str
+
+
+def _query_param(param: QueryParam) -> str | None:
+    raw = request.args.get(param.name)
+    if raw is None or raw == "":
+        return None
+    if not param.pattern.match(raw):
+        _invalid(param.name, f"{param.name} は {param.hint}で指定してください。")
+    return raw
+
+
+def _iso(instant: datetime | None) -> str | None:
+    """ISO 8601 in JST with its offset (2026-11-25T00:00:00+09:00)."""
+    return instant.astimezone(JST).isoformat() if instant is not None else None
+
+
+# --- consents ------------------------------------------------------------------------------------
+
+
+def _schema(**keywords: Any) -> dict[str, Any]:
+    """Field metadata the OpenAPI document adds to the schema derived from the field's type."""
+    return {"schema": keywords}
+
+
+@dataclass(frozen=True)
+class ApiPerson:
+    """The person as the OQS knows them; null fields when unknown."""
+
+    schema_name = "Person"
+
+    name: str | None
+    kana: str | None
+    birth_date: date | None
+
+
+@dataclass(frozen=True)
+class ApiCategoryState:
+    """One category of a consent, as the real interface reports it (同意フラグ, times, 期限切れ理由)."""
+
+    schema_name = "CategoryState"
+
+    category: str = field(metadata=_schema(enum=list(CATEGORIES)))
+    flag: int = field(metadata=_schema(
+        enum=list(CONSENT_FLAGS), description="同意フラグ: " + "、".join(f"{k} {v}" for k, v in CONSENT_FLAGS.items())))
+    consented_at: datetime | None
+    expires_at: datetime | None = field(metadata=_schema(
+        description="この時刻を含まない。期限のないもの（限度額、訪問診療等の同意のすべての項目）は null"))
+    expiry_reason: int | None = field(metadata=_schema(
+        enum=[*EXPIRY_REASONS, None],
+        description="同意有効期限切れ理由: " + "、".join(f"{k} {v}" for k, v in EXPIRY_REASONS.items())))
+
+
+@dataclass(frozen=True)
+class ApiConsent:
+    """A consent as the API answers it (the list's items and GET /api/v1/consents/{id})."""
+
+    schema_name = "Consent"
+
+    id: str
+    person: ApiPerson
+    status: str = field(metadata=_schema(enum=list(STATUS_LABELS)))
+    status_label: str = field(metadata=_schema(enum=list(STATUS_LABELS.values())))
+    categories: tuple[str, ...] = field(metadata=_schema(items={"type": "string", "enum": list(CATEGORIES)}))
+    consultation_date: date
+    care_setting: int = field(metadata=_schema(enum=list(CARE_SETTINGS)))
+    consented_at: datetime
+    window_end: datetime | None = field(metadata=_schema(
+        description="閲覧期限（この時刻を含まない）。ISO 8601、日本時間の時差つき。訪問診療等（訪問患者）の同意は null"))
+    revoked_at: datetime | None
+    reference_number: str | None = field(metadata=_schema(description="照会番号"))
+    house_call: bool = field(metadata=_schema(
+        description="往診（診療区分 2、訪問のたびに資格確認と同意。閲覧期限は訪問日の翌日末まで）"))
+    category_states: tuple[ApiCategoryState, ...] = field(metadata=_schema(
+        minItems=len(CATEGORIES), maxItems=len(CATEGORIES), description="項目ごとの同意の状態（すべての項目）"))
+    last_visit_date: date | None = field(metadata=_schema(
+        description="訪問診療等（訪問患者）の同意: 最後に記録された訪問日。その他の同意は null"))
+    lapses_at: datetime | None = field(metadata=_schema(
+        description="訪問診療等（訪問患者）の同意: 訪問の記録がないまま終了する時刻（この時刻を含まない。"
+                    "最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。その他の同意は null"))
+    updated_at: datetime = field(metadata=_schema(
+        description="同意が最後に変わった時刻（登録、項目の変更、取消、訪問の記録など）"))
+
+    @classmethod
+    def of(cls, consent, person, reference_number: str | None, current: datetime) -> "ApiConsent":
+        """`person`: the OQS identity (name, kana, birth date) or record, None when unknown."""
+        status = grants.status_code_at(consent, current)
+        return cls(
+            id=consent.id,
+            person=ApiPerson(person.name, person.kana, person.birth_date) if person else ApiPerson(None, None, None),
+            status=status,
+            status_label=STATUS_LABELS[status],
+            categories=tuple(consent.categories),
+            consultation_date=consent.consultation_date,
+            care_setting=consent.care_setting,
+            consented_at=consent.consented_at,
+            window_end=consent.window_end,
+            revoked_at=consent.revoked_at,
+            reference_number=reference_number,
+            house_call=bool(consent.house_call),
+            # Every category as at `current`: flag 1 past its expiry reads as 2 (reason 0).
+            category_states=tuple(
+                ApiCategoryState(s.category, s.flag, s.consented_at, s.expires_at, s.expiry_reason)
+                for s in current_states(consent, current)),
+            last_visit_date=consent.last_visit_date,
+            lapses_at=consent.lapses_at,
+            updated_at=consent.updated_at,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def _plain(value: Any) -> Any:
+    """JSON of a field: instants in JST with their offset, dates as ISO, dataclasses as objects."""
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+@bp.get("/v1/consents")
+def list_consents():
+    caller = authenticate("consents")
+    day = _date_param("date") or today_jst()
+    oqs, current = oqs_for(reader()), now()
+    consents = grants.consents_for_date(reader(), institution_id=caller.grant.institution_id, consultation_date=day)
+    # Two queries for the day, not two per consent.
+    person_ids = [c.person_id for c in consents]
+    people = oqs.identities(person_ids)
+    references = oqs.reference_numbers(institution_code=caller.institution_code, person_ids=person_ids)
+    response = jsonify(date=day.isoformat(), consents=[
+        ApiConsent.of(c, people.get(c.person_id), references.get(c.person_id), current).to_dict() for c in consents])
+    # A poller sends back the ETag: 304 while nothing in the answer changed (an expiry changes it).
+    response.add_etag()
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response.make_conditional(request)
+
+
+@bp.get("/v1/events")
+def list_events():
+    """The institution's events after the cursor `after`, oldest first [events]."""
+    caller = authenticate(EVENTS_SCOPE)
+    return api_events.feed(caller.grant.institution_id)
+
+
+@bp.get("/v1/consents/<consent_id>")
+def get_consent(consent_id: str):
+    caller = authenticate("consents")
+    consent = grants.get_consent(reader(), institution_id=caller.grant.institution_id,
+                                 consent_id=_consent_id(consent_id))
+    if consent is None:
+        raise ReadRefused(NOT_FOUND)
+    return jsonify(_api_consent(caller, consent))
+
+
+@bp.post("/v1/consents/<consent_id>/revocation")
+def revoke_consent(consent_id: str):
+    """The institution ends a consent: {"reason": 1 (by the institution, e.g. 訪問終了) | 3 (use changed)}."""
+    caller = authenticate("consents")
+    consent_id = _consent_id(consent_id)
+    if not permissions.may_end_consents(caller.actor):
+        # The console's rule on this path too: clerks and system jobs may not end a consent.
+        permissions.refuse(db(), actor=caller.actor, action="revocation", consent_id=consent_id, now=now())
+    reason = json_object(required=True).get("reason")
+    if type(reason) is not int or reason not in INSTITUTION_REVOCATION_REASONS:  # bool is no reason
+        _invalid("reason", "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。")
+    consent = grants.revoke_by_institution(db(), institution_id=caller.grant.institution_id, consent_id=consent_id,
+                                           by=_by(caller), reason=reason, now=now())
+    db().commit()
+    metrics.consent_event("revoked")
+    return jsonify(_api_consent(caller, consent))
+
+
+def _api_consent(caller: Caller, consent) -> dict[str, Any]:
+    oqs = oqs_for(reader())
+    reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
+    return ApiConsent.of(consent, oqs.person(consent.person_id), reference, now()).to_dict()
+
+
+def _by(caller: Caller) -> str:
+    """Who acts, for the records: the staff member behind the token, else the client."""
+    by = f"staff:{caller.staff.staff_id}" if caller.staff is not None else f"client:{caller.grant.client_id}"
+    return by[:64]
+
+
+# --- home visits: 再照会 and recorded visits --------------------------------------------------------
+
+REINQUIRY_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date")
+# Per client and minute: 再照会 (each names a person by insurance keys and birth date).
+REINQUIRY_LIMIT = 120
+
+
+def _home_visits_switched_on(caller: Caller) -> None:
+    """訪問診療等 switched off (環境設定) is off here too, as 医療扶助 is for the ticket fetch."""
+    if not runs_function(reader(), caller.grant.institution_id, FUNCTION_HOME_VISIT):
+        raise ApiError(403, "function_off", "訪問診療等の機能は環境設定で停止中です。")
+
+
+def _reinquiry_keys(body: dict[str, Any]) -> dict[str, Any]:
+    """The five keys, present and strings (symbol and branch may be empty: 後期高齢者 have none)."""
+    for key in REINQUIRY_KEYS:
+        value = body.get(key)
+        label = BATCH_FIELD_LABELS[key]
+        if not isinstance(value, str) or len(value) > 100 or (key not in ("symbol", "branch") and not value):
+            _invalid(key, f"{label}（{key}）を文字列で指定してください。")
+    born = parse_date(body["birth_date"])
+    if born is None:
+        _invalid("birth_date", "birth_date は YYYY-MM-DD 形式の日付で指定してください。")
+    return {**{k: body[k] for k in REINQUIRY_KEYS[:4]}, "birth_date": born}
+
+
+@bp.post("/v1/reinquiries")
+def reinquiries():
+    """再照会: the current qualification by insurance keys, without the card, and this institution's
+    home-visit consent of that person (or null). Nobody matching - a wrong birth date included - is
+    the same 404, audited as a refused read."""
+    caller = authenticate(QUALIFICATION)
+    _home_visits_switched_on(caller)
+    enforce_rate_limits([("api:reinquiry", caller.grant.client_id, REINQUIRY_LIMIT)])
+    keys = _reinquiry_keys(json_object(required=True))
+    # Malformed keys (a wrong check digit) are the simulator's InvalidInput: 422, nothing written.
+    qualification = oqs_for(reader()).reinquiry(**keys, institution_code=caller.institution_code,
+                                                 today=today_jst(), care_setting=HOME_VISIT)
+    person_id = qualification.person_id if qualification.validity_code != NO_QUALIFICATION else None
+    consent = home_visits.record_reinquiry(db(), institution_id=caller.grant.institution_id, actor=caller.actor,
+                                           person_id=person_id, now=now())
+    db().commit()
+    metrics.read_decided(person_id is not None, None if person_id else NOT_FOUND)
+    if person_id is None:
+        raise ReadRefused(NOT_FOUND)
+    return jsonify(qualification=_without_person_id(qualification.to_dict()),
+                   consent=_api_consent(caller, consent) if consent is not None else None)
+
+
+def _without_person_id(qualification: dict[str, Any]) -> dict[str, Any]:
+    """A qualification found by insurance keys, as the API answers it: the service's internal
+    person id is nobody's business outside it (null here and in `others`)."""
+    return {**qualification, "person_id": None,
+            **({"others": [_without_person_id(o) for o in qualification["others"]]}
+               if qualification.get("others") else {})}
+
+
+@bp.post("/v1/consents/<consent_id>/visits")
+def record_visit(consent_id: str):
+    """訪問を記録: {"visit_date": "YYYY-MM-DD"} - 201, or 200 for a day already recorded."""
+    caller = authenticate(CONSENTS_SCOPE)
+    _home_visits_switched_on(caller)
+    consent_id = _consent_id(consent_id)
+    visit_date = parse_date(json_object(required=True).get("visit_date"))
+    if visit_date is None:
+        _invalid("visit_date", "visit_date は YYYY-MM-DD 形式の日付で指定してください。")
+    visit, created = home_visits.record_visit(db(), institution_id=caller.grant.institution_id,
+                                              consent_id=consent_id, visit_date=visit_date, by=_by(caller),
+                                              now=now())
+    db().commit()
+    # The consent as just committed (the reader's snapshot may predate the visit).
+    consent = grants.get_consent(db(), institution_id=caller.grant.institution_id, consent_id=consent_id)
+    return jsonify(visit_date=visit.visit_date.isoformat(), consent=_api_consent(caller, consent)), (
+        201 if created else 200)
+
+
+# --- data reads, each judged by the decision function ---------------------------------------------
+
+
+def _read(consent_id: str, category: str, load: Callable[[Any, ConsentView, Caller], dict[str, Any]]):
+    """Authenticate, decide on the named consent now (audited), then load the data.
+
+    Only the decision (one lookup and the audit append) runs in the writing session; the token,
+    the staff member and the data are read beside it (see reader()).
+    """
+    caller = authenticate(None)
+    scope = SCOPE_OF_CATEGORY[category]
+    if scope not in caller.grant.scopes and not CONSENT_ID.match(consent_id):
+        raise _scope_refusal(scope)  # as for any id: the token's reach is answered first
+    consent_id = _consent_id(consent_id)
+    decision = decide(db(), institution_id=caller.grant.institution_id, actor=caller.actor, person_id=None,
+                      category=category, now=now(), consent_id=consent_id, scopes=caller.grant.scopes)
+    db().commit()  # the decision's audit entry is kept, allowed or refused
+    metrics.read_decided(decision.allowed, decision.reason)
+    if not decision.allowed:
+        if decision.reason == INSUFFICIENT_SCOPE and scope not in caller.grant.scopes:
+            raise _scope_refusal(scope)
+        raise ReadRefused(decision.reason, detail=decision)
+    consent = decision.consent
+    data = load(oqs_for(reader()), consent, caller)  # InvalidInput: 422 invalid_parameter
+    return jsonify(consent_id=consent.id, window_end=_iso(consent.window_end), **data)
+
+
+def _records(items) -> list[dict[str, Any]]:
+    return [item.to_dict() for item in items]
+
+
+Loader = Callable[[Any, ConsentView, Caller, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DataRead:
+    """One data read under a consent. The entry registers its route (GET, judged and audited by
+    `_read`) and produces its OpenAPI path (web/api/openapi.py): nothing about it is written twice.
+    """
+
+    segment: str  # the path under /api/v1/consents/<consent_id>/
+    category: str  # what `decide` judges; the token's scope follows (vocabulary.SCOPE_OF_CATEGORY)
+    # The answer's fields besides consent_id and window_end, and their types (the schema).
+    result: dict[str, Any]
+    # (oqs, consent, caller, query parameters) -> the answer's fields; runs only when allowed.
+    load: Loader
+    note: str = ""  # said after the category's heading in the summary
+    params: tuple[QueryParam, ...] = ()
+    # Checks the parameters together (after each alone), raising ApiError.
+    check: Callable[[dict[str, Any]], None] | None = None
+
+    @property
+    def path(self) -> str:
+        return f"/v1/consents/<consent_id>/{self.segment}"
+
+    @property
+    def scope(self) -> str:
+        return SCOPE_OF_CATEGORY[self.category]
+
+    @property
+    def endpoint(self) -> str:
+        return f"read_{self.category}"
+
+    def serve(self, consent_id: str):
+        args = {param.name: _query_param(param) for param in self.params}
+        if self.check is not None:
+            self.check(args)
+        return _read(consent_id, self.category, lambda oqs, consent, caller: self.load(oqs, consent, caller, args))
+
+
+def _load_qualification(oqs, consent, caller, args) -> dict[str, Any]:
+    # The institution's billing record: the qualification as confirmed at reception.
+    confirmed = consent.qualification_confirmed_at or consent.consented_at
+    result = oqs.qualification(consent.person_id, institution_code=caller.institution_code,
+                               care_setting=consent.care_setting, today=jst_date(confirmed))
+    return {"confirmed_at": _iso(confirmed), "qualification": result.to_dict()}
+
+
+def _load_limit(oqs, consent, caller, args) -> dict[str, Any]:
+    info = oqs.limit(consent.person_id, today=today_jst())
+    return {"limit": info.to_dict() if info is not None else None}
+
+
+_MONTHS = (
+    QueryParam("from", "診療年月の始め YYYYMM", YEAR_MONTH, "YYYYMM 形式の年月（例: 202611）"),
+    QueryParam("to", "診療年月の終わり YYYYMM", YEAR_MONTH, "YYYYMM 形式の年月（例: 202611）"),
+)
+
+
+def _months_in_order(args: dict[str, Any]) -> None:
+    if args["from"] and args["to"] and args["from"] > args["to"]:
+        _invalid("from", "from は to 以前の年月にしてください。")
+
+
+DATA_READS: tuple[DataRead, ...] = (
+    DataRead("qualification", QUALIFICATION, {"confirmed_at": datetime, "qualification": Qualification},
+             _load_qualification, note="（受付時に確認したもの）"),
+    DataRead("limit", "limit", {"limit": LimitInfo | None}, _load_limit, note="（限度額適用認定証関連情報）"),
+    DataRead("drugs", "drug", {"drugs": list[DrugRecord]},
+             # Claims and e-prescription data, newest first, each item naming its "source".
+             lambda oqs, consent, caller, args: {"drugs": _records(drug_records(
+                 oqs, consent.person_id, today_jst(), args["from"], args["to"]))},
+             params=_MONTHS, check=_months_in_order),
+    DataRead("checkups", "checkup", {"checkups": list[CheckupRecord]},
+             lambda oqs, consent, caller, args: {"checkups": _records(oqs.checkups(consent.person_id,
+                                                                                  today=today_jst()))}),
+    DataRead("clinical", "clinical", {"clinical": ClinicalInfo}, lambda oqs, consent, caller, args: {
+        "clinical": oqs.clinical(consent.person_id, today=today_jst()).to_dict()}),
+    DataRead("surgery", "surgery", {"surgery": SurgeryInfo}, lambda oqs, consent, caller, args: {
+        "surgery": oqs.surgery(consent.person_id, today=today_jst()).to_dict()}),
+    DataRead("specific-disease", "specific_disease", {"specific_disease": list[SpecificDiseaseCertificate]},
+             lambda oqs, consent, caller, args: {"specific_disease": _records(oqs.specific_disease(
+                 consent.person_id, today=today_jst()))}),
+)
+
+for _entry in DATA_READS:
+    bp.add_url_rule(_entry.path, endpoint=_entry.endpoint, view_func=_entry.serve, methods=["GET"])
+
+
+# --- batch inquiry (一括照会) ----------------------------------------------------------------------
+
+
+def _row_problem(row: Any) -> tuple[str, str] | None:
+    """Why a row cannot be inquired as sent (types, characters), and the field; or None."""
+    if not isinstance(row, dict):
+        return "行", "行はオブジェクトで指定してください。"
+    for key in BATCH_ROW_KEYS:
+        value = row.get(key)
+        if value is None:
+            continue
+        label = BATCH_FIELD_LABELS[key]
+        if not isinstance(value, str):
+            return label, f"{label}（{key}）は文字列で指定してください。"
+        # Control characters and lone surrogates never belong in these fields (and PostgreSQL
+        # refuses NUL): an error row, not a 500.
+        if len(value) > 100 or any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+            return label, f"{label}（{key}）に使えない文字が含まれているか、長すぎます。"
+    return None
+
+
+@bp.post("/v1/batch-inquiries")
+def batch_inquiries():
+    caller = authenticate("batch")
+    enforce_rate_limits([("api:batch", caller.grant.client_id, BATCH_LIMIT)])
+    body = json_object(required=True)
+    rows = body.get("rows")
+    if not isinstance(rows, list) or not rows:
+        _invalid("rows", "rows は照会する行の配列（1行以上）で指定してください。")
+    if len(rows) > MAX_BATCH_ROWS:
+        _invalid("rows", f"一度に照会できるのは{MAX_BATCH_ROWS}行までです。")
+    problems = [_row_problem(row) for row in rows]
+    clean_rows = [row if problem is None else None for row, problem in zip(rows, problems)]
+    answers = oqs_for(reader()).batch_inquiry(clean_rows, institution_code=caller.institution_code,
+                                               today=today_jst())
+    results = []
+    for answer, problem in zip(answers, problems):
+        item: dict[str, Any] = {
+            "row": answer.row, "status": answer.status,
+            "reason": problem[1] if problem else answer.reason,
+            "reference_number": answer.reference_number,
+            "error_fields": [problem[0]] if problem else list(answer.error_fields),
+        }
+        if answer.qualification is not None and problem is None:
+            item["qualification"] = _without_person_id(answer.qualification.to_dict())
+        results.append(item)
+    return jsonify(results=results)
+
+
+@bp.get("/v1/medical-aid/entrusted-tickets")
+def entrusted_tickets():
+    """委託先資格情報の一括取得: the month's 医療券・調剤券 naming this institution [batch]."""
+    caller = authenticate("batch")
+    if not runs_function(reader(), caller.grant.institution_id, FUNCTION_MEDICAL_AID):
+        raise ApiError(403, "function_off", "医療扶助の機能は環境設定で停止中です。")
+    month = request.args.get("month", "")
+    if not YEAR_MONTH.fullmatch(month):
+        _invalid("month", "month は YYYYMM 形式の年月で指定してください。")
+    if ticket_reads.refusal(reader(), caller.grant.institution_id) is not None:
+        # Names, birth dates and 傷病名: beyond the qualification a 資格確認限定型 institution reads.
+        ticket_reads.record_fetch(db(), actor=caller.actor, month=month, person_ids=(), now=now(),
+                                  reason=QUALIFICATION_ONLY)
+        db().commit()
+        raise ApiError(403, QUALIFICATION_ONLY, TICKETS_QUALIFICATION_ONLY)
+    # A future month is the simulator's InvalidInput: 422 invalid_parameter like any bad parameter.
+    found = oqs_for(reader()).entrusted_tickets(institution_code=caller.institution_code, month=month,
+                                                today=today_jst())
+    # Audited like every read: the fetch is written down before the tickets leave.
+    ticket_reads.record_fetch(db(), actor=caller.actor, month=month, person_ids=[t.person_id for t in found],
+                              now=now())
+    db().commit()
+    return jsonify(month=month, tickets=[entry.to_dict() for entry in found])
+
+
+# --- wiring --------------------------------------------------------------------------------------
+
+
+def init_app(app: Flask) -> None:
+    """The API and its OAuth 2.0 server."""
+    oauth.init_app(app)
+    app.register_blueprint(bp)
+

@@ -1,0 +1,340 @@
+"""The pharmacist console: sign-in, 「同意取得済み患者一覧」, and the patient page.
+
+Every read on the patient page goes through consent.decision.decide (and so into the audit log).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+
+from consent import grants
+from consent.date_input import parse_date, parse_month
+from consent.decision import QUALIFICATION_ONLY, decide
+from consent.login_throttle import LoginThrottled, sign_in_with_password
+from consent.medication import drug_records, is_reduced_kidney_function
+from consent.staff_auth import PasswordChangeError, load_identity
+from consent.staff_auth import change_password as change
+from consent.vocabulary import (
+    CARE_SETTINGS, CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, PART_HEADINGS,
+    QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
+)
+from consent.vocabulary import CONFIRMATION_ONLY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY
+from consent.window import jst_date
+from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
+from integrations.oqs.results import ClinicalInfo
+from web.consent_view import category_rows, deadline_label
+from web.context import client_address, now, oqs_for, today_jst, wall_now
+from web import metrics
+from web.db import db, reader
+from web.error_messages import describe
+from web.console.routes import Routes
+from web.staff_session import current_staff, reception_mode_redirect, sign_in, sign_out, staff_required
+
+routes = Routes()
+
+
+def blueprint(*more: Routes) -> Blueprint:
+    """The console blueprint (/pharmacy/, endpoints `console.*`): these routes and those of the
+    console's other modules, which web/__init__.py names (admin, passkeys, API clients, ...)."""
+    bp = Blueprint("console", __name__, url_prefix="/pharmacy", template_folder="templates")
+    for module_routes in (routes, *more):
+        module_routes.add_to(bp)
+    return bp
+
+
+def _safe_next(target: str | None) -> str:
+    # Only our own console paths: no open redirect through ?next=. Control characters (a CR/LF
+    # would be refused as a Location header, a 500) never belong in one either.
+    if target and any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return url_for("console.patients")
+    if target and target.startswith("/pharmacy/") and not urlsplit(target).netloc and "//" not in target:
+        return target
+    if target and target.startswith("/oauth/authorize?") and not urlsplit(target).netloc:
+        return target  # back to the API authorization page after signing in (its query holds URLs)
+    return url_for("console.patients")
+
+
+@routes.route("/login", methods=["GET", "POST"])
+def login():
+    if (back := reception_mode_redirect()) is not None:
+        # A patient at a tablet in 「受付モード」 must not reach a sign-in (nor count failures against
+        # the staff member's console login).
+        return back
+    if request.method == "GET":
+        if current_staff() is not None:
+            return redirect(url_for("console.patients"))
+        return render_template("console/login.html", next=request.args.get("next", ""))
+    login_id = request.form.get("login_id", "").strip()[:64]
+    password = request.form.get("password", "")[:256]
+    next_url = request.form.get("next", "")
+    if not login_id or not password:
+        return render_template("console/login.html", error="ログインIDとパスワードを入力してください。",
+                               login_id=login_id, next=next_url), 400
+    try:
+        identity = sign_in_with_password(db(), login_id=login_id, password=password, address=client_address(),
+                                         now=wall_now())
+    except LoginThrottled as exc:
+        answer = describe(exc)
+        return render_template("console/login.html", login_id=login_id, next=next_url,
+                               error=answer.message), answer.status
+    if identity is None:
+        return render_template("console/login.html", login_id=login_id, next=next_url,
+                               error="ログインIDまたはパスワードが正しくありません。"), 401
+    sign_in(identity)
+    return redirect(_safe_next(next_url), code=303)
+
+
+@routes.route("/password", methods=["GET", "POST"])
+@staff_required
+def change_password():
+    staff = current_staff()
+    if request.method == "GET":
+        return render_template("console/password.html", staff=staff)
+    try:
+        change(db(), staff_id=staff.staff_id, current=request.form.get("current", "")[:256],
+               new=request.form.get("new", "")[:256], confirm=request.form.get("confirm", "")[:256])
+    except PasswordChangeError as exc:
+        db().rollback()
+        answer = describe(exc)
+        return render_template("console/password.html", staff=staff, error=answer.message), answer.status
+    db().commit()
+    identity = load_identity(db(), staff.staff_id)
+    sign_in(identity)  # a new session id with the new password
+    return redirect(url_for("console.patients"), code=303)
+
+
+@routes.post("/logout")
+def logout():
+    if (back := reception_mode_redirect()) is not None:
+        return back  # leaving 「受付モード」 needs the password (web/patient/tablet.py), not a sign-out
+    sign_out()
+    return redirect(url_for("console.login"), code=303)
+
+
+def _list_date() -> date:
+    raw = request.args.get("date", "")
+    if not raw:
+        return today_jst()
+    # YYYY-MM-DD in 1900-2099 only (fromisoformat also took week dates like 2026-W50-1).
+    day = parse_date(raw)
+    if day is None:
+        abort(400)
+    return day
+
+
+def _list_setting() -> int | None:
+    """The list's care-setting filter (?setting=1|2|3); None: every setting."""
+    raw = request.args.get("setting", "")
+    if not raw:
+        return None
+    # ASCII digits only: str.isdigit() also takes 「²」, which int() refuses.
+    if not (raw.isascii() and raw.isdigit() and len(raw) == 1 and int(raw) in CARE_SETTINGS):
+        abort(400)
+    return int(raw)
+
+
+def remaining_text(end: datetime, current: datetime) -> str:
+    """「残り 1日 3時間」: how long the window still runs, for a glance."""
+    left = end - current
+    if left <= timedelta(0):
+        return "期限切れ"
+    hours = int(left.total_seconds() // 3600)
+    minutes = int(left.total_seconds() % 3600 // 60)
+    if hours >= 24:
+        return f"残り {hours // 24}日 {hours % 24}時間"
+    if hours:
+        return f"残り {hours}時間 {minutes}分"
+    return f"残り {max(minutes, 1)}分"
+
+
+def patient_rows(institution_id: int, institution_code: str, day: date,
+                 care_setting: int | None = None) -> list[dict]:
+    # Read-only: on SQLite, reading through db() would hold the write lock while the page renders.
+    oqs = oqs_for(reader())
+    current = now()
+    consents = grants.consents_for_date(reader(), institution_id=institution_id, consultation_date=day)
+    if care_setting is not None:
+        consents = [c for c in consents if c.care_setting == care_setting]
+    person_ids = [c.person_id for c in consents]
+    # Two queries for the whole day, not two per patient: a busy day has hundreds.
+    people = oqs.identities(person_ids)
+    references = oqs.reference_numbers(institution_code=institution_code, person_ids=person_ids)
+    # url_for once, not once per row: it is the slowest part of a 500-row page.
+    href = url_for("console.patient", consent_id="__id__")
+    rows = []
+    for consent in consents:
+        person = people.get(consent.person_id)
+        status = grants.status_code_at(consent, current)
+        born = person.birth_date if person else None
+        # Text made here, not in the template: at 500 rows Jinja's per-cell work is most of the page.
+        rows.append({
+            "id": consent.id,
+            "href": href.replace("__id__", consent.id),
+            "name": person.name if person else "（不明）",
+            "kana": person.kana if person else "",
+            "born": f"{born.year}年{born.month}月{born.day}日" if born else "",
+            "status": STATUS_LABELS[status],
+            "status_code": status,
+            "setting": care_setting_label(consent.care_setting, consent.house_call),
+            # A 資格確認限定型 confirmation has no categories (and no 閲覧期限 to count down).
+            "labels": "、".join(CATEGORY_LABELS[c] for c in consent.categories) or CONFIRMATION_ONLY_LABEL,
+            "validity": VALIDITY.get(consent.validity_code, "未確認"),
+            "remaining": (remaining_text(consent.ends_at, current)
+                          if status == STATUS_ACTIVE and consent.categories else ""),
+            "reference_number": references.get(consent.person_id) or "",
+            "consented_at": consent.consented_at,
+        })
+    rows.sort(key=lambda r: r["consented_at"])
+    return rows
+
+
+@routes.get("/")
+@staff_required
+def patients():
+    staff = current_staff()
+    day, setting = _list_date(), _list_setting()
+    rows = patient_rows(staff.institution_id, staff.institution_code, day, setting)
+    return render_template("console/patients.html", staff=staff, day=day, rows=rows, setting=setting,
+                           care_settings=CARE_SETTINGS, prev_day=day - timedelta(days=1),
+                           next_day=day + timedelta(days=1),
+                           qualification_only=grants.is_qualification_only(reader(), staff.institution_id),
+                           qualification_only_label=QUALIFICATION_ONLY_LABEL)
+
+
+@routes.get("/patients-fragment")
+@staff_required
+def patients_fragment():
+    """The list's rows alone: the page's script swaps them in so new patients appear by themselves."""
+    staff = current_staff()
+    day = _list_date()
+    rows = patient_rows(staff.institution_id, staff.institution_code, day, _list_setting())
+    return render_template("console/patient_rows.html", rows=rows, day=day)
+
+
+# --- the patient page -------------------------------------------------------------------------
+
+# The sections every patient page shows (QA automation looks for these headings), then the
+# other categories, shown when the patient consented to them. Headings: vocabulary.HEADINGS.
+ALWAYS_SHOWN = (QUALIFICATION, "limit", "drug", "checkup")
+SHOWN_WHEN_CONSENTED = ("clinical", "surgery", "specific_disease")
+
+
+def _month(raw: str | None) -> str | None:
+    """`2026-05` (a month input) or `202605` → `202605`; anything else → None."""
+    if not raw:
+        return None
+    return parse_month(raw)
+
+
+def drug_parts(oqs, person_id: str, today: date, drug_from: str | None = None, drug_to: str | None = None) -> dict:
+    """薬剤情報 as the page shows it: two sources in one category, e-prescription data (fresh, 100
+    days) apart from the claims."""
+    records = drug_records(oqs, person_id, today, drug_from, drug_to)
+    return {"prescriptions": [r for r in records if r.source == "prescription"],
+            "claims": [r for r in records if r.source == "claims"]}
+
+
+def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None, drug_to: str | None):
+    if category == QUALIFICATION:
+        # The billing record: the qualification as confirmed at reception.
+        confirmed = consent.qualification_confirmed_at or consent.consented_at
+        return oqs.qualification(consent.person_id, institution_code=staff.institution_code,
+                                 care_setting=consent.care_setting, today=jst_date(confirmed))
+    if category == "limit":
+        return oqs.limit(consent.person_id, today=today)
+    if category == "drug":
+        return drug_parts(oqs, consent.person_id, today, drug_from, drug_to)
+    if category == "checkup":
+        return oqs.checkups(consent.person_id, today=today)
+    if category == "specific_disease":
+        return oqs.specific_disease(consent.person_id, today=today)
+    if category == "clinical":
+        return oqs.clinical(consent.person_id, today=today)
+    if category == "surgery":
+        return oqs.surgery(consent.person_id, today=today)
+    return []
+
+
+def pharmacist_warnings(clinical: ClinicalInfo | None) -> list[str]:
+    """What a pharmacist must see before 服薬指導, from the clinical data the patient consented to:
+    drug allergies and a reduced kidney function (the latest eGFR under 60)."""
+    if clinical is None:
+        return []
+    warnings = [f"薬剤アレルギー：{a.drug}（{a.drug_class}）　{a.reaction}" for a in clinical.drug_allergies]
+    egfr = clinical.latest("eGFR")
+    if egfr is not None and is_reduced_kidney_function(egfr.value):
+        day = egfr.tested_on
+        warnings.append(f"腎機能低下：eGFR {egfr.value:g} {egfr.unit}（{day.year}年{day.month}月{day.day}日）"
+                        "　用量の確認が必要な薬剤に注意してください。")
+    return warnings
+
+
+def own_consent_or_404(staff, consent_id: str, session: Session | None = None):
+    """A consent of the signed-in staff's institution; 404 otherwise.
+
+    Unknown and another institution's ids get the same answer: no hint that a consent exists.
+    `session`: reader() for pages that only read; db() (the default) before a change.
+    """
+    consent = grants.get_consent(session or db(), institution_id=staff.institution_id, consent_id=consent_id[:64])
+    if consent is None:
+        abort(404)
+    return consent
+
+
+@routes.get("/consents/<consent_id>")
+@staff_required
+def patient(consent_id: str):
+    return patient_page(consent_id)
+
+
+def patient_page(consent_id: str, *, reference_error: str | None = None, reference_entered: str | None = None):
+    """The patient page; `reference_error` says why a 照会番号 was refused (then 400)."""
+    staff = current_staff()
+    consent = own_consent_or_404(staff, consent_id, reader())
+    drug_from, drug_to = _month(request.args.get("from")), _month(request.args.get("to"))
+    # Months the wrong way round: said beside the filter (the OQS would refuse them: a 500).
+    filter_error = ("診療年月（から）は診療年月（まで）以前にしてください。"
+                    if drug_from and drug_to and drug_from > drug_to else None)
+    oqs = oqs_for(reader())
+    actor = staff.actor()
+    current, today = now(), today_jst()
+    shown = ALWAYS_SHOWN + tuple(c for c in SHOWN_WHEN_CONSENTED if c in consent.categories)
+    decisions = [decide(db(), institution_id=staff.institution_id, actor=actor, person_id=consent.person_id,
+                        category=category, now=current, consent_id=consent.id) for category in shown]
+    # Every decision is in the audit log, kept even when all were refusals; committed before the
+    # data is loaded, so the write lock is not held while the OQS answers.
+    db().commit()
+    for decision in decisions:
+        metrics.read_decided(decision.allowed, decision.reason)
+    person = oqs.person(consent.person_id)
+    sections = []
+    for category, decision in zip(shown, decisions):
+        skip = category == "drug" and filter_error is not None
+        data = _load(category, oqs, consent, staff, today, drug_from, drug_to) if decision.allowed and not skip else None
+        sections.append({"category": category, "heading": HEADINGS[category], "decision": decision,
+                         "data": data})
+    # 資格確認限定型: one refusal instead of the data sections, each refused (and audited) all the same.
+    refused_here = [s for s in sections if s["decision"].reason == QUALIFICATION_ONLY]
+    sections = [s for s in sections if s["decision"].reason != QUALIFICATION_ONLY]
+    clinical = next((s["data"] for s in sections if s["category"] == "clinical" and s["data"] is not None), None)
+    warnings = pharmacist_warnings(clinical)
+    status = grants.status_code_at(consent, current)
+    reference = oqs.reference_number(institution_code=staff.institution_code, person_id=consent.person_id)
+    return render_template(
+        "console/patient.html", staff=staff, consent=consent, person=person, sections=sections,
+        status=STATUS_LABELS[status], status_code=status, deadline=deadline_label(consent),
+        remaining=remaining_text(consent.ends_at, current) if status == STATUS_ACTIVE else "",
+        labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
+        reference_number=reference, revocation_reasons=REVOCATION_REASONS, filter_error=filter_error,
+        no_qualification=NO_QUALIFICATION, warnings=warnings, parts=PART_HEADINGS,
+        reference_max=REFERENCE_NUMBER_MAX, reference_error=reference_error,
+        reference_entered=reference if reference_entered is None else reference_entered,
+        category_rows=category_rows(consent, current), institution_reasons=INSTITUTION_REVOCATION_REASONS,
+        may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked, care_setting_label=care_setting_label,
+        qualification_only_refusal=refused_here[0]["decision"].message if refused_here else None,
+        qualification_only_headings="・".join(s["heading"] for s in refused_here),
+        confirmation_label=CONFIRMATION_ONLY_LABEL,
+    ), 400 if filter_error or reference_error else 200

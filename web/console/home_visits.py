@@ -1,0 +1,196 @@
+"""「訪問患者」: the institution's home-visit relationships, with 「再照会」 (the card-less re-inquiry of
+a later visit), 「訪問を記録」 and 「訪問終了」 (consent/home_visits.py).
+
+Every role may run a 再照会 (it returns the qualification, which every role may see) and record a
+visit; 訪問終了 ends the consent, so admins and pharmacists only, after a confirmation - as the
+patient page's 取消. Drug and checkup data are read on the patient page, under the relationship.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, redirect, render_template, request, url_for
+
+from consent.date_input import parse_date
+from consent import grants, home_visits
+from consent.institutions import Institution, runs_function
+from consent.vocabulary import (
+    BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, HOME_VISIT, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
+    STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
+)
+from integrations.oqs import InvalidInput
+from web import metrics
+from web.console import own_consent_or_404
+from web.consent_view import category_rows, deadline_label
+from web.context import enforce_rate_limits, now, oqs_for, today_jst
+from web.db import db, reader
+from web.error_messages import describe
+from web.console.routes import Routes
+from web.errors import ApiError
+from web.staff_session import current_staff, staff_required
+
+routes = Routes()
+
+# The 再照会 form, in the order staff read them off the insurance card.
+REINQUIRY_FIELDS = {"insurer_number": "保険者番号", "symbol": "記号", "number": "番号", "branch": "枝番",
+                    "birth_date": "生年月日"}
+# Per staff member and minute: each 再照会 names a person by insurance keys and birth date.
+REINQUIRY_LIMIT = 60
+DONE_NOTES = {"visit": "訪問を記録しました。", "end": "訪問終了を記録しました。この患者さんの情報は閲覧できなくなりました。"}
+
+
+def _state_text(consent, current) -> str:
+    """The relationship's state as the list shows it."""
+    status = grants.status_code_at(consent, current)
+    if status == STATUS_ACTIVE:
+        return "訪問中"
+    if status == STATUS_EXPIRED:
+        return "終了（訪問の記録がないまま期間が過ぎました）"
+    if consent.revocation_reason == BY_INSTITUTION:
+        return "訪問終了"
+    return f"終了（{REVOCATION_REASONS.get(consent.revocation_reason) or STATUS_LABELS[STATUS_REVOKED]}）"
+
+
+def _ymd(day: date | None) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if day else ""
+
+
+def relationship_view(consent, person, current) -> dict[str, Any]:
+    days = home_visits.days_until_lapse(consent, current)
+    return {
+        "id": consent.id,
+        "name": person.name if person else "（不明）",
+        "kana": person.kana if person else "",
+        "first_visit": _ymd(consent.consultation_date),
+        "last_visit": _ymd(consent.last_visit_date),
+        "state": _state_text(consent, current),
+        "open": home_visits.is_open(consent, current),
+        "days_left": "" if days is None else (f"あと{days}日" if days else "本日まで"),
+        "deadline": deadline_label(consent),
+    }
+
+
+def _switched_on(staff) -> None:
+    """訪問診療等 switched off (環境設定) is off on every path: its pages answer 404, as 医療扶助's do."""
+    if not runs_function(reader(), staff.institution_id, FUNCTION_HOME_VISIT):
+        raise ApiError(404, "function_off", "訪問診療等の機能は環境設定で停止中です（管理画面の「環境設定」）。")
+
+
+def _may_end(staff) -> bool:
+    return staff.is_admin or staff.licensed
+
+
+def _page(template: str, status: int = 200, **context):
+    staff = current_staff()
+    return render_template(template, staff=staff, fields=REINQUIRY_FIELDS, today=today_jst(), headings=HEADINGS,
+                           qualification=QUALIFICATION, may_end=_may_end(staff), **context), status
+
+
+@routes.get("/home-visits")
+@staff_required
+def home_visit_patients():
+    staff = current_staff()
+    _switched_on(staff)
+    current = now()
+    relationships = home_visits.relationships_of(reader(), staff.institution_id)
+    people = oqs_for(reader()).identities([c.person_id for c in relationships])
+    rows = [relationship_view(c, people.get(c.person_id), current) for c in relationships]
+    return _page("console/home_visits.html", rows=rows, entered={}, note=DONE_NOTES.get(request.args.get("done", "")))
+
+
+def _entered() -> dict[str, str]:
+    return {key: request.form.get(key, "").strip()[:100] for key in REINQUIRY_FIELDS}
+
+
+def _list_with_error(message: str, status: int, entered: dict[str, str]):
+    staff = current_staff()
+    current = now()
+    relationships = home_visits.relationships_of(reader(), staff.institution_id)
+    people = oqs_for(reader()).identities([c.person_id for c in relationships])
+    rows = [relationship_view(c, people.get(c.person_id), current) for c in relationships]
+    return _page("console/home_visits.html", status, rows=rows, entered=entered, error=message)
+
+
+@routes.post("/home-visits/reinquiry")
+@staff_required
+def reinquiry():
+    """再照会: the qualification by insurance keys and birth date, and this institution's relationship."""
+    staff = current_staff()
+    _switched_on(staff)
+    enforce_rate_limits([("console:reinquiry", str(staff.staff_id), REINQUIRY_LIMIT)])
+    entered = _entered()
+    missing = [label for key, label in REINQUIRY_FIELDS.items()
+               if key not in ("symbol", "branch") and not entered[key]]
+    if missing:
+        return _list_with_error(f"{'・'.join(missing)}を入力してください。", 422, entered)
+    birth_date = parse_date(entered["birth_date"])
+    if birth_date is None:
+        return _list_with_error("生年月日を正しく入力してください（例: 1940-04-01）。", 422, entered)
+    try:
+        qualification = oqs_for(reader()).reinquiry(
+            insurer_number=entered["insurer_number"], symbol=entered["symbol"], number=entered["number"],
+            branch=entered["branch"], birth_date=birth_date, institution_code=staff.institution_code,
+            today=today_jst(), care_setting=HOME_VISIT)
+    except InvalidInput as exc:  # a wrong check digit, a malformed number: nothing written
+        answer = describe(exc)
+        return _list_with_error(answer.message, answer.status, entered)
+    person_id = qualification.person_id if qualification.validity_code != NO_QUALIFICATION else None
+    consent = home_visits.record_reinquiry(db(), institution_id=staff.institution_id, actor=staff.actor(),
+                                           person_id=person_id, now=now())
+    db().commit()
+    metrics.read_decided(person_id is not None, None if person_id else home_visits.REINQUIRY_NOT_FOUND)
+    if person_id is None:
+        # Nobody, or a wrong birth date: the same answer either way.
+        return _list_with_error("該当する方が見つかりませんでした。入力した内容（生年月日を含む）を確認してください。",
+                                404, entered)
+    current = now()
+    institution = reader().get(Institution, staff.institution_id)
+    return _page(
+        "console/reinquiry.html", q=qualification, valid=qualification.validity_code in VALID_CODES,
+        relationship=relationship_view(consent, qualification, current) if consent is not None else None,
+        category_rows=category_rows(consent, current) if consent is not None else [],
+        # The first-visit flow runs on the institution's tablet, at its home_visit reception URL.
+        first_visit_url=(url_for("reception.top", token=institution.token_of("home_visit"))
+                         if institution.function_home_visit else None),
+    )
+
+
+@routes.post("/home-visits/<consent_id>/visits")
+@staff_required
+def record_visit(consent_id: str):
+    """訪問を記録 (the date defaults to today; a day already recorded stays one visit)."""
+    staff = current_staff()
+    _switched_on(staff)
+    raw = request.form.get("visit_date", "").strip()[:10] or today_jst().isoformat()
+    visit_date = parse_date(raw)
+    if visit_date is None:
+        return _list_with_error("訪問日を正しく入力してください（例: 2026-12-01）。", 422, {})
+    # Another institution's or an unknown id: ConsentNotFound, the same 404 page.
+    home_visits.record_visit(db(), institution_id=staff.institution_id, consent_id=consent_id[:64],
+                             visit_date=visit_date, by=f"staff:{staff.staff_id}", now=now())
+    db().commit()
+    return redirect(url_for("console.home_visit_patients", done="visit"), code=303)
+
+
+@routes.post("/home-visits/<consent_id>/end")
+@staff_required
+def end_visits(consent_id: str):
+    """訪問終了 (revocation reason 1), after a confirmation page."""
+    staff = current_staff()
+    _switched_on(staff)
+    if not _may_end(staff):
+        abort(403)
+    consent = own_consent_or_404(staff, consent_id)
+    if not consent.relationship:
+        abort(404)
+    if request.form.get("confirm") != "yes":
+        person = oqs_for(reader()).person(consent.person_id)
+        db().rollback()
+        return _page("console/visit_end_confirm.html",
+                     relationship=relationship_view(consent, person, now()))
+    grants.revoke_by_institution(db(), institution_id=staff.institution_id, consent_id=consent.id,
+                                 by=f"staff:{staff.staff_id}", reason=BY_INSTITUTION, now=now())
+    db().commit()
+    metrics.consent_event("revoked")
+    return redirect(url_for("console.home_visit_patients", done="end"), code=303)
