@@ -30,7 +30,6 @@ NOT_IN_CHECKOUT = {
     "checkpoints/": "the operator's own folder in a cron example",
     "my-qa-tests": "a QA team's folder in a recipe",
     "utils/webauthn.py": "warehouse's module, named as the model for ours",
-    "examples/qa-suite/": "a QA sample suite, when present",
 }
 # File endings that make a code span a repository path even without a folder in it.
 PATH_ENDINGS = (".py", ".md", ".png", ".toml", ".ini", ".conf", ".service", ".html", ".cfg", ".txt")
