@@ -139,6 +139,8 @@ def _query_params_of(endpoint: str | None) -> tuple[str, ...]:
         return ("date",)
     if endpoint == "api.entrusted_tickets":
         return ("month",)
+    if endpoint == "api.list_events":
+        return ("after", "limit")
     for read in DATA_READS:
         if endpoint == f"api.{read.endpoint}":
             return tuple(p.name for p in read.params)
