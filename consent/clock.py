@@ -1,18 +1,22 @@
 """Clocks. Everything that reads the time takes one, so tests and the sandbox can move it.
 
 The sandbox's clock (DatabaseClock) keeps its frozen instant in the database (store.models.Setting),
-so every worker agrees on "now"; store/ itself knows no clock."""
+so every worker agrees on "now"; store/ itself knows no clock. An institution may have a clock of
+its own (`institution_clocks`), which wins over the global one for everything evaluated for that
+institution: QA suites running side by side each move their own institution's time."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Protocol
+from typing import Callable, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, ForeignKey, Integer, delete, exists, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from store.base import Base
 from store.engine import begin_write
 from store.models import Setting
+from store.types import UTCDateTime
 
 # Japan has no daylight saving time, but naming the zone keeps the intent readable.
 JST = ZoneInfo("Asia/Tokyo")
@@ -52,8 +56,26 @@ def today_jst(clock: Clock) -> date:
 CLOCK_KEY = "sandbox_clock"
 
 
+class InstitutionClock(Base):
+    """The sandbox: one institution's own frozen instant (PUT /sandbox/institutions/<code>/clock).
+
+    It goes with its institution (ON DELETE CASCADE)."""
+
+    __tablename__ = "institution_clocks"
+
+    institution_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("institutions.id", ondelete="CASCADE"), primary_key=True)
+    instant: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Which institution a request acts for, asked only when some institution has a clock of its own.
+InstitutionOf = Callable[[], "int | None"]
+
+
 class DatabaseClock:
-    """Real time, unless the sandbox froze it; the frozen instant lives in `settings`."""
+    """Real time, unless the sandbox froze it; the frozen instant lives in `settings`, an
+    institution's own in `institution_clocks`."""
 
     def __init__(self, engine: Engine, fallback: Clock | None = None) -> None:
         self._engine = engine
@@ -86,3 +108,50 @@ class DatabaseClock:
         """Back to real time."""
         with Session(self._engine) as session, session.begin():
             session.execute(delete(Setting).where(Setting.key == CLOCK_KEY))
+
+    # --- an institution's own clock (the sandbox) --------------------------------------------------
+
+    def now_for(self, institution: "int | None | InstitutionOf") -> datetime:
+        """The institution's own frozen instant if it has one, else the global clock.
+
+        `institution` may be a function naming it: it is called only when some institution has
+        a clock of its own, so a request looks up whose it is only when that can matter."""
+        with Session(self._engine) as session:
+            any_own = session.scalar(select(exists().select_from(InstitutionClock)))
+        if any_own:
+            institution_id = institution() if callable(institution) else institution
+            if institution_id is not None:
+                with Session(self._engine) as session:
+                    instant = session.scalar(select(InstitutionClock.instant)
+                                             .where(InstitutionClock.institution_id == institution_id))
+                if instant is not None:
+                    return instant.astimezone(timezone.utc)
+        return self.now()
+
+    def own_clocks(self) -> dict[int, datetime]:
+        """Every institution with a clock of its own, and its instant (the delivery worker's sweep)."""
+        with Session(self._engine) as session:
+            rows = session.execute(select(InstitutionClock.institution_id, InstitutionClock.instant)).all()
+        return {institution_id: instant.astimezone(timezone.utc) for institution_id, instant in rows}
+
+    def freeze_institution(self, institution_id: int, instant: datetime) -> datetime:
+        """Stop time at `instant` for this institution only, until thawed or frozen again."""
+        if instant.tzinfo is None:
+            raise ValueError("the instant needs a UTC offset")
+        instant = instant.astimezone(timezone.utc)
+        with Session(self._engine) as session, session.begin():
+            begin_write(session)
+            row = session.get(InstitutionClock, institution_id)
+            real_now = self._fallback.now()
+            if row is None:
+                session.add(InstitutionClock(institution_id=institution_id, instant=instant, updated_at=real_now))
+            else:
+                row.instant, row.updated_at = instant, real_now
+        return instant
+
+    def thaw_institution(self, institution_id: int) -> datetime:
+        """Back to the global clock for this institution; what it reads now."""
+        with Session(self._engine) as session, session.begin():
+            begin_write(session)
+            session.execute(delete(InstitutionClock).where(InstitutionClock.institution_id == institution_id))
+        return self.now()

@@ -29,6 +29,7 @@ import json
 import struct
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -188,27 +189,38 @@ def note_expiry(conn: Connection, consent: Any, now: datetime) -> bool:
     return written is not None
 
 
-def sweep_expiries(session: Session, *, now: datetime) -> int:
+def sweep_expiries(session: Session, *, now: datetime, own_clocks: Mapping[int, datetime] | None = None) -> int:
     """Note every expiry since the last sweep (the delivery worker runs this); how many were new.
 
     Walks the consents whose window or lapse fell between the last sweep and now (indexed), so
     its cost follows the expiries, not the table. Commits nothing: the caller commits.
+    `own_clocks`: the sandbox's institutions with a clock of their own, and its instant; their
+    consents are judged on that clock instead (every one ended by then, noted once).
     """
     now = aware(now)
+    own_clocks = own_clocks or {}
     begin_write(session)
     mark = session.get(Setting, SWEPT_THROUGH, with_for_update=True)
     since = datetime.fromisoformat(mark.value) if mark is not None else now - KEPT
     since = min(since, now)
     table = Consent.__table__
+    on_global_clock = [table.c.institution_id.not_in(list(own_clocks))] if own_clocks else []
     rows = session.execute(
         select(table).where(
-            table.c.status == STATUS_ACTIVE,
+            table.c.status == STATUS_ACTIVE, *on_global_clock,
             or_(and_(table.c.window_end > since, table.c.window_end <= now),
                 and_(table.c.window_end.is_(None), table.c.lapses_at > since, table.c.lapses_at <= now)),
         ).order_by(table.c.institution_id, table.c.id)
     ).all()
     conn = session.connection()
     written = sum(note_expiry(conn, ConsentView(*row), now) for row in rows)
+    for institution_id, own_now in sorted(own_clocks.items()):
+        own_now = aware(own_now)
+        ended = session.execute(select(table).where(
+            table.c.institution_id == institution_id, table.c.status == STATUS_ACTIVE,
+            or_(table.c.window_end <= own_now, and_(table.c.window_end.is_(None), table.c.lapses_at <= own_now)),
+        ).order_by(table.c.id)).all()
+        written += sum(note_expiry(conn, ConsentView(*row), own_now) for row in ended)
     if mark is None:
         session.add(Setting(key=SWEPT_THROUGH, value=now.isoformat(), updated_at=now))
     else:

@@ -46,6 +46,9 @@ class Institution(Base):
     # 資格確認限定型: the card confirms the qualification and nothing else - no data categories
     # are offered and every data read is refused (consent/qualification_only.py switches it).
     qualification_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Made through the sandbox (POST /sandbox/institutions): only these may be removed by it
+    # (DELETE /sandbox/institutions/<code>); the demo's and the operator's may not.
+    sandbox_made: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def token_of(self, setting: str) -> str:
         return getattr(self, TOKEN_COLUMNS[setting])

@@ -354,6 +354,21 @@ _BY_ACCESS = Prepared(
 )
 
 
+def institution_of_access_token(session: Session, token: str) -> int | None:
+    """The institution an access token was issued for, valid or not (whose sandbox clock then
+    judges it); None for an unknown token."""
+    if not token or len(token) > 256:
+        return None
+    return session.scalar(select(OAuthToken.institution_id).where(OAuthToken.access_hash == digest(token)))
+
+
+def institution_of_client(session: Session, client_id: str) -> int | None:
+    """The institution of an API client (revoked or not); None for an unknown client id."""
+    if not client_id or len(client_id) > 200:
+        return None
+    return session.scalar(select(ApiClient.institution_id).where(ApiClient.client_id == client_id))
+
+
 def access_grant(session: Session, token: str, now: datetime) -> AccessGrant:
     """The grant of a bearer access token; TokenRefused (INVALID, EXPIRED, REVOKED) otherwise."""
     if not token or len(token) > 256:

@@ -47,6 +47,14 @@ def register_cli(app: Flask) -> None:
         summary = load_demo(current_app)
         click.echo(summary.describe(current_app.config["SETTINGS"]))
 
+    @demo_group.command("reset")
+    def demo_reset():
+        """Remove the demo institutions with everything they hold, then load the demo data afresh."""
+        from ops.demo import reset_demo
+
+        summary = reset_demo(current_app)
+        click.echo(summary.describe(current_app.config["SETTINGS"]))
+
     @demo_group.command("info")
     def demo_info():
         """Print what to open and the demo logins (loading the demo data first if it is missing)."""

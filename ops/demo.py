@@ -146,6 +146,19 @@ def load_demo(app: Flask) -> DemoSummary:
                            disaster=disaster)
 
 
+def reset_demo(app: Flask) -> DemoSummary:
+    """The demo data as `load_demo` first makes it: the demo institutions go with everything they
+    hold (what QA suites or a fuzzer did to them), then are loaded again."""
+    from consent.institution_removal import remove_institution
+
+    with app.app_context(), app.extensions["sessionmaker"]() as session, session.begin():
+        for code in (DEMO_INSTITUTION_CODE, DEMO_QUALIFICATION_ONLY_CODE):
+            institution = institution_by_code(session, code)
+            if institution is not None:
+                remove_institution(session, institution, sandbox_only=False)
+    return load_demo(app)
+
+
 def _demo_institution(session, code: str, name: str, staff, *, now, qualification_only: bool = False):
     institution = institution_by_code(session, code)
     if institution is None:

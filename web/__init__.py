@@ -58,7 +58,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["staff_institution_runs"] = staff_institution_runs
     # The pharmacy-system API, its OpenAPI document and its OAuth 2.0 server.
     from web import api
-    from web.api import openapi
+    from web.api import oauth, openapi
     from web import problems
 
     api.init_app(app)
@@ -81,10 +81,21 @@ def init_app(app: Flask) -> None:
     api_clients.init_app(app)  # the admin page's 「API連携」 section
     webhooks.init_app(app)  # ... and its webhook endpoints
     app.register_blueprint(console_bp)
+    # Whose clock each audience's requests read (the sandbox lets an institution have its own).
+    from web import staff_session
+    from web.context import tell_institution_of_requests
+    from web.patient import reception_place
+
+    for blueprint in (reception.bp, tablet.bp, reception_qualification.bp, card.bp):
+        tell_institution_of_requests(app, blueprint.name, reception_place.institution_of_request)
+    tell_institution_of_requests(app, console_bp.name, staff_session.institution_of_request)
+    tell_institution_of_requests(app, api.bp.name, api.institution_of_request)
+    tell_institution_of_requests(app, oauth.bp.name, oauth.institution_of_request)
     if app.config["SETTINGS"].sandbox:
         # Not merely guarded: outside sandbox mode these routes do not exist (404).
         from web import sandbox
         from web.sandbox import demo_cards
 
         app.register_blueprint(sandbox.bp)
+        tell_institution_of_requests(app, sandbox.bp.name, sandbox.institution_of_request)
         app.register_blueprint(demo_cards.bp)

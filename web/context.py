@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 
 from flask import current_app, g, request
@@ -36,10 +37,30 @@ def card_authority_for(session: Session) -> CardAuthority:
 
 
 def now() -> datetime:
-    """The request's "now" (sandbox clock included), read once per request."""
+    """The request's "now" (sandbox clock included), read once per request: in the sandbox, the
+    clock of the institution the request acts for when it has one of its own."""
     if "now" not in g:
-        g.now = current_app.extensions["clock"].now()
+        clock = current_app.extensions["clock"]
+        now_for = getattr(clock, "now_for", None)
+        g.now = now_for(institution_of_request) if now_for is not None else clock.now()
     return g.now
+
+
+# Blueprint name -> how that audience tells which institution a request acts for (its clock applies).
+InstitutionOfRequest = Callable[[], "int | None"]
+
+
+def tell_institution_of_requests(app, blueprint: str, resolve: InstitutionOfRequest) -> None:
+    """Register how requests of `blueprint` name their institution (web/__init__.py wires them)."""
+    app.extensions.setdefault("institution_of_request", {})[blueprint] = resolve
+
+
+def institution_of_request() -> int | None:
+    """The institution this request acts for, as its audience tells; None when it names none
+    (a login page, the sandbox's global routes). Asked only when some institution has a clock
+    of its own."""
+    resolve = current_app.extensions.get("institution_of_request", {}).get(request.blueprint or "")
+    return resolve() if resolve is not None else None
 
 
 def wall_now() -> datetime:

@@ -16,6 +16,7 @@ from consent.audit import AuditError
 from consent.decision import ReadRefused
 from consent.disasters import DisasterError
 from consent.events import EventFeedError
+from consent.institution_removal import RemovalError
 from consent.webhooks import WebhookError
 from consent.login_throttle import LoginThrottled
 from consent.tablet_leave import LeaveThrottled
@@ -286,7 +287,14 @@ WEBHOOK: Table = {
     "not_found": (404, "その通知先はありません。"),
 }
 
+# The sandbox's clean-up (DELETE /sandbox/institutions/<code>).
+REMOVAL: Table = {
+    "not_sandbox_made": (409, "サンドボックスで作成した医療機関だけ削除できます。デモの医療機関は "
+                              "flask --app app demo reset で元に戻せます。"),
+}
+
 TABLES: dict[str, Table] = {
+    RemovalError.domain: REMOVAL,
     LoginThrottled.domain: LOGIN,
     LeaveThrottled.domain: TABLET_LEAVE,
     AuditError.domain: AUDIT,

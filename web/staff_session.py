@@ -22,6 +22,12 @@ def current_staff() -> StaffIdentity | None:
     return g.staff
 
 
+def institution_of_request() -> int | None:
+    """Whose clock a console page reads: the signed-in staff member's institution."""
+    staff = current_staff()
+    return staff.institution_id if staff is not None else None
+
+
 def staff_institution_runs(function: str) -> bool:
     """Whether the signed-in staff member's institution has this function (環境設定) on: the
     console's menu shows only what runs."""

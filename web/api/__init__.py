@@ -76,6 +76,14 @@ class Caller:
     institution_code: str
 
 
+def institution_of_request() -> int | None:
+    """Whose clock an API request reads: the institution its bearer token was issued for."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return oauth_clients.institution_of_access_token(reader(), token.strip())
+
+
 def _unauthorized(refused: oauth_clients.TokenRefused):
     # Guessing tokens from one address soon meets a 429 (counted in its own transaction).
     enforce_rate_limits([("api:bad-token", client_address(), BAD_TOKEN_LIMIT)])

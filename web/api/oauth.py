@@ -42,7 +42,7 @@ from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, SCOPE_LABELS, SCOPES
 from store.engine import begin_write
 from web.context import client_address, enforce_rate_limits, now
 from web.problems import PROBLEM_JSON, problem
-from web.db import db
+from web.db import db, reader
 from web.security import CSP
 from web.staff_session import current_staff, reception_mode_redirect
 
@@ -319,6 +319,22 @@ class Revocation(RevocationEndpoint):
 
 
 # --- the server ------------------------------------------------------------------------------------
+
+
+def institution_of_request() -> int | None:
+    """Whose clock an OAuth request reads: the approving staff member's institution
+    (/oauth/authorize), else the client's (Basic authentication or a `client_id` field)."""
+    staff = current_staff()
+    if staff is not None:
+        return staff.institution_id
+    client_id = request.form.get("client_id") or request.args.get("client_id")
+    scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() == "basic" and value.strip():
+        try:
+            client_id = unquote(base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")[0])
+        except (binascii.Error, ValueError):
+            return None
+    return oauth_clients.institution_of_client(reader(), client_id) if isinstance(client_id, str) else None
 
 
 def _basic_client(query_client, request):

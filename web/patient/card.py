@@ -79,7 +79,11 @@ def verify_card(purpose: str) -> Card:
 
 def read_page_context(purpose: str, verify_url: str) -> dict:
     """Template variables for `card_read.html`."""
-    return {"card_purpose": purpose, "card_options_url": url_for("card.options", purpose=purpose),
+    # The reception URL's token goes along, so the card step reads its institution's clock
+    # (the sandbox's: a challenge issued and taken on two different clocks would have expired).
+    token = (request.view_args or {}).get("token")
+    place = {"place": token} if isinstance(token, str) else {}
+    return {"card_purpose": purpose, "card_options_url": url_for("card.options", purpose=purpose, **place),
             "card_verify_url": verify_url}
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, g, make_response, render_template
+from flask import abort, g, make_response, render_template, request
 
 from consent.institutions import institution_by_reception_token
 from consent.vocabulary import RECEPTION_SETTINGS, ReceptionSetting
-from web.db import db
+from web.db import db, reader
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,13 @@ def find_place(token: str) -> Place:
     if not runs:
         abort(make_response(render_template("reception/closed.html", place=place), 404))
     return place
+
+
+def institution_of_request() -> int | None:
+    """Whose clock a patient page reads: the institution of its reception URL (`/r/<token>`), or
+    of the page that asked for a card read (`/card/options?place=<token>`)."""
+    token = (request.view_args or {}).get("token") or request.args.get("place")
+    if not isinstance(token, str) or len(token) > 64:
+        return None
+    institution, _setting, _retired = institution_by_reception_token(reader(), token)
+    return institution.id if institution is not None else None

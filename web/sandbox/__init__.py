@@ -19,6 +19,7 @@ from consent import disasters, home_visits, oauth_clients
 from consent.clock import JST, DatabaseClock
 from consent.date_input import parse_date
 from consent.disasters import PREFECTURE_CODES
+from consent.institution_removal import remove_institution
 from consent.institutions import (
     ALL_FUNCTIONS, MAX_LAPSE_DAYS, ROLES, Institution, add_staff, create_institution, institution_by_code,
 )
@@ -27,7 +28,7 @@ from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, FUNCTIONS, VALIDITY
 from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
 from web.context import card_authority_for, now, oqs_for, settings, today_jst
-from web.db import db
+from web.db import db, reader
 from web.errors import ApiError
 from web.jsonio import json_object
 from webauthn.helpers import bytes_to_base64url
@@ -58,6 +59,7 @@ BODY_FIELDS: dict[str, tuple[str, ...]] = {
     "set_card_status": ("status",),
     "declare_sandbox_disaster": ("name", "prefectures", "institution_codes", "from", "until"),
     "set_clock": ("now",),
+    "set_institution_clock": ("now",),
 }
 _WITH_INSTITUTION_FIELDS = ("create_sandbox_institution", "change_sandbox_institution")
 
@@ -212,6 +214,7 @@ def create_sandbox_institution():
         try:
             # The sandbox switches every function on unless told otherwise.
             institution = create_institution(session, code=code, name=name, now=now(), functions=ALL_FUNCTIONS)
+            institution.sandbox_made = True  # DELETE /sandbox/institutions/<code> may remove it
             break
         except IntegrityError:
             session.rollback()
@@ -250,18 +253,43 @@ def _prefecture(body: dict) -> str:
     return value
 
 
+def _sandbox_institution(session: Session, code: str) -> Institution:
+    institution = institution_by_code(session, code[:10])
+    if institution is None:
+        raise ApiError(404, "not_found", "その医療機関コードの医療機関はありません。")
+    return institution
+
+
+def institution_of_request() -> int | None:
+    """Whose clock a sandbox request reads: the institution its URL names (PATCH, its clock)."""
+    code = (request.view_args or {}).get("code")
+    if not isinstance(code, str):
+        return None
+    institution = institution_by_code(reader(), code[:10])
+    return institution.id if institution is not None else None
+
+
 @bp.patch("/institutions/<code>")
 def change_sandbox_institution(code: str):
     body = _require_json()
     session = db()
-    institution = institution_by_code(session, code[:10])
-    if institution is None:
-        raise ApiError(404, "not_found", "その医療機関コードの医療機関はありません。")
+    institution = _sandbox_institution(session, code)
     _apply_fields(institution, body)
     session.flush()
     result = _institution_json(institution)
     session.commit()
     return jsonify(result)
+
+
+@bp.delete("/institutions/<code>")
+def delete_sandbox_institution(code: str):
+    """Clean-up after a QA suite: the institution made through the sandbox goes with everything it
+    holds (consents, visits, staff, API clients, events, its audit chain): 204. The demo's and an
+    operator's are 409 (`flask --app app demo reset` restores the demo's)."""
+    session = db()
+    remove_institution(session, _sandbox_institution(session, code))  # RemovalError: 409
+    session.commit()
+    return "", 204
 
 
 def reception_url(token: str) -> str:
@@ -459,9 +487,8 @@ def _db_clock() -> DatabaseClock:
     return clock
 
 
-@bp.put("/clock")
-def set_clock():
-    body = _require_json()
+def _clock_instant(body: dict) -> datetime:
+    """The body's `now`: an ISO 8601 instant with its offset, in CLOCK_YEARS; else 422."""
     raw = body.get("now")
     try:
         instant = datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) else None
@@ -475,7 +502,14 @@ def set_clock():
         year = None
     if year not in CLOCK_YEARS:
         raise ApiError(422, "invalid_field", f"now は{CLOCK_YEARS[0]}年から{CLOCK_YEARS[-1]}年までの日時で指定してください。")
-    frozen = _db_clock().freeze(instant)
+    return instant
+
+
+@bp.put("/clock")
+def set_clock():
+    """The global clock, shared by every institution without a clock of its own (and by every
+    suite on this sandbox): a suite running beside others moves its institution's clock instead."""
+    frozen = _db_clock().freeze(_clock_instant(_require_json()))
     return jsonify(now=_rfc3339(frozen))
 
 
@@ -489,6 +523,29 @@ def reset_clock():
 @bp.get("/clock")
 def get_clock():
     return jsonify(now=_rfc3339(current_app.extensions["clock"].now()))
+
+
+@bp.put("/institutions/<code>/clock")
+def set_institution_clock(code: str):
+    """The institution's own clock: it wins over the global one for everything evaluated for the
+    institution (its reception, console, tablets, API, disasters, lapses, events) until deleted."""
+    body = _require_json()
+    clock = _db_clock()
+    institution_id = _sandbox_institution(reader(), code).id
+    return jsonify(now=_rfc3339(clock.freeze_institution(institution_id, _clock_instant(body))))
+
+
+@bp.delete("/institutions/<code>/clock")
+def reset_institution_clock(code: str):
+    """Back to the global clock for this institution: 200 with the time it now reads."""
+    clock = _db_clock()
+    return jsonify(now=_rfc3339(clock.thaw_institution(_sandbox_institution(reader(), code).id)))
+
+
+@bp.get("/institutions/<code>/clock")
+def get_institution_clock(code: str):
+    _sandbox_institution(reader(), code)  # 404 for an unknown code
+    return jsonify(now=_rfc3339(now()))
 
 
 def _rfc3339(instant: datetime) -> str:
