@@ -14,11 +14,12 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from e2e.chromium import CHROMIUM, browser_type_launch_args  # noqa: F401 - a fixture, re-exported
+from e2e.chromium import CHROMIUM, base_url, browser_type_launch_args  # noqa: F401 - fixtures, re-exported
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE = "Pixel 7"
@@ -112,14 +113,24 @@ def run_live_server(workdir: Path, database_url: str | None = None, *, workers: 
             proc.kill()
 
 
+def external_base_url(config) -> str | None:
+    """The server a suite was pointed at: `--base-url` (pytest-base-url's option), else E2E_BASE_URL."""
+    try:
+        option = config.getoption("base_url")
+    except ValueError:  # pytest-base-url not loaded
+        option = None
+    return option or os.environ.get("E2E_BASE_URL") or None
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> LiveServer:
+def live_server(tmp_path_factory, pytestconfig) -> LiveServer:
     """The app under gunicorn (2 workers, sandbox mode) with its own fresh database.
 
     It listens on 127.0.0.1 and is browsed as http://localhost:PORT, because WebAuthn's rpId
-    is `localhost` (see shared/BROWSER_TESTING.md). Set E2E_BASE_URL to test a server you run.
+    is `localhost` (see shared/BROWSER_TESTING.md). Set E2E_BASE_URL (or `--base-url`) to test a
+    server you run: then none is started (with pytest-xdist, every worker uses that one server).
     """
-    external = os.environ.get("E2E_BASE_URL")
+    external = external_base_url(pytestconfig)
     if external:
         yield LiveServer(external.rstrip("/"), "", Path(os.devnull))
         return
@@ -133,11 +144,6 @@ def live_server(tmp_path_factory) -> LiveServer:
         reset_postgres_database(database_url)
     with run_live_server(tmp, database_url, extra_env=TEST_HASHING_ENV) as server:
         yield server
-
-
-@pytest.fixture(scope="session")
-def base_url(live_server) -> str:
-    return live_server.url
 
 
 @contextmanager
@@ -207,7 +213,9 @@ def sandbox(live_server):
 
 @pytest.fixture
 def sandbox_clock(sandbox):
-    """Move the sandbox clock in a test; real time comes back afterwards (the clock is global)."""
+    """Move the sandbox's global clock in a test; real time comes back afterwards. The global clock
+    is shared by every institution without a clock of its own, and so by every suite (and every
+    pytest-xdist worker) on the server: a suite running beside others uses `institution_clock`."""
     yield sandbox
     sandbox.reset_clock()
 
@@ -220,9 +228,59 @@ def nfc_card(phone_page, sandbox):
 
 
 @pytest.fixture
-def pharmacy(sandbox):
-    """A new sandbox pharmacy: its code, name, reception URL, staff logins and API client."""
-    return sandbox.institution()
+def institution(sandbox):
+    """A fresh sandbox institution (a pharmacy) for this test alone: its code, name, reception URLs,
+    staff logins and API client. Removed with everything it holds after the test
+    (DELETE /sandbox/institutions/<code>), so a suite leaves nothing behind."""
+    made = sandbox.institution()
+    yield made
+    sandbox.delete_institution(made["institution_code"], missing_ok=True)
+
+
+@pytest.fixture
+def pharmacy(institution):
+    """The test's institution (`institution`), under the name the fixtures always used."""
+    return institution
+
+
+@dataclass
+class InstitutionClock:
+    """The clock of one institution (PUT /sandbox/institutions/<code>/clock): it wins over the global
+    clock for everything evaluated for that institution, and moves nobody else's time."""
+
+    sandbox: object
+    institution_code: str
+
+    def now(self) -> datetime:
+        """What the institution's rules read now (its own clock, else the global one)."""
+        return datetime.fromisoformat(self.sandbox.institution_clock(self.institution_code)["now"])
+
+    def set(self, instant: datetime | str) -> datetime:
+        """Stop the institution's time at `instant` (aware, or ISO 8601 with an offset)."""
+        raw = instant.isoformat() if isinstance(instant, datetime) else instant
+        return datetime.fromisoformat(self.sandbox.set_institution_clock(self.institution_code, raw)["now"])
+
+    def freeze(self) -> datetime:
+        """Stop it where it is now (to the second): a test's times are then its own."""
+        return self.set(self.now())
+
+    def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
+        """Move it forward, e.g. `advance(days=3)`; from where it stands (frozen first if need be)."""
+        return self.set(self.now() + (delta or timedelta(**parts)))
+
+    def reset(self) -> datetime:
+        """Back to the global clock."""
+        return datetime.fromisoformat(self.sandbox.reset_institution_clock(self.institution_code)["now"])
+
+
+@pytest.fixture
+def institution_clock(sandbox, institution) -> InstitutionClock:
+    """The clock of this test's `institution`, stopped at the moment the test starts. Move it with
+    `.set(...)` or `.advance(days=...)`; it goes with the institution after the test. Parallel
+    tests (pytest-xdist) and other suites on the same server keep their own time."""
+    clock = InstitutionClock(sandbox, institution["institution_code"])
+    clock.freeze()
+    return clock
 
 
 def sign_in_staff(page, staff: dict) -> None:

@@ -72,6 +72,25 @@ class SandboxClient:
     def card_status(self, card_id: str, status: str) -> dict:
         return self._ok("POST", f"/sandbox/cards/{card_id}/status", {"status": status})
 
+    def delete_institution(self, institution_code: str, *, missing_ok: bool = False) -> None:
+        """DELETE /sandbox/institutions/<code>: a sandbox-made institution and everything it holds
+        (the demo's answer 409). `missing_ok`: an institution already gone is no error."""
+        status, data = self.request("DELETE", f"/sandbox/institutions/{institution_code}")
+        if status >= 400 and not (missing_ok and status == 404):
+            raise SandboxError(status, data)
+
+    def institution_clock(self, institution_code: str) -> dict:
+        """`{"now"}`: what the institution's rules read (its own clock, else the global one)."""
+        return self._ok("GET", f"/sandbox/institutions/{institution_code}/clock")
+
+    def set_institution_clock(self, institution_code: str, iso_instant: str) -> dict:
+        """The institution's own clock: it wins over the global one for that institution only."""
+        return self._ok("PUT", f"/sandbox/institutions/{institution_code}/clock", {"now": iso_instant})
+
+    def reset_institution_clock(self, institution_code: str) -> dict:
+        """Back to the global clock for that institution; `{"now"}` as it then reads."""
+        return self._ok("DELETE", f"/sandbox/institutions/{institution_code}/clock")
+
     def set_clock(self, iso_instant: str) -> dict:
         return self._ok("PUT", "/sandbox/clock", {"now": iso_instant})
 
