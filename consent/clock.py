@@ -10,13 +10,12 @@ from datetime import date, datetime, timezone
 from typing import Callable, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, ForeignKey, Integer, delete, exists, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Engine, delete, exists, select
+from sqlalchemy.orm import Session
 
-from store.base import Base
+from consent.institution_clocks import InstitutionClock
 from store.engine import begin_write
 from store.models import Setting
-from store.types import UTCDateTime
 
 # Japan has no daylight saving time, but naming the zone keeps the intent readable.
 JST = ZoneInfo("Asia/Tokyo")
@@ -54,19 +53,6 @@ def today_jst(clock: Clock) -> date:
 
 # The sandbox clock: a frozen instant kept in the database so every worker sees the same time.
 CLOCK_KEY = "sandbox_clock"
-
-
-class InstitutionClock(Base):
-    """The sandbox: one institution's own frozen instant (PUT /sandbox/institutions/<code>/clock).
-
-    It goes with its institution (ON DELETE CASCADE)."""
-
-    __tablename__ = "institution_clocks"
-
-    institution_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("institutions.id", ondelete="CASCADE"), primary_key=True)
-    instant: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 # Which institution a request acts for, asked only when some institution has a clock of its own.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from consent.clock import InstitutionClock
+from consent.institution_clocks import InstitutionClock
 from consent.disasters import Disaster
 from consent.errors import DomainError
 from consent.events import Event

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-import consent.clock
+import consent.institution_clocks
 import consent.disasters
 import consent.events
 import consent.institutions
@@ -26,7 +26,7 @@ from store.base import Base
 MODEL_MODULES = (
     store.models, consent.institutions, *registry.MODEL_MODULES, consent.webauthn, consent.models,
     consent.oauth_models, consent.staff_passkeys, consent.security_log, consent.disasters, consent.patient_keys,
-    consent.events, consent.webhooks, consent.clock,
+    consent.events, consent.webhooks, consent.institution_clocks,
 )
 
 
