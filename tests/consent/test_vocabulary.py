@@ -216,3 +216,10 @@ def test_the_console_shows_no_fields_for_no_qualification(world, clock):  # noqa
     assert "4：該当資格なし" in html and "被保険者証区分" not in html
     valid = console_login(world.app, "clerk").get(f"/pharmacy/consents/{world.consent}").get_data(as_text=True)
     assert "1：有効" in valid and "被保険者証区分" in valid
+
+
+def test_every_read_category_has_one_loader():
+    # consent/app/reads.py's table serves the console, the API and the disaster read alike.
+    from consent.app.reads import LOADERS
+
+    assert sorted(LOADERS) == sorted(READ_CATEGORIES)

@@ -24,12 +24,11 @@ from consent.actors import Actor
 from consent.category_states import current_states
 from consent.clock import JST
 from consent.date_input import YEAR_MONTH_PATTERN, parse_date
-from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused, decide
+from consent.app import reads
+from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused
 from consent.institutions import runs_function
-from consent.medication import drug_records
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
-from consent.window import jst_date
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EXPIRY_REASONS,
     FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
@@ -412,8 +411,9 @@ def record_visit(consent_id: str):
 # --- data reads, each judged by the decision function ---------------------------------------------
 
 
-def _read(consent_id: str, category: str, load: Callable[[Any, ConsentView, Caller], dict[str, Any]]):
-    """Authenticate, decide on the named consent now (audited), then load the data.
+def _read(consent_id: str, category: str, shape: Callable[[Any, ConsentView], dict[str, Any]],
+          args: dict[str, Any]):
+    """Authenticate, decide on the named consent now (audited), then load the data (consent/app/reads.py).
 
     Only the decision (one lookup and the audit append) runs in the writing session; the token,
     the staff member and the data are read beside it (see reader()).
@@ -423,24 +423,27 @@ def _read(consent_id: str, category: str, load: Callable[[Any, ConsentView, Call
     if scope not in caller.grant.scopes and not CONSENT_ID.match(consent_id):
         raise _scope_refusal(scope)  # as for any id: the token's reach is answered first
     consent_id = _consent_id(consent_id)
-    decision = decide(db(), institution_id=caller.grant.institution_id, actor=caller.actor, person_id=None,
-                      category=category, now=now(), consent_id=consent_id, scopes=caller.grant.scopes)
-    db().commit()  # the decision's audit entry is kept, allowed or refused
-    metrics.read_decided(decision.allowed, decision.reason)
+    # The decision's audit entry is kept, allowed or refused.
+    [decision] = reads.decide_reads(db(), actor=caller.actor, institution_id=caller.grant.institution_id,
+                                    categories=(category,), now=now(), metrics=metrics, consent_id=consent_id,
+                                    scopes=caller.grant.scopes)
     if not decision.allowed:
         if decision.reason == INSUFFICIENT_SCOPE and scope not in caller.grant.scopes:
             raise _scope_refusal(scope)
         raise ReadRefused(decision.reason, detail=decision)
     consent = decision.consent
-    data = load(oqs_for(reader()), consent, caller)  # InvalidInput: 422 invalid_parameter
-    return jsonify(consent_id=consent.id, window_end=_iso(consent.window_end), **data)
+    subject = reads.Subject.of_consent(consent, institution_code=caller.institution_code, today=today_jst(),
+                                       drug_from=args.get("from"), drug_to=args.get("to"))
+    data = reads.load(category, oqs_for(reader()), subject)  # InvalidInput: 422 invalid_parameter
+    return jsonify(consent_id=consent.id, window_end=_iso(consent.window_end), **shape(data, consent))
 
 
 def _records(items) -> list[dict[str, Any]]:
     return [item.to_dict() for item in items]
 
 
-Loader = Callable[[Any, ConsentView, Caller, dict[str, Any]], dict[str, Any]]
+# (the category's data from consent/app/reads.py's loader, the consent) -> the answer's fields.
+Shape = Callable[[Any, ConsentView], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -453,8 +456,8 @@ class DataRead:
     category: str  # what `decide` judges; the token's scope follows (vocabulary.SCOPE_OF_CATEGORY)
     # The answer's fields besides consent_id and window_end, and their types (the schema).
     result: dict[str, Any]
-    # (oqs, consent, caller, query parameters) -> the answer's fields; runs only when allowed.
-    load: Loader
+    # The loaded data as the answer's fields; runs only when allowed.
+    shape: Shape
     note: str = ""  # said after the category's heading in the summary
     params: tuple[QueryParam, ...] = ()
     # Checks the parameters together (after each alone), raising ApiError.
@@ -476,20 +479,12 @@ class DataRead:
         args = {param.name: _query_param(param) for param in self.params}
         if self.check is not None:
             self.check(args)
-        return _read(consent_id, self.category, lambda oqs, consent, caller: self.load(oqs, consent, caller, args))
+        return _read(consent_id, self.category, self.shape, args)
 
 
-def _load_qualification(oqs, consent, caller, args) -> dict[str, Any]:
+def _shape_qualification(qualification, consent) -> dict[str, Any]:
     # The institution's billing record: the qualification as confirmed at reception.
-    confirmed = consent.qualification_confirmed_at or consent.consented_at
-    result = oqs.qualification(consent.person_id, institution_code=caller.institution_code,
-                               care_setting=consent.care_setting, today=jst_date(confirmed))
-    return {"confirmed_at": _iso(confirmed), "qualification": result.to_dict()}
-
-
-def _load_limit(oqs, consent, caller, args) -> dict[str, Any]:
-    info = oqs.limit(consent.person_id, today=today_jst())
-    return {"limit": info.to_dict() if info is not None else None}
+    return {"confirmed_at": _iso(reads.confirmed_at(consent)), "qualification": qualification.to_dict()}
 
 
 _MONTHS = (
@@ -505,23 +500,19 @@ def _months_in_order(args: dict[str, Any]) -> None:
 
 DATA_READS: tuple[DataRead, ...] = (
     DataRead("qualification", QUALIFICATION, {"confirmed_at": datetime, "qualification": Qualification},
-             _load_qualification, note="（受付時に確認したもの）"),
-    DataRead("limit", "limit", {"limit": LimitInfo | None}, _load_limit, note="（限度額適用認定証関連情報）"),
-    DataRead("drugs", "drug", {"drugs": list[DrugRecord]},
-             # Claims and e-prescription data, newest first, each item naming its "source".
-             lambda oqs, consent, caller, args: {"drugs": _records(drug_records(
-                 oqs, consent.person_id, today_jst(), args["from"], args["to"]))},
+             _shape_qualification, note="（受付時に確認したもの）"),
+    DataRead("limit", "limit", {"limit": LimitInfo | None},
+             lambda info, consent: {"limit": info.to_dict() if info is not None else None},
+             note="（限度額適用認定証関連情報）"),
+    # Claims and e-prescription data, newest first, each item naming its "source".
+    DataRead("drugs", "drug", {"drugs": list[DrugRecord]}, lambda records, consent: {"drugs": _records(records)},
              params=_MONTHS, check=_months_in_order),
     DataRead("checkups", "checkup", {"checkups": list[CheckupRecord]},
-             lambda oqs, consent, caller, args: {"checkups": _records(oqs.checkups(consent.person_id,
-                                                                                  today=today_jst()))}),
-    DataRead("clinical", "clinical", {"clinical": ClinicalInfo}, lambda oqs, consent, caller, args: {
-        "clinical": oqs.clinical(consent.person_id, today=today_jst()).to_dict()}),
-    DataRead("surgery", "surgery", {"surgery": SurgeryInfo}, lambda oqs, consent, caller, args: {
-        "surgery": oqs.surgery(consent.person_id, today=today_jst()).to_dict()}),
+             lambda records, consent: {"checkups": _records(records)}),
+    DataRead("clinical", "clinical", {"clinical": ClinicalInfo}, lambda info, consent: {"clinical": info.to_dict()}),
+    DataRead("surgery", "surgery", {"surgery": SurgeryInfo}, lambda info, consent: {"surgery": info.to_dict()}),
     DataRead("specific-disease", "specific_disease", {"specific_disease": list[SpecificDiseaseCertificate]},
-             lambda oqs, consent, caller, args: {"specific_disease": _records(oqs.specific_disease(
-                 consent.person_id, today=today_jst()))}),
+             lambda records, consent: {"specific_disease": _records(records)}),
 )
 
 for _entry in DATA_READS:
