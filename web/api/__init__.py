@@ -18,20 +18,20 @@ from typing import Any, Callable
 
 from flask import Blueprint, Flask, g, jsonify, request
 
-from consent import grants, home_visits
-from consent import oauth_clients, permissions, ticket_reads
+from consent import grants
+from consent import oauth_clients, ticket_reads
 from consent.actors import Actor
 from consent.category_states import current_states
 from consent.clock import JST
 from consent.date_input import YEAR_MONTH_PATTERN, parse_date
-from consent.app import reads
+from consent.app import home_visits as app_home_visits, reads, revocation
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused
 from consent.institutions import runs_function
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EXPIRY_REASONS,
-    FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
+    FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, INSTITUTION_REVOCATION_REASONS, QUALIFICATION,
     SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
 from integrations.oqs.results import (
@@ -307,16 +307,13 @@ def revoke_consent(consent_id: str):
     """The institution ends a consent: {"reason": 1 (by the institution, e.g. 訪問終了) | 3 (use changed)}."""
     caller = authenticate("consents")
     consent_id = _consent_id(consent_id)
-    if not permissions.may_end_consents(caller.actor):
-        # The console's rule on this path too: clerks and system jobs may not end a consent.
-        permissions.refuse(db(), actor=caller.actor, action="revocation", consent_id=consent_id, now=now())
+    # The console's rule on this path too, before the body is looked at: audited and refused.
+    revocation.refuse_unless_permitted(db(), actor=caller.actor, consent_id=consent_id, now=now())
     reason = json_object(required=True).get("reason")
     if type(reason) is not int or reason not in INSTITUTION_REVOCATION_REASONS:  # bool is no reason
         _invalid("reason", "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。")
-    consent = grants.revoke_by_institution(db(), institution_id=caller.grant.institution_id, consent_id=consent_id,
-                                           by=_by(caller), reason=reason, now=now())
-    db().commit()
-    metrics.consent_event("revoked")
+    consent = revocation.end_consent(db(), actor=caller.actor, consent_id=consent_id, reason=reason, now=now(),
+                                     metrics=metrics)
     return jsonify(_api_consent(caller, consent))
 
 
@@ -367,18 +364,14 @@ def reinquiries():
     _home_visits_switched_on(caller)
     enforce_rate_limits([("api:reinquiry", caller.grant.client_id, REINQUIRY_LIMIT)])
     keys = _reinquiry_keys(json_object(required=True))
-    # Malformed keys (a wrong check digit) are the simulator's InvalidInput: 422, nothing written.
-    qualification = oqs_for(reader()).reinquiry(**keys, institution_code=caller.institution_code,
-                                                 today=today_jst(), care_setting=HOME_VISIT)
-    person_id = qualification.person_id if qualification.validity_code != NO_QUALIFICATION else None
-    consent = home_visits.record_reinquiry(db(), institution_id=caller.grant.institution_id, actor=caller.actor,
-                                           person_id=person_id, now=now())
-    db().commit()
-    metrics.read_decided(person_id is not None, None if person_id else NOT_FOUND)
-    if person_id is None:
+    # Malformed keys (a wrong check digit) are the OQS's InvalidInput: 422, nothing written.
+    found = app_home_visits.reinquire(db(), oqs_for(reader()), actor=caller.actor,
+                                      institution_code=caller.institution_code, **keys, today=today_jst(),
+                                      now=now(), metrics=metrics)
+    if not found.found:
         raise ReadRefused(NOT_FOUND)
-    return jsonify(qualification=_without_person_id(qualification.to_dict()),
-                   consent=_api_consent(caller, consent) if consent is not None else None)
+    return jsonify(qualification=_without_person_id(found.qualification.to_dict()),
+                   consent=_api_consent(caller, found.consent) if found.consent is not None else None)
 
 
 def _without_person_id(qualification: dict[str, Any]) -> dict[str, Any]:
@@ -398,10 +391,8 @@ def record_visit(consent_id: str):
     visit_date = parse_date(json_object(required=True).get("visit_date"))
     if visit_date is None:
         _invalid("visit_date", "visit_date は YYYY-MM-DD 形式の日付で指定してください。")
-    visit, created = home_visits.record_visit(db(), institution_id=caller.grant.institution_id,
-                                              consent_id=consent_id, visit_date=visit_date, by=_by(caller),
-                                              now=now())
-    db().commit()
+    visit, created = app_home_visits.record_visit(db(), actor=caller.actor, consent_id=consent_id,
+                                                  visit_date=visit_date, now=now())
     # The consent as just committed (the reader's snapshot may predate the visit).
     consent = grants.get_consent(db(), institution_id=caller.grant.institution_id, consent_id=consent_id)
     return jsonify(visit_date=visit.visit_date.isoformat(), consent=_api_consent(caller, consent)), (

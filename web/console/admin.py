@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from flask import Response, abort, redirect, render_template, request, session, url_for
 
 from consent.date_input import parse_date
+from consent.app import revocation
 from consent import grants, home_visits
 from consent.errors import ConsentError
 from consent.institutions import (
@@ -51,10 +52,8 @@ def cancel_consent(consent_id: str):
         person = oqs_for(reader()).person(consent.person_id)
         return render_template("console/revoke_confirm.html", staff=staff, consent=consent, person=person,
                                reason=reason, reason_label=INSTITUTION_REVOCATION_REASONS[reason])
-    grants.revoke_by_institution(db(), institution_id=staff.institution_id, consent_id=consent.id,
-                                 by=f"staff:{staff.staff_id}", reason=reason, now=now())
-    db().commit()
-    metrics.consent_event("revoked")
+    revocation.end_consent(db(), actor=staff.actor(), consent_id=consent.id, reason=reason, now=now(),
+                           metrics=metrics)
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 
 

@@ -14,9 +14,10 @@ from flask import abort, redirect, render_template, request, url_for
 
 from consent.date_input import parse_date
 from consent import grants, home_visits
+from consent.app import home_visits as app_home_visits, revocation
 from consent.institutions import Institution, runs_function
 from consent.vocabulary import (
-    BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, HOME_VISIT, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
+    BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
     STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
 )
 from integrations.oqs import InvalidInput
@@ -128,19 +129,15 @@ def reinquiry():
     if birth_date is None:
         return _list_with_error("生年月日を正しく入力してください（例: 1940-04-01）。", 422, entered)
     try:
-        qualification = oqs_for(reader()).reinquiry(
+        found = app_home_visits.reinquire(
+            db(), oqs_for(reader()), actor=staff.actor(), institution_code=staff.institution_code,
             insurer_number=entered["insurer_number"], symbol=entered["symbol"], number=entered["number"],
-            branch=entered["branch"], birth_date=birth_date, institution_code=staff.institution_code,
-            today=today_jst(), care_setting=HOME_VISIT)
+            branch=entered["branch"], birth_date=birth_date, today=today_jst(), now=now(), metrics=metrics)
     except InvalidInput as exc:  # a wrong check digit, a malformed number: nothing written
         answer = describe(exc)
         return _list_with_error(answer.message, answer.status, entered)
-    person_id = qualification.person_id if qualification.validity_code != NO_QUALIFICATION else None
-    consent = home_visits.record_reinquiry(db(), institution_id=staff.institution_id, actor=staff.actor(),
-                                           person_id=person_id, now=now())
-    db().commit()
-    metrics.read_decided(person_id is not None, None if person_id else home_visits.REINQUIRY_NOT_FOUND)
-    if person_id is None:
+    qualification, consent = found.qualification, found.consent
+    if not found.found:
         # Nobody, or a wrong birth date: the same answer either way.
         return _list_with_error("該当する方が見つかりませんでした。入力した内容（生年月日を含む）を確認してください。",
                                 404, entered)
@@ -167,9 +164,8 @@ def record_visit(consent_id: str):
     if visit_date is None:
         return _list_with_error("訪問日を正しく入力してください（例: 2026-12-01）。", 422, {})
     # Another institution's or an unknown id: ConsentNotFound, the same 404 page.
-    home_visits.record_visit(db(), institution_id=staff.institution_id, consent_id=consent_id[:64],
-                             visit_date=visit_date, by=f"staff:{staff.staff_id}", now=now())
-    db().commit()
+    app_home_visits.record_visit(db(), actor=staff.actor(), consent_id=consent_id[:64], visit_date=visit_date,
+                                 now=now())
     return redirect(url_for("console.home_visit_patients", done="visit"), code=303)
 
 
@@ -189,8 +185,6 @@ def end_visits(consent_id: str):
         db().rollback()
         return _page("console/visit_end_confirm.html",
                      relationship=relationship_view(consent, person, now()))
-    grants.revoke_by_institution(db(), institution_id=staff.institution_id, consent_id=consent.id,
-                                 by=f"staff:{staff.staff_id}", reason=BY_INSTITUTION, now=now())
-    db().commit()
-    metrics.consent_event("revoked")
+    revocation.end_consent(db(), actor=staff.actor(), consent_id=consent.id, reason=BY_INSTITUTION, now=now(),
+                           metrics=metrics)
     return redirect(url_for("console.home_visit_patients", done="end"), code=303)

@@ -11,12 +11,13 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, jsonify, make_response, redirect, render_template, request, session, url_for
 
 from consent.date_input import parse_date
+from consent.app import revocation
 from consent import grants, home_visits
 from consent.audit import reads_of_person
 from consent.category_states import current_states
 from consent.errors import ConsentError
 from consent.vocabulary import (
-    BY_PATIENT, CATEGORIES, CATEGORY_LABELS, DISASTER_READ_LABEL, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS,
+    CATEGORIES, CATEGORY_LABELS, DISASTER_READ_LABEL, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS,
     STATUS_REVOKED, VALID_CODES,
 )
 from consent.vocabulary import CONFIRMATION_ONLY_LABEL
@@ -401,10 +402,8 @@ def revoke_confirm(token: str):
         # Exactly what 「取り消す」 would revoke: consents with a category still running.
         rows = [r for r in _consent_rows(place, grant["person_id"]) if r["revocable"]]
         return _render("reception/revoke_confirm.html", place, consents=rows)
-    revoked = grants.revoke_all_for_person(db(), institution_id=place.id, person_id=grant["person_id"],
-                                           by="patient", reason=BY_PATIENT, now=now())
-    db().commit()
-    metrics.consent_event("revoked", len(revoked))
+    revoked = revocation.revoke_all_by_patient(db(), institution_id=place.id, person_id=grant["person_id"],
+                                               now=now(), metrics=metrics)
     # Nothing open to revoke: an old page, or a parallel tap revoked it a moment ago.
     already = not revoked and any(r["status_code"] == STATUS_REVOKED
                                   for r in _consent_rows(place, grant["person_id"]))
