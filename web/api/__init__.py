@@ -19,12 +19,12 @@ from typing import Any, Callable
 from flask import Blueprint, Flask, g, jsonify, request
 
 from consent import grants
-from consent import oauth_clients, ticket_reads
+from consent import oauth_clients
 from consent.actors import Actor
 from consent.category_states import current_states
 from consent.clock import JST
 from consent.date_input import YEAR_MONTH_PATTERN, parse_date
-from consent.app import home_visits as app_home_visits, reads, revocation
+from consent.app import batch, home_visits as app_home_visits, reads, revocation
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused
 from consent.institutions import runs_function
 from consent.models import ConsentView
@@ -568,19 +568,14 @@ def entrusted_tickets():
     month = request.args.get("month", "")
     if not YEAR_MONTH.fullmatch(month):
         _invalid("month", "month は YYYYMM 形式の年月で指定してください。")
-    if ticket_reads.refusal(reader(), caller.grant.institution_id) is not None:
+    # Audited like every read: the fetch is written down before the tickets leave. A future month
+    # is the OQS's InvalidInput: 422 invalid_parameter like any bad parameter.
+    found = batch.fetch_entrusted_tickets(db(), reader(), oqs_for(reader()), actor=caller.actor,
+                                          institution_code=caller.institution_code, month=month, today=today_jst(),
+                                          now=now())
+    if found is None:
         # Names, birth dates and 傷病名: beyond the qualification a 資格確認限定型 institution reads.
-        ticket_reads.record_fetch(db(), actor=caller.actor, month=month, person_ids=(), now=now(),
-                                  reason=QUALIFICATION_ONLY)
-        db().commit()
         raise ApiError(403, QUALIFICATION_ONLY, TICKETS_QUALIFICATION_ONLY)
-    # A future month is the simulator's InvalidInput: 422 invalid_parameter like any bad parameter.
-    found = oqs_for(reader()).entrusted_tickets(institution_code=caller.institution_code, month=month,
-                                                today=today_jst())
-    # Audited like every read: the fetch is written down before the tickets leave.
-    ticket_reads.record_fetch(db(), actor=caller.actor, month=month, person_ids=[t.person_id for t in found],
-                              now=now())
-    db().commit()
     return jsonify(month=month, tickets=[entry.to_dict() for entry in found])
 
 
