@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import create_engine, func, inspect, select
 
 from api_support import TODAY, console_login, csrf_of
+from consent.app import disaster as app_disaster
 from consent import disasters
 from consent.actors import Actor
 from consent.audit import reads_of_person, verify_chain
@@ -26,7 +27,6 @@ from integrations.oqs.simulator import make_oqs
 from integrations.oqs.simulator.models import OqsPerson
 from ops.demo import load_demo
 from store.migrate import downgrade, upgrade
-from web.console import disaster as console_disaster
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=JST)  # inclusive
 END = datetime(2026, 11, 30, 0, 0, tzinfo=JST)  # exclusive
@@ -315,7 +315,7 @@ def test_finding_by_name_birth_date_and_address_needs_exactly_one_match(world, c
 
 
 def test_searches_are_limited_per_staff_member(world, clock, monkeypatch, one_rate_minute):
-    monkeypatch.setattr(console_disaster, "SEARCHES_PER_MINUTE", 2)
+    monkeypatch.setattr(app_disaster, "SEARCHES_PER_MINUTE", 2)
     _console_disaster(world, clock)
     browser = console_login(world.app, "pharmacist")
     assert [_search(browser, how="name", kana="ヤマダ", birth_date="1960-01-01", postcode="1000001").status_code

@@ -454,10 +454,10 @@ def _search_audited(outcome: str, found: bool):
 
 def _budget_spent_by_a_colleague(a: Attacker) -> None:
     from consent.institutions import Institution, add_staff
-    from web.console import disaster as console_disaster
+    from consent.app import disaster as app_disaster
 
     _tokyo_disaster(a)
-    a.monkeypatch.setattr(console_disaster, "INSTITUTION_SEARCHES_PER_MINUTE", 3)
+    a.monkeypatch.setattr(app_disaster, "INSTITUTION_SEARCHES_PER_MINUTE", 3)
     assert [_insurance_search(a, birth_date=True).status_code for _ in range(3)] == [303] * 3
     with a.world.session() as s:
         add_staff(s, s.get(Institution, a.world.here), login_id="new-pharmacist", password="pharmacist-password",

@@ -16,18 +16,18 @@ from flask import redirect, render_template, request, session, url_for
 
 from consent.date_input import parse_date
 from consent import disasters, searches
-from consent.app import reads
+from consent.app import disaster as app_disaster, reads
+from consent.app.disaster import ByInsurance, ByName
 from consent.decision import DISASTER_NO_CONSENT_KIND
 from consent.disasters import DisasterBasis
 from consent.vocabulary import (
     DISASTER_CATEGORIES, DISASTER_CONSENT_KINDS, DISASTER_READ_HEADING, HEADINGS, NO_QUALIFICATION, PART_HEADINGS,
-    PREFECTURES, QUALIFICATION, SEVERAL_MATCH, OUTPATIENT,
+    PREFECTURES, QUALIFICATION,
 )
 from consent.window import deadline_text, format_jst
-from integrations.oqs import InvalidInput
 from web import metrics
 from web.console import drug_parts
-from web.context import enforce_rate_limits, now, oqs_for, today_jst
+from web.context import RATE_LIMITS, now, oqs_for, today_jst
 from web.db import db, reader
 from web.error_messages import describe
 from web.console.routes import Routes
@@ -37,9 +37,6 @@ routes = Routes()
 
 FOUND = "disaster_person"  # session key: {"person_id", "disaster_id", "staff_id"}
 MAX_FIELD = 200
-SEARCHES_PER_MINUTE = 20
-# Per institution and minute, beside the per-staff limit: a new staff account is no fresh budget.
-INSTITUTION_SEARCHES_PER_MINUTE = 60
 # An ended disaster stays announced this long, so staff learn why 「災害時閲覧」 went away.
 ENDED_SHOWN_FOR = timedelta(days=7)
 
@@ -166,54 +163,31 @@ ASK_MORE = ("複数の方が該当するため、特定できません。枝番�
             "入力してください。")
 
 
-def _search_by_insurance(staff, form) -> tuple[str | None, str | None, int]:
-    """(person_id, error, status) for 保険者番号・記号・番号・枝番 + 生年月日: the birth date is
-    required, as for the name search, so numbers stepped one by one identify nobody."""
-    if not form["insurer_number"] or not form["number"] or not form["birth_date"]:
-        return None, "保険者番号・番号（記号・枝番があればそれも）と生年月日を入力してください。", 400
+def _criteria(how: str, form: dict[str, str]) -> tuple[ByInsurance | ByName | None, str | None]:
+    """The search's criteria, or None and what to say about what is missing."""
     birth = _birth_date(form["birth_date"])
-    if birth is None:
-        return None, "生年月日はYYYY-MM-DDの形式で入力してください。", 400
-    try:
-        answer = oqs_for(reader()).reinquiry(
-            insurer_number=form["insurer_number"], symbol=form["symbol"] or None, number=form["number"],
-            branch=form["branch"] or None, birth_date=birth, institution_code=staff.institution_code,
-            today=today_jst(), care_setting=OUTPATIENT)
-    except InvalidInput as exc:
-        return None, describe(exc).message, 400
-    if answer.validity_code == SEVERAL_MATCH:
-        return None, ASK_MORE, 409
-    if answer.validity_code == NO_QUALIFICATION or not answer.person_id:
-        return None, NOT_FOUND, 404
-    return answer.person_id, None, 200
-
-
-def _search_by_name(form) -> tuple[str | None, str | None, int]:
-    """(person_id, error, status) for カナ氏名 + 生年月日 + 住所 or 郵便番号."""
-    birth = _birth_date(form["birth_date"])
+    if how == "insurance":
+        if not form["insurer_number"] or not form["number"] or not form["birth_date"]:
+            return None, "保険者番号・番号（記号・枝番があればそれも）と生年月日を入力してください。"
+        if birth is None:
+            return None, "生年月日はYYYY-MM-DDの形式で入力してください。"
+        return ByInsurance(form["insurer_number"], form["symbol"] or None, form["number"], form["branch"] or None,
+                           birth), None
     if not form["kana"] or birth is None or not (form["address"] or form["postcode"]):
-        return None, "氏名（カナ）、生年月日（YYYY-MM-DD）と、住所か郵便番号を入力してください。", 400
-    found = oqs_for(reader()).find_people(kana=form["kana"], birth_date=birth, postcode=form["postcode"] or None,
-                                          address=form["address"] or None, limit=2)
-    if not found:
-        return None, NOT_FOUND, 404
-    if len(found) > 1:
-        return None, ASK_MORE, 409
-    return found[0], None, 200
+        return None, "氏名（カナ）、生年月日（YYYY-MM-DD）と、住所か郵便番号を入力してください。"
+    return ByName(form["kana"], birth, form["postcode"] or None, form["address"] or None), None
 
 
-_OUTCOMES = {200: searches.FOUND, 404: searches.NOT_FOUND, 409: searches.SEVERAL}
+# What a search that found nobody says, and its status.
+_ANSWERS = {searches.NOT_FOUND: (NOT_FOUND, 404), searches.SEVERAL: (ASK_MORE, 409)}
 SEARCH_FIELDS = ("how", "insurer_number", "symbol", "number", "branch", "birth_date", "kana", "address", "postcode")
 
 
 @routes.post("/disaster/search")
 @staff_required
 def disaster_search():
-    # Finding people without their card is not a directory to browse: a few searches a minute, per
-    # staff member and per institution.
     staff = current_staff()
-    enforce_rate_limits([("disaster_search", str(staff.staff_id), SEARCHES_PER_MINUTE),
-                         ("disaster_search_institution", str(staff.institution_id), INSTITUTION_SEARCHES_PER_MINUTE)])
+    app_disaster.count_search(RATE_LIMITS, staff.actor())
     raw = request.form.get("disaster_id", "")
     staff, disaster, refused = _opened(int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None)
     if refused:
@@ -221,15 +195,16 @@ def disaster_search():
     form = {name: _field(name) for name in SEARCH_FIELDS}
     session.pop(FOUND, None)
     how = "insurance" if form["how"] == "insurance" else "name"
-    if how == "insurance":
-        person_id, error, status = _search_by_insurance(staff, form)
-    else:
-        person_id, error, status = _search_by_name(form)
-    # Audited like a read: who, when, under which disaster, by which kind of criteria (not the criteria).
-    searches.record_search(db(), actor=staff.actor(), by=how, outcome=_OUTCOMES.get(status, searches.INCOMPLETE),
-                           person_id=person_id, now=now(), basis={"disaster_id": disaster.id})
-    db().commit()
+    criteria, error = _criteria(how, form)
+    found = app_disaster.search_person(db(), oqs_for(reader()), actor=staff.actor(), disaster_id=disaster.id, by=how,
+                                       criteria=criteria, institution_code=staff.institution_code, today=today_jst(),
+                                       now=now())
+    person_id = found.person_id
     if person_id is None:
+        if found.refused is not None:
+            error, status = describe(found.refused).message, 400
+        else:
+            error, status = _ANSWERS.get(found.outcome, (error, 400))
         return _page(staff, disaster, status=status, error=error, form=form)
     session[FOUND] = {"person_id": person_id, "disaster_id": disaster.id, "staff_id": staff.staff_id}
     return redirect(url_for("console.disaster_page"), code=303)
