@@ -9,10 +9,20 @@ from sqlalchemy.orm import Session
 
 from consent import home_visits
 from consent.actors import Actor
-from consent.app.ports import Metrics
+from consent.app.ports import Metrics, RateLimits
 from consent.app.revocation import recorded_by
 from consent.models import Consent, Visit
 from consent.vocabulary import HOME_VISIT, NO_QUALIFICATION
+
+
+# Per reader and minute, whether in the console or through the API (one budget): each 再照会 names
+# a person by insurance keys and birth date.
+REINQUIRY_LIMIT = 60
+
+
+def count_reinquiry(limits: RateLimits, actor: Actor) -> None:
+    """One 再照会 against the reader's limit: a staff member (console or token), or a client."""
+    limits.hit([("reinquiry", f"{actor.kind}:{actor.id}", REINQUIRY_LIMIT)])
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from consent.vocabulary import (
 from integrations.oqs.results import (
     CheckupRecord, ClinicalInfo, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate, SurgeryInfo,
 )
-from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
+from web.context import RATE_LIMITS, client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
 from web import metrics
 from web.api import oauth
 from web.db import db, reader
@@ -332,8 +332,6 @@ def _by(caller: Caller) -> str:
 # --- home visits: 再照会 and recorded visits --------------------------------------------------------
 
 REINQUIRY_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date")
-# Per client and minute: 再照会 (each names a person by insurance keys and birth date).
-REINQUIRY_LIMIT = 120
 
 
 def _home_visits_switched_on(caller: Caller) -> None:
@@ -362,7 +360,7 @@ def reinquiries():
     the same 404, audited as a refused read."""
     caller = authenticate(QUALIFICATION)
     _home_visits_switched_on(caller)
-    enforce_rate_limits([("api:reinquiry", caller.grant.client_id, REINQUIRY_LIMIT)])
+    app_home_visits.count_reinquiry(RATE_LIMITS, caller.actor)
     keys = _reinquiry_keys(json_object(required=True))
     # Malformed keys (a wrong check digit) are the OQS's InvalidInput: 422, nothing written.
     found = app_home_visits.reinquire(db(), oqs_for(reader()), actor=caller.actor,

@@ -24,7 +24,7 @@ from integrations.oqs import InvalidInput
 from web import metrics
 from web.console import own_consent_or_404
 from web.consent_view import category_rows, deadline_label
-from web.context import enforce_rate_limits, now, oqs_for, today_jst
+from web.context import RATE_LIMITS, now, oqs_for, today_jst
 from web.db import db, reader
 from web.error_messages import describe
 from web.console.routes import Routes
@@ -36,8 +36,6 @@ routes = Routes()
 # The 再照会 form, in the order staff read them off the insurance card.
 REINQUIRY_FIELDS = {"insurer_number": "保険者番号", "symbol": "記号", "number": "番号", "branch": "枝番",
                     "birth_date": "生年月日"}
-# Per staff member and minute: each 再照会 names a person by insurance keys and birth date.
-REINQUIRY_LIMIT = 60
 DONE_NOTES = {"visit": "訪問を記録しました。", "end": "訪問終了を記録しました。この患者さんの情報は閲覧できなくなりました。"}
 
 
@@ -119,7 +117,7 @@ def reinquiry():
     """再照会: the qualification by insurance keys and birth date, and this institution's relationship."""
     staff = current_staff()
     _switched_on(staff)
-    enforce_rate_limits([("console:reinquiry", str(staff.staff_id), REINQUIRY_LIMIT)])
+    app_home_visits.count_reinquiry(RATE_LIMITS, staff.actor())
     entered = _entered()
     missing = [label for key, label in REINQUIRY_FIELDS.items()
                if key not in ("symbol", "branch") and not entered[key]]
