@@ -245,12 +245,8 @@ COMMITS_ALLOWED_IN_WEB: dict[tuple[str, str], str] = {
     ("web.patient.reception", "_card_step"): NOT_YET_MOVED,
     ("web.patient.reception", "review_change"): NOT_YET_MOVED,
     ("web.patient.reception_qualification", "verify"): NOT_YET_MOVED,
-    ("web.console", "change_password"): NOT_YET_MOVED,
-    ("web.console.api_clients", "admin_register_api_client"): NOT_YET_MOVED,
-    ("web.console.api_clients", "admin_revoke_api_client"): NOT_YET_MOVED,
     **{("web.console.admin", name): NOT_YET_MOVED for name in (
-        "register_reference", "batch", "admin_rotate", "admin_functions", "admin_lapse_days", "admin_appointment",
-        "admin_add_staff", "admin_disable_staff")},
+        "register_reference", "batch")},
 }
 
 

@@ -6,7 +6,10 @@ implementations in (web/metrics.py is a `Metrics`, web/context.py's `RATE_LIMITS
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class Metrics(Protocol):
@@ -32,3 +35,8 @@ class NoMetrics:
 
     def consent_event(self, event: str, count: int = 1) -> None:
         pass
+
+
+class BrowserSessions(Protocol):
+    def end_sessions_of_staff(self, db_session: "Session", staff_id: int) -> None:
+        """End every browser session of a staff member, in the caller's transaction."""

@@ -12,12 +12,11 @@ from sqlalchemy.orm import Session
 
 from consent import grants
 from consent.date_input import parse_date, parse_month
-from consent.app import reads
+from consent.app import reads, staff_admin
 from consent.decision import QUALIFICATION_ONLY
 from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.medication import is_reduced_kidney_function
 from consent.staff_auth import PasswordChangeError, load_identity
-from consent.staff_auth import change_password as change
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, PART_HEADINGS,
     QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
@@ -94,13 +93,12 @@ def change_password():
     if request.method == "GET":
         return render_template("console/password.html", staff=staff)
     try:
-        change(db(), staff_id=staff.staff_id, current=request.form.get("current", "")[:256],
-               new=request.form.get("new", "")[:256], confirm=request.form.get("confirm", "")[:256])
+        staff_admin.change_own_password(db(), staff_id=staff.staff_id, current=request.form.get("current", "")[:256],
+                                        new=request.form.get("new", "")[:256],
+                                        confirm=request.form.get("confirm", "")[:256])
     except PasswordChangeError as exc:
-        db().rollback()
         answer = describe(exc)
         return render_template("console/password.html", staff=staff, error=answer.message), answer.status
-    db().commit()
     identity = load_identity(db(), staff.staff_id)
     sign_in(identity)  # a new session id with the new password
     return redirect(url_for("console.patients"), code=303)

@@ -3,20 +3,16 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from datetime import date, timedelta
 
 from flask import Response, abort, redirect, render_template, request, session, url_for
 
 from consent.date_input import parse_date
-from consent.app import revocation
-from consent import grants, home_visits
+from consent.app import revocation, staff_admin
 from consent.errors import ConsentError
 from consent.institutions import (
-    MAX_LAPSE_DAYS, ROLES, Institution, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token,
-    staff_of,
+    MAX_LAPSE_DAYS, ROLES, Institution, appointments_of, staff_of,
 )
-from consent.staff_auth import login_id_taken
 from consent.vocabulary import BATCH_STATUSES, FUNCTIONS, INSTITUTION_REVOCATION_REASONS, RECEPTION_SETTINGS
 from integrations.oqs import InvalidInput
 from web.console import own_consent_or_404, patient_page
@@ -26,7 +22,7 @@ from web.console.excel import excel_cell
 from web.db import db, reader
 from web.error_messages import ApiError, describe
 from web.console.routes import Routes
-from web.sessions import end_sessions_of_staff
+from web import sessions
 from web.staff_session import admin_required, current_staff, staff_required
 
 routes = Routes()
@@ -233,8 +229,7 @@ def admin_qr():
 @admin_required
 def admin_rotate():
     setting = _setting_arg(request.form.get("setting"))
-    rotate_reception_token(db(), _institution(), now=now(), setting=setting)
-    db().commit()
+    staff_admin.rotate_reception_url(db(), institution_id=current_staff().institution_id, setting=setting, now=now())
     return redirect(url_for("console.admin_home"), code=303)
 
 
@@ -245,8 +240,8 @@ def admin_functions():
     chosen = set(request.form.getlist("functions"))
     if chosen - set(FUNCTIONS):
         abort(400)
-    _institution().set_functions({name: name in chosen for name in FUNCTIONS})
-    db().commit()
+    staff_admin.set_functions(db(), institution_id=current_staff().institution_id,
+                              running={name: name in chosen for name in FUNCTIONS})
     return redirect(url_for("console.admin_home"), code=303)
 
 
@@ -260,8 +255,7 @@ def admin_lapse_days():
     if days is None or days > MAX_LAPSE_DAYS:
         session["admin_error"] = f"訪問の記録がないまま終了するまでの日数は、0から{MAX_LAPSE_DAYS}までの日数（整数）を入力してください。"
         return redirect(url_for("console.admin_home"), code=303)
-    home_visits.set_lapse_days(db(), institution_id=_institution().id, days=days, now=now())
-    db().commit()
+    staff_admin.set_lapse_days(db(), institution_id=current_staff().institution_id, days=days, now=now())
     return redirect(url_for("console.admin_home"), code=303)
 
 
@@ -274,13 +268,11 @@ def admin_appointment():
     if day is None:
         abort(400)
     try:
-        grants.check_consultation_date(day, now=now(), max_days_ahead=settings().max_days_ahead)
+        staff_admin.add_appointment(db(), institution_id=current_staff().institution_id, consultation_date=day,
+                                    memo=memo, now=now(), max_days_ahead=settings().max_days_ahead)
     except ConsentError as exc:
         session["admin_error"] = describe(exc).message
         return redirect(url_for("console.admin_home"), code=303)
-    create_appointment(db(), institution_id=current_staff().institution_id, consultation_date=day, memo=memo,
-                       now=now())
-    db().commit()
     return redirect(url_for("console.admin_home"), code=303)
 
 
@@ -293,14 +285,11 @@ def admin_add_staff():
     if role not in ROLES or not (3 <= len(login_id) <= 64) or not login_id.replace("-", "").replace("_", "").isalnum() \
             or not login_id.isascii():
         abort(400)
-    if login_id_taken(db(), login_id):
+    password = staff_admin.add_member(db(), institution_id=current_staff().institution_id, login_id=login_id,
+                                      role=role, display_name=display_name, now=now())
+    if password is None:
         session["admin_error"] = "そのログインIDは使われています。"
         return redirect(url_for("console.admin_home"), code=303)
-    password = secrets.token_urlsafe(12)
-    # The admin saw the password: like an operator's, it opens nothing but the change form.
-    add_staff(db(), _institution(), login_id=login_id, password=password, role=role, now=now(),
-              display_name=display_name, must_change_password=True)
-    db().commit()
     # Shown once on the next page, then forgotten.
     session["new_member"] = {"login_id": login_id, "password": password}
     return redirect(url_for("console.admin_home"), code=303)
@@ -313,9 +302,7 @@ def admin_disable_staff(staff_id: int):
     me = current_staff()
     if staff_id == me.staff_id:
         abort(400)
-    member = disable_staff(db(), institution_id=me.institution_id, staff_id=staff_id, now=now())
-    if member is None:
+    if not staff_admin.disable_member(db(), institution_id=me.institution_id, staff_id=staff_id, now=now(),
+                                      browser_sessions=sessions):
         abort(404)
-    end_sessions_of_staff(db(), staff_id)
-    db().commit()
     return redirect(url_for("console.admin_home"), code=303)
