@@ -245,8 +245,6 @@ COMMITS_ALLOWED_IN_WEB: dict[tuple[str, str], str] = {
     ("web.patient.reception", "_card_step"): NOT_YET_MOVED,
     ("web.patient.reception", "review_change"): NOT_YET_MOVED,
     ("web.patient.reception_qualification", "verify"): NOT_YET_MOVED,
-    **{("web.console.admin", name): NOT_YET_MOVED for name in (
-        "register_reference", "batch")},
 }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from consent import ticket_reads
 from consent.actors import Actor
 from consent.decision import QUALIFICATION_ONLY
+from consent.errors import DomainError
 
 
 def fetch_entrusted_tickets(session: Session, reader: Session, oqs: Any, *, actor: Actor, institution_code: str, month: str,
@@ -30,3 +31,22 @@ def fetch_entrusted_tickets(session: Session, reader: Session, oqs: Any, *, acto
     ticket_reads.record_fetch(session, actor=actor, month=month, person_ids=[t.person_id for t in found], now=now)
     session.commit()
     return found
+
+
+def inquire(oqs: Any, rows: list[Any], *, institution_code: str, today: date) -> list[Any]:
+    """一括照会: each row answered 有効 / 無効 / エラー by the OQS; one bad row never stops the rest.
+    Reads only: nothing to commit. The console's CSV upload and the API send the same rows."""
+    return oqs.batch_inquiry(rows, institution_code=institution_code, today=today)
+
+
+def register_reference_number(session: Session, oqs: Any, *, institution_code: str, person_id: str,
+                              reference_number: str) -> None:
+    """The institution's 照会番号 for a person (echoed by later batch answers). `oqs` writes through
+    `session`; a malformed number is its InvalidInput, raised with nothing written."""
+    try:
+        oqs.register_reference_number(institution_code=institution_code, person_id=person_id,
+                                      reference_number=reference_number)
+    except DomainError:
+        session.rollback()
+        raise
+    session.commit()

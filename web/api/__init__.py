@@ -541,8 +541,8 @@ def batch_inquiries():
         _invalid("rows", f"一度に照会できるのは{MAX_BATCH_ROWS}行までです。")
     problems = [_row_problem(row) for row in rows]
     clean_rows = [row if problem is None else None for row, problem in zip(rows, problems)]
-    answers = oqs_for(reader()).batch_inquiry(clean_rows, institution_code=caller.institution_code,
-                                               today=today_jst())
+    answers = batch.inquire(oqs_for(reader()), clean_rows, institution_code=caller.institution_code,
+                            today=today_jst())
     results = []
     for answer, problem in zip(answers, problems):
         item: dict[str, Any] = {

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from flask import Response, abort, redirect, render_template, request, session, url_for
 
 from consent.date_input import parse_date
-from consent.app import revocation, staff_admin
+from consent.app import batch as batch_reads, revocation, staff_admin
 from consent.errors import ConsentError
 from consent.institutions import (
     MAX_LAPSE_DAYS, ROLES, Institution, appointments_of, staff_of,
@@ -60,15 +60,13 @@ def register_reference(consent_id: str):
     consent = own_consent_or_404(staff, consent_id)
     value = request.form.get("reference_number", "")
     try:
-        oqs_for(db()).register_reference_number(institution_code=staff.institution_code,
-                                                person_id=consent.person_id, reference_number=value)
+        batch_reads.register_reference_number(db(), oqs_for(db()), institution_code=staff.institution_code,
+                                              person_id=consent.person_id, reference_number=value)
     except InvalidInput as exc:
-        db().rollback()
         # Said beside the field on the patient page, the typed value kept for correcting.
         answer = describe(exc)
         page, _ = patient_page(consent_id, reference_error=answer.message, reference_entered=value[:200])
         return page, answer.status
-    db().commit()
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 
 
@@ -150,8 +148,7 @@ def batch():
         rows = parse_batch_csv(decode_upload(upload.read()))
     except BatchUploadError as exc:
         return render_template("console/batch.html", staff=staff, error=exc.message), exc.status
-    results = oqs_for(db()).batch_inquiry(rows, institution_code=staff.institution_code, today=today_jst())
-    db().commit()
+    results = batch_reads.inquire(oqs_for(reader()), rows, institution_code=staff.institution_code, today=today_jst())
     # Kept server-side for the download link (the session lives in the database).
     session["batch_csv"] = results_csv(rows, results)
     return render_template("console/batch.html", staff=staff, rows=rows, results=results,
