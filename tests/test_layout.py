@@ -241,10 +241,7 @@ COMMITS_ALLOWED_IN_WEB: dict[tuple[str, str], str] = {
     **{("web.patient.card", name): NOT_YET_MOVED for name in ("options", "signin_verify")},
     **{("web.console.passkeys", name): NOT_YET_MOVED for name in (
         "passkey_register_options", "passkey_register_verify", "passkey_signin_options", "passkey_signin_verify")},
-    ("web.patient.reception", "confirm_verify"): NOT_YET_MOVED,
     ("web.patient.reception", "_card_step"): NOT_YET_MOVED,
-    ("web.patient.reception", "review_change"): NOT_YET_MOVED,
-    ("web.patient.reception_qualification", "verify"): NOT_YET_MOVED,
 }
 
 
