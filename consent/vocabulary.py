@@ -237,6 +237,13 @@ INSTITUTION_REVOCATION_REASONS: dict[int, str] = {
 NO_EXPIRY_LABEL = "期限なし"
 
 
+# --- insurance keys (保険証の記号・番号等), in the order staff read them off the card -------------
+INSURANCE_KEY_LABELS: dict[str, str] = {
+    "insurer_number": "保険者番号", "symbol": "記号", "number": "番号", "branch": "枝番", "birth_date": "生年月日",
+}
+REFERENCE_NUMBER_LABEL = "照会番号"
+
+
 # --- 一括照会 (batch inquiry): one result per row ------------------------------------------------
 
 BATCH_VALID, BATCH_INVALID, BATCH_ERROR = "有効", "無効", "エラー"

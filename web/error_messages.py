@@ -21,7 +21,8 @@ from consent.errors import ConsentError, DomainError
 from consent.oauth_clients import OAuthClientError, TokenRefused
 from consent.staff_auth import PasswordChangeError
 from consent.staff_passkeys import PasskeyError
-from consent.vocabulary import CARE_SETTINGS, SCOPE_LABELS
+from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
+from consent.vocabulary import CARE_SETTINGS, INSURANCE_KEY_LABELS, SCOPE_LABELS
 from integrations.card.interface import UnknownCard
 from consent.webauthn import RegistrationError
 from integrations.card.relying_party import CardSignInError
@@ -260,7 +261,23 @@ DISASTER: Table = {
     "already_over": (409, "その災害はすでに終了しています。"),
 }
 
+def _key_labels(exc: DomainError) -> str:
+    """The keys at fault, by their labels (保険者番号・番号), in card order."""
+    fields = exc.detail if isinstance(exc.detail, tuple) else (exc.field,)
+    return "・".join(INSURANCE_KEY_LABELS.get(f or "", "保険証の記号・番号等") for f in fields)
+
+
+# The insurance keys as a form or a body holds them (consent/insurance_keys.py): the same words for
+# the console's 再照会, 災害時閲覧 and the API; the API's JSON error stays invalid_parameter.
+INSURANCE_KEYS: Table = {
+    "missing": (422, lambda e: f"{_key_labels(e)}を入力してください。", "invalid_parameter"),
+    "not_text": (422, lambda e: f"{_key_labels(e)}は{MAX_KEY_LENGTH}文字以内の文字列で入力してください。",
+                 "invalid_parameter"),
+    "birth_date_format": (422, "生年月日を正しく入力してください（例: 1940-04-01）。", "invalid_parameter"),
+}
+
 TABLES: dict[str, Table] = {
+    KeysRefused.domain: INSURANCE_KEYS,
     LoginThrottled.domain: LOGIN,
     LeaveThrottled.domain: TABLET_LEAVE,
     AuditError.domain: AUDIT,

@@ -12,24 +12,13 @@ from consent import searches
 from consent.actors import Actor
 from consent.app.ports import RateLimits
 from consent.errors import DomainError
+from consent.insurance_keys import InsuranceKeys
 from consent.vocabulary import NO_QUALIFICATION, OUTPATIENT, SEVERAL_MATCH
 
 # Finding people without their card is not a directory to browse: a few searches a minute per
 # staff member, and per institution beside it (a new staff account is no fresh budget).
 SEARCHES_PER_MINUTE = 20
 INSTITUTION_SEARCHES_PER_MINUTE = 60
-
-
-@dataclass(frozen=True)
-class ByInsurance:
-    """保険者番号・記号・番号・枝番 + 生年月日 (required, as for the name search, so numbers stepped
-    one by one identify nobody)."""
-
-    insurer_number: str
-    symbol: str | None
-    number: str
-    branch: str | None
-    birth_date: date
 
 
 @dataclass(frozen=True)
@@ -59,7 +48,7 @@ def count_search(limits: RateLimits, actor: Actor) -> None:
 
 
 def search_person(session: Session, oqs: Any, *, actor: Actor, disaster_id: int, by: str,
-                  criteria: ByInsurance | ByName | None, institution_code: str, today: date,
+                  criteria: InsuranceKeys | ByName | None, institution_code: str, today: date,
                   now: datetime) -> Search:
     """Find exactly one person, or say why not; audited like a read (who, when, under which
     disaster, by which kind of criteria and the outcome - never the criteria) and committed.
@@ -75,7 +64,7 @@ def search_person(session: Session, oqs: Any, *, actor: Actor, disaster_id: int,
     return found
 
 
-def _find(oqs: Any, criteria: ByInsurance | ByName | None, institution_code: str, today: date) -> Search:
+def _find(oqs: Any, criteria: InsuranceKeys | ByName | None, institution_code: str, today: date) -> Search:
     if criteria is None:
         return Search(searches.INCOMPLETE)
     if isinstance(criteria, ByName):
@@ -85,8 +74,9 @@ def _find(oqs: Any, criteria: ByInsurance | ByName | None, institution_code: str
             return Search(searches.SEVERAL)
         return Search(searches.FOUND, people[0]) if people else Search(searches.NOT_FOUND)
     try:
-        answer = oqs.reinquiry(insurer_number=criteria.insurer_number, symbol=criteria.symbol,
-                               number=criteria.number, branch=criteria.branch, birth_date=criteria.birth_date,
+        # The birth date is required, as for the name search: numbers stepped one by one identify nobody.
+        answer = oqs.reinquiry(insurer_number=criteria.insurer_number, symbol=criteria.symbol or None,
+                               number=criteria.number, branch=criteria.branch or None, birth_date=criteria.birth_date,
                                institution_code=institution_code, today=today, care_setting=OUTPATIENT)
     except DomainError as exc:  # the OQS's InvalidInput: a wrong check digit, a malformed number
         return Search(searches.INCOMPLETE, refused=exc)

@@ -11,6 +11,7 @@ from consent import home_visits
 from consent.actors import Actor
 from consent.app.ports import Metrics, RateLimits
 from consent.app.revocation import recorded_by
+from consent.insurance_keys import InsuranceKeys
 from consent.models import Consent, Visit
 from consent.vocabulary import HOME_VISIT, NO_QUALIFICATION
 
@@ -38,18 +39,17 @@ class Reinquiry:
         return self.qualification is not None
 
 
-def reinquire(session: Session, oqs: Any, *, actor: Actor, institution_code: str, insurer_number: str,
-              symbol: str | None, number: str, branch: str | None, birth_date: date, today: date,
-              now: datetime, metrics: Metrics) -> Reinquiry:
+def reinquire(session: Session, oqs: Any, *, actor: Actor, institution_code: str, keys: InsuranceKeys,
+              today: date, now: datetime, metrics: Metrics) -> Reinquiry:
     """再照会: the current qualification by insurance keys and birth date, without the card.
 
     `oqs`: the OQS contract (integrations/oqs/interface.py); malformed keys are its InvalidInput,
     raised before anything is written. Found or not, the read is audited and committed (nobody
     matching, a wrong birth date included, is one refused qualification read).
     """
-    qualification = oqs.reinquiry(insurer_number=insurer_number, symbol=symbol, number=number, branch=branch,
-                                  birth_date=birth_date, institution_code=institution_code, today=today,
-                                  care_setting=HOME_VISIT)
+    qualification = oqs.reinquiry(insurer_number=keys.insurer_number, symbol=keys.symbol, number=keys.number,
+                                  branch=keys.branch, birth_date=keys.birth_date, institution_code=institution_code,
+                                  today=today, care_setting=HOME_VISIT)
     person_id = qualification.person_id if qualification.validity_code != NO_QUALIFICATION else None
     consent = home_visits.record_reinquiry(session, institution_id=actor.institution_id, actor=actor,
                                            person_id=person_id, now=now)

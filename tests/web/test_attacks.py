@@ -488,7 +488,7 @@ def _refused_naming_the_searched_disaster(a: Attacker, response) -> None:
 
 ATTACKS += [
     Attack("disaster-search-by-numbers-without-birth-date", 4, "console:pharmacist",
-           lambda a: _insurance_search(a, birth_date=False), 400, "と生年月日を入力してください", audited=1,
+           lambda a: _insurance_search(a, birth_date=False), 400, "生年月日を入力してください", audited=1,
            prepare=_tokyo_disaster, then=_search_audited("incomplete", found=False)),
     Attack("disaster-search-unaudited", 4, "console:pharmacist", _insurance_search, 303, "", audited=1,
            prepare=_tokyo_disaster, then=_search_audited("found", found=True)),

@@ -27,10 +27,11 @@ from consent.date_input import YEAR_MONTH_PATTERN, parse_date
 from consent.app import batch, home_visits as app_home_visits, reads, revocation
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused
 from consent.institutions import runs_function
+from consent.insurance_keys import KEY_FIELDS, parse_insurance_keys
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EXPIRY_REASONS,
+    CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EXPIRY_REASONS, INSURANCE_KEY_LABELS, REFERENCE_NUMBER_LABEL,
     FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, INSTITUTION_REVOCATION_REASONS, QUALIFICATION,
     SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
@@ -51,9 +52,8 @@ CONSENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 # Years 1900-2099 only: `000001` passed a looser pattern and broke the month's first day (a 500).
 YEAR_MONTH = re.compile(YEAR_MONTH_PATTERN)
 MAX_BATCH_ROWS = 1000  # as the console's CSV upload
-BATCH_ROW_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date", "reference_number")
-BATCH_FIELD_LABELS = {"insurer_number": "保険者番号", "symbol": "記号", "number": "番号", "branch": "枝番",
-                      "birth_date": "生年月日", "reference_number": "照会番号"}
+BATCH_ROW_KEYS = (*KEY_FIELDS, "reference_number")
+BATCH_FIELD_LABELS = {**INSURANCE_KEY_LABELS, "reference_number": REFERENCE_NUMBER_LABEL}
 # Per client address and minute: requests with a missing or bad token (then 429 instead of 401).
 BAD_TOKEN_LIMIT = 60
 # Per client and minute: batch inquiries (up to 1,000 rows each).
@@ -331,26 +331,13 @@ def _by(caller: Caller) -> str:
 
 # --- home visits: 再照会 and recorded visits --------------------------------------------------------
 
-REINQUIRY_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date")
+REINQUIRY_KEYS = KEY_FIELDS
 
 
 def _home_visits_switched_on(caller: Caller) -> None:
     """訪問診療等 switched off (環境設定) is off here too, as 医療扶助 is for the ticket fetch."""
     if not runs_function(reader(), caller.grant.institution_id, FUNCTION_HOME_VISIT):
         raise ApiError(403, "function_off", "訪問診療等の機能は環境設定で停止中です。")
-
-
-def _reinquiry_keys(body: dict[str, Any]) -> dict[str, Any]:
-    """The five keys, present and strings (symbol and branch may be empty: 後期高齢者 have none)."""
-    for key in REINQUIRY_KEYS:
-        value = body.get(key)
-        label = BATCH_FIELD_LABELS[key]
-        if not isinstance(value, str) or len(value) > 100 or (key not in ("symbol", "branch") and not value):
-            _invalid(key, f"{label}（{key}）を文字列で指定してください。")
-    born = parse_date(body["birth_date"])
-    if born is None:
-        _invalid("birth_date", "birth_date は YYYY-MM-DD 形式の日付で指定してください。")
-    return {**{k: body[k] for k in REINQUIRY_KEYS[:4]}, "birth_date": born}
 
 
 @bp.post("/v1/reinquiries")
@@ -361,10 +348,11 @@ def reinquiries():
     caller = authenticate(QUALIFICATION)
     _home_visits_switched_on(caller)
     app_home_visits.count_reinquiry(RATE_LIMITS, caller.actor)
-    keys = _reinquiry_keys(json_object(required=True))
+    # The console's forms take the same keys the same way (KeysRefused: 422 invalid_parameter).
+    keys = parse_insurance_keys(json_object(required=True))
     # Malformed keys (a wrong check digit) are the OQS's InvalidInput: 422, nothing written.
     found = app_home_visits.reinquire(db(), oqs_for(reader()), actor=caller.actor,
-                                      institution_code=caller.institution_code, **keys, today=today_jst(),
+                                      institution_code=caller.institution_code, keys=keys, today=today_jst(),
                                       now=now(), metrics=metrics)
     if not found.found:
         raise ReadRefused(NOT_FOUND)

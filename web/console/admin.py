@@ -13,7 +13,10 @@ from consent.errors import ConsentError
 from consent.institutions import (
     MAX_LAPSE_DAYS, ROLES, Institution, appointments_of, staff_of,
 )
-from consent.vocabulary import BATCH_STATUSES, FUNCTIONS, INSTITUTION_REVOCATION_REASONS, RECEPTION_SETTINGS
+from consent.vocabulary import (
+    BATCH_STATUSES, FUNCTIONS, INSTITUTION_REVOCATION_REASONS, INSURANCE_KEY_LABELS, RECEPTION_SETTINGS,
+    REFERENCE_NUMBER_LABEL,
+)
 from integrations.oqs import InvalidInput
 from web.console import own_consent_or_404, patient_page
 from web.context import now, oqs_for, settings, today_jst
@@ -72,8 +75,8 @@ def register_reference(consent_id: str):
 
 # --- batch inquiry (一括照会) -------------------------------------------------------------------
 
-CSV_HEADER = ["保険者番号", "記号", "番号", "枝番", "生年月日", "照会番号"]
-CSV_KEYS = ["insurer_number", "symbol", "number", "branch", "birth_date", "reference_number"]
+CSV_HEADER = [*INSURANCE_KEY_LABELS.values(), REFERENCE_NUMBER_LABEL]
+CSV_KEYS = [*INSURANCE_KEY_LABELS, "reference_number"]
 MAX_BATCH_ROWS = 1000
 
 

@@ -10,14 +10,15 @@ never in the form, so a read cannot be pointed at someone else.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import redirect, render_template, request, session, url_for
 
-from consent.date_input import parse_date
+from consent.date_input import parse_birth_date
 from consent import disasters, searches
 from consent.app import disaster as app_disaster, reads
-from consent.app.disaster import ByInsurance, ByName
+from consent.app.disaster import ByName
+from consent.insurance_keys import InsuranceKeys, KeysRefused, parse_insurance_keys
 from consent.decision import DISASTER_NO_CONSENT_KIND
 from consent.disasters import DisasterBasis
 from consent.vocabulary import (
@@ -154,25 +155,19 @@ def _field(name: str) -> str:
     return request.form.get(name, "").strip()[:MAX_FIELD]
 
 
-def _birth_date(raw: str) -> date | None:
-    return parse_date(raw.replace("/", "-"), compact=True)
-
-
 NOT_FOUND = "該当する方が見つかりません。入力した内容を確かめてください。"
 ASK_MORE = ("複数の方が該当するため、特定できません。枝番・生年月日や、住所・郵便番号などをもう少し詳しく"
             "入力してください。")
 
 
-def _criteria(how: str, form: dict[str, str]) -> tuple[ByInsurance | ByName | None, str | None]:
+def _criteria(how: str, form: dict[str, str]) -> tuple[InsuranceKeys | ByName | None, str | None]:
     """The search's criteria, or None and what to say about what is missing."""
-    birth = _birth_date(form["birth_date"])
     if how == "insurance":
-        if not form["insurer_number"] or not form["number"] or not form["birth_date"]:
-            return None, "保険者番号・番号（記号・枝番があればそれも）と生年月日を入力してください。"
-        if birth is None:
-            return None, "生年月日はYYYY-MM-DDの形式で入力してください。"
-        return ByInsurance(form["insurer_number"], form["symbol"] or None, form["number"], form["branch"] or None,
-                           birth), None
+        try:
+            return parse_insurance_keys(form), None  # as 再照会 and the API take them
+        except KeysRefused as exc:
+            return None, describe(exc).message
+    birth = parse_birth_date(form["birth_date"])
     if not form["kana"] or birth is None or not (form["address"] or form["postcode"]):
         return None, "氏名（カナ）、生年月日（YYYY-MM-DD）と、住所か郵便番号を入力してください。"
     return ByName(form["kana"], birth, form["postcode"] or None, form["address"] or None), None

@@ -16,8 +16,9 @@ from consent.date_input import parse_date
 from consent import grants, home_visits
 from consent.app import home_visits as app_home_visits, revocation
 from consent.institutions import Institution, runs_function
+from consent.insurance_keys import KeysRefused, parse_insurance_keys
 from consent.vocabulary import (
-    BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
+    BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, INSURANCE_KEY_LABELS, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
     STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
 )
 from integrations.oqs import InvalidInput
@@ -34,8 +35,7 @@ from web.staff_session import current_staff, staff_required
 routes = Routes()
 
 # The 再照会 form, in the order staff read them off the insurance card.
-REINQUIRY_FIELDS = {"insurer_number": "保険者番号", "symbol": "記号", "number": "番号", "branch": "枝番",
-                    "birth_date": "生年月日"}
+REINQUIRY_FIELDS = INSURANCE_KEY_LABELS
 DONE_NOTES = {"visit": "訪問を記録しました。", "end": "訪問終了を記録しました。この患者さんの情報は閲覧できなくなりました。"}
 
 
@@ -119,19 +119,12 @@ def reinquiry():
     _switched_on(staff)
     app_home_visits.count_reinquiry(RATE_LIMITS, staff.actor())
     entered = _entered()
-    missing = [label for key, label in REINQUIRY_FIELDS.items()
-               if key not in ("symbol", "branch") and not entered[key]]
-    if missing:
-        return _list_with_error(f"{'・'.join(missing)}を入力してください。", 422, entered)
-    birth_date = parse_date(entered["birth_date"])
-    if birth_date is None:
-        return _list_with_error("生年月日を正しく入力してください（例: 1940-04-01）。", 422, entered)
     try:
-        found = app_home_visits.reinquire(
-            db(), oqs_for(reader()), actor=staff.actor(), institution_code=staff.institution_code,
-            insurer_number=entered["insurer_number"], symbol=entered["symbol"], number=entered["number"],
-            branch=entered["branch"], birth_date=birth_date, today=today_jst(), now=now(), metrics=metrics)
-    except InvalidInput as exc:  # a wrong check digit, a malformed number: nothing written
+        keys = parse_insurance_keys(entered)  # as the API and 災害時閲覧 take them
+        found = app_home_visits.reinquire(db(), oqs_for(reader()), actor=staff.actor(),
+                                          institution_code=staff.institution_code, keys=keys, today=today_jst(),
+                                          now=now(), metrics=metrics)
+    except (KeysRefused, InvalidInput) as exc:  # missing keys, a wrong check digit: nothing written
         answer = describe(exc)
         return _list_with_error(answer.message, answer.status, entered)
     qualification, consent = found.qualification, found.consent
