@@ -265,3 +265,20 @@ def test_web_commits_only_where_the_allow_list_says_why():
     assert not unexplained, f"commit in a use case of consent/app/, not in the view: {sorted(unexplained)}"
     # An entry whose commit has gone is struck off, so the list stays the truth.
     assert not COMMITS_ALLOWED_IN_WEB.keys() - commits_in_web()
+
+
+def test_comments_point_at_files_in_the_repository():
+    # The design brief and the source documents live outside the repository: cite docs/sources.md,
+    # docs/domain.md or the README instead, which a reader of the code has.
+    import re
+
+    outside = re.compile(r"DESIGN\.md|CONTRACTS\.md|BROWSER_TESTING\.md|\bseeds? 0\d\d|shared/")
+    found = []
+    for pattern in ("*.py", "*.html", "*.js"):
+        for path in ROOT.rglob(pattern):
+            if ".venv" in path.parts or "node_modules" in path.parts or path == Path(__file__):
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if outside.search(line):
+                    found.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not found, found

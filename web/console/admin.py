@@ -11,11 +11,11 @@ from consent.date_input import parse_date
 from consent.app import batch as batch_reads, revocation, staff_admin
 from consent.errors import ConsentError
 from consent.institutions import (
-    MAX_LAPSE_DAYS, ROLES, Institution, appointments_of, staff_of,
+    LICENSED_ROLES, MAX_LAPSE_DAYS, ROLES, Institution, appointments_of, staff_of,
 )
 from consent.vocabulary import (
-    BATCH_STATUSES, FUNCTIONS, INSTITUTION_REVOCATION_REASONS, INSURANCE_KEY_LABELS, RECEPTION_SETTINGS,
-    REFERENCE_NUMBER_LABEL,
+    BATCH_STATUSES, FUNCTIONS, INSTITUTION_REVOCATION_REASONS, INSURANCE_KEY_LABELS, LICENSED_NOTE, RECEPTION_SETTINGS,
+    REFERENCE_NUMBER_LABEL, ROLE_LABELS,
 )
 from integrations.oqs import InvalidInput
 from web.console import own_consent_or_404, patient_page
@@ -30,7 +30,8 @@ from web.staff_session import admin_required, current_staff, staff_required
 
 routes = Routes()
 
-ROLE_LABELS = {"pharmacist": "薬剤師（有資格者）", "clerk": "事務", "admin": "管理者"}
+# The vocabulary's labels, licensed roles marked where a role is chosen.
+ROLE_CHOICES = {role: ROLE_LABELS[role] + (LICENSED_NOTE if role in LICENSED_ROLES else "") for role in ROLES}
 
 
 @routes.post("/consents/<consent_id>/cancel")
@@ -202,7 +203,7 @@ def admin_home():
         functions=functions, function_labels=FUNCTIONS, tablet_urls=tablet_urls, max_lapse_days=MAX_LAPSE_DAYS,
         reception_url=reception_url_of(institution.reception_token),
         appointments=[(a, reception_url_of(institution.reception_token, a.consultation_date)) for a in appointments],
-        members=staff_of(db(), institution.id), role_labels=ROLE_LABELS, roles=ROLES,
+        members=staff_of(db(), institution.id), role_labels=ROLE_CHOICES, roles=ROLES,
         new_member=session.pop("new_member", None), error=session.pop("admin_error", None), today=today_jst(),
         max_date=today_jst() + timedelta(days=settings().max_days_ahead),
     )

@@ -1,4 +1,4 @@
-"""「医療券・調剤券 一括取得」 (委託先資格情報の一括取得, seed 004): the month's medical-aid tickets naming
+"""「医療券・調剤券 一括取得」 (委託先資格情報の一括取得, docs/sources.md [004]): the month's medical-aid tickets naming
 this institution, with their qualifications, as a table and an Excel-safe CSV.
 
 Admins and pharmacists only (clerks are refused): the list names every recipient entrusted to the

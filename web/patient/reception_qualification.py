@@ -1,7 +1,7 @@
 """The reception of a 資格確認限定型 (qualification-only) institution: 「資格確認をする」.
 
-Such an institution confirms the patient's insurance with the card and nothing else (seeds 000,
-001): no date and no categories are asked. 「資格確認をする」 → 「読み取り開始」 (card and PIN) →
+Such an institution confirms the patient's insurance with the card and nothing else (docs/sources.md
+[000], [001]): no date and no categories are asked. 「資格確認をする」 → 「読み取り開始」 (card and PIN) →
 「資格確認が完了しました」 naming the card's holder. The confirmation is recorded as a consent with no
 categories (every flag 0) for today: the institution sees the patient and the qualification in its
 list, and the patient sees the confirmation in 「同意照会・更新」. The top page is

@@ -251,7 +251,7 @@ class SimulatedOQS:
         qualifications it is linked to, by recipient number.
 
         It reads the entrustments as they are now, so tickets the welfare office registered after
-        the visit (seed 004) are included. A month after `today`'s is refused.
+        the visit (docs/sources.md [004]) are included. A month after `today`'s is refused.
         """
         _check_institution(institution_code)
         month = check_month(month, "month")
