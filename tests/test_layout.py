@@ -282,3 +282,13 @@ def test_comments_point_at_files_in_the_repository():
                 if outside.search(line):
                     found.append(f"{path.relative_to(ROOT)}:{number}")
     assert not found, found
+
+
+def test_the_read_decision_carries_codes_and_web_words_them():
+    # consent/decision.py answers with a reason code; web/error_messages.py's decision_message words it.
+    import re
+
+    source = (ROOT / "consent" / "decision.py").read_text(encoding="utf-8")
+    code = "\n".join(line.split("#")[0] for line in source.splitlines())
+    strings = re.findall(r'"[^"\n]*"', code)
+    assert not [s for s in strings if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", s)]

@@ -24,7 +24,7 @@ from consent.vocabulary import (
 from consent.vocabulary import CONFIRMATION_ONLY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
 from integrations.oqs.results import ClinicalInfo
-from web.consent_view import category_rows, deadline_label
+from web.consent_view import category_rows, deadline_label, worded
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
@@ -278,8 +278,9 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
     actor = staff.actor()
     current, today = now(), today_jst()
     shown = ALWAYS_SHOWN + tuple(c for c in SHOWN_WHEN_CONSENTED if c in consent.categories)
-    decisions = reads.decide_reads(db(), actor=actor, institution_id=staff.institution_id, categories=shown,
-                                   now=current, metrics=metrics, person_id=consent.person_id, consent_id=consent.id)
+    decisions = worded(reads.decide_reads(db(), actor=actor, institution_id=staff.institution_id, categories=shown,
+                                          now=current, metrics=metrics, person_id=consent.person_id,
+                                          consent_id=consent.id))
     person = oqs.person(consent.person_id)
     subject = reads.Subject.of_consent(consent, institution_code=staff.institution_code, today=today,
                                        drug_from=drug_from, drug_to=drug_to)

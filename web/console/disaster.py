@@ -28,6 +28,7 @@ from consent.vocabulary import (
 from consent.window import deadline_text, format_jst
 from web import metrics
 from web.console import drug_parts
+from web.consent_view import worded
 from web.context import RATE_LIMITS, now, oqs_for, today_jst
 from web.db import db, reader
 from web.error_messages import describe
@@ -102,8 +103,8 @@ def _gate(staff, disaster):
     if (disaster is not None and staff.licensed and disaster.covers(staff.institution_code)
             and disaster.in_effect(now())):
         return None
-    [decision] = reads.decide_reads(db(), actor=staff.actor(), institution_id=staff.institution_id,
-                                    categories=(QUALIFICATION,), now=now(), metrics=metrics, disaster=basis)
+    [decision] = worded(reads.decide_reads(db(), actor=staff.actor(), institution_id=staff.institution_id,
+                                           categories=(QUALIFICATION,), now=now(), metrics=metrics, disaster=basis))
     return decision
 
 
@@ -232,9 +233,9 @@ def disaster_read():
     kind = request.form.get("consent_kind", "")[:16]
     basis = DisasterBasis(disaster_id, kind if kind in DISASTER_CONSENT_KINDS else None)
     current = now()
-    decisions = reads.decide_reads(db(), actor=staff.actor(), institution_id=staff.institution_id,
-                                   categories=DISASTER_CATEGORIES, now=current, metrics=metrics,
-                                   person_id=person_id, disaster=basis)
+    decisions = worded(reads.decide_reads(db(), actor=staff.actor(), institution_id=staff.institution_id,
+                                          categories=DISASTER_CATEGORIES, now=current, metrics=metrics,
+                                          person_id=person_id, disaster=basis))
     disaster = _the_disaster(staff, disaster_id)
     if basis.consent_kind is None and decisions[0].reason == DISASTER_NO_CONSENT_KIND:
         return _page(staff, disaster, status=400, error=decisions[0].message + "。", person_id=person_id)
