@@ -82,7 +82,7 @@ def test_the_installed_wheel_migrates_serves_pages_and_the_api(tmp_path):
         database_url = f"sqlite:///{run_dir / 'app.db'}"
     port = _free_port()
     env = {**base_env, "APP_ENV": "production", "SECRET_KEY": "w" * 48, "AUDIT_KEY": "k" * 48,
-           "DATABASE_URL": database_url, "RP_ID": "reception.example.jp",
+           "WEBHOOK_KEY": "h" * 48, "DATABASE_URL": database_url, "RP_ID": "reception.example.jp",
            "ORIGINS": "https://reception.example.jp", "OQS_BACKEND": "simulator", "CARD_AUTHORITY": "embedded",
            "ALLOW_SIMULATORS": "1", "TRUSTED_PROXIES": "1", "PORT": str(port),
            "PATH": f"{tmp_path / 'venv' / 'bin'}{os.pathsep}{base_env.get('PATH', '')}"}
