@@ -1,14 +1,15 @@
 """Staff administration (「管理」): reception URLs, 環境設定, the lapse rule, appointments, staff
-members, API clients, and a staff member's own password. Each takes the acting admin's institution,
+members, API clients and webhook endpoints, and a staff member's own password. Each takes the acting admin's institution,
 changes it through the domain and commits once."""
 from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consent import grants, home_visits, oauth_clients
+from consent import grants, home_visits, oauth_clients, webhooks
 from consent.app.ports import BrowserSessions
 from consent.institutions import Institution, add_staff, create_appointment, disable_staff, rotate_reception_token
 from consent.oauth_models import ApiClient
@@ -94,4 +95,34 @@ def change_own_password(session: Session, *, staff_id: int, current: str, new: s
     except PasswordChangeError:
         session.rollback()
         raise
+    session.commit()
+
+
+# --- webhook endpoints (「API連携」, consent/webhooks.py): WebhookError when refused, nothing written --
+
+
+def register_webhook(session: Session, *, institution_id: int, staff_id: int, url: str, event_types: list[str],
+                     box: webhooks.SecretBox, production: bool, resolver: Any, now: datetime) -> tuple[Any, str]:
+    """A webhook endpoint and its signing secret (shown once)."""
+    registered = webhooks.register_endpoint(session, institution_id=institution_id, url=url,
+                                            event_types=event_types, box=box, production=production,
+                                            resolver=resolver, now=now, staff_id=staff_id)
+    session.commit()
+    return registered
+
+
+def set_webhook_enabled(session: Session, *, institution_id: int, endpoint_id: int, enabled: bool,
+                        now: datetime) -> None:
+    webhooks.set_enabled(session, institution_id=institution_id, endpoint_id=endpoint_id, enabled=enabled, now=now)
+    session.commit()
+
+
+def delete_webhook(session: Session, *, institution_id: int, endpoint_id: int) -> None:
+    webhooks.delete_endpoint(session, institution_id=institution_id, endpoint_id=endpoint_id)
+    session.commit()
+
+
+def resend_webhook(session: Session, *, institution_id: int, endpoint_id: int, delivery_id: int) -> None:
+    """Queue a delivery again (the worker sends it)."""
+    webhooks.resend(session, institution_id=institution_id, endpoint_id=endpoint_id, delivery_id=delivery_id)
     session.commit()
