@@ -277,7 +277,7 @@ def _candidates(
 
 def _judge_disaster(conn: Connection, institution_id: int, actor: Actor, person_id: str | None, category: str,
                     now: datetime, basis: disasters.DisasterBasis) -> str | None:
-    """The reason a read under the disaster measure is refused, or None (README: the project's rules)."""
+    """The reason a read under the disaster measure is refused, or None (docs/domain.md: the project's own rules)."""
     reason = disasters.refusal(conn, disaster_id=basis.disaster_id, institution_id=institution_id, now=now)
     if reason is not None:
         return reason

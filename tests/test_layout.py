@@ -219,7 +219,7 @@ def test_tests_mirror_the_packages():
     assert folders, "tests/ is flat again"
     strays = [p.name for p in folders if p.name not in PACKAGES]
     assert strays == []
-    assert sorted(p.name for p in tests.glob("test_*.py")) == ["test_layout.py", "test_wheel.py"]
+    assert sorted(p.name for p in tests.glob("test_*.py")) == ["test_docs.py", "test_layout.py", "test_wheel.py"]
 
 
 # Where web/ may still commit: a use case commits in consent/app/ (issue 29), a view never does.
