@@ -4,7 +4,7 @@ that open it, care settings, and the codes of validity, consent status and revoc
 Everything else derives from here: the reception and console pages, the decision function, the
 API and its OpenAPI document, the sandbox and the OQS simulator. Codes are the glossary's English
 names and the real interface's numbers; the Japanese labels are public contracts (QA automation
-and pharmacy systems match on them: README, "Where the vocabulary lives") and must stay exactly as written.
+and pharmacy systems match on them: docs/layout.md, "Where the vocabulary lives") and must stay exactly as written.
 """
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from integrations.oqs.simulator import make_oqs
 from web.api import DATA_READS
 from web.error_messages import describe
 
-# Public contracts (README, "Where the vocabulary lives"): the reception's checkboxes and the console's section headings.
+# Public contracts (docs/layout.md, "Where the vocabulary lives"): the reception's checkboxes and the console's section headings.
 CONSENT_LABELS = ["薬剤・処方", "特定健診", "診療・アレルギー・検査", "手術・傷病名・感染症", "特定疾病療養受療証", "限度額"]
 CONSOLE_HEADINGS = ["薬剤情報", "特定健診情報", "診療・アレルギー・検査", "手術・傷病名・感染症", "特定疾病療養受療証",
                     "限度額"]
