@@ -182,8 +182,9 @@ def card_in(page, sandbox):
 
 
 @pytest.fixture
-def phone_context(browser, playwright, base_url):
-    """A phone-sized, touch-enabled, Japanese-locale browser context."""
+def phone_context(browser, playwright, base_url, institution):
+    """A phone-sized, touch-enabled, Japanese-locale browser context. (It asks for the test's
+    `institution` so that the institution is removed only once the context is closed.)"""
     with device_context(browser, playwright, base_url, PHONE) as context:
         yield context
 
@@ -323,8 +324,9 @@ def signed_in_pharmacist(staff_page):
 
 
 @pytest.fixture
-def tablet_context(browser, playwright, base_url):
-    """A tablet-sized (Galaxy Tab S4), touch, `ja-JP`, Asia/Tokyo browser context."""
+def tablet_context(browser, playwright, base_url, institution):
+    """A tablet-sized (Galaxy Tab S4), touch, `ja-JP`, Asia/Tokyo browser context (closed before
+    the test's `institution` is removed)."""
     with device_context(browser, playwright, base_url, TABLET) as context:
         yield context
 
