@@ -120,7 +120,8 @@ def test_no_code_defines_a_label_again():
     assert "consent/vocabulary.py" in files
     found = set()
     for name in files:
-        if name == "consent/vocabulary.py" or name.startswith(("tests/", "e2e/", "bench/")):
+        # Tests (examples/ holds a QA team's sample suite) spell labels as a user reads them.
+        if name == "consent/vocabulary.py" or name.startswith(("tests/", "e2e/", "bench/", "examples/")):
             continue
         source = (root / name).read_text(encoding="utf-8")
         found |= {(name, label) for label in labels if re.search(rf"[\"']{re.escape(label)}[\"']", source)}
