@@ -30,6 +30,7 @@ from consent.institutions import runs_function
 from consent.insurance_keys import KEY_FIELDS, parse_insurance_keys
 from consent.medication_review import drug_lines, line_ids
 from consent.models import ConsentView
+from consent.patient_keys import patient_ids_for
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EVENTS_SCOPE, EXPIRY_REASONS, INSURANCE_KEY_LABELS,
@@ -240,6 +241,23 @@ class ApiPerson:
 
 
 @dataclass(frozen=True)
+class ApiPatientInsurance:
+    """The insurance keys the consent was registered with (the qualification confirmed at reception),
+    as the real 同意済資格情報 result carries them: what a pharmacy system matches its patient master by."""
+
+    schema_name = "PatientInsurance"
+
+    insurer_number: str | None = field(metadata=_schema(description="保険者番号"))
+    symbol: str | None = field(metadata=_schema(description="被保険者証記号（ないときは null）"))
+    number: str | None = field(metadata=_schema(description="被保険者証番号"))
+    branch: str | None = field(metadata=_schema(description="被保険者証枝番（ないときは null）"))
+
+    @classmethod
+    def of(cls, qualification) -> "ApiPatientInsurance":
+        return cls(qualification.insurer_number, qualification.symbol, qualification.number, qualification.branch)
+
+
+@dataclass(frozen=True)
 class ApiCategoryState:
     """One category of a consent, as the real interface reports it (同意フラグ, times, 期限切れ理由)."""
 
@@ -263,7 +281,15 @@ class ApiConsent:
     schema_name = "Consent"
 
     id: str
+    patient_id: str | None = field(metadata=_schema(
+        pattern=r"^pat_[A-Za-z0-9_-]{22}$",
+        description="この医療機関等での患者ID（医療機関等ごとに異なり、変わらない。events の patient_id と同じ）。"
+                    "患者マスタとの突き合わせのキー"))
     person: ApiPerson
+    # Only for a token that also holds the qualification scope: the keys are qualification data.
+    patient: ApiPatientInsurance | None = field(metadata=_schema(
+        description="同意を登録したときの保険者番号・記号・番号・枝番（受付時に確認した資格情報）。"
+                    "qualification のスコープを持つトークンだけに答え、それ以外は null"))
     status: str = field(metadata=_schema(enum=list(STATUS_LABELS)))
     status_label: str = field(metadata=_schema(enum=list(STATUS_LABELS.values())))
     categories: tuple[str, ...] = field(metadata=_schema(items={"type": "string", "enum": list(CATEGORIES)}))
@@ -287,12 +313,15 @@ class ApiConsent:
         description="同意が最後に変わった時刻（登録、項目の変更、取消、訪問の記録など）"))
 
     @classmethod
-    def of(cls, consent, person, reference_number: str | None, current: datetime) -> "ApiConsent":
+    def of(cls, consent, person, reference_number: str | None, current: datetime, *, patient_id: str | None = None,
+           patient: ApiPatientInsurance | None = None) -> "ApiConsent":
         """`person`: the OQS identity (name, kana, birth date) or record, None when unknown."""
         status = grants.status_code_at(consent, current)
         return cls(
             id=consent.id,
+            patient_id=patient_id,
             person=ApiPerson(person.name, person.kana, person.birth_date) if person else ApiPerson(None, None, None),
+            patient=patient,
             status=status,
             status_label=STATUS_LABELS[status],
             categories=tuple(consent.categories),
@@ -339,8 +368,11 @@ def list_consents():
     person_ids = [c.person_id for c in consents]
     people = oqs.identities(person_ids)
     references = oqs.reference_numbers(institution_code=caller.institution_code, person_ids=person_ids)
+    patient_ids = patient_ids_for(reader(), caller.grant.institution_id, person_ids)
     response = jsonify(date=day.isoformat(), consents=[
-        ApiConsent.of(c, people.get(c.person_id), references.get(c.person_id), current).to_dict() for c in consents])
+        ApiConsent.of(c, people.get(c.person_id), references.get(c.person_id), current,
+                      patient_id=patient_ids.get(c.person_id), patient=_patient_insurance(caller, oqs, c)).to_dict()
+        for c in consents])
     # A poller sends back the ETag: 304 while nothing in the answer changed (an expiry changes it).
     response.add_etag()
     response.headers["Cache-Control"] = "private, no-cache"
@@ -382,7 +414,18 @@ def revoke_consent(consent_id: str):
 def _api_consent(caller: Caller, consent) -> dict[str, Any]:
     oqs = oqs_for(reader())
     reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
-    return ApiConsent.of(consent, oqs.person(consent.person_id), reference, now()).to_dict()
+    patient_id = patient_ids_for(reader(), caller.grant.institution_id, [consent.person_id]).get(consent.person_id)
+    return ApiConsent.of(consent, oqs.person(consent.person_id), reference, now(), patient_id=patient_id,
+                         patient=_patient_insurance(caller, oqs, consent)).to_dict()
+
+
+def _patient_insurance(caller: Caller, oqs: Any, consent) -> ApiPatientInsurance | None:
+    """The keys the consent was registered with, for a token holding the qualification scope (else
+    None): the qualification as confirmed at reception, as the /qualification read loads it."""
+    if QUALIFICATION not in caller.grant.scopes:
+        return None
+    subject = reads.Subject.of_consent(consent, institution_code=caller.institution_code, today=today_jst())
+    return ApiPatientInsurance.of(reads.load(QUALIFICATION, oqs, subject))
 
 
 def _by(caller: Caller) -> str:
@@ -566,10 +609,11 @@ class ApiDrugRow(DrugRecord):
 
 
 def _drug_rows(records, consent, caller, args) -> dict[str, Any]:
-    # Ids differ between institutions and stay the same on every read of one. The scope becomes
-    # the patient's patient_id (consent/patient_keys.py) once that lands; until then, a digest of
-    # the same pair (institution, person) inside line_ids.
-    ids = line_ids(drug_lines(records), scope=f"{caller.institution_code}:{consent.person_id}")
+    # Ids differ between institutions and stay the same on every read of one, as the patient_id
+    # they are scoped by (consent/patient_keys.py; a consent from before the keys: the same pair,
+    # institution and person, digested inside line_ids).
+    patient_id = patient_ids_for(reader(), caller.grant.institution_id, [consent.person_id]).get(consent.person_id)
+    ids = line_ids(drug_lines(records), scope=patient_id or f"{caller.institution_code}:{consent.person_id}")
     rows = [{"id": i.record_id, "dispensing_id": i.dispensing_id, **r.to_dict()} for r, i in zip(records, ids)]
     if args["limit"] is None:
         return {"drugs": rows, "next_cursor": None}
