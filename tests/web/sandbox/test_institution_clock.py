@@ -186,3 +186,54 @@ def test_the_tablet_idles_on_the_institutions_own_clock(sandbox):
     moved = datetime.fromisoformat(GLOBAL) + timedelta(minutes=2, seconds=1)
     sandbox.test_client().put(f"/sandbox/institutions/{code}/clock", json={"now": moved.isoformat()})
     assert tablet.get("/" + url + "/tablet/idle").get_json()["redirect"] is not None
+
+
+def test_the_reception_offers_the_institutions_own_day(sandbox):
+    made = _made(sandbox)
+    sandbox.test_client().put(f"/sandbox/institutions/{made['institution_code']}/clock",
+                              json={"now": "2027-03-01T08:00:00+09:00"})
+    page = sandbox.test_client().get(urlsplit(made["reception_url"]).path + "/consent").get_data(as_text=True)
+    assert 'value="2027-03-01"' in page  # the 診療日 field starts at the institution's today
+
+
+def test_a_disaster_period_is_judged_on_the_institutions_own_clock(sandbox):
+    made = _made(sandbox)
+    code = made["institution_code"]
+    client = sandbox.test_client()
+    assert client.post("/sandbox/disasters", json={
+        "name": "テスト豪雨", "institution_codes": [code],
+        "from": "2026-12-10T00:00:00+09:00", "until": "2026-12-12T00:00:00+09:00"}).status_code == 201
+    pharmacist = next(s for s in made["staff"] if s["role"] == "pharmacist")
+    console = console_login(sandbox, pharmacist["login_id"], pharmacist["password"])
+
+    def banner() -> str:
+        html = console.get("/pharmacy/").get_data(as_text=True)
+        return "実施中" if "災害時特別措置（実施中）" in html else "予定" if "災害時特別措置（予定）" in html else "終了"
+
+    assert banner() == "予定"  # the global clock: 12月4日
+    client.put(f"/sandbox/institutions/{code}/clock", json={"now": "2026-12-10T00:00:00+09:00"})  # from: inclusive
+    assert banner() == "実施中"
+    assert "災害時閲覧" in console.get("/pharmacy/").get_data(as_text=True)
+    client.put(f"/sandbox/institutions/{code}/clock", json={"now": "2026-12-12T00:00:00+09:00"})  # until: exclusive
+    assert banner() == "終了"
+    assert client.get("/sandbox/clock").get_json() == {"now": GLOBAL}
+
+
+def test_a_home_visit_lapses_on_the_institutions_own_clock(sandbox):
+    made = _made(sandbox)
+    code = made["institution_code"]
+    client = sandbox.test_client()
+    client.patch(f"/sandbox/institutions/{code}", json={"home_visit_lapse_days": 30})
+    with sandbox.extensions["sessionmaker"]() as s:
+        from consent import home_visits
+
+        person = make_oqs(s).create_person(today=DAY, birth_date=date(1940, 5, 6), validity=1, seed=4042)
+        consent = home_visits.register_first_visit(
+            s, institution_id=institution_by_code(s, code).id, person_id=person.person_id, card_id="card_hv",
+            categories=["drug"], now=datetime.fromisoformat(GLOBAL), validity_code=1)
+        s.commit()
+        consent_id, lapses_at = consent.id, consent.lapses_at
+    client.put(f"/sandbox/institutions/{code}/clock", json={"now": (lapses_at - timedelta(seconds=1)).isoformat()})
+    assert _drug_flag(sandbox, made, consent_id) == 1
+    client.put(f"/sandbox/institutions/{code}/clock", json={"now": lapses_at.isoformat()})
+    assert _drug_flag(sandbox, made, consent_id) == 2  # lapsed: 30 days without a visit, on its clock
