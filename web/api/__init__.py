@@ -46,6 +46,7 @@ from web.api import oauth
 from web.api import events as api_events
 from web.db import db, reader
 from web.errors import ApiError
+from web import error_messages as words
 from web.error_messages import TICKETS_QUALIFICATION_ONLY
 from web.jsonio import json_object
 
@@ -164,17 +165,16 @@ def _known_query_parameters():
     allowed = _query_params_of(request.endpoint)
     for name, value in request.args.items(multi=True):
         if name not in allowed:
-            _invalid(name, f"{name[:40]} というパラメーターはありません。"
-                           + (f"使えるのは {', '.join(allowed)} です。" if allowed else ""))
+            _invalid(name, words.unknown_parameter(name, allowed))
         if value == "":
-            _invalid(name, f"{name} が空です。値を指定するか、パラメーターごと省いてください。")
+            _invalid(name, words.empty_parameter(name))
 
 
 def _fields(body: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
     """`body`, refusing a field the operation does not take (422 naming it)."""
     for name in body:
         if name not in allowed:
-            _invalid(name, f"{str(name)[:40]} という項目はありません。使えるのは {', '.join(allowed)} です。")
+            _invalid(name, words.unknown_field(name, allowed))
     return body
 
 
@@ -191,7 +191,7 @@ def _date_param(name: str) -> date | None:
         return None
     day = parse_date(raw)
     if day is None:
-        _invalid(name, f"{name} は YYYY-MM-DD 形式の日付で指定してください。")
+        _invalid(name, words.date_format(name))
     return day
 
 
@@ -211,7 +211,7 @@ def _query_param(param: QueryParam) -> str | None:
     if raw is None or raw == "":
         return None
     if not param.pattern.match(raw):
-        _invalid(param.name, f"{param.name} は {param.hint}で指定してください。")
+        _invalid(param.name, words.written_as(param.name, param.hint))
     return raw
 
 
@@ -405,7 +405,7 @@ def revoke_consent(consent_id: str):
     revocation.refuse_unless_permitted(db(), actor=caller.actor, consent_id=consent_id, now=now())
     reason = _fields(json_object(required=True), ("reason",)).get("reason")
     if type(reason) is not int or reason not in INSTITUTION_REVOCATION_REASONS:  # bool is no reason
-        _invalid("reason", "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。")
+        _invalid("reason", words.REVOCATION_REASON)
     consent = revocation.end_consent(db(), actor=caller.actor, consent_id=consent_id, reason=reason, now=now(),
                                      metrics=metrics)
     return jsonify(_api_consent(caller, consent))
@@ -437,13 +437,12 @@ def _by(caller: Caller) -> str:
 # --- home visits: 再照会 and recorded visits --------------------------------------------------------
 
 REINQUIRY_KEYS = KEY_FIELDS
-REINQUIRY_NOBODY = "該当する方が見つかりません。保険者番号・記号・番号・枝番・生年月日をご確認ください。"
 
 
 def _home_visits_switched_on(caller: Caller) -> None:
     """訪問診療等 switched off (環境設定) is off here too, as 医療扶助 is for the ticket fetch."""
     if not runs_function(reader(), caller.grant.institution_id, FUNCTION_HOME_VISIT):
-        raise ApiError(403, "function_off", "訪問診療等の機能は環境設定で停止中です。")
+        raise ApiError(403, "function_off", words.HOME_VISITS_OFF)
 
 
 def _reinquiry_body(body: dict[str, Any]) -> dict[str, Any]:
@@ -469,8 +468,7 @@ def reinquiries():
                                       institution_code=caller.institution_code, keys=keys, today=today_jst(),
                                       now=now(), metrics=metrics)
     if not found.found:
-        # Nobody matched: no consent was looked for, so the message speaks of the person.
-        raise ApiError(404, NOT_FOUND, REINQUIRY_NOBODY)
+        raise ApiError(404, NOT_FOUND, words.REINQUIRY_NOBODY)
     return jsonify(qualification=_without_person_id(found.qualification.to_dict()),
                    consent=_api_consent(caller, found.consent) if found.consent is not None else None)
 
@@ -491,7 +489,7 @@ def record_visit(consent_id: str):
     consent_id = _consent_id(consent_id)
     visit_date = parse_date(_fields(json_object(required=True), ("visit_date",)).get("visit_date"))
     if visit_date is None:
-        _invalid("visit_date", "visit_date は YYYY-MM-DD 形式の日付で指定してください。")
+        _invalid("visit_date", words.date_format("visit_date"))
     visit, created = app_home_visits.record_visit(db(), actor=caller.actor, consent_id=consent_id,
                                                   visit_date=visit_date, now=now())
     # The consent as just committed (the reader's snapshot may predate the visit).
@@ -618,12 +616,12 @@ def _drug_rows(records, consent, caller, args) -> dict[str, Any]:
     if args["limit"] is None:
         return {"drugs": rows, "next_cursor": None}
     if int(args["limit"]) > MAX_DRUG_PAGE:
-        _invalid("limit", f"limit は1〜{MAX_DRUG_PAGE}の整数で指定してください。")
+        _invalid("limit", words.page_limit(MAX_DRUG_PAGE))
     start = 0
     if args["cursor"] is not None:
         after = [n for n, row in enumerate(rows) if row["id"] == args["cursor"]]
         if not after:
-            _invalid("cursor", "cursor が古いか正しくありません。最初のページから読み直してください。")
+            _invalid("cursor", words.STALE_CURSOR)
         start = after[0] + 1
     page = rows[start:start + int(args["limit"])]
     more = start + len(page) < len(rows)
@@ -632,7 +630,7 @@ def _drug_rows(records, consent, caller, args) -> dict[str, Any]:
 
 def _months_in_order(args: dict[str, Any]) -> None:
     if args["from"] and args["to"] and parse_month(args["from"]) > parse_month(args["to"]):
-        _invalid("from", "from は to 以前の年月にしてください。")
+        _invalid("from", words.MONTHS_OUT_OF_ORDER)
 
 
 DATA_READS: tuple[DataRead, ...] = (
@@ -684,9 +682,9 @@ def batch_inquiries():
     body = _fields(json_object(required=True), ("rows",))
     rows = body.get("rows")
     if not isinstance(rows, list) or not rows:
-        _invalid("rows", "rows は照会する行の配列（1行以上）で指定してください。")
+        _invalid("rows", words.ROWS_REQUIRED)
     if len(rows) > MAX_BATCH_ROWS:
-        _invalid("rows", f"一度に照会できるのは{MAX_BATCH_ROWS}行までです。")
+        _invalid("rows", words.too_many_rows(MAX_BATCH_ROWS))
     problems = [_row_problem(row) for row in rows]
     clean_rows = [row if problem is None else None for row, problem in zip(rows, problems)]
     answers = batch.inquire(oqs_for(reader()), clean_rows, institution_code=caller.institution_code,
@@ -710,11 +708,11 @@ def entrusted_tickets():
     """委託先資格情報の一括取得: the month's 医療券・調剤券 naming this institution [batch]."""
     caller = authenticate("batch")
     if not runs_function(reader(), caller.grant.institution_id, FUNCTION_MEDICAL_AID):
-        raise ApiError(403, "function_off", "医療扶助の機能は環境設定で停止中です。")
+        raise ApiError(403, "function_off", words.MEDICAL_AID_OFF)
     sent = request.args.get("month", "")
     month = parse_month(sent) if YEAR_MONTH.fullmatch(sent) else None  # YYYYMM, whichever form was sent
     if month is None:
-        _invalid("month", "month は YYYY-MM 形式の年月で指定してください。")
+        _invalid("month", words.month_format("month"))
     # Audited like every read: the fetch is written down before the tickets leave. A future month
     # is the OQS's InvalidInput: 422 invalid_parameter like any bad parameter.
     found = batch.fetch_entrusted_tickets(db(), reader(), oqs_for(reader()), actor=caller.actor,
