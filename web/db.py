@@ -1,6 +1,9 @@
 """One database session per request, closed before the response leaves."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -30,6 +33,15 @@ def reader() -> Session:
         bind = engine()
         g.reader = Session(bind, expire_on_commit=False) if bind.dialect.name == "sqlite" else db()
     return g.reader
+
+
+@contextmanager
+def lookup() -> Iterator[Session]:
+    """A session of its own for one small lookup, closed at once: unlike reader(), it starts no
+    snapshot that the request's later reads would keep (whose clock a request reads is looked up
+    this way, before the view runs)."""
+    with Session(engine(), expire_on_commit=False) as session:
+        yield session
 
 
 def close_reader(_exc: BaseException | None = None) -> None:

@@ -44,7 +44,7 @@ from web.context import RATE_LIMITS, client_address, engine_of_app, enforce_rate
 from web import metrics
 from web.api import oauth
 from web.api import events as api_events
-from web.db import db, reader
+from web.db import db, lookup, reader
 from web.errors import ApiError
 from web import error_messages as words
 from web.error_messages import TICKETS_QUALIFICATION_ONLY
@@ -82,7 +82,8 @@ def institution_of_request() -> int | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         return None
-    return oauth_clients.institution_of_access_token(reader(), token.strip())
+    with lookup() as session:
+        return oauth_clients.institution_of_access_token(session, token.strip())
 
 
 def _unauthorized(refused: oauth_clients.TokenRefused):

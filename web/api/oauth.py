@@ -42,7 +42,7 @@ from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, SCOPE_LABELS, SCOPES
 from store.engine import begin_write
 from web.context import client_address, enforce_rate_limits, now
 from web.problems import PROBLEM_JSON, problem
-from web.db import db, reader
+from web.db import db, lookup
 from web.security import CSP
 from web.staff_session import current_staff, reception_mode_redirect
 
@@ -334,7 +334,10 @@ def institution_of_request() -> int | None:
             client_id = unquote(base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")[0])
         except (binascii.Error, ValueError):
             return None
-    return oauth_clients.institution_of_client(reader(), client_id) if isinstance(client_id, str) else None
+    if not isinstance(client_id, str):
+        return None
+    with lookup() as session:
+        return oauth_clients.institution_of_client(session, client_id)
 
 
 def _basic_client(query_client, request):

@@ -8,7 +8,7 @@ from flask import abort, g, make_response, render_template, request
 
 from consent.institutions import institution_by_reception_token
 from consent.vocabulary import RECEPTION_SETTINGS, ReceptionSetting
-from web.db import db, reader
+from web.db import db, lookup
 
 
 @dataclass(frozen=True)
@@ -51,5 +51,6 @@ def institution_of_request() -> int | None:
     token = (request.view_args or {}).get("token") or request.args.get("place")
     if not isinstance(token, str) or len(token) > 64:
         return None
-    institution, _setting, _retired = institution_by_reception_token(reader(), token)
-    return institution.id if institution is not None else None
+    with lookup() as session:
+        institution, _setting, _retired = institution_by_reception_token(session, token)
+        return institution.id if institution is not None else None

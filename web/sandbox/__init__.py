@@ -28,7 +28,7 @@ from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, FUNCTIONS, VALIDITY
 from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
 from web.context import card_authority_for, now, oqs_for, settings, today_jst
-from web.db import db, reader
+from web.db import db, lookup, reader
 from web import error_messages as words
 from web.errors import ApiError
 from web.jsonio import json_object
@@ -265,8 +265,9 @@ def institution_of_request() -> int | None:
     code = (request.view_args or {}).get("code")
     if not isinstance(code, str):
         return None
-    institution = institution_by_code(reader(), code[:10])
-    return institution.id if institution is not None else None
+    with lookup() as session:
+        institution = institution_by_code(session, code[:10])
+        return institution.id if institution is not None else None
 
 
 @bp.patch("/institutions/<code>")
