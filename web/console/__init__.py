@@ -14,7 +14,7 @@ from consent import grants
 from consent.date_input import parse_date, parse_month
 from consent.decision import QUALIFICATION_ONLY, decide
 from consent.login_throttle import LoginThrottled, sign_in_with_password
-from consent.medication import drug_records, is_reduced_kidney_function
+from consent.medication import drug_records
 from consent.staff_auth import PasswordChangeError, load_identity
 from consent.staff_auth import change_password as change
 from consent.vocabulary import (
@@ -24,12 +24,12 @@ from consent.vocabulary import (
 from consent.vocabulary import CONFIRMATION_ONLY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY
 from consent.window import jst_date
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
-from integrations.oqs.results import ClinicalInfo
 from web.consent_view import category_rows, deadline_label
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
 from web.error_messages import describe
+from web.console.review import history_months, review_context
 from web.console.routes import Routes
 from web.staff_session import current_staff, reception_mode_redirect, sign_in, sign_out, staff_required
 
@@ -258,20 +258,6 @@ def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None
     return []
 
 
-def pharmacist_warnings(clinical: ClinicalInfo | None) -> list[str]:
-    """What a pharmacist must see before 服薬指導, from the clinical data the patient consented to:
-    drug allergies and a reduced kidney function (the latest eGFR under 60)."""
-    if clinical is None:
-        return []
-    warnings = [f"薬剤アレルギー：{a.drug}（{a.drug_class}）　{a.reaction}" for a in clinical.drug_allergies]
-    egfr = clinical.latest("eGFR")
-    if egfr is not None and is_reduced_kidney_function(egfr.value):
-        day = egfr.tested_on
-        warnings.append(f"腎機能低下：eGFR {egfr.value:g} {egfr.unit}（{day.year}年{day.month}月{day.day}日）"
-                        "　用量の確認が必要な薬剤に注意してください。")
-    return warnings
-
-
 def own_consent_or_404(staff, consent_id: str, session: Session | None = None):
     """A consent of the signed-in staff's institution; 404 otherwise.
 
@@ -290,7 +276,15 @@ def patient(consent_id: str):
     return patient_page(consent_id)
 
 
-def patient_page(consent_id: str, *, reference_error: str | None = None, reference_entered: str | None = None):
+@routes.get("/consents/<consent_id>/print")
+@staff_required
+def patient_print(consent_id: str):
+    """「印刷用」: the review on A4 (web/console/review.py; the same reads, audited the same way)."""
+    return patient_page(consent_id, template="console/patient_print.html")
+
+
+def patient_page(consent_id: str, *, reference_error: str | None = None, reference_entered: str | None = None,
+                 template: str = "console/patient.html"):
     """The patient page; `reference_error` says why a 照会番号 was refused (then 400)."""
     staff = current_staff()
     consent = own_consent_or_404(staff, consent_id, reader())
@@ -313,23 +307,24 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
     sections = []
     for category, decision in zip(shown, decisions):
         skip = category == "drug" and filter_error is not None
-        data = _load(category, oqs, consent, staff, today, drug_from, drug_to) if decision.allowed and not skip else None
+        # Drugs unfiltered: the review needs today's drugs whatever months the history shows.
+        data = _load(category, oqs, consent, staff, today, None, None) if decision.allowed and not skip else None
         sections.append({"category": category, "heading": HEADINGS[category], "decision": decision,
                          "data": data})
     # 資格確認限定型: one refusal instead of the data sections, each refused (and audited) all the same.
     refused_here = [s for s in sections if s["decision"].reason == QUALIFICATION_ONLY]
     sections = [s for s in sections if s["decision"].reason != QUALIFICATION_ONLY]
-    clinical = next((s["data"] for s in sections if s["category"] == "clinical" and s["data"] is not None), None)
-    warnings = pharmacist_warnings(clinical)
+    review = review_context(sections, today=today, person=person, months=history_months(request.args.get("months")),
+                            drug_from=drug_from, drug_to=drug_to, scope=staff.institution_code)
     status = grants.status_code_at(consent, current)
     reference = oqs.reference_number(institution_code=staff.institution_code, person_id=consent.person_id)
     return render_template(
-        "console/patient.html", staff=staff, consent=consent, person=person, sections=sections,
+        template, staff=staff, viewed_at=current, **review, consent=consent, person=person, sections=sections,
         status=STATUS_LABELS[status], status_code=status, deadline=deadline_label(consent),
         remaining=remaining_text(consent.ends_at, current) if status == STATUS_ACTIVE else "",
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
         reference_number=reference, revocation_reasons=REVOCATION_REASONS, filter_error=filter_error,
-        no_qualification=NO_QUALIFICATION, warnings=warnings, parts=PART_HEADINGS,
+        no_qualification=NO_QUALIFICATION, parts=PART_HEADINGS,
         reference_max=REFERENCE_NUMBER_MAX, reference_error=reference_error,
         reference_entered=reference if reference_entered is None else reference_entered,
         category_rows=category_rows(consent, current), institution_reasons=INSTITUTION_REVOCATION_REASONS,
