@@ -21,14 +21,16 @@ from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, PART_HEADINGS,
     QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
 )
-from consent.vocabulary import CONFIRMATION_ONLY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY
-from consent.window import jst_date
+from consent.vocabulary import CONFIRMATION_ONLY_LABEL, CONSENT_LIST_LABELS, QUALIFICATION_ONLY_LABEL, VALIDITY
+from consent.clock import JST
+from consent.window import aware, jst_date
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
 from web.consent_view import category_rows, deadline_label
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
 from web.error_messages import describe
+from web.console.patient_list import SORTS, list_sort, search_key, sort_rows
 from web.console.review import history_months, review_context
 from web.console.routes import Routes
 from web.staff_session import current_staff, reception_mode_redirect, sign_in, sign_out, staff_required
@@ -151,7 +153,7 @@ def remaining_text(end: datetime, current: datetime) -> str:
 
 
 def patient_rows(institution_id: int, institution_code: str, day: date,
-                 care_setting: int | None = None) -> list[dict]:
+                 care_setting: int | None = None, sort: str = "time") -> list[dict]:
     # Read-only: on SQLite, reading through db() would hold the write lock while the page renders.
     oqs = oqs_for(reader())
     current = now()
@@ -176,7 +178,9 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
             "name": person.name if person else "（不明）",
             "kana": person.kana if person else "",
             "born": f"{born.year}年{born.month}月{born.day}日" if born else "",
-            "status": STATUS_LABELS[status],
+            "status": CONSENT_LIST_LABELS[status],
+            "search": search_key(person.name, person.kana) if person else "",
+            "received": aware(consent.consented_at).astimezone(JST).strftime("%H:%M"),
             "status_code": status,
             "setting": care_setting_label(consent.care_setting, consent.house_call),
             # A 資格確認限定型 confirmation has no categories (and no 閲覧期限 to count down).
@@ -187,8 +191,7 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
             "reference_number": references.get(consent.person_id) or "",
             "consented_at": consent.consented_at,
         })
-    rows.sort(key=lambda r: r["consented_at"])
-    return rows
+    return sort_rows(rows, sort)
 
 
 @routes.get("/")
@@ -196,8 +199,10 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
 def patients():
     staff = current_staff()
     day, setting = _list_date(), _list_setting()
-    rows = patient_rows(staff.institution_id, staff.institution_code, day, setting)
-    return render_template("console/patients.html", staff=staff, day=day, rows=rows, setting=setting,
+    sort = list_sort(request.args.get("sort"))
+    rows = patient_rows(staff.institution_id, staff.institution_code, day, setting, sort)
+    return render_template("console/patients.html", staff=staff, day=day, rows=rows, setting=setting, sort=sort,
+                           sorts=SORTS,
                            care_settings=CARE_SETTINGS, prev_day=day - timedelta(days=1),
                            next_day=day + timedelta(days=1),
                            qualification_only=grants.is_qualification_only(reader(), staff.institution_id),
@@ -210,7 +215,8 @@ def patients_fragment():
     """The list's rows alone: the page's script swaps them in so new patients appear by themselves."""
     staff = current_staff()
     day = _list_date()
-    rows = patient_rows(staff.institution_id, staff.institution_code, day, _list_setting())
+    rows = patient_rows(staff.institution_id, staff.institution_code, day, _list_setting(),
+                        list_sort(request.args.get("sort")))
     return render_template("console/patient_rows.html", rows=rows, day=day)
 
 

@@ -15,6 +15,7 @@ from flask import abort, redirect, render_template, request, url_for
 from consent.date_input import parse_date
 from consent import grants, home_visits
 from consent.institutions import Institution, runs_function
+from consent.window import jst_date
 from consent.vocabulary import (
     BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, HOME_VISIT, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
     STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
@@ -119,7 +120,34 @@ def reinquiry():
     staff = current_staff()
     _switched_on(staff)
     enforce_rate_limits([("console:reinquiry", str(staff.staff_id), REINQUIRY_LIMIT)])
-    entered = _entered()
+    return _reinquire(staff, _entered())
+
+
+def first_visit_keys(staff, consent) -> dict[str, str]:
+    """The insurance keys and birth date as confirmed at the first visit (seed 000: 再照会 uses
+    「初回訪問時に取得した被保険者証番号等」), in the 再照会 form's fields."""
+    confirmed = consent.qualification_confirmed_at or consent.consented_at
+    q = oqs_for(reader()).qualification(consent.person_id, institution_code=staff.institution_code,
+                                        care_setting=consent.care_setting, today=jst_date(confirmed))
+    return {"insurer_number": q.insurer_number or "", "symbol": q.symbol or "", "number": q.number or "",
+            "branch": q.branch or "", "birth_date": q.birth_date.isoformat() if q.birth_date else ""}
+
+
+@routes.post("/home-visits/<consent_id>/reinquiry")
+@staff_required
+def reinquiry_row(consent_id: str):
+    """One-click 再照会 from a row of 「訪問患者」: the keys recorded at the first visit, no typing
+    (the form above still takes new ones when the card changed)."""
+    staff = current_staff()
+    _switched_on(staff)
+    enforce_rate_limits([("console:reinquiry", str(staff.staff_id), REINQUIRY_LIMIT)])
+    consent = own_consent_or_404(staff, consent_id, reader())
+    if not consent.relationship:
+        abort(404)
+    return _reinquire(staff, first_visit_keys(staff, consent))
+
+
+def _reinquire(staff, entered: dict[str, str]):
     missing = [label for key, label in REINQUIRY_FIELDS.items()
                if key not in ("symbol", "branch") and not entered[key]]
     if missing:
