@@ -49,7 +49,10 @@ def keys_of(person, **changes) -> dict[str, str]:
     return {**keys, **changes}
 
 
-def test_found_and_not_found_run_the_same_statements_through_the_api(world):
+def test_found_and_not_found_run_the_same_statements_through_the_api(world, monkeypatch):
+    # The rate limiter sweeps old counters on 1 % of its hits: an extra DELETE in one probe's
+    # statements would be noise, not a difference between the paths.
+    monkeypatch.setattr("store.ratelimit.random.random", lambda: 1.0)
     app = world.app
     token = staff_token(app, world.code_client, "pharmacist")
     person = world.person
