@@ -23,6 +23,7 @@ from consent.vocabulary import (
 )
 from consent.vocabulary import CONFIRMATION_ONLY_LABEL, CONSENT_LIST_LABELS, QUALIFICATION_ONLY_LABEL, VALIDITY
 from consent.clock import JST
+from consent.wareki import format_birth_date
 from consent.window import aware, jst_date
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
 from web.consent_view import category_rows, deadline_label
@@ -177,7 +178,7 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
             "href": href.replace("__id__", consent.id),
             "name": person.name if person else "（不明）",
             "kana": person.kana if person else "",
-            "born": f"{born.year}年{born.month}月{born.day}日" if born else "",
+            "born": format_birth_date(born) if born else "",  # 「1954年2月1日（昭和29年）」
             "status": CONSENT_LIST_LABELS[status],
             "search": search_key(person.name, person.kana) if person else "",
             "received": aware(consent.consented_at).astimezone(JST).strftime("%H:%M"),
