@@ -165,7 +165,10 @@ def render_svg(chart: Chart) -> str:
                      f'height="{_fmt(max(band_bottom - band_top, 0))}"/>')
     parts.append(f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}"/>')
     # Y labels: the lowest and highest value shown.
-    for value in (min(p.value for p in points), max(p.value for p in points)):
+    low_value, high_value = min(p.value for p in points), max(p.value for p in points)
+    # Both unless they would overlap (then the highest alone).
+    labels = (low_value, high_value) if y(low_value) - y(high_value) >= 11 else (high_value,)
+    for value in labels:
         parts.append(f'<text class="tick" x="{LEFT - 4}" y="{_fmt(y(value) + 3)}" text-anchor="end">{value:g}</text>')
     # X labels: each year boundary inside the axis (a real time axis: January 1st where it falls).
     years = range(date.fromordinal(first).year + 1, date.fromordinal(last).year + 1)
