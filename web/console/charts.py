@@ -16,6 +16,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from consent.units import unit_for, unit_label
+from consent.vocabulary import CATEGORY_LABELS, PART_HEADINGS
 from consent.wareki import japanese_date
 
 # Which checkup measures get a chart, in page order (issue 33: HbA1c, blood pressure, LDL, eGFR, BMI...).
@@ -38,7 +39,7 @@ class Chart:
     measure: str
     title: str  # 「HbA1c（NGSP）（%）」
     unit: str
-    source: str  # 「特定健診」 or 「検査」
+    source: str  # 「特定健診」 or 「検査」 (from the vocabulary)
     points: tuple[Point, ...]  # oldest first
     low: float | None  # the reference range (None: open on that side)
     high: float | None
@@ -108,7 +109,7 @@ def checkup_charts(records: Iterable[Any] | None) -> list[Chart]:
         item = meta[code]
         unit = unit_for(code) or unit_label(item.unit)
         low, high = parse_reference(item.reference)
-        out.append(Chart(code, f"{item.name}（{unit}）" if unit else item.name, unit, "特定健診",
+        out.append(Chart(code, f"{item.name}（{unit}）" if unit else item.name, unit, CATEGORY_LABELS["checkup"],
                          tuple(by_code[code]), low, high))
     return out
 
@@ -127,7 +128,7 @@ def lab_charts(labs: Sequence[Any] | None) -> list[Chart]:
         newest = rows[-1]
         unit = unit_for(code) or unit_label(newest.unit)
         points = tuple(Point(r.tested_on, float(r.value), bool(r.flag)) for r in rows)
-        out.append(Chart(code, f"{newest.name}（{unit}）" if unit else newest.name, unit, "検査", points,
+        out.append(Chart(code, f"{newest.name}（{unit}）" if unit else newest.name, unit, PART_HEADINGS["labs"], points,
                          newest.low, newest.high))
     return out
 
