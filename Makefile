@@ -39,9 +39,12 @@ demo-data: migrate
 	$(FLASK) demo load
 
 run: demo-data
-	@echo "Serving in sandbox mode on http://localhost:$(PORT)  (Ctrl-C stops it)"
+	@echo "Serving in sandbox mode on http://localhost:$(PORT), with the webhook worker  (Ctrl-C stops both)"
 	@# web.gunicorn_conf: every log line JSON on stdout (gunicorn's too), no access log (the app
-	@# logs one line per request, without concrete paths).
+	@# logs one line per request, without concrete paths). The webhook delivery worker runs beside
+	@# it and stops with it (a background job ignores Ctrl-C: the trap ends it).
+	$(FLASK) webhooks deliver & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	APP_ENV=sandbox PORT=$(PORT) $(BIN)/gunicorn -c python:web.gunicorn_conf --no-control-socket \
 		--workers $(WORKERS) --bind 127.0.0.1:$(PORT) 'app:create_app()'
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, bindparam, select, union_all
 from sqlalchemy.orm import Session
 
-from consent import audit, disasters
+from consent import audit, disasters, events
 from consent.actors import Actor
 from consent.category_states import CategoryState, current_state
 from consent.errors import DomainError
@@ -159,6 +159,10 @@ def decide(
     )
     if verdict.reason in (OTHER_INSTITUTION, NOT_FOUND):
         consent = None  # never hand another institution's consent to the caller
+    elif consent is not None and consent.institution_id == institution_id:
+        # A read may be the first to see that the consent's window (or relationship) has passed:
+        # then it writes consent.expired (once; after the audit entry, as every event).
+        events.note_expiry(conn, consent, now)
     return _decision(verdict.reason, category, consent, seq, now)
 
 
@@ -285,7 +289,7 @@ def _candidates(
 
 def _judge_disaster(conn: Connection, institution_id: int, actor: Actor, person_id: str | None, category: str,
                     now: datetime, basis: disasters.DisasterBasis) -> str | None:
-    """The reason a read under the disaster measure is refused, or None (README: the project's rules)."""
+    """The reason a read under the disaster measure is refused, or None (docs/domain.md: the project's own rules)."""
     reason = disasters.refusal(conn, disaster_id=basis.disaster_id, institution_id=institution_id, now=now)
     if reason is not None:
         return reason

@@ -2,7 +2,7 @@
 the institutions there may read a person's qualification, drug and checkup data without the card.
 
 Seed 003 (slide 13) says only that MHLW was considering it, 「災害の規模等に応じて医療機関・薬局の範囲
-及び期間を限定する」. Every rule below is the project's own (README, operator section):
+及び期間を限定する」. Every rule below is the project's own (docs/domain.md, "The disaster measure"):
 - the area is the union of whole prefectures (an institution's prefecture is the first two digits
   of its code) and listed institutions; the period runs from `starts_at` (inclusive) to `ends_at`
   (exclusive), or until an operator ends it earlier;

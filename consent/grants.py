@@ -16,13 +16,13 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from consent import audit
+from consent import audit, events
 from consent.category_states import consented, current_states, ended, state_at
 from consent.errors import ConsentError, ConsentNotFound
 from consent.institutions import Institution
 from consent.models import Consent, ConsentView, Visit
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, FLAG_CONSENTED, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, REVOCATION_REASONS, STATUS_ACTIVE,
+    EVENT_CONSENT_REGISTERED, EVENT_CONSENT_REVOKED, EVENT_CONSENT_UPDATED, EVENT_RELATIONSHIP_ENDED, CARE_SETTINGS, CATEGORIES, FLAG_CONSENTED, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, REVOCATION_REASONS, STATUS_ACTIVE,
     STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, WINDOWED_CARE_SETTINGS,
 )
 from consent.window import aware, jst_date, window_end
@@ -188,6 +188,7 @@ def register_consent(
                 actor_kind="patient", person_id=person_id, consent_id=consent.id,
                 detail=_registration_detail(consent),
             )
+            events.consent_event(session, consent, EVENT_CONSENT_REGISTERED, registered_data(consent), now=now)
             return consent
     return update_consent(session, consent, wanted, now)
 
@@ -211,6 +212,22 @@ def insert_consent(session: Session, consent: Consent) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def registered_data(consent: Consent) -> dict[str, Any]:
+    """consent.registered's data: what was agreed (no card, no qualification: read those by API)."""
+    return {
+        "status": STATUS_ACTIVE, "care_setting": consent.care_setting, "house_call": bool(consent.house_call),
+        "categories": list(consent.categories), "consultation_date": consent.consultation_date.isoformat(),
+        "window_end": events.rfc3339(consent.window_end), "lapses_at": events.rfc3339(consent.lapses_at),
+    }
+
+
+# What consent.updated says changed, by column (card and validity: the qualification was confirmed
+# again - read it through the API).
+_PUBLIC_CHANGES = {"categories": "categories", "care_setting": "care_setting", "house_call": "house_call",
+                   "consultation_date": "consultation_date", "status": "status", "card_id": "qualification",
+                   "validity_code": "qualification"}
 
 
 def _registration_detail(consent: Consent) -> dict[str, Any]:
@@ -264,6 +281,13 @@ def update_consent(session: Session, consent: Consent, wanted: dict[str, Any], n
         actor_kind="patient", person_id=consent.person_id, consent_id=consent.id,
         detail=detail,
     )
+    events.consent_event(session, consent, EVENT_CONSENT_UPDATED, {
+        "changed": sorted({_PUBLIC_CHANGES[name] for name in changed if name in _PUBLIC_CHANGES}),
+        "status": STATUS_ACTIVE, "categories": list(consent.categories),
+        "categories_added": added, "categories_removed": removed,
+        "consultation_date": consent.consultation_date.isoformat(),
+        "window_end": events.rfc3339(consent.window_end), "lapses_at": events.rfc3339(consent.lapses_at),
+    }, now=now)
     return consent
 
 
@@ -432,6 +456,13 @@ def _revoke(session: Session, consent: Consent, *, by: str, reason: int, now: da
         actor_kind=kind, actor_id=actor_id or None, person_id=consent.person_id,
         consent_id=consent.id, reason=str(reason), detail={"by": by},
     )
+    data = {"expiry_reason": reason, "revoked_by": "patient" if kind == "patient" else "institution",
+            "revoked_at": events.rfc3339(now)}
+    events.consent_event(session, consent, EVENT_CONSENT_REVOKED, data, now=now)
+    if consent.relationship and consent.lapses_at is not None and now < consent.lapses_at:
+        # A home-visit relationship is over (訪問終了 or the patient's 取消), whatever else follows.
+        events.consent_event(session, consent, EVENT_RELATIONSHIP_ENDED,
+                             {"expiry_reason": reason, "ended_at": events.rfc3339(now)}, now=now)
 
 
 def status_code_at(consent: Consent, now: datetime) -> str:

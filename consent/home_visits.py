@@ -25,14 +25,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from consent import audit, grants
+from consent import audit, events, grants
 from consent.actors import Actor
 from consent.category_states import consented
 from consent.clock import JST
 from consent.errors import ConsentError
 from consent.institutions import MAX_LAPSE_DAYS, Institution
 from consent.models import Consent, Visit
-from consent.vocabulary import HOME_VISIT, QUALIFICATION, STATUS_ACTIVE
+from consent.vocabulary import (
+    EVENT_CONSENT_REGISTERED, EVENT_CONSENT_UPDATED, EVENT_VISIT_RECORDED, HOME_VISIT, QUALIFICATION, STATUS_ACTIVE,
+)
 from consent.window import aware, jst_date
 from store.engine import begin_write
 
@@ -140,6 +142,7 @@ def register_first_visit(
                 detail={"card_id": card_id, "care_setting": HOME_VISIT, "categories": list(chosen),
                         "first_visit": today.isoformat(), "validity_code": validity_code},
             )
+            events.consent_event(session, consent, EVENT_CONSENT_REGISTERED, grants.registered_data(consent), now=now)
             _add_visit(session, consent, today, by="patient", now=now, lapse_days=lapse_days)
             return consent
         # A concurrent first visit inserted it first: update that one.
@@ -216,6 +219,9 @@ def _add_visit(
         actor_kind=kind, actor_id=actor_id or None, person_id=consent.person_id, consent_id=consent.id,
         detail={"visit_date": visit_date.isoformat(), "lapses_at": consent.lapses_at.isoformat()},
     )
+    events.consent_event(session, consent, EVENT_VISIT_RECORDED, {
+        "visit_date": visit_date.isoformat(), "last_visit_date": consent.last_visit_date.isoformat(),
+        "lapses_at": events.rfc3339(consent.lapses_at)}, now=now)
     return visit, True
 
 
@@ -276,5 +282,18 @@ def set_lapse_days(session: Session, *, institution_id: int, days: int, now: dat
         .with_for_update()
     ).all()
     for consent in open_:
+        before = consent.lapses_at
         consent.lapses_at = lapse_end(consent.last_visit_date, days)
+        if consent.lapses_at == before:
+            continue
+        session.flush()
+        if now >= consent.lapses_at:
+            # The new rule ended it in the past, before any sweep could see that instant: say so now.
+            events.note_expiry(session.connection(), consent, now)
+        else:
+            events.consent_event(session, consent, EVENT_CONSENT_UPDATED, {
+                "changed": ["lapses_at"], "status": STATUS_ACTIVE, "categories": list(consent.categories),
+                "categories_added": [], "categories_removed": [],
+                "consultation_date": consent.consultation_date.isoformat(), "window_end": None,
+                "lapses_at": events.rfc3339(consent.lapses_at)}, now=now)
     session.flush()

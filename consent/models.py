@@ -64,6 +64,9 @@ class Consent(Base):
               unique=True, sqlite_where=text("window_end IS NULL"), postgresql_where=text("window_end IS NULL")),
         # The console's 「同意取得済み患者一覧」 by consultation date.
         Index("ix_consents_institution_id_consultation_date", "institution_id", "consultation_date"),
+        # The events' expiry sweep (consent/events.py): windows and lapses that passed since the last one.
+        Index("ix_consents_window_end", "window_end"),
+        Index("ix_consents_lapses_at", "lapses_at"),
     )
 
     # Opaque and unguessable (secrets.token_urlsafe): it appears in URLs and API paths.

@@ -14,11 +14,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent import audit
+from consent import audit, events
 from consent.category_states import current_states, ended
 from consent.institutions import Institution
 from consent.models import Consent
-from consent.vocabulary import FLAG_CONSENTED, STATUS_ACTIVE, USE_CHANGED
+from consent.vocabulary import (
+    EVENT_CONSENT_UPDATED, EVENT_MODE_CHANGED, FLAG_CONSENTED, STATUS_ACTIVE, USE_CHANGED,
+)
 from consent.window import aware
 from store.engine import begin_write
 
@@ -44,6 +46,8 @@ def set_qualification_only(session: Session, *, institution_id: int, on: bool, b
     kind, _, actor_id = by.partition(":")
     audit.append_entry(session, institution_id=institution_id, event="institution_mode_changed", now=now,
                        actor_kind=kind, actor_id=actor_id or None, detail={"qualification_only": on, "by": by})
+    events.record_on(session.connection(), institution_id=institution_id, type=EVENT_MODE_CHANGED, now=now,
+                     data={"qualification_only": on})
     return _end_data_categories(session, institution_id, by=by, now=now) if on else []
 
 
@@ -71,5 +75,10 @@ def _end_data_categories(session: Session, institution_id: int, *, by: str, now:
             actor_id=actor_id or None, person_id=consent.person_id, consent_id=consent.id,
             reason=str(USE_CHANGED), detail={"by": by, "categories_ended": running},
         )
+        events.consent_event(session, consent, EVENT_CONSENT_UPDATED, {
+            "changed": ["categories"], "status": STATUS_ACTIVE, "categories": list(consent.categories),
+            "categories_added": [], "categories_removed": [], "categories_ended": running,
+            "expiry_reason": USE_CHANGED, "consultation_date": consent.consultation_date.isoformat(),
+            "window_end": events.rfc3339(consent.window_end), "lapses_at": events.rfc3339(consent.lapses_at)}, now=now)
         changed.append(consent)
     return changed

@@ -101,6 +101,8 @@ class Scope:
 
 CONSENTS_SCOPE = "consents"
 BATCH_SCOPE = "batch"
+# The event feed (GET /api/v1/events): what changed, never personal data, so a system job may hold it.
+EVENTS_SCOPE = "events"
 
 
 def _category_scope(code: str) -> Scope:
@@ -114,6 +116,7 @@ _SCOPE_TABLE: tuple[Scope, ...] = (
     *(_category_scope(code) for code in (QUALIFICATION, "limit", "specific_disease", "drug", "checkup", "clinical",
                                          "surgery")),
     Scope(BATCH_SCOPE, "一括照会", system_job=True),
+    Scope(EVENTS_SCOPE, "変更の通知（イベント）", system_job=True),
 )
 
 SCOPE: dict[str, Scope] = {s.name: s for s in _SCOPE_TABLE}
@@ -268,6 +271,27 @@ DISASTER_READ_LABEL = "災害時特別措置による閲覧"
 QUALIFICATION_ONLY_LABEL = "資格確認限定型"
 # What a qualification-only confirmation shared, where a consent would list its categories.
 CONFIRMATION_ONLY_LABEL = "資格確認のみ"
+
+
+# --- events: what a pharmacy system hears about (GET /api/v1/events, webhooks) ------------------
+
+EVENT_CONSENT_REGISTERED = "consent.registered"
+EVENT_CONSENT_UPDATED = "consent.updated"
+EVENT_CONSENT_REVOKED = "consent.revoked"
+EVENT_CONSENT_EXPIRED = "consent.expired"
+EVENT_VISIT_RECORDED = "visit.recorded"
+EVENT_RELATIONSHIP_ENDED = "relationship.ended"
+EVENT_MODE_CHANGED = "institution.mode_changed"
+# In the order the console and the OpenAPI document list them, with the console's words.
+EVENT_TYPES: dict[str, str] = {
+    EVENT_CONSENT_REGISTERED: "同意の登録",
+    EVENT_CONSENT_UPDATED: "同意項目の変更",
+    EVENT_CONSENT_REVOKED: "同意の取消",
+    EVENT_CONSENT_EXPIRED: "閲覧期限の到来（訪問診療等の同意の期限切れを含む）",
+    EVENT_VISIT_RECORDED: "訪問の記録",
+    EVENT_RELATIONSHIP_ENDED: "訪問診療等の同意の終了",
+    EVENT_MODE_CHANGED: "資格確認限定型の切り替え",
+}
 
 
 # --- 都道府県 (prefecture codes, the first two digits of an institution code) ----------------------

@@ -1,4 +1,4 @@
-"""A tiny client for the sandbox API (README, "Sandbox API"), for tests and scripts."""
+"""A tiny client for the sandbox API (docs/qa.md, "The sandbox API"), for tests and scripts."""
 from __future__ import annotations
 
 import json

@@ -2,7 +2,7 @@
 the database.
 
 `audit checkpoint` prints one signed JSON line per chain; keep them where the database's writers
-cannot reach (README: a daily cron into write-once storage). `audit verify --checkpoint FILE`
+cannot reach (docs/operator.md: a daily cron into write-once storage). `audit verify --checkpoint FILE`
 then also refuses a chain that no longer extends them (cut short, or rewritten).
 
 Exit status: 0 when every checked chain is intact, 1 when one is broken (the first broken entry is
@@ -66,7 +66,7 @@ def _unanchored(institution_id: int) -> BrokenEntry:
                        "version-1 (unkeyed) entries: a rewrite of them cannot be ruled out")
 
 
-# Said plainly whenever verify runs without what would show it (README, "The audit log").
+# Said plainly whenever verify runs without what would show it (docs/operator.md, "The audit log").
 BLIND_WITHOUT_CHECKPOINT = ("note: without --checkpoint, entries removed from the end of a chain (with its head "
                             "moved back) cannot be detected.")
 BLIND_WITHOUT_EITHER = ("note: without --checkpoint and without AUDIT_KEYED_SINCE, a chain rewritten entirely as "

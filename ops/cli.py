@@ -8,7 +8,7 @@ from flask import Flask, current_app
 
 from consent.vocabulary import RECEPTION_SETTINGS
 from integrations.registry import COMMANDS as INTEGRATION_COMMANDS
-from ops import audit_cli, card_cli, disaster_cli, operator_cli
+from ops import audit_cli, card_cli, disaster_cli, operator_cli, webhook_worker
 from store.engine import make_engine, make_sessionmaker
 
 
@@ -80,6 +80,7 @@ def register_cli(app: Flask) -> None:
     disaster_cli.register(app)  # `flask disaster declare|list|end`
     for register in INTEGRATION_COMMANDS:
         register(app)  # the simulator's `flask oqs generate|show`
+    webhook_worker.register(app)  # `flask webhooks deliver`
     _operator_waits(app, app.cli)
 
 

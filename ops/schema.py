@@ -9,19 +9,23 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import consent.disasters
+import consent.events
 import consent.institutions
 import consent.models
 import consent.oauth_models
+import consent.patient_keys
 import consent.security_log
 import consent.staff_passkeys
 import consent.webauthn
+import consent.webhooks
 import store.models
 from integrations import registry
 from store.base import Base
 
 MODEL_MODULES = (
     store.models, consent.institutions, *registry.MODEL_MODULES, consent.webauthn, consent.models,
-    consent.oauth_models, consent.staff_passkeys, consent.security_log, consent.disasters,
+    consent.oauth_models, consent.staff_passkeys, consent.security_log, consent.disasters, consent.patient_keys,
+    consent.events, consent.webhooks,
 )
 
 

@@ -199,11 +199,11 @@ def rules_of(app: Flask) -> set[tuple[str, str, frozenset[str]]]:
 
 def test_the_console_blueprint_is_the_same_whatever_the_order_of_its_modules(app):
     from web import console
-    from web.console import admin, api_clients, disaster, home_visits, medical_aid, passkeys
+    from web.console import admin, api_clients, disaster, home_visits, medical_aid, passkeys, webhooks
 
     reversed_app = Flask(__name__)
     reversed_app.register_blueprint(console.blueprint(
-        api_clients.routes, passkeys.routes, disaster.routes, home_visits.routes, medical_aid.routes, admin.routes))
+        webhooks.routes, api_clients.routes, passkeys.routes, disaster.routes, home_visits.routes, medical_aid.routes, admin.routes))
     assert rules_of(reversed_app) == rules_of(app)
     endpoints = {endpoint for _, endpoint, _ in rules_of(app)}
     # One from each module, as the templates name them.
@@ -219,4 +219,4 @@ def test_tests_mirror_the_packages():
     assert folders, "tests/ is flat again"
     strays = [p.name for p in folders if p.name not in PACKAGES]
     assert strays == []
-    assert sorted(p.name for p in tests.glob("test_*.py")) == ["test_layout.py", "test_wheel.py"]
+    assert sorted(p.name for p in tests.glob("test_*.py")) == ["test_docs.py", "test_layout.py", "test_wheel.py"]

@@ -1,5 +1,5 @@
 """The wheel is the product: build it, install it into a fresh venv outside the source tree, and
-run the README's production section against it (SQLite; PostgreSQL when TEST_DATABASE_URL is set).
+run docs/operator.md's production section against it (SQLite; PostgreSQL when TEST_DATABASE_URL is set).
 
 Slow by nature (a wheel build and an install of every dependency, from pip's cache when it can):
 about a minute.
@@ -72,7 +72,7 @@ def test_the_installed_wheel_migrates_serves_pages_and_the_api(tmp_path):
                               env=base_env, cwd=tmp_path).strip()).parent.parent
     assert tmp_path / "venv" in site_packages.parents
 
-    # The README's production section, from a folder that is not the source tree.
+    # docs/operator.md's production section, from a folder that is not the source tree.
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     if os.environ.get("TEST_DATABASE_URL"):
@@ -82,7 +82,7 @@ def test_the_installed_wheel_migrates_serves_pages_and_the_api(tmp_path):
         database_url = f"sqlite:///{run_dir / 'app.db'}"
     port = _free_port()
     env = {**base_env, "APP_ENV": "production", "SECRET_KEY": "w" * 48, "AUDIT_KEY": "k" * 48,
-           "DATABASE_URL": database_url, "RP_ID": "reception.example.jp",
+           "WEBHOOK_KEY": "h" * 48, "DATABASE_URL": database_url, "RP_ID": "reception.example.jp",
            "ORIGINS": "https://reception.example.jp", "OQS_BACKEND": "simulator", "CARD_AUTHORITY": "embedded",
            "ALLOW_SIMULATORS": "1", "TRUSTED_PROXIES": "1", "PORT": str(port),
            "PATH": f"{tmp_path / 'venv' / 'bin'}{os.pathsep}{base_env.get('PATH', '')}"}

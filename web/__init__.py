@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
 
     from consent.window import format_jst
     from web import console, health
-    from web.console import admin, api_clients, disaster, home_visits, medical_aid, passkeys
+    from web.console import admin, api_clients, disaster, home_visits, medical_aid, passkeys, webhooks
     from web.patient import card, pages, reception, tablet
 
     from consent.actors import ROLE_LABELS
@@ -74,10 +74,12 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(reception_qualification.bp)  # 資格確認限定型: 「資格確認をする」
     console_bp = console.blueprint(
-        admin.routes, medical_aid.routes, home_visits.routes, disaster.routes, passkeys.routes, api_clients.routes)
+        admin.routes, medical_aid.routes, home_visits.routes, disaster.routes, passkeys.routes, api_clients.routes,
+        webhooks.routes)
     # Every console page shows the disasters covering the institution (and the 「災害時閲覧」 entry).
     console_bp.context_processor(disaster.notices)
     api_clients.init_app(app)  # the admin page's 「API連携」 section
+    webhooks.init_app(app)  # ... and its webhook endpoints
     app.register_blueprint(console_bp)
     if app.config["SETTINGS"].sandbox:
         # Not merely guarded: outside sandbox mode these routes do not exist (404).

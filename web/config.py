@@ -74,6 +74,8 @@ class Settings:
     # The audit chain's key (AUDIT_KEY) and retired keys kept to verify older entries (AUDIT_KEYS).
     audit_key: str = field(default="", repr=False)
     audit_keys: list[str] = field(default_factory=list, repr=False)
+    # Encrypts webhook signing secrets at rest (WEBHOOK_KEY); never stored in the database.
+    webhook_key: str = field(default="", repr=False)
     # The instant this deployment started keying its audit chains (AUDIT_KEYED_SINCE): a fact kept
     # outside the database, so a version-1 (unkeyed) entry dated at or after it fails verification.
     audit_keyed_since: datetime | None = None
@@ -161,6 +163,7 @@ class Settings:
         sandbox_flag = env.get("SANDBOX", "").lower() in truthy
         settings.audit_key = env.get("AUDIT_KEY", "").strip()
         settings.audit_keys = [k.strip() for k in env.get("AUDIT_KEYS", "").split(",") if k.strip()]
+        settings.webhook_key = env.get("WEBHOOK_KEY", "").strip()
         settings.audit_keyed_since = _instant_from(env, "AUDIT_KEYED_SINCE", problems)
         for key, value in overrides.items():
             if not hasattr(settings, key):
@@ -177,6 +180,8 @@ class Settings:
             settings.secret_key = _local_secret_key()
         if not settings.audit_key:
             settings.audit_key = _local_secret_key("audit_key")
+        if not settings.webhook_key:
+            settings.webhook_key = _local_secret_key("webhook_key")
         return settings
 
     def _validate(self, sandbox_flag: bool) -> list[str]:
@@ -207,6 +212,10 @@ class Settings:
                 problems.append("production needs AUDIT_KEY (the secret key of the audit chain)")
             elif self.audit_key == self.secret_key:
                 problems.append("AUDIT_KEY must differ from SECRET_KEY")
+            if not self.webhook_key:
+                problems.append("production needs WEBHOOK_KEY (encrypts the webhook signing secrets)")
+            elif self.webhook_key in (self.secret_key, self.audit_key):
+                problems.append("WEBHOOK_KEY must differ from SECRET_KEY and AUDIT_KEY")
             url = self.database_url
             if url.startswith("sqlite") and (":memory:" in url or url in ("sqlite://", "sqlite:///")):
                 problems.append("production refuses an in-memory SQLite database")
@@ -226,6 +235,8 @@ class Settings:
             problems.append("ARGON2_MEMORY_KIB must be at least 8 times ARGON2_PARALLELISM")
         if any(0 < len(key) < 32 for key in (self.audit_key, *self.audit_keys)):
             problems.append("AUDIT_KEY and each of AUDIT_KEYS need at least 32 characters")
+        if 0 < len(self.webhook_key) < 32:
+            problems.append("WEBHOOK_KEY needs at least 32 characters")
         if self.oqs_backend and self.oqs_backend not in OQS_BACKENDS:
             problems.append(f"OQS_BACKEND must be one of {', '.join(OQS_BACKENDS)} (a remote OQS is not built yet)")
         if self.card_authority and self.card_authority not in CARD_AUTHORITIES:

@@ -15,6 +15,8 @@ from typing import Callable
 from consent.audit import AuditError
 from consent.decision import ReadRefused
 from consent.disasters import DisasterError
+from consent.events import EventFeedError
+from consent.webhooks import WebhookError
 from consent.login_throttle import LoginThrottled
 from consent.tablet_leave import LeaveThrottled
 from consent.errors import ConsentError, DomainError
@@ -260,6 +262,30 @@ DISASTER: Table = {
     "already_over": (409, "その災害はすでに終了しています。"),
 }
 
+# GET /api/v1/events (consent/events.py).
+EVENT_FEED: Table = {
+    "invalid_cursor": (422, "after には、GET /api/v1/events が返した next_cursor をそのまま指定してください"
+                            "（ほかの医療機関等のものや、書き換えたものは使えません）。", "invalid_parameter"),
+    "cursor_expired": (410, lambda e: f"この next_cursor は保存期間（{e.detail}日）を過ぎています。"
+                                      "GET /api/v1/consents で同意を読み直してから、after を付けずに最初から読み直してください。"),
+    "invalid_limit": (422, lambda e: f"limit は1から{e.detail}までの整数で指定してください。", "invalid_parameter"),
+}
+
+# Webhook endpoints registered in 「API連携」 (consent/webhooks.py).
+WEBHOOK: Table = {
+    "url_missing": (400, "通知先のURLを入力してください。"),
+    "url_too_long": (400, lambda e: f"通知先のURLは{e.detail}文字以内にしてください。"),
+    "url_malformed": (400, "通知先のURLの形式が正しくありません（http:// か https:// で始まるURL。# 以降やユーザー名は使えません）。"),
+    "url_not_https": (400, "通知先のURLは https:// で始まるURLにしてください。"),
+    "url_private_address": (400, "通知先のURLが、社内・ローカルのアドレス（プライベート、ループバック、リンクローカル）を指しています。"
+                                 "インターネットから届く https のURLにしてください。"),
+    "url_unresolvable": (400, "通知先のURLのホスト名が見つかりません。URLを確かめてください。"),
+    "no_event_types": (400, "通知するイベントを1つ以上選んでください。"),
+    "unknown_event_type": (400, "通知するイベントが正しくありません。"),
+    "too_many_endpoints": (400, lambda e: f"通知先は{e.detail}件まで登録できます。使わないものを削除してください。"),
+    "not_found": (404, "その通知先はありません。"),
+}
+
 TABLES: dict[str, Table] = {
     LoginThrottled.domain: LOGIN,
     LeaveThrottled.domain: TABLET_LEAVE,
@@ -273,6 +299,8 @@ TABLES: dict[str, Table] = {
     TokenRefused.domain: TOKEN,
     ReadRefused.domain: READ,
     DisasterError.domain: DISASTER,
+    EventFeedError.domain: EVENT_FEED,
+    WebhookError.domain: WEBHOOK,
     UnknownCard.domain: CARD_AUTHORITY,
     OQSError.domain: OQS,
 }

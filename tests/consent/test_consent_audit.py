@@ -17,6 +17,8 @@ from consent.audit import (
 )
 from consent.decision import decide
 from consent.grants import register_consent
+from consent.events import Event
+from consent.patient_keys import PatientKey
 from consent.models import AuditChainHead, AuditEntry, Consent
 from store.engine import make_engine, make_sessionmaker
 from store.migrate import downgrade, upgrade
@@ -514,6 +516,9 @@ def test_an_institution_deleted_with_its_chain_is_refused_by_a_checkpoint(app, s
         conn.execute(delete(entries).where(entries.c.institution_id == there))
         conn.execute(delete(heads).where(heads.c.institution_id == there))
         conn.execute(delete(Consent.__table__).where(Consent.__table__.c.institution_id == there))
+        # Its events and patient_ids go with it (what else refers to the institution).
+        conn.execute(delete(Event.__table__).where(Event.__table__.c.institution_id == there))
+        conn.execute(delete(PatientKey.__table__).where(PatientKey.__table__.c.institution_id == there))
         conn.execute(delete(Institution.__table__).where(Institution.__table__.c.id == there))
     result = verify_cli(app, "--checkpoint", str(path))
     assert result.exit_code == 1 and "BROKEN 1341234571" in result.output and "seq 1" in result.output

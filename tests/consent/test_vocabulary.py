@@ -18,7 +18,7 @@ from consent.actors import Actor
 from consent.decision import INSUFFICIENT_SCOPE, decide
 from consent.institutions import create_institution
 from consent.vocabulary import (
-    BATCH_SCOPE, CARE_SETTINGS, CATEGORIES, CATEGORY, CATEGORY_LABELS, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE,
+    BATCH_SCOPE, EVENTS_SCOPE, CARE_SETTINGS, CATEGORIES, CATEGORY, CATEGORY_LABELS, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE,
     HEADINGS, READ_CATEGORIES, SCOPE, SCOPE_LABELS, SCOPE_OF_CATEGORY, SCOPES,
 )
 from integrations.oqs import InvalidInput
@@ -31,7 +31,7 @@ CONSENT_LABELS = ["薬剤・処方", "特定健診", "診療・アレルギー�
 CONSOLE_HEADINGS = ["薬剤情報", "特定健診情報", "診療・アレルギー・検査", "手術・傷病名・感染症", "特定疾病療養受療証",
                     "限度額"]
 CONTRACT_SCOPES = ["consents", "qualification", "limit", "specific_disease", "drug", "checkup", "clinical", "surgery",
-                   "batch"]
+                   "batch", "events"]
 # Every template, wherever its package keeps it (web/templates, web/<audience>/templates).
 TEMPLATES = sorted(p for p in Path(web.__file__).parent.rglob("*.html") if "templates" in p.parts)
 
@@ -47,7 +47,7 @@ def test_every_scope_opens_a_category_or_is_the_list_or_the_batch():
     for name, scope in SCOPE.items():
         if scope.category is None:
             # Not a data read: each has a route of its own in the API.
-            assert name in (CONSENTS_SCOPE, BATCH_SCOPE)
+            assert name in (CONSENTS_SCOPE, BATCH_SCOPE, EVENTS_SCOPE)
         else:
             assert scope.category in CATEGORY, f"scope {name} without its category"
             assert SCOPE_OF_CATEGORY[scope.category] == name
@@ -58,8 +58,8 @@ def test_every_scope_opens_a_category_or_is_the_list_or_the_batch():
     assert len(set(SCOPE_OF_CATEGORY.values())) == len(SCOPE_OF_CATEGORY)
 
 
-def test_system_jobs_reach_the_list_qualification_limit_and_batch_only():
-    assert CLIENT_CREDENTIALS_SCOPES == {"consents", "qualification", "limit", "batch"}
+def test_system_jobs_reach_the_list_qualification_limit_batch_and_events_only():
+    assert CLIENT_CREDENTIALS_SCOPES == {"consents", "qualification", "limit", "batch", "events"}
     assert {SCOPE_OF_CATEGORY[c] for c in vocabulary.LIMITED_CLIENT_CATEGORIES} <= CLIENT_CREDENTIALS_SCOPES
     assert vocabulary.CLINICAL_SCOPES == {"drug", "checkup", "clinical", "surgery"}
 

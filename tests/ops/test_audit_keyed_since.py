@@ -174,7 +174,7 @@ def test_a_chain_from_before_keying_still_verifies_with_keyed_since(keyed_since,
 # --- the setting itself ------------------------------------------------------------------------
 
 GOOD_PROD = {
-    "APP_ENV": "production", "SECRET_KEY": "p" * 48, "AUDIT_KEY": "k" * 48,
+    "APP_ENV": "production", "SECRET_KEY": "p" * 48, "AUDIT_KEY": "k" * 48, "WEBHOOK_KEY": "h" * 48,
     "DATABASE_URL": "postgresql://app@db/app", "RP_ID": "reception.example.jp",
     "ORIGINS": "https://reception.example.jp", "OQS_BACKEND": "simulator", "CARD_AUTHORITY": "embedded",
     "ALLOW_SIMULATORS": "1",

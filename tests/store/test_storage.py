@@ -154,3 +154,40 @@ def test_migration_0014_carries_every_consent_over_and_goes_down_and_up_again(da
         assert {"category_states", "house_call"} <= {c["name"] for c in inspect(engine).get_columns("consents")}
     finally:
         engine.dispose()
+
+
+def test_migration_0019_gives_existing_consents_a_patient_id_and_goes_down_and_up_again(database_url, sessions,
+                                                                                        institutions, clock):
+    """Events, patient_keys and webhooks: reversible; going up gives every person with a consent a
+    patient_id at that institution (one per institution and person)."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from conftest import TODAY
+    from consent import grants
+    from store.migrate import downgrade, upgrade
+
+    here, there = institutions
+    with sessions() as s:
+        for institution, person in ((here, "p-1"), (here, "p-2"), (there, "p-1")):
+            grants.register_consent(s, institution_id=institution, person_id=person, card_id="c", care_setting=3,
+                                    categories=["drug"], consultation_date=TODAY, now=clock.now())
+        s.commit()
+    sessions.kw["bind"].dispose()
+    added = {"events", "patient_keys", "webhook_endpoints", "webhook_deliveries"}
+    engine = create_engine(database_url)
+    try:
+        downgrade(database_url, "0018_disasters")
+        inspector = inspect(engine)
+        assert not added & set(inspector.get_table_names())
+        assert {"ix_consents_window_end", "ix_consents_lapses_at"}.isdisjoint(
+            i["name"] for i in inspector.get_indexes("consents"))
+    finally:
+        upgrade(database_url)
+    try:
+        assert added <= set(inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            keys = conn.execute(text("SELECT institution_id, person_id, patient_id FROM patient_keys")).all()
+    finally:
+        engine.dispose()
+    assert sorted((i, p) for i, p, _ in keys) == sorted([(here, "p-1"), (here, "p-2"), (there, "p-1")])
+    assert len({k for _, _, k in keys}) == 3 and all(k.startswith("pat_") for _, _, k in keys)

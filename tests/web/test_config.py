@@ -13,6 +13,7 @@ GOOD_PROD = {
     "APP_ENV": "production",
     "SECRET_KEY": "p" * 48,
     "AUDIT_KEY": "k" * 48,
+    "WEBHOOK_KEY": "h" * 48,
     "DATABASE_URL": "postgresql://app@db/app",
     "RP_ID": "reception.example.jp",
     "ORIGINS": "https://reception.example.jp",
@@ -94,6 +95,9 @@ def test_every_page_says_the_data_is_synthetic_when_simulators_serve(make_app):
         ({"AUDIT_KEY": "short"}, "at least 32 characters"),
         ({"AUDIT_KEYS": "k" * 40 + ",old"}, "at least 32 characters"),
         ({"AUDIT_KEY": "p" * 48}, "AUDIT_KEY must differ from SECRET_KEY"),
+        ({"WEBHOOK_KEY": ""}, "production needs WEBHOOK_KEY"),
+        ({"WEBHOOK_KEY": "short"}, "WEBHOOK_KEY needs at least 32 characters"),
+        ({"WEBHOOK_KEY": "k" * 48}, "WEBHOOK_KEY must differ from SECRET_KEY and AUDIT_KEY"),
     ],
 )
 def test_production_needs_its_own_audit_key(change, message):

@@ -31,7 +31,7 @@ from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.window import jst_date
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EXPIRY_REASONS,
+    CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EVENTS_SCOPE, EXPIRY_REASONS,
     FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
     SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
@@ -41,6 +41,7 @@ from integrations.oqs.results import (
 from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
 from web import metrics
 from web.api import oauth
+from web.api import events as api_events
 from web.db import db, reader
 from web.errors import ApiError
 from web.error_messages import TICKETS_QUALIFICATION_ONLY
@@ -236,6 +237,8 @@ class ApiConsent:
     lapses_at: datetime | None = field(metadata=_schema(
         description="訪問診療等（訪問患者）の同意: 訪問の記録がないまま終了する時刻（この時刻を含まない。"
                     "最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。その他の同意は null"))
+    updated_at: datetime = field(metadata=_schema(
+        description="同意が最後に変わった時刻（登録、項目の変更、取消、訪問の記録など）"))
 
     @classmethod
     def of(cls, consent, person, reference_number: str | None, current: datetime) -> "ApiConsent":
@@ -260,6 +263,7 @@ class ApiConsent:
                 for s in current_states(consent, current)),
             last_visit_date=consent.last_visit_date,
             lapses_at=consent.lapses_at,
+            updated_at=consent.updated_at,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -289,8 +293,19 @@ def list_consents():
     person_ids = [c.person_id for c in consents]
     people = oqs.identities(person_ids)
     references = oqs.reference_numbers(institution_code=caller.institution_code, person_ids=person_ids)
-    return jsonify(date=day.isoformat(), consents=[
+    response = jsonify(date=day.isoformat(), consents=[
         ApiConsent.of(c, people.get(c.person_id), references.get(c.person_id), current).to_dict() for c in consents])
+    # A poller sends back the ETag: 304 while nothing in the answer changed (an expiry changes it).
+    response.add_etag()
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response.make_conditional(request)
+
+
+@bp.get("/v1/events")
+def list_events():
+    """The institution's events after the cursor `after`, oldest first [events]."""
+    caller = authenticate(EVENTS_SCOPE)
+    return api_events.feed(caller.grant.institution_id)
 
 
 @bp.get("/v1/consents/<consent_id>")

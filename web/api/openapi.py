@@ -17,11 +17,13 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from consent.events import DEFAULT_LIMIT, MAX_LIMIT, RETENTION
 from consent.vocabulary import (
-    BATCH_SCOPE, BATCH_STATUSES, CATEGORY, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE, INSTITUTION_REVOCATION_REASONS,
-    QUALIFICATION, SCOPE_LABELS, SCOPES,
+    BATCH_SCOPE, BATCH_STATUSES, CATEGORY, CLIENT_CREDENTIALS_SCOPES, CONSENTS_SCOPE, EVENT_TYPES, EVENTS_SCOPE,
+    INSTITUTION_REVOCATION_REASONS, QUALIFICATION, SCOPE_LABELS, SCOPES,
 )
 from integrations.oqs.results import EntrustedTicket, Qualification
+from web.api.events import EVENT_DATA, ApiEvent
 from web.api import (
     BATCH_FIELD_LABELS, BATCH_ROW_KEYS, CONSENT_ID, DATA_READS, MAX_BATCH_ROWS, REINQUIRY_KEYS, YEAR_MONTH, ApiConsent,
     DataRead,
@@ -99,6 +101,8 @@ ERRORS = {
     "422": "パラメーターの誤り（error: invalid_parameter）",
     "429": "短時間に要求が集中した",
     "409": "同意はすでに取り消されている（error: already_revoked）",
+    "410": f"after の next_cursor が保存期間（{RETENTION.days}日）を過ぎている（error: cursor_expired）。"
+           "GET /api/v1/consents で読み直してから、after なしで読み直す",
 }
 
 
@@ -199,6 +203,65 @@ def _home_visit_paths(components: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _event_paths(components: dict[str, Any]) -> dict[str, Any]:
+    """The event feed (web.api.list_events)."""
+    _dataclass_schema(ApiEvent, components)
+    return {"/api/v1/events": {"get": {
+        "operationId": "list_events",
+        "summary": f"{SCOPE_LABELS[EVENTS_SCOPE]}（カーソルで続きを読む）",
+        "description": "この医療機関等で起きた同意の変化を古い順に返します。next_cursor を次の after に渡すと、"
+                       "どのイベントもちょうど1回ずつ読めます（イベントがなくても next_cursor は返ります）。"
+                       f"イベントは{RETENTION.days}日間保存されます。同じイベントは webhooks でも送られます。",
+        "tags": ["events"],
+        "security": [{"oauth2": [EVENTS_SCOPE]}],
+        "parameters": [
+            {"name": "after", "in": "query", "required": False,
+             "description": "前の応答の next_cursor（省略時は保存されている最も古いイベントから）",
+             "schema": {"type": "string", "maxLength": 64}},
+            {"name": "limit", "in": "query", "required": False,
+             "description": f"最大件数（省略時 {DEFAULT_LIMIT}、1〜{MAX_LIMIT}）",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
+        ],
+        "responses": _responses(_json_ok("イベントと次のカーソル", {
+            "type": "object",
+            "properties": {"events": {"type": "array", "items": _ref("Event")}, "next_cursor": {"type": "string"}},
+            "required": ["events", "next_cursor"]}), "401", "403", "410", "422", "429"),
+    }}}
+
+
+WEBHOOK_HEADERS = [
+    {"name": "webhook-id", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "イベントID（同じイベントの再送では同じ値。受け取り済みなら無視してよい）"},
+    {"name": "webhook-timestamp", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "送った時刻（UNIX秒）"},
+    {"name": "webhook-signature", "in": "header", "required": True, "schema": {"type": "string"},
+     "description": "v1,<HMAC-SHA256 base64>（Standard Webhooks。署名用シークレット whsec_… で検証）"},
+]
+
+
+def _webhooks() -> dict[str, Any]:
+    """The OpenAPI 3.1 `webhooks` section: what each event type POSTs to a registered endpoint."""
+    section = {}
+    for event_type, label in EVENT_TYPES.items():
+        meaning, fields = EVENT_DATA[event_type]
+        section[event_type] = {"post": {
+            "operationId": "webhook_" + event_type.replace(".", "_"),
+            "summary": label,
+            "description": meaning + "。本文は GET /api/v1/events のイベントと同じ形。"
+                           "受け取り側は署名を検証し、2xx を返すと配信完了（3xx を含むそれ以外は、間隔をあけて送り直す）。",
+            "tags": ["events"],
+            "parameters": WEBHOOK_HEADERS,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"allOf": [
+                _ref("Event"),
+                {"type": "object", "properties": {
+                    "type": {"const": event_type},
+                    "data": {"type": "object", "properties": fields, "required": list(fields)}}},
+            ]}}}},
+            "responses": {"2XX": {"description": "受け取った"}},
+        }}
+    return section
+
+
 def _openapi_path(flask_path: str) -> str:
     return "/api" + flask_path.replace("<consent_id>", "{consent_id}")
 
@@ -236,9 +299,15 @@ def _build(base_url: str) -> dict[str, Any]:
             "security": [{"oauth2": [CONSENTS_SCOPE]}],
             "parameters": [{"name": "date", "in": "query", "required": False,
                             "description": "診療日 YYYY-MM-DD（省略時は日本時間の今日）",
-                            "schema": {"type": "string", "format": "date"}}],
-            "responses": _responses(_json_ok("同意の一覧", _object({"date": date, "consents": list[ApiConsent]},
-                                                                    components)), "401", "403", "422", "429"),
+                            "schema": {"type": "string", "format": "date"}},
+                           {"name": "If-None-Match", "in": "header", "required": False,
+                            "description": "前の答えの ETag（変わっていなければ 304）", "schema": {"type": "string"}}],
+            "responses": {**_responses({**_json_ok("同意の一覧", _object({"date": date, "consents": list[ApiConsent]},
+                                                                         components)),
+                                        "headers": {"ETag": {"required": True, "schema": {"type": "string"},
+                                                             "description": "この答えの版。次は If-None-Match に"}}},
+                                       "401", "403", "422", "429"),
+                          "304": {"description": "If-None-Match の版から変わっていない（本文なし）"}},
         }},
         "/api/v1/consents/{consent_id}": {"get": {
             "operationId": "get_consent",
@@ -266,6 +335,7 @@ def _build(base_url: str) -> dict[str, Any]:
                                     "400", "401", "403", "404", "409", "413", "415", "422", "429"),
         }},
         **_home_visit_paths(components),
+        **_event_paths(components),
         **{_openapi_path(read.path): _data_read(read, components) for read in DATA_READS},
         "/api/v1/batch-inquiries": {"post": {
             "operationId": "batch_inquiry",
@@ -312,8 +382,9 @@ def _build(base_url: str) -> dict[str, Any]:
                            "/oauth/revoke (RFC 7009)。",
         },
         "servers": [{"url": base_url.rstrip("/") or "/"}],
-        "tags": [{"name": "consents"}, {"name": "data"}, {"name": "batch"}],
+        "tags": [{"name": "consents"}, {"name": "data"}, {"name": "batch"}, {"name": "events"}],
         "paths": paths,
+        "webhooks": _webhooks(),
         "components": components_doc,
     }
 

@@ -1,6 +1,6 @@
 """The QA sandbox API (sandbox mode only; the blueprint is not even registered elsewhere).
 
-QA automation depends on these exact JSON shapes (README "Sandbox API", e2e/sandbox_client.py).
+QA automation depends on these exact JSON shapes (docs/qa.md "The sandbox API", e2e/sandbox_client.py).
 """
 from __future__ import annotations
 

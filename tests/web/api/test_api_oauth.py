@@ -319,7 +319,7 @@ def test_a_disabled_staff_members_tokens_stop_at_once(world, clock):
 def test_client_credentials_get_only_the_system_scopes(world):
     app = world.app
     token = system_token(app, world.system_client)
-    assert set(token["scope"].split()) == {"consents", "qualification", "limit", "batch"}
+    assert set(token["scope"].split()) == {"consents", "qualification", "limit", "batch", "events"}
     assert "refresh_token" not in token and token["expires_in"] == 600
     resp = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials", "scope": "drug"},
                                   headers=world.system_client.basic)

@@ -53,6 +53,7 @@ OPERATIONS = [
     ("POST", "/api/v1/consents/{consent_id}/revocation"),
     ("POST", "/api/v1/reinquiries"),
     ("POST", "/api/v1/consents/{consent_id}/visits"),
+    ("GET", "/api/v1/events"),
 ]
 
 
@@ -84,7 +85,7 @@ def test_document_is_openapi_3_1_and_names_every_route(world):
     assert documented == routed
     flows = doc["components"]["securitySchemes"]["oauth2"]["flows"]
     assert set(flows) == {"authorizationCode", "clientCredentials"}  # no implicit, no password
-    assert set(flows["clientCredentials"]["scopes"]) == {"consents", "qualification", "limit", "batch"}
+    assert set(flows["clientCredentials"]["scopes"]) == {"consents", "qualification", "limit", "batch", "events"}
     assert flows["authorizationCode"]["tokenUrl"].endswith("/oauth/token")
 
 
