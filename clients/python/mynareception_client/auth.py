@@ -123,7 +123,8 @@ class AuthorizationCodeFlow:
         return self.session
 
 
-_DONE_PAGE = """<!doctype html><html lang="ja"><meta charset="utf-8"><title>{title}</title>
+# No favicon request: the listener stops after this page.
+_DONE_PAGE = """<!doctype html><html lang="ja"><meta charset="utf-8"><title>{title}</title><link rel="icon" href="data:,">
 <body><h1>{title}</h1><p>{text}</p></body></html>"""
 
 
