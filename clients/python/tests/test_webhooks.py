@@ -45,17 +45,23 @@ def deliver_once(live_server) -> str:
     return done.stdout
 
 
+def register_webhook(admin, url: str) -> str:
+    """An admin registers `url` in 「API連携」 → 「Webhook」; the signing secret shown once."""
+    admin.goto("/pharmacy/admin")
+    admin.get_by_label("通知先のURL", exact=False).fill(url)
+    admin.get_by_role("button", name="通知先を登録").click()
+    secret = admin.locator("#webhooks [role=status] code").inner_text()
+    assert secret.startswith("whsec_")
+    return secret
+
+
 def test_a_delivered_webhook_verifies_and_a_tampered_one_is_refused(live_server, staff_page, sandbox, pharmacy,
                                                                     system_client):
     if not live_server.database_url:
         pytest.skip("delivers with the worker over the server's database (not with E2E_BASE_URL)")
     port = free_port()
     admin = staff_page("admin")
-    admin.goto("/pharmacy/admin")
-    admin.get_by_label("通知先のURL", exact=False).fill(f"http://127.0.0.1:{port}/hooks")
-    admin.get_by_role("button", name="通知先を登録").click()
-    secret = admin.locator("#webhooks [role=status] code").inner_text()
-    assert secret.startswith("whsec_")
+    secret = register_webhook(admin, f"http://127.0.0.1:{port}/hooks")
 
     handed_over: list[Event] = []
     raw: list[tuple[dict[str, str], bytes]] = []
@@ -99,3 +105,33 @@ def test_a_delivered_webhook_verifies_and_a_tampered_one_is_refused(live_server,
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_watch_prints_an_event_that_arrives_by_webhook(live_server, staff_page, sandbox, pharmacy):
+    if not live_server.database_url:
+        pytest.skip("delivers with the worker over the server's database (not with E2E_BASE_URL)")
+    port = free_port()
+    secret = register_webhook(staff_page("admin"), f"http://127.0.0.1:{port}/")
+    creds = pharmacy["api_client"]
+    # The feed is read once at the start, then not for an hour: what prints next came by webhook.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mynareception_client", "watch", "--base-url", live_server.url,
+         "--client-id", creds["client_id"], "--poll-interval", "3600",
+         "--webhook-port", str(port), "--webhook-secret", secret],
+        env={**os.environ, "MYNARECEPTION_CLIENT_SECRET": creds["client_secret"]},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    killer = threading.Timer(60, proc.kill)  # a line that never comes fails the test, not hangs it
+    killer.start()
+    try:
+        lines = iter(proc.stdout)
+        assert next(lines).startswith("Consents of ")
+        assert next(lines).strip() == f"Webhooks: http://127.0.0.1:{port}/"
+        assert next(lines).startswith("Watching events")
+        sandbox.change_institution(pharmacy["institution_code"], qualification_only=True)
+        assert "delivered 1" in deliver_once(live_server)
+        line = next(lines)
+        assert "institution.mode_changed" in line and line.rstrip().endswith("(webhook)")
+    finally:
+        killer.cancel()
+        proc.terminate()
+        proc.wait(timeout=10)
