@@ -7,7 +7,7 @@ A client-credentials client with the scopes `consents` and `events` (the sandbox
 and the demo's `demo-system` have them). Events come from the feed (polled every
 `--poll-interval` seconds) and, with `--webhook-port` and `--webhook-secret`, from webhooks
 too (register http://127.0.0.1:PORT/ in 「API連携」; each event prints once, whichever comes first).
-`--cursor-file` keeps the feed's position between runs; without it, watching starts at the end of
+`--no-feed` leaves the feed out (webhooks only). `--cursor-file` keeps the feed's position between runs; without it, watching starts at the end of
 the feed. The client secret may come from MYNARECEPTION_CLIENT_SECRET instead of the command line.
 Ctrl-C stops.
 """
@@ -82,7 +82,7 @@ def watch(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     printer = Printer(api, out, as_json=args.json)
     with api:
         cursor = cursor_file.read_text().strip() if cursor_file and cursor_file.exists() else None
-        if cursor is None:
+        if cursor is None and not args.no_feed:
             cursor = _end_of_feed(api)  # first the position, then the list: nothing falls between
         day = args.date or str(today_jst())
         consents = api.consents(day)
@@ -94,6 +94,11 @@ def watch(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             hooks = serve_webhooks(args.webhook_secret, lambda e: printer.event(e, "webhook"), port=args.webhook_port)
             printer.line(f"Webhooks: http://127.0.0.1:{hooks.server_port}/", {"webhooks": hooks.server_port})
         printer.line("Watching events (Ctrl-C stops)", {"watching": True})
+        if args.no_feed:
+            try:
+                threading.Event().wait()  # webhooks only: their server's thread prints
+            finally:
+                hooks.shutdown()
         stream = api.iter_events(after=cursor, follow=True, poll_interval=args.poll_interval)
         try:
             for event in stream:
@@ -123,10 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--poll-interval", type=float, default=5.0, help="seconds between feed polls (default 5)")
     w.add_argument("--webhook-port", type=int, help="also receive webhooks on 127.0.0.1:PORT (0: any free port)")
     w.add_argument("--webhook-secret", help="the endpoint's whsec_ secret (with --webhook-port)")
+    w.add_argument("--no-feed", action="store_true", help="webhooks only: do not poll the feed")
     w.add_argument("--json", action="store_true", help="one JSON object a line")
     args = parser.parse_args(argv)
     if args.webhook_port is not None and not (args.webhook_secret or "").startswith("whsec_"):
         parser.error("--webhook-port needs --webhook-secret whsec_…")
+    if args.no_feed and args.webhook_port is None:
+        parser.error("--no-feed needs --webhook-port (events must come from somewhere)")
     try:
         return watch(args)
     except KeyboardInterrupt:

@@ -113,10 +113,10 @@ def test_watch_prints_an_event_that_arrives_by_webhook(live_server, staff_page, 
     port = free_port()
     secret = register_webhook(staff_page("admin"), f"http://127.0.0.1:{port}/")
     creds = pharmacy["api_client"]
-    # The feed is read once at the start, then not for an hour: what prints next came by webhook.
+    # --no-feed: what prints after the start came by webhook.
     proc = subprocess.Popen(
         [sys.executable, "-m", "mynareception_client", "watch", "--base-url", live_server.url,
-         "--client-id", creds["client_id"], "--poll-interval", "3600",
+         "--client-id", creds["client_id"], "--no-feed",
          "--webhook-port", str(port), "--webhook-secret", secret],
         env={**os.environ, "MYNARECEPTION_CLIENT_SECRET": creds["client_secret"]},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
