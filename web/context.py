@@ -108,3 +108,13 @@ def rate_limit_headers(response):
     elif response.status_code == 429 and "Retry-After" not in response.headers:
         response.headers["Retry-After"] = "60"  # the throttles count per minute
     return response
+
+
+class RequestRateLimits:
+    """consent/app/ports.py's RateLimits over enforce_rate_limits (429 rate_limited when over)."""
+
+    def hit(self, rules) -> None:
+        enforce_rate_limits(list(rules))
+
+
+RATE_LIMITS = RequestRateLimits()

@@ -184,3 +184,21 @@ def test_a_reinquiry_matching_nobody_speaks_of_the_person_and_takes_the_batchs_b
     assert nobody.status_code == 404 and nobody.get_json()["message"].startswith("該当する方が見つかりません")
     compact = keys_of(person, birth_date=person.birth_date.strftime("%Y%m%d"))
     assert client.post("/api/v1/reinquiries", json=compact, headers=token).status_code == 200
+
+
+def test_a_staff_member_has_one_reinquiry_budget_in_the_console_and_through_the_api(
+        world, visited, token, monkeypatch, one_rate_minute):
+    # Issue 29: one limit per reader and minute (it was 120 per API client and 60 per staff member).
+    from api_support import console_login, csrf_of
+    from consent.app import home_visits as app_home_visits
+
+    monkeypatch.setattr(app_home_visits, "REINQUIRY_LIMIT", 2)
+    person, _ = visited
+    browser = console_login(world.app, "pharmacist")
+    form = {**keys_of(person), "csrf_token": csrf_of(browser.get("/pharmacy/").get_data(as_text=True))}
+    assert browser.post("/pharmacy/home-visits/reinquiry", data=form).status_code == 200
+    api = world.app.test_client()
+    assert api.post("/api/v1/reinquiries", json=keys_of(person), headers=token).status_code == 200
+    refused = api.post("/api/v1/reinquiries", json=keys_of(person), headers=token)
+    assert refused.status_code == 429 and refused.get_json()["error"] == "rate_limited"
+    assert browser.post("/pharmacy/home-visits/reinquiry", data=form).status_code == 429
