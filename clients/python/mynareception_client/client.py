@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from mynareception_client import auth
-from mynareception_client.auth import OAuth2Client
+from mynareception_client.auth import AuthlibOAuthError, OAuth2Client
 from mynareception_client._decode import decode
 from mynareception_client.errors import ApiError, CursorExpired, OAuthError, RateLimited
 from mynareception_client.models import (
@@ -119,8 +119,8 @@ class Client:
                     self.session.update_token(self.session.token, access_token=token.get("access_token"))
             else:
                 return False
-        except Exception as exc:  # authlib's OAuthError: the grant is gone (revoked, expired)
-            raise OAuthError(getattr(exc, "error", "invalid_grant"), getattr(exc, "description", str(exc))) from None
+        except AuthlibOAuthError as exc:  # the grant is gone (revoked, expired, a replay ended it)
+            raise OAuthError(exc.error, exc.description) from None
         return True
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
@@ -130,11 +130,10 @@ class Client:
         attempt = 0
         while True:
             try:
+                # authlib refreshes an expired token first (and may fail doing so).
                 response = self.session.request(method, path, params=params, json=json, headers=headers)
-            except Exception as exc:
-                if exc.__class__.__module__.startswith("authlib"):
-                    raise OAuthError(getattr(exc, "error", "invalid_grant"), getattr(exc, "description", str(exc))) from None
-                raise
+            except AuthlibOAuthError as exc:
+                raise OAuthError(exc.error, exc.description) from None
             status = response.status_code
             if status < 400:
                 return response

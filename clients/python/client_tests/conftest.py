@@ -1,6 +1,8 @@
 """The client's tests run against a live server: the service's e2e fixtures (`live_server`,
 `sandbox`, `pharmacy`, `phone_page`, `nfc_card`, `staff_page`, ...), with E2E_BASE_URL honoured
-as there. `make test` collects this folder (pyproject's testpaths)."""
+as there. `make test` collects this folder (pyproject's testpaths). It is a package
+(`client_tests`), so its conftest and module names never meet those of tests/, which pytest
+imports by their bare names."""
 from __future__ import annotations
 
 import pytest
