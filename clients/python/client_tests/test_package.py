@@ -7,6 +7,11 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
+# What the database holds changes nothing here: CI runs it once, on SQLite.
+pytestmark = pytest.mark.database_independent
+
 PACKAGE = Path(__file__).resolve().parents[1]
 DEPENDENCIES = {"httpx", "authlib", "standardwebhooks"}
 
