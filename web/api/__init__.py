@@ -30,6 +30,7 @@ from consent.institutions import runs_function
 from consent.insurance_keys import KEY_FIELDS, parse_insurance_keys
 from consent.medication_review import drug_lines, line_ids
 from consent.models import ConsentView
+from consent.patient_keys import patient_ids_for
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EVENTS_SCOPE, EXPIRY_REASONS, INSURANCE_KEY_LABELS,
@@ -45,6 +46,7 @@ from web.api import oauth
 from web.api import events as api_events
 from web.db import db, reader
 from web.errors import ApiError
+from web import error_messages as words
 from web.error_messages import TICKETS_QUALIFICATION_ONLY
 from web.jsonio import json_object
 
@@ -155,17 +157,16 @@ def _known_query_parameters():
     allowed = _query_params_of(request.endpoint)
     for name, value in request.args.items(multi=True):
         if name not in allowed:
-            _invalid(name, f"{name[:40]} というパラメーターはありません。"
-                           + (f"使えるのは {', '.join(allowed)} です。" if allowed else ""))
+            _invalid(name, words.unknown_parameter(name, allowed))
         if value == "":
-            _invalid(name, f"{name} が空です。値を指定するか、パラメーターごと省いてください。")
+            _invalid(name, words.empty_parameter(name))
 
 
 def _fields(body: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
     """`body`, refusing a field the operation does not take (422 naming it)."""
     for name in body:
         if name not in allowed:
-            _invalid(name, f"{str(name)[:40]} という項目はありません。使えるのは {', '.join(allowed)} です。")
+            _invalid(name, words.unknown_field(name, allowed))
     return body
 
 
@@ -182,7 +183,7 @@ def _date_param(name: str) -> date | None:
         return None
     day = parse_date(raw)
     if day is None:
-        _invalid(name, f"{name} は YYYY-MM-DD 形式の日付で指定してください。")
+        _invalid(name, words.date_format(name))
     return day
 
 
@@ -202,7 +203,7 @@ def _query_param(param: QueryParam) -> str | None:
     if raw is None or raw == "":
         return None
     if not param.pattern.match(raw):
-        _invalid(param.name, f"{param.name} は {param.hint}で指定してください。")
+        _invalid(param.name, words.written_as(param.name, param.hint))
     return raw
 
 
@@ -232,6 +233,23 @@ class ApiPerson:
 
 
 @dataclass(frozen=True)
+class ApiPatientInsurance:
+    """The insurance keys the consent was registered with (the qualification confirmed at reception),
+    as the real 同意済資格情報 result carries them: what a pharmacy system matches its patient master by."""
+
+    schema_name = "PatientInsurance"
+
+    insurer_number: str | None = field(metadata=_schema(description="保険者番号"))
+    symbol: str | None = field(metadata=_schema(description="被保険者証記号（ないときは null）"))
+    number: str | None = field(metadata=_schema(description="被保険者証番号"))
+    branch: str | None = field(metadata=_schema(description="被保険者証枝番（ないときは null）"))
+
+    @classmethod
+    def of(cls, qualification) -> "ApiPatientInsurance":
+        return cls(qualification.insurer_number, qualification.symbol, qualification.number, qualification.branch)
+
+
+@dataclass(frozen=True)
 class ApiCategoryState:
     """One category of a consent, as the real interface reports it (同意フラグ, times, 期限切れ理由)."""
 
@@ -255,7 +273,15 @@ class ApiConsent:
     schema_name = "Consent"
 
     id: str
+    patient_id: str | None = field(metadata=_schema(
+        pattern=r"^pat_[A-Za-z0-9_-]{22}$",
+        description="この医療機関等での患者ID（医療機関等ごとに異なり、変わらない。events の patient_id と同じ）。"
+                    "患者マスタとの突き合わせのキー"))
     person: ApiPerson
+    # Only for a token that also holds the qualification scope: the keys are qualification data.
+    patient: ApiPatientInsurance | None = field(metadata=_schema(
+        description="同意を登録したときの保険者番号・記号・番号・枝番（受付時に確認した資格情報）。"
+                    "qualification のスコープを持つトークンだけに答え、それ以外は null"))
     status: str = field(metadata=_schema(enum=list(STATUS_LABELS)))
     status_label: str = field(metadata=_schema(enum=list(STATUS_LABELS.values())))
     categories: tuple[str, ...] = field(metadata=_schema(items={"type": "string", "enum": list(CATEGORIES)}))
@@ -279,12 +305,15 @@ class ApiConsent:
         description="同意が最後に変わった時刻（登録、項目の変更、取消、訪問の記録など）"))
 
     @classmethod
-    def of(cls, consent, person, reference_number: str | None, current: datetime) -> "ApiConsent":
+    def of(cls, consent, person, reference_number: str | None, current: datetime, *, patient_id: str | None = None,
+           patient: ApiPatientInsurance | None = None) -> "ApiConsent":
         """`person`: the OQS identity (name, kana, birth date) or record, None when unknown."""
         status = grants.status_code_at(consent, current)
         return cls(
             id=consent.id,
+            patient_id=patient_id,
             person=ApiPerson(person.name, person.kana, person.birth_date) if person else ApiPerson(None, None, None),
+            patient=patient,
             status=status,
             status_label=STATUS_LABELS[status],
             categories=tuple(consent.categories),
@@ -331,8 +360,11 @@ def list_consents():
     person_ids = [c.person_id for c in consents]
     people = oqs.identities(person_ids)
     references = oqs.reference_numbers(institution_code=caller.institution_code, person_ids=person_ids)
+    patient_ids = patient_ids_for(reader(), caller.grant.institution_id, person_ids)
     response = jsonify(date=day.isoformat(), consents=[
-        ApiConsent.of(c, people.get(c.person_id), references.get(c.person_id), current).to_dict() for c in consents])
+        ApiConsent.of(c, people.get(c.person_id), references.get(c.person_id), current,
+                      patient_id=patient_ids.get(c.person_id), patient=_patient_insurance(caller, oqs, c)).to_dict()
+        for c in consents])
     # A poller sends back the ETag: 304 while nothing in the answer changed (an expiry changes it).
     response.add_etag()
     response.headers["Cache-Control"] = "private, no-cache"
@@ -365,7 +397,7 @@ def revoke_consent(consent_id: str):
     revocation.refuse_unless_permitted(db(), actor=caller.actor, consent_id=consent_id, now=now())
     reason = _fields(json_object(required=True), ("reason",)).get("reason")
     if type(reason) is not int or reason not in INSTITUTION_REVOCATION_REASONS:  # bool is no reason
-        _invalid("reason", "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。")
+        _invalid("reason", words.REVOCATION_REASON)
     consent = revocation.end_consent(db(), actor=caller.actor, consent_id=consent_id, reason=reason, now=now(),
                                      metrics=metrics)
     return jsonify(_api_consent(caller, consent))
@@ -374,7 +406,18 @@ def revoke_consent(consent_id: str):
 def _api_consent(caller: Caller, consent) -> dict[str, Any]:
     oqs = oqs_for(reader())
     reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
-    return ApiConsent.of(consent, oqs.person(consent.person_id), reference, now()).to_dict()
+    patient_id = patient_ids_for(reader(), caller.grant.institution_id, [consent.person_id]).get(consent.person_id)
+    return ApiConsent.of(consent, oqs.person(consent.person_id), reference, now(), patient_id=patient_id,
+                         patient=_patient_insurance(caller, oqs, consent)).to_dict()
+
+
+def _patient_insurance(caller: Caller, oqs: Any, consent) -> ApiPatientInsurance | None:
+    """The keys the consent was registered with, for a token holding the qualification scope (else
+    None): the qualification as confirmed at reception, as the /qualification read loads it."""
+    if QUALIFICATION not in caller.grant.scopes:
+        return None
+    subject = reads.Subject.of_consent(consent, institution_code=caller.institution_code, today=today_jst())
+    return ApiPatientInsurance.of(reads.load(QUALIFICATION, oqs, subject))
 
 
 def _by(caller: Caller) -> str:
@@ -386,13 +429,12 @@ def _by(caller: Caller) -> str:
 # --- home visits: 再照会 and recorded visits --------------------------------------------------------
 
 REINQUIRY_KEYS = KEY_FIELDS
-REINQUIRY_NOBODY = "該当する方が見つかりません。保険者番号・記号・番号・枝番・生年月日をご確認ください。"
 
 
 def _home_visits_switched_on(caller: Caller) -> None:
     """訪問診療等 switched off (環境設定) is off here too, as 医療扶助 is for the ticket fetch."""
     if not runs_function(reader(), caller.grant.institution_id, FUNCTION_HOME_VISIT):
-        raise ApiError(403, "function_off", "訪問診療等の機能は環境設定で停止中です。")
+        raise ApiError(403, "function_off", words.HOME_VISITS_OFF)
 
 
 def _reinquiry_body(body: dict[str, Any]) -> dict[str, Any]:
@@ -418,8 +460,7 @@ def reinquiries():
                                       institution_code=caller.institution_code, keys=keys, today=today_jst(),
                                       now=now(), metrics=metrics)
     if not found.found:
-        # Nobody matched: no consent was looked for, so the message speaks of the person.
-        raise ApiError(404, NOT_FOUND, REINQUIRY_NOBODY)
+        raise ApiError(404, NOT_FOUND, words.REINQUIRY_NOBODY)
     return jsonify(qualification=_without_person_id(found.qualification.to_dict()),
                    consent=_api_consent(caller, found.consent) if found.consent is not None else None)
 
@@ -440,7 +481,7 @@ def record_visit(consent_id: str):
     consent_id = _consent_id(consent_id)
     visit_date = parse_date(_fields(json_object(required=True), ("visit_date",)).get("visit_date"))
     if visit_date is None:
-        _invalid("visit_date", "visit_date は YYYY-MM-DD 形式の日付で指定してください。")
+        _invalid("visit_date", words.date_format("visit_date"))
     visit, created = app_home_visits.record_visit(db(), actor=caller.actor, consent_id=consent_id,
                                                   visit_date=visit_date, now=now())
     # The consent as just committed (the reader's snapshot may predate the visit).
@@ -558,20 +599,21 @@ class ApiDrugRow(DrugRecord):
 
 
 def _drug_rows(records, consent, caller, args) -> dict[str, Any]:
-    # Ids differ between institutions and stay the same on every read of one. The scope becomes
-    # the patient's patient_id (consent/patient_keys.py) once that lands; until then, a digest of
-    # the same pair (institution, person) inside line_ids.
-    ids = line_ids(drug_lines(records), scope=f"{caller.institution_code}:{consent.person_id}")
+    # Ids differ between institutions and stay the same on every read of one, as the patient_id
+    # they are scoped by (consent/patient_keys.py; a consent from before the keys: the same pair,
+    # institution and person, digested inside line_ids).
+    patient_id = patient_ids_for(reader(), caller.grant.institution_id, [consent.person_id]).get(consent.person_id)
+    ids = line_ids(drug_lines(records), scope=patient_id or f"{caller.institution_code}:{consent.person_id}")
     rows = [{"id": i.record_id, "dispensing_id": i.dispensing_id, **r.to_dict()} for r, i in zip(records, ids)]
     if args["limit"] is None:
         return {"drugs": rows, "next_cursor": None}
     if int(args["limit"]) > MAX_DRUG_PAGE:
-        _invalid("limit", f"limit は1〜{MAX_DRUG_PAGE}の整数で指定してください。")
+        _invalid("limit", words.page_limit(MAX_DRUG_PAGE))
     start = 0
     if args["cursor"] is not None:
         after = [n for n, row in enumerate(rows) if row["id"] == args["cursor"]]
         if not after:
-            _invalid("cursor", "cursor が古いか正しくありません。最初のページから読み直してください。")
+            _invalid("cursor", words.STALE_CURSOR)
         start = after[0] + 1
     page = rows[start:start + int(args["limit"])]
     more = start + len(page) < len(rows)
@@ -580,7 +622,7 @@ def _drug_rows(records, consent, caller, args) -> dict[str, Any]:
 
 def _months_in_order(args: dict[str, Any]) -> None:
     if args["from"] and args["to"] and parse_month(args["from"]) > parse_month(args["to"]):
-        _invalid("from", "from は to 以前の年月にしてください。")
+        _invalid("from", words.MONTHS_OUT_OF_ORDER)
 
 
 DATA_READS: tuple[DataRead, ...] = (
@@ -632,9 +674,9 @@ def batch_inquiries():
     body = _fields(json_object(required=True), ("rows",))
     rows = body.get("rows")
     if not isinstance(rows, list) or not rows:
-        _invalid("rows", "rows は照会する行の配列（1行以上）で指定してください。")
+        _invalid("rows", words.ROWS_REQUIRED)
     if len(rows) > MAX_BATCH_ROWS:
-        _invalid("rows", f"一度に照会できるのは{MAX_BATCH_ROWS}行までです。")
+        _invalid("rows", words.too_many_rows(MAX_BATCH_ROWS))
     problems = [_row_problem(row) for row in rows]
     clean_rows = [row if problem is None else None for row, problem in zip(rows, problems)]
     answers = batch.inquire(oqs_for(reader()), clean_rows, institution_code=caller.institution_code,
@@ -658,11 +700,11 @@ def entrusted_tickets():
     """委託先資格情報の一括取得: the month's 医療券・調剤券 naming this institution [batch]."""
     caller = authenticate("batch")
     if not runs_function(reader(), caller.grant.institution_id, FUNCTION_MEDICAL_AID):
-        raise ApiError(403, "function_off", "医療扶助の機能は環境設定で停止中です。")
+        raise ApiError(403, "function_off", words.MEDICAL_AID_OFF)
     sent = request.args.get("month", "")
     month = parse_month(sent) if YEAR_MONTH.fullmatch(sent) else None  # YYYYMM, whichever form was sent
     if month is None:
-        _invalid("month", "month は YYYY-MM 形式の年月で指定してください。")
+        _invalid("month", words.month_format("month"))
     # Audited like every read: the fetch is written down before the tickets leave. A future month
     # is the OQS's InvalidInput: 422 invalid_parameter like any bad parameter.
     found = batch.fetch_entrusted_tickets(db(), reader(), oqs_for(reader()), actor=caller.actor,

@@ -28,6 +28,7 @@ from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
 from web.context import card_authority_for, now, oqs_for, settings, today_jst
 from web.db import db
+from web import error_messages as words
 from web.errors import ApiError
 from web.jsonio import json_object
 from webauthn.helpers import bytes_to_base64url
@@ -66,7 +67,7 @@ _WITH_INSTITUTION_FIELDS = ("create_sandbox_institution", "change_sandbox_instit
 def _no_query_parameters():
     """No sandbox route takes a query parameter: one sent is 422 naming it, never ignored."""
     for name in request.args:
-        raise ApiError(422, "invalid_parameter", f"{name[:40]} というパラメーターはありません。")
+        raise ApiError(422, "invalid_parameter", words.unknown_parameter(name, ()))
 
 
 def _require_json():
@@ -77,8 +78,7 @@ def _require_json():
         known = (*allowed, *INSTITUTION_FIELDS) if endpoint in _WITH_INSTITUTION_FIELDS else allowed
         for name in body:
             if name not in known:
-                raise ApiError(422, "invalid_parameter",
-                               f"{str(name)[:40]} という項目はありません。使えるのは {', '.join(known)} です。")
+                raise ApiError(422, "invalid_parameter", words.unknown_field(name, tuple(known)))
     return body
 
 
