@@ -53,6 +53,11 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["jst"] = format_jst
     app.jinja_env.filters["role_label"] = ROLE_LABELS.get
+    from consent.units import unit_label
+    from consent.wareki import format_birth_date
+
+    app.jinja_env.filters["unit"] = unit_label  # one spelling per unit on every page (consent/units.py)
+    app.jinja_env.filters["birth_date"] = format_birth_date  # 「1954年2月1日（昭和29年）」
     from web.staff_session import staff_institution_runs
 
     app.jinja_env.globals["staff_institution_runs"] = staff_institution_runs

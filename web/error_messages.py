@@ -107,6 +107,10 @@ CARD: Table = {
     ),
 }
 
+# Staff sign-in with a password, in the console and on the tablet alike.
+LOGIN_MISSING = "ログインIDとパスワードを入力してください。"
+LOGIN_WRONG = "ログインIDまたはパスワードが正しくありません。"
+
 PASSKEY_RETRY = "パスキーを確認できませんでした。もう一度お試しください。"
 PASSKEY: Table = {
     "malformed": (400, PASSKEY_RETRY),
