@@ -147,6 +147,8 @@ class Consent:
     id: str
     lapses_at: datetime.datetime | None  # 訪問診療等（訪問患者）の同意: 訪問の記録がないまま終了する時刻（この時刻を含まない。最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。その他の同意は null
     last_visit_date: datetime.date | None  # 訪問診療等（訪問患者）の同意: 最後に記録された訪問日。その他の同意は null
+    patient: PatientInsurance | None  # 同意を登録したときの保険者番号・記号・番号・枝番（受付時に確認した資格情報）。qualification のスコープを持つトークンだけに答え、それ以外は null
+    patient_id: str | None  # この医療機関等での患者ID（医療機関等ごとに異なり、変わらない。events の patient_id と同じ）。患者マスタとの突き合わせのキー
     person: Person
     reference_number: str | None  # 照会番号
     revoked_at: datetime.datetime | None
@@ -335,6 +337,16 @@ class OtherAllergy:
     kind: str
     noted_on: datetime.date
     reaction: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatientInsurance:
+    """The insurance keys the consent was registered with (the qualification confirmed at reception),"""
+
+    branch: str | None  # 被保険者証枝番（ないときは null）
+    insurer_number: str | None  # 保険者番号
+    number: str | None  # 被保険者証番号
+    symbol: str | None  # 被保険者証記号（ないときは null）
 
 
 @dataclass(frozen=True, kw_only=True)
