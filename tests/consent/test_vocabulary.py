@@ -121,7 +121,9 @@ def test_no_code_defines_a_label_again():
     found = set()
     for name in files:
         # Tests (examples/ holds a QA team's sample suite) spell labels as a user reads them.
-        if name == "consent/vocabulary.py" or name.startswith(("tests/", "e2e/", "bench/", "examples/")):
+        # clients/: its own distribution, which cannot import the service; its models are generated
+        # from the OpenAPI document, which takes these words from the vocabulary.
+        if name == "consent/vocabulary.py" or name.startswith(("tests/", "e2e/", "bench/", "examples/", "clients/")):
             continue
         source = (root / name).read_text(encoding="utf-8")
         found |= {(name, label) for label in labels if re.search(rf"[\"']{re.escape(label)}[\"']", source)}
