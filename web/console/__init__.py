@@ -12,27 +12,23 @@ from sqlalchemy.orm import Session
 
 from consent import grants
 from consent.date_input import parse_date, parse_month
-from consent.decision import QUALIFICATION_ONLY, decide
+from consent.app import reads, staff_admin
+from consent.decision import QUALIFICATION_ONLY
 from consent.login_throttle import LoginThrottled, sign_in_with_password
-from consent.medication import drug_records
+from consent.medication import is_reduced_kidney_function
 from consent.staff_auth import PasswordChangeError, load_identity
-from consent.staff_auth import change_password as change
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, PART_HEADINGS,
     QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
 )
-from consent.vocabulary import CONFIRMATION_ONLY_LABEL, CONSENT_LIST_LABELS, QUALIFICATION_ONLY_LABEL, VALIDITY
-from consent.clock import JST
-from consent.wareki import format_birth_date
-from consent.window import aware, jst_date
+from consent.vocabulary import CONFIRMATION_ONLY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
-from web.consent_view import category_rows, deadline_label
+from integrations.oqs.results import ClinicalInfo
+from web.consent_view import category_rows, deadline_label, worded
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
-from web.error_messages import describe
-from web.console.patient_list import SORTS, list_sort, search_key, sort_rows
-from web.console.review import history_months, review_context
+from web.error_messages import LOGIN_MISSING, LOGIN_WRONG, describe
 from web.console.routes import Routes
 from web.staff_session import current_staff, reception_mode_redirect, sign_in, sign_out, staff_required
 
@@ -74,7 +70,7 @@ def login():
     password = request.form.get("password", "")[:256]
     next_url = request.form.get("next", "")
     if not login_id or not password:
-        return render_template("console/login.html", error="ログインIDとパスワードを入力してください。",
+        return render_template("console/login.html", error=LOGIN_MISSING,
                                login_id=login_id, next=next_url), 400
     try:
         identity = sign_in_with_password(db(), login_id=login_id, password=password, address=client_address(),
@@ -85,7 +81,7 @@ def login():
                                error=answer.message), answer.status
     if identity is None:
         return render_template("console/login.html", login_id=login_id, next=next_url,
-                               error="ログインIDまたはパスワードが正しくありません。"), 401
+                               error=LOGIN_WRONG), 401
     sign_in(identity)
     return redirect(_safe_next(next_url), code=303)
 
@@ -97,13 +93,12 @@ def change_password():
     if request.method == "GET":
         return render_template("console/password.html", staff=staff)
     try:
-        change(db(), staff_id=staff.staff_id, current=request.form.get("current", "")[:256],
-               new=request.form.get("new", "")[:256], confirm=request.form.get("confirm", "")[:256])
+        staff_admin.change_own_password(db(), staff_id=staff.staff_id, current=request.form.get("current", "")[:256],
+                                        new=request.form.get("new", "")[:256],
+                                        confirm=request.form.get("confirm", "")[:256])
     except PasswordChangeError as exc:
-        db().rollback()
         answer = describe(exc)
         return render_template("console/password.html", staff=staff, error=answer.message), answer.status
-    db().commit()
     identity = load_identity(db(), staff.staff_id)
     sign_in(identity)  # a new session id with the new password
     return redirect(url_for("console.patients"), code=303)
@@ -154,7 +149,7 @@ def remaining_text(end: datetime, current: datetime) -> str:
 
 
 def patient_rows(institution_id: int, institution_code: str, day: date,
-                 care_setting: int | None = None, sort: str = "time") -> list[dict]:
+                 care_setting: int | None = None) -> list[dict]:
     # Read-only: on SQLite, reading through db() would hold the write lock while the page renders.
     oqs = oqs_for(reader())
     current = now()
@@ -178,10 +173,8 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
             "href": href.replace("__id__", consent.id),
             "name": person.name if person else "（不明）",
             "kana": person.kana if person else "",
-            "born": format_birth_date(born) if born else "",  # 「1954年2月1日（昭和29年）」
-            "status": CONSENT_LIST_LABELS[status],
-            "search": search_key(person.name, person.kana) if person else "",
-            "received": aware(consent.consented_at).astimezone(JST).strftime("%H:%M"),
+            "born": f"{born.year}年{born.month}月{born.day}日" if born else "",
+            "status": STATUS_LABELS[status],
             "status_code": status,
             "setting": care_setting_label(consent.care_setting, consent.house_call),
             # A 資格確認限定型 confirmation has no categories (and no 閲覧期限 to count down).
@@ -192,7 +185,8 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
             "reference_number": references.get(consent.person_id) or "",
             "consented_at": consent.consented_at,
         })
-    return sort_rows(rows, sort)
+    rows.sort(key=lambda r: r["consented_at"])
+    return rows
 
 
 @routes.get("/")
@@ -200,10 +194,8 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
 def patients():
     staff = current_staff()
     day, setting = _list_date(), _list_setting()
-    sort = list_sort(request.args.get("sort"))
-    rows = patient_rows(staff.institution_id, staff.institution_code, day, setting, sort)
-    return render_template("console/patients.html", staff=staff, day=day, rows=rows, setting=setting, sort=sort,
-                           sorts=SORTS,
+    rows = patient_rows(staff.institution_id, staff.institution_code, day, setting)
+    return render_template("console/patients.html", staff=staff, day=day, rows=rows, setting=setting,
                            care_settings=CARE_SETTINGS, prev_day=day - timedelta(days=1),
                            next_day=day + timedelta(days=1),
                            qualification_only=grants.is_qualification_only(reader(), staff.institution_id),
@@ -216,8 +208,7 @@ def patients_fragment():
     """The list's rows alone: the page's script swaps them in so new patients appear by themselves."""
     staff = current_staff()
     day = _list_date()
-    rows = patient_rows(staff.institution_id, staff.institution_code, day, _list_setting(),
-                        list_sort(request.args.get("sort")))
+    rows = patient_rows(staff.institution_id, staff.institution_code, day, _list_setting())
     return render_template("console/patient_rows.html", rows=rows, day=day)
 
 
@@ -236,33 +227,25 @@ def _month(raw: str | None) -> str | None:
     return parse_month(raw)
 
 
-def drug_parts(oqs, person_id: str, today: date, drug_from: str | None = None, drug_to: str | None = None) -> dict:
+def drug_parts(records: list) -> dict:
     """薬剤情報 as the page shows it: two sources in one category, e-prescription data (fresh, 100
     days) apart from the claims."""
-    records = drug_records(oqs, person_id, today, drug_from, drug_to)
     return {"prescriptions": [r for r in records if r.source == "prescription"],
             "claims": [r for r in records if r.source == "claims"]}
 
 
-def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None, drug_to: str | None):
-    if category == QUALIFICATION:
-        # The billing record: the qualification as confirmed at reception.
-        confirmed = consent.qualification_confirmed_at or consent.consented_at
-        return oqs.qualification(consent.person_id, institution_code=staff.institution_code,
-                                 care_setting=consent.care_setting, today=jst_date(confirmed))
-    if category == "limit":
-        return oqs.limit(consent.person_id, today=today)
-    if category == "drug":
-        return drug_parts(oqs, consent.person_id, today, drug_from, drug_to)
-    if category == "checkup":
-        return oqs.checkups(consent.person_id, today=today)
-    if category == "specific_disease":
-        return oqs.specific_disease(consent.person_id, today=today)
-    if category == "clinical":
-        return oqs.clinical(consent.person_id, today=today)
-    if category == "surgery":
-        return oqs.surgery(consent.person_id, today=today)
-    return []
+def pharmacist_warnings(clinical: ClinicalInfo | None) -> list[str]:
+    """What a pharmacist must see before 服薬指導, from the clinical data the patient consented to:
+    drug allergies and a reduced kidney function (the latest eGFR under 60)."""
+    if clinical is None:
+        return []
+    warnings = [f"薬剤アレルギー：{a.drug}（{a.drug_class}）　{a.reaction}" for a in clinical.drug_allergies]
+    egfr = clinical.latest("eGFR")
+    if egfr is not None and is_reduced_kidney_function(egfr.value):
+        day = egfr.tested_on
+        warnings.append(f"腎機能低下：eGFR {egfr.value:g} {egfr.unit}（{day.year}年{day.month}月{day.day}日）"
+                        "　用量の確認が必要な薬剤に注意してください。")
+    return warnings
 
 
 def own_consent_or_404(staff, consent_id: str, session: Session | None = None):
@@ -283,15 +266,7 @@ def patient(consent_id: str):
     return patient_page(consent_id)
 
 
-@routes.get("/consents/<consent_id>/print")
-@staff_required
-def patient_print(consent_id: str):
-    """「印刷用」: the review on A4 (web/console/review.py; the same reads, audited the same way)."""
-    return patient_page(consent_id, template="console/patient_print.html")
-
-
-def patient_page(consent_id: str, *, reference_error: str | None = None, reference_entered: str | None = None,
-                 template: str = "console/patient.html"):
+def patient_page(consent_id: str, *, reference_error: str | None = None, reference_entered: str | None = None):
     """The patient page; `reference_error` says why a 照会番号 was refused (then 400)."""
     staff = current_staff()
     consent = own_consent_or_404(staff, consent_id, reader())
@@ -303,35 +278,34 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
     actor = staff.actor()
     current, today = now(), today_jst()
     shown = ALWAYS_SHOWN + tuple(c for c in SHOWN_WHEN_CONSENTED if c in consent.categories)
-    decisions = [decide(db(), institution_id=staff.institution_id, actor=actor, person_id=consent.person_id,
-                        category=category, now=current, consent_id=consent.id) for category in shown]
-    # Every decision is in the audit log, kept even when all were refusals; committed before the
-    # data is loaded, so the write lock is not held while the OQS answers.
-    db().commit()
-    for decision in decisions:
-        metrics.read_decided(decision.allowed, decision.reason)
+    decisions = worded(reads.decide_reads(db(), actor=actor, institution_id=staff.institution_id, categories=shown,
+                                          now=current, metrics=metrics, person_id=consent.person_id,
+                                          consent_id=consent.id))
     person = oqs.person(consent.person_id)
+    subject = reads.Subject.of_consent(consent, institution_code=staff.institution_code, today=today,
+                                       drug_from=drug_from, drug_to=drug_to)
     sections = []
     for category, decision in zip(shown, decisions):
         skip = category == "drug" and filter_error is not None
-        # Drugs unfiltered: the review needs today's drugs whatever months the history shows.
-        data = _load(category, oqs, consent, staff, today, None, None) if decision.allowed and not skip else None
+        data = reads.load(category, oqs, subject) if decision.allowed and not skip else None
+        if category == "drug" and data is not None:
+            data = drug_parts(data)
         sections.append({"category": category, "heading": HEADINGS[category], "decision": decision,
                          "data": data})
     # 資格確認限定型: one refusal instead of the data sections, each refused (and audited) all the same.
     refused_here = [s for s in sections if s["decision"].reason == QUALIFICATION_ONLY]
     sections = [s for s in sections if s["decision"].reason != QUALIFICATION_ONLY]
-    review = review_context(sections, today=today, person=person, months=history_months(request.args.get("months")),
-                            drug_from=drug_from, drug_to=drug_to, scope=staff.institution_code)
+    clinical = next((s["data"] for s in sections if s["category"] == "clinical" and s["data"] is not None), None)
+    warnings = pharmacist_warnings(clinical)
     status = grants.status_code_at(consent, current)
     reference = oqs.reference_number(institution_code=staff.institution_code, person_id=consent.person_id)
     return render_template(
-        template, staff=staff, viewed_at=current, **review, consent=consent, person=person, sections=sections,
+        "console/patient.html", staff=staff, consent=consent, person=person, sections=sections,
         status=STATUS_LABELS[status], status_code=status, deadline=deadline_label(consent),
         remaining=remaining_text(consent.ends_at, current) if status == STATUS_ACTIVE else "",
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
         reference_number=reference, revocation_reasons=REVOCATION_REASONS, filter_error=filter_error,
-        no_qualification=NO_QUALIFICATION, parts=PART_HEADINGS,
+        no_qualification=NO_QUALIFICATION, warnings=warnings, parts=PART_HEADINGS,
         reference_max=REFERENCE_NUMBER_MAX, reference_error=reference_error,
         reference_entered=reference if reference_entered is None else reference_entered,
         category_rows=category_rows(consent, current), institution_reasons=INSTITUTION_REVOCATION_REASONS,
