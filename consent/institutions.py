@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, false, or_, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from consent.errors import DomainError
 from consent.passwords import hash_password
 from consent.vocabulary import FUNCTION_ONLINE, FUNCTIONS, RECEPTION_ONLINE, RECEPTION_SETTINGS, ReceptionSetting
 from store.base import Base
@@ -106,6 +107,13 @@ class Appointment(Base):
     # The institution's own note (e.g. a time or its patient id); never shown to patients.
     memo: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The deep link's opaque reference (`/r/<reception token>?a=<token>`): the link names neither
+    # the date nor the patient. Nullable in the schema only (migration 0021 fills old rows).
+    token: Mapped[str] = mapped_column(String(32), nullable=True, unique=True)
+    # The patient the appointment is for, when the institution says so: kept here, never in a URL
+    # and never shown to the patient (their card names them).
+    patient_kana: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    patient_birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 # The column holding each entry point's token; `reception_token` stays the online one.
@@ -209,6 +217,62 @@ def institution_by_reception_token(session: Session, token: str) -> tuple[Instit
     return None, None, retired is not None
 
 
+class StaffChangeError(DomainError):
+    """A change to a staff account refused by 「管理」's rules; nothing was changed."""
+
+    domain = "staff"
+    codes = frozenset({
+        # no such member at this institution (another institution's counts as none)
+        "not_found",
+        # an admin may not stop, reset or change the role of their own account here
+        "own_account",
+        # no role chosen, or an unknown one: there is no default role
+        "no_role",
+        "login_id_taken", "invalid_login_id",
+        "already_disabled", "not_disabled", "same_role",
+    })
+
+
+def member_of(session: Session, *, institution_id: int, staff_id: int) -> Staff:
+    """A staff member of this institution, or StaffChangeError("not_found")."""
+    staff = session.scalar(select(Staff).where(Staff.id == staff_id, Staff.institution_id == institution_id))
+    if staff is None:
+        raise StaffChangeError("not_found")
+    return staff
+
+
+def enable_staff(session: Session, staff: Staff) -> None:
+    """「利用再開」: a stopped account signs in again (with the password it had)."""
+    if staff.disabled_at is None:
+        raise StaffChangeError("not_disabled")
+    staff.disabled_at = None
+    session.flush()
+
+
+def set_staff_role(session: Session, staff: Staff, role: str) -> str:
+    """Change a member's role; return the role before."""
+    if role not in ROLES:
+        raise StaffChangeError("no_role", field="role")
+    if role == staff.role:
+        raise StaffChangeError("same_role")
+    before, staff.role = staff.role, role
+    session.flush()
+    return before
+
+
+def reset_staff_password(session: Session, staff: Staff, password: str) -> None:
+    """A one-time password chosen by an admin: the member must choose their own at the next sign-in."""
+    staff.password_hash = hash_password(password)
+    staff.must_change_password = True
+    session.flush()
+
+
+def institution_of_retired_token(session: Session, token: str) -> Institution | None:
+    """Whose reception URL a rotated-away token was (its page names the institution)."""
+    retired = session.get(RetiredReceptionToken, token)
+    return session.get(Institution, retired.institution_id) if retired is not None else None
+
+
 def staff_of(session: Session, institution_id: int) -> list[Staff]:
     return list(session.scalars(select(Staff).where(Staff.institution_id == institution_id).order_by(Staff.id)))
 
@@ -228,12 +292,26 @@ def disable_staff(session: Session, *, institution_id: int, staff_id: int, now: 
 
 
 def create_appointment(session: Session, *, institution_id: int, consultation_date: date, memo: str,
-                       now: datetime) -> Appointment:
+                       now: datetime, patient_kana: str = "", patient_birth_date: date | None = None) -> Appointment:
     appointment = Appointment(institution_id=institution_id, consultation_date=consultation_date,
-                              memo=memo, created_at=now)
+                              memo=memo, created_at=now, token=secrets.token_urlsafe(12),
+                              patient_kana=patient_kana, patient_birth_date=patient_birth_date)
     session.add(appointment)
     session.flush()
     return appointment
+
+
+def appointment_of(session: Session, *, institution_id: int, appointment_id: int) -> Appointment | None:
+    return session.scalar(select(Appointment).where(Appointment.id == appointment_id,
+                                                    Appointment.institution_id == institution_id))
+
+
+def appointment_by_token(session: Session, *, institution_id: int, token: str) -> Appointment | None:
+    """The appointment behind a deep link's `a=` (only the institution's own)."""
+    if not token or len(token) > 32:
+        return None
+    return session.scalar(select(Appointment).where(Appointment.token == token,
+                                                    Appointment.institution_id == institution_id))
 
 
 def appointments_of(session: Session, institution_id: int, *, since: date) -> list[Appointment]:

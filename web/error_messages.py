@@ -24,6 +24,7 @@ from consent.errors import ConsentError, DomainError
 from consent.oauth_clients import OAuthClientError, TokenRefused
 from consent.staff_auth import PasswordChangeError
 from consent.staff_passkeys import PasskeyError
+from consent.institutions import StaffChangeError
 from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_ENDED, INSURANCE_KEY_LABELS,
@@ -349,7 +350,20 @@ WEBHOOK: Table = {
     "not_found": (404, "その通知先はありません。"),
 }
 
+# 「管理」's 職員 (consent/app/staff_admin.py): said at the top of the page, the form kept.
+STAFF: Table = {
+    "not_found": (404, "その職員は登録されていません。"),
+    "own_account": (400, "ご自身のアカウントはここでは変更できません。ほかの管理者に依頼してください。"),
+    "no_role": (400, "役割を選んでください。"),
+    "login_id_taken": (400, "そのログインIDは使われています。"),
+    "invalid_login_id": (400, "ログインIDは3〜64文字の半角英数字（- と _ も可）で入力してください。"),
+    "already_disabled": (409, "その職員はすでに利用停止中です。"),
+    "not_disabled": (409, "その職員は利用停止中ではありません。"),
+    "same_role": (400, "今と同じ役割です。変更する役割を選んでください。"),
+}
+
 TABLES: dict[str, Table] = {
+    StaffChangeError.domain: STAFF,
     KeysRefused.domain: INSURANCE_KEYS,
     LoginThrottled.domain: LOGIN,
     LeaveThrottled.domain: TABLET_LEAVE,
