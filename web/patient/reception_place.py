@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import abort, g, make_response, render_template
 
-from consent.institutions import institution_by_reception_token
+from consent.institutions import institution_by_reception_token, institution_of_retired_token
 from consent.vocabulary import RECEPTION_SETTINGS, ReceptionSetting
 from web.db import db
 
@@ -31,6 +31,12 @@ def find_place(token: str) -> Place:
     if len(token) > 64:
         abort(404)
     institution, setting_name, retired = institution_by_reception_token(db(), token)
+    if institution is None and retired:
+        # Status 410 as before; the page names the institution and says to ask it for the new URL.
+        was = institution_of_retired_token(db(), token)
+        if was is not None:
+            abort(make_response(render_template("reception/gone.html", name=was.name,
+                                                phone=getattr(was, "phone", None)), 410))
     if institution is None:
         abort(410 if retired else 404)
     setting = RECEPTION_SETTINGS[setting_name]
