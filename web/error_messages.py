@@ -24,7 +24,7 @@ from consent.errors import ConsentError, DomainError
 from consent.oauth_clients import OAuthClientError, TokenRefused
 from consent.staff_auth import PasswordChangeError
 from consent.staff_passkeys import PasskeyError
-from consent.institutions import StaffChangeError
+from consent.institutions import InstitutionError, StaffChangeError
 from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_ENDED, INSURANCE_KEY_LABELS,
@@ -362,7 +362,16 @@ STAFF: Table = {
     "same_role": (400, "今と同じ役割です。変更する役割を選んでください。"),
 }
 
+# An institution's contact settings (consent/institutions.py): sandbox 422; operators' commands
+# word them in English.
+INSTITUTION: Table = {
+    "invalid_phone": (422, "phone は 03-1234-5678 のような電話番号（0で始まる10桁か11桁、区切りはハイフン）で指定してください。",
+                      "invalid_field"),
+    "invalid_privacy_url": (422, "privacy_url は https:// で始まるURL（500文字以内）で指定してください。", "invalid_field"),
+}
+
 TABLES: dict[str, Table] = {
+    InstitutionError.domain: INSTITUTION,
     StaffChangeError.domain: STAFF,
     KeysRefused.domain: INSURANCE_KEYS,
     LoginThrottled.domain: LOGIN,
