@@ -8,7 +8,7 @@ appointment to a patient on the server only. Existing appointments get a token h
 Down: the columns go (links sent with `?a=` then open the reception without a date).
 
 Revision ID: 0021_admin_pages
-Revises: 0019_events
+Revises: 0020_contact
 """
 import secrets
 
@@ -16,7 +16,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0021_admin_pages'
-down_revision = '0019_events'
+down_revision = '0020_contact'
 branch_labels = None
 depends_on = None
 
