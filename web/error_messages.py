@@ -370,6 +370,12 @@ INSTITUTION: Table = {
     "invalid_privacy_url": (422, "privacy_url は https:// で始まるURL（500文字以内）で指定してください。", "invalid_field"),
 }
 
+# The same checks as 「管理」's 環境設定 form words them (its fields, not the API's names).
+INSTITUTION_FORM: dict[str, str] = {
+    "invalid_phone": "電話番号は 03-1234-5678 のように、0で始まる10桁か11桁の数字をハイフンで区切って入力してください。",
+    "invalid_privacy_url": "プライバシーポリシーのURLは https:// で始まるURL（500文字以内）を入力してください。",
+}
+
 TABLES: dict[str, Table] = {
     InstitutionError.domain: INSTITUTION,
     StaffChangeError.domain: STAFF,

@@ -14,8 +14,9 @@ from consent.actors import Actor
 from consent.app.ports import BrowserSessions
 from consent.institutions import (
     ROLES, Appointment, Institution, Staff, appointment_of, StaffChangeError, add_staff, create_appointment, enable_staff, member_of,
-    reset_staff_password, rotate_reception_token, set_staff_role,
+    check_phone, check_privacy_url, reset_staff_password, rotate_reception_token, set_staff_role,
 )
+from consent.institutions import set_contact as set_institution_contact
 from consent.oauth_models import ApiClient
 from store.engine import begin_write
 from consent.staff_auth import PasswordChangeError, login_id_taken
@@ -38,16 +39,36 @@ def rotate_reception_url(session: Session, *, institution_id: int, setting: str,
     session.commit()
 
 
-def set_functions(session: Session, *, institution_id: int, running: dict[str, bool]) -> None:
+def set_functions(session: Session, *, institution_id: int, running: dict[str, bool],
+                  actor: Actor | None = None, now: datetime | None = None) -> None:
     """環境設定: which functions run (a switched-off function's URLs answer that it is not offered)."""
+    if actor is not None and now is not None:
+        _audit(session, actor, "settings_changed", now, functions=sorted(n for n, on in running.items() if on))
     session.get(Institution, institution_id).set_functions(running)
     session.commit()
 
 
-def set_lapse_days(session: Session, *, institution_id: int, days: int, now: datetime) -> None:
+def set_lapse_days(session: Session, *, institution_id: int, days: int, now: datetime,
+                   actor: Actor | None = None) -> None:
     """The home-visit lapse rule; the open relationships follow from their last visit."""
+    if actor is not None:
+        _audit(session, actor, "settings_changed", now, home_visit_lapse_days=days)
     home_visits.set_lapse_days(session, institution_id=institution_id, days=days, now=now)
     session.commit()
+
+
+def set_contact(session: Session, *, actor: Actor, phone: str, privacy_url: str, now: datetime) -> Institution:
+    """環境設定: the phone number and privacy-notice URL patients see ("" clears one);
+    InstitutionError (nothing written) when one is not what it says."""
+    institution = session.get(Institution, actor.institution_id)
+    checked_phone, checked_url = check_phone(phone), check_privacy_url(privacy_url)
+    changed = [name for name, value in (("phone", checked_phone), ("privacy_url", checked_url))
+               if getattr(institution, name) != value]
+    if changed:
+        _audit(session, actor, "settings_changed", now, changed=changed)
+        set_institution_contact(institution, phone=checked_phone, privacy_url=checked_url)
+    session.commit()
+    return institution
 
 
 class AppointmentInput(NamedTuple):

@@ -17,7 +17,7 @@ from consent.app import batch as batch_reads, revocation, staff_admin
 from consent.errors import ConsentError
 from consent.grants import person_ids_of_institution as consents_person_ids
 from consent.institutions import (
-    LICENSED_ROLES, MAX_LAPSE_DAYS, ROLES, Institution, StaffChangeError, appointment_of, appointments_of, member_of,
+    LICENSED_ROLES, MAX_LAPSE_DAYS, ROLES, Institution, InstitutionError, StaffChangeError, appointment_of, appointments_of, member_of,
     staff_of,
 )
 from consent.vocabulary import (
@@ -33,7 +33,7 @@ from web.context import now, oqs_for, settings, today_jst
 from web import metrics
 from web.console.excel import excel_cell
 from web.db import db, reader
-from web.error_messages import ApiError, describe
+from web.error_messages import INSTITUTION_FORM, ApiError, describe
 from web.console.routes import Routes
 from web import sessions
 from web.staff_session import admin_required, current_staff, staff_required
@@ -359,7 +359,8 @@ def admin_functions():
     if chosen - set(FUNCTIONS):
         abort(400)
     staff_admin.set_functions(db(), institution_id=current_staff().institution_id,
-                              running={name: name in chosen for name in FUNCTIONS})
+                              running={name: name in chosen for name in FUNCTIONS}, actor=current_staff().actor(),
+                              now=now())
     on = "、".join(FUNCTIONS[name] for name in FUNCTIONS if name in chosen) or "なし"
     notify(f"使う機能を保存しました（{on}）。")
     return redirect(url_for("console.admin_settings"), code=303)
@@ -376,8 +377,28 @@ def admin_lapse_days():
         notify(f"訪問の記録がないまま終了するまでの日数は、1から{MAX_LAPSE_DAYS}までの整数で入力してください。", alert=True)
         session["settings_entered"] = {"home_visit_lapse_days": raw}
         return redirect(url_for("console.admin_settings"), code=303)
-    staff_admin.set_lapse_days(db(), institution_id=current_staff().institution_id, days=days, now=now())
+    staff_admin.set_lapse_days(db(), institution_id=current_staff().institution_id, days=days, now=now(),
+                               actor=current_staff().actor())
     notify(f"訪問の記録がないまま終了するまでの日数を{days}日にしました。")
+    return redirect(url_for("console.admin_settings"), code=303)
+
+
+@routes.post("/admin/contact")
+@admin_required
+def admin_contact():
+    """環境設定: the phone number and privacy-notice URL shown on every patient page."""
+    phone = request.form.get("phone", "")[:40]
+    privacy_url = request.form.get("privacy_url", "")[:600]
+    try:
+        institution = staff_admin.set_contact(db(), actor=current_staff().actor(), phone=phone,
+                                              privacy_url=privacy_url, now=now())
+    except InstitutionError as exc:
+        session["settings_entered"] = {"phone": phone, "privacy_url": privacy_url}
+        notify(INSTITUTION_FORM[exc.code], alert=True)
+        return redirect(url_for("console.admin_settings"), code=303)
+    said = [f"電話番号を{institution.phone}に" if institution.phone else "電話番号を表示しないように",
+            "プライバシーポリシーのURLを保存" if institution.privacy_url else "プライバシーポリシーのURLを表示しないように"]
+    notify("、".join(said) + "しました。患者さんの画面に表示されます。")
     return redirect(url_for("console.admin_settings"), code=303)
 
 

@@ -274,3 +274,24 @@ def test_the_batch_result_as_xlsx_keeps_codes_as_text(world):
     assert all(isinstance(v, str) for row in rows[1:] for v in row if v is not None)
     assert rows[2][0] == "=1+1" and sheet["A3"].data_type == "s"  # text, never a formula
     assert rows[2][3] == "00"
+
+
+def test_the_contact_settings_save_with_a_message_and_show_on_the_patient_pages(world, admin):
+    token = csrf(admin, "/pharmacy/admin/settings")
+    admin.post("/pharmacy/admin/contact", data={"csrf_token": token, "phone": "03-1234-567",
+                                                "privacy_url": "https://example.jp/privacy"})
+    refused = admin.get("/pharmacy/admin/settings").get_data(as_text=True)
+    assert alerts(refused) == ["電話番号は 03-1234-5678 のように、0で始まる10桁か11桁の数字をハイフンで区切って入力してください。"]
+    assert 'value="03-1234-567"' in refused  # kept for correcting
+    admin.post("/pharmacy/admin/contact", data={"csrf_token": token, "phone": "03-1234-5678",
+                                                "privacy_url": "https://example.jp/privacy"})
+    saved = admin.get("/pharmacy/admin/settings").get_data(as_text=True)
+    assert status_messages(saved) == [
+        "電話番号を03-1234-5678に、プライバシーポリシーのURLを保存しました。患者さんの画面に表示されます。"]
+    with world.app.extensions["sessionmaker"]() as s:
+        from consent.institutions import Institution
+
+        token_url = s.get(Institution, world.here).reception_token
+    top = world.app.test_client().get(f"/r/{token_url}").get_data(as_text=True)
+    assert "03-1234-5678" in top and "https://example.jp/privacy" in top
+    assert ("settings_changed", '{"changed":["phone","privacy_url"]}') in events(world.app, world.here)
