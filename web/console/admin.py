@@ -371,7 +371,8 @@ def admin_functions():
 def admin_lapse_days():
     """The project's own lapse rule (訪問診療等): days without a recorded visit before a home-visit
     relationship ends; the open relationships follow from their last visit."""
-    raw = request.form.get("home_visit_lapse_days", "").strip()[:8]
+    # Full-width digits typed with a Japanese input method read as the same number.
+    raw = unicodedata.normalize("NFKC", request.form.get("home_visit_lapse_days", "")).strip()[:8]
     days = int(raw) if raw.isascii() and raw.isdigit() else None
     if days is None or not 1 <= days <= MAX_LAPSE_DAYS:
         notify(f"訪問の記録がないまま終了するまでの日数は、1から{MAX_LAPSE_DAYS}までの整数で入力してください。", alert=True)
