@@ -60,6 +60,7 @@ def set_lapse_days(session: Session, *, institution_id: int, days: int, now: dat
 def set_contact(session: Session, *, actor: Actor, phone: str, privacy_url: str, now: datetime) -> Institution:
     """環境設定: the phone number and privacy-notice URL patients see ("" clears one);
     InstitutionError (nothing written) when one is not what it says."""
+    begin_write(session)
     institution = session.get(Institution, actor.institution_id)
     checked_phone, checked_url = check_phone(phone), check_privacy_url(privacy_url)
     changed = [name for name, value in (("phone", checked_phone), ("privacy_url", checked_url))
@@ -99,6 +100,7 @@ def add_appointment(session: Session, *, institution_id: int, consultation_date:
 def update_appointment(session: Session, *, actor: Actor, appointment_id: int, change: AppointmentInput,
                        now: datetime, max_days_ahead: int) -> Appointment | None:
     """Edit an appointment (its link stays the same); None when there is none here."""
+    begin_write(session)
     appointment = appointment_of(session, institution_id=actor.institution_id, appointment_id=appointment_id)
     if appointment is None:
         return None
@@ -114,6 +116,7 @@ def update_appointment(session: Session, *, actor: Actor, appointment_id: int, c
 
 def delete_appointment(session: Session, *, actor: Actor, appointment_id: int, now: datetime) -> bool:
     """Delete an appointment: its link then opens the reception without a date."""
+    begin_write(session)
     appointment = appointment_of(session, institution_id=actor.institution_id, appointment_id=appointment_id)
     if appointment is None:
         return False
@@ -142,8 +145,10 @@ def add_member(session: Session, *, actor: Actor, login_id: str, role: str, disp
 
 
 def _member(session: Session, actor: Actor, staff_id: int) -> Staff:
+    """The member to change (a writer's transaction from here: SQLite queues writers, see begin_write)."""
     if str(staff_id) == actor.id:
         raise StaffChangeError("own_account")
+    begin_write(session)
     return member_of(session, institution_id=actor.institution_id, staff_id=staff_id)
 
 
