@@ -58,7 +58,17 @@ EVENTS = frozenset({
     "action_refused",
     # A search that can identify a person (consent/searches.py): who, when, the kind of criteria.
     "person_searched",
+    # 「管理」 (consent/app/staff_admin.py): staff accounts changed by an admin; detail names the
+    # member by id (staff_id) and, for a role, the roles before and after.
+    "staff_added", "staff_disabled", "staff_enabled", "staff_password_reset", "staff_role_changed",
+    # 「受付URL」: an entry point's URL replaced (detail: the setting); 「環境設定」 changed (detail: what).
+    "reception_url_rotated", "settings_changed",
+    # 「予約」: an appointment added, changed or deleted (detail: its id; never the patient's kana).
+    "appointment_changed",
 })
+# Events of 「管理」: an admin's changes, as the audit log page groups them.
+ADMIN_EVENTS = ("staff_added", "staff_disabled", "staff_enabled", "staff_password_reset", "staff_role_changed",
+                "reception_url_rotated", "settings_changed", "appointment_changed")
 # Written by the chain itself, never by callers: where a version-1 chain switches to keyed entries.
 BOUNDARY_EVENT = "audit_keyed"
 READ_EVENTS = ("read_allowed", "read_denied")
@@ -565,3 +575,67 @@ def reads_of_person(
             )
         )
     return records
+
+
+# --- the audit log as 「管理」's 監査ログ shows it ----------------------------------------------------
+
+# Event groups an admin filters by (labels: vocabulary.AUDIT_GROUP_LABELS).
+EVENT_GROUPS: dict[str, tuple[str, ...]] = {
+    "read": READ_EVENTS + ("action_refused",),
+    "consent": ("consent_registered", "consent_updated", "consent_revoked", "consent_use_changed", "visit_recorded"),
+    "search": ("person_searched",),
+    "admin": ADMIN_EVENTS + ("institution_mode_changed", "disaster_declared", "disaster_ended"),
+}
+DECISIONS = {"allowed": ("read_allowed",), "denied": ("read_denied", "action_refused")}
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """What 監査ログ narrows to; every part optional. `person_ids` None: anyone; empty: nobody."""
+
+    person_ids: tuple[str, ...] | None = None
+    staff_id: int | None = None
+    group: str | None = None
+    category: str | None = None
+    decision: str | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    seq: int
+    at: datetime
+    event: str
+    actor_kind: str | None
+    actor_id: str | None
+    actor_role: str | None
+    person_id: str | None
+    category: str | None
+    reason: str | None
+    detail: dict
+
+
+def log_entries(session: Session, institution_id: int, wanted: LogFilter = LogFilter(), *,
+                limit: int = 500) -> list[LogEntry]:
+    """The institution's entries matching `wanted`, newest first, at most `limit`."""
+    c = _entries.c
+    stmt = select(c.seq, c.created_at, c.event, c.actor_kind, c.actor_id, c.actor_role, c.person_id, c.category,
+                  c.reason, c.detail).where(c.institution_id == institution_id)
+    if wanted.person_ids is not None:
+        stmt = stmt.where(c.person_id.in_(list(wanted.person_ids)))
+    if wanted.staff_id is not None:
+        stmt = stmt.where(c.actor_kind == "staff", c.actor_id == str(wanted.staff_id))
+    if wanted.group is not None:
+        stmt = stmt.where(c.event.in_(EVENT_GROUPS[wanted.group]))
+    if wanted.category is not None:
+        stmt = stmt.where(c.category == wanted.category)
+    if wanted.decision is not None:
+        stmt = stmt.where(c.event.in_(DECISIONS[wanted.decision]))
+    if wanted.since is not None:
+        stmt = stmt.where(c.created_at >= wanted.since)
+    if wanted.until is not None:
+        stmt = stmt.where(c.created_at < wanted.until)
+    rows = session.execute(stmt.order_by(c.seq.desc()).limit(limit)).all()
+    return [LogEntry(r.seq, r.created_at, r.event, r.actor_kind, r.actor_id, r.actor_role, r.person_id, r.category,
+                     r.reason, json.loads(r.detail) if r.detail else {}) for r in rows]

@@ -9,7 +9,10 @@ like any other malformed value (a 422 or a Japanese message), never a 500.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
+
+from consent.wareki import WarekiError, is_wareki, parse_wareki
 
 EARLIEST_YEAR = 1900
 LATEST_YEAR = 2099
@@ -38,11 +41,50 @@ def parse_date(raw: object, *, compact: bool = False) -> date | None:
         return None
 
 
-def parse_birth_date(raw: object) -> date | None:
+def parse_birth_date(raw: object, *, wareki: bool = False) -> date | None:
     """A birth-date field of any audience (the console's date inputs, the API's `format: date`):
-    `YYYY-MM-DD`, a real day in 1900-2099; else None. (A batch CSV's birth dates are the OQS
-    contract's to read: integrations/oqs/inputs.py.)"""
-    return parse_date(raw)
+    `YYYY-MM-DD`, a real day in 1900-2099; else None. With `wareki` (fields people type, such as
+    「予約」's and the batch CSV's) also `YYYYMMDD`, `YYYY/M/D` and a 和暦 date (S29.2.1,
+    昭和29年2月1日, R1.5.1, 令和元年5月1日). A batch CSV's row reports why: read_birth_date."""
+    if not wareki:
+        return parse_date(raw)
+    try:
+        return read_birth_date(raw)
+    except BirthDateProblem:
+        return None
+
+
+class BirthDateProblem(ValueError):
+    """Why a typed birth date was refused: `code` is "format", "nonexistent" or a
+    consent.wareki.WarekiError code (the 和暦 was written but names no day)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+_TYPED_DATE = (_ISO_DATE, _COMPACT_DATE, re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})"))
+
+
+def read_birth_date(raw: object) -> date:
+    """A birth date as people type it (see parse_birth_date's `wareki`); BirthDateProblem if not one.
+    The one parser for typed birth dates: 「予約」's form and the batch CSV (the OQS contract's
+    integrations/oqs/inputs.py) both call it."""
+    if isinstance(raw, date):
+        return raw
+    text = unicodedata.normalize("NFKC", raw).strip() if isinstance(raw, str) else ""
+    if text and is_wareki(text):
+        try:
+            return parse_wareki(text)
+        except WarekiError as exc:
+            raise BirthDateProblem(exc.code) from None
+    match = next((m for m in (p.fullmatch(text) for p in _TYPED_DATE) if m), None)
+    if match is None:
+        raise BirthDateProblem("format")
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        raise BirthDateProblem("nonexistent") from None
 
 
 def parse_month(raw: object) -> str | None:

@@ -522,3 +522,9 @@ def consents_of_person(session: Session, *, institution_id: int, person_id: str)
             .execution_options(populate_existing=True)
         )
     )
+
+
+def person_ids_of_institution(session: Session, institution_id: int) -> list[str]:
+    """Everyone who consented at this institution (「管理」's 監査ログ looks patients up among them)."""
+    return list(session.scalars(select(Consent.person_id).where(Consent.institution_id == institution_id)
+                                .distinct()))

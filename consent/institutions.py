@@ -1,13 +1,16 @@
 """Institutions (医療機関等), their staff accounts, reception URLs and appointments: tables and services."""
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Collection
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, false, or_, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from consent.errors import DomainError
 from consent.passwords import hash_password
 from consent.vocabulary import FUNCTION_ONLINE, FUNCTIONS, RECEPTION_ONLINE, RECEPTION_SETTINGS, ReceptionSetting
 from store.base import Base
@@ -49,6 +52,10 @@ class Institution(Base):
     # Made through the sandbox (POST /sandbox/institutions): only these may be removed by it
     # (DELETE /sandbox/institutions/<code>); the demo's and the operator's may not.
     sandbox_made: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Whom the patient asks (issue 36): shown on every patient page and error page when set; ""
+    # when not. Changed through set_contact (its checks), never directly.
+    phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    privacy_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     def token_of(self, setting: str) -> str:
         return getattr(self, TOKEN_COLUMNS[setting])
@@ -109,6 +116,13 @@ class Appointment(Base):
     # The institution's own note (e.g. a time or its patient id); never shown to patients.
     memo: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The deep link's opaque reference (`/r/<reception token>?a=<token>`): the link names neither
+    # the date nor the patient. Nullable in the schema only (migration 0021 fills old rows).
+    token: Mapped[str] = mapped_column(String(32), nullable=True, unique=True)
+    # The patient the appointment is for, when the institution says so: kept here, never in a URL
+    # and never shown to the patient (their card names them).
+    patient_kana: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    patient_birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 # The column holding each entry point's token; `reception_token` stays the online one.
@@ -118,6 +132,59 @@ TOKEN_COLUMNS: dict[str, str] = {
 # What `institution create` (and an institution from before the functions existed) runs.
 DEFAULT_FUNCTIONS: dict[str, bool] = {name: name == FUNCTION_ONLINE for name in FUNCTIONS}
 ALL_FUNCTIONS: dict[str, bool] = {name: True for name in FUNCTIONS}
+
+class InstitutionError(DomainError):
+    """An institution setting that cannot be stored (its phone number or privacy notice URL)."""
+
+    domain = "institution"
+    codes = frozenset({"invalid_phone", "invalid_privacy_url"})
+
+
+PHONE_MAX, PRIVACY_URL_MAX = 20, 500
+# A Japanese number as people write it: 0 first, digits in groups joined by hyphens, 10 or 11
+# digits in all (03-1234-5678, 0120-123-456, 090-1234-5678).
+_PHONE = re.compile(r"0[0-9]+(-[0-9]+)*")
+
+
+def check_phone(raw: str) -> str:
+    """`raw` trimmed ("" clears it); InstitutionError invalid_phone when it is not a phone number."""
+    value = raw.strip() if isinstance(raw, str) else None
+    if value is None:
+        raise InstitutionError("invalid_phone", field="phone")
+    if value and (len(value) > PHONE_MAX or not _PHONE.fullmatch(value)
+                  or sum(ch.isdigit() for ch in value) not in (10, 11)):
+        raise InstitutionError("invalid_phone", field="phone")
+    return value
+
+
+def check_privacy_url(raw: str) -> str:
+    """`raw` trimmed ("" clears it): an absolute http(s) URL without credentials or spaces."""
+    value = raw.strip() if isinstance(raw, str) else None
+    if value is None:
+        raise InstitutionError("invalid_privacy_url", field="privacy_url")
+    if not value:
+        return value
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise InstitutionError("invalid_privacy_url", field="privacy_url") from None
+    if (len(value) > PRIVACY_URL_MAX or parts.scheme not in ("http", "https") or not parts.hostname
+            or parts.username or parts.password or any(ch.isspace() or ord(ch) < 32 for ch in value)):
+        raise InstitutionError("invalid_privacy_url", field="privacy_url")
+    return value
+
+
+def set_contact(institution: Institution, *, phone: str | None = None, privacy_url: str | None = None) -> None:
+    """Change the phone number and/or the privacy notice URL (None: leave it); both checked
+    before either is set."""
+    checked_phone = None if phone is None else check_phone(phone)
+    checked_url = None if privacy_url is None else check_privacy_url(privacy_url)
+    if checked_phone is not None:
+        institution.phone = checked_phone
+    if checked_url is not None:
+        institution.privacy_url = checked_url
+
 
 ROLES = ("pharmacist", "clerk", "admin")
 # Only these roles are 有資格者 (licensed): they alone may view clinical categories.
@@ -212,6 +279,62 @@ def institution_by_reception_token(session: Session, token: str) -> tuple[Instit
     return None, None, retired is not None
 
 
+class StaffChangeError(DomainError):
+    """A change to a staff account refused by 「管理」's rules; nothing was changed."""
+
+    domain = "staff"
+    codes = frozenset({
+        # no such member at this institution (another institution's counts as none)
+        "not_found",
+        # an admin may not stop, reset or change the role of their own account here
+        "own_account",
+        # no role chosen, or an unknown one: there is no default role
+        "no_role",
+        "login_id_taken", "invalid_login_id",
+        "already_disabled", "not_disabled", "same_role",
+    })
+
+
+def member_of(session: Session, *, institution_id: int, staff_id: int) -> Staff:
+    """A staff member of this institution, or StaffChangeError("not_found")."""
+    staff = session.scalar(select(Staff).where(Staff.id == staff_id, Staff.institution_id == institution_id))
+    if staff is None:
+        raise StaffChangeError("not_found")
+    return staff
+
+
+def enable_staff(session: Session, staff: Staff) -> None:
+    """「利用再開」: a stopped account signs in again (with the password it had)."""
+    if staff.disabled_at is None:
+        raise StaffChangeError("not_disabled")
+    staff.disabled_at = None
+    session.flush()
+
+
+def set_staff_role(session: Session, staff: Staff, role: str) -> str:
+    """Change a member's role; return the role before."""
+    if role not in ROLES:
+        raise StaffChangeError("no_role", field="role")
+    if role == staff.role:
+        raise StaffChangeError("same_role")
+    before, staff.role = staff.role, role
+    session.flush()
+    return before
+
+
+def reset_staff_password(session: Session, staff: Staff, password: str) -> None:
+    """A one-time password chosen by an admin: the member must choose their own at the next sign-in."""
+    staff.password_hash = hash_password(password)
+    staff.must_change_password = True
+    session.flush()
+
+
+def institution_of_retired_token(session: Session, token: str) -> Institution | None:
+    """Whose reception URL a rotated-away token was (its page names the institution)."""
+    retired = session.get(RetiredReceptionToken, token)
+    return session.get(Institution, retired.institution_id) if retired is not None else None
+
+
 def staff_of(session: Session, institution_id: int) -> list[Staff]:
     return list(session.scalars(select(Staff).where(Staff.institution_id == institution_id).order_by(Staff.id)))
 
@@ -231,12 +354,26 @@ def disable_staff(session: Session, *, institution_id: int, staff_id: int, now: 
 
 
 def create_appointment(session: Session, *, institution_id: int, consultation_date: date, memo: str,
-                       now: datetime) -> Appointment:
+                       now: datetime, patient_kana: str = "", patient_birth_date: date | None = None) -> Appointment:
     appointment = Appointment(institution_id=institution_id, consultation_date=consultation_date,
-                              memo=memo, created_at=now)
+                              memo=memo, created_at=now, token=secrets.token_urlsafe(12),
+                              patient_kana=patient_kana, patient_birth_date=patient_birth_date)
     session.add(appointment)
     session.flush()
     return appointment
+
+
+def appointment_of(session: Session, *, institution_id: int, appointment_id: int) -> Appointment | None:
+    return session.scalar(select(Appointment).where(Appointment.id == appointment_id,
+                                                    Appointment.institution_id == institution_id))
+
+
+def appointment_by_token(session: Session, *, institution_id: int, token: str) -> Appointment | None:
+    """The appointment behind a deep link's `a=` (only the institution's own)."""
+    if not token or len(token) > 32:
+        return None
+    return session.scalar(select(Appointment).where(Appointment.token == token,
+                                                    Appointment.institution_id == institution_id))
 
 
 def appointments_of(session: Session, institution_id: int, *, since: date) -> list[Appointment]:

@@ -248,6 +248,12 @@ NO_EXPIRY_LABEL = "期限なし"
 ROLE_LABELS: dict[str, str] = {"pharmacist": "薬剤師", "clerk": "事務", "admin": "管理者"}
 # Said after a licensed role where a role is chosen (「管理」's staff list): who may read clinical data.
 LICENSED_NOTE = "（有資格者）"
+# What each role may do, said where an admin chooses one (「管理」's 職員: there is no default role).
+ROLE_HELP: dict[str, str] = {
+    "pharmacist": "有資格者です。同意を得た患者さんの資格情報に加え、薬剤情報・特定健診情報・診療情報などを閲覧できます。",
+    "clerk": "受付の事務です。資格情報・特定疾病療養受療証・限度額を閲覧できます。薬剤情報などの診療に関する情報は閲覧できません。",
+    "admin": "「管理」（受付URL・職員・予約・API連携・環境設定・監査ログ）を使えます。閲覧できる情報は事務と同じです（薬剤情報などは閲覧できません）。",
+}
 
 
 # --- insurance keys (保険証の記号・番号等), in the order staff read them off the card -------------
@@ -319,3 +325,20 @@ PREFECTURES: dict[int, str] = {
     36: "徳島県", 37: "香川県", 38: "愛媛県", 39: "高知県", 40: "福岡県", 41: "佐賀県", 42: "長崎県",
     43: "熊本県", 44: "大分県", 45: "宮崎県", 46: "鹿児島県", 47: "沖縄県",
 }
+
+
+# --- 「管理」's 監査ログ: what each audit event (consent/audit.py EVENTS) is called -----------------
+AUDIT_EVENT_LABELS: dict[str, str] = {
+    "consent_registered": "同意登録", "consent_updated": "同意の変更", "consent_revoked": "同意の取消",
+    "consent_use_changed": "利用目的の変更による終了", "visit_recorded": "訪問の記録",
+    "read_allowed": "閲覧", "read_denied": "閲覧できず", "action_refused": "操作を拒否",
+    "person_searched": "患者の検索", "institution_mode_changed": "資格確認限定型の切替",
+    "disaster_declared": "災害の宣言", "disaster_ended": "災害の終了", "audit_keyed": "監査ログの鍵付け開始",
+    "staff_added": "職員の追加", "staff_disabled": "職員の利用停止", "staff_enabled": "職員の利用再開",
+    "staff_password_reset": "パスワード再発行", "staff_role_changed": "役割の変更",
+    "reception_url_rotated": "受付URLの変更", "settings_changed": "環境設定の変更", "appointment_changed": "予約の変更",
+}
+AUDIT_GROUP_LABELS: dict[str, str] = {"read": "閲覧", "consent": "同意・訪問", "search": "患者の検索",
+                                      "admin": "管理の操作"}
+AUDIT_DECISION_LABELS: dict[str, str] = {"allowed": "閲覧できた", "denied": "閲覧できなかった"}
+APPOINTMENT_CHANGE_LABELS: dict[str, str] = {"added": "追加", "updated": "変更", "deleted": "削除"}

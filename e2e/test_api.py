@@ -36,7 +36,7 @@ def test_pharmacist_authorizes_a_system_that_reads_drugs_until_the_window_ends(
     register(phone_page, pharmacy)  # today's consultation, every category
 
     admin = staff_page("admin")
-    admin.goto("/pharmacy/admin")
+    admin.goto("/pharmacy/admin/api")
     section = admin.locator("#api-clients")
     section.get_by_label("連携システム名").fill("電子薬歴（E2E）")
     section.get_by_label("認可コード（職員がログインして許可）").check()

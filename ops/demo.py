@@ -12,7 +12,9 @@ from sqlalchemy import select
 from consent import disasters, grants, home_visits, oauth_clients
 from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, HOME_VISIT, ONLINE_CARE, OUTPATIENT, SCOPES
 from consent.clock import JST
-from consent.institutions import ALL_FUNCTIONS, Staff, add_staff, create_institution, institution_by_code
+from consent.institutions import (
+    ALL_FUNCTIONS, Staff, add_staff, appointments_of, create_appointment, create_institution, institution_by_code,
+)
 from consent.oauth_models import ApiClient
 from integrations.card.models import CardRecord
 from web.context import card_authority_for, oqs_for
@@ -79,6 +81,12 @@ DEMO_DISASTER_PERSON = "demo-suzuki-ichiro"
 # recorded visits - two weeks ago and today. (person, categories, days before today of each visit)
 DEMO_HOME_VISIT = ("demo-kato-keiko", ("drug", "checkup", "limit"), (28, 14, 0))
 
+# 「管理」's 予約 (issue 37): (days after today, memo, the patient it is for or None). The patient's
+# kana and birth date are kept on the server; the link stays opaque.
+DEMO_APPOINTMENTS = ((1, "10時 オンライン服薬指導", "demo-yamada-hanako"), (3, "15時 初回（紹介状あり）", None))
+# A staff member 「利用停止」 in 「管理」's 職員, so that 「利用再開」 can be tried.
+DEMO_STOPPED_STAFF = ("demo-stopped-clerk", "demo-stopped-clerk-pass", "clerk", "休職中 デモ")
+
 
 @dataclass
 class DemoSummary:
@@ -138,6 +146,7 @@ def load_demo(app: Flask) -> DemoSummary:
         _demo_consents(session, institution, people, today=today, now=now)
         visiting = _demo_home_visit(session, institution, people, today=today, now=now)
         _demo_api_client(session, institution, now=now)
+        _demo_admin(session, institution, people, today=today, now=now)
         disaster = _demo_disaster(session, today=today, now=now, person=people.get(DEMO_DISASTER_PERSON))
         tokens = institution.reception_tokens
         names = [people[pid].name for pid in DEMO_CONSENTS if pid in people]
@@ -175,6 +184,21 @@ def _demo_institution(session, code: str, name: str, staff, *, now, qualificatio
             add_staff(session, institution, login_id=login_id, password=password, role=role,
                       now=now, display_name=display)
     return institution
+
+
+def _demo_admin(session, institution, people: dict, *, today: date, now) -> None:
+    """「管理」: upcoming appointments (one for a patient) and a stopped staff member; once only."""
+    if not appointments_of(session, institution.id, since=date.min):
+        for days, memo, person_id in DEMO_APPOINTMENTS:
+            person = people.get(person_id) if person_id else None
+            create_appointment(session, institution_id=institution.id, consultation_date=today + timedelta(days=days),
+                               memo=memo, now=now, patient_kana=person.kana if person else "",
+                               patient_birth_date=person.birth_date if person else None)
+    login_id, password, role, display = DEMO_STOPPED_STAFF
+    if session.scalar(select(Staff.id).where(Staff.login_id == login_id)) is None:
+        member = add_staff(session, institution, login_id=login_id, password=password, role=role, now=now,
+                           display_name=display)
+        member.disabled_at = now
 
 
 def _card_of(session, authority, person, *, now) -> str:

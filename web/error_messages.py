@@ -25,6 +25,7 @@ from consent.errors import ConsentError, DomainError
 from consent.oauth_clients import OAuthClientError, TokenRefused
 from consent.staff_auth import PasswordChangeError
 from consent.staff_passkeys import PasskeyError
+from consent.institutions import InstitutionError, StaffChangeError
 from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_ENDED, INSURANCE_KEY_LABELS,
@@ -356,8 +357,36 @@ REMOVAL: Table = {
                               "flask --app app demo reset で元に戻せます。"),
 }
 
+# 「管理」's 職員 (consent/app/staff_admin.py): said at the top of the page, the form kept.
+STAFF: Table = {
+    "not_found": (404, "その職員は登録されていません。"),
+    "own_account": (400, "ご自身のアカウントはここでは変更できません。ほかの管理者に依頼してください。"),
+    "no_role": (400, "役割を選んでください。"),
+    "login_id_taken": (400, "そのログインIDは使われています。"),
+    "invalid_login_id": (400, "ログインIDは3〜64文字の半角英数字（- と _ も可）で入力してください。"),
+    "already_disabled": (409, "その職員はすでに利用停止中です。"),
+    "not_disabled": (409, "その職員は利用停止中ではありません。"),
+    "same_role": (400, "今と同じ役割です。変更する役割を選んでください。"),
+}
+
+# An institution's contact settings (consent/institutions.py): sandbox 422; operators' commands
+# word them in English.
+INSTITUTION: Table = {
+    "invalid_phone": (422, "phone は 03-1234-5678 のような電話番号（0で始まる10桁か11桁、区切りはハイフン）で指定してください。",
+                      "invalid_field"),
+    "invalid_privacy_url": (422, "privacy_url は https:// で始まるURL（500文字以内）で指定してください。", "invalid_field"),
+}
+
+# The same checks as 「管理」's 環境設定 form words them (its fields, not the API's names).
+INSTITUTION_FORM: dict[str, str] = {
+    "invalid_phone": "電話番号は 03-1234-5678 のように、0で始まる10桁か11桁の数字をハイフンで区切って入力してください。",
+    "invalid_privacy_url": "プライバシーポリシーのURLは https:// で始まるURL（500文字以内）を入力してください。",
+}
+
 TABLES: dict[str, Table] = {
     RemovalError.domain: REMOVAL,
+    InstitutionError.domain: INSTITUTION,
+    StaffChangeError.domain: STAFF,
     KeysRefused.domain: INSURANCE_KEYS,
     LoginThrottled.domain: LOGIN,
     LeaveThrottled.domain: TABLET_LEAVE,

@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consent import ticket_reads
+from consent import searches, ticket_reads
 from consent.actors import Actor
 from consent.decision import QUALIFICATION_ONLY
 from consent.errors import DomainError
+from consent.vocabulary import BATCH_ERROR
 
 
 def fetch_entrusted_tickets(session: Session, reader: Session, oqs: Any, *, actor: Actor, institution_code: str, month: str,
@@ -37,6 +38,21 @@ def inquire(oqs: Any, rows: list[Any], *, institution_code: str, today: date) ->
     """一括照会: each row answered 有効 / 無効 / エラー by the OQS; one bad row never stops the rest.
     Reads only: nothing to commit. The console's CSV upload and the API send the same rows."""
     return oqs.batch_inquiry(rows, institution_code=institution_code, today=today)
+
+
+def inquire_as_staff(session: Session, oqs: Any, rows: list[Any], *, actor: Actor, institution_code: str,
+                     today: date, now: datetime) -> list[Any]:
+    """The console's 一括照会: `inquire`, and each row audited as a search by insurance keys
+    (consent/searches.py: who, when, found or not, the person found), committed once."""
+    results = inquire(oqs, rows, institution_code=institution_code, today=today)
+    for result in results:
+        person_id = result.qualification.person_id if result.qualification is not None else None
+        outcome = searches.FOUND if person_id else (searches.INCOMPLETE if result.status == BATCH_ERROR
+                                                     else searches.NOT_FOUND)
+        searches.record_search(session, actor=actor, by="insurance", outcome=outcome, now=now, person_id=person_id,
+                               basis={"batch_row": result.row})
+    session.commit()
+    return results
 
 
 def register_reference_number(session: Session, oqs: Any, *, institution_code: str, person_id: str,

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from consent.date_input import BirthDateProblem, read_birth_date
 from consent.vocabulary import INSURANCE_KEY_LABELS as _LABELS, REFERENCE_NUMBER_LABEL
 from integrations.oqs.errors import OQSError
 from integrations.oqs.numbering import (
@@ -25,15 +26,13 @@ _ALNUM = re.compile(r"[0-9A-Za-z]+")
 REFERENCE_NUMBER_MAX = 16
 _REFERENCE = re.compile(rf"[0-9A-Za-z\-]{{1,{REFERENCE_NUMBER_MAX}}}")
 _DIGITS = re.compile(r"[0-9]+")
-_DATE_FORMATS = (re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"), re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})"),
-                 re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})"))
-
 
 # What 一括照会 answers for a malformed key, by problem code: the simulated OQS's own reason text
 # (its answer, like 有効/無効). A re-inquiry raises InvalidInput with the code instead.
 KEY_PROBLEMS: dict[str, str] = {
     "birth_date_missing": "生年月日が入力されていません。",
-    "birth_date_format": "生年月日はYYYY-MM-DDまたはYYYYMMDDの形式で入力してください。",
+    "birth_date_format": "生年月日はYYYY-MM-DD、YYYYMMDD、または和暦（S29.2.1、昭和29年2月1日）で入力してください。",
+    "birth_date_wareki": "生年月日の和暦が正しくありません（元号と、その元号にある年月日で入力してください。例: S29.2.1、令和元年5月1日）。",
     "birth_date_nonexistent": "生年月日が存在しない日付です。",
     "birth_date_future": "生年月日が未来の日付です。",
     "birth_date_too_old": "生年月日が古すぎます。",
@@ -120,14 +119,12 @@ def parse_birth_date(value: object, *, today: date, keys: InsuranceKeys, require
             if required:
                 keys.error(_LABELS["birth_date"], "birth_date_missing")
             return
-        match = next((m for m in (f.fullmatch(text) for f in _DATE_FORMATS) if m), None)
-        if match is None:
-            keys.error(_LABELS["birth_date"], "birth_date_format")
-            return
         try:
-            parsed = date(*(int(part) for part in match.groups()))
-        except ValueError:
-            keys.error(_LABELS["birth_date"], "birth_date_nonexistent")
+            parsed = read_birth_date(text)  # the one parser of typed birth dates, 和暦 included
+        except BirthDateProblem as exc:
+            code = {"format": "birth_date_format", "nonexistent": "birth_date_nonexistent"}.get(
+                exc.code, "birth_date_wareki")
+            keys.error(_LABELS["birth_date"], code)
             return
     if parsed > today:
         keys.error(_LABELS["birth_date"], "birth_date_future")

@@ -186,7 +186,7 @@ def test_the_console_heads_every_section_with_the_domains_heading(world, clock):
 
 
 def test_the_api_client_page_lists_the_domains_scopes(world):  # noqa: F811
-    html = console_login(world.app, "admin").get("/pharmacy/admin").get_data(as_text=True)
+    html = console_login(world.app, "admin").get("/pharmacy/admin/api").get_data(as_text=True)
     offered = re.findall(r'<input type="checkbox" name="scopes" value="(\w+)"> ([^<]+)</label>', html)
     assert offered == list(SCOPE_LABELS.items())
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from urllib.parse import urlencode
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -27,7 +28,7 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
     load_demo(app)
     # Today's consents, the clinic's confirmations and the home-visit relationship.
     assert counts(app) == first == (len(DEMO_CONSENTS) + len(DEMO_CONFIRMATIONS) + 1,
-                                    len(DEMO_STAFF) + len(DEMO_QUALIFICATION_ONLY_STAFF))
+                                    len(DEMO_STAFF) + len(DEMO_QUALIFICATION_ONLY_STAFF) + 1)  # + the stopped one
     assert "demo-pharmacist / demo-pharmacist-pass / pharmacist" in summary.describe(app.config["SETTINGS"])
 
     client = console_login(app, "demo-pharmacist", "demo-pharmacist-pass")
@@ -134,3 +135,21 @@ def test_the_demo_pharmacy_runs_every_function_and_its_tablet_urls_open_for_the_
     console = console_login(app, "demo-clerk", "demo-clerk-pass")
     assert "<td>外来</td>" in console.get("/pharmacy/?setting=1").get_data(as_text=True)
     assert "<td>往診</td>" in console.get("/pharmacy/?setting=2").get_data(as_text=True)
+
+
+def test_the_demo_admin_has_appointments_and_a_stopped_member_to_try(make_app):
+    """「管理」 (issue 37): an appointment for a patient (kana and birth date on the server, an
+    opaque link) and one without, and a stopped member for 「利用再開」; loaded once."""
+    from consent.institutions import Staff, appointments_of, institution_by_code
+    from ops.demo import DEMO_INSTITUTION_CODE, DEMO_STOPPED_STAFF
+
+    app = make_app("sandbox")
+    load_demo(app)
+    load_demo(app)
+    with app.extensions["sessionmaker"]() as s:
+        institution = institution_by_code(s, DEMO_INSTITUTION_CODE)
+        appointments = appointments_of(s, institution.id, since=date.min)
+        assert len(appointments) == 2 and all(a.token for a in appointments)
+        assert appointments[0].patient_kana and appointments[0].patient_birth_date is not None
+        stopped = s.scalar(select(Staff).where(Staff.login_id == DEMO_STOPPED_STAFF[0]))
+        assert stopped.disabled_at is not None

@@ -199,7 +199,7 @@ def test_an_endpoint_failing_for_3_days_is_disabled_and_the_admin_sees_why(hook_
     wall[0] += timedelta(days=1)
     worker.run_once()
     assert len(receiver.received) == 4  # disabled: nothing more is sent
-    page = admin_browser(hook_app, pharmacy, clock).get("/pharmacy/admin").get_data(as_text=True)
+    page = admin_browser(hook_app, pharmacy, clock).get("/pharmacy/admin/api").get_data(as_text=True)
     assert "停止中：3日間続けて配信できなかったため、自動で停止しました" in page
     assert "HTTP 500 が返りました" in page
 
@@ -393,15 +393,15 @@ def test_the_admin_registers_an_endpoint_sees_deliveries_and_resends(hook_app, p
     from api_support import csrf_of
 
     browser = admin_browser(hook_app, pharmacy, clock)
-    page = browser.get("/pharmacy/admin").get_data(as_text=True)
+    page = browser.get("/pharmacy/admin/api").get_data(as_text=True)
     assert "Webhook（変更の通知）" in page and "登録されている通知先はありません。" in page
     receiver = receivers()
 
     def post(path, **data):
-        token = csrf_of(browser.get("/pharmacy/admin").get_data(as_text=True))
+        token = csrf_of(browser.get("/pharmacy/admin/api").get_data(as_text=True))
         resp = browser.post(path, data={"csrf_token": token, **data})
         assert resp.status_code == 303
-        return browser.get("/pharmacy/admin").get_data(as_text=True)
+        return browser.get("/pharmacy/admin/api").get_data(as_text=True)
 
     refused = post("/pharmacy/admin/webhooks", url="http://127.0.0.1/" + "a" * 2000, event_types=ALL_TYPES)
     assert "通知先のURLは2000文字以内にしてください。" in refused
@@ -410,11 +410,11 @@ def test_the_admin_registers_an_endpoint_sees_deliveries_and_resends(hook_app, p
     shown = post("/pharmacy/admin/webhooks", url=receiver.url, event_types=["consent.registered"])
     secret = shown.split("署名用シークレット：<strong><code>")[1].split("</code>")[0]
     assert secret.startswith("whsec_")
-    assert secret not in browser.get("/pharmacy/admin").get_data(as_text=True)  # shown once
+    assert secret not in browser.get("/pharmacy/admin/api").get_data(as_text=True)  # shown once
     receiver.secret = secret
     consent_change(hook_app, pharmacy, "p-1", clock)
     worker_for_app(hook_app).run_once()
-    page = browser.get("/pharmacy/admin").get_data(as_text=True)
+    page = browser.get("/pharmacy/admin/api").get_data(as_text=True)
     assert "配信済み" in page and "consent.registered" in page and " ms" in page
     with hook_app.extensions["sessionmaker"]() as s:
         endpoint_id, delivery_id = s.execute(select(WebhookDelivery.endpoint_id, WebhookDelivery.id)).one()
@@ -431,7 +431,7 @@ def test_the_admin_registers_an_endpoint_sees_deliveries_and_resends(hook_app, p
     assert receiver.wait_for(lambda r: len(r.events) == 3, timeout=10)
     assert "登録されている通知先はありません。" in post(f"/pharmacy/admin/webhooks/{endpoint_id}/delete")
     other = browser.post(f"/pharmacy/admin/webhooks/{endpoint_id}/disable",
-                         data={"csrf_token": csrf_of(browser.get("/pharmacy/admin").get_data(as_text=True))})
+                         data={"csrf_token": csrf_of(browser.get("/pharmacy/admin/api").get_data(as_text=True))})
     assert other.status_code == 404
 
 

@@ -191,3 +191,57 @@ def test_migration_0019_gives_existing_consents_a_patient_id_and_goes_down_and_u
         engine.dispose()
     assert sorted((i, p) for i, p, _ in keys) == sorted([(here, "p-1"), (here, "p-2"), (there, "p-1")])
     assert len({k for _, _, k in keys}) == 3 and all(k.startswith("pat_") for _, _, k in keys)
+
+
+def test_migration_0020_adds_the_contact_settings_and_goes_down_and_up_again(database_url, sessions, institutions):
+    """institutions.phone and privacy_url: empty for an existing institution, reversible."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from store.migrate import downgrade, upgrade
+
+    sessions.kw["bind"].dispose()
+    engine = create_engine(database_url)
+    try:
+        downgrade(database_url, "0024_institution_clock")
+        assert {"phone", "privacy_url"}.isdisjoint(c["name"] for c in inspect(engine).get_columns("institutions"))
+    finally:
+        upgrade(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT phone, privacy_url FROM institutions")).all()
+    finally:
+        engine.dispose()
+    assert len(rows) == 2 and set(rows) == {("", "")}
+
+
+def test_migration_0021_gives_existing_appointments_a_token_and_goes_down_and_up_again(database_url, sessions,
+                                                                                         institutions, clock):
+    """appointments.token, patient_kana and patient_birth_date: reversible; going up gives every
+    existing appointment its own opaque token (its old ?date= link keeps working)."""
+    from datetime import date
+
+    from sqlalchemy import create_engine, inspect, text
+
+    from consent.institutions import create_appointment
+    from store.migrate import downgrade, upgrade
+
+    here, _ = institutions
+    with sessions() as s:
+        for day in (1, 2):
+            create_appointment(s, institution_id=here, consultation_date=date(2026, 12, day), memo="m", now=clock.now())
+        s.commit()
+    sessions.kw["bind"].dispose()
+    engine = create_engine(database_url)
+    try:
+        downgrade(database_url, "0020_contact")
+        columns = {c["name"] for c in inspect(engine).get_columns("appointments")}
+        assert {"token", "patient_kana", "patient_birth_date"}.isdisjoint(columns)
+    finally:
+        upgrade(database_url)
+    try:
+        with engine.connect() as conn:
+            tokens = conn.execute(text("SELECT token, patient_kana FROM appointments")).all()
+    finally:
+        engine.dispose()
+    assert len(tokens) == 2 and len({t for t, _ in tokens}) == 2 and all(t and len(t) == 16 for t, _ in tokens)
+    assert all(k == "" for _, k in tokens)

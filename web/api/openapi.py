@@ -360,7 +360,7 @@ def _build(base_url: str) -> dict[str, Any]:
     components["BatchRow"] = {
         "type": "object",
         "properties": {k: {"type": ["string", "null"], "maxLength": 100} for k in BATCH_ROW_KEYS},
-        "description": "保険者番号・記号・番号・枝番・生年月日（YYYY-MM-DD。YYYYMMDD も受け付けますが非推奨）・照会番号",
+        "description": "保険者番号・記号・番号・枝番・生年月日（YYYY-MM-DD。和暦 S29.2.1・昭和29年2月1日 も受け付けます。YYYYMMDD は非推奨）・照会番号",
     }
     components["BatchRowResult"] = {
         "type": "object",

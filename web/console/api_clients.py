@@ -1,6 +1,6 @@
 """The console's 「API連携」 section for admins: register, list and revoke pharmacy-system API clients.
 
-Shown inside the admin page (console/admin.html includes console/api_clients.html). A new
+Shown on 「管理」's API連携 page (console/admin_api.html includes console/api_clients.html). A new
 client's secret is shown once, right after registration, and stored only as a digest.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ routes = Routes()
 
 
 def _back():
-    return redirect(url_for("console.admin_home") + "#api-clients", code=303)
+    return redirect(url_for("console.admin_api") + "#api-clients", code=303)
 
 
 @routes.post("/admin/api-clients")

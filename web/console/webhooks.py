@@ -50,7 +50,7 @@ def error_label(code: str | None) -> str:
 
 
 def _back():
-    return redirect(url_for("console.admin_home") + "#webhooks", code=303)
+    return redirect(url_for("console.admin_api") + "#webhooks", code=303)
 
 
 def _resolver():

@@ -14,6 +14,7 @@ from consent.date_input import parse_date
 from consent.app import reception, revocation
 from consent import grants, home_visits
 from consent.audit import reads_of_person
+from consent.institutions import appointment_by_token
 from consent.category_states import current_states
 from consent.errors import ConsentError
 from consent.vocabulary import (
@@ -79,6 +80,15 @@ def _deep_link_date(raw: str | None) -> date | None:
     return parse_date(raw)
 
 
+def _appointment_date(place: Place, ref: str | None) -> date | None:
+    """An appointment link's `a=`: the 診療日 the institution reserved (the link itself names no
+    date and no patient). A deleted appointment's link opens the reception without a date."""
+    if not ref:
+        return None
+    appointment = appointment_by_token(db(), institution_id=place.id, token=ref)
+    return appointment.consultation_date if appointment is not None else None
+
+
 # --- top -----------------------------------------------------------------------------------
 
 @bp.get("/<token>")
@@ -91,7 +101,8 @@ def top(token: str):
         tablet.forget_patient()  # the neutral start: the next patient sees nothing of the last
     if place.qualification_only:
         return render_page("reception/qualification_top.html", place, tablet_start=on_tablet)
-    fixed = None if on_tablet else _deep_link_date(request.args.get("date"))
+    fixed = None if on_tablet else (_appointment_date(place, request.args.get("a"))
+                                     or _deep_link_date(request.args.get("date")))
     saved = session.get("reception_saved")
     saved = saved if saved and saved.get("token") == token else None
     return render_page("reception/top.html", place, fixed_date=fixed, saved=saved, tablet_start=on_tablet,

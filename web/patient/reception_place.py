@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import abort, g, make_response, render_template, request
 
-from consent.institutions import institution_by_reception_token
+from consent.institutions import institution_by_reception_token, institution_of_retired_token
 from consent.vocabulary import RECEPTION_SETTINGS, ReceptionSetting
 from web.db import db, lookup
 
@@ -23,6 +23,14 @@ class Place:
     setting: ReceptionSetting
     # 資格確認限定型: the top page offers the qualification confirmation only (web/patient/reception_qualification.py).
     qualification_only: bool = False
+    # Whom the patient asks: every patient page and error page shows them (templates/contact.html).
+    phone: str = ""
+    privacy_url: str = ""
+
+    @property
+    def tel(self) -> str:
+        """The phone number as a tel: link wants it (digits only)."""
+        return "".join(ch for ch in self.phone if ch.isdigit())
 
 
 def find_place(token: str) -> Place:
@@ -31,12 +39,20 @@ def find_place(token: str) -> Place:
     if len(token) > 64:
         abort(404)
     institution, setting_name, retired = institution_by_reception_token(db(), token)
+    if institution is None and retired:
+        # Status 410 as before; the page names the institution and says to ask it for the new URL.
+        was = institution_of_retired_token(db(), token)
+        if was is not None:
+            abort(make_response(render_template("reception/gone.html", name=was.name,
+                                                phone=getattr(was, "phone", None)), 410))
     if institution is None:
         abort(410 if retired else 404)
     setting = RECEPTION_SETTINGS[setting_name]
     place = Place(institution.id, institution.institution_code, institution.name, token, setting,
-                  qualification_only=institution.qualification_only)
+                  qualification_only=institution.qualification_only, phone=institution.phone or "",
+                  privacy_url=institution.privacy_url or "")
     g.place_name = place.name  # named on the 503 page should the database fail later on
+    g.place = place  # whom to ask, on this page and on any error page after it (contact_context)
     runs = institution.runs(setting)
     # End the read so the card step can start a write transaction cleanly (SQLite).
     db().rollback()
@@ -54,3 +70,26 @@ def institution_of_request() -> int | None:
     with lookup() as session:
         institution, _setting, _retired = institution_by_reception_token(session, token)
         return institution.id if institution is not None else None
+
+# The patient's blueprints: a page of theirs, or an error on one, names whom to ask.
+PATIENT_BLUEPRINTS = ("reception", "qualification", "tablet")
+
+
+def contact_context() -> dict:
+    """`place_contact` for every template (base.html's footer shows it): the place of the patient
+    page being answered, also when an error was raised before its view looked it up (a refused
+    CSRF token, a rate limit). Never a second database fault: nothing after one."""
+    place = g.get("place")
+    if place is None and request.blueprint in PATIENT_BLUEPRINTS and not g.get("database_failed"):
+        token = (request.view_args or {}).get("token")
+        if isinstance(token, str) and len(token) <= 64:
+            try:
+                institution, setting_name, _ = institution_by_reception_token(db(), token)
+            except Exception:  # noqa: BLE001 - an error page must render whatever the database does
+                institution = None
+            if institution is not None:
+                place = Place(institution.id, institution.institution_code, institution.name, token,
+                              RECEPTION_SETTINGS[setting_name], phone=institution.phone or "",
+                              privacy_url=institution.privacy_url or "")
+                g.place = place
+    return {"place_contact": place}

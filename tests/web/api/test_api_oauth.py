@@ -391,19 +391,19 @@ def test_oauth_errors_outside_authlib_are_rfc_shaped(world):
 def test_admin_registers_a_client_sees_the_secret_once_and_revokes_it(world):
     app = world.app
     admin = console_login(app, "admin")
-    page = admin.get("/pharmacy/admin").get_data(as_text=True)
+    page = admin.get("/pharmacy/admin/api").get_data(as_text=True)
     assert "API連携" in page
     resp = admin.post("/pharmacy/admin/api-clients", data={
         "csrf_token": csrf_of(page), "name": "夜間レセコン", "grant_type": "client_credentials",
         "scopes": ["consents", "qualification"]})
     assert resp.status_code == 303
-    page = admin.get("/pharmacy/admin").get_data(as_text=True)
+    page = admin.get("/pharmacy/admin/api").get_data(as_text=True)
     assert "夜間レセコン" in page and "この画面でしか表示されません" in page
     import re
 
     client_id = re.search(r"クライアントID：<strong><code>([^<]+)</code>", page).group(1)
     secret = re.search(r"クライアントシークレット：<strong><code>([^<]+)</code>", page).group(1)
-    assert secret not in admin.get("/pharmacy/admin").get_data(as_text=True)  # shown once
+    assert secret not in admin.get("/pharmacy/admin/api").get_data(as_text=True)  # shown once
     from api_support import Client
 
     with world.session() as s:
@@ -422,11 +422,11 @@ def test_admin_registers_a_client_sees_the_secret_once_and_revokes_it(world):
 
 def test_admin_form_explains_a_refused_registration(world):
     admin = console_login(world.app, "admin")
-    page = admin.get("/pharmacy/admin").get_data(as_text=True)
+    page = admin.get("/pharmacy/admin/api").get_data(as_text=True)
     admin.post("/pharmacy/admin/api-clients", data={
         "csrf_token": csrf_of(page), "name": "x", "grant_type": "authorization_code", "scopes": ["drug"],
         "redirect_uri": "http://rececon.example/cb"})
-    page = admin.get("/pharmacy/admin").get_data(as_text=True)
+    page = admin.get("/pharmacy/admin/api").get_data(as_text=True)
     assert "https://" in page and 'role="alert"' in page
 
 
@@ -437,7 +437,7 @@ def test_only_admins_manage_clients(world):
                                                            "grant_type": "client_credentials", "scopes": ["consents"]})
     assert resp.status_code == 403
     other_admin = console_login(world.app, "other-admin")
-    token = csrf_of(other_admin.get("/pharmacy/admin").get_data(as_text=True))
+    token = csrf_of(other_admin.get("/pharmacy/admin/api").get_data(as_text=True))
     resp = other_admin.post(f"/pharmacy/admin/api-clients/{world.system_client.pk}/revoke", data={"csrf_token": token})
     assert resp.status_code == 404
 
@@ -445,7 +445,7 @@ def test_only_admins_manage_clients(world):
 def test_revoking_a_client_id_too_long_for_the_database_is_404(world):
     # SQLite refused the integer (PostgreSQL too, past its range): it was a 500.
     admin = console_login(world.app, "admin")
-    token = csrf_of(admin.get("/pharmacy/admin").get_data(as_text=True))
+    token = csrf_of(admin.get("/pharmacy/admin/api").get_data(as_text=True))
     for pk in (2**31, 10**23):
         assert admin.post(f"/pharmacy/admin/api-clients/{pk}/revoke", data={"csrf_token": token}).status_code == 404
 

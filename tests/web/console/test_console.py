@@ -404,7 +404,8 @@ def test_batch_inquiry_with_a_shift_jis_file(world):
     download = client.get("/pharmacy/batch/result.csv")
     assert download.data.startswith("\ufeff".encode())
     text = download.data.decode("utf-8-sig")
-    assert text.splitlines()[0] == "保険者番号,記号,番号,枝番,生年月日,照会番号,結果,理由"
+    # 結果 and 理由 where they always were; 氏名 and 負担割合 after them (issue 37).
+    assert text.splitlines()[0] == "保険者番号,記号,番号,枝番,生年月日,照会番号,結果,理由,氏名,負担割合"
     assert ",有効," in text and ",無効," in text and ",エラー," in text
 
 
@@ -491,13 +492,17 @@ def test_admin_rotates_url_adds_staff_and_disables_them(world):
     html = admin.get("/pharmacy/admin").get_data(as_text=True)
     old = re.search(r'href="(http://localhost:5000/r/[^"]+)"', html).group(1)
     token = csrf(admin, "/pharmacy/admin")
-    admin.post("/pharmacy/admin/rotate", data={"csrf_token": token})
+    # Without the confirmation's yes, nothing changes: the page says what stops working.
+    confirm = admin.post("/pharmacy/admin/rotate", data={"csrf_token": token}).get_data(as_text=True)
+    assert "URLを変更しますか" in confirm and old in confirm
+    assert app.test_client().get(old.replace("http://localhost:5000", "")).status_code == 200
+    admin.post("/pharmacy/admin/rotate", data={"csrf_token": token, "confirm": "yes"})
     assert app.test_client().get(old.replace("http://localhost:5000", "")).status_code == 410
 
     admin.post("/pharmacy/admin/staff", data={"csrf_token": token, "login_id": "new-clerk", "role": "clerk",
                                               "display_name": "新人"})
-    html = admin.get("/pharmacy/admin").get_data(as_text=True)
-    password = re.search(r"初期パスワード：<strong>([^<]+)</strong>", html).group(1)
+    html = admin.get("/pharmacy/admin/staff").get_data(as_text=True)
+    password = re.search(r'初期パスワード：<strong class="one-time-password">([^<]+)</strong>', html).group(1)
     newbie, resp = login(app, "new-clerk", password)
     assert resp.status_code == 303
     # The admin has seen the 初期パスワード: it opens nothing but the change form.
@@ -514,7 +519,10 @@ def test_admin_rotates_url_adds_staff_and_disables_them(world):
     password = "a-new-clerk-password"
     row = html.split("<td>new-clerk</td>")[1]
     member_id = re.search(r"/pharmacy/admin/staff/(\d+)/disable", row).group(1)
-    assert admin.post(f"/pharmacy/admin/staff/{member_id}/disable", data={"csrf_token": token}).status_code == 303
+    assert admin.post(f"/pharmacy/admin/staff/{member_id}/disable", data={"csrf_token": token}).status_code == 200
+    assert newbie.get("/pharmacy/").status_code == 200  # not yet: that was the confirmation page
+    assert admin.post(f"/pharmacy/admin/staff/{member_id}/disable",
+                      data={"csrf_token": token, "confirm": "yes"}).status_code == 303
     assert newbie.get("/pharmacy/").status_code == 302  # signed out at once
     assert login(app, "new-clerk", password)[1].status_code == 401
 
@@ -534,10 +542,12 @@ def test_appointment_deep_link(world):
     token = csrf(admin, "/pharmacy/admin")
     admin.post("/pharmacy/admin/appointments", data={"csrf_token": token, "consultation_date": "2026-11-30",
                                                      "memo": "14時 オンライン服薬指導"})
-    html = admin.get("/pharmacy/admin").get_data(as_text=True)
+    html = admin.get("/pharmacy/admin/appointments").get_data(as_text=True)
     assert "14時 オンライン服薬指導" in html
-    link = re.search(r'href="http://localhost:5000(/r/[^"?]+\?date=2026-11-30)"', html).group(1)
-    assert app.test_client().get(link).status_code == 200
+    # The link is opaque (no date, no patient); it opens the reception with the date filled in.
+    link = re.search(r'href="http://localhost:5000(/r/[^"?]+\?a=[A-Za-z0-9_-]+)"', html).group(1)
+    page = app.test_client().get(link)
+    assert page.status_code == 200 and "date=2026-11-30" in page.get_data(as_text=True)
 
 
 def test_an_id_too_long_for_the_database_is_404(world):
@@ -560,8 +570,8 @@ def test_nul_in_a_form_is_400_and_nothing_is_written(world):
     resp = admin.post("/pharmacy/admin/staff", data={"csrf_token": token, "login_id": "new-clerk", "role": "clerk",
                                                      "display_name": "新人\x00"})
     assert resp.status_code == 400
-    html = admin.get("/pharmacy/admin").get_data(as_text=True)
-    assert "今後の予約はありません" in html and "new-clerk" not in html
+    assert "今後の予約はありません" in admin.get("/pharmacy/admin/appointments").get_data(as_text=True)
+    assert "new-clerk" not in admin.get("/pharmacy/admin/staff").get_data(as_text=True)
     assert login(app, "clerk\x00")[1].status_code == 400
 
 

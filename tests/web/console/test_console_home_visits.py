@@ -110,24 +110,26 @@ def test_the_admin_sets_the_lapse_days_in_kanri_and_open_relationships_follow(wo
     """The lapse is an institution setting (issue 19): 「管理」 changes it, not only the sandbox."""
     _, consent_id = visited
     admin = console_login(world.app, "admin")
-    page = admin.get("/pharmacy/admin").get_data(as_text=True)
+    page = admin.get("/pharmacy/admin/settings").get_data(as_text=True)
     assert "訪問の記録がないまま終了するまでの日数" in page and 'value="90"' in page
     csrf = csrf_of(page)
     saved = admin.post("/pharmacy/admin/lapse-days", data={"csrf_token": csrf, "home_visit_lapse_days": "30"})
     assert saved.status_code == 303
-    assert 'value="30"' in admin.get("/pharmacy/admin").get_data(as_text=True)
+    saved_page = admin.get("/pharmacy/admin/settings").get_data(as_text=True)
+    assert 'value="30"' in saved_page and "終了するまでの日数を30日にしました。" in saved_page
     listed = console_login(world.app, "pharmacist").get("/pharmacy/home-visits").get_data(as_text=True)
     assert "あと30日" in listed
-    for bad in ("abc", "-1", "3651", "", "1.5"):
+    for bad in ("abc", "-1", "0", "3651", "", "1.5"):
         refused = admin.post("/pharmacy/admin/lapse-days", data={"csrf_token": csrf, "home_visit_lapse_days": bad})
         assert refused.status_code == 303
-        shown = admin.get("/pharmacy/admin").get_data(as_text=True)
-        assert "0から3650までの日数（整数）を入力してください" in shown and 'value="30"' in shown
+        shown = admin.get("/pharmacy/admin/settings").get_data(as_text=True)
+        assert "1から3650までの整数で入力してください" in shown
+        assert 'value="30"' in admin.get("/pharmacy/admin/settings").get_data(as_text=True)
     clerk = console_login(world.app, "clerk")
     token = csrf_of(clerk.get("/pharmacy/home-visits").get_data(as_text=True))
     assert clerk.post("/pharmacy/admin/lapse-days",
                       data={"csrf_token": token, "home_visit_lapse_days": "7"}).status_code == 403
-    assert 'value="30"' in admin.get("/pharmacy/admin").get_data(as_text=True)
+    assert 'value="30"' in admin.get("/pharmacy/admin/settings").get_data(as_text=True)
 
 
 def test_a_rows_reinquiry_uses_the_first_visits_keys_without_typing(world, visited):
