@@ -255,8 +255,10 @@ READ: Table = {
     **{code: (403, _refused) for code in ReadRefused.codes - {"not_found", "other_institution"}},
 }
 
+NO_SUCH_CARD = "そのカードはありません。"
+BIRTH_DATE_RANGE = "birth_date は1900年以降、今日以前の日付にしてください。"
 CARD_AUTHORITY: Table = {
-    "not_found": (404, "そのカードはありません。"),
+    "not_found": (404, NO_SUCH_CARD),
 }
 
 _CARE_SETTING_CHOICES = "、".join(f"{code}（{label}）" for code, label in oqs_codes.CARE_SETTINGS.items())
@@ -266,7 +268,7 @@ OQS: Table = {
     "invalid_validity": (422, "validity は1から6の整数で指定してください。", "invalid_field"),
     "validity_with_medical_aid": (
         422, "医療扶助の受給者には validity 3・4・5 を指定できません（5は医療保険だけに起こります）。", "invalid_field"),
-    "birth_date_out_of_range": (422, "birth_date は1900年以降、今日以前の日付にしてください。", "invalid_field"),
+    "birth_date_out_of_range": (422, BIRTH_DATE_RANGE, "invalid_field"),
     "born_today_lost": (422, "今日生まれの人には validity 2・3（資格の喪失）を指定できません。", "invalid_field"),
     "entrusted_without_medical_aid": (
         422, "entrusted_institution_codes は medical_aid のときだけ指定できます。", "invalid_field"),
@@ -459,3 +461,63 @@ REINQUIRY_NOBODY = "該当する方が見つかりません。保険者番号・
 STALE_CURSOR = "cursor が古いか正しくありません。最初のページから読み直してください。"
 MONTHS_OUT_OF_ORDER = "from は to 以前の年月にしてください。"
 ROWS_REQUIRED = "rows は照会する行の配列（1行以上）で指定してください。"
+
+
+# --- the sandbox's request checks (web/sandbox/): QA's test worlds ---------------------------------
+# Field checks name the field, as the API's do; the fixed sentences a QA log shows are here too.
+
+def text_field(name: str, max_len: int) -> str:
+    return f"{name} は{max_len}文字以内の文字列で指定してください。"
+
+
+def bad_characters(name: str) -> str:
+    return f"{name} に使えない文字が含まれています。"
+
+
+def integer_range(name: str, low: int, high: int) -> str:
+    return f"{name} は{low}から{high}までの整数で指定してください。"
+
+
+def boolean_field(name: str) -> str:
+    return f"{name} は true か false で指定してください。"
+
+
+def field_not_allowed(name: str) -> str:
+    return f"{name} は指定できません。"
+
+
+def field_required(name: str) -> str:
+    return f"{name} を指定してください。"
+
+
+def timestamp_field(name: str, example: str = "2026-12-04T09:00:00+09:00") -> str:
+    return f"{name} は時差つきのISO 8601（例: {example}）で指定してください。"
+
+
+def string_list(name: str) -> str:
+    return f"{name} は文字列の配列で指定してください。"
+
+
+def functions_object(functions: tuple[str, ...]) -> str:
+    return f"functions は {', '.join(functions)} を true か false で指定するオブジェクトにしてください。"
+
+
+def institution_not_registered(code: str) -> str:
+    return f"医療機関コード {code} の医療機関は登録されていません。"
+
+
+def clock_years(first: int, last: int) -> str:
+    return f"now は{first}年から{last}年までの日時で指定してください。"
+
+
+JSON_BODY_ONLY = "Content-Type: application/json で送ってください。"
+CODE_NOT_ASSIGNED = "医療機関コードを割り当てられませんでした。もう一度お試しください。"
+PREFECTURE_CODE = "prefecture は01から47までの2桁の都道府県コード（文字列）で指定してください。"
+NO_SUCH_INSTITUTION = "その医療機関コードの医療機関はありません。"
+BIRTH_DATE_FORMAT = "birth_date は YYYY-MM-DD 形式で指定してください。"
+ENTRUSTED_CODES = "entrusted_institution_codes は10桁の医療機関コードの配列で指定してください。"
+ENTRUSTED_NEEDS_MEDICAL_AID = "entrusted_institution_codes は medical_aid が true のときだけ指定できます。"
+SEED_FIELD = "seed は0以上の整数で指定してください。"
+NO_SUCH_PERSON = "その person_id の患者はいません。"
+CARD_STATUS_CHOICES = "status は active, expired, revoked, locked のいずれかです。"
+CLOCK_NOT_SETTABLE = "この環境では時計を動かせません。"

@@ -46,7 +46,7 @@ def _json_bodies_only():
     if request.method in ("GET", "HEAD", "OPTIONS") or request.is_json:
         return
     if request.mimetype or request.content_length:
-        raise ApiError(415, "unsupported_media_type", "Content-Type: application/json で送ってください。")
+        raise ApiError(415, "unsupported_media_type", words.JSON_BODY_ONLY)
 
 
 # The body fields each route takes. Anything else is 422 invalid_parameter naming it: a QA suite's
@@ -90,18 +90,18 @@ def _string(body: dict, key: str, *, max_len: int, default: str | None = None) -
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > max_len:
-        raise ApiError(422, "invalid_field", f"{key} は{max_len}文字以内の文字列で指定してください。")
+        raise ApiError(422, "invalid_field", words.text_field(key, max_len))
     # Control characters and lone surrogates ("\ud800" is valid JSON) cannot be stored (PostgreSQL
     # refuses NUL; no database takes a lone surrogate): a 500 and nothing created, before.
     if any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
-        raise ApiError(422, "invalid_field", f"{key} に使えない文字が含まれています。")
+        raise ApiError(422, "invalid_field", words.bad_characters(key))
     return value.strip()
 
 
 def _parse_name(value: Any) -> str:
     name = _string({"name": value}, "name", max_len=100)
     if name is None:
-        raise ApiError(422, "invalid_field", "name は100文字以内の文字列で指定してください。")
+        raise ApiError(422, "invalid_field", words.text_field("name", 100))
     return name
 
 
@@ -109,13 +109,13 @@ def _parse_functions(value: Any) -> dict[str, bool]:
     if (not isinstance(value, dict) or set(value) - set(FUNCTIONS)
             or not all(isinstance(on, bool) for on in value.values())):
         raise ApiError(422, "invalid_field",
-                       f"functions は {', '.join(FUNCTIONS)} を true か false で指定するオブジェクトにしてください。")
+                       words.functions_object(tuple(FUNCTIONS)))
     return value
 
 
 def _parse_lapse_days(value: Any) -> int:
     if type(value) is not int or not 0 <= value <= MAX_LAPSE_DAYS:  # bool is no number of days
-        raise ApiError(422, "invalid_field", f"home_visit_lapse_days は0から{MAX_LAPSE_DAYS}までの整数で指定してください。")
+        raise ApiError(422, "invalid_field", words.integer_range("home_visit_lapse_days", 0, MAX_LAPSE_DAYS))
     return value
 
 
@@ -131,7 +131,7 @@ def _apply_lapse_days(institution: Institution, days: int) -> None:
 def _parse_boolean(key: str) -> Callable[[Any], bool]:
     def parse(value: Any) -> bool:
         if not isinstance(value, bool):
-            raise ApiError(422, "invalid_field", f"{key} は true か false で指定してください。")
+            raise ApiError(422, "invalid_field", words.boolean_field(key))
         return value
     return parse
 
@@ -188,7 +188,7 @@ def _apply_fields(institution: Institution, body: dict, *, strict: bool = True) 
     `strict`: refuse a field not in the table (PATCH); POST leaves other keys to its own code."""
     unknown = set(body) - set(INSTITUTION_FIELDS)
     if unknown and strict:
-        raise ApiError(422, "invalid_field", f"{sorted(unknown)[0]} は指定できません。")
+        raise ApiError(422, "invalid_field", words.field_not_allowed(sorted(unknown)[0]))
     parsed = {key: field.parse(body[key]) for key, field in INSTITUTION_FIELDS.items() if key in body}
     for key, value in parsed.items():
         INSTITUTION_FIELDS[key].apply(institution, value)
@@ -224,7 +224,7 @@ def create_sandbox_institution():
         except IntegrityError:
             session.rollback()
     else:  # pragma: no cover - a million codes make five collisions in a row unthinkable
-        raise ApiError(409, "conflict", "医療機関コードを割り当てられませんでした。もう一度お試しください。")
+        raise ApiError(409, "conflict", words.CODE_NOT_ASSIGNED)
     _apply_fields(institution, {k: v for k, v in body.items() if k != "name"}, strict=False)
     session.flush()
     staff = []
@@ -254,14 +254,14 @@ def _prefecture(body: dict) -> str:
     can place institutions inside and outside a disaster's area."""
     value = body.get("prefecture", "13")
     if not isinstance(value, str) or value not in PREFECTURE_CODES:
-        raise ApiError(422, "invalid_field", "prefecture は01から47までの2桁の都道府県コード（文字列）で指定してください。")
+        raise ApiError(422, "invalid_field", words.PREFECTURE_CODE)
     return value
 
 
 def _sandbox_institution(session: Session, code: str) -> Institution:
     institution = institution_by_code(session, code[:10])
     if institution is None:
-        raise ApiError(404, "not_found", "その医療機関コードの医療機関はありません。")
+        raise ApiError(404, "not_found", words.NO_SUCH_INSTITUTION)
     return institution
 
 
@@ -316,9 +316,9 @@ def _parse_birth_date(body: dict) -> date | None:
         return None
     value = parse_date(raw)  # YYYY-MM-DD only (not a week date like 2026-W50-1)
     if value is None:
-        raise ApiError(422, "invalid_field", "birth_date は YYYY-MM-DD 形式で指定してください。")
+        raise ApiError(422, "invalid_field", words.BIRTH_DATE_FORMAT)
     if value > today_jst() or value.year < 1900:
-        raise ApiError(422, "invalid_field", "birth_date は1900年以降、今日以前の日付にしてください。")
+        raise ApiError(422, "invalid_field", words.BIRTH_DATE_RANGE)
     return value
 
 
@@ -328,24 +328,24 @@ def create_sandbox_patient():
     birth_date = _parse_birth_date(body)
     validity = body.get("validity")
     if validity is not None and (not isinstance(validity, int) or isinstance(validity, bool) or validity not in VALIDITY):
-        raise ApiError(422, "invalid_field", f"validity は{min(VALIDITY)}から{max(VALIDITY)}の整数で指定してください。")
+        raise ApiError(422, "invalid_field", words.integer_range("validity", min(VALIDITY), max(VALIDITY)))
     medical_aid = body.get("medical_aid", False)
     if not isinstance(medical_aid, bool):
-        raise ApiError(422, "invalid_field", "medical_aid は true か false で指定してください。")
+        raise ApiError(422, "invalid_field", words.boolean_field("medical_aid"))
     # 併用: health insurance kept beside the medical aid (the simulator refuses it without medical_aid).
     insured = body.get("insured", False)
     if not isinstance(insured, bool):
-        raise ApiError(422, "invalid_field", "insured は true か false で指定してください。")
+        raise ApiError(422, "invalid_field", words.boolean_field("insured"))
     entrusted = body.get("entrusted_institution_codes")
     if entrusted is not None:
         if (not isinstance(entrusted, list) or len(entrusted) > 50
                 or not all(isinstance(c, str) and c.isdigit() and len(c) == 10 for c in entrusted)):
-            raise ApiError(422, "invalid_field", "entrusted_institution_codes は10桁の医療機関コードの配列で指定してください。")
+            raise ApiError(422, "invalid_field", words.ENTRUSTED_CODES)
         if not medical_aid:
-            raise ApiError(422, "invalid_field", "entrusted_institution_codes は medical_aid が true のときだけ指定できます。")
+            raise ApiError(422, "invalid_field", words.ENTRUSTED_NEEDS_MEDICAL_AID)
     seed = body.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**62):
-        raise ApiError(422, "invalid_field", "seed は0以上の整数で指定してください。")
+        raise ApiError(422, "invalid_field", words.SEED_FIELD)
     session = db()
     # `seed` (optional, ours): the same seed gives the same histories, for repeatable tests.
     # The simulator's own refusals (InvalidInput) are answered 422 invalid_field.
@@ -379,11 +379,11 @@ def entrust_sandbox_patient(person_id: str):
     body = _require_json()
     code = _string(body, "institution_code", max_len=10)
     if code is None:
-        raise ApiError(422, "invalid_field", "institution_code を指定してください。")
+        raise ApiError(422, "invalid_field", words.field_required("institution_code"))
     session = db()
     if institution_by_code(session, code) is None:
         # The sandbox entrusts to this service's institutions only (a made-up code went through: 201).
-        raise ApiError(422, "invalid_field", f"医療機関コード {code} の医療機関は登録されていません。")
+        raise ApiError(422, "invalid_field", words.institution_not_registered(code))
     # Unknown person: 404 not_found; no medical aid or a malformed code: 422 invalid_field.
     added = oqs_for(session).register_entrustment(person_id=person_id[:64], institution_code=code)
     session.commit()
@@ -395,11 +395,11 @@ def create_sandbox_card():
     body = _require_json()
     person_id = _string(body, "person_id", max_len=64)
     if person_id is None:
-        raise ApiError(422, "invalid_field", "person_id を指定してください。")
+        raise ApiError(422, "invalid_field", words.field_required("person_id"))
     session = db()
     person = oqs_for(session).person(person_id)
     if person is None:
-        raise ApiError(404, "not_found", "その person_id の患者はいません。")
+        raise ApiError(404, "not_found", words.NO_SUCH_PERSON)
     issued = card_authority_for(session).issue_card(person_id=person_id, birth_date=person.birth_date, now=now())
     session.commit()
     card = issued.card
@@ -422,7 +422,7 @@ def get_sandbox_card(card_id: str):
     new browser context starts its virtual authenticator there, or its first read looks cloned."""
     card = card_authority_for(db()).get(card_id[:40])
     if card is None:
-        raise ApiError(404, "not_found", "そのカードはありません。")
+        raise ApiError(404, "not_found", words.NO_SUCH_CARD)
     return jsonify(card_id=card.card_id, status=card.status, sign_count=card.sign_count)
 
 
@@ -431,7 +431,7 @@ def set_card_status(card_id: str):
     body = _require_json()
     status = body.get("status")
     if status not in SETTABLE_STATUSES:
-        raise ApiError(422, "invalid_field", "status は active, expired, revoked, locked のいずれかです。")
+        raise ApiError(422, "invalid_field", words.CARD_STATUS_CHOICES)
     session = db()
     card = card_authority_for(session).set_status(card_id, status, now=now())  # UnknownCard: 404 not_found
     session.commit()
@@ -450,7 +450,7 @@ def _instant(body: dict, key: str) -> datetime:
     except (ValueError, OverflowError):
         instant = None
     if instant is None or instant.tzinfo is None:
-        raise ApiError(422, "invalid_field", f"{key} は時差つきのISO 8601（例: 2026-12-04T09:00:00+09:00）で指定してください。")
+        raise ApiError(422, "invalid_field", words.timestamp_field(key))
     return instant
 
 
@@ -458,7 +458,7 @@ def _code_list(body: dict, key: str, *, max_items: int = 200) -> list[str]:
     value = body.get(key, [])
     if (not isinstance(value, list) or len(value) > max_items
             or not all(isinstance(v, str) and len(v) <= 20 for v in value)):
-        raise ApiError(422, "invalid_field", f"{key} は文字列の配列で指定してください。")
+        raise ApiError(422, "invalid_field", words.string_list(key))
     return value
 
 
@@ -470,7 +470,7 @@ def declare_sandbox_disaster():
     body = _require_json()
     name = body.get("name")
     if not isinstance(name, str):
-        raise ApiError(422, "invalid_field", "name は100文字以内の文字列で指定してください。")
+        raise ApiError(422, "invalid_field", words.text_field("name", 100))
     prefectures, codes = _code_list(body, "prefectures", max_items=47), _code_list(body, "institution_codes")
     starts_at, ends_at = _instant(body, "from"), _instant(body, "until")
     session = db()
@@ -489,7 +489,7 @@ CLOCK_YEARS = range(2000, 2100)
 def _db_clock() -> DatabaseClock:
     clock = current_app.extensions["clock"]
     if not isinstance(clock, DatabaseClock):
-        raise ApiError(409, "clock_not_settable", "この環境では時計を動かせません。")
+        raise ApiError(409, "clock_not_settable", words.CLOCK_NOT_SETTABLE)
     return clock
 
 
@@ -501,13 +501,13 @@ def _clock_instant(body: dict) -> datetime:
     except ValueError:
         instant = None
     if instant is None or instant.tzinfo is None:
-        raise ApiError(422, "invalid_field", "now は時差つきのISO 8601（例: 2026-12-04T23:59:59+09:00）で指定してください。")
+        raise ApiError(422, "invalid_field", words.timestamp_field("now", "2026-12-04T23:59:59+09:00"))
     try:
         year = instant.astimezone(timezone.utc).year
     except OverflowError:  # 0001-01-01T00:00+09:00 has no UTC instant
         year = None
     if year not in CLOCK_YEARS:
-        raise ApiError(422, "invalid_field", f"now は{CLOCK_YEARS[0]}年から{CLOCK_YEARS[-1]}年までの日時で指定してください。")
+        raise ApiError(422, "invalid_field", words.clock_years(CLOCK_YEARS[0], CLOCK_YEARS[-1]))
     return instant
 
 
