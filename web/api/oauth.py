@@ -41,7 +41,7 @@ from consent.staff_auth import StaffIdentity, load_identity
 from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, SCOPE_LABELS, SCOPES
 from store.engine import begin_write
 from web.context import client_address, enforce_rate_limits, now
-from web.problems import PROBLEM_JSON, problem
+from web.problems import PROBLEM_JSON, PROBLEMS, problem
 from web.db import db, lookup
 from web.security import CSP
 from web.staff_session import current_staff, reception_mode_redirect
@@ -547,10 +547,8 @@ _AUTHORIZE_ERRORS = {
 # Japanese words for authlib's errors (its descriptions are English, some missing).
 _OAUTH_MESSAGES = {**_AUTHORIZE_ERRORS,
                    "invalid_client": "クライアントの認証に失敗しました。",
-                   "invalid_grant": "認可コードまたはリフレッシュトークンが正しくないか、使用済みか、期限切れです。",
-                   "unsupported_grant_type": "この grant_type には対応していません。",
-                   "unsupported_token_type": "この種類のトークンは取り消せません。",
-                   "access_denied": "職員が連携を許可しませんでした。"}
+                   **{code: PROBLEMS[code][1] for code in (
+                       "invalid_grant", "unsupported_grant_type", "unsupported_token_type", "access_denied")}}
 
 
 def _rfc_error_bodies(response):
