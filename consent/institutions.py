@@ -1,13 +1,16 @@
 """Institutions (医療機関等), their staff accounts, reception URLs and appointments: tables and services."""
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Collection
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, false, or_, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from consent.errors import DomainError
 from consent.passwords import hash_password
 from consent.vocabulary import FUNCTION_ONLINE, FUNCTIONS, RECEPTION_ONLINE, RECEPTION_SETTINGS, ReceptionSetting
 from store.base import Base
@@ -46,6 +49,10 @@ class Institution(Base):
     # 資格確認限定型: the card confirms the qualification and nothing else - no data categories
     # are offered and every data read is refused (consent/qualification_only.py switches it).
     qualification_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Whom the patient asks (issue 36): shown on every patient page and error page when set; ""
+    # when not. Changed through set_contact (its checks), never directly.
+    phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    privacy_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     def token_of(self, setting: str) -> str:
         return getattr(self, TOKEN_COLUMNS[setting])
@@ -115,6 +122,59 @@ TOKEN_COLUMNS: dict[str, str] = {
 # What `institution create` (and an institution from before the functions existed) runs.
 DEFAULT_FUNCTIONS: dict[str, bool] = {name: name == FUNCTION_ONLINE for name in FUNCTIONS}
 ALL_FUNCTIONS: dict[str, bool] = {name: True for name in FUNCTIONS}
+
+class InstitutionError(DomainError):
+    """An institution setting that cannot be stored (its phone number or privacy notice URL)."""
+
+    domain = "institution"
+    codes = frozenset({"invalid_phone", "invalid_privacy_url"})
+
+
+PHONE_MAX, PRIVACY_URL_MAX = 20, 500
+# A Japanese number as people write it: 0 first, digits in groups joined by hyphens, 10 or 11
+# digits in all (03-1234-5678, 0120-123-456, 090-1234-5678).
+_PHONE = re.compile(r"0[0-9]+(-[0-9]+)*")
+
+
+def check_phone(raw: str) -> str:
+    """`raw` trimmed ("" clears it); InstitutionError invalid_phone when it is not a phone number."""
+    value = raw.strip() if isinstance(raw, str) else None
+    if value is None:
+        raise InstitutionError("invalid_phone", field="phone")
+    if value and (len(value) > PHONE_MAX or not _PHONE.fullmatch(value)
+                  or sum(ch.isdigit() for ch in value) not in (10, 11)):
+        raise InstitutionError("invalid_phone", field="phone")
+    return value
+
+
+def check_privacy_url(raw: str) -> str:
+    """`raw` trimmed ("" clears it): an absolute http(s) URL without credentials or spaces."""
+    value = raw.strip() if isinstance(raw, str) else None
+    if value is None:
+        raise InstitutionError("invalid_privacy_url", field="privacy_url")
+    if not value:
+        return value
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise InstitutionError("invalid_privacy_url", field="privacy_url") from None
+    if (len(value) > PRIVACY_URL_MAX or parts.scheme not in ("http", "https") or not parts.hostname
+            or parts.username or parts.password or any(ch.isspace() or ord(ch) < 32 for ch in value)):
+        raise InstitutionError("invalid_privacy_url", field="privacy_url")
+    return value
+
+
+def set_contact(institution: Institution, *, phone: str | None = None, privacy_url: str | None = None) -> None:
+    """Change the phone number and/or the privacy notice URL (None: leave it); both checked
+    before either is set."""
+    checked_phone = None if phone is None else check_phone(phone)
+    checked_url = None if privacy_url is None else check_privacy_url(privacy_url)
+    if checked_phone is not None:
+        institution.phone = checked_phone
+    if checked_url is not None:
+        institution.privacy_url = checked_url
+
 
 ROLES = ("pharmacist", "clerk", "admin")
 # Only these roles are 有資格者 (licensed): they alone may view clinical categories.

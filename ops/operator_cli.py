@@ -3,6 +3,7 @@
     flask --app app institution create --code 1341245676 --name "本町薬局" --kind pharmacy
     flask --app app institution admin 1341245676 --login-id honmachi-admin
     flask --app app institution set 1341245676 --qualification-only on|off
+    flask --app app institution set 1341245676 --phone 03-1234-5678 --privacy-url https://example.jp/privacy
     flask --app app institution list
     flask --app app staff list 1341245676
     flask --app app staff disable LOGIN_ID
@@ -19,7 +20,9 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from consent.institutions import add_staff, create_institution, disable_staff, institution_by_code, staff_of
+from consent.institutions import (
+    InstitutionError, add_staff, create_institution, disable_staff, institution_by_code, set_contact, staff_of,
+)
 from consent.qualification_only import set_qualification_only
 from consent.vocabulary import QUALIFICATION_ONLY_LABEL, RECEPTION_SETTINGS
 from integrations.oqs.numbering import institution_table, is_valid_institution_code
@@ -29,6 +32,11 @@ from web.sessions import end_sessions_of_staff
 KINDS = {"clinic": 1, "dental": 3, "pharmacy": 4}
 KIND_LABELS = {1: "医科", 3: "歯科", 4: "調剤"}
 LOGIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$")
+# Operators' words for the contact settings' refusals (consent/institutions.py).
+CONTACT_PROBLEMS = {
+    "invalid_phone": "--phone: a Japanese phone number such as 03-1234-5678 (0 first, 10 or 11 digits, hyphens between groups)",
+    "invalid_privacy_url": "--privacy-url: an absolute http:// or https:// URL of at most 500 characters",
+}
 
 
 def fail(message: str) -> None:
@@ -104,20 +112,37 @@ def register(app: Flask) -> None:
 
     @institution_group.command("set")
     @click.argument("code")
-    @click.option("--qualification-only", "qualification_only", required=True, type=click.Choice(["on", "off"]),
+    @click.option("--qualification-only", "qualification_only", type=click.Choice(["on", "off"]),
                   help="on: 資格確認限定型 - the data categories of open consents end now (利用目的の変更, "
                        "reason 3); off: data may be consented to again (nothing is granted back).")
-    def institution_set(code: str, qualification_only: str):
-        """Change an institution's settings (audited)."""
-        on = qualification_only == "on"
+    @click.option("--phone", help="The phone number patients call (e.g. 03-1234-5678), shown on every "
+                                  "patient page and error page; \"\" removes it.")
+    @click.option("--privacy-url", "privacy_url",
+                  help="The URL of the institution's privacy notice, linked from every patient page; \"\" removes it.")
+    def institution_set(code: str, qualification_only: str | None, phone: str | None, privacy_url: str | None):
+        """Change an institution's settings (the mode is audited)."""
+        if qualification_only is None and phone is None and privacy_url is None:
+            fail("nothing to set: give --qualification-only, --phone or --privacy-url")
+        ended = []
         with _sessionmaker()() as session, session.begin():
             institution = institution_by_code(session, code)
             if institution is None:
                 fail(f"no institution with code {code!r}")
-            ended = set_qualification_only(session, institution_id=institution.id, on=on, by="operator", now=_now())
-        click.echo(f"{code}: qualification-only {qualification_only}")
+            try:
+                set_contact(institution, phone=phone, privacy_url=privacy_url)
+            except InstitutionError as exc:
+                fail(CONTACT_PROBLEMS[exc.code])
+            if qualification_only is not None:
+                ended = set_qualification_only(session, institution_id=institution.id, on=qualification_only == "on",
+                                               by="operator", now=_now())
+        if qualification_only is not None:
+            click.echo(f"{code}: qualification-only {qualification_only}")
         if ended:
             click.echo(f"data categories ended in {len(ended)} open consent(s) (reason 3, 利用目的の変更)")
+        if phone is not None:
+            click.echo(f"{code}: phone {phone.strip() or '(none)'}")
+        if privacy_url is not None:
+            click.echo(f"{code}: privacy notice {privacy_url.strip() or '(none)'}")
 
     @institution_group.command("list")
     def institution_list():

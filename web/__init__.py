@@ -73,6 +73,10 @@ def init_app(app: Flask) -> None:
     from web.patient import reception_qualification
 
     app.register_blueprint(reception_qualification.bp)  # 資格確認限定型: 「資格確認をする」
+    from web.patient.reception_place import contact_context
+
+    # App-wide, not per blueprint: the error pages (web/errors.py) of a patient URL name whom to ask too.
+    app.context_processor(contact_context)
     console_bp = console.blueprint(
         admin.routes, medical_aid.routes, home_visits.routes, disaster.routes, passkeys.routes, api_clients.routes,
         webhooks.routes)

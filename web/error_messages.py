@@ -20,6 +20,7 @@ from consent.webhooks import WebhookError
 from consent.login_throttle import LoginThrottled
 from consent.tablet_leave import LeaveThrottled
 from consent.errors import ConsentError, DomainError
+from consent.institutions import InstitutionError
 from consent.oauth_clients import OAuthClientError, TokenRefused
 from consent.staff_auth import PasswordChangeError
 from consent.staff_passkeys import PasskeyError
@@ -286,7 +287,16 @@ WEBHOOK: Table = {
     "not_found": (404, "その通知先はありません。"),
 }
 
+# An institution's contact settings (consent/institutions.py): sandbox 422; operators' commands
+# word them in English.
+INSTITUTION: Table = {
+    "invalid_phone": (422, "phone は 03-1234-5678 のような電話番号（0で始まる10桁か11桁、区切りはハイフン）で指定してください。",
+                      "invalid_field"),
+    "invalid_privacy_url": (422, "privacy_url は https:// で始まるURL（500文字以内）で指定してください。", "invalid_field"),
+}
+
 TABLES: dict[str, Table] = {
+    InstitutionError.domain: INSTITUTION,
     LoginThrottled.domain: LOGIN,
     LeaveThrottled.domain: TABLET_LEAVE,
     AuditError.domain: AUDIT,

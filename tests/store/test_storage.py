@@ -191,3 +191,24 @@ def test_migration_0019_gives_existing_consents_a_patient_id_and_goes_down_and_u
         engine.dispose()
     assert sorted((i, p) for i, p, _ in keys) == sorted([(here, "p-1"), (here, "p-2"), (there, "p-1")])
     assert len({k for _, _, k in keys}) == 3 and all(k.startswith("pat_") for _, _, k in keys)
+
+
+def test_migration_0020_adds_the_contact_settings_and_goes_down_and_up_again(database_url, sessions, institutions):
+    """institutions.phone and privacy_url: empty for an existing institution, reversible."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from store.migrate import downgrade, upgrade
+
+    sessions.kw["bind"].dispose()
+    engine = create_engine(database_url)
+    try:
+        downgrade(database_url, "0019_events")
+        assert {"phone", "privacy_url"}.isdisjoint(c["name"] for c in inspect(engine).get_columns("institutions"))
+    finally:
+        upgrade(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT phone, privacy_url FROM institutions")).all()
+    finally:
+        engine.dispose()
+    assert len(rows) == 2 and set(rows) == {("", "")}

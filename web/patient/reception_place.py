@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, g, make_response, render_template
+from flask import abort, g, make_response, render_template, request
 
 from consent.institutions import institution_by_reception_token
 from consent.vocabulary import RECEPTION_SETTINGS, ReceptionSetting
@@ -23,6 +23,14 @@ class Place:
     setting: ReceptionSetting
     # 資格確認限定型: the top page offers the qualification confirmation only (web/patient/reception_qualification.py).
     qualification_only: bool = False
+    # Whom the patient asks: every patient page and error page shows them (templates/contact.html).
+    phone: str = ""
+    privacy_url: str = ""
+
+    @property
+    def tel(self) -> str:
+        """The phone number as a tel: link wants it (digits only)."""
+        return "".join(ch for ch in self.phone if ch.isdigit())
 
 
 def find_place(token: str) -> Place:
@@ -35,11 +43,37 @@ def find_place(token: str) -> Place:
         abort(410 if retired else 404)
     setting = RECEPTION_SETTINGS[setting_name]
     place = Place(institution.id, institution.institution_code, institution.name, token, setting,
-                  qualification_only=institution.qualification_only)
+                  qualification_only=institution.qualification_only, phone=institution.phone or "",
+                  privacy_url=institution.privacy_url or "")
     g.place_name = place.name  # named on the 503 page should the database fail later on
+    g.place = place  # whom to ask, on this page and on any error page after it (contact_context)
     runs = institution.runs(setting)
     # End the read so the card step can start a write transaction cleanly (SQLite).
     db().rollback()
     if not runs:
         abort(make_response(render_template("reception/closed.html", place=place), 404))
     return place
+
+
+# The patient's blueprints: a page of theirs, or an error on one, names whom to ask.
+PATIENT_BLUEPRINTS = ("reception", "qualification", "tablet")
+
+
+def contact_context() -> dict:
+    """`place_contact` for every template (base.html's footer shows it): the place of the patient
+    page being answered, also when an error was raised before its view looked it up (a refused
+    CSRF token, a rate limit). Never a second database fault: nothing after one."""
+    place = g.get("place")
+    if place is None and request.blueprint in PATIENT_BLUEPRINTS and not g.get("database_failed"):
+        token = (request.view_args or {}).get("token")
+        if isinstance(token, str) and len(token) <= 64:
+            try:
+                institution, setting_name, _ = institution_by_reception_token(db(), token)
+            except Exception:  # noqa: BLE001 - an error page must render whatever the database does
+                institution = None
+            if institution is not None:
+                place = Place(institution.id, institution.institution_code, institution.name, token,
+                              RECEPTION_SETTINGS[setting_name], phone=institution.phone or "",
+                              privacy_url=institution.privacy_url or "")
+                g.place = place
+    return {"place_contact": place}

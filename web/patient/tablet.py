@@ -67,7 +67,7 @@ def _login(place: Place, status: int = 200, **context):
 
 def _wrong_institution():
     # Nothing of either institution is shown: the tablet belongs to someone else.
-    return render_template("error.html", status=403,
+    return render_template("error.html", status=403, place_contact=None,
                            message="この端末でログインしている職員の医療機関の受付ではありません。"), 403
 
 

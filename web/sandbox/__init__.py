@@ -20,6 +20,7 @@ from consent.clock import DatabaseClock
 from consent.date_input import parse_date
 from consent.disasters import PREFECTURE_CODES
 from consent.institutions import (
+    check_phone, check_privacy_url, set_contact,
     ALL_FUNCTIONS, MAX_LAPSE_DAYS, ROLES, Institution, add_staff, create_institution, institution_by_code,
 )
 from consent.qualification_only import set_qualification_only
@@ -141,6 +142,10 @@ INSTITUTION_FIELDS: dict[str, InstitutionField] = {
     # 資格確認限定型 (default false).
     "qualification_only": InstitutionField(_parse_boolean("qualification_only"), _apply_qualification_only,
                                            lambda i: bool(i.qualification_only)),
+    # Whom the patient asks, on every patient page and error page ("" clears; default "").
+    "phone": InstitutionField(check_phone, lambda i, value: set_contact(i, phone=value), lambda i: i.phone or ""),
+    "privacy_url": InstitutionField(check_privacy_url, lambda i, value: set_contact(i, privacy_url=value),
+                                    lambda i: i.privacy_url or ""),
 }
 
 
