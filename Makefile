@@ -21,8 +21,20 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
+# axe-core for the accessibility checks in real Chromium (e2e/accessibility.py): test-only, from
+# npm at the version e2e/axe/package-lock.json pins; Debian's npm when the machine has none.
+AXE := e2e/axe/node_modules/axe-core/axe.min.js
+$(AXE): e2e/axe/package.json e2e/axe/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "Installing Debian's npm (once)..."; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends npm; \
+	fi
+	cd e2e/axe && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(AXE)
 
 # Debian's Chromium: Playwright's own browser download cannot work on these machines.
 chromium:
@@ -73,4 +85,4 @@ bench: install
 		echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache e2e/axe/node_modules
