@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from consent.audit import AuditError
+from consent import decision
 from consent.decision import ReadRefused
 from consent.disasters import DisasterError
 from consent.events import EventFeedError
@@ -294,6 +295,26 @@ INSTITUTION: Table = {
                       "invalid_field"),
     "invalid_privacy_url": (422, "privacy_url は https:// で始まるURL（500文字以内）で指定してください。", "invalid_field"),
 }
+
+# The patient's 「閲覧できなかった記録」 (同意照会・更新): why a read was refused, in plain words
+# (the decision's reason codes, consent/decision.py; the staff's wording is its message).
+_NOT_CONSENTED_PLAIN = "同意していない項目のため"
+PATIENT_READ_REFUSALS: dict[str, str] = {
+    decision.NO_CONSENT: _NOT_CONSENTED_PLAIN,
+    decision.CATEGORY_NOT_CONSENTED: _NOT_CONSENTED_PLAIN,
+    decision.CONSENT_EXPIRED: "閲覧期限後のため",
+    decision.CONSENT_REVOKED: "同意を取り消した後のため",
+    decision.NOT_LICENSED: "薬剤師など資格のある人だけが見られる情報のため",
+    decision.INSUFFICIENT_SCOPE: "その仕組みには見ることが許されていない情報のため",
+    decision.QUALIFICATION_ONLY: "資格情報のほかは見られない受付のため",
+}
+PATIENT_READ_REFUSAL_OTHER = "閲覧できる条件に当てはまらなかったため"
+
+
+def patient_read_refusal(reason: str | None) -> str:
+    """A refused read's reason as the patient's read log words it."""
+    return PATIENT_READ_REFUSALS.get(reason or "", PATIENT_READ_REFUSAL_OTHER)
+
 
 TABLES: dict[str, Table] = {
     InstitutionError.domain: INSTITUTION,

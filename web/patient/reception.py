@@ -19,14 +19,14 @@ from consent.vocabulary import (
     BY_PATIENT, CATEGORIES, CATEGORY_LABELS, DISASTER_READ_LABEL, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS,
     STATUS_REVOKED, VALID_CODES,
 )
-from consent.vocabulary import CONFIRMATION_ONLY_LABEL
+from consent.vocabulary import CATEGORY_NOTES, CONFIRMATION_ONLY_LABEL, NEXT_STEP_TABLET, NEXT_STEP_WAIT
 from web.consent_view import category_rows, deadline_label
 from web.patient.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics
 from web.patient import tablet
 from web.db import db
-from web.error_messages import describe
+from web.error_messages import describe, patient_read_refusal
 from web.errors import ApiError
 from web.patient.reception_place import Place, find_place
 from web.sessions import remember_with
@@ -68,8 +68,16 @@ def _labels(categories) -> list[str]:
 
 
 def _render(template: str, place: Place, status: int = 200, **context):
-    return render_template(template, place=place, category_labels=CATEGORY_LABELS, **tablet.page_context(place),
-                           disaster_read_label=DISASTER_READ_LABEL, **context), status
+    # The card goes to this place's device (a read page's context names the phone by default).
+    context["card_position"] = place.card_position
+    return render_template(template, place=place, category_labels=CATEGORY_LABELS, category_notes=CATEGORY_NOTES,
+                           next_step_wait=NEXT_STEP_WAIT, next_step_tablet=NEXT_STEP_TABLET,
+                           **tablet.page_context(place), disaster_read_label=DISASTER_READ_LABEL, **context), status
+
+
+def _held(categories) -> list[str]:
+    """The labels of these categories, each once, in the pages' order: what a revoke ends."""
+    return [CATEGORY_LABELS[c] for c in CATEGORIES if c in set(categories)]
 
 
 def _deep_link_date(raw: str | None) -> date | None:
@@ -335,15 +343,22 @@ def _consent_rows(place: Place, person_id: str) -> list[dict]:
     return rows
 
 
+def _read_log(place: Place, person_id: str) -> dict:
+    """閲覧の記録, and apart from it 「閲覧できなかった記録」 with the plain reason: a refused attempt
+    is not a read (issue 36)."""
+    records = reads_of_person(db(), person_id=person_id, institution_id=place.id)
+    return {"reads": [r for r in records if r.allowed],
+            "refused": [{"record": r, "why": patient_read_refusal(r.reason)} for r in records if not r.allowed]}
+
+
 @bp.get("/<token>/review/consents")
 def review(token: str):
     place = _place(token)
     grant = _grant("review", place)
     if grant is None:
         return redirect(url_for("reception.review_start", token=token), code=303)
-    reads = reads_of_person(db(), person_id=grant["person_id"], institution_id=place.id)
     return _render("reception/review.html", place, consents=_consent_rows(place, grant["person_id"]),
-                   reads=reads, changed=request.args.get("changed") == "1")
+                   **_read_log(place, grant["person_id"]), changed=request.args.get("changed") == "1")
 
 
 @bp.post("/<token>/review/consents/<consent_id>")
@@ -358,10 +373,10 @@ def review_change(token: str, consent_id: str):
                                  person_id=grant["person_id"], categories=chosen, now=now())
     except ConsentError as exc:
         db().rollback()
-        reads = reads_of_person(db(), person_id=grant["person_id"], institution_id=place.id)
         answer = describe(exc)
         return _render("reception/review.html", place, answer.status,
-                       consents=_consent_rows(place, grant["person_id"]), reads=reads, error=answer.message)
+                       consents=_consent_rows(place, grant["person_id"]), **_read_log(place, grant["person_id"]),
+                       error=answer.message)
     db().commit()
     metrics.consent_event("updated")
     return redirect(url_for("reception.review", token=token, changed="1"), code=303)
@@ -400,7 +415,8 @@ def revoke_confirm(token: str):
     if request.method == "GET":
         # Exactly what 「取り消す」 would revoke: consents with a category still running.
         rows = [r for r in _consent_rows(place, grant["person_id"]) if r["revocable"]]
-        return _render("reception/revoke_confirm.html", place, consents=rows)
+        return _render("reception/revoke_confirm.html", place, consents=rows,
+                       held_labels=_held([c for r in rows for c in r["categories"]]))
     revoked = grants.revoke_all_for_person(db(), institution_id=place.id, person_id=grant["person_id"],
                                            by="patient", reason=BY_PATIENT, now=now())
     db().commit()
@@ -418,4 +434,5 @@ def revoke_confirm(token: str):
         session["_csrf"] = csrf
     if not revoked:
         return _render("reception/revoked.html", place, already=already, nothing=not already)
-    return _render("reception/revoked.html", place, count=len(revoked))
+    return _render("reception/revoked.html", place, count=len(revoked),
+                   held_labels=_held([c for consent in revoked for c in consent.categories]))
