@@ -22,7 +22,7 @@ from consent.models import Consent, ConsentView
 from consent.vocabulary import (
     CATEGORY_LABELS, CLINICAL_CATEGORIES, DISASTER_CATEGORIES, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_CONSENTED,
     FLAG_ENDED, LIMITED_CLIENT_CATEGORIES,
-    NOT_EXPIRING, QUALIFICATION, READ_CATEGORIES, REASON_EXPIRY, SCOPE_OF_CATEGORY, STATUS_REVOKED,
+    NOT_CONSENTED_LABEL, NOT_EXPIRING, QUALIFICATION, READ_CATEGORIES, REASON_EXPIRY, SCOPE_OF_CATEGORY, STATUS_REVOKED,
 )
 from store.prepared import Prepared
 from consent.window import aware, deadline_text, format_jst, jst_date
@@ -55,7 +55,7 @@ REASONS = (
 
 _FIXED_MESSAGES = {
     NO_CONSENT: "同意がありません",
-    CATEGORY_NOT_CONSENTED: "同意の対象外です",
+    CATEGORY_NOT_CONSENTED: f"{NOT_CONSENTED_LABEL}です",
     NOT_LICENSED: "有資格者のみ閲覧できます",
     OTHER_INSTITUTION: "該当する同意が見つかりません",
     NOT_FOUND: "該当する同意が見つかりません",
@@ -316,11 +316,8 @@ def _judge_one(consent: ConsentView, category: str, now: datetime) -> str | None
         return None
     if state.flag == FLAG_ENDED:
         return CONSENT_EXPIRED if state.expiry_reason == REASON_EXPIRY else CONSENT_REVOKED
-    # Never consented here (or removed): the consent's own end says most, else 対象外.
-    if consent.status == STATUS_REVOKED:
-        return CONSENT_REVOKED
-    if now >= consent.ends_at:
-        return CONSENT_EXPIRED
+    # Never consented here (or removed): 対象外, whatever became of the consent since - never
+    # 「同意が取り消されました」 for a category that was not in it (issue 36).
     return CATEGORY_NOT_CONSENTED
 
 

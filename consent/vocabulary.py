@@ -249,6 +249,8 @@ EXPIRY_REASONS: dict[int, str] = {REASON_EXPIRY: "期限到来", **REVOCATION_RE
 INSTITUTION_REVOCATION_REASONS: dict[int, str] = {
     code: REVOCATION_REASONS[code] for code in (BY_INSTITUTION, USE_CHANGED)
 }
+# A category outside the consent (never consented to): the console's words, and the read decision's.
+NOT_CONSENTED_LABEL = "同意の対象外"
 # 閲覧期限 of a category without expiry.
 NO_EXPIRY_LABEL = "期限なし"
 

@@ -26,7 +26,7 @@ from consent.clock import JST
 from consent.wareki import format_birth_date
 from consent.window import aware, jst_date
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
-from web.consent_view import category_rows, deadline_label
+from web.consent_view import NotAsked, category_rows, deadline_label
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
@@ -303,13 +303,20 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
     actor = staff.actor()
     current, today = now(), today_jst()
     shown = ALWAYS_SHOWN + tuple(c for c in SHOWN_WHEN_CONSENTED if c in consent.categories)
+    # A category the patient never consented to is not requested at all (issue 36): no read
+    # attempt in the patient's log, and the page says 「同意の対象外」. (A 資格確認限定型 institution
+    # still asks, and is refused for its mode, as it always was.)
+    qualification_only = grants.is_qualification_only(reader(), staff.institution_id)
     decisions = [decide(db(), institution_id=staff.institution_id, actor=actor, person_id=consent.person_id,
-                        category=category, now=current, consent_id=consent.id) for category in shown]
+                        category=category, now=current, consent_id=consent.id)
+                 if qualification_only or category == QUALIFICATION or category in consent.categories
+                 else NotAsked(category) for category in shown]
     # Every decision is in the audit log, kept even when all were refusals; committed before the
     # data is loaded, so the write lock is not held while the OQS answers.
     db().commit()
     for decision in decisions:
-        metrics.read_decided(decision.allowed, decision.reason)
+        if not isinstance(decision, NotAsked):
+            metrics.read_decided(decision.allowed, decision.reason)
     person = oqs.person(consent.person_id)
     sections = []
     for category, decision in zip(shown, decisions):

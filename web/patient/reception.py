@@ -20,7 +20,7 @@ from consent.vocabulary import (
     STATUS_REVOKED, VALID_CODES,
 )
 from consent.vocabulary import CATEGORY_NOTES, CONFIRMATION_ONLY_LABEL, NEXT_STEP_TABLET, NEXT_STEP_WAIT
-from web.consent_view import category_rows, deadline_label
+from web.consent_view import category_rows, deadline_label, ended_label
 from web.patient.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics
@@ -338,6 +338,8 @@ def _consent_rows(place: Place, person_id: str) -> list[dict]:
             "revocable": not consent.revoked and any(
                 state.flag == FLAG_CONSENTED for state in current_states(consent, current)),
             "deadline": deadline_label(consent),
+            # Ended by someone's act (訪問終了, 取消): when and why, instead of a deadline or lapse.
+            "ended": ended_label(consent),
             "states": category_rows(consent, current, plain=True),
         })
     return rows
