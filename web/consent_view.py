@@ -31,6 +31,11 @@ class NotAsked:
     message: str = NOT_CONSENTED_LABEL
 
 
+def insurance_keys_text(symbol: str | None, number: str | None, branch: str | None) -> str:
+    """記号・番号・枝番 as one line, a missing part named (「記号なし・60732944・枝番なし」), never 「・60732944・」."""
+    return "・".join(value or f"{name}なし" for name, value in (("記号", symbol), ("番号", number), ("枝番", branch)))
+
+
 def ended_label(consent: Any) -> str:
     """When and why a consent ended by someone's act (訪問終了, 取消): 「2026年12月4日 10:00（医療機関等による取消）」;
     "" while it has not."""

@@ -33,7 +33,9 @@ from web.db import db, reader
 from web.error_messages import describe
 from web.console.patient_list import SORTS, list_sort, search_key, sort_rows
 from web.console.review import history_months, review_context
+from consent.actors import ROLE_LABELS
 from web.console.routes import Routes
+from web.errors import error_response, wants_json
 from web.staff_session import current_staff, reception_mode_redirect, sign_in, sign_out, staff_required
 
 routes = Routes()
@@ -45,7 +47,17 @@ def blueprint(*more: Routes) -> Blueprint:
     bp = Blueprint("console", __name__, url_prefix="/pharmacy", template_folder="templates")
     for module_routes in (routes, *more):
         module_routes.add_to(bp)
+    bp.register_error_handler(403, _forbidden)
     return bp
+
+
+def _forbidden(exc):
+    """A page the staff member's role may not open (「管理」, 「医療券・調剤券」 for a clerk): inside the
+    console's frame, with its menu and the way back (issue 36), not a bare error page."""
+    staff = current_staff()
+    if staff is None or wants_json():
+        return error_response(403)
+    return render_template("console/forbidden.html", staff=staff, role=ROLE_LABELS.get(staff.role, "")), 403
 
 
 def _safe_next(target: str | None) -> str:
