@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from consent.institutions import LICENSED_ROLES, ROLES
+from consent.vocabulary import ROLE_LABELS
 
 ACTOR_KINDS = ("staff", "client")
 
-ROLE_LABELS = {"pharmacist": "薬剤師", "clerk": "事務", "admin": "管理者"}
 CLIENT_LABEL = "薬局システム"
 
 

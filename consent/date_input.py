@@ -37,6 +37,13 @@ def parse_date(raw: object, *, compact: bool = False) -> date | None:
         return None
 
 
+def parse_birth_date(raw: object) -> date | None:
+    """A birth-date field of any audience (the console's date inputs, the API's `format: date`):
+    `YYYY-MM-DD`, a real day in 1900-2099; else None. (A batch CSV's birth dates are the OQS
+    contract's to read: integrations/oqs/inputs.py.)"""
+    return parse_date(raw)
+
+
 def parse_month(raw: object) -> str | None:
     """`YYYY-MM` or `YYYYMM` in 1900-2099 as `YYYYMM`; else None."""
     if not isinstance(raw, str):

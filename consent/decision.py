@@ -20,12 +20,12 @@ from consent.errors import DomainError
 from consent.institutions import Institution
 from consent.models import Consent, ConsentView
 from consent.vocabulary import (
-    CATEGORY_LABELS, CLINICAL_CATEGORIES, DISASTER_CATEGORIES, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_CONSENTED,
-    FLAG_ENDED, LIMITED_CLIENT_CATEGORIES,
-    NOT_CONSENTED_LABEL, NOT_EXPIRING, QUALIFICATION, READ_CATEGORIES, REASON_EXPIRY, SCOPE_OF_CATEGORY, STATUS_REVOKED,
+    CLINICAL_CATEGORIES, DISASTER_CATEGORIES, DISASTER_CONSENT_KINDS, FLAG_CONSENTED, FLAG_ENDED,
+    LIMITED_CLIENT_CATEGORIES,
+    NOT_EXPIRING, QUALIFICATION, READ_CATEGORIES, REASON_EXPIRY, SCOPE_OF_CATEGORY, STATUS_REVOKED,
 )
 from store.prepared import Prepared
-from consent.window import aware, deadline_text, format_jst, jst_date
+from consent.window import aware, jst_date
 from store.engine import begin_write
 
 # Reason codes (stable: the API returns them as error codes).
@@ -53,31 +53,17 @@ REASONS = (
     OTHER_INSTITUTION, NOT_FOUND, INSUFFICIENT_SCOPE, QUALIFICATION_ONLY, *disasters.REASONS,
 )
 
-_FIXED_MESSAGES = {
-    NO_CONSENT: "同意がありません",
-    CATEGORY_NOT_CONSENTED: f"{NOT_CONSENTED_LABEL}です",
-    NOT_LICENSED: "有資格者のみ閲覧できます",
-    OTHER_INSTITUTION: "該当する同意が見つかりません",
-    NOT_FOUND: "該当する同意が見つかりません",
-    INSUFFICIENT_SCOPE: "この連携では閲覧できない情報です",
-    QUALIFICATION_ONLY: "資格確認限定型の医療機関等では、資格情報以外の情報（薬剤情報・特定健診情報など）は閲覧できません",
-    DISASTER_NOT_IN_EFFECT: "災害時特別措置の期間外です",
-    DISASTER_OUT_OF_AREA: "災害時特別措置の対象地域外の医療機関です",
-    DISASTER_NO_CONSENT_KIND: "か".join(f"「{kind}」" for kind in DISASTER_CONSENT_KINDS.values()) + "かを記録してください",
-    DISASTER_CATEGORY_EXCLUDED: "災害時特別措置では閲覧できない情報です",
-}
-
 # When no consent allows, the refusal that tells the reader most (lower first).
 _REFUSAL_RANK = {CATEGORY_NOT_CONSENTED: 0, CONSENT_REVOKED: 1, CONSENT_EXPIRED: 2, NO_CONSENT: 3}
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The answer to one read. `message` is Japanese for pages ("" when allowed)."""
+    """The answer to one read: a reason code, and what its words need (web/error_messages.py's
+    `decision_message` words it: the category's own state, when the refusal began)."""
 
     allowed: bool
     reason: str | None
-    message: str
     category: str
     # The consent relied on (or the one that refused), as judged; None when there is none or it
     # belongs to another institution.
@@ -86,6 +72,8 @@ class Decision:
     # When the refusal began: the window end (expired) or the revocation (revoked).
     since: datetime | None
     audit_seq: int
+    # The category's state in that consent as judged (None for the qualification or no consent).
+    state: CategoryState | None = None
 
     @property
     def not_found(self) -> bool:
@@ -324,44 +312,30 @@ def _judge_one(consent: ConsentView, category: str, now: datetime) -> str | None
 def _decision(
     reason: str | None, category: str, consent: ConsentView | None, seq: int, now: datetime
 ) -> Decision:
-    """The Decision, its message naming the category's own state (閲覧できません：... on pages)."""
+    """The Decision, with the category's own state and when a refusal began."""
     since = None
     state: CategoryState | None = None
     if consent is not None and category != QUALIFICATION:
         state = current_state(consent, category, now)
-    label = CATEGORY_LABELS.get(category, "")
+    ended = state is not None and state.flag == FLAG_ENDED
     if reason == CONSENT_EXPIRED and consent is not None and consent.relationship:
         # A home-visit relationship lapses when no visit is recorded for a while (or a category ended).
-        since = state.ended_at if state is not None and state.flag == FLAG_ENDED else consent.lapses_at
-        message = f"訪問診療等の同意が終了しています（{format_jst(since)}、最後の訪問から期間が空いたため）"
-    elif reason == CONSENT_EXPIRED and state is not None and state.flag == FLAG_ENDED:
+        since = state.ended_at if ended else consent.lapses_at
+    elif reason in (CONSENT_EXPIRED, CONSENT_REVOKED) and ended:
         since = state.ended_at
-        message = f"{label}の同意有効期限切れ（{deadline_text(state.expires_at)}まで）"
     elif reason == CONSENT_EXPIRED:
         since = consent.window_end
-        message = f"閲覧期限（{deadline_text(consent.window_end)}）を過ぎています"
-    elif reason == CONSENT_REVOKED and state is not None and state.flag == FLAG_ENDED:
-        since = state.ended_at
-        message = (f"{label}の同意が取り消されました（{format_jst(state.ended_at)}、"
-                   f"{EXPIRY_REASONS[state.expiry_reason]}）")
     elif reason == CONSENT_REVOKED:
         since = consent.revoked_at
-        message = f"同意が取り消されました（{format_jst(consent.revoked_at)}）"
-    elif reason == CATEGORY_NOT_CONSENTED:
-        message = f"{label}は同意の対象外です"
-    elif reason is None:
-        message = ""
-    else:
-        message = _FIXED_MESSAGES[reason]
     return Decision(
         allowed=reason is None,
         reason=reason,
-        message=message,
         category=category,
         consent=consent,
         window_end=consent.window_end if consent is not None else None,
         since=since,
         audit_seq=seq,
+        state=state,
     )
 
 

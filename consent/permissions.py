@@ -1,7 +1,7 @@
 """What each role may do beyond reading, the same on every path (console, API, tablet).
 
 Reads are judged by consent.decision; this module holds the other rules a role carries, so the
-API refuses a token exactly what the console refuses its staff member (DESIGN.md section 7), and
+API refuses a token exactly what the console refuses its staff member, and
 such a refusal is audited like a refused read.
 """
 from __future__ import annotations

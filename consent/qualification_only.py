@@ -1,7 +1,7 @@
 """資格確認限定型 (qualification-only institutions): switching an institution into and out of the mode.
 
 Such an institution confirms a patient's insurance qualification with the card and nothing else
-(seeds 000, 001: 「利用者の資格情報のみを取得できる仕組み」). Its reception records a confirmation - a
+(docs/sources.md [000], [001]: 「利用者の資格情報のみを取得できる仕組み」). Its reception records a confirmation - a
 consent with no categories - and consent.decision refuses every data read there
 (`qualification_only`). Switching an institution into the mode ends the data categories of its
 open consents now, with expiry reason 3 (利用目的の変更); the consents stay, as the record of the

@@ -1,4 +1,4 @@
-"""Searches that can identify a person, audited like reads (DESIGN.md section 7).
+"""Searches that can identify a person, audited like reads.
 
 An entry says who searched, when, on what basis and by which kind of criteria (insurance
 numbers, name and address) and how it ended - never the criteria themselves; the person found,

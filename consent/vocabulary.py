@@ -3,8 +3,8 @@ that open it, care settings, and the codes of validity, consent status and revoc
 
 Everything else derives from here: the reception and console pages, the decision function, the
 API and its OpenAPI document, the sandbox and the OQS simulator. Codes are the glossary's English
-names and the real interface's numbers (DESIGN.md section 2); the Japanese labels are public
-contracts (../shared/CONTRACTS.md) and must stay exactly as written.
+names and the real interface's numbers; the Japanese labels are public contracts (QA automation
+and pharmacy systems match on them: docs/layout.md, "Where the vocabulary lives") and must stay exactly as written.
 """
 from __future__ import annotations
 
@@ -24,12 +24,12 @@ class Category:
     scope: str
     # What the patient consents to on the reception pages; None: not a consent category.
     consent_label: str | None = None
-    # Only 有資格者 (licensed staff) may view it (seed 003 slide 12).
+    # Only 有資格者 (licensed staff) may view it (docs/sources.md [003], slide 12).
     licensed_only: bool = False
     # A client-credentials token (a system job, no person behind it) may read it.
     system_job: bool = False
     # Its consent ends with the window (flag 1 -> 2, reason 0); False: billing data with a flag and
-    # a consent time but no expiry (限度額, DESIGN.md section 5).
+    # a consent time but no expiry (限度額).
     expires: bool = True
     # One plain line for the patient before choosing (the reception's consent page): what it is,
     # and why a pharmacy or clinic wants it.
@@ -42,7 +42,7 @@ class Category:
 
 # Not a consent category: the qualification confirmed at reception is the institution's billing
 # record, readable by every role while any consent of that person exists there, even after the
-# window (DESIGN.md section 5).
+# window (consent/decision.py).
 QUALIFICATION = "qualification"
 
 _CATEGORY_TABLE: tuple[Category, ...] = (
@@ -134,7 +134,7 @@ SCOPE_LABELS: dict[str, str] = {s.name: s.label for s in _SCOPE_TABLE}
 # Scopes whose data only licensed staff may read, whatever the token says.
 CLINICAL_SCOPES: frozenset[str] = frozenset(SCOPE_OF_CATEGORY[c] for c in CLINICAL_CATEGORIES)
 # A system job has no person behind it: never clinical data, never billing certificates beyond
-# the qualification and limit (DESIGN.md section 3).
+# the qualification and limit.
 CLIENT_CREDENTIALS_SCOPES: frozenset[str] = frozenset(s.name for s in _SCOPE_TABLE if s.system_job)
 
 
@@ -147,7 +147,7 @@ CARE_SETTINGS: dict[int, str] = {OUTPATIENT: "外来", HOME_VISIT: "訪問診療
 # consent over while the relationship lasts; they are refused until their rules are built.
 WINDOWED_CARE_SETTINGS: frozenset[int] = frozenset({OUTPATIENT, ONLINE_CARE})
 # A house call (往診) is recorded as care setting 2 with house_call true, but windowed like 1 and 3:
-# qualification and consent at every visit, until the end of the day after it (seed 000).
+# qualification and consent at every visit, until the end of the day after it (docs/sources.md [000]).
 HOUSE_CALL_LABEL = "往診"
 
 
@@ -198,7 +198,7 @@ INVALID_NEWER = 3  # the card's qualification is lost, and a newer one exists
 NO_QUALIFICATION = 4
 SEVERAL_MATCH = 5  # health insurance only
 VALID_UNREGISTERED = 6  # medical aid only: valid, but this institution holds no ticket (未委託)
-# Where DESIGN.md and the real table differ in punctuation, the real table wins.
+# The real table's punctuation (integrations/oqs/codes.py).
 VALIDITY: dict[int, str] = {
     VALID: "有効",
     INVALID: "無効",
@@ -255,6 +255,19 @@ NOT_CONSENTED_LABEL = "同意の対象外"
 NO_EXPIRY_LABEL = "期限なし"
 
 
+# --- staff roles, as the patient's read log and the console name them ---------------------------
+ROLE_LABELS: dict[str, str] = {"pharmacist": "薬剤師", "clerk": "事務", "admin": "管理者"}
+# Said after a licensed role where a role is chosen (「管理」's staff list): who may read clinical data.
+LICENSED_NOTE = "（有資格者）"
+
+
+# --- insurance keys (保険証の記号・番号等), in the order staff read them off the card -------------
+INSURANCE_KEY_LABELS: dict[str, str] = {
+    "insurer_number": "保険者番号", "symbol": "記号", "number": "番号", "branch": "枝番", "birth_date": "生年月日",
+}
+REFERENCE_NUMBER_LABEL = "照会番号"
+
+
 # --- 一括照会 (batch inquiry): one result per row ------------------------------------------------
 
 BATCH_VALID, BATCH_INVALID, BATCH_ERROR = "有効", "無効", "エラー"
@@ -263,7 +276,7 @@ BATCH_STATUSES: tuple[str, ...] = (BATCH_VALID, BATCH_INVALID, BATCH_ERROR)
 
 # --- 災害時特別措置 (the disaster measure) ------------------------------------------------------
 
-# What staff read of a person found without the card (seed 003 slide 13: 薬剤情報・特定健診情報,
+# What staff read of a person found without the card (docs/sources.md [003], slide 13: 薬剤情報・特定健診情報,
 # with the qualification that identifies them), in the order the page shows them.
 DISASTER_CATEGORIES: tuple[str, ...] = (QUALIFICATION, "drug", "checkup")
 # The consent kind staff record before such a read (the real interface's 同意取得困難 is flag 3).
@@ -295,7 +308,7 @@ NEXT_STEP_TABLET = "このあとは、職員がご案内します。"
 
 # --- 資格確認限定型 (qualification-only institutions) ------------------------------------------
 
-# The mode's name, as seeds 000 and 001 write it (console, operator output).
+# The mode's name, as docs/sources.md [000] and [001] write it (console, operator output).
 QUALIFICATION_ONLY_LABEL = "資格確認限定型"
 # What a qualification-only confirmation shared, where a consent would list its categories.
 CONFIRMATION_ONLY_LABEL = "資格確認のみ"

@@ -72,7 +72,7 @@ def run_live_server(workdir: Path, database_url: str | None = None, *, workers: 
 
     `database_url` defaults to a fresh SQLite file in `workdir`; the schema is migrated first.
     The server listens on 127.0.0.1 and is browsed as http://localhost:PORT, because WebAuthn's
-    rpId is `localhost` (see shared/BROWSER_TESTING.md). Its log goes to `workdir/server.log`.
+    rpId is `localhost` (see e2e/README.md). Its log goes to `workdir/server.log`.
     Used by the `live_server` fixture and by `python -m e2e.walkthrough`.
     """
     from store.migrate import upgrade
@@ -117,7 +117,7 @@ def live_server(tmp_path_factory) -> LiveServer:
     """The app under gunicorn (2 workers, sandbox mode) with its own fresh database.
 
     It listens on 127.0.0.1 and is browsed as http://localhost:PORT, because WebAuthn's rpId
-    is `localhost` (see shared/BROWSER_TESTING.md). Set E2E_BASE_URL to test a server you run.
+    is `localhost` (see e2e/README.md). Set E2E_BASE_URL to test a server you run.
     """
     external = os.environ.get("E2E_BASE_URL")
     if external:

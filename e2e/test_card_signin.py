@@ -1,4 +1,4 @@
-"""Card sign-in in real Chromium with a virtual NFC card (shared/BROWSER_TESTING.md)."""
+"""Card sign-in in real Chromium with a virtual NFC card (e2e/README.md)."""
 from __future__ import annotations
 
 import base64

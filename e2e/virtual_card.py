@@ -1,6 +1,6 @@
 """Install a sandbox card into Chromium's virtual authenticator (CDP, transport nfc, UV on).
 
-See shared/BROWSER_TESTING.md. CDP wants standard base64 (padded) for binary fields.
+See e2e/README.md. CDP wants standard base64 (padded) for binary fields.
 """
 from __future__ import annotations
 

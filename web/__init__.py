@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
     from web.console import admin, api_clients, disaster, home_visits, medical_aid, passkeys, webhooks
     from web.patient import card, pages, reception, tablet
 
-    from consent.actors import ROLE_LABELS
+    from consent.vocabulary import ROLE_LABELS
 
     app.jinja_env.filters["jst"] = format_jst
     app.jinja_env.filters["role_label"] = ROLE_LABELS.get

@@ -1,9 +1,13 @@
-"""Per-category consent state as pages show it (console patient page, patient 同意照会・更新)."""
+"""Per-category consent state as pages show it (console patient page, patient 同意照会・更新), and
+read decisions with their words."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from consent.decision import Decision
+from web.error_messages import decision_message
 
 from consent.vocabulary import (
     CATEGORY_LABELS, CONSENT_FLAGS, CONSENT_FLAGS_PLAIN, EXPIRY_REASONS, FLAG_ENDED, FLAG_NONE, NO_EXPIRY_LABEL,
@@ -43,6 +47,25 @@ def ended_label(consent: Any) -> str:
         return ""
     reason = REVOCATION_REASONS.get(consent.revocation_reason or 0)
     return format_jst(consent.revoked_at) + (f"（{reason}）" if reason else "")
+
+
+@dataclass(frozen=True)
+class Worded:
+    """A read decision as a page shows it: the Decision's fields, and `message` in Japanese
+    (web/error_messages.py's decision_message; "" when allowed)."""
+
+    decision: Decision
+
+    @property
+    def message(self) -> str:
+        return decision_message(self.decision)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.decision, name)
+
+
+def worded(decisions: list[Decision]) -> list[Worded]:
+    return [Worded(d) for d in decisions]
 
 
 def deadline_label(consent: Any) -> str:

@@ -87,3 +87,13 @@ def enforce_rate_limits(rules: list[tuple[str, str, int]], *, window_seconds: in
     over = hit_many(current_app.extensions["engine"], limits, window_seconds=window_seconds, now_ts=time.time())
     if over:
         raise ApiError(429, "rate_limited", "短時間に操作が集中しました。1分ほど待ってからもう一度お試しください。")
+
+
+class RequestRateLimits:
+    """consent/app/ports.py's RateLimits over enforce_rate_limits (429 rate_limited when over)."""
+
+    def hit(self, rules) -> None:
+        enforce_rate_limits(list(rules))
+
+
+RATE_LIMITS = RequestRateLimits()

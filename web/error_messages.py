@@ -25,7 +25,12 @@ from consent.institutions import InstitutionError
 from consent.oauth_clients import OAuthClientError, TokenRefused
 from consent.staff_auth import PasswordChangeError
 from consent.staff_passkeys import PasskeyError
-from consent.vocabulary import CARE_SETTINGS, SCOPE_LABELS
+from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
+from consent.vocabulary import (
+    CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_ENDED, INSURANCE_KEY_LABELS,
+    NOT_CONSENTED_LABEL, SCOPE_LABELS,
+)
+from consent.window import deadline_text, format_jst
 from integrations.card.interface import UnknownCard
 from consent.webauthn import RegistrationError
 from integrations.card.relying_party import CardSignInError
@@ -197,8 +202,46 @@ TICKETS_QUALIFICATION_ONLY = "資格確認限定型の医療機関等では、�
 CONSENT_NOT_FOUND = "該当する同意が見つかりません。"
 
 
+# A refused read, by reason (consent/decision.py's codes); the state-dependent ones are made below.
+DECISION_WORDS = {
+    decision.NO_CONSENT: "同意がありません",
+    decision.NOT_LICENSED: "有資格者のみ閲覧できます",
+    decision.OTHER_INSTITUTION: "該当する同意が見つかりません",
+    decision.NOT_FOUND: "該当する同意が見つかりません",
+    decision.INSUFFICIENT_SCOPE: "この連携では閲覧できない情報です",
+    decision.QUALIFICATION_ONLY: "資格確認限定型の医療機関等では、資格情報以外の情報（薬剤情報・特定健診情報など）は閲覧できません",
+    decision.DISASTER_NOT_IN_EFFECT: "災害時特別措置の期間外です",
+    decision.DISASTER_OUT_OF_AREA: "災害時特別措置の対象地域外の医療機関です",
+    decision.DISASTER_NO_CONSENT_KIND: "か".join(f"「{kind}」" for kind in DISASTER_CONSENT_KINDS.values()) + "かを記録してください",
+    decision.DISASTER_CATEGORY_EXCLUDED: "災害時特別措置では閲覧できない情報です",
+}
+
+
+def decision_message(decided: decision.Decision) -> str:
+    """Why a read was refused, naming the category's own state (e.g. 「薬剤・処方の同意有効期限切れ
+    （2026年12月4日 23:59まで）」); "" when it was allowed. Pages say 閲覧できません：<this>."""
+    reason, consent, state = decided.reason, decided.consent, decided.state
+    label = CATEGORY_LABELS.get(decided.category, "")
+    ended = state is not None and state.flag == FLAG_ENDED
+    if reason is None:
+        return ""
+    if reason == decision.CONSENT_EXPIRED and consent is not None and consent.relationship:
+        return f"訪問診療等の同意が終了しています（{format_jst(decided.since)}、最後の訪問から期間が空いたため）"
+    if reason == decision.CONSENT_EXPIRED and ended:
+        return f"{label}の同意有効期限切れ（{deadline_text(state.expires_at)}まで）"
+    if reason == decision.CONSENT_EXPIRED:
+        return f"閲覧期限（{deadline_text(consent.window_end)}）を過ぎています"
+    if reason == decision.CONSENT_REVOKED and ended:
+        return f"{label}の同意が取り消されました（{format_jst(state.ended_at)}、{EXPIRY_REASONS[state.expiry_reason]}）"
+    if reason == decision.CONSENT_REVOKED:
+        return f"同意が取り消されました（{format_jst(consent.revoked_at)}）"
+    if reason == decision.CATEGORY_NOT_CONSENTED:
+        return f"{label}は{NOT_CONSENTED_LABEL}です"
+    return DECISION_WORDS[reason]
+
+
 def _refused(exc: DomainError) -> str:
-    return f"閲覧できません：{exc.detail.message}。"
+    return f"閲覧できません：{decision_message(exc.detail)}。"
 
 
 READ: Table = {
@@ -264,6 +307,21 @@ DISASTER: Table = {
     "already_over": (409, "その災害はすでに終了しています。"),
 }
 
+def _key_labels(exc: DomainError) -> str:
+    """The keys at fault, by their labels (保険者番号・番号), in card order."""
+    fields = exc.detail if isinstance(exc.detail, tuple) else (exc.field,)
+    return "・".join(INSURANCE_KEY_LABELS.get(f or "", "保険証の記号・番号等") for f in fields)
+
+
+# The insurance keys as a form or a body holds them (consent/insurance_keys.py): the same words for
+# the console's 再照会, 災害時閲覧 and the API; the API's JSON error stays invalid_parameter.
+INSURANCE_KEYS: Table = {
+    "missing": (422, lambda e: f"{_key_labels(e)}を入力してください。", "invalid_parameter"),
+    "not_text": (422, lambda e: f"{_key_labels(e)}は{MAX_KEY_LENGTH}文字以内の文字列で入力してください。",
+                 "invalid_parameter"),
+    "birth_date_format": (422, "生年月日を正しく入力してください（例: 1940-04-01）。", "invalid_parameter"),
+}
+
 # GET /api/v1/events (consent/events.py).
 EVENT_FEED: Table = {
     "invalid_cursor": (422, "after には、GET /api/v1/events が返した next_cursor をそのまま指定してください"
@@ -318,6 +376,7 @@ def patient_read_refusal(reason: str | None) -> str:
 
 TABLES: dict[str, Table] = {
     InstitutionError.domain: INSTITUTION,
+    KeysRefused.domain: INSURANCE_KEYS,
     LoginThrottled.domain: LOGIN,
     LeaveThrottled.domain: TABLET_LEAVE,
     AuditError.domain: AUDIT,

@@ -2,7 +2,7 @@
 
 The OQS results (integrations/oqs/results.py, clinical.py) reach here as objects or as their
 `to_dict()` forms (dates as ISO strings); the adapters read either by field name, so the domain
-does not import the integration (DESIGN.md section 6: the arrows point from web to both).
+does not import the integration (docs/layout.md: imports point one way, from web/ to both).
 
     review = review_patient(drugs=drug_records(oqs, person_id, today),    # or None when refused
                             clinical=oqs.clinical(person_id, today=today),  # or None

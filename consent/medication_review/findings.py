@@ -1,7 +1,7 @@
 """The lines of 「確認事項」: what each check found, or why a check was not made.
 
-Every line starts with its check's label (CONTRACTS.md, "Console labels"), names the drug and the
-reason, and says where the data came from and its date. `Finding.text` is the line as the page
+Every line starts with its check's label (CHECK_LABELS below, the console's public words), names
+the drug and the reason, and says where the data came from and its date. `Finding.text` is the line as the page
 shows it; the parts are there too for a page that lays them out itself.
 """
 from __future__ import annotations

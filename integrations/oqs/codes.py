@@ -2,7 +2,7 @@
 
 Codes and their Japanese words follow the real interface's code tables (業務コード仕様,
 OQSCD0xx) so that a pharmacy system written against the real system reads ours unchanged.
-Where DESIGN.md section 2 and the real tables differ in punctuation, the real table wins
+Where our earlier words and the real tables differ in punctuation, the real table wins
 (e.g. full-width parentheses in 「無効（新しい資格あり）」).
 """
 from __future__ import annotations

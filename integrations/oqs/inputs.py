@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from consent.vocabulary import INSURANCE_KEY_LABELS as _LABELS, REFERENCE_NUMBER_LABEL
 from integrations.oqs.errors import OQSError
 from integrations.oqs.numbering import (
     is_late_elderly,
@@ -117,21 +118,21 @@ def parse_birth_date(value: object, *, today: date, keys: InsuranceKeys, require
         text = clean(value)
         if not text:
             if required:
-                keys.error("生年月日", "birth_date_missing")
+                keys.error(_LABELS["birth_date"], "birth_date_missing")
             return
         match = next((m for m in (f.fullmatch(text) for f in _DATE_FORMATS) if m), None)
         if match is None:
-            keys.error("生年月日", "birth_date_format")
+            keys.error(_LABELS["birth_date"], "birth_date_format")
             return
         try:
             parsed = date(*(int(part) for part in match.groups()))
         except ValueError:
-            keys.error("生年月日", "birth_date_nonexistent")
+            keys.error(_LABELS["birth_date"], "birth_date_nonexistent")
             return
     if parsed > today:
-        keys.error("生年月日", "birth_date_future")
+        keys.error(_LABELS["birth_date"], "birth_date_future")
     elif parsed.year < 1900:
-        keys.error("生年月日", "birth_date_too_old")
+        keys.error(_LABELS["birth_date"], "birth_date_too_old")
     else:
         keys.birth_date = parsed
 
@@ -141,11 +142,11 @@ def check_keys(*, insurer_number: object, symbol: object, number: object, branch
     keys = InsuranceKeys()
     insurer = clean(insurer_number)
     if not insurer:
-        keys.error("保険者番号", "insurer_number_missing")
+        keys.error(_LABELS["insurer_number"], "insurer_number_missing")
     elif not _DIGITS.fullmatch(insurer) or len(insurer) not in (6, 8):
-        keys.error("保険者番号", "insurer_number_format")
+        keys.error(_LABELS["insurer_number"], "insurer_number_format")
     elif not is_valid_insurer_number(insurer):
-        keys.error("保険者番号", "insurer_number_check_digit")
+        keys.error(_LABELS["insurer_number"], "insurer_number_check_digit")
     keys.insurer_number = insurer
     # 後期高齢者 cards have no symbol and no branch; medical aid is keyed by 受給者番号 alone.
     personal = bool(insurer) and (is_late_elderly(insurer) or is_public_payer_for_welfare(insurer))
@@ -155,31 +156,31 @@ def check_keys(*, insurer_number: object, symbol: object, number: object, branch
     # ignored (it matched people whose 記号 is empty) nor a plain "nobody".
     symbol_text = clean(symbol)
     if symbol_text and not all(_symbol_character(c) for c in symbol_text):
-        keys.error("記号", "symbol_format")
+        keys.error(_LABELS["symbol"], "symbol_format")
     elif len(symbol_text) > 38:
-        keys.error("記号", "symbol_too_long")
+        keys.error(_LABELS["symbol"], "symbol_too_long")
     elif personal and symbol_text:
-        keys.error("記号", "symbol_not_applicable")
+        keys.error(_LABELS["symbol"], "symbol_not_applicable")
     elif not personal and not symbol_text:
-        keys.error("記号", "symbol_missing")
+        keys.error(_LABELS["symbol"], "symbol_missing")
     if not personal:
         keys.symbol = symbol_text
 
     number_text = clean(number)
     if not number_text:
-        keys.error("番号", "number_missing")
+        keys.error(_LABELS["number"], "number_missing")
     elif not _ALNUM.fullmatch(number_text) or len(number_text) > 20:
-        keys.error("番号", "number_format")
+        keys.error(_LABELS["number"], "number_format")
     elif is_public_payer_for_welfare(insurer) and not is_valid_recipient_number(number_text):
-        keys.error("番号", "recipient_number_check_digit")
+        keys.error(_LABELS["number"], "recipient_number_check_digit")
     keys.number = number_text
 
     branch_text = clean(branch)
     if branch_text:
         if not _DIGITS.fullmatch(branch_text) or len(branch_text) > 2:
-            keys.error("枝番", "branch_format")
+            keys.error(_LABELS["branch"], "branch_format")
         elif personal:
-            keys.error("枝番", "branch_not_applicable")
+            keys.error(_LABELS["branch"], "branch_not_applicable")
         else:
             keys.branch = branch_text.zfill(2)
 
@@ -188,7 +189,7 @@ def check_keys(*, insurer_number: object, symbol: object, number: object, branch
     reference = clean(reference_number)
     if reference:
         if not _REFERENCE.fullmatch(reference):
-            keys.error("照会番号", "invalid_reference_number")
+            keys.error(REFERENCE_NUMBER_LABEL, "invalid_reference_number")
         else:
             keys.reference_number = reference
     return keys
@@ -198,7 +199,7 @@ def check_reference_number(value: object) -> str:
     """A reference number (照会番号) to register, or InvalidInput."""
     reference = clean(value)
     if not _REFERENCE.fullmatch(reference):
-        raise InvalidInput("invalid_reference_number", field="照会番号")
+        raise InvalidInput("invalid_reference_number", field=REFERENCE_NUMBER_LABEL)
     return reference
 
 

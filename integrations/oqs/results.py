@@ -178,7 +178,7 @@ class Qualification(_Plain):
 
     `validity_code` (資格有効性) is always set; for 4 該当資格なし every other field is None.
     For medical aid at a non-entrusted institution validity is 6 and public payer / recipient
-    numbers and the ticket are withheld (seed 004: they are not linked, so no claim can be made).
+    numbers and the ticket are withheld (docs/sources.md [004]: they are not linked, so no claim can be made).
     `limit` and `limit_class` are only filled when the caller passed the patient's consent
     to limit information (限度額適用認定証提供同意), as the real interface does.
     """
@@ -232,7 +232,7 @@ class Qualification(_Plain):
     # 複数該当 (5): the other qualifications that matched, newest first.
     others: tuple["Qualification", ...] = field(default=())
     # Every record a card read returned, this one first: health insurance and medical aid for a
-    # 併用 person (seed 004: 「医療保険と医療扶助の両方の資格が表示されます」), else just this one.
+    # 併用 person (docs/sources.md [004]: 「医療保険と医療扶助の両方の資格が表示されます」), else just this one.
     records: tuple["Qualification", ...] = field(default=())
 
     @property

@@ -13,6 +13,7 @@ from consent.clock import JST
 from consent.decision import decide
 from consent.grants import register_consent, revoke_consent
 from consent.models import AuditEntry
+from web.error_messages import decision_message
 
 
 def pharmacist(institution_id: int) -> Actor:
@@ -48,14 +49,14 @@ def read(sessions, institution_id, clock, category, actor=None, person_id="perso
 def test_allowed_read_names_its_consent_and_window(sessions, institution_id, clock):
     consent = register(sessions, institution_id, clock)
     decision = read(sessions, institution_id, clock, "drug")
-    assert decision.allowed and decision.reason is None and decision.message == ""
+    assert decision.allowed and decision.reason is None and decision_message(decision) == ""
     assert decision.consent.id == consent.id
     assert decision.window_end == datetime(2026, 11, 25, 0, 0, tzinfo=JST)
 
 
 def test_no_consent(sessions, institution_id, clock):
     decision = read(sessions, institution_id, clock, "drug")
-    assert (decision.allowed, decision.reason, decision.message) == (False, "no_consent", "同意がありません")
+    assert (decision.allowed, decision.reason, decision_message(decision)) == (False, "no_consent", "同意がありません")
     assert decision.consent is None
     # The qualification needs a consent too.
     assert read(sessions, institution_id, clock, "qualification", actor=clerk(institution_id)).reason == "no_consent"
@@ -64,7 +65,7 @@ def test_no_consent(sessions, institution_id, clock):
 def test_category_not_consented(sessions, institution_id, clock):
     register(sessions, institution_id, clock, categories=["drug"])
     decision = read(sessions, institution_id, clock, "checkup")
-    assert (decision.reason, decision.message) == ("category_not_consented", "特定健診は同意の対象外です")
+    assert (decision.reason, decision_message(decision)) == ("category_not_consented", "特定健診は同意の対象外です")
 
 
 def test_consent_revoked_says_when(sessions, institution_id, clock):
@@ -76,7 +77,7 @@ def test_consent_revoked_says_when(sessions, institution_id, clock):
     clock.set(datetime(2026, 11, 23, 15, 0, tzinfo=JST))
     decision = read(sessions, institution_id, clock, "drug")
     assert decision.reason == "consent_revoked"
-    assert decision.message == "薬剤・処方の同意が取り消されました（2026年11月23日 14:05、患者による取消）"
+    assert decision_message(decision) == "薬剤・処方の同意が取り消されました（2026年11月23日 14:05、患者による取消）"
     assert decision.since == datetime(2026, 11, 23, 14, 5, 30, tzinfo=JST)
 
 
@@ -85,7 +86,7 @@ def test_clinical_categories_need_a_licence(sessions, institution_id, clock, cat
     register(sessions, institution_id, clock, categories=list(CATEGORIES))
     assert read(sessions, institution_id, clock, category).allowed
     refused = read(sessions, institution_id, clock, category, actor=clerk(institution_id))
-    assert (refused.reason, refused.message) == ("not_licensed", "有資格者のみ閲覧できます")
+    assert (refused.reason, decision_message(refused)) == ("not_licensed", "有資格者のみ閲覧できます")
     admin = Actor.for_staff(staff_id=3, institution_id=institution_id, role="admin")
     assert read(sessions, institution_id, clock, category, actor=admin).reason == "not_licensed"
 
@@ -126,7 +127,7 @@ def test_qualification_stays_readable_after_the_window_and_a_revocation(sessions
     assert read(sessions, institution_id, clock, "qualification", actor=clerk(institution_id)).allowed
     refused = read(sessions, institution_id, clock, "limit", actor=clerk(institution_id))
     assert refused.reason == "consent_revoked"
-    assert refused.message == "限度額の同意が取り消されました（2027年1月10日 09:00、利用目的の変更）"
+    assert decision_message(refused) == "限度額の同意が取り消されました（2027年1月10日 09:00、利用目的の変更）"
 
 
 def test_the_consent_that_allows_wins_over_others(sessions, institution_id, clock):

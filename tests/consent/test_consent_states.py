@@ -16,6 +16,7 @@ from consent.grants import (
     change_categories, get_consent, register_consent, revoke_all_for_person, revoke_by_institution,
 )
 from consent.models import AuditEntry
+from web.error_messages import decision_message
 
 TODAY = date(2026, 11, 23)  # the clock fixture's date (JST)
 WINDOW_END = datetime(2026, 11, 25, 0, 0, tzinfo=JST)
@@ -106,7 +107,7 @@ def test_each_category_ends_at_its_own_expiry_in_jst(sessions, institution_id, c
         refused = read(sessions, institution_id, clock, category)
         assert refused.reason == "consent_expired" and refused.since == WINDOW_END
         label = {"drug": "薬剤・処方", "checkup": "特定健診", "clinical": "診療・アレルギー・検査"}[category]
-        assert refused.message == f"{label}の同意有効期限切れ（2026年11月24日 23:59まで）"
+        assert decision_message(refused) == f"{label}の同意有効期限切れ（2026年11月24日 23:59まで）"
 
 
 def test_limit_has_no_expiry_and_every_role_reads_it(sessions, institution_id, clock):
@@ -132,7 +133,7 @@ def test_the_institution_revokes_with_reason_1_or_3_and_every_category_ends(sess
     assert got["clinical"].flag == 0
     refused = read(sessions, institution_id, clock, "limit", role="clerk")
     assert refused.reason == "consent_revoked"
-    assert refused.message == "限度額の同意が取り消されました（2026年11月23日 12:00、利用目的の変更）"
+    assert decision_message(refused) == "限度額の同意が取り消されました（2026年11月23日 12:00、利用目的の変更）"
     # Twice is refused, and writes nothing.
     before = len(audit_events(sessions, institution_id, "consent_revoked"))
     with sessions() as session, pytest.raises(ConsentError) as again:

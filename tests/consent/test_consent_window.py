@@ -14,6 +14,7 @@ from consent.errors import ConsentError
 from consent.grants import register_consent, status_at
 from consent.window import deadline_text, format_jst, window_end
 from web.error_messages import describe
+from web.error_messages import decision_message
 
 
 @pytest.fixture(params=["UTC", "America/Los_Angeles"])
@@ -86,7 +87,7 @@ def test_window_boundaries(process_tz, sessions, institution_id, clock):
     denied = _decide(sessions, institution_id, clock)
     assert not denied.allowed
     assert denied.reason == "consent_expired"
-    assert denied.message == "薬剤・処方の同意有効期限切れ（2026年12月4日 23:59まで）"
+    assert decision_message(denied) == "薬剤・処方の同意有効期限切れ（2026年12月4日 23:59まで）"
     assert denied.since == consent.window_end
     with sessions() as session:
         assert status_at(session.get(type(consent), consent.id), clock.now()) == "同意有効期限切れ"

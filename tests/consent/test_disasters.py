@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import create_engine, func, inspect, select
 
 from api_support import TODAY, console_login, csrf_of
+from consent.app import disaster as app_disaster
 from consent import disasters
 from consent.actors import Actor
 from consent.audit import reads_of_person, verify_chain
@@ -26,7 +27,7 @@ from integrations.oqs.simulator import make_oqs
 from integrations.oqs.simulator.models import OqsPerson
 from ops.demo import load_demo
 from store.migrate import downgrade, upgrade
-from web.console import disaster as console_disaster
+from web.error_messages import decision_message
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=JST)  # inclusive
 END = datetime(2026, 11, 30, 0, 0, tzinfo=JST)  # exclusive
@@ -73,7 +74,7 @@ def test_a_read_is_allowed_exactly_inside_the_period(world, at, allowed):
     decision = _read(world, disaster_id, at=at)
     assert decision.allowed is allowed
     if not allowed:
-        assert decision.reason == "disaster_not_in_effect" and "期間外" in decision.message
+        assert decision.reason == "disaster_not_in_effect" and "期間外" in decision_message(decision)
 
 
 def test_an_ended_disaster_refuses_from_the_end_on(world):
@@ -95,7 +96,7 @@ def test_the_area_is_the_prefecture_of_the_code_or_a_listed_institution(world):
     inside = START + timedelta(hours=1)
     assert _read(world, tokyo, at=inside).allowed  # 13... is in 東京都
     out = _read(world, tokyo, at=inside, institution=osaka)
-    assert out.reason == "disaster_out_of_area" and "対象地域外" in out.message
+    assert out.reason == "disaster_out_of_area" and "対象地域外" in decision_message(out)
     listed = _declare(world, prefectures=["01"], institution_codes=[OSAKA_PHARMACY], name="北海道と大阪の1薬局")
     assert _read(world, listed, at=inside, institution=osaka).allowed
     assert _read(world, listed, at=inside).reason == "disaster_out_of_area"
@@ -315,7 +316,7 @@ def test_finding_by_name_birth_date_and_address_needs_exactly_one_match(world, c
 
 
 def test_searches_are_limited_per_staff_member(world, clock, monkeypatch, one_rate_minute):
-    monkeypatch.setattr(console_disaster, "SEARCHES_PER_MINUTE", 2)
+    monkeypatch.setattr(app_disaster, "SEARCHES_PER_MINUTE", 2)
     _console_disaster(world, clock)
     browser = console_login(world.app, "pharmacist")
     assert [_search(browser, how="name", kana="ヤマダ", birth_date="1960-01-01", postcode="1000001").status_code

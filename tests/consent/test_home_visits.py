@@ -15,6 +15,7 @@ from consent.decision import decide
 from consent.errors import ConsentError, ConsentNotFound
 from consent.institutions import Institution
 from consent.models import AuditEntry, Consent, Visit
+from web.error_messages import decision_message
 
 PERSON = "person-hv"
 DAY = timedelta(days=1)
@@ -98,7 +99,7 @@ def test_the_relationship_lapses_at_midnight_jst_n_plus_one_days_after_the_last_
     assert before.allowed and before.window_end is None
     after = read(sessions, institution_id, end)
     assert (after.allowed, after.reason, after.since) == (False, "consent_expired", end)
-    assert "訪問診療等の同意が終了しています" in after.message
+    assert "訪問診療等の同意が終了しています" in decision_message(after)
     states = {s.category: s for s in current_states(load(sessions, consent_id), end)}
     assert (states["drug"].flag, states["drug"].expiry_reason, states["drug"].ended_at) == (2, 0, end)
     assert grants.status_code_at(load(sessions, consent_id), end - timedelta(seconds=1)) == "active"

@@ -29,6 +29,7 @@ from integrations.card import make_card_authority
 from integrations.card.soft_authenticator import SoftCard
 from integrations.oqs.simulator import make_oqs
 from web.api import DATA_READS
+from web.error_messages import decision_message
 
 ORIGIN = "http://localhost:5000"
 TODAY_AT_TEN = datetime(2026, 11, 23, 10, 0, tzinfo=JST)
@@ -86,7 +87,7 @@ def test_every_data_read_is_refused_for_every_reader_and_the_qualification_is_no
                 else:
                     # Before roles, scopes and consents: a clerk is not told "not licensed" here.
                     assert (decision.allowed, decision.reason) == (False, QUALIFICATION_ONLY), category
-                    assert decision.message.startswith("資格確認限定型の医療機関等では")
+                    assert decision_message(decision).startswith("資格確認限定型の医療機関等では")
         denied = audit_events(session, clinic, "read_denied")
         assert len(denied) == 2 * len(DATA_CATEGORIES)
         assert {e.reason for e in denied} == {QUALIFICATION_ONLY}
@@ -227,7 +228,7 @@ def test_switching_back_grants_nothing_until_the_patient_consents_again(sessions
         set_qualification_only(session, institution_id=institution_id, on=False, by="operator", now=at(23, 11))
         session.commit()
         refused = read("drug", at(23, 11, 0, 1))
-        assert refused.reason == "consent_revoked" and "利用目的の変更" in refused.message
+        assert refused.reason == "consent_revoked" and "利用目的の変更" in decision_message(refused)
         assert read("limit", at(23, 11, 0, 1)).reason == "consent_revoked"
         assert read(QUALIFICATION, at(23, 11, 0, 1)).allowed
 

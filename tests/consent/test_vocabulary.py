@@ -26,7 +26,7 @@ from integrations.oqs.simulator import make_oqs
 from web.api import DATA_READS
 from web.error_messages import describe
 
-# ../shared/CONTRACTS.md: the reception's checkboxes and the console's section headings.
+# Public contracts (docs/layout.md, "Where the vocabulary lives"): the reception's checkboxes and the console's section headings.
 CONSENT_LABELS = ["薬剤・処方", "特定健診", "診療・アレルギー・検査", "手術・傷病名・感染症", "特定疾病療養受療証", "限度額"]
 CONSOLE_HEADINGS = ["薬剤情報", "特定健診情報", "診療・アレルギー・検査", "手術・傷病名・感染症", "特定疾病療養受療証",
                     "限度額"]
@@ -216,3 +216,10 @@ def test_the_console_shows_no_fields_for_no_qualification(world, clock):  # noqa
     assert "4：該当資格なし" in html and "被保険者証区分" not in html
     valid = console_login(world.app, "clerk").get(f"/pharmacy/consents/{world.consent}").get_data(as_text=True)
     assert "1：有効" in valid and "被保険者証区分" in valid
+
+
+def test_every_read_category_has_one_loader():
+    # consent/app/reads.py's table serves the console, the API and the disaster read alike.
+    from consent.app.reads import LOADERS
+
+    assert sorted(LOADERS) == sorted(READ_CATEGORIES)

@@ -454,10 +454,10 @@ def _search_audited(outcome: str, found: bool):
 
 def _budget_spent_by_a_colleague(a: Attacker) -> None:
     from consent.institutions import Institution, add_staff
-    from web.console import disaster as console_disaster
+    from consent.app import disaster as app_disaster
 
     _tokyo_disaster(a)
-    a.monkeypatch.setattr(console_disaster, "INSTITUTION_SEARCHES_PER_MINUTE", 3)
+    a.monkeypatch.setattr(app_disaster, "INSTITUTION_SEARCHES_PER_MINUTE", 3)
     assert [_insurance_search(a, birth_date=True).status_code for _ in range(3)] == [303] * 3
     with a.world.session() as s:
         add_staff(s, s.get(Institution, a.world.here), login_id="new-pharmacist", password="pharmacist-password",
@@ -488,7 +488,7 @@ def _refused_naming_the_searched_disaster(a: Attacker, response) -> None:
 
 ATTACKS += [
     Attack("disaster-search-by-numbers-without-birth-date", 4, "console:pharmacist",
-           lambda a: _insurance_search(a, birth_date=False), 400, "と生年月日を入力してください", audited=1,
+           lambda a: _insurance_search(a, birth_date=False), 400, "生年月日を入力してください", audited=1,
            prepare=_tokyo_disaster, then=_search_audited("incomplete", found=False)),
     Attack("disaster-search-unaudited", 4, "console:pharmacist", _insurance_search, 303, "", audited=1,
            prepare=_tokyo_disaster, then=_search_audited("found", found=True)),

@@ -50,7 +50,8 @@ def _sample(cls: type[DomainError], code: str) -> DomainError:
     error = cls.__new__(cls)
     detail = SAMPLE_DETAILS.get((cls.domain, code))
     if cls.domain == "read" and code not in ("not_found", "other_institution"):
-        detail = SimpleNamespace(message="同意がありません")  # the refusing Decision
+        # The refusing Decision (its words come from web/error_messages.py's decision_message).
+        detail = SimpleNamespace(reason="no_consent", category="drug", consent=None, state=None, since=None)
     DomainError.__init__(error, code, detail=detail)
     return error
 

@@ -18,27 +18,27 @@ from typing import Any, Callable
 
 from flask import Blueprint, Flask, g, jsonify, request
 
-from consent import grants, home_visits
-from consent import oauth_clients, permissions, ticket_reads
+from consent import grants
+from consent import oauth_clients
 from consent.actors import Actor
 from consent.category_states import current_states
 from consent.clock import JST
 from consent.date_input import YEAR_MONTH_PATTERN, parse_date
-from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused, decide
+from consent.app import batch, home_visits as app_home_visits, reads, revocation
+from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused
 from consent.institutions import runs_function
-from consent.medication import drug_records
+from consent.insurance_keys import KEY_FIELDS, parse_insurance_keys
 from consent.models import ConsentView
 from consent.staff_auth import StaffIdentity, load_identity
-from consent.window import jst_date
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EVENTS_SCOPE, EXPIRY_REASONS,
-    FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, QUALIFICATION,
+    CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EVENTS_SCOPE, EXPIRY_REASONS, INSURANCE_KEY_LABELS,
+    REFERENCE_NUMBER_LABEL, FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, INSTITUTION_REVOCATION_REASONS, QUALIFICATION,
     SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
 from integrations.oqs.results import (
     CheckupRecord, ClinicalInfo, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate, SurgeryInfo,
 )
-from web.context import client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
+from web.context import RATE_LIMITS, client_address, engine_of_app, enforce_rate_limits, now, oqs_for, today_jst
 from web import metrics
 from web.api import oauth
 from web.api import events as api_events
@@ -53,9 +53,8 @@ CONSENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 # Years 1900-2099 only: `000001` passed a looser pattern and broke the month's first day (a 500).
 YEAR_MONTH = re.compile(YEAR_MONTH_PATTERN)
 MAX_BATCH_ROWS = 1000  # as the console's CSV upload
-BATCH_ROW_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date", "reference_number")
-BATCH_FIELD_LABELS = {"insurer_number": "保険者番号", "symbol": "記号", "number": "番号", "branch": "枝番",
-                      "birth_date": "生年月日", "reference_number": "照会番号"}
+BATCH_ROW_KEYS = (*KEY_FIELDS, "reference_number")
+BATCH_FIELD_LABELS = {**INSURANCE_KEY_LABELS, "reference_number": REFERENCE_NUMBER_LABEL}
 # Per client address and minute: requests with a missing or bad token (then 429 instead of 401).
 BAD_TOKEN_LIMIT = 60
 # Per client and minute: batch inquiries (up to 1,000 rows each).
@@ -325,16 +324,13 @@ def revoke_consent(consent_id: str):
     """The institution ends a consent: {"reason": 1 (by the institution, e.g. 訪問終了) | 3 (use changed)}."""
     caller = authenticate("consents")
     consent_id = _consent_id(consent_id)
-    if not permissions.may_end_consents(caller.actor):
-        # The console's rule on this path too: clerks and system jobs may not end a consent.
-        permissions.refuse(db(), actor=caller.actor, action="revocation", consent_id=consent_id, now=now())
+    # The console's rule on this path too, before the body is looked at: audited and refused.
+    revocation.refuse_unless_permitted(db(), actor=caller.actor, consent_id=consent_id, now=now())
     reason = json_object(required=True).get("reason")
     if type(reason) is not int or reason not in INSTITUTION_REVOCATION_REASONS:  # bool is no reason
         _invalid("reason", "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。")
-    consent = grants.revoke_by_institution(db(), institution_id=caller.grant.institution_id, consent_id=consent_id,
-                                           by=_by(caller), reason=reason, now=now())
-    db().commit()
-    metrics.consent_event("revoked")
+    consent = revocation.end_consent(db(), actor=caller.actor, consent_id=consent_id, reason=reason, now=now(),
+                                     metrics=metrics)
     return jsonify(_api_consent(caller, consent))
 
 
@@ -352,28 +348,13 @@ def _by(caller: Caller) -> str:
 
 # --- home visits: 再照会 and recorded visits --------------------------------------------------------
 
-REINQUIRY_KEYS = ("insurer_number", "symbol", "number", "branch", "birth_date")
-# Per client and minute: 再照会 (each names a person by insurance keys and birth date).
-REINQUIRY_LIMIT = 120
+REINQUIRY_KEYS = KEY_FIELDS
 
 
 def _home_visits_switched_on(caller: Caller) -> None:
     """訪問診療等 switched off (環境設定) is off here too, as 医療扶助 is for the ticket fetch."""
     if not runs_function(reader(), caller.grant.institution_id, FUNCTION_HOME_VISIT):
         raise ApiError(403, "function_off", "訪問診療等の機能は環境設定で停止中です。")
-
-
-def _reinquiry_keys(body: dict[str, Any]) -> dict[str, Any]:
-    """The five keys, present and strings (symbol and branch may be empty: 後期高齢者 have none)."""
-    for key in REINQUIRY_KEYS:
-        value = body.get(key)
-        label = BATCH_FIELD_LABELS[key]
-        if not isinstance(value, str) or len(value) > 100 or (key not in ("symbol", "branch") and not value):
-            _invalid(key, f"{label}（{key}）を文字列で指定してください。")
-    born = parse_date(body["birth_date"])
-    if born is None:
-        _invalid("birth_date", "birth_date は YYYY-MM-DD 形式の日付で指定してください。")
-    return {**{k: body[k] for k in REINQUIRY_KEYS[:4]}, "birth_date": born}
 
 
 @bp.post("/v1/reinquiries")
@@ -383,20 +364,17 @@ def reinquiries():
     the same 404, audited as a refused read."""
     caller = authenticate(QUALIFICATION)
     _home_visits_switched_on(caller)
-    enforce_rate_limits([("api:reinquiry", caller.grant.client_id, REINQUIRY_LIMIT)])
-    keys = _reinquiry_keys(json_object(required=True))
-    # Malformed keys (a wrong check digit) are the simulator's InvalidInput: 422, nothing written.
-    qualification = oqs_for(reader()).reinquiry(**keys, institution_code=caller.institution_code,
-                                                 today=today_jst(), care_setting=HOME_VISIT)
-    person_id = qualification.person_id if qualification.validity_code != NO_QUALIFICATION else None
-    consent = home_visits.record_reinquiry(db(), institution_id=caller.grant.institution_id, actor=caller.actor,
-                                           person_id=person_id, now=now())
-    db().commit()
-    metrics.read_decided(person_id is not None, None if person_id else NOT_FOUND)
-    if person_id is None:
+    app_home_visits.count_reinquiry(RATE_LIMITS, caller.actor)
+    # The console's forms take the same keys the same way (KeysRefused: 422 invalid_parameter).
+    keys = parse_insurance_keys(json_object(required=True))
+    # Malformed keys (a wrong check digit) are the OQS's InvalidInput: 422, nothing written.
+    found = app_home_visits.reinquire(db(), oqs_for(reader()), actor=caller.actor,
+                                      institution_code=caller.institution_code, keys=keys, today=today_jst(),
+                                      now=now(), metrics=metrics)
+    if not found.found:
         raise ReadRefused(NOT_FOUND)
-    return jsonify(qualification=_without_person_id(qualification.to_dict()),
-                   consent=_api_consent(caller, consent) if consent is not None else None)
+    return jsonify(qualification=_without_person_id(found.qualification.to_dict()),
+                   consent=_api_consent(caller, found.consent) if found.consent is not None else None)
 
 
 def _without_person_id(qualification: dict[str, Any]) -> dict[str, Any]:
@@ -416,10 +394,8 @@ def record_visit(consent_id: str):
     visit_date = parse_date(json_object(required=True).get("visit_date"))
     if visit_date is None:
         _invalid("visit_date", "visit_date は YYYY-MM-DD 形式の日付で指定してください。")
-    visit, created = home_visits.record_visit(db(), institution_id=caller.grant.institution_id,
-                                              consent_id=consent_id, visit_date=visit_date, by=_by(caller),
-                                              now=now())
-    db().commit()
+    visit, created = app_home_visits.record_visit(db(), actor=caller.actor, consent_id=consent_id,
+                                                  visit_date=visit_date, now=now())
     # The consent as just committed (the reader's snapshot may predate the visit).
     consent = grants.get_consent(db(), institution_id=caller.grant.institution_id, consent_id=consent_id)
     return jsonify(visit_date=visit.visit_date.isoformat(), consent=_api_consent(caller, consent)), (
@@ -429,8 +405,9 @@ def record_visit(consent_id: str):
 # --- data reads, each judged by the decision function ---------------------------------------------
 
 
-def _read(consent_id: str, category: str, load: Callable[[Any, ConsentView, Caller], dict[str, Any]]):
-    """Authenticate, decide on the named consent now (audited), then load the data.
+def _read(consent_id: str, category: str, shape: Callable[[Any, ConsentView], dict[str, Any]],
+          args: dict[str, Any]):
+    """Authenticate, decide on the named consent now (audited), then load the data (consent/app/reads.py).
 
     Only the decision (one lookup and the audit append) runs in the writing session; the token,
     the staff member and the data are read beside it (see reader()).
@@ -440,24 +417,27 @@ def _read(consent_id: str, category: str, load: Callable[[Any, ConsentView, Call
     if scope not in caller.grant.scopes and not CONSENT_ID.match(consent_id):
         raise _scope_refusal(scope)  # as for any id: the token's reach is answered first
     consent_id = _consent_id(consent_id)
-    decision = decide(db(), institution_id=caller.grant.institution_id, actor=caller.actor, person_id=None,
-                      category=category, now=now(), consent_id=consent_id, scopes=caller.grant.scopes)
-    db().commit()  # the decision's audit entry is kept, allowed or refused
-    metrics.read_decided(decision.allowed, decision.reason)
+    # The decision's audit entry is kept, allowed or refused.
+    [decision] = reads.decide_reads(db(), actor=caller.actor, institution_id=caller.grant.institution_id,
+                                    categories=(category,), now=now(), metrics=metrics, consent_id=consent_id,
+                                    scopes=caller.grant.scopes)
     if not decision.allowed:
         if decision.reason == INSUFFICIENT_SCOPE and scope not in caller.grant.scopes:
             raise _scope_refusal(scope)
         raise ReadRefused(decision.reason, detail=decision)
     consent = decision.consent
-    data = load(oqs_for(reader()), consent, caller)  # InvalidInput: 422 invalid_parameter
-    return jsonify(consent_id=consent.id, window_end=_iso(consent.window_end), **data)
+    subject = reads.Subject.of_consent(consent, institution_code=caller.institution_code, today=today_jst(),
+                                       drug_from=args.get("from"), drug_to=args.get("to"))
+    data = reads.load(category, oqs_for(reader()), subject)  # InvalidInput: 422 invalid_parameter
+    return jsonify(consent_id=consent.id, window_end=_iso(consent.window_end), **shape(data, consent))
 
 
 def _records(items) -> list[dict[str, Any]]:
     return [item.to_dict() for item in items]
 
 
-Loader = Callable[[Any, ConsentView, Caller, dict[str, Any]], dict[str, Any]]
+# (the category's data from consent/app/reads.py's loader, the consent) -> the answer's fields.
+Shape = Callable[[Any, ConsentView], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -470,8 +450,8 @@ class DataRead:
     category: str  # what `decide` judges; the token's scope follows (vocabulary.SCOPE_OF_CATEGORY)
     # The answer's fields besides consent_id and window_end, and their types (the schema).
     result: dict[str, Any]
-    # (oqs, consent, caller, query parameters) -> the answer's fields; runs only when allowed.
-    load: Loader
+    # The loaded data as the answer's fields; runs only when allowed.
+    shape: Shape
     note: str = ""  # said after the category's heading in the summary
     params: tuple[QueryParam, ...] = ()
     # Checks the parameters together (after each alone), raising ApiError.
@@ -493,20 +473,12 @@ class DataRead:
         args = {param.name: _query_param(param) for param in self.params}
         if self.check is not None:
             self.check(args)
-        return _read(consent_id, self.category, lambda oqs, consent, caller: self.load(oqs, consent, caller, args))
+        return _read(consent_id, self.category, self.shape, args)
 
 
-def _load_qualification(oqs, consent, caller, args) -> dict[str, Any]:
+def _shape_qualification(qualification, consent) -> dict[str, Any]:
     # The institution's billing record: the qualification as confirmed at reception.
-    confirmed = consent.qualification_confirmed_at or consent.consented_at
-    result = oqs.qualification(consent.person_id, institution_code=caller.institution_code,
-                               care_setting=consent.care_setting, today=jst_date(confirmed))
-    return {"confirmed_at": _iso(confirmed), "qualification": result.to_dict()}
-
-
-def _load_limit(oqs, consent, caller, args) -> dict[str, Any]:
-    info = oqs.limit(consent.person_id, today=today_jst())
-    return {"limit": info.to_dict() if info is not None else None}
+    return {"confirmed_at": _iso(reads.confirmed_at(consent)), "qualification": qualification.to_dict()}
 
 
 _MONTHS = (
@@ -522,23 +494,19 @@ def _months_in_order(args: dict[str, Any]) -> None:
 
 DATA_READS: tuple[DataRead, ...] = (
     DataRead("qualification", QUALIFICATION, {"confirmed_at": datetime, "qualification": Qualification},
-             _load_qualification, note="（受付時に確認したもの）"),
-    DataRead("limit", "limit", {"limit": LimitInfo | None}, _load_limit, note="（限度額適用認定証関連情報）"),
-    DataRead("drugs", "drug", {"drugs": list[DrugRecord]},
-             # Claims and e-prescription data, newest first, each item naming its "source".
-             lambda oqs, consent, caller, args: {"drugs": _records(drug_records(
-                 oqs, consent.person_id, today_jst(), args["from"], args["to"]))},
+             _shape_qualification, note="（受付時に確認したもの）"),
+    DataRead("limit", "limit", {"limit": LimitInfo | None},
+             lambda info, consent: {"limit": info.to_dict() if info is not None else None},
+             note="（限度額適用認定証関連情報）"),
+    # Claims and e-prescription data, newest first, each item naming its "source".
+    DataRead("drugs", "drug", {"drugs": list[DrugRecord]}, lambda records, consent: {"drugs": _records(records)},
              params=_MONTHS, check=_months_in_order),
     DataRead("checkups", "checkup", {"checkups": list[CheckupRecord]},
-             lambda oqs, consent, caller, args: {"checkups": _records(oqs.checkups(consent.person_id,
-                                                                                  today=today_jst()))}),
-    DataRead("clinical", "clinical", {"clinical": ClinicalInfo}, lambda oqs, consent, caller, args: {
-        "clinical": oqs.clinical(consent.person_id, today=today_jst()).to_dict()}),
-    DataRead("surgery", "surgery", {"surgery": SurgeryInfo}, lambda oqs, consent, caller, args: {
-        "surgery": oqs.surgery(consent.person_id, today=today_jst()).to_dict()}),
+             lambda records, consent: {"checkups": _records(records)}),
+    DataRead("clinical", "clinical", {"clinical": ClinicalInfo}, lambda info, consent: {"clinical": info.to_dict()}),
+    DataRead("surgery", "surgery", {"surgery": SurgeryInfo}, lambda info, consent: {"surgery": info.to_dict()}),
     DataRead("specific-disease", "specific_disease", {"specific_disease": list[SpecificDiseaseCertificate]},
-             lambda oqs, consent, caller, args: {"specific_disease": _records(oqs.specific_disease(
-                 consent.person_id, today=today_jst()))}),
+             lambda records, consent: {"specific_disease": _records(records)}),
 )
 
 for _entry in DATA_READS:
@@ -578,8 +546,8 @@ def batch_inquiries():
         _invalid("rows", f"一度に照会できるのは{MAX_BATCH_ROWS}行までです。")
     problems = [_row_problem(row) for row in rows]
     clean_rows = [row if problem is None else None for row, problem in zip(rows, problems)]
-    answers = oqs_for(reader()).batch_inquiry(clean_rows, institution_code=caller.institution_code,
-                                               today=today_jst())
+    answers = batch.inquire(oqs_for(reader()), clean_rows, institution_code=caller.institution_code,
+                            today=today_jst())
     results = []
     for answer, problem in zip(answers, problems):
         item: dict[str, Any] = {
@@ -603,19 +571,14 @@ def entrusted_tickets():
     month = request.args.get("month", "")
     if not YEAR_MONTH.fullmatch(month):
         _invalid("month", "month は YYYYMM 形式の年月で指定してください。")
-    if ticket_reads.refusal(reader(), caller.grant.institution_id) is not None:
+    # Audited like every read: the fetch is written down before the tickets leave. A future month
+    # is the OQS's InvalidInput: 422 invalid_parameter like any bad parameter.
+    found = batch.fetch_entrusted_tickets(db(), reader(), oqs_for(reader()), actor=caller.actor,
+                                          institution_code=caller.institution_code, month=month, today=today_jst(),
+                                          now=now())
+    if found is None:
         # Names, birth dates and 傷病名: beyond the qualification a 資格確認限定型 institution reads.
-        ticket_reads.record_fetch(db(), actor=caller.actor, month=month, person_ids=(), now=now(),
-                                  reason=QUALIFICATION_ONLY)
-        db().commit()
         raise ApiError(403, QUALIFICATION_ONLY, TICKETS_QUALIFICATION_ONLY)
-    # A future month is the simulator's InvalidInput: 422 invalid_parameter like any bad parameter.
-    found = oqs_for(reader()).entrusted_tickets(institution_code=caller.institution_code, month=month,
-                                                today=today_jst())
-    # Audited like every read: the fetch is written down before the tickets leave.
-    ticket_reads.record_fetch(db(), actor=caller.actor, month=month, person_ids=[t.person_id for t in found],
-                              now=now())
-    db().commit()
     return jsonify(month=month, tickets=[entry.to_dict() for entry in found])
 
 

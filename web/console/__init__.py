@@ -12,11 +12,10 @@ from sqlalchemy.orm import Session
 
 from consent import grants
 from consent.date_input import parse_date, parse_month
-from consent.decision import QUALIFICATION_ONLY, decide
+from consent.app import reads, staff_admin
+from consent.decision import QUALIFICATION_ONLY
 from consent.login_throttle import LoginThrottled, sign_in_with_password
-from consent.medication import drug_records
 from consent.staff_auth import PasswordChangeError, load_identity
-from consent.staff_auth import change_password as change
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, PART_HEADINGS,
     QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
@@ -24,9 +23,9 @@ from consent.vocabulary import (
 from consent.vocabulary import CONFIRMATION_ONLY_LABEL, CONSENT_LIST_LABELS, QUALIFICATION_ONLY_LABEL, VALIDITY
 from consent.clock import JST
 from consent.wareki import format_birth_date
-from consent.window import aware, jst_date
+from consent.window import aware
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
-from web.consent_view import NotAsked, category_rows, deadline_label
+from web.consent_view import NotAsked, category_rows, deadline_label, worded
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
@@ -109,13 +108,12 @@ def change_password():
     if request.method == "GET":
         return render_template("console/password.html", staff=staff)
     try:
-        change(db(), staff_id=staff.staff_id, current=request.form.get("current", "")[:256],
-               new=request.form.get("new", "")[:256], confirm=request.form.get("confirm", "")[:256])
+        staff_admin.change_own_password(db(), staff_id=staff.staff_id, current=request.form.get("current", "")[:256],
+                                        new=request.form.get("new", "")[:256],
+                                        confirm=request.form.get("confirm", "")[:256])
     except PasswordChangeError as exc:
-        db().rollback()
         answer = describe(exc)
         return render_template("console/password.html", staff=staff, error=answer.message), answer.status
-    db().commit()
     identity = load_identity(db(), staff.staff_id)
     sign_in(identity)  # a new session id with the new password
     return redirect(url_for("console.patients"), code=303)
@@ -248,33 +246,13 @@ def _month(raw: str | None) -> str | None:
     return parse_month(raw)
 
 
-def drug_parts(oqs, person_id: str, today: date, drug_from: str | None = None, drug_to: str | None = None) -> dict:
+def drug_parts(records: list) -> dict:
     """薬剤情報 as the page shows it: two sources in one category, e-prescription data (fresh, 100
     days) apart from the claims."""
-    records = drug_records(oqs, person_id, today, drug_from, drug_to)
     return {"prescriptions": [r for r in records if r.source == "prescription"],
             "claims": [r for r in records if r.source == "claims"]}
 
 
-def _load(category: str, oqs, consent, staff, today: date, drug_from: str | None, drug_to: str | None):
-    if category == QUALIFICATION:
-        # The billing record: the qualification as confirmed at reception.
-        confirmed = consent.qualification_confirmed_at or consent.consented_at
-        return oqs.qualification(consent.person_id, institution_code=staff.institution_code,
-                                 care_setting=consent.care_setting, today=jst_date(confirmed))
-    if category == "limit":
-        return oqs.limit(consent.person_id, today=today)
-    if category == "drug":
-        return drug_parts(oqs, consent.person_id, today, drug_from, drug_to)
-    if category == "checkup":
-        return oqs.checkups(consent.person_id, today=today)
-    if category == "specific_disease":
-        return oqs.specific_disease(consent.person_id, today=today)
-    if category == "clinical":
-        return oqs.clinical(consent.person_id, today=today)
-    if category == "surgery":
-        return oqs.surgery(consent.person_id, today=today)
-    return []
 
 
 def own_consent_or_404(staff, consent_id: str, session: Session | None = None):
@@ -319,22 +297,21 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
     # attempt in the patient's log, and the page says 「同意の対象外」. (A 資格確認限定型 institution
     # still asks, and is refused for its mode, as it always was.)
     qualification_only = grants.is_qualification_only(reader(), staff.institution_id)
-    decisions = [decide(db(), institution_id=staff.institution_id, actor=actor, person_id=consent.person_id,
-                        category=category, now=current, consent_id=consent.id)
-                 if qualification_only or category == QUALIFICATION or category in consent.categories
-                 else NotAsked(category) for category in shown]
-    # Every decision is in the audit log, kept even when all were refusals; committed before the
-    # data is loaded, so the write lock is not held while the OQS answers.
-    db().commit()
-    for decision in decisions:
-        if not isinstance(decision, NotAsked):
-            metrics.read_decided(decision.allowed, decision.reason)
+    asked = tuple(c for c in shown if qualification_only or c == QUALIFICATION or c in consent.categories)
+    decided = dict(zip(asked, worded(reads.decide_reads(
+        db(), actor=actor, institution_id=staff.institution_id, categories=asked, now=current, metrics=metrics,
+        person_id=consent.person_id, consent_id=consent.id))))
+    decisions = [decided.get(category) or NotAsked(category) for category in shown]
     person = oqs.person(consent.person_id)
+    # Drugs unfiltered: the review needs today's drugs whatever months the history shows (the month
+    # filter picks dispensings in web/console/review.py).
+    subject = reads.Subject.of_consent(consent, institution_code=staff.institution_code, today=today)
     sections = []
     for category, decision in zip(shown, decisions):
         skip = category == "drug" and filter_error is not None
-        # Drugs unfiltered: the review needs today's drugs whatever months the history shows.
-        data = _load(category, oqs, consent, staff, today, None, None) if decision.allowed and not skip else None
+        data = reads.load(category, oqs, subject) if decision.allowed and not skip else None
+        if category == "drug" and data is not None:
+            data = drug_parts(data)
         sections.append({"category": category, "heading": HEADINGS[category], "decision": decision,
                          "data": data})
     # 資格確認限定型: one refusal instead of the data sections, each refused (and audited) all the same.

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from datetime import date, timedelta
 
 from flask import Response, abort, redirect, render_template, request, session, url_for
 
 from consent.date_input import parse_date
-from consent import grants, home_visits
+from consent.app import batch as batch_reads, revocation, staff_admin
 from consent.errors import ConsentError
 from consent.institutions import (
-    MAX_LAPSE_DAYS, ROLES, Institution, add_staff, appointments_of, create_appointment, disable_staff, rotate_reception_token,
-    staff_of,
+    LICENSED_ROLES, MAX_LAPSE_DAYS, ROLES, Institution, appointments_of, staff_of,
 )
-from consent.staff_auth import login_id_taken
-from consent.vocabulary import BATCH_STATUSES, FUNCTIONS, INSTITUTION_REVOCATION_REASONS, RECEPTION_SETTINGS
+from consent.vocabulary import (
+    BATCH_STATUSES, FUNCTIONS, INSTITUTION_REVOCATION_REASONS, INSURANCE_KEY_LABELS, LICENSED_NOTE, RECEPTION_SETTINGS,
+    REFERENCE_NUMBER_LABEL, ROLE_LABELS,
+)
 from integrations.oqs import InvalidInput
 from web.console import own_consent_or_404, patient_page
 from web.context import now, oqs_for, settings, today_jst
@@ -25,12 +25,13 @@ from web.console.excel import excel_cell
 from web.db import db, reader
 from web.error_messages import ApiError, describe
 from web.console.routes import Routes
-from web.sessions import end_sessions_of_staff
+from web import sessions
 from web.staff_session import admin_required, current_staff, staff_required
 
 routes = Routes()
 
-ROLE_LABELS = {"pharmacist": "薬剤師（有資格者）", "clerk": "事務", "admin": "管理者"}
+# The vocabulary's labels, licensed roles marked where a role is chosen.
+ROLE_CHOICES = {role: ROLE_LABELS[role] + (LICENSED_NOTE if role in LICENSED_ROLES else "") for role in ROLES}
 
 
 @routes.post("/consents/<consent_id>/cancel")
@@ -51,10 +52,8 @@ def cancel_consent(consent_id: str):
         person = oqs_for(reader()).person(consent.person_id)
         return render_template("console/revoke_confirm.html", staff=staff, consent=consent, person=person,
                                reason=reason, reason_label=INSTITUTION_REVOCATION_REASONS[reason])
-    grants.revoke_by_institution(db(), institution_id=staff.institution_id, consent_id=consent.id,
-                                 by=f"staff:{staff.staff_id}", reason=reason, now=now())
-    db().commit()
-    metrics.consent_event("revoked")
+    revocation.end_consent(db(), actor=staff.actor(), consent_id=consent.id, reason=reason, now=now(),
+                           metrics=metrics)
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 
 
@@ -65,22 +64,20 @@ def register_reference(consent_id: str):
     consent = own_consent_or_404(staff, consent_id)
     value = request.form.get("reference_number", "")
     try:
-        oqs_for(db()).register_reference_number(institution_code=staff.institution_code,
-                                                person_id=consent.person_id, reference_number=value)
+        batch_reads.register_reference_number(db(), oqs_for(db()), institution_code=staff.institution_code,
+                                              person_id=consent.person_id, reference_number=value)
     except InvalidInput as exc:
-        db().rollback()
         # Said beside the field on the patient page, the typed value kept for correcting.
         answer = describe(exc)
         page, _ = patient_page(consent_id, reference_error=answer.message, reference_entered=value[:200])
         return page, answer.status
-    db().commit()
     return redirect(url_for("console.patient", consent_id=consent_id), code=303)
 
 
 # --- batch inquiry (一括照会) -------------------------------------------------------------------
 
-CSV_HEADER = ["保険者番号", "記号", "番号", "枝番", "生年月日", "照会番号"]
-CSV_KEYS = ["insurer_number", "symbol", "number", "branch", "birth_date", "reference_number"]
+CSV_HEADER = [*INSURANCE_KEY_LABELS.values(), REFERENCE_NUMBER_LABEL]
+CSV_KEYS = [*INSURANCE_KEY_LABELS, "reference_number"]
 MAX_BATCH_ROWS = 1000
 
 
@@ -155,8 +152,7 @@ def batch():
         rows = parse_batch_csv(decode_upload(upload.read()))
     except BatchUploadError as exc:
         return render_template("console/batch.html", staff=staff, error=exc.message), exc.status
-    results = oqs_for(db()).batch_inquiry(rows, institution_code=staff.institution_code, today=today_jst())
-    db().commit()
+    results = batch_reads.inquire(oqs_for(reader()), rows, institution_code=staff.institution_code, today=today_jst())
     # Kept server-side for the download link (the session lives in the database).
     session["batch_csv"] = results_csv(rows, results)
     return render_template("console/batch.html", staff=staff, rows=rows, results=results,
@@ -207,7 +203,7 @@ def admin_home():
         functions=functions, function_labels=FUNCTIONS, tablet_urls=tablet_urls, max_lapse_days=MAX_LAPSE_DAYS,
         reception_url=reception_url_of(institution.reception_token),
         appointments=[(a, reception_url_of(institution.reception_token, a.consultation_date)) for a in appointments],
-        members=staff_of(db(), institution.id), role_labels=ROLE_LABELS, roles=ROLES,
+        members=staff_of(db(), institution.id), role_labels=ROLE_CHOICES, roles=ROLES,
         new_member=session.pop("new_member", None), error=session.pop("admin_error", None), today=today_jst(),
         max_date=today_jst() + timedelta(days=settings().max_days_ahead),
     )
@@ -234,8 +230,7 @@ def admin_qr():
 @admin_required
 def admin_rotate():
     setting = _setting_arg(request.form.get("setting"))
-    rotate_reception_token(db(), _institution(), now=now(), setting=setting)
-    db().commit()
+    staff_admin.rotate_reception_url(db(), institution_id=current_staff().institution_id, setting=setting, now=now())
     return redirect(url_for("console.admin_home"), code=303)
 
 
@@ -246,8 +241,8 @@ def admin_functions():
     chosen = set(request.form.getlist("functions"))
     if chosen - set(FUNCTIONS):
         abort(400)
-    _institution().set_functions({name: name in chosen for name in FUNCTIONS})
-    db().commit()
+    staff_admin.set_functions(db(), institution_id=current_staff().institution_id,
+                              running={name: name in chosen for name in FUNCTIONS})
     return redirect(url_for("console.admin_home"), code=303)
 
 
@@ -261,8 +256,7 @@ def admin_lapse_days():
     if days is None or days > MAX_LAPSE_DAYS:
         session["admin_error"] = f"訪問の記録がないまま終了するまでの日数は、0から{MAX_LAPSE_DAYS}までの日数（整数）を入力してください。"
         return redirect(url_for("console.admin_home"), code=303)
-    home_visits.set_lapse_days(db(), institution_id=_institution().id, days=days, now=now())
-    db().commit()
+    staff_admin.set_lapse_days(db(), institution_id=current_staff().institution_id, days=days, now=now())
     return redirect(url_for("console.admin_home"), code=303)
 
 
@@ -275,13 +269,11 @@ def admin_appointment():
     if day is None:
         abort(400)
     try:
-        grants.check_consultation_date(day, now=now(), max_days_ahead=settings().max_days_ahead)
+        staff_admin.add_appointment(db(), institution_id=current_staff().institution_id, consultation_date=day,
+                                    memo=memo, now=now(), max_days_ahead=settings().max_days_ahead)
     except ConsentError as exc:
         session["admin_error"] = describe(exc).message
         return redirect(url_for("console.admin_home"), code=303)
-    create_appointment(db(), institution_id=current_staff().institution_id, consultation_date=day, memo=memo,
-                       now=now())
-    db().commit()
     return redirect(url_for("console.admin_home"), code=303)
 
 
@@ -294,14 +286,11 @@ def admin_add_staff():
     if role not in ROLES or not (3 <= len(login_id) <= 64) or not login_id.replace("-", "").replace("_", "").isalnum() \
             or not login_id.isascii():
         abort(400)
-    if login_id_taken(db(), login_id):
+    password = staff_admin.add_member(db(), institution_id=current_staff().institution_id, login_id=login_id,
+                                      role=role, display_name=display_name, now=now())
+    if password is None:
         session["admin_error"] = "そのログインIDは使われています。"
         return redirect(url_for("console.admin_home"), code=303)
-    password = secrets.token_urlsafe(12)
-    # The admin saw the password: like an operator's, it opens nothing but the change form.
-    add_staff(db(), _institution(), login_id=login_id, password=password, role=role, now=now(),
-              display_name=display_name, must_change_password=True)
-    db().commit()
     # Shown once on the next page, then forgotten.
     session["new_member"] = {"login_id": login_id, "password": password}
     return redirect(url_for("console.admin_home"), code=303)
@@ -314,9 +303,7 @@ def admin_disable_staff(staff_id: int):
     me = current_staff()
     if staff_id == me.staff_id:
         abort(400)
-    member = disable_staff(db(), institution_id=me.institution_id, staff_id=staff_id, now=now())
-    if member is None:
+    if not staff_admin.disable_member(db(), institution_id=me.institution_id, staff_id=staff_id, now=now(),
+                                      browser_sessions=sessions):
         abort(404)
-    end_sessions_of_staff(db(), staff_id)
-    db().commit()
     return redirect(url_for("console.admin_home"), code=303)

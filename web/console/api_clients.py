@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask, abort, redirect, request, session, url_for
 
 from consent import oauth_clients
+from consent.app import staff_admin
 from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, CLINICAL_SCOPES, SCOPE_LABELS, SCOPES
 from web.context import now
 from web.db import db
@@ -28,16 +29,14 @@ def admin_register_api_client():
     staff = current_staff()
     form = request.form
     try:
-        client, secret = oauth_clients.register_client(
+        client, secret = staff_admin.register_api_client(
             db(), institution_id=staff.institution_id, name=form.get("name", "")[:200],
             grant_type=form.get("grant_type", ""), scopes=form.getlist("scopes")[:20],
-            redirect_uri=form.get("redirect_uri", "")[:1000] or None, now=now(),
-            created_by_staff_id=staff.staff_id,
+            redirect_uri=form.get("redirect_uri", "")[:1000] or None, now=now(), staff_id=staff.staff_id,
         )
     except oauth_clients.OAuthClientError as exc:
         session["api_client_error"] = describe(exc).message
         return _back()
-    db().commit()
     session["new_api_client"] = {"name": client.name, "client_id": client.client_id, "client_secret": secret}
     return _back()
 
@@ -47,9 +46,8 @@ def admin_register_api_client():
 @admin_required
 def admin_revoke_api_client(client_pk: int):
     staff = current_staff()
-    if oauth_clients.revoke_client(db(), institution_id=staff.institution_id, client_pk=client_pk, now=now()) is None:
+    if not staff_admin.revoke_api_client(db(), institution_id=staff.institution_id, client_pk=client_pk, now=now()):
         abort(404)
-    db().commit()
     return _back()
 
 

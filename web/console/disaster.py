@@ -10,24 +10,27 @@ never in the form, so a read cannot be pointed at someone else.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import redirect, render_template, request, session, url_for
 
-from consent.date_input import parse_date
+from consent.date_input import parse_birth_date
 from consent import disasters, searches
-from consent.decision import DISASTER_NO_CONSENT_KIND, decide
+from consent.app import disaster as app_disaster, reads
+from consent.app.disaster import ByName
+from consent.insurance_keys import InsuranceKeys, KeysRefused, parse_insurance_keys
+from consent.decision import DISASTER_NO_CONSENT_KIND
 from consent.disasters import DisasterBasis
 from consent.vocabulary import (
     DISASTER_CATEGORIES, DISASTER_CONSENT_KINDS, DISASTER_READ_HEADING, HEADINGS, NO_QUALIFICATION, PART_HEADINGS,
-    PREFECTURES, QUALIFICATION, SEVERAL_MATCH, OUTPATIENT,
+    PREFECTURES, QUALIFICATION,
 )
 from consent.window import deadline_text, format_jst
-from integrations.oqs import InvalidInput
 from web import metrics
 from web.console import drug_parts
-from web.context import enforce_rate_limits, now, oqs_for, today_jst
 from consent.institutions import names_by_code
+from web.consent_view import worded
+from web.context import RATE_LIMITS, now, oqs_for, today_jst
 from web.db import db, reader
 from web.error_messages import describe
 from web.console.routes import Routes
@@ -37,9 +40,6 @@ routes = Routes()
 
 FOUND = "disaster_person"  # session key: {"person_id", "disaster_id", "staff_id"}
 MAX_FIELD = 200
-SEARCHES_PER_MINUTE = 20
-# Per institution and minute, beside the per-staff limit: a new staff account is no fresh budget.
-INSTITUTION_SEARCHES_PER_MINUTE = 60
 # An ended disaster stays announced this long, so staff learn why 「災害時閲覧」 went away.
 ENDED_SHOWN_FOR = timedelta(days=7)
 
@@ -106,10 +106,8 @@ def _gate(staff, disaster):
     if (disaster is not None and staff.licensed and disaster.covers(staff.institution_code)
             and disaster.in_effect(now())):
         return None
-    decision = decide(db(), institution_id=staff.institution_id, actor=staff.actor(), person_id=None,
-                      category=QUALIFICATION, now=now(), disaster=basis)
-    db().commit()
-    metrics.read_decided(decision.allowed, decision.reason)
+    [decision] = worded(reads.decide_reads(db(), actor=staff.actor(), institution_id=staff.institution_id,
+                                           categories=(QUALIFICATION,), now=now(), metrics=metrics, disaster=basis))
     return decision
 
 
@@ -161,63 +159,34 @@ def _field(name: str) -> str:
     return request.form.get(name, "").strip()[:MAX_FIELD]
 
 
-def _birth_date(raw: str) -> date | None:
-    return parse_date(raw.replace("/", "-"), compact=True)
-
-
 NOT_FOUND = "該当する方が見つかりません。入力した内容を確かめてください。"
 ASK_MORE = ("複数の方が該当するため、特定できません。枝番・生年月日や、住所・郵便番号などをもう少し詳しく"
             "入力してください。")
 
 
-def _search_by_insurance(staff, form) -> tuple[str | None, str | None, int]:
-    """(person_id, error, status) for 保険者番号・記号・番号・枝番 + 生年月日: the birth date is
-    required, as for the name search, so numbers stepped one by one identify nobody."""
-    if not form["insurer_number"] or not form["number"] or not form["birth_date"]:
-        return None, "保険者番号・番号（記号・枝番があればそれも）と生年月日を入力してください。", 400
-    birth = _birth_date(form["birth_date"])
-    if birth is None:
-        return None, "生年月日はYYYY-MM-DDの形式で入力してください。", 400
-    try:
-        answer = oqs_for(reader()).reinquiry(
-            insurer_number=form["insurer_number"], symbol=form["symbol"] or None, number=form["number"],
-            branch=form["branch"] or None, birth_date=birth, institution_code=staff.institution_code,
-            today=today_jst(), care_setting=OUTPATIENT)
-    except InvalidInput as exc:
-        return None, describe(exc).message, 400
-    if answer.validity_code == SEVERAL_MATCH:
-        return None, ASK_MORE, 409
-    if answer.validity_code == NO_QUALIFICATION or not answer.person_id:
-        return None, NOT_FOUND, 404
-    return answer.person_id, None, 200
-
-
-def _search_by_name(form) -> tuple[str | None, str | None, int]:
-    """(person_id, error, status) for カナ氏名 + 生年月日 + 住所 or 郵便番号."""
-    birth = _birth_date(form["birth_date"])
+def _criteria(how: str, form: dict[str, str]) -> tuple[InsuranceKeys | ByName | None, str | None]:
+    """The search's criteria, or None and what to say about what is missing."""
+    if how == "insurance":
+        try:
+            return parse_insurance_keys(form), None  # as 再照会 and the API take them
+        except KeysRefused as exc:
+            return None, describe(exc).message
+    birth = parse_birth_date(form["birth_date"])
     if not form["kana"] or birth is None or not (form["address"] or form["postcode"]):
-        return None, "氏名（カナ）、生年月日（YYYY-MM-DD）と、住所か郵便番号を入力してください。", 400
-    found = oqs_for(reader()).find_people(kana=form["kana"], birth_date=birth, postcode=form["postcode"] or None,
-                                          address=form["address"] or None, limit=2)
-    if not found:
-        return None, NOT_FOUND, 404
-    if len(found) > 1:
-        return None, ASK_MORE, 409
-    return found[0], None, 200
+        return None, "氏名（カナ）、生年月日（YYYY-MM-DD）と、住所か郵便番号を入力してください。"
+    return ByName(form["kana"], birth, form["postcode"] or None, form["address"] or None), None
 
 
-_OUTCOMES = {200: searches.FOUND, 404: searches.NOT_FOUND, 409: searches.SEVERAL}
+# What a search that found nobody says, and its status.
+_ANSWERS = {searches.NOT_FOUND: (NOT_FOUND, 404), searches.SEVERAL: (ASK_MORE, 409)}
 SEARCH_FIELDS = ("how", "insurer_number", "symbol", "number", "branch", "birth_date", "kana", "address", "postcode")
 
 
 @routes.post("/disaster/search")
 @staff_required
 def disaster_search():
-    # Finding people without their card is not a directory to browse: a few searches a minute, per
-    # staff member and per institution.
     staff = current_staff()
-    enforce_rate_limits([("disaster_search", str(staff.staff_id), SEARCHES_PER_MINUTE),
-                         ("disaster_search_institution", str(staff.institution_id), INSTITUTION_SEARCHES_PER_MINUTE)])
+    app_disaster.count_search(RATE_LIMITS, staff.actor())
     raw = request.form.get("disaster_id", "")
     staff, disaster, refused = _opened(int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None)
     if refused:
@@ -225,15 +194,16 @@ def disaster_search():
     form = {name: _field(name) for name in SEARCH_FIELDS}
     session.pop(FOUND, None)
     how = "insurance" if form["how"] == "insurance" else "name"
-    if how == "insurance":
-        person_id, error, status = _search_by_insurance(staff, form)
-    else:
-        person_id, error, status = _search_by_name(form)
-    # Audited like a read: who, when, under which disaster, by which kind of criteria (not the criteria).
-    searches.record_search(db(), actor=staff.actor(), by=how, outcome=_OUTCOMES.get(status, searches.INCOMPLETE),
-                           person_id=person_id, now=now(), basis={"disaster_id": disaster.id})
-    db().commit()
+    criteria, error = _criteria(how, form)
+    found = app_disaster.search_person(db(), oqs_for(reader()), actor=staff.actor(), disaster_id=disaster.id, by=how,
+                                       criteria=criteria, institution_code=staff.institution_code, today=today_jst(),
+                                       now=now())
+    person_id = found.person_id
     if person_id is None:
+        if found.refused is not None:
+            error, status = describe(found.refused).message, 400
+        else:
+            error, status = _ANSWERS.get(found.outcome, (error, 400))
         return _page(staff, disaster, status=status, error=error, form=form)
     session[FOUND] = {"person_id": person_id, "disaster_id": disaster.id, "staff_id": staff.staff_id}
     return redirect(url_for("console.disaster_page"), code=303)
@@ -246,13 +216,8 @@ def disaster_clear():
     return redirect(url_for("console.disaster_page"), code=303)
 
 
-def _load(category: str, oqs, person_id: str, staff, today: date):
-    if category == QUALIFICATION:
-        return oqs.qualification(person_id, institution_code=staff.institution_code, care_setting=OUTPATIENT,
-                                 today=today)
-    if category == "drug":
-        return drug_parts(oqs, person_id, today)
-    return oqs.checkups(person_id, today=today)
+def _shown(category: str, data):
+    return drug_parts(data) if category == "drug" else data
 
 
 @routes.post("/disaster/read")
@@ -271,17 +236,17 @@ def disaster_read():
     kind = request.form.get("consent_kind", "")[:16]
     basis = DisasterBasis(disaster_id, kind if kind in DISASTER_CONSENT_KINDS else None)
     current = now()
-    decisions = [decide(db(), institution_id=staff.institution_id, actor=staff.actor(), person_id=person_id,
-                        category=category, now=current, disaster=basis) for category in DISASTER_CATEGORIES]
-    db().commit()  # the audit entries stand before any data is loaded
-    for decision in decisions:
-        metrics.read_decided(decision.allowed, decision.reason)
+    decisions = worded(reads.decide_reads(db(), actor=staff.actor(), institution_id=staff.institution_id,
+                                          categories=DISASTER_CATEGORIES, now=current, metrics=metrics,
+                                          person_id=person_id, disaster=basis))
     disaster = _the_disaster(staff, disaster_id)
     if basis.consent_kind is None and decisions[0].reason == DISASTER_NO_CONSENT_KIND:
         return _page(staff, disaster, status=400, error=decisions[0].message + "。", person_id=person_id)
-    oqs, today = oqs_for(reader()), today_jst()
+    oqs = oqs_for(reader())
+    # Today's qualification, 外来: the measure rests on no consent given at a reception.
+    subject = reads.Subject(person_id, staff.institution_code, today_jst())
     sections = [{"category": category, "heading": HEADINGS[category], "decision": decision,
-                 "data": _load(category, oqs, person_id, staff, today) if decision.allowed else None}
+                 "data": _shown(category, reads.load(category, oqs, subject)) if decision.allowed else None}
                 for category, decision in zip(DISASTER_CATEGORIES, decisions)]
     status = 200 if all(d.allowed for d in decisions) else 403
     return _page(staff, disaster, status=status, sections=sections, consent_kind=basis.consent_kind,

@@ -1,4 +1,4 @@
-"""CSV cells that Excel shows as written (DESIGN.md section 7): never a formula, codes kept as text."""
+"""CSV cells that Excel shows as written: never a formula, codes kept as text."""
 from __future__ import annotations
 
 # Excel runs a cell starting with one of these as a formula (tab and CR: it strips them first).

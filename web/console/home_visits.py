@@ -14,17 +14,18 @@ from flask import abort, redirect, render_template, request, url_for
 
 from consent.date_input import parse_date
 from consent import grants, home_visits
+from consent.app import home_visits as app_home_visits, revocation
 from consent.institutions import Institution, runs_function
-from consent.window import jst_date
+from consent.insurance_keys import KeysRefused, parse_insurance_keys
 from consent.vocabulary import (
-    BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, HOME_VISIT, NO_QUALIFICATION, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
+    BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, INSURANCE_KEY_LABELS, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
     STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
 )
 from integrations.oqs import InvalidInput
 from web import metrics
 from web.console import own_consent_or_404
 from web.consent_view import category_rows, deadline_label
-from web.context import enforce_rate_limits, now, oqs_for, today_jst
+from web.context import RATE_LIMITS, now, oqs_for, today_jst
 from web.db import db, reader
 from web.error_messages import describe
 from web.console.routes import Routes
@@ -34,10 +35,7 @@ from web.staff_session import current_staff, staff_required
 routes = Routes()
 
 # The 再照会 form, in the order staff read them off the insurance card.
-REINQUIRY_FIELDS = {"insurer_number": "保険者番号", "symbol": "記号", "number": "番号", "branch": "枝番",
-                    "birth_date": "生年月日"}
-# Per staff member and minute: each 再照会 names a person by insurance keys and birth date.
-REINQUIRY_LIMIT = 60
+REINQUIRY_FIELDS = INSURANCE_KEY_LABELS
 DONE_NOTES = {"visit": "訪問を記録しました。", "end": "訪問終了を記録しました。この患者さんの情報は閲覧できなくなりました。"}
 
 
@@ -119,18 +117,8 @@ def reinquiry():
     """再照会: the qualification by insurance keys and birth date, and this institution's relationship."""
     staff = current_staff()
     _switched_on(staff)
-    enforce_rate_limits([("console:reinquiry", str(staff.staff_id), REINQUIRY_LIMIT)])
+    app_home_visits.count_reinquiry(RATE_LIMITS, staff.actor())
     return _reinquire(staff, _entered())
-
-
-def first_visit_keys(staff, consent) -> dict[str, str]:
-    """The insurance keys and birth date as confirmed at the first visit (seed 000: 再照会 uses
-    「初回訪問時に取得した被保険者証番号等」), in the 再照会 form's fields."""
-    confirmed = consent.qualification_confirmed_at or consent.consented_at
-    q = oqs_for(reader()).qualification(consent.person_id, institution_code=staff.institution_code,
-                                        care_setting=consent.care_setting, today=jst_date(confirmed))
-    return {"insurer_number": q.insurer_number or "", "symbol": q.symbol or "", "number": q.number or "",
-            "branch": q.branch or "", "birth_date": q.birth_date.isoformat() if q.birth_date else ""}
 
 
 @routes.post("/home-visits/<consent_id>/reinquiry")
@@ -140,35 +128,26 @@ def reinquiry_row(consent_id: str):
     (the form above still takes new ones when the card changed)."""
     staff = current_staff()
     _switched_on(staff)
-    enforce_rate_limits([("console:reinquiry", str(staff.staff_id), REINQUIRY_LIMIT)])
+    app_home_visits.count_reinquiry(RATE_LIMITS, staff.actor())
     consent = own_consent_or_404(staff, consent_id, reader())
     if not consent.relationship:
         abort(404)
-    return _reinquire(staff, first_visit_keys(staff, consent))
+    keys = app_home_visits.first_visit_keys(oqs_for(reader()), consent, institution_code=staff.institution_code)
+    return _reinquire(staff, keys)
 
 
 def _reinquire(staff, entered: dict[str, str]):
-    missing = [label for key, label in REINQUIRY_FIELDS.items()
-               if key not in ("symbol", "branch") and not entered[key]]
-    if missing:
-        return _list_with_error(f"{'・'.join(missing)}を入力してください。", 422, entered)
-    birth_date = parse_date(entered["birth_date"])
-    if birth_date is None:
-        return _list_with_error("生年月日を正しく入力してください（例: 1940-04-01）。", 422, entered)
+    """The 再照会 with keys as the form holds them (typed, or the first visit's), answered as a page."""
     try:
-        qualification = oqs_for(reader()).reinquiry(
-            insurer_number=entered["insurer_number"], symbol=entered["symbol"], number=entered["number"],
-            branch=entered["branch"], birth_date=birth_date, institution_code=staff.institution_code,
-            today=today_jst(), care_setting=HOME_VISIT)
-    except InvalidInput as exc:  # a wrong check digit, a malformed number: nothing written
+        keys = parse_insurance_keys(entered)  # as the API and 災害時閲覧 take them
+        found = app_home_visits.reinquire(db(), oqs_for(reader()), actor=staff.actor(),
+                                          institution_code=staff.institution_code, keys=keys, today=today_jst(),
+                                          now=now(), metrics=metrics)
+    except (KeysRefused, InvalidInput) as exc:  # missing keys, a wrong check digit: nothing written
         answer = describe(exc)
         return _list_with_error(answer.message, answer.status, entered)
-    person_id = qualification.person_id if qualification.validity_code != NO_QUALIFICATION else None
-    consent = home_visits.record_reinquiry(db(), institution_id=staff.institution_id, actor=staff.actor(),
-                                           person_id=person_id, now=now())
-    db().commit()
-    metrics.read_decided(person_id is not None, None if person_id else home_visits.REINQUIRY_NOT_FOUND)
-    if person_id is None:
+    qualification, consent = found.qualification, found.consent
+    if not found.found:
         # Nobody, or a wrong birth date: the same answer either way.
         return _list_with_error("該当する方が見つかりませんでした。入力した内容（生年月日を含む）を確認してください。",
                                 404, entered)
@@ -195,9 +174,8 @@ def record_visit(consent_id: str):
     if visit_date is None:
         return _list_with_error("訪問日を正しく入力してください（例: 2026-12-01）。", 422, {})
     # Another institution's or an unknown id: ConsentNotFound, the same 404 page.
-    home_visits.record_visit(db(), institution_id=staff.institution_id, consent_id=consent_id[:64],
-                             visit_date=visit_date, by=f"staff:{staff.staff_id}", now=now())
-    db().commit()
+    app_home_visits.record_visit(db(), actor=staff.actor(), consent_id=consent_id[:64], visit_date=visit_date,
+                                 now=now())
     return redirect(url_for("console.home_visit_patients", done="visit"), code=303)
 
 
@@ -217,8 +195,6 @@ def end_visits(consent_id: str):
         db().rollback()
         return _page("console/visit_end_confirm.html",
                      relationship=relationship_view(consent, person, now()))
-    grants.revoke_by_institution(db(), institution_id=staff.institution_id, consent_id=consent.id,
-                                 by=f"staff:{staff.staff_id}", reason=BY_INSTITUTION, now=now())
-    db().commit()
-    metrics.consent_event("revoked")
+    revocation.end_consent(db(), actor=staff.actor(), consent_id=consent.id, reason=BY_INSTITUTION, now=now(),
+                           metrics=metrics)
     return redirect(url_for("console.home_visit_patients", done="end"), code=303)

@@ -1,4 +1,4 @@
-"""「医療券・調剤券 一括取得」 (委託先資格情報の一括取得, seed 004): the month's medical-aid tickets naming
+"""「医療券・調剤券 一括取得」 (委託先資格情報の一括取得, docs/sources.md [004]): the month's medical-aid tickets naming
 this institution, with their qualifications, as a table and an Excel-safe CSV.
 
 Admins and pharmacists only (clerks are refused): the list names every recipient entrusted to the
@@ -12,7 +12,7 @@ from datetime import date
 
 from flask import Response, abort, render_template, request
 
-from consent import ticket_reads
+from consent.app import batch
 from consent.date_input import parse_month
 from consent.decision import QUALIFICATION_ONLY
 from consent.institutions import runs_function
@@ -93,16 +93,11 @@ def tickets_csv(entries: list[EntrustedTicket]) -> str:
 
 def _fetch(staff, month: str):
     """The month's tickets, the fetch audited (consent/ticket_reads.py); 403 at a 資格確認限定型 institution."""
-    if ticket_reads.refusal(reader(), staff.institution_id) is not None:
-        ticket_reads.record_fetch(db(), actor=staff.actor(), month=month, person_ids=(), now=now(),
-                                  reason=QUALIFICATION_ONLY)
-        db().commit()
+    entries = batch.fetch_entrusted_tickets(db(), reader(), oqs_for(reader()), actor=staff.actor(),
+                                            institution_code=staff.institution_code, month=month,
+                                            today=today_jst(), now=now())
+    if entries is None:
         raise ApiError(403, QUALIFICATION_ONLY, TICKETS_QUALIFICATION_ONLY)
-    entries = oqs_for(reader()).entrusted_tickets(institution_code=staff.institution_code, month=month,
-                                                  today=today_jst())
-    ticket_reads.record_fetch(db(), actor=staff.actor(), month=month, person_ids=[e.person_id for e in entries],
-                              now=now())
-    db().commit()
     return entries
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask, abort, current_app, redirect, request, session, url_for
 
 from consent import webhooks
+from consent.app import staff_admin
 from consent.vocabulary import EVENT_TYPES
 from web.context import now, settings, wall_now
 from web.db import db
@@ -62,7 +63,7 @@ def admin_register_webhook():
     staff = current_staff()
     form = request.form
     try:
-        endpoint, secret = webhooks.register_endpoint(
+        endpoint, secret = staff_admin.register_webhook(
             db(), institution_id=staff.institution_id, url=form.get("url", "")[:webhooks.MAX_URL_LENGTH + 1],
             event_types=form.getlist("event_types")[:20], box=webhooks.SecretBox(settings().webhook_key),
             production=settings().production, resolver=_resolver(), now=now(), staff_id=staff.staff_id,
@@ -70,7 +71,6 @@ def admin_register_webhook():
     except webhooks.WebhookError as exc:
         session["webhook_error"] = describe(exc).message
         return _back()
-    db().commit()
     session["new_webhook"] = {"url": endpoint.url, "secret": secret}
     return _back()
 
@@ -81,35 +81,34 @@ def _act(action) -> object:
         action(staff.institution_id)
     except webhooks.WebhookError:
         abort(404)
-    db().commit()
     return _back()
 
 
 @routes.post(f"/admin/webhooks/{ENDPOINT}/disable")
 @admin_required
 def admin_disable_webhook(endpoint_id: int):
-    return _act(lambda institution_id: webhooks.set_enabled(
+    return _act(lambda institution_id: staff_admin.set_webhook_enabled(
         db(), institution_id=institution_id, endpoint_id=endpoint_id, enabled=False, now=wall_now()))
 
 
 @routes.post(f"/admin/webhooks/{ENDPOINT}/enable")
 @admin_required
 def admin_enable_webhook(endpoint_id: int):
-    return _act(lambda institution_id: webhooks.set_enabled(
+    return _act(lambda institution_id: staff_admin.set_webhook_enabled(
         db(), institution_id=institution_id, endpoint_id=endpoint_id, enabled=True, now=wall_now()))
 
 
 @routes.post(f"/admin/webhooks/{ENDPOINT}/delete")
 @admin_required
 def admin_delete_webhook(endpoint_id: int):
-    return _act(lambda institution_id: webhooks.delete_endpoint(
+    return _act(lambda institution_id: staff_admin.delete_webhook(
         db(), institution_id=institution_id, endpoint_id=endpoint_id))
 
 
 @routes.post(f"/admin/webhooks/{ENDPOINT}/deliveries/<int(max=2147483647):delivery_id>/resend")
 @admin_required
 def admin_resend_webhook(endpoint_id: int, delivery_id: int):
-    return _act(lambda institution_id: webhooks.resend(
+    return _act(lambda institution_id: staff_admin.resend_webhook(
         db(), institution_id=institution_id, endpoint_id=endpoint_id, delivery_id=delivery_id))
 
 

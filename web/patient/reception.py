@@ -11,12 +11,13 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, jsonify, make_response, redirect, render_template, request, session, url_for
 
 from consent.date_input import parse_date
+from consent.app import reception, revocation
 from consent import grants, home_visits
 from consent.audit import reads_of_person
 from consent.category_states import current_states
 from consent.errors import ConsentError
 from consent.vocabulary import (
-    BY_PATIENT, CATEGORIES, CATEGORY_LABELS, DISASTER_READ_LABEL, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS,
+    CATEGORIES, CATEGORY_LABELS, DISASTER_READ_LABEL, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS,
     STATUS_REVOKED, VALID_CODES,
 )
 from consent.vocabulary import CATEGORY_NOTES, CONFIRMATION_ONLY_LABEL, NEXT_STEP_TABLET, NEXT_STEP_WAIT
@@ -42,7 +43,7 @@ REGISTERED = "reception_registered"
 REVOKED = "reception_revoked"
 
 
-def _place(token: str, *, start: bool = False) -> Place:
+def place_of(token: str, *, start: bool = False) -> Place:
     """The place of a patient page; on a tablet URL, only in reception mode (else the staff login,
     the 「受付モード」 page, or back to the neutral start after an idle spell). `start`: the top page."""
     place = find_place(token)
@@ -52,7 +53,7 @@ def _place(token: str, *, start: bool = False) -> Place:
     return place
 
 
-def _end_patient(place: Place, *, rotate: bool = False) -> None:
+def end_patient(place: Place, *, rotate: bool = False) -> None:
     """Forget the patient. On a phone the session ends (nothing stays signed in on a shared phone);
     on the tablet the staff sign-in and reception mode stay, and nothing of the patient."""
     if tablet.in_mode(place):
@@ -67,7 +68,7 @@ def _labels(categories) -> list[str]:
     return [CATEGORY_LABELS[c] for c in categories]
 
 
-def _render(template: str, place: Place, status: int = 200, **context):
+def render_page(template: str, place: Place, status: int = 200, **context):
     # The card goes to this place's device (a read page's context names the phone by default).
     context["card_position"] = place.card_position
     return render_template(template, place=place, category_labels=CATEGORY_LABELS, category_notes=CATEGORY_NOTES,
@@ -90,18 +91,18 @@ def _deep_link_date(raw: str | None) -> date | None:
 
 @bp.get("/<token>")
 def top(token: str):
-    place = _place(token, start=True)
+    place = place_of(token, start=True)
     # Starting again from the top is a deliberate new registration (the next patient, another date).
     session.pop(REGISTERED, None)
     on_tablet = place.setting.tablet
     if on_tablet:
         tablet.forget_patient()  # the neutral start: the next patient sees nothing of the last
     if place.qualification_only:
-        return _render("reception/qualification_top.html", place, tablet_start=on_tablet)
+        return render_page("reception/qualification_top.html", place, tablet_start=on_tablet)
     fixed = None if on_tablet else _deep_link_date(request.args.get("date"))
     saved = session.get("reception_saved")
     saved = saved if saved and saved.get("token") == token else None
-    return _render("reception/top.html", place, fixed_date=fixed, saved=saved, tablet_start=on_tablet,
+    return render_page("reception/top.html", place, fixed_date=fixed, saved=saved, tablet_start=on_tablet,
                    saved_labels=_labels(saved["categories"]) if saved else [],
                    saved_date=date.fromisoformat(saved["date"]) if saved else None)
 
@@ -124,7 +125,7 @@ def qr(token: str):
 
 @bp.route("/<token>/consent", methods=["GET", "POST"])
 def consent_form(token: str):
-    place = _place(token)
+    place = place_of(token)
     if place.qualification_only:
         # No categories to offer here (an old link, or the mode switched on): the top page says what is.
         return redirect(url_for("reception.top", token=token), code=303)
@@ -134,14 +135,14 @@ def consent_form(token: str):
     fixed = today if place.setting.tablet else _deep_link_date(request.values.get("fixed_date"))
     registered = _registered(token)
     if registered is not None:
-        return _render("reception/done_again.html", place, 200 if request.method == "GET" else 409,
+        return render_page("reception/done_again.html", place, 200 if request.method == "GET" else 409,
                        registered=registered)
     if request.method == "GET":
         fixed = today if place.setting.tablet else _deep_link_date(request.args.get("date"))
         draft = session.get("reception") if session.get("reception", {}).get("token") == token else None
         chosen = draft["categories"] if draft else []
         value = (fixed or (date.fromisoformat(draft["date"]) if draft else today)).isoformat()
-        return _render("reception/consent.html", place, today=today, max_date=max_date, value=value,
+        return render_page("reception/consent.html", place, today=today, max_date=max_date, value=value,
                        fixed_date=fixed, chosen=chosen)
 
     raw_date = today.isoformat() if place.setting.tablet else request.form.get("consultation_date", "")
@@ -152,18 +153,14 @@ def consent_form(token: str):
         error = "診療日を正しく入力してください（例: 2026-12-01）。"
     if consultation_date is not None:
         try:
-            if home_visits.is_first_visit(place.setting.care_setting, place.setting.house_call):
-                # A home visit's first visit: a relationship, no window (the date is today).
-                chosen = home_visits.check_first_visit(categories=chosen, qualification_only=place.qualification_only)
-            else:
-                chosen = grants.check_request(
-                    care_setting=place.setting.care_setting, house_call=place.setting.house_call, categories=chosen,
-                    consultation_date=consultation_date, now=now(), max_days_ahead=settings().max_days_ahead,
-                )
+            chosen = reception.check_request(
+                care_setting=place.setting.care_setting, house_call=place.setting.house_call,
+                qualification_only=place.qualification_only, categories=chosen,
+                consultation_date=consultation_date, now=now(), max_days_ahead=settings().max_days_ahead)
         except ConsentError as exc:
             error = describe(exc).message
     if error:
-        return _render("reception/consent.html", place, 400, today=today, max_date=max_date,
+        return render_page("reception/consent.html", place, 400, today=today, max_date=max_date,
                        value=raw_date[:10], fixed_date=fixed, chosen=list(chosen), error=error)
     session["reception"] = {"token": token, "date": consultation_date.isoformat(),
                             "categories": list(chosen), "fixed": fixed is not None}
@@ -185,67 +182,55 @@ def _registered(token: str) -> date | None:
 
 @bp.get("/<token>/confirm")
 def confirm(token: str):
-    place = _place(token)
+    place = place_of(token)
     draft = _draft(token)
     if draft is None:
         if _registered(token) is not None:  # back from the done page
-            return _render("reception/done_again.html", place, registered=_registered(token))
+            return render_page("reception/done_again.html", place, registered=_registered(token))
         return redirect(url_for("reception.consent_form", token=token), code=303)
     consultation_date = date.fromisoformat(draft["date"])
-    return _render(
+    return render_page(
         "reception/confirm.html", place, consultation_date=consultation_date,
         labels=_labels(draft["categories"]),
         **read_page_context("register", url_for("reception.confirm_verify", token=token)),
     )
 
 
-def register_with_card(place: Place, *, categories, consultation_date: date):
-    """The card step of a registration: read the card, confirm the qualification through OQS and
-    register the consent (a 資格確認限定型 confirmation: no categories) in one transaction, left
-    for the caller to commit. Returns the card, the consent, the OQS answer and the OQS."""
+def register_with_card(place: Place, *, categories, consultation_date: date, with_it=None):
+    """The card step of a registration: read the card, then consent/app/reception.py confirms the
+    qualification and registers the consent (a 資格確認限定型 confirmation: no categories), committed
+    with `with_it`'s writes. Returns the card, what was registered and the OQS."""
     card = verify_card("register")
-    session_db = db()
-    oqs = oqs_for(session_db)
-    qualification = oqs.qualification(card.person_id, institution_code=place.code,
-                                      care_setting=place.setting.care_setting, today=today_jst())
-    try:
-        if home_visits.is_first_visit(place.setting.care_setting, place.setting.house_call):
-            # A home visit's first visit opens (or renews) the relationship: no window.
-            consent = home_visits.register_first_visit(
-                session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
-                categories=categories, now=now(), validity_code=qualification.validity_code)
-        else:
-            consent = grants.register_consent(
-                session_db, institution_id=place.id, person_id=card.person_id, card_id=card.card_id,
-                care_setting=place.setting.care_setting, house_call=place.setting.house_call,
-                categories=categories, consultation_date=consultation_date, now=now(),
-                validity_code=qualification.validity_code, max_days_ahead=settings().max_days_ahead,
-            )
-    except ConsentError:
-        session_db.rollback()
-        raise
-    return card, consent, qualification, oqs
+    oqs = oqs_for(db())
+    registered = reception.register(
+        db(), oqs, institution_id=place.id, institution_code=place.code, care_setting=place.setting.care_setting,
+        house_call=place.setting.house_call, person_id=card.person_id, card_id=card.card_id, categories=categories,
+        consultation_date=consultation_date, today=today_jst(), now=now(), max_days_ahead=settings().max_days_ahead,
+        metrics=metrics, with_it=with_it)
+    return card, registered, oqs
 
 
 @bp.post("/<token>/confirm/verify")
 def confirm_verify(token: str):
-    place = _place(token)
+    place = place_of(token)
     draft = _draft(token)
     if draft is None:
         raise ApiError(409, "no_draft", "受付の途中で時間が経ちすぎました。最初からやり直してください。")
-    card, consent, qualification, oqs = register_with_card(
-        place, categories=draft["categories"], consultation_date=date.fromisoformat(draft["date"]))
-    session_db = db()
-    person = oqs.person(card.person_id)
-    if not place.setting.tablet:
+
+    def remember_on_the_phone(consent) -> None:
         # Committed with the consent: if the answer is lost after this (a failure, a killed worker),
         # reopening the reception on this phone still says the consent was registered. (The
         # tablet's next patient must not see it.)
-        remember_with(session_db, "reception_saved", {
-            "token": token, "date": consent.consultation_date.isoformat(), "categories": list(consent.categories),
-            "deadline": deadline_label(consent)})
-    session_db.commit()
-    metrics.consent_event("registered")
+        if not place.setting.tablet:
+            remember_with(db(), "reception_saved", {
+                "token": token, "date": consent.consultation_date.isoformat(),
+                "categories": list(consent.categories), "deadline": deadline_label(consent)})
+
+    card, registered, oqs = register_with_card(place, categories=draft["categories"],
+                                               consultation_date=date.fromisoformat(draft["date"]),
+                                               with_it=remember_on_the_phone)
+    consent, qualification = registered.consent, registered.qualification
+    person = oqs.person(card.person_id)
     done = {
         "token": token,
         "consent_id": consent.id,
@@ -256,22 +241,22 @@ def confirm_verify(token: str):
         "valid": qualification.validity_code in VALID_CODES,
     }
     # The sign-in ends with the done page: only what the page shows stays, nothing signed in.
-    _end_patient(place, rotate=True)
+    end_patient(place, rotate=True)
     session["reception_done"] = done
     return jsonify(redirect=url_for("reception.done", token=token))
 
 
 @bp.get("/<token>/done")
 def done(token: str):
-    place = _place(token)
+    place = place_of(token)
     summary = session.get("reception_done")
     if not summary or summary.get("token") != token:
         # Reloaded after the session ended: the consent stands; say so and point the way.
-        return _render("reception/done_again.html", place, registered=_registered(token))
+        return render_page("reception/done_again.html", place, registered=_registered(token))
     # Shown once, then the session ends (a shared phone keeps nothing but the marker).
-    _end_patient(place)
+    end_patient(place)
     session[REGISTERED] = {"token": token, "date": summary["date"]}
-    return _render("reception/done.html", place, summary=summary, labels=_labels(summary["categories"]),
+    return render_page("reception/done.html", place, summary=summary, labels=_labels(summary["categories"]),
                    consultation_date=date.fromisoformat(summary["date"]))
 
 
@@ -287,7 +272,7 @@ def _grant(kind: str, place: Place) -> dict | None:
 def _card_step(purpose: str, place: Place):
     card = verify_card(purpose)
     db().commit()  # the card's new sign count
-    _end_patient(place, rotate=True)
+    end_patient(place, rotate=True)
     session[purpose] = {"institution_id": place.id, "person_id": card.person_id, "card_id": card.card_id,
                         "until": time.time() + CARD_GRANT_SECONDS}
 
@@ -299,13 +284,13 @@ def _read_page(purpose: str, token: str) -> dict:
 
 def _card_verified(purpose: str, token: str, then: str):
     """The card step of review or revoke, then on to the `then` endpoint."""
-    _card_step(purpose, _place(token))
+    _card_step(purpose, place_of(token))
     return jsonify(redirect=url_for(then, token=token))
 
 
 @bp.get("/<token>/review")
 def review_start(token: str):
-    return _render("reception/review_start.html", _place(token), **_read_page("review", token))
+    return render_page("reception/review_start.html", place_of(token), **_read_page("review", token))
 
 
 @bp.post("/<token>/review/verify")
@@ -355,45 +340,42 @@ def _read_log(place: Place, person_id: str) -> dict:
 
 @bp.get("/<token>/review/consents")
 def review(token: str):
-    place = _place(token)
+    place = place_of(token)
     grant = _grant("review", place)
     if grant is None:
         return redirect(url_for("reception.review_start", token=token), code=303)
-    return _render("reception/review.html", place, consents=_consent_rows(place, grant["person_id"]),
-                   **_read_log(place, grant["person_id"]), changed=request.args.get("changed") == "1")
+    return render_page("reception/review.html", place, consents=_consent_rows(place, grant["person_id"]),
+                       **_read_log(place, grant["person_id"]), changed=request.args.get("changed") == "1")
 
 
 @bp.post("/<token>/review/consents/<consent_id>")
 def review_change(token: str, consent_id: str):
-    place = _place(token)
+    place = place_of(token)
     grant = _grant("review", place)
     if grant is None:
         return redirect(url_for("reception.review_start", token=token), code=303)
     chosen = request.form.getlist("categories")
     try:
-        grants.change_categories(db(), institution_id=place.id, consent_id=consent_id,
-                                 person_id=grant["person_id"], categories=chosen, now=now())
+        reception.change_categories(db(), institution_id=place.id, consent_id=consent_id,
+                                    person_id=grant["person_id"], categories=chosen, now=now(), metrics=metrics)
     except ConsentError as exc:
-        db().rollback()
         answer = describe(exc)
-        return _render("reception/review.html", place, answer.status,
-                       consents=_consent_rows(place, grant["person_id"]), **_read_log(place, grant["person_id"]),
-                       error=answer.message)
-    db().commit()
-    metrics.consent_event("updated")
+        return render_page("reception/review.html", place, answer.status,
+                           consents=_consent_rows(place, grant["person_id"]), **_read_log(place, grant["person_id"]),
+                           error=answer.message)
     return redirect(url_for("reception.review", token=token, changed="1"), code=303)
 
 
 @bp.post("/<token>/review/end")
 def review_end(token: str):
-    place = _place(token)
-    _end_patient(place)
+    place = place_of(token)
+    end_patient(place)
     return redirect(url_for("reception.top", token=place.token), code=303)
 
 
 @bp.get("/<token>/revoke")
 def revoke_start(token: str):
-    return _render("reception/revoke_start.html", _place(token), **_read_page("revoke", token))
+    return render_page("reception/revoke_start.html", place_of(token), **_read_page("revoke", token))
 
 
 @bp.post("/<token>/revoke/verify")
@@ -403,38 +385,36 @@ def revoke_verify(token: str):
 
 @bp.route("/<token>/revoke/confirm", methods=["GET", "POST"])
 def revoke_confirm(token: str):
-    place = _place(token)
+    place = place_of(token)
     grant = _grant("revoke", place)
     if grant is None:
         if session.get(REVOKED) == place.id:
             # 「取り消す」 tapped twice, or back and again: the first tap did it.
-            return _render("reception/revoked.html", place, already=True)
+            return render_page("reception/revoked.html", place, already=True)
         if request.method == "POST":
             # Came back later: the revoke (if any) already happened.
-            return _render("reception/revoke_start.html", place, 409,
+            return render_page("reception/revoke_start.html", place, 409,
                            error="カードの読み取りからやり直してください。", **_read_page("revoke", token))
         return redirect(url_for("reception.revoke_start", token=token), code=303)
     if request.method == "GET":
         # Exactly what 「取り消す」 would revoke: consents with a category still running.
         rows = [r for r in _consent_rows(place, grant["person_id"]) if r["revocable"]]
-        return _render("reception/revoke_confirm.html", place, consents=rows,
-                       held_labels=_held([c for r in rows for c in r["categories"]]))
-    revoked = grants.revoke_all_for_person(db(), institution_id=place.id, person_id=grant["person_id"],
-                                           by="patient", reason=BY_PATIENT, now=now())
-    db().commit()
-    metrics.consent_event("revoked", len(revoked))
+        return render_page("reception/revoke_confirm.html", place, consents=rows,
+                           held_labels=_held([c for r in rows for c in r["categories"]]))
+    revoked = revocation.revoke_all_by_patient(db(), institution_id=place.id, person_id=grant["person_id"],
+                                               now=now(), metrics=metrics)
     # Nothing open to revoke: an old page, or a parallel tap revoked it a moment ago.
     already = not revoked and any(r["status_code"] == STATUS_REVOKED
                                   for r in _consent_rows(place, grant["person_id"]))
     # Nothing stays of the card read; the marker (no personal data) and the CSRF token stay,
     # so a second tap in flight is not refused as a forged form.
     csrf = session.get("_csrf")
-    _end_patient(place)
+    end_patient(place)
     if revoked or already:
         session[REVOKED] = place.id
     if csrf:
         session["_csrf"] = csrf
     if not revoked:
-        return _render("reception/revoked.html", place, already=already, nothing=not already)
-    return _render("reception/revoked.html", place, count=len(revoked),
-                   held_labels=_held([c for consent in revoked for c in consent.categories]))
+        return render_page("reception/revoked.html", place, already=already, nothing=not already)
+    return render_page("reception/revoked.html", place, count=len(revoked),
+                       held_labels=_held([c for consent in revoked for c in consent.categories]))

@@ -1,7 +1,7 @@
 """The reception of a 資格確認限定型 (qualification-only) institution: 「資格確認をする」.
 
-Such an institution confirms the patient's insurance with the card and nothing else (seeds 000,
-001): no date and no categories are asked. 「資格確認をする」 → 「読み取り開始」 (card and PIN) →
+Such an institution confirms the patient's insurance with the card and nothing else (docs/sources.md
+[000], [001]): no date and no categories are asked. 「資格確認をする」 → 「読み取り開始」 (card and PIN) →
 「資格確認が完了しました」 naming the card's holder. The confirmation is recorded as a consent with no
 categories (every flag 0) for today: the institution sees the patient and the qualification in its
 list, and the patient sees the confirmation in 「同意照会・更新」. The top page is
@@ -12,12 +12,10 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, session, url_for
 
 from consent.vocabulary import VALID_CODES
-from web import metrics
 from web.patient.card import read_page_context
 from web.context import today_jst
-from web.db import db
 from web.errors import ApiError
-from web.patient.reception import _end_patient, _place, _render, register_with_card
+from web.patient.reception import end_patient, place_of, register_with_card, render_page
 from web.patient.reception_place import Place
 
 bp = Blueprint("qualification", __name__, url_prefix="/r", template_folder="templates")
@@ -27,7 +25,7 @@ DONE = "qualification_done"
 
 
 def _qualification_place(token: str) -> Place | None:
-    place = _place(token)
+    place = place_of(token)
     return place if place.qualification_only else None
 
 
@@ -36,7 +34,7 @@ def start(token: str):
     place = _qualification_place(token)
     if place is None:  # not (or no longer) qualification-only: its top page says what it offers
         return redirect(url_for("reception.top", token=token), code=303)
-    return _render("reception/qualification_read.html", place,
+    return render_page("reception/qualification_read.html", place,
                    **read_page_context("register", url_for("qualification.verify", token=token)))
 
 
@@ -48,13 +46,12 @@ def verify(token: str):
                        "こちらの受付の内容が変わりました。受付のはじめからやり直してください。")
     today = today_jst()
     # No categories: the consent records the confirmation alone (a repeat changes nothing).
-    card, _, qualification, oqs = register_with_card(place, categories=(), consultation_date=today)
-    db().commit()
-    metrics.consent_event("registered")
+    card, registered, oqs = register_with_card(place, categories=(), consultation_date=today)
+    qualification = registered.qualification
     person = oqs.person(card.person_id)
     # The card read ends with the done page: only what it shows stays, nothing signed in (on the
     # institution's tablet, the staff member's reception mode stays).
-    _end_patient(place, rotate=True)
+    end_patient(place, rotate=True)
     session[DONE] = {"token": token, "date": today.isoformat(), "holder": person.name if person else "",
                      "valid": qualification.validity_code in VALID_CODES}
     return jsonify(redirect=url_for("qualification.done", token=token))
@@ -62,10 +59,10 @@ def verify(token: str):
 
 @bp.get("/<token>/qualify/done")
 def done(token: str):
-    place = _place(token)
+    place = place_of(token)
     summary = session.get(DONE)
     if not summary or summary.get("token") != token:
         # Reloaded after the session ended: the confirmation stands; say so and point the way.
-        return _render("reception/qualification_done.html", place, summary=None)
-    _end_patient(place)  # shown once: a shared phone (or the tablet) keeps nothing of the patient
-    return _render("reception/qualification_done.html", place, summary=summary)
+        return render_page("reception/qualification_done.html", place, summary=None)
+    end_patient(place)  # shown once: a shared phone (or the tablet) keeps nothing of the patient
+    return render_page("reception/qualification_done.html", place, summary=summary)

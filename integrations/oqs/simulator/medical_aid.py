@@ -2,7 +2,7 @@
 
 A ticket is derived, like the histories, from the person's seed, the institution and the month:
 nothing about it is stored beyond the entrustment itself. So a ticket the welfare office
-registers after the visit (an entrustment added later, seed 004) is there for every month the
+registers after the visit (an entrustment added later, docs/sources.md [004]) is there for every month the
 medical aid was in force, which is what 委託先資格情報の一括取得 shows.
 """
 from __future__ import annotations

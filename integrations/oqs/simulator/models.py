@@ -2,7 +2,7 @@
 
 Only what an insurer registers is stored: people, their qualifications (資格), medical-aid
 entrustments and institutions' reference numbers. Drug and checkup histories are derived
-from each person's seed when read (DESIGN.md section 6), so 100,000 people are a few hundred
+from each person's seed when read, so 100,000 people are a few hundred
 thousand rows, not millions.
 """
 from __future__ import annotations

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.vocabulary import BATCH_ERROR, BATCH_INVALID, BATCH_VALID
+from consent.vocabulary import BATCH_ERROR, BATCH_INVALID, BATCH_VALID, INSURANCE_KEY_LABELS
 from integrations.oqs import codes
 from integrations.oqs.errors import PersonNotFound
 from integrations.oqs.inputs import (
@@ -251,7 +251,7 @@ class SimulatedOQS:
         qualifications it is linked to, by recipient number.
 
         It reads the entrustments as they are now, so tickets the welfare office registered after
-        the visit (seed 004) are included. A month after `today`'s is refused.
+        the visit (docs/sources.md [004]) are included. A month after `today`'s is refused.
         """
         _check_institution(institution_code)
         month = check_month(month, "month")
@@ -382,7 +382,7 @@ class SimulatedOQS:
             if (answer.validity_code == codes.SEVERAL_MATCH and not keys.branch and not keys.late_elderly
                     and not keys.medical_aid):
                 results.append(BatchResult(index, BATCH_ERROR, "複数の資格が該当しました。枝番を入力してください。",
-                                           answer, reference, ("枝番",)))
+                                           answer, reference, (INSURANCE_KEY_LABELS["branch"],)))
                 continue
             status, reason = _batch_status(answer)
             results.append(BatchResult(index, status, reason, answer, reference))

@@ -36,7 +36,7 @@ def decide_card(quals, today: date) -> tuple[int, object | None, list]:
 def card_records(quals, today: date) -> list:
     """Every record a card inquiry on `today` returns, the one `decide_card` describes first.
 
-    A person with health insurance and medical aid in force (併用) gets both (seed 004:
+    A person with health insurance and medical aid in force (併用) gets both (docs/sources.md [004]:
     「医療保険と医療扶助の両方の資格が表示されます」); everyone else one record, or none (4).
     """
     code, chosen, _ = decide_card(quals, today)

@@ -1,5 +1,5 @@
 """Medical aid as the real interface codes it: the code tables, 医療券・調剤券 fields, 併用 records and
-委託先資格情報の一括取得 (seed 004)."""
+委託先資格情報の一括取得 (docs/sources.md [004])."""
 from __future__ import annotations
 
 from datetime import date, timedelta

@@ -174,3 +174,21 @@ def test_the_list_by_date_has_the_consent_on_its_first_visit_and_on_each_visit(w
     assert consent_id in ids(TODAY.isoformat()) and world.consent in ids(TODAY.isoformat())
     assert ids(visit_day) == [consent_id]
     assert ids((TODAY + 5 * DAY).isoformat()) == []
+
+
+def test_a_staff_member_has_one_reinquiry_budget_in_the_console_and_through_the_api(
+        world, visited, token, monkeypatch, one_rate_minute):
+    # Issue 29: one limit per reader and minute (it was 120 per API client and 60 per staff member).
+    from api_support import console_login, csrf_of
+    from consent.app import home_visits as app_home_visits
+
+    monkeypatch.setattr(app_home_visits, "REINQUIRY_LIMIT", 2)
+    person, _ = visited
+    browser = console_login(world.app, "pharmacist")
+    form = {**keys_of(person), "csrf_token": csrf_of(browser.get("/pharmacy/").get_data(as_text=True))}
+    assert browser.post("/pharmacy/home-visits/reinquiry", data=form).status_code == 200
+    api = world.app.test_client()
+    assert api.post("/api/v1/reinquiries", json=keys_of(person), headers=token).status_code == 200
+    refused = api.post("/api/v1/reinquiries", json=keys_of(person), headers=token)
+    assert refused.status_code == 429 and refused.get_json()["error"] == "rate_limited"
+    assert browser.post("/pharmacy/home-visits/reinquiry", data=form).status_code == 429

@@ -143,6 +143,19 @@ def test_a_rows_reinquiry_uses_the_first_visits_keys_without_typing(world, visit
     assert f"/pharmacy/consents/{consent_id}" in html
 
 
+def test_a_rows_reinquiry_counts_against_the_readers_one_reinquiry_budget(world, visited, monkeypatch,
+                                                                          one_rate_minute):
+    # Issue 29's one limit per reader and minute: the row's button and the typed form share it.
+    from consent.app import home_visits as app_home_visits
+
+    monkeypatch.setattr(app_home_visits, "REINQUIRY_LIMIT", 1)
+    person, consent_id = visited
+    browser = console_login(world.app, "clerk")
+    assert post(browser, f"/pharmacy/home-visits/{consent_id}/reinquiry", {}).status_code == 200
+    assert post(browser, "/pharmacy/home-visits/reinquiry", form_of(person)).status_code == 429
+    assert post(browser, f"/pharmacy/home-visits/{consent_id}/reinquiry", {}).status_code == 429
+
+
 def test_a_rows_reinquiry_of_another_institutions_or_an_unknown_consent_is_404(world, visited):
     browser = console_login(world.app, "pharmacist")
     assert post(browser, "/pharmacy/home-visits/nope/reinquiry", {}).status_code == 404

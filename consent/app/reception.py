@@ -1,0 +1,83 @@
+"""The patient's reception (phone, tablet, qualification-only): what may be asked, registering a
+consent after the card read, changing its categories. Revoking is consent/app/revocation.py.
+
+Whether a reception opens a home-visit relationship (訪問診療等's first visit: no window) or a
+windowed consent is decided here once, for the form's check and the registration alike.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from consent import grants, home_visits
+from consent.app.ports import Metrics
+from consent.errors import ConsentError
+from consent.models import Consent
+
+
+def check_request(*, care_setting: int, house_call: bool, qualification_only: bool, categories: Sequence[str],
+                  consultation_date: date, now: datetime, max_days_ahead: int) -> tuple[str, ...]:
+    """The categories as they will be registered, or ConsentError saying what is wrong."""
+    if home_visits.is_first_visit(care_setting, house_call):
+        # A home visit's first visit: a relationship, no window (the date is today).
+        return tuple(home_visits.check_first_visit(categories=categories, qualification_only=qualification_only))
+    return tuple(grants.check_request(care_setting=care_setting, house_call=house_call, categories=categories,
+                                      consultation_date=consultation_date, now=now, max_days_ahead=max_days_ahead))
+
+
+@dataclass(frozen=True)
+class Registered:
+    consent: Consent
+    qualification: Any  # the OQS's answer, as confirmed now
+
+
+def register(session: Session, oqs: Any, *, institution_id: int, institution_code: str, care_setting: int,
+             house_call: bool, person_id: str, card_id: str, categories: Sequence[str], consultation_date: date,
+             today: date, now: datetime, max_days_ahead: int, metrics: Metrics,
+             with_it: Callable[[Consent], None] | None = None) -> Registered:
+    """After the card read: confirm the qualification through the OQS and register the consent (a
+    home visit's first visit opens or renews the relationship; a 資格確認限定型 confirmation has no
+    categories), committed once. `with_it` writes what must stand or fall with the consent (the
+    phone's "registered" marker) in the same transaction. ConsentError: nothing written.
+
+    `oqs`: the OQS contract (integrations/oqs/interface.py).
+    """
+    qualification = oqs.qualification(person_id, institution_code=institution_code, care_setting=care_setting,
+                                      today=today)
+    try:
+        if home_visits.is_first_visit(care_setting, house_call):
+            consent = home_visits.register_first_visit(
+                session, institution_id=institution_id, person_id=person_id, card_id=card_id,
+                categories=categories, now=now, validity_code=qualification.validity_code)
+        else:
+            consent = grants.register_consent(
+                session, institution_id=institution_id, person_id=person_id, card_id=card_id,
+                care_setting=care_setting, house_call=house_call, categories=categories,
+                consultation_date=consultation_date, now=now, validity_code=qualification.validity_code,
+                max_days_ahead=max_days_ahead)
+    except ConsentError:
+        session.rollback()
+        raise
+    if with_it is not None:
+        with_it(consent)
+    session.commit()
+    metrics.consent_event("registered")
+    return Registered(consent, qualification)
+
+
+def change_categories(session: Session, *, institution_id: int, consent_id: str, person_id: str,
+                      categories: Sequence[str], now: datetime, metrics: Metrics) -> None:
+    """同意照会・更新: the patient changes the categories of one of their consents (after a card
+    read). ConsentError: nothing written."""
+    try:
+        grants.change_categories(session, institution_id=institution_id, consent_id=consent_id,
+                                 person_id=person_id, categories=categories, now=now)
+    except ConsentError:
+        session.rollback()
+        raise
+    session.commit()
+    metrics.consent_event("updated")
