@@ -110,8 +110,11 @@ class Appointment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     consultation_date: Mapped[date] = mapped_column(Date)
-    # The institution's own note (e.g. a time or its patient id); never shown to patients.
+    # The institution's own note (e.g. its patient id); never shown to patients.
     memo: Mapped[str] = mapped_column(String(200), default="")
+    # The appointment's time (JST, `HH:MM`), or None: the patient's done page says when to expect
+    # the call (issue 36); its reception link carries it.
+    start_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -288,9 +291,9 @@ def disable_staff(session: Session, *, institution_id: int, staff_id: int, now: 
 
 
 def create_appointment(session: Session, *, institution_id: int, consultation_date: date, memo: str,
-                       now: datetime) -> Appointment:
+                       now: datetime, start_time: str | None = None) -> Appointment:
     appointment = Appointment(institution_id=institution_id, consultation_date=consultation_date,
-                              memo=memo, created_at=now)
+                              memo=memo, created_at=now, start_time=start_time)
     session.add(appointment)
     session.flush()
     return appointment

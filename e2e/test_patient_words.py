@@ -312,3 +312,20 @@ def test_axe_reports_a_violation_when_there_is_one(small_phone):
     small_phone.set_content('<html lang="ja"><body><main><h1>t</h1><input type="checkbox">'
                             '<p style="color:#aaa;background:#fff">うすい文字</p></main></body></html>')
     assert {"label", "color-contrast"} <= {v["id"] for v in violations(small_phone)}
+
+
+def test_after_done_an_appointments_time_says_when_the_call_comes(small_phone, card_390, clinic):
+    """The appointment's reception link (「管理」's 予約, with its time) carries the time to the done page."""
+    page = small_phone
+    today = datetime.now(timezone.utc).astimezone(JST).date()
+    page.goto(f"{clinic['reception_url']}?date={today.isoformat()}&time=14:30")
+    page.get_by_role("link", name="同意登録をする").click()
+    expect(page.locator("main")).to_contain_text("予約の時間は 14:30 です")
+    page.get_by_role("button", name="すべて同意する").click()
+    page.get_by_role("button", name="読み取り開始").click()
+    expect(page.get_by_role("heading", name="同意登録が完了しました")).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("status").filter(has_text="ご予約の時間は")).to_have_text(
+        f"ご予約の時間は {today.month}月{today.day}日 14:30 です。その時間に、{clinic['name']}からの連絡をお待ちください。")
+    expect(page.locator("main")).not_to_contain_text(NEXT_STEP_WAIT)
+    checked(page, "done (appointment)")
+    assert page.console.errors == []

@@ -36,12 +36,12 @@ def set_lapse_days(session: Session, *, institution_id: int, days: int, now: dat
 
 
 def add_appointment(session: Session, *, institution_id: int, consultation_date: date, memo: str, now: datetime,
-                    max_days_ahead: int) -> None:
+                    max_days_ahead: int, start_time: str | None = None) -> None:
     """An appointment's reception URL: the 診療日 today or later, at most `max_days_ahead` ahead
-    (ConsentError otherwise, nothing written)."""
+    (ConsentError otherwise, nothing written); `start_time` (`HH:MM`, parsed by the caller) optional."""
     grants.check_consultation_date(consultation_date, now=now, max_days_ahead=max_days_ahead)
     create_appointment(session, institution_id=institution_id, consultation_date=consultation_date, memo=memo,
-                       now=now)
+                       now=now, start_time=start_time)
     session.commit()
 
 

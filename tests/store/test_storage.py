@@ -194,7 +194,8 @@ def test_migration_0019_gives_existing_consents_a_patient_id_and_goes_down_and_u
 
 
 def test_migration_0020_adds_the_contact_settings_and_goes_down_and_up_again(database_url, sessions, institutions):
-    """institutions.phone and privacy_url: empty for an existing institution, reversible."""
+    """institutions.phone and privacy_url (empty for an existing institution) and appointments.start_time:
+    reversible."""
     from sqlalchemy import create_engine, inspect, text
 
     from store.migrate import downgrade, upgrade
@@ -204,6 +205,7 @@ def test_migration_0020_adds_the_contact_settings_and_goes_down_and_up_again(dat
     try:
         downgrade(database_url, "0019_events")
         assert {"phone", "privacy_url"}.isdisjoint(c["name"] for c in inspect(engine).get_columns("institutions"))
+        assert "start_time" not in {c["name"] for c in inspect(engine).get_columns("appointments")}
     finally:
         upgrade(database_url)
     try:

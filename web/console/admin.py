@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from flask import Response, abort, redirect, render_template, request, session, url_for
 
-from consent.date_input import parse_date
+from consent.date_input import parse_date, parse_time
 from consent.app import batch as batch_reads, revocation, staff_admin
 from consent.errors import ConsentError
 from consent.institutions import (
@@ -176,9 +176,12 @@ def _institution() -> Institution:
     return db().get(Institution, current_staff().institution_id)
 
 
-def reception_url_of(token: str, consultation_date: date | None = None) -> str:
+def reception_url_of(token: str, consultation_date: date | None = None, start_time: str | None = None) -> str:
+    """The reception URL; an appointment's carries its 診療日 (and time, for the patient's done page)."""
     url = settings().origins[0] + url_for("reception.top", token=token)
-    return f"{url}?date={consultation_date.isoformat()}" if consultation_date else url
+    if not consultation_date:
+        return url
+    return f"{url}?date={consultation_date.isoformat()}" + (f"&time={start_time}" if start_time else "")
 
 
 def _setting_arg(raw: str | None) -> str:
@@ -202,7 +205,7 @@ def admin_home():
         "console/admin.html", staff=current_staff(), institution=institution,
         functions=functions, function_labels=FUNCTIONS, tablet_urls=tablet_urls, max_lapse_days=MAX_LAPSE_DAYS,
         reception_url=reception_url_of(institution.reception_token),
-        appointments=[(a, reception_url_of(institution.reception_token, a.consultation_date)) for a in appointments],
+        appointments=[(a, reception_url_of(institution.reception_token, a.consultation_date, a.start_time)) for a in appointments],
         members=staff_of(db(), institution.id), role_labels=ROLE_CHOICES, roles=ROLES,
         new_member=session.pop("new_member", None), error=session.pop("admin_error", None), today=today_jst(),
         max_date=today_jst() + timedelta(days=settings().max_days_ahead),
@@ -220,8 +223,9 @@ def admin_qr():
     day = parse_date(consultation) if consultation and setting == "online" else None
     if consultation and setting == "online" and day is None:
         abort(400)
+    start_time = parse_time(request.args.get("time")) if day else None
     buffer = io.BytesIO()
-    segno.make(reception_url_of(institution.token_of(setting), day), error="m").save(
+    segno.make(reception_url_of(institution.token_of(setting), day, start_time), error="m").save(
         buffer, kind="svg", scale=5, border=2, title="受付用QRコード")
     return Response(buffer.getvalue(), mimetype="image/svg+xml")
 
@@ -265,12 +269,14 @@ def admin_lapse_days():
 def admin_appointment():
     raw = request.form.get("consultation_date", "")
     memo = request.form.get("memo", "").strip()[:200]
-    day = parse_date(raw)
-    if day is None:
+    raw_time = request.form.get("start_time", "")
+    day, start_time = parse_date(raw), parse_time(raw_time)
+    if day is None or (raw_time and start_time is None):
         abort(400)
     try:
         staff_admin.add_appointment(db(), institution_id=current_staff().institution_id, consultation_date=day,
-                                    memo=memo, now=now(), max_days_ahead=settings().max_days_ahead)
+                                    memo=memo, now=now(), max_days_ahead=settings().max_days_ahead,
+                                    start_time=start_time)
     except ConsentError as exc:
         session["admin_error"] = describe(exc).message
         return redirect(url_for("console.admin_home"), code=303)

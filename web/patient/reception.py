@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, jsonify, make_response, redirect, render_template, request, session, url_for
 
-from consent.date_input import parse_date
+from consent.date_input import parse_date, parse_time
 from consent.app import reception, revocation
 from consent import grants, home_visits
 from consent.audit import reads_of_person
@@ -100,9 +100,11 @@ def top(token: str):
     if place.qualification_only:
         return render_page("reception/qualification_top.html", place, tablet_start=on_tablet)
     fixed = None if on_tablet else _deep_link_date(request.args.get("date"))
+    fixed_time = parse_time(request.args.get("time")) if fixed else None
     saved = session.get("reception_saved")
     saved = saved if saved and saved.get("token") == token else None
-    return render_page("reception/top.html", place, fixed_date=fixed, saved=saved, tablet_start=on_tablet,
+    return render_page("reception/top.html", place, fixed_date=fixed, fixed_time=fixed_time, saved=saved,
+                       tablet_start=on_tablet,
                    saved_labels=_labels(saved["categories"]) if saved else [],
                    saved_date=date.fromisoformat(saved["date"]) if saved else None)
 
@@ -133,17 +135,20 @@ def consent_form(token: str):
     max_date = today + timedelta(days=settings().max_days_ahead)
     # On the tablet the 診療日 is today (JST), not asked.
     fixed = today if place.setting.tablet else _deep_link_date(request.values.get("fixed_date"))
+    # An appointment's time (its link's `time`): only beside its date, only for the done page.
+    fixed_time = parse_time(request.values.get("fixed_time")) if fixed and not place.setting.tablet else None
     registered = _registered(token)
     if registered is not None:
         return render_page("reception/done_again.html", place, 200 if request.method == "GET" else 409,
                        registered=registered)
     if request.method == "GET":
         fixed = today if place.setting.tablet else _deep_link_date(request.args.get("date"))
+        fixed_time = parse_time(request.args.get("time")) if fixed and not place.setting.tablet else None
         draft = session.get("reception") if session.get("reception", {}).get("token") == token else None
         chosen = draft["categories"] if draft else []
         value = (fixed or (date.fromisoformat(draft["date"]) if draft else today)).isoformat()
         return render_page("reception/consent.html", place, today=today, max_date=max_date, value=value,
-                       fixed_date=fixed, chosen=chosen)
+                       fixed_date=fixed, fixed_time=fixed_time, chosen=chosen)
 
     raw_date = today.isoformat() if place.setting.tablet else request.form.get("consultation_date", "")
     chosen = CATEGORIES if request.form.get("all") else request.form.getlist("categories")
@@ -161,9 +166,9 @@ def consent_form(token: str):
             error = describe(exc).message
     if error:
         return render_page("reception/consent.html", place, 400, today=today, max_date=max_date,
-                       value=raw_date[:10], fixed_date=fixed, chosen=list(chosen), error=error)
+                       value=raw_date[:10], fixed_date=fixed, fixed_time=fixed_time, chosen=list(chosen), error=error)
     session["reception"] = {"token": token, "date": consultation_date.isoformat(),
-                            "categories": list(chosen), "fixed": fixed is not None}
+                            "categories": list(chosen), "fixed": fixed is not None, "time": fixed_time}
     return redirect(url_for("reception.confirm", token=token), code=303)
 
 
@@ -239,6 +244,8 @@ def confirm_verify(token: str):
         "deadline": deadline_label(consent),
         "holder": person.name if person else "",
         "valid": qualification.validity_code in VALID_CODES,
+        # The appointment's time when the link had one (the done page's 「このあと」).
+        "appointment_time": draft.get("time"),
     }
     # The sign-in ends with the done page: only what the page shows stays, nothing signed in.
     end_patient(place, rotate=True)

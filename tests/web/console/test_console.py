@@ -533,11 +533,23 @@ def test_appointment_deep_link(world):
     admin, _ = login(app, "admin")
     token = csrf(admin, "/pharmacy/admin")
     admin.post("/pharmacy/admin/appointments", data={"csrf_token": token, "consultation_date": "2026-11-30",
-                                                     "memo": "14時 オンライン服薬指導"})
+                                                     "memo": "オンライン服薬指導"})
+    # With its time (issue 36): the link carries it to the patient's done page.
+    admin.post("/pharmacy/admin/appointments", data={"csrf_token": token, "consultation_date": "2026-11-30",
+                                                     "start_time": "14:30", "memo": "時刻つき"})
+    assert admin.post("/pharmacy/admin/appointments", data={
+        "csrf_token": token, "consultation_date": "2026-11-30", "start_time": "25:00"}).status_code == 400
     html = admin.get("/pharmacy/admin").get_data(as_text=True)
-    assert "14時 オンライン服薬指導" in html
+    assert "オンライン服薬指導" in html and "時刻つき" in html
     link = re.search(r'href="http://localhost:5000(/r/[^"?]+\?date=2026-11-30)"', html).group(1)
     assert app.test_client().get(link).status_code == 200
+    timed = re.search(r'href="http://localhost:5000(/r/[^"?]+\?date=2026-11-30&amp;time=14:30)"', html).group(1)
+    patient = app.test_client()
+    top = patient.get(timed.replace("&amp;", "&")).get_data(as_text=True)
+    form_link = re.search(r'href="([^"]+/consent\?[^"]+)"[^>]*>同意登録をする', top).group(1).replace("&amp;", "&")
+    assert "time=14:30" in form_link
+    form = patient.get(form_link).get_data(as_text=True)
+    assert "予約の時間は 14:30 です" in form and 'name="fixed_time" value="14:30"' in form
 
 
 def test_an_id_too_long_for_the_database_is_404(world):
