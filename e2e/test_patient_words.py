@@ -247,7 +247,8 @@ def test_the_review_reads_at_320_and_390px_without_broken_dates_or_words(small_p
     for width in (320, 390):
         page.set_viewport_size({"width": width, "height": 800})
         assert page.evaluate("document.documentElement.scrollWidth") <= width
-        assert word_splits(page, "閲覧") == [], width
+        for word in ("閲覧", "同意しています", "同意していません", "期限なし"):
+            assert word_splits(page, word) == [], (width, word)
         # Every date and time stays on one line (at most: date, then time on the next).
         lines = page.evaluate("""() => [...document.querySelectorAll('.state dd, .log-when')].map(e => {
             const lh = parseFloat(getComputedStyle(e).lineHeight);
