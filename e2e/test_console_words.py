@@ -101,7 +101,7 @@ def test_a_drug_only_consent_is_not_asked_for_the_rest_and_the_patients_log_says
     patient_url = console.url
 
     open_review(page, clinic)
-    log = page.locator("ul.log").first
+    log = page.get_by_role("list", name="閲覧の記録", exact=True)
     expect(log).to_contain_text("「薬剤・処方」を閲覧しました")
     expect(page.get_by_role("heading", name="閲覧できなかった記録")).to_have_count(0)
     page.get_by_role("button", name="終了する").click()
@@ -114,10 +114,10 @@ def test_a_drug_only_consent_is_not_asked_for_the_rest_and_the_patients_log_says
     expect(checkup).to_contain_text("同意の対象外")
     open_review(page, clinic)
     expect(page.get_by_role("heading", name="閲覧できなかった記録")).to_be_visible()
-    refused = page.locator("ul.log").nth(1)
+    refused = page.get_by_role("list", name="閲覧できなかった記録")
     expect(refused).to_contain_text("「薬剤・処方」：閲覧期限後のため")
     expect(refused).not_to_contain_text("特定健診")
-    expect(page.locator("ul.log").first).not_to_contain_text("閲覧期限後")
+    expect(log).not_to_contain_text("閲覧期限後")
     assert_accessible(page, "review (a refused attempt)")
 
 
