@@ -137,6 +137,28 @@ def _fmt(x: float) -> str:
     return f"{x:.1f}"
 
 
+def x_ticks(first: date, last: date) -> list[tuple[date, str]]:
+    """The time axis' labels: each year boundary inside it (January 1st where it falls, at most about
+    four). A span with fewer than two boundaries (labs of a few months) gets month starts too,
+    quarterly when there are more than four, or the axis would read 「2026」 alone."""
+    years = range(first.year + 1, last.year + 1)
+    step = max(1, len(years) // 4 + (1 if len(years) % 4 else 0)) if len(years) > 4 else 1
+    ticks = [(date(year, 1, 1), str(year)) for year in list(years)[::step]]
+    if len(years) >= 2:
+        return ticks
+    months = []
+    year, month = first.year, first.month
+    while True:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        if date(year, month, 1) > last:
+            break
+        if month != 1:  # January 1st is the year's label
+            months.append(date(year, month, 1))
+    if len(months) > 4:
+        months = [m for m in months if m.month in (4, 7, 10)]
+    return sorted(ticks + [(m, f"{m.month}月") for m in months])
+
+
 def render_svg(chart: Chart) -> str:
     """The chart as inline SVG markup (escaped text, numbers formatted here)."""
     points = chart.points
@@ -171,13 +193,10 @@ def render_svg(chart: Chart) -> str:
     labels = (low_value, high_value) if y(low_value) - y(high_value) >= 11 else (high_value,)
     for value in labels:
         parts.append(f'<text class="tick" x="{LEFT - 4}" y="{_fmt(y(value) + 3)}" text-anchor="end">{value:g}</text>')
-    # X labels: each year boundary inside the axis (a real time axis: January 1st where it falls).
-    years = range(date.fromordinal(first).year + 1, date.fromordinal(last).year + 1)
-    step = max(1, len(years) // 4 + (1 if len(years) % 4 else 0)) if len(years) > 4 else 1
-    for year in list(years)[::step]:
-        tick = x(date(year, 1, 1))
+    for day, text in x_ticks(date.fromordinal(first), date.fromordinal(last)):
+        tick = x(day)
         parts.append(f'<line class="grid" x1="{_fmt(tick)}" y1="{TOP}" x2="{_fmt(tick)}" y2="{TOP + plot_h}"/>'
-                     f'<text class="tick" x="{_fmt(tick)}" y="{HEIGHT - 6}" text-anchor="middle">{year}</text>')
+                     f'<text class="tick" x="{_fmt(tick)}" y="{HEIGHT - 6}" text-anchor="middle">{text}</text>')
     if len(points) > 1:
         path = " ".join(f"{_fmt(x(p.day))},{_fmt(y(p.value))}" for p in points)
         parts.append(f'<polyline class="line" points="{path}"/>')

@@ -113,6 +113,20 @@ def test_a_single_point_chart_and_text_are_escaped():
     assert '<rect class="range"' not in svg
 
 
+def test_the_time_axis_labels_years_and_on_a_short_span_months_too():
+    from web.console.charts import x_ticks
+
+    def texts(first, last):
+        return [text for _, text in x_ticks(first, last)]
+
+    assert texts(date(2023, 12, 19), date(2026, 6, 1)) == ["2024", "2025", "2026"]
+    assert texts(date(2020, 1, 2), date(2026, 12, 1)) == ["2021", "2023", "2025"]
+    # Labs of ten months: the year and the quarters, not 「2026」 alone.
+    assert texts(date(2025, 12, 10), date(2026, 10, 18)) == ["2026", "4月", "7月", "10月"]
+    # Three months: each month start (the boundary itself counts).
+    assert texts(date(2026, 5, 20), date(2026, 8, 1)) == ["6月", "7月", "8月"]
+
+
 # --- the list ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("typed", ["ｽｽﾞｷ", "すずき", "スズキ", "ｽｽﾞｷ ｲﾁﾛｳ", "鈴木", "鈴木　一郎", "ＳＵＺ"])
