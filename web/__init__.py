@@ -33,6 +33,9 @@ def init_app(app: Flask) -> None:
 
     requestlog.init_app(app)
     errors.init_app(app)
+    from web.context import rate_limit_headers
+
+    app.after_request(rate_limit_headers)
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
     app.before_request(refuse_unreadable_request)
     app.before_request(refuse_oversized_stream)
@@ -64,9 +67,11 @@ def init_app(app: Flask) -> None:
     # The pharmacy-system API, its OpenAPI document and its OAuth 2.0 server.
     from web import api
     from web.api import openapi
+    from web import problems
 
     api.init_app(app)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(problems.bp)  # the pages problem details' `type` names
     app.register_blueprint(health.bp)
     metrics.init_app(app)
     app.register_blueprint(pages.bp)

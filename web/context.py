@@ -11,7 +11,7 @@ from consent.clock import JST
 from integrations.card.interface import CardAuthority
 from consent.webauthn import RelyingParty
 from integrations.oqs.interface import OQS
-from store.ratelimit import hit_many, limit_key
+from store.ratelimit import count_hits, limit_key
 from web.config import Settings
 from web.errors import ApiError
 from web.security import session_secret
@@ -84,9 +84,30 @@ def enforce_rate_limits(rules: list[tuple[str, str, int]], *, window_seconds: in
         # connection of our own now would wait for ourselves. Count before touching db().
         raise RuntimeError("enforce_rate_limits() called inside the request's database transaction")
     limits = {limit_key(scope, subject): limit for scope, subject, limit in rules}
-    over = hit_many(current_app.extensions["engine"], limits, window_seconds=window_seconds, now_ts=time.time())
-    if over:
+    now_ts = time.time()
+    counts = count_hits(current_app.extensions["engine"], list(limits), window_seconds=window_seconds, now_ts=now_ts)
+    # The rule closest to its limit is the one a client must pace itself by (RateLimit-* headers).
+    key = min(limits, key=lambda k: limits[k] - counts[k])
+    reset = max(1, window_seconds - int(now_ts % window_seconds))
+    g.rate_limit = (limits[key], max(0, limits[key] - counts[key]), reset)
+    if any(counts[k] > limit for k, limit in limits.items()):
         raise ApiError(429, "rate_limited", "短時間に操作が集中しました。1分ほど待ってからもう一度お試しください。")
+
+
+def rate_limit_headers(response):
+    """RateLimit-Limit, -Remaining and -Reset on every answer of a rate-limited route (and
+    Retry-After on its 429): a client paces itself instead of guessing."""
+    state = g.pop("rate_limit", None)
+    if state is not None:
+        limit, remaining, reset = state
+        response.headers["RateLimit-Limit"] = str(limit)
+        response.headers["RateLimit-Remaining"] = str(remaining)
+        response.headers["RateLimit-Reset"] = str(reset)
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(reset)
+    elif response.status_code == 429 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = "60"  # the throttles count per minute
+    return response
 
 
 class RequestRateLimits:

@@ -29,7 +29,7 @@ from web.consent_view import NotAsked, category_rows, deadline_label, worded
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
-from web.error_messages import describe
+from web.error_messages import LOGIN_MISSING, LOGIN_WRONG, describe
 from web.console.patient_list import SORTS, list_sort, search_key, sort_rows
 from web.console.review import history_months, review_context
 from consent.actors import ROLE_LABELS
@@ -85,7 +85,7 @@ def login():
     password = request.form.get("password", "")[:256]
     next_url = request.form.get("next", "")
     if not login_id or not password:
-        return render_template("console/login.html", error="ログインIDとパスワードを入力してください。",
+        return render_template("console/login.html", error=LOGIN_MISSING,
                                login_id=login_id, next=next_url), 400
     try:
         identity = sign_in_with_password(db(), login_id=login_id, password=password, address=client_address(),
@@ -96,7 +96,7 @@ def login():
                                error=answer.message), answer.status
     if identity is None:
         return render_template("console/login.html", login_id=login_id, next=next_url,
-                               error="ログインIDまたはパスワードが正しくありません。"), 401
+                               error=LOGIN_WRONG), 401
     sign_in(identity)
     return redirect(_safe_next(next_url), code=303)
 
