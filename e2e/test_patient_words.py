@@ -330,3 +330,24 @@ def test_after_done_an_appointments_time_says_when_the_call_comes(small_phone, c
     expect(page.locator("main")).not_to_contain_text(NEXT_STEP_WAIT)
     checked(page, "done (appointment)")
     assert page.console.errors == []
+
+
+def test_the_tablets_start_its_choice_and_its_exit_and_the_other_pages_pass_axe(signed_in_tablet, small_phone,
+                                                                               live_server, clinic):
+    tablet = signed_in_tablet("outpatient", institution=clinic)
+    page = tablet.page
+    assert_accessible(page, "tablet neutral start")
+    page.get_by_role("link", name="同意登録をする").click()
+    expect(page.locator("main")).to_contain_text(PERIOD_WINDOWED)
+    assert_accessible(page, "tablet consent")
+    page.get_by_role("link", name="受付モードを終了（職員用）").click()
+    expect(page.get_by_role("heading", name="受付モードの終了")).to_be_visible()
+    assert_accessible(page, "tablet leave")
+    assert page.console.errors == []
+
+    # The service's landing page and a URL that is no reception, at 390 px.
+    small_phone.goto("/")
+    assert_accessible(small_phone, "landing page")
+    small_phone.goto("/r/no-such-reception")
+    expect(small_phone.get_by_role("heading", name="ページが見つかりません")).to_be_visible()
+    assert_accessible(small_phone, "404")
