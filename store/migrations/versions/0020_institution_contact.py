@@ -1,10 +1,8 @@
-"""institutions.phone and institutions.privacy_url (the patient's pages name whom to ask), and
-appointments.start_time (the done page says when the call comes)
+"""institutions.phone and institutions.privacy_url (the patient's pages name whom to ask)
 
 Every patient page and error page shows the institution's phone number and a link to its privacy
 notice when they are set (issue 36). Both default to the empty string: an existing institution
-shows neither until an operator (`flask institution set`) or the sandbox sets them. An
-appointment may carry its time (HH:MM, JST); existing ones have none (null).
+shows neither until an operator (`flask institution set`) or the sandbox sets them.
 
 Revision ID: 0020_contact
 Revises: 0019_events
@@ -25,14 +23,9 @@ def upgrade() -> None:
     op.add_column('institutions', sa.Column('phone', sa.String(length=20), server_default='', nullable=False))
     op.add_column('institutions', sa.Column('privacy_url', sa.String(length=500), server_default='',
                                             nullable=False))
-    op.add_column('appointments', sa.Column('start_time', sa.String(length=5), nullable=True))
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("ALTER TABLE appointments DROP COLUMN start_time")
-    else:
-        op.drop_column('appointments', 'start_time')
     for column in reversed(_COLUMNS):
         if op.get_bind().dialect.name == "sqlite":
             # Not a batch (copy, drop, rename): dropping `institutions` breaks the foreign keys of
