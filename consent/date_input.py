@@ -98,3 +98,11 @@ def parse_month(raw: object) -> str | None:
     if not (EARLIEST_YEAR <= year <= LATEST_YEAR and 1 <= month <= 12):
         return None
     return f"{year:04d}{month:02d}"
+
+
+_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+
+
+def parse_time(raw: object) -> str | None:
+    """A time of day as a time input sends it, `HH:MM` (00:00-23:59, ASCII digits); else None."""
+    return raw if isinstance(raw, str) and _TIME.fullmatch(raw) else None

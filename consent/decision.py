@@ -304,11 +304,8 @@ def _judge_one(consent: ConsentView, category: str, now: datetime) -> str | None
         return None
     if state.flag == FLAG_ENDED:
         return CONSENT_EXPIRED if state.expiry_reason == REASON_EXPIRY else CONSENT_REVOKED
-    # Never consented here (or removed): the consent's own end says most, else 対象外.
-    if consent.status == STATUS_REVOKED:
-        return CONSENT_REVOKED
-    if now >= consent.ends_at:
-        return CONSENT_EXPIRED
+    # Never consented here (or removed): 対象外, whatever became of the consent since - never
+    # 「同意が取り消されました」 for a category that was not in it (issue 36).
     return CATEGORY_NOT_CONSENTED
 
 

@@ -113,8 +113,11 @@ class Appointment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     consultation_date: Mapped[date] = mapped_column(Date)
-    # The institution's own note (e.g. a time or its patient id); never shown to patients.
+    # The institution's own note (e.g. its patient id); never shown to patients.
     memo: Mapped[str] = mapped_column(String(200), default="")
+    # The appointment's time (JST, `HH:MM`), or None: the patient's done page says when to expect
+    # the call (issue 36); its reception link carries it.
+    start_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The deep link's opaque reference (`/r/<reception token>?a=<token>`): the link names neither
     # the date nor the patient. Nullable in the schema only (migration 0021 fills old rows).
@@ -354,10 +357,12 @@ def disable_staff(session: Session, *, institution_id: int, staff_id: int, now: 
 
 
 def create_appointment(session: Session, *, institution_id: int, consultation_date: date, memo: str,
-                       now: datetime, patient_kana: str = "", patient_birth_date: date | None = None) -> Appointment:
+                       now: datetime, patient_kana: str = "", patient_birth_date: date | None = None,
+                       start_time: str | None = None) -> Appointment:
     appointment = Appointment(institution_id=institution_id, consultation_date=consultation_date,
                               memo=memo, created_at=now, token=secrets.token_urlsafe(12),
-                              patient_kana=patient_kana, patient_birth_date=patient_birth_date)
+                              patient_kana=patient_kana, patient_birth_date=patient_birth_date,
+                              start_time=start_time)
     session.add(appointment)
     session.flush()
     return appointment

@@ -31,6 +31,9 @@ class Category:
     # Its consent ends with the window (flag 1 -> 2, reason 0); False: billing data with a flag and
     # a consent time but no expiry (限度額).
     expires: bool = True
+    # One plain line for the patient before choosing (the reception's consent page): what it is,
+    # and why a pharmacy or clinic wants it.
+    patient_note: str = ""
 
     @property
     def consentable(self) -> bool:
@@ -44,16 +47,21 @@ QUALIFICATION = "qualification"
 
 _CATEGORY_TABLE: tuple[Category, ...] = (
     Category(QUALIFICATION, heading="資格情報", scope="qualification", system_job=True),
-    Category("drug", heading="薬剤情報", consent_label="薬剤・処方", scope="drug", licensed_only=True),
-    Category("checkup", heading="特定健診情報", consent_label="特定健診", scope="checkup", licensed_only=True),
+    Category("drug", heading="薬剤情報", consent_label="薬剤・処方", scope="drug", licensed_only=True,
+             patient_note="これまでに出されたお薬の記録です。飲み合わせや、同じお薬が重なっていないかを確かめるのに使います。"),
+    Category("checkup", heading="特定健診情報", consent_label="特定健診", scope="checkup", licensed_only=True,
+             patient_note="40歳から受ける健康診断（特定健診）の結果です。血圧や血液検査の値などです。"),
     Category("clinical", heading="診療・アレルギー・検査", consent_label="診療・アレルギー・検査", scope="clinical",
-             licensed_only=True),
+             licensed_only=True,
+             patient_note="病院で受けた診療、お薬や食べ物のアレルギー、検査の結果の記録です。"),
     Category("surgery", heading="手術・傷病名・感染症", consent_label="手術・傷病名・感染症", scope="surgery",
-             licensed_only=True),
+             licensed_only=True, patient_note="受けた手術、病気の名前、感染症の記録です。"),
     # Certificate and limit data are for billing: clerks may see them.
     Category("specific_disease", heading="特定疾病療養受療証", consent_label="特定疾病療養受療証",
-             scope="specific_disease"),
-    Category("limit", heading="限度額", consent_label="限度額", scope="limit", system_job=True, expires=False),
+             scope="specific_disease",
+             patient_note="人工透析などで長く治療を続ける方の、支払いを軽くする証明書の情報です。"),
+    Category("limit", heading="限度額", consent_label="限度額", scope="limit", system_job=True, expires=False,
+             patient_note="1か月の医療費の支払いを、上限の額（限度額）までにするための情報です。窓口での支払いが軽くなります。"),
 )
 
 CATEGORY: dict[str, Category] = {c.code: c for c in _CATEGORY_TABLE}
@@ -62,6 +70,7 @@ READ_CATEGORIES: tuple[str, ...] = tuple(CATEGORY)
 # What a patient can consent to, in the order the pages list them.
 CATEGORIES: tuple[str, ...] = tuple(c.code for c in _CATEGORY_TABLE if c.consentable)
 CATEGORY_LABELS: dict[str, str] = {c.code: c.consent_label for c in _CATEGORY_TABLE if c.consent_label}
+CATEGORY_NOTES: dict[str, str] = {c.code: c.patient_note for c in _CATEGORY_TABLE if c.consent_label}
 HEADINGS: dict[str, str] = {c.code: c.heading for c in _CATEGORY_TABLE}
 CLINICAL_CATEGORIES: frozenset[str] = frozenset(c.code for c in _CATEGORY_TABLE if c.licensed_only)
 # What a client-credentials token may read at most.
@@ -240,6 +249,8 @@ EXPIRY_REASONS: dict[int, str] = {REASON_EXPIRY: "期限到来", **REVOCATION_RE
 INSTITUTION_REVOCATION_REASONS: dict[int, str] = {
     code: REVOCATION_REASONS[code] for code in (BY_INSTITUTION, USE_CHANGED)
 }
+# A category outside the consent (never consented to): the console's words, and the read decision's.
+NOT_CONSENTED_LABEL = "同意の対象外"
 # 閲覧期限 of a category without expiry.
 NO_EXPIRY_LABEL = "期限なし"
 
@@ -282,6 +293,23 @@ DISASTER_CONSENT_KINDS: dict[str, str] = {
 # The console page's name (and its menu entry), and how the patient's read log names such a read.
 DISASTER_READ_HEADING = "災害時閲覧"
 DISASTER_READ_LABEL = "災害時特別措置による閲覧"
+
+
+# --- what the patient is told at reception (plain words, one place) ----------------------------
+
+# How long the institution may look, stated on every page of an entry point before and after the
+# card (issue 36): each care setting its own. {days}: the institution's home_visit_lapse_days.
+PERIOD_WINDOWED = "同意した時から、診療日の翌日の終わり（23時59分）までです。"
+PERIOD_HOME_VISIT = ("訪問診療等が続くあいだです。訪問の記録がないまま{days}日たつと終わります。"
+                     "訪問診療等が終わったときや、同意を取り消したときも終わります。")
+PERIOD_QUALIFICATION_ONLY = "提供するのは健康保険の資格情報だけです。お薬などの情報は提供しません。"
+# Where the card goes (the card-read pages): the patient's phone, or the institution's tablet.
+CARD_POSITION_PHONE = "スマートフォンの背面"
+CARD_POSITION_TABLET = "タブレットの背面（読み取り位置）"
+# After 「同意登録が完了しました」 when no appointment time is known.
+NEXT_STEP_WAIT = "薬局・医療機関からの連絡をお待ちください。"
+# ... on the institution's tablet, where the patient stands at its counter.
+NEXT_STEP_TABLET = "このあとは、職員がご案内します。"
 
 
 # --- 資格確認限定型 (qualification-only institutions) ------------------------------------------

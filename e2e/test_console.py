@@ -91,10 +91,12 @@ def test_patient_sees_who_read_what(phone_page, nfc_card, pharmacy, staff_page):
     phone_page.goto(pharmacy["reception_url"])
     phone_page.get_by_role("link", name="同意照会・更新").click()
     phone_page.get_by_role("button", name="読み取り開始").click()
-    reads = phone_page.locator("table").filter(has_text="閲覧者")  # beside each consent's category table
-    expect(reads).to_contain_text("事務")
-    expect(reads).to_contain_text("薬剤・処方")
-    expect(reads).to_contain_text("閲覧不可")
+    # The clerk read the qualification; their attempt at 薬剤・処方 was refused and is listed apart.
+    reads = phone_page.get_by_role("list", name="閲覧の記録", exact=True)
+    expect(reads).to_contain_text("事務が「資格情報」を閲覧しました")
+    expect(reads).not_to_contain_text("薬剤・処方")
+    refused = phone_page.get_by_role("list", name="閲覧できなかった記録")
+    expect(refused).to_contain_text("事務の「薬剤・処方」：薬剤師など資格のある人だけが見られる情報のため")
 
 
 def test_staff_adds_a_passkey_and_signs_in_with_it(signed_in_pharmacist):

@@ -46,8 +46,8 @@ def test_a_pharmacist_reads_without_the_card_and_the_patient_sees_it(
     assert console.console.errors == []
 
     open_review(phone_page, pharmacy)
-    log = phone_page.locator("table", has=phone_page.get_by_role("columnheader", name="閲覧者"))
-    expect(log.get_by_role("row", name="災害時特別措置による閲覧")).to_have_count(3)
+    log = phone_page.get_by_role("list", name="閲覧の記録", exact=True)
+    expect(log.get_by_role("listitem").filter(has_text="災害時特別措置による閲覧")).to_have_count(3)
     expect(log).to_contain_text("薬剤・処方")
 
 

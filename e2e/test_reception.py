@@ -145,7 +145,7 @@ def test_review_shows_and_changes_the_consent(phone_page, nfc_card, pharmacy):
     section.get_by_label("手術・傷病名・感染症").uncheck()
     section.get_by_role("button", name="変更する").click()
     expect(page.get_by_role("status").filter(has_text="変更しました")).to_be_visible()
-    dd = page.locator("section.card dl")
+    dd = page.locator("section.card > dl.fields")  # the consent's summary (each category's state below it)
     expect(dd).not_to_contain_text("特定健診")
     expect(dd).to_contain_text("薬剤・処方")
     expect(page.locator("main")).to_contain_text("まだ閲覧されていません")

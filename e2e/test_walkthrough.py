@@ -43,7 +43,7 @@ def test_walkthrough_saves_numbered_screenshots(tmp_path):
     out, docs = tmp_path / "shots", tmp_path / "docs"
     env = {k: v for k, v in os.environ.items() if k != "E2E_BASE_URL"}
     run = subprocess.run([sys.executable, "-m", "e2e.walkthrough", "--out", str(out), "--docs-images", str(docs)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
 
     printed = [Path(line) for line in run.stdout.splitlines() if line.endswith(".png")]

@@ -42,6 +42,12 @@ class VirtualCard:
         self.cdp.send("WebAuthn.setUserVerified",
                       {"authenticatorId": self.authenticator_id, "isUserVerified": verified})
 
+    def never_answer(self) -> None:
+        """The card is held wrong (or not at all): the authenticator never answers, and the page's
+        card read waits until the patient stops it or the request times out."""
+        self.cdp.send("WebAuthn.setAutomaticPresenceSimulation",
+                      {"authenticatorId": self.authenticator_id, "enabled": False})
+
     def override_response(self, *, bogus_signature: bool = False, bad_uv: bool = False, bad_up: bool = False) -> None:
         self.cdp.send("WebAuthn.setResponseOverrideBits", {
             "authenticatorId": self.authenticator_id, "isBogusSignature": bogus_signature,

@@ -10,7 +10,9 @@ as the e2e `live_server` fixture), then, with a seeded sandbox patient and a vir
 2. on a desktop page, the pharmacist reads the data (the patient list, 資格情報, 薬剤情報, 特定健診情報);
 3. with the sandbox clock moved past the window's end, the console refuses (then real time again);
 4. the patient revokes every consent (すべての同意を取消す → 読み取り開始 → 取り消す), and the
-   console refuses again.
+   console refuses again;
+5. the patient pages at 390 and 320 px (a small phone), each in full: the top, the choice, the
+   confirmation, the done page, 同意照会・更新, the revoke's confirmation and its end.
 
 Numbered PNG screenshots go into DIR (default `demo-screenshots/`; earlier `NN-*.png` there are
 removed first) and their paths are printed. `--docs-images` also copies the few that illustrate the
@@ -49,6 +51,15 @@ DOCS_IMAGES = {
     "console-checkups": "console-checkups.png",
     "console-refused-after-window": "console-refused.png",
 }
+# The patient pages at a small phone's widths (issue 36): every one saved in full, and copied to
+# docs/images/ as patient-<width>-<page>.png by --docs-images.
+PATIENT_WIDTHS = (390, 320)
+PATIENT_PAGES = ("top", "consent", "confirm", "done", "review", "revoke-confirm", "revoked")
+DOCS_IMAGES.update({f"patient-{w}-{page}": f"patient-{w}-{page}.png" for w in PATIENT_WIDTHS for page in PATIENT_PAGES})
+# The demo pharmacy's contact, shown on every patient page.
+PHARMACY_CONTACT = {"phone": "03-1234-5678", "privacy_url": "https://example.jp/privacy"}
+# A full-page screenshot is cut at this height (a README column, not a dump).
+MAX_SHOT_HEIGHT = 2400
 TIMEOUT_MS = 15_000
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -72,6 +83,8 @@ class Walkthrough:
         return self.out / f"{self.number:02d}-{name}.png"
 
     def shot(self, page, name: str, *, full_page: bool = False, region=None, max_height: int | None = None) -> Path:
+        if full_page and region is None and max_height is None:
+            max_height = MAX_SHOT_HEIGHT
         """Save the viewport (or the whole page), or `region` = (first, last) locator: the page's
         column from the top of `first` to the bottom of `last`, at most `max_height` pixels."""
         path = self.path_for(name)
@@ -80,6 +93,10 @@ class Walkthrough:
             if max_height:
                 clip["height"] = min(clip["height"], max_height)
             page.screenshot(path=str(path), full_page=True, clip=clip)
+        elif full_page and max_height:
+            size = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+            page.screenshot(path=str(path), full_page=True,
+                            clip={"x": 0, "y": 0, "width": size[0], "height": min(size[1], max_height)})
         else:
             page.screenshot(path=str(path), full_page=full_page)
         self.saved.append(path)
@@ -139,7 +156,7 @@ def run(out: Path, base_url: str) -> list[Path]:
 
 def _scenario(demo: Walkthrough, pw, browser, sandbox: SandboxClient, base_url: str, expect) -> None:
     demo.step("sandbox pharmacy, patient and card")
-    pharmacy = sandbox.institution(PHARMACY_NAME)
+    pharmacy = sandbox.institution(PHARMACY_NAME, **PHARMACY_CONTACT)
     person = sandbox.patient(**PATIENT)
     card = sandbox.card(person["person_id"])
     name = person["name"]
@@ -249,6 +266,9 @@ def _scenario(demo: Walkthrough, pw, browser, sandbox: SandboxClient, base_url: 
     expect(console.locator("main")).to_contain_text("閲覧できません：薬剤・処方の同意が取り消されました")
     demo.shot(console, "console-refused-after-revoke", region=(console.locator("h1"), drugs))
 
+    for width in PATIENT_WIDTHS:
+        _patient_pages(demo, browser, sandbox, base_url, pharmacy, width, expect)
+
     demo.step("no console errors in the pages")
     errors = [f"{label}: {e}" for label, page in demo.pages.items() for e in page.console.errors]
     if errors:
@@ -257,6 +277,51 @@ def _scenario(demo: Walkthrough, pw, browser, sandbox: SandboxClient, base_url: 
     phone_context.close()
     desktop_context.close()
     narrow_context.close()
+
+
+def _patient_pages(demo: Walkthrough, browser, sandbox: SandboxClient, base_url: str, pharmacy: dict, width: int,
+                   expect) -> None:
+    """Every patient page at `width` px, in full, with a patient of its own (registered, reviewed, revoked)."""
+    demo.step(f"patient pages at {width} px")
+    person = sandbox.patient()
+    context = browser.new_context(base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo",
+                                  viewport={"width": width, "height": 800}, device_scale_factor=1,
+                                  is_mobile=True, has_touch=True)
+    page = demo.pages[f"phone-{width}"] = context.new_page()
+    page.console = ConsoleWatch(page)
+    page.set_default_timeout(TIMEOUT_MS)
+    virtual = install_card(page, sandbox.card(person["person_id"]), person=person)
+    try:
+        page.goto(pharmacy["reception_url"])
+        demo.shot(page, f"patient-{width}-top", full_page=True)
+        page.get_by_role("link", name="同意登録をする").click()
+        expect(page.get_by_label("診療日")).to_be_visible()
+        demo.shot(page, f"patient-{width}-consent", full_page=True)
+        for label in ("薬剤・処方", "特定健診", "限度額"):
+            page.get_by_label(label).check()
+        page.get_by_role("button", name="選択した項目で進む").click()
+        expect(page.get_by_role("button", name="読み取り開始")).to_be_visible()
+        demo.shot(page, f"patient-{width}-confirm", full_page=True)
+        page.get_by_role("button", name="読み取り開始").click()
+        expect(page.get_by_role("heading", name="同意登録が完了しました")).to_be_visible()
+        demo.shot(page, f"patient-{width}-done", full_page=True)
+        page.goto(pharmacy["reception_url"])
+        page.get_by_role("link", name="同意照会・更新").click()
+        page.get_by_role("button", name="読み取り開始").click()
+        expect(page.get_by_role("heading", name="同意の内容")).to_be_visible()
+        demo.shot(page, f"patient-{width}-review", full_page=True)
+        page.get_by_role("button", name="終了する").click()
+        page.get_by_role("link", name="すべての同意を取消す").click()
+        page.get_by_role("button", name="読み取り開始").click()
+        expect(page.get_by_role("button", name="取り消す")).to_be_visible()
+        demo.shot(page, f"patient-{width}-revoke-confirm", full_page=True)
+        page.get_by_role("button", name="取り消す").click()
+        expect(page.get_by_role("heading", name="同意を取り消しました")).to_be_visible()
+        demo.shot(page, f"patient-{width}-revoked", full_page=True)
+    finally:
+        virtual.remove()
+    # Left open on a failure, for its screenshot; the console errors stay on the page object.
+    context.close()
 
 
 def recompress_png(src: Path, dest: Path) -> None:

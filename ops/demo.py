@@ -14,6 +14,7 @@ from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, HOME_VISIT
 from consent.clock import JST
 from consent.institutions import (
     ALL_FUNCTIONS, Staff, add_staff, appointments_of, create_appointment, create_institution, institution_by_code,
+    set_contact,
 )
 from consent.oauth_models import ApiClient
 from integrations.card.models import CardRecord
@@ -31,6 +32,11 @@ DEMO_STAFF = [
 # A 資格確認限定型 clinic (13 東京都, 1 医科): it confirms qualifications only, never reads other data.
 DEMO_QUALIFICATION_ONLY_CODE = "1311234577"
 DEMO_QUALIFICATION_ONLY_NAME = "デモ健診クリニック 駅前"
+# Whom the demo's patients ask (every patient page shows it): example numbers and addresses only.
+DEMO_CONTACTS = {
+    "pharmacy": {"phone": "03-1234-5678", "privacy_url": "https://example.jp/demo-pharmacy/privacy"},
+    "clinic": {"phone": "0120-123-456", "privacy_url": "https://example.jp/demo-clinic/privacy"},
+}
 DEMO_QUALIFICATION_ONLY_STAFF = [
     ("demo-qo-doctor", "demo-qo-doctor-pass", "pharmacist", "医師 デモ"),  # the licensed role
     ("demo-qo-clerk", "demo-qo-clerk-pass", "clerk", "受付 デモ"),
@@ -141,6 +147,7 @@ def load_demo(app: Flask) -> DemoSummary:
         institution = _demo_institution(session, DEMO_INSTITUTION_CODE, DEMO_INSTITUTION_NAME, DEMO_STAFF, now=now)
         # The demo pharmacy runs every function (環境設定), also when its row predates them.
         institution.set_functions(ALL_FUNCTIONS)
+        set_contact(institution, **DEMO_CONTACTS["pharmacy"])
         people = {p.person_id: p for p in oqs_for(session).load_demo_population(
             today=today, institution_codes=[DEMO_INSTITUTION_CODE])}
         _demo_consents(session, institution, people, today=today, now=now)
@@ -152,6 +159,7 @@ def load_demo(app: Flask) -> DemoSummary:
         names = [people[pid].name for pid in DEMO_CONSENTS if pid in people]
         clinic = _demo_institution(session, DEMO_QUALIFICATION_ONLY_CODE, DEMO_QUALIFICATION_ONLY_NAME,
                                    DEMO_QUALIFICATION_ONLY_STAFF, now=now, qualification_only=True)
+        set_contact(clinic, **DEMO_CONTACTS["clinic"])
         _demo_confirmations(session, clinic, people, today=today, now=now)
         confirmed = [people[pid].name for pid in DEMO_CONFIRMATIONS if pid in people]
         return DemoSummary(DEMO_INSTITUTION_NAME, tokens["online"], [(l, p, r) for l, p, r, _ in DEMO_STAFF],

@@ -53,6 +53,9 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["jst"] = format_jst
     app.jinja_env.filters["role_label"] = ROLE_LABELS.get
+    from web.consent_view import insurance_keys_text
+
+    app.jinja_env.globals["insurance_keys"] = insurance_keys_text  # 「記号なし・60732944・枝番なし」
     from consent.units import unit_label
     from consent.wareki import format_birth_date
 

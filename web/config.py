@@ -56,6 +56,8 @@ class Settings:
     card_reads_per_session: int = 10
     card_reads_per_card: int = 5
     card_reads_per_address: int = 300
+    # A card read still waiting for the card after this long tells the patient what to do next.
+    card_read_advice_seconds: int = 60
     log_requests: bool = True
     # Proxy hops whose X-Forwarded-For/-Proto are believed; 0: forwarded headers are ignored.
     trusted_proxies: int = 0
@@ -129,6 +131,8 @@ class Settings:
         settings.staff_idle_minutes = _int_from(
             env, "STAFF_IDLE_MINUTES", settings.staff_idle_minutes, 1, 24 * 60, problems)
         settings.trusted_proxies = _int_from(env, "TRUSTED_PROXIES", 0, 0, 10, problems)
+        settings.card_read_advice_seconds = _int_from(
+            env, "CARD_READ_ADVICE_SECONDS", settings.card_read_advice_seconds, 1, 110, problems)
         if env.get("CARD_RATE_LIMITS"):
             # "session,card,address" per minute; benchmarks raise them.
             try:

@@ -11,13 +11,42 @@ from web.error_messages import decision_message
 
 from consent.vocabulary import (
     CATEGORY_LABELS, CONSENT_FLAGS, CONSENT_FLAGS_PLAIN, EXPIRY_REASONS, FLAG_ENDED, FLAG_NONE, NO_EXPIRY_LABEL,
-    NOT_EXPIRING,
+    NOT_CONSENTED_LABEL, NOT_EXPIRING, REVOCATION_REASONS,
 )
 from consent.category_states import current_states
 from consent.window import deadline_text, format_jst
 
 # 閲覧期限 of a category of a home-visit relationship: no date, it runs while the visits go on.
 WHILE_VISITS_LABEL = "訪問診療等が続く間"
+# ... and once it ended (訪問終了, 取消): when and why, no lapse.
+ENDED_LABEL = "終了しました"
+# NotAsked's reason: never a Decision's (consent/decision.py REASONS).
+NOT_ASKED = "not_asked"
+
+
+@dataclass(frozen=True)
+class NotAsked:
+    """In place of a read decision: a category the patient never consented to, which a page does
+    not request (nothing is audited) and shows as 「同意の対象外」."""
+
+    category: str
+    allowed: bool = False
+    reason: str = NOT_ASKED
+    message: str = NOT_CONSENTED_LABEL
+
+
+def insurance_keys_text(symbol: str | None, number: str | None, branch: str | None) -> str:
+    """記号・番号・枝番 as one line, a missing part named (「記号なし・60732944・枝番なし」), never 「・60732944・」."""
+    return "・".join(value or f"{name}なし" for name, value in (("記号", symbol), ("番号", number), ("枝番", branch)))
+
+
+def ended_label(consent: Any) -> str:
+    """When and why a consent ended by someone's act (訪問終了, 取消): 「2026年12月4日 10:00（医療機関等による取消）」;
+    "" while it has not."""
+    if consent.revoked_at is None:
+        return ""
+    reason = REVOCATION_REASONS.get(consent.revocation_reason or 0)
+    return format_jst(consent.revoked_at) + (f"（{reason}）" if reason else "")
 
 
 @dataclass(frozen=True)
@@ -41,7 +70,10 @@ def worded(decisions: list[Decision]) -> list[Worded]:
 
 def deadline_label(consent: Any) -> str:
     """閲覧期限 as pages write it (まで included): a date, or - for a home-visit relationship - while
-    the visits go on, with the instant it lapses unless a visit is recorded before."""
+    the visits go on, with the instant it lapses unless a visit is recorded before. An ended
+    relationship has no lapse ahead: when and why it ended."""
+    if consent.relationship and consent.revoked_at is not None:
+        return f"{ENDED_LABEL} {ended_label(consent)}"
     if consent.relationship:
         return f"{WHILE_VISITS_LABEL}（訪問の記録がないままなら {deadline_text(consent.lapses_at)}まで）"
     return f"{deadline_text(consent.window_end)}まで"

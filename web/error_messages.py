@@ -22,6 +22,7 @@ from consent.webhooks import WebhookError
 from consent.login_throttle import LoginThrottled
 from consent.tablet_leave import LeaveThrottled
 from consent.errors import ConsentError, DomainError
+from consent.institutions import InstitutionError
 from consent.oauth_clients import OAuthClientError, TokenRefused
 from consent.staff_auth import PasswordChangeError
 from consent.staff_passkeys import PasskeyError
@@ -29,7 +30,7 @@ from consent.institutions import InstitutionError, StaffChangeError
 from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_ENDED, INSURANCE_KEY_LABELS,
-    SCOPE_LABELS,
+    NOT_CONSENTED_LABEL, SCOPE_LABELS,
 )
 from consent.window import deadline_text, format_jst
 from integrations.card.interface import UnknownCard
@@ -241,7 +242,7 @@ def decision_message(decided: decision.Decision) -> str:
     if reason == decision.CONSENT_REVOKED:
         return f"同意が取り消されました（{format_jst(consent.revoked_at)}）"
     if reason == decision.CATEGORY_NOT_CONSENTED:
-        return f"{label}は同意の対象外です"
+        return f"{label}は{NOT_CONSENTED_LABEL}です"
     return DECISION_WORDS[reason]
 
 
@@ -384,6 +385,26 @@ INSTITUTION_FORM: dict[str, str] = {
     "invalid_phone": "電話番号は 03-1234-5678 のように、0で始まる10桁か11桁の数字をハイフンで区切って入力してください。",
     "invalid_privacy_url": "プライバシーポリシーのURLは https:// で始まるURL（500文字以内）を入力してください。",
 }
+
+# The patient's 「閲覧できなかった記録」 (同意照会・更新): why a read was refused, in plain words
+# (the decision's reason codes, consent/decision.py; the staff's wording is its message).
+_NOT_CONSENTED_PLAIN = "同意していない項目のため"
+PATIENT_READ_REFUSALS: dict[str, str] = {
+    decision.NO_CONSENT: _NOT_CONSENTED_PLAIN,
+    decision.CATEGORY_NOT_CONSENTED: _NOT_CONSENTED_PLAIN,
+    decision.CONSENT_EXPIRED: "閲覧期限後のため",
+    decision.CONSENT_REVOKED: "同意を取り消した後のため",
+    decision.NOT_LICENSED: "薬剤師など資格のある人だけが見られる情報のため",
+    decision.INSUFFICIENT_SCOPE: "その仕組みには見ることが許されていない情報のため",
+    decision.QUALIFICATION_ONLY: "資格情報のほかは見られない受付のため",
+}
+PATIENT_READ_REFUSAL_OTHER = "閲覧できる条件に当てはまらなかったため"
+
+
+def patient_read_refusal(reason: str | None) -> str:
+    """A refused read's reason as the patient's read log words it."""
+    return PATIENT_READ_REFUSALS.get(reason or "", PATIENT_READ_REFUSAL_OTHER)
+
 
 TABLES: dict[str, Table] = {
     RemovalError.domain: REMOVAL,

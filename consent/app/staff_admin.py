@@ -79,18 +79,19 @@ class AppointmentInput(NamedTuple):
     memo: str = ""
     patient_kana: str = ""
     patient_birth_date: date | None = None
+    start_time: str | None = None  # HH:MM, told to the patient after 完了
 
 
 def add_appointment(session: Session, *, institution_id: int, consultation_date: date, memo: str, now: datetime,
                     max_days_ahead: int, actor: Actor | None = None, patient_kana: str = "",
-                    patient_birth_date: date | None = None) -> Appointment:
+                    patient_birth_date: date | None = None, start_time: str | None = None) -> Appointment:
     """An appointment's reception URL: the 診療日 today or later, at most `max_days_ahead` ahead
-    (ConsentError otherwise, nothing written)."""
+    (ConsentError otherwise, nothing written); `start_time` (`HH:MM`, parsed by the caller) optional."""
     grants.check_consultation_date(consultation_date, now=now, max_days_ahead=max_days_ahead)
     begin_write(session)
     appointment = create_appointment(session, institution_id=institution_id, consultation_date=consultation_date,
                                      memo=memo, now=now, patient_kana=patient_kana,
-                                     patient_birth_date=patient_birth_date)
+                                     patient_birth_date=patient_birth_date, start_time=start_time)
     if actor is not None:
         _audit(session, actor, "appointment_changed", now, appointment_id=appointment.id, change="added")
     session.commit()
@@ -110,6 +111,7 @@ def update_appointment(session: Session, *, actor: Actor, appointment_id: int, c
     appointment.memo = change.memo
     appointment.patient_kana = change.patient_kana
     appointment.patient_birth_date = change.patient_birth_date
+    appointment.start_time = change.start_time
     session.commit()
     return appointment
 

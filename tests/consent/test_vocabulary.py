@@ -168,7 +168,7 @@ def test_the_reception_offers_exactly_the_domains_categories(make_app, clock):
         token = create_institution(session, code="1341234563", name="テスト薬局", now=clock.now()).reception_token
         session.commit()
     html = app.test_client().get(f"/r/{token}/consent").get_data(as_text=True)
-    offered = re.findall(r'<input type="checkbox" name="categories" value="(\w+)" *>([^<]+)</label>', html)
+    offered = re.findall(r'<input type="checkbox" name="categories" value="(\w+)"[^>]*>([^<]+)</label>', html)
     assert offered == list(CATEGORY_LABELS.items())
 
 

@@ -102,6 +102,10 @@ def test_demo_has_a_qualification_only_clinic_with_todays_confirmations(make_app
     assert f"/r/{summary.qualification_only_token}" in described and "demo-qo-clerk / demo-qo-clerk-pass" in described
     top = app.test_client().get(f"/r/{summary.qualification_only_token}").get_data(as_text=True)
     assert DEMO_QUALIFICATION_ONLY_NAME in top and "資格確認をする" in top and "同意登録をする" not in top
+    # Whom the patient asks (issue 36): the clinic's own phone and privacy notice.
+    assert 'href="tel:0120123456">0120-123-456</a>' in top and 'href="https://example.jp/demo-clinic/privacy"' in top
+    pharmacy_top = app.test_client().get(f"/r/{summary.reception_token}").get_data(as_text=True)
+    assert 'href="tel:0312345678">03-1234-5678</a>' in pharmacy_top
 
     client = console_login(app, "demo-qo-doctor", "demo-qo-doctor-pass")
     listing = client.get("/pharmacy/").get_data(as_text=True)

@@ -245,3 +245,21 @@ def test_migration_0021_gives_existing_appointments_a_token_and_goes_down_and_up
         engine.dispose()
     assert len(tokens) == 2 and len({t for t, _ in tokens}) == 2 and all(t and len(t) == 16 for t, _ in tokens)
     assert all(k == "" for _, k in tokens)
+
+
+def test_migration_0022_adds_the_appointment_time_and_goes_down_and_up_again(database_url, sessions):
+    """appointments.start_time (the patient's done page says when the call comes): reversible."""
+    from sqlalchemy import create_engine, inspect
+
+    from store.migrate import downgrade, upgrade
+
+    sessions.kw["bind"].dispose()
+    engine = create_engine(database_url)
+    try:
+        downgrade(database_url, "0021_admin_pages")
+        assert "start_time" not in {c["name"] for c in inspect(engine).get_columns("appointments")}
+        upgrade(database_url)
+        assert "start_time" in {c["name"] for c in inspect(engine).get_columns("appointments")}
+    finally:
+        upgrade(database_url)
+        engine.dispose()

@@ -311,7 +311,8 @@ class ApiConsent:
         description="訪問診療等（訪問患者）の同意: 最後に記録された訪問日。その他の同意は null"))
     lapses_at: datetime | None = field(metadata=_schema(
         description="訪問診療等（訪問患者）の同意: 訪問の記録がないまま終了する時刻（この時刻を含まない。"
-                    "最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。その他の同意は null"))
+                    "最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。訪問終了・取消で終わった同意"
+                    "（revoked_at あり）とその他の同意は null"))
     updated_at: datetime = field(metadata=_schema(
         description="同意が最後に変わった時刻（登録、項目の変更、取消、訪問の記録など）"))
 
@@ -340,7 +341,8 @@ class ApiConsent:
                 ApiCategoryState(s.category, s.flag, s.consented_at, s.expires_at, s.expiry_reason)
                 for s in current_states(consent, current)),
             last_visit_date=consent.last_visit_date,
-            lapses_at=consent.lapses_at,
+            # An ended relationship (訪問終了, the patient's 取消) lapses no more: revoked_at says when it ended.
+            lapses_at=None if consent.revoked_at is not None else consent.lapses_at,
             updated_at=consent.updated_at,
         )
 

@@ -25,14 +25,16 @@ from consent.clock import JST
 from consent.wareki import format_birth_date
 from consent.window import aware
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
-from web.consent_view import category_rows, deadline_label, worded
+from web.consent_view import NotAsked, category_rows, deadline_label, worded
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
 from web.error_messages import LOGIN_MISSING, LOGIN_WRONG, describe
 from web.console.patient_list import SORTS, list_sort, search_key, sort_rows
 from web.console.review import history_months, review_context
+from consent.actors import ROLE_LABELS
 from web.console.routes import Routes
+from web.errors import error_response, wants_json
 from web.staff_session import current_staff, reception_mode_redirect, sign_in, sign_out, staff_required
 
 routes = Routes()
@@ -44,7 +46,17 @@ def blueprint(*more: Routes) -> Blueprint:
     bp = Blueprint("console", __name__, url_prefix="/pharmacy", template_folder="templates")
     for module_routes in (routes, *more):
         module_routes.add_to(bp)
+    bp.register_error_handler(403, _forbidden)
     return bp
+
+
+def _forbidden(exc):
+    """A page the staff member's role may not open (「管理」, 「医療券・調剤券」 for a clerk): inside the
+    console's frame, with its menu and the way back (issue 36), not a bare error page."""
+    staff = current_staff()
+    if staff is None or wants_json():
+        return error_response(403)
+    return render_template("console/forbidden.html", staff=staff, role=ROLE_LABELS.get(staff.role, "")), 403
 
 
 def _safe_next(target: str | None) -> str:
@@ -281,9 +293,15 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
     actor = staff.actor()
     current, today = now(), today_jst()
     shown = ALWAYS_SHOWN + tuple(c for c in SHOWN_WHEN_CONSENTED if c in consent.categories)
-    decisions = worded(reads.decide_reads(db(), actor=actor, institution_id=staff.institution_id, categories=shown,
-                                          now=current, metrics=metrics, person_id=consent.person_id,
-                                          consent_id=consent.id))
+    # A category the patient never consented to is not requested at all (issue 36): no read
+    # attempt in the patient's log, and the page says 「同意の対象外」. (A 資格確認限定型 institution
+    # still asks, and is refused for its mode, as it always was.)
+    qualification_only = grants.is_qualification_only(reader(), staff.institution_id)
+    asked = tuple(c for c in shown if qualification_only or c == QUALIFICATION or c in consent.categories)
+    decided = dict(zip(asked, worded(reads.decide_reads(
+        db(), actor=actor, institution_id=staff.institution_id, categories=asked, now=current, metrics=metrics,
+        person_id=consent.person_id, consent_id=consent.id))))
+    decisions = [decided.get(category) or NotAsked(category) for category in shown]
     person = oqs.person(consent.person_id)
     # Drugs unfiltered: the review needs today's drugs whatever months the history shows (the month
     # filter picks dispensings in web/console/review.py).

@@ -12,7 +12,7 @@ from flask import Response, abort, redirect, render_template, request, session, 
 from consent import audit
 from consent.actors import CLIENT_LABEL
 from consent.clock import JST
-from consent.date_input import parse_birth_date, parse_date
+from consent.date_input import parse_birth_date, parse_date, parse_time
 from consent.app import batch as batch_reads, revocation, staff_admin
 from consent.errors import ConsentError
 from consent.grants import person_ids_of_institution as consents_person_ids
@@ -270,7 +270,9 @@ def _refused(exc: Exception, endpoint: str, **values):
 
 def reception_url_of(token: str, consultation_date: date | None = None) -> str:
     url = settings().origins[0] + url_for("reception.top", token=token)
-    return f"{url}?date={consultation_date.isoformat()}" if consultation_date else url
+    if not consultation_date:
+        return url
+    return f"{url}?date={consultation_date.isoformat()}"
 
 
 def _setting_arg(raw: str | None) -> str:
@@ -521,11 +523,14 @@ def _appointment_or_404(raw: str | int):
 def _appointment_form() -> tuple[staff_admin.AppointmentInput | None, str | None, dict]:
     """The form parsed, or the first problem's words; the typed values kept for the form."""
     form = request.form
-    entered = {k: form.get(k, "").strip()[:200] for k in ("consultation_date", "memo", "patient_kana",
+    entered = {k: form.get(k, "").strip()[:200] for k in ("consultation_date", "start_time", "memo", "patient_kana",
                                                            "patient_birth_date")}
     day = parse_date(entered["consultation_date"])
     if day is None:
         return None, "診療日を選んでください。", entered
+    start_time = parse_time(entered["start_time"]) if entered["start_time"] else None
+    if entered["start_time"] and start_time is None:
+        return None, "時刻は 14:30 のように入力してください。", entered
     kana = unicodedata.normalize("NFKC", entered["patient_kana"])
     kana = "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in kana).strip()
     birth_raw = entered["patient_birth_date"]
@@ -536,7 +541,7 @@ def _appointment_form() -> tuple[staff_admin.AppointmentInput | None, str | None
         return None, "患者さんの生年月日を正しく入力してください（例: 1954-02-01、S29.2.1）。", entered
     if bool(kana) != bool(birth):
         return None, "患者さんを指定するときは、フリガナと生年月日の両方を入力してください。", entered
-    return staff_admin.AppointmentInput(day, entered["memo"], kana, birth), None, entered
+    return staff_admin.AppointmentInput(day, entered["memo"], kana, birth, start_time), None, entered
 
 
 @routes.get("/admin/appointments")
@@ -562,7 +567,8 @@ def admin_appointment():
         staff_admin.add_appointment(db(), institution_id=current_staff().institution_id,
                                     consultation_date=parsed.consultation_date, memo=parsed.memo, now=now(),
                                     max_days_ahead=settings().max_days_ahead, actor=current_staff().actor(),
-                                    patient_kana=parsed.patient_kana, patient_birth_date=parsed.patient_birth_date)
+                                    patient_kana=parsed.patient_kana, patient_birth_date=parsed.patient_birth_date,
+                                    start_time=parsed.start_time)
     except ConsentError as exc:
         session["appointment_entered"] = entered
         return _refused(exc, "console.admin_appointments")

@@ -28,6 +28,7 @@ from consent.vocabulary import (
 from consent.window import deadline_text, format_jst
 from web import metrics
 from web.console import drug_parts
+from consent.institutions import names_by_code
 from web.consent_view import worded
 from web.context import RATE_LIMITS, now, oqs_for, today_jst
 from web.db import db, reader
@@ -49,9 +50,11 @@ def period_text(disaster) -> str:
 
 
 def area_text(disaster) -> str:
-    """「東京都、神奈川県、医療機関 1341234563」: the area as people read it."""
+    """「東京都、神奈川県、本町薬局」: the area as people read it - institutions by name (an
+    unknown code, a name no longer on record, as 「医療機関 1341234563」)."""
     parts = [PREFECTURES.get(int(p), p) for p in disaster.prefecture_list]
-    parts += [f"医療機関 {code}" for code in disaster.institution_list]
+    names = names_by_code(reader(), list(disaster.institution_list)) if disaster.institution_list else {}
+    parts += [names.get(code) or f"医療機関 {code}" for code in disaster.institution_list]
     return "、".join(parts)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request, session, url_for
 
+from consent.vocabulary import CARD_POSITION_PHONE
 from consent.webauthn import authentication_options
 from integrations.card import Card
 from integrations.card.relying_party import MALFORMED, CardSignInError, verify_card_assertion
@@ -78,13 +79,17 @@ def verify_card(purpose: str) -> Card:
 
 
 def read_page_context(purpose: str, verify_url: str) -> dict:
-    """Template variables for `card_read.html`."""
+    """Template variables for `card_read.html` (the card goes to a phone's back unless the page
+    says otherwise: web/patient/reception.py names the place's device)."""
     # The reception URL's token goes along, so the card step reads its institution's clock
     # (the sandbox's: a challenge issued and taken on two different clocks would have expired).
     token = (request.view_args or {}).get("token")
     place = {"place": token} if isinstance(token, str) else {}
     return {"card_purpose": purpose, "card_options_url": url_for("card.options", purpose=purpose, **place),
-            "card_verify_url": verify_url}
+            "card_verify_url": verify_url, "card_position": CARD_POSITION_PHONE,
+            "card_position_phone": CARD_POSITION_PHONE,
+            # A card that never answers: advice after this long, not a disabled button till the timeout.
+            "card_advice_ms": settings().card_read_advice_seconds * 1000}
 
 
 @bp.get("/signin")

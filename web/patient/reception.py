@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, jsonify, make_response, redirect, render_template, request, session, url_for
 
-from consent.date_input import parse_date
+from consent.date_input import parse_date, parse_time
 from consent.app import reception, revocation
 from consent import grants, home_visits
 from consent.audit import reads_of_person
@@ -21,14 +21,14 @@ from consent.vocabulary import (
     CATEGORIES, CATEGORY_LABELS, DISASTER_READ_LABEL, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS,
     STATUS_REVOKED, VALID_CODES,
 )
-from consent.vocabulary import CONFIRMATION_ONLY_LABEL
-from web.consent_view import category_rows, deadline_label
+from consent.vocabulary import CATEGORY_NOTES, CONFIRMATION_ONLY_LABEL, NEXT_STEP_TABLET, NEXT_STEP_WAIT
+from web.consent_view import category_rows, deadline_label, ended_label
 from web.patient.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
 from web import metrics
 from web.patient import tablet
 from web.db import db
-from web.error_messages import describe
+from web.error_messages import describe, patient_read_refusal
 from web.errors import ApiError
 from web.patient.reception_place import Place, find_place
 from web.sessions import remember_with
@@ -70,8 +70,16 @@ def _labels(categories) -> list[str]:
 
 
 def render_page(template: str, place: Place, status: int = 200, **context):
-    return render_template(template, place=place, category_labels=CATEGORY_LABELS, **tablet.page_context(place),
-                           disaster_read_label=DISASTER_READ_LABEL, **context), status
+    # The card goes to this place's device (a read page's context names the phone by default).
+    context["card_position"] = place.card_position
+    return render_template(template, place=place, category_labels=CATEGORY_LABELS, category_notes=CATEGORY_NOTES,
+                           next_step_wait=NEXT_STEP_WAIT, next_step_tablet=NEXT_STEP_TABLET,
+                           **tablet.page_context(place), disaster_read_label=DISASTER_READ_LABEL, **context), status
+
+
+def _held(categories) -> list[str]:
+    """The labels of these categories, each once, in the pages' order: what a revoke ends."""
+    return [CATEGORY_LABELS[c] for c in CATEGORIES if c in set(categories)]
 
 
 def _deep_link_date(raw: str | None) -> date | None:
@@ -80,13 +88,16 @@ def _deep_link_date(raw: str | None) -> date | None:
     return parse_date(raw)
 
 
-def _appointment_date(place: Place, ref: str | None) -> date | None:
-    """An appointment link's `a=`: the 診療日 the institution reserved (the link itself names no
-    date and no patient). A deleted appointment's link opens the reception without a date."""
+def _appointment_of_link(place: Place, ref: str | None) -> tuple[date | None, str | None]:
+    """An appointment link's `a=`: the 診療日 the institution reserved and its time, if any (the
+    link itself names no date and no patient). A deleted appointment's link opens the reception
+    without a date."""
     if not ref:
-        return None
+        return None, None
     appointment = appointment_by_token(db(), institution_id=place.id, token=ref)
-    return appointment.consultation_date if appointment is not None else None
+    if appointment is None:
+        return None, None
+    return appointment.consultation_date, appointment.start_time
 
 
 # --- top -----------------------------------------------------------------------------------
@@ -101,11 +112,14 @@ def top(token: str):
         tablet.forget_patient()  # the neutral start: the next patient sees nothing of the last
     if place.qualification_only:
         return render_page("reception/qualification_top.html", place, tablet_start=on_tablet)
-    fixed = None if on_tablet else (_appointment_date(place, request.args.get("a"))
-                                     or _deep_link_date(request.args.get("date")))
+    fixed, fixed_time = (None, None) if on_tablet else _appointment_of_link(place, request.args.get("a"))
+    if not on_tablet and fixed is None:  # a link with its date written out (?date=, &time=)
+        fixed = _deep_link_date(request.args.get("date"))
+        fixed_time = parse_time(request.args.get("time")) if fixed else None
     saved = session.get("reception_saved")
     saved = saved if saved and saved.get("token") == token else None
-    return render_page("reception/top.html", place, fixed_date=fixed, saved=saved, tablet_start=on_tablet,
+    return render_page("reception/top.html", place, fixed_date=fixed, fixed_time=fixed_time, saved=saved,
+                       tablet_start=on_tablet,
                    saved_labels=_labels(saved["categories"]) if saved else [],
                    saved_date=date.fromisoformat(saved["date"]) if saved else None)
 
@@ -136,17 +150,20 @@ def consent_form(token: str):
     max_date = today + timedelta(days=settings().max_days_ahead)
     # On the tablet the 診療日 is today (JST), not asked.
     fixed = today if place.setting.tablet else _deep_link_date(request.values.get("fixed_date"))
+    # An appointment's time (its link's `time`): only beside its date, only for the done page.
+    fixed_time = parse_time(request.values.get("fixed_time")) if fixed and not place.setting.tablet else None
     registered = _registered(token)
     if registered is not None:
         return render_page("reception/done_again.html", place, 200 if request.method == "GET" else 409,
                        registered=registered)
     if request.method == "GET":
         fixed = today if place.setting.tablet else _deep_link_date(request.args.get("date"))
+        fixed_time = parse_time(request.args.get("time")) if fixed and not place.setting.tablet else None
         draft = session.get("reception") if session.get("reception", {}).get("token") == token else None
         chosen = draft["categories"] if draft else []
         value = (fixed or (date.fromisoformat(draft["date"]) if draft else today)).isoformat()
         return render_page("reception/consent.html", place, today=today, max_date=max_date, value=value,
-                       fixed_date=fixed, chosen=chosen)
+                       fixed_date=fixed, fixed_time=fixed_time, chosen=chosen)
 
     raw_date = today.isoformat() if place.setting.tablet else request.form.get("consultation_date", "")
     chosen = CATEGORIES if request.form.get("all") else request.form.getlist("categories")
@@ -164,9 +181,9 @@ def consent_form(token: str):
             error = describe(exc).message
     if error:
         return render_page("reception/consent.html", place, 400, today=today, max_date=max_date,
-                       value=raw_date[:10], fixed_date=fixed, chosen=list(chosen), error=error)
+                       value=raw_date[:10], fixed_date=fixed, fixed_time=fixed_time, chosen=list(chosen), error=error)
     session["reception"] = {"token": token, "date": consultation_date.isoformat(),
-                            "categories": list(chosen), "fixed": fixed is not None}
+                            "categories": list(chosen), "fixed": fixed is not None, "time": fixed_time}
     return redirect(url_for("reception.confirm", token=token), code=303)
 
 
@@ -242,6 +259,8 @@ def confirm_verify(token: str):
         "deadline": deadline_label(consent),
         "holder": person.name if person else "",
         "valid": qualification.validity_code in VALID_CODES,
+        # The appointment's time when the link had one (the done page's 「このあと」).
+        "appointment_time": draft.get("time"),
     }
     # The sign-in ends with the done page: only what the page shows stays, nothing signed in.
     end_patient(place, rotate=True)
@@ -326,9 +345,19 @@ def _consent_rows(place: Place, person_id: str) -> list[dict]:
             "revocable": not consent.revoked and any(
                 state.flag == FLAG_CONSENTED for state in current_states(consent, current)),
             "deadline": deadline_label(consent),
+            # Ended by someone's act (訪問終了, 取消): when and why, instead of a deadline or lapse.
+            "ended": ended_label(consent),
             "states": category_rows(consent, current, plain=True),
         })
     return rows
+
+
+def _read_log(place: Place, person_id: str) -> dict:
+    """閲覧の記録, and apart from it 「閲覧できなかった記録」 with the plain reason: a refused attempt
+    is not a read (issue 36)."""
+    records = reads_of_person(db(), person_id=person_id, institution_id=place.id)
+    return {"reads": [r for r in records if r.allowed],
+            "refused": [{"record": r, "why": patient_read_refusal(r.reason)} for r in records if not r.allowed]}
 
 
 @bp.get("/<token>/review/consents")
@@ -337,9 +366,8 @@ def review(token: str):
     grant = _grant("review", place)
     if grant is None:
         return redirect(url_for("reception.review_start", token=token), code=303)
-    reads = reads_of_person(db(), person_id=grant["person_id"], institution_id=place.id)
     return render_page("reception/review.html", place, consents=_consent_rows(place, grant["person_id"]),
-                   reads=reads, changed=request.args.get("changed") == "1")
+                       **_read_log(place, grant["person_id"]), changed=request.args.get("changed") == "1")
 
 
 @bp.post("/<token>/review/consents/<consent_id>")
@@ -353,10 +381,10 @@ def review_change(token: str, consent_id: str):
         reception.change_categories(db(), institution_id=place.id, consent_id=consent_id,
                                     person_id=grant["person_id"], categories=chosen, now=now(), metrics=metrics)
     except ConsentError as exc:
-        reads = reads_of_person(db(), person_id=grant["person_id"], institution_id=place.id)
         answer = describe(exc)
         return render_page("reception/review.html", place, answer.status,
-                       consents=_consent_rows(place, grant["person_id"]), reads=reads, error=answer.message)
+                           consents=_consent_rows(place, grant["person_id"]), **_read_log(place, grant["person_id"]),
+                           error=answer.message)
     return redirect(url_for("reception.review", token=token, changed="1"), code=303)
 
 
@@ -393,7 +421,8 @@ def revoke_confirm(token: str):
     if request.method == "GET":
         # Exactly what 「取り消す」 would revoke: consents with a category still running.
         rows = [r for r in _consent_rows(place, grant["person_id"]) if r["revocable"]]
-        return render_page("reception/revoke_confirm.html", place, consents=rows)
+        return render_page("reception/revoke_confirm.html", place, consents=rows,
+                           held_labels=_held([c for r in rows for c in r["categories"]]))
     revoked = revocation.revoke_all_by_patient(db(), institution_id=place.id, person_id=grant["person_id"],
                                                now=now(), metrics=metrics)
     # Nothing open to revoke: an old page, or a parallel tap revoked it a moment ago.
@@ -409,4 +438,5 @@ def revoke_confirm(token: str):
         session["_csrf"] = csrf
     if not revoked:
         return render_page("reception/revoked.html", place, already=already, nothing=not already)
-    return render_page("reception/revoked.html", place, count=len(revoked))
+    return render_page("reception/revoked.html", place, count=len(revoked),
+                       held_labels=_held([c for consent in revoked for c in consent.categories]))

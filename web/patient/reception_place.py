@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from flask import abort, g, make_response, render_template, request
 
 from consent.institutions import institution_by_reception_token, institution_of_retired_token
-from consent.vocabulary import RECEPTION_SETTINGS, ReceptionSetting
+from consent.vocabulary import (
+    CARD_POSITION_PHONE, CARD_POSITION_TABLET, HOME_VISIT, PERIOD_HOME_VISIT, PERIOD_QUALIFICATION_ONLY,
+    PERIOD_WINDOWED, RECEPTION_SETTINGS, ReceptionSetting,
+)
 from web.db import db, lookup
 
 
@@ -26,6 +29,22 @@ class Place:
     # Whom the patient asks: every patient page and error page shows them (templates/contact.html).
     phone: str = ""
     privacy_url: str = ""
+    # Home visits: days without a recorded visit before the relationship lapses (its period's words).
+    lapse_days: int = 90
+
+    @property
+    def period(self) -> str:
+        """How long the institution may look, in the patient's words: this entry point's own rule."""
+        if self.qualification_only:
+            return PERIOD_QUALIFICATION_ONLY
+        if self.setting.care_setting == HOME_VISIT and not self.setting.house_call:
+            return PERIOD_HOME_VISIT.format(days=self.lapse_days)
+        return PERIOD_WINDOWED
+
+    @property
+    def card_position(self) -> str:
+        """Where the card goes: the back of the patient's phone, or the tablet's reading spot."""
+        return CARD_POSITION_TABLET if self.setting.tablet else CARD_POSITION_PHONE
 
     @property
     def tel(self) -> str:
@@ -50,7 +69,7 @@ def find_place(token: str) -> Place:
     setting = RECEPTION_SETTINGS[setting_name]
     place = Place(institution.id, institution.institution_code, institution.name, token, setting,
                   qualification_only=institution.qualification_only, phone=institution.phone or "",
-                  privacy_url=institution.privacy_url or "")
+                  privacy_url=institution.privacy_url or "", lapse_days=institution.home_visit_lapse_days)
     g.place_name = place.name  # named on the 503 page should the database fail later on
     g.place = place  # whom to ask, on this page and on any error page after it (contact_context)
     runs = institution.runs(setting)

@@ -94,9 +94,17 @@
 
   function setup(root) {
     var button = root.querySelector("[data-card-start]");
+    var stopButton = root.querySelector("[data-card-stop]");
+    var adviceBox = root.querySelector("[data-advice]");
     var alertBox = root.querySelector("[data-alert]");
     var statusBox = root.querySelector("[data-status]");
     var msg = root.dataset;
+    // A card that never answers: 「読み取りをやめる」 ends the wait, and after data-advice-ms the
+    // page says what to do next (the browser itself would wait for the whole timeout).
+    var adviceMs = parseInt(msg.adviceMs || "0", 10);
+    var controller = null;
+    var adviceTimer = null;
+    var stopped = false;
 
     function showAlert(text) {
       statusBox.hidden = true;
@@ -107,6 +115,20 @@
       alertBox.hidden = true;
       statusBox.textContent = text;
       statusBox.hidden = false;
+    }
+    function waiting(on) {
+      if (adviceTimer) { clearTimeout(adviceTimer); adviceTimer = null; }
+      if (adviceBox) { adviceBox.hidden = true; }
+      if (stopButton) { stopButton.hidden = !on; }
+      if (on && adviceBox && adviceMs > 0) {
+        adviceTimer = setTimeout(function () { adviceBox.hidden = false; }, adviceMs);
+      }
+    }
+    if (stopButton) {
+      stopButton.addEventListener("click", function () {
+        stopped = true;
+        if (controller) { controller.abort(); }
+      });
     }
 
     if (!window.PublicKeyCredential || !navigator.credentials || !navigator.credentials.get) {
@@ -120,19 +142,25 @@
     button.addEventListener("click", function () {
       if (busy) { return; }  // a second tap must not start a second read
       busy = true;
+      stopped = false;
       button.disabled = true;
       showStatus(msg.msgReading);
+      controller = typeof AbortController === "function" ? new AbortController() : null;
+      var signal = controller ? { signal: controller.signal } : {};
       postJSON(msg.optionsUrl, {})
         .then(function (resp) {
           return resp.json().then(function (data) {
             if (!resp.ok) { throw { server: data }; }
+            if (stopped) { throw { stopped: true }; }
             if (msg.mode === "create") {
-              return navigator.credentials.create({ publicKey: toCreationOptions(data) });
+              return navigator.credentials.create(Object.assign({ publicKey: toCreationOptions(data) }, signal));
             }
-            return navigator.credentials.get({ publicKey: toPublicKeyOptions(data) });
+            waiting(true);
+            return navigator.credentials.get(Object.assign({ publicKey: toPublicKeyOptions(data) }, signal));
           });
         })
         .then(function (credential) {
+          waiting(false);
           if (!credential) { throw { cancelled: true }; }
           return postJSON(msg.verifyUrl, { credential: credentialToJSON(credential) });
         })
@@ -143,9 +171,12 @@
           });
         })
         .catch(function (err) {
+          waiting(false);
           busy = false;
           button.disabled = false;
-          if (err && err.server) {
+          if (stopped) {
+            showStatus(msg.msgStopped || msg.msgCancelled);
+          } else if (err && err.server) {
             showAlert(err.server.message || msg.msgNetwork);
           } else if (err && (err.cancelled || err.name === "NotAllowedError" || err.name === "AbortError")) {
             showAlert(msg.msgCancelled);

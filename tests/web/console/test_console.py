@@ -548,6 +548,25 @@ def test_appointment_deep_link(world):
     link = re.search(r'href="http://localhost:5000(/r/[^"?]+\?a=[A-Za-z0-9_-]+)"', html).group(1)
     page = app.test_client().get(link)
     assert page.status_code == 200 and "date=2026-11-30" in page.get_data(as_text=True)
+    # With its time (issue 36): kept on the server, carried to the patient's consent and done pages.
+    admin.post("/pharmacy/admin/appointments", data={"csrf_token": token, "consultation_date": "2026-11-30",
+                                                     "start_time": "14:30", "memo": "時刻つき"})
+    refused = admin.post("/pharmacy/admin/appointments", data={
+        "csrf_token": token, "consultation_date": "2026-11-30", "start_time": "25:00"}, follow_redirects=True)
+    assert "時刻は 14:30 のように入力してください。" in refused.get_data(as_text=True)
+    html = admin.get("/pharmacy/admin/appointments").get_data(as_text=True)
+    assert "時刻つき" in html and "14:30" in html
+    links = re.findall(r'href="http://localhost:5000(/r/[^"?]+\?a=[A-Za-z0-9_-]+)"', html)
+    assert len(set(links)) == 2 and not any("14:30" in found for found in links)  # the time is not in the link
+    patient = app.test_client()
+    form_links = []
+    for found in set(links):
+        top = patient.get(found).get_data(as_text=True)
+        form_links.append(re.search(r'href="([^"]+/consent\?[^"]+)"[^>]*>同意登録をする', top).group(1).replace("&amp;", "&"))
+    timed = [found for found in form_links if "time=14:30" in found]
+    assert len(timed) == 1
+    form = patient.get(timed[0]).get_data(as_text=True)
+    assert "予約の時間は 14:30 です" in form and 'name="fixed_time" value="14:30"' in form
 
 
 def test_an_id_too_long_for_the_database_is_404(world):

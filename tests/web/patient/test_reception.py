@@ -173,14 +173,20 @@ def _revoke_page(app, token, soft):
 def test_revoke_pages_say_what_stops_and_what_stays(card_holder):
     app, token, _, soft = card_holder
     client = app.test_client()
-    choose(client, token, consultation_date="2026-11-23", all="1")
+    # Four of the six categories: the confirmation lists those four, not all six (issue 36).
+    held = ["drug", "checkup", "specific_disease", "limit"]
+    choose(client, token, consultation_date="2026-11-23", categories=held)
     read_card(client, soft, "register", f"/r/{token}/confirm/verify", f"/r/{token}/confirm")
     start = app.test_client().get(f"/r/{token}/revoke").get_data(as_text=True)
     _, confirm = _revoke_page(app, token, soft)
     for html in (start, confirm):
         assert "あなたの情報を閲覧できなくなります" not in html  # it was not true of the qualification
-        assert "閲覧できなくなるもの" in html and "薬剤・処方" in html and "特定健診" in html
+        assert "閲覧できなくなるもの" in html
         assert "残るもの" in html and "資格情報" in html and "請求の記録" in html
+    # Before the card is read nothing is known of the consent: said generally.
+    assert "同意にもとづく情報を閲覧できなくなります" in start and "<li>薬剤・処方</li>" not in start
+    listed = re.findall(r"<li>([^<]+)</li>", confirm.split("閲覧できなくなるもの")[1].split("残るもの")[0])
+    assert listed == ["薬剤・処方", "特定健診", "特定疾病療養受療証", "限度額"]
 
 
 def test_nothing_to_revoke_says_so_without_a_button(card_holder):
@@ -224,8 +230,13 @@ def test_qr_code_is_an_svg_of_the_reception_url(card_holder):
 
 
 def _state_rows(html: str) -> dict[str, tuple[str, ...]]:
-    rows = re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td>\s*<td>(.*?)</td><td>(.*?)</td></tr>', html)
-    return {label: (state, at, deadline) for label, state, at, deadline in rows}
+    """項目ごとの状態, one stacked row per category: (状態, 同意した日時, 閲覧期限), "" for what a row leaves out."""
+    rows = {}
+    for block in re.findall(r'<li class="state">(.*?)</li>', html, re.S):
+        label = re.search(r'<p class="state-label">(.*?)</p>', block).group(1)
+        fields = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", block))
+        rows[label] = (fields.get("状態", ""), fields.get("同意した日時", ""), fields.get("閲覧期限", ""))
+    return rows
 
 
 def test_review_shows_each_category_and_a_change_keeps_the_others_times(card_holder, clock):
