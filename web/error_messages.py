@@ -26,8 +26,8 @@ from consent.staff_auth import PasswordChangeError
 from consent.staff_passkeys import PasskeyError
 from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_ENDED, INSURANCE_KEY_LABELS,
-    SCOPE_LABELS,
+    CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_ENDED, FUNCTIONS,
+    INSTITUTION_KINDS, INSURANCE_KEY_LABELS, SCOPE_LABELS,
 )
 from consent.window import deadline_text, format_jst
 from integrations.card.interface import UnknownCard
@@ -422,3 +422,9 @@ REINQUIRY_NOBODY = "該当する方が見つかりません。保険者番号・
 STALE_CURSOR = "cursor が古いか正しくありません。最初のページから読み直してください。"
 MONTHS_OUT_OF_ORDER = "from は to 以前の年月にしてください。"
 ROWS_REQUIRED = "rows は照会する行の配列（1行以上）で指定してください。"
+
+
+def function_not_allowed(kind: str, function: str) -> str:
+    """A function (環境設定) a kind may not run: a visiting-nurse station runs 訪問診療等 only."""
+    allowed = "・".join(f"「{FUNCTIONS[name]}」" for name in FUNCTIONS if name in INSTITUTION_KINDS[kind].functions)
+    return f"{INSTITUTION_KINDS[kind].name}では「{FUNCTIONS[function]}」は使えません（使える機能: {allowed}）。"
