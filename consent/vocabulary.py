@@ -281,6 +281,8 @@ _KIND_TABLE: tuple[InstitutionKind, ...] = (
 INSTITUTION_KINDS: dict[str, InstitutionKind] = {k.code: k for k in _KIND_TABLE}
 KIND_OF_TABLE: dict[int, str] = {k.table: k.code for k in _KIND_TABLE}
 DEFAULT_KIND = KIND_PHARMACY
+# The console's title before anyone signs in (the sign-in page serves every kind).
+CONSOLE_TITLE_ANY = "医療機関等コンソール"
 
 
 def kind_of_code(institution_code: str) -> str:

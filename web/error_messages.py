@@ -27,7 +27,7 @@ from consent.staff_passkeys import PasskeyError
 from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_ENDED, FUNCTIONS,
-    INSTITUTION_KINDS, INSURANCE_KEY_LABELS, SCOPE_LABELS,
+    INSTITUTION_KINDS, INSURANCE_KEY_LABELS, KIND_PHARMACY, SCOPE_LABELS,
 )
 from consent.window import deadline_text, format_jst
 from integrations.card.interface import UnknownCard
@@ -220,10 +220,13 @@ DECISION_WORDS = {
 }
 
 
-def decision_message(decided: decision.Decision) -> str:
+def decision_message(decided: decision.Decision, kind: str | None = None) -> str:
     """Why a read was refused, naming the category's own state (e.g. 「薬剤・処方の同意有効期限切れ
-    （2026年12月4日 23:59まで）」); "" when it was allowed. Pages say 閲覧できません：<this>."""
+    （2026年12月4日 23:59まで）」); "" when it was allowed. Pages say 閲覧できません：<this>.
+    `kind`: the reader's institution kind, naming its licensed role (「有資格者（医師）のみ…」)."""
     reason, consent, state = decided.reason, decided.consent, decided.state
+    if reason == decision.NOT_LICENSED and kind not in (None, KIND_PHARMACY):  # a pharmacy's words stay as they were
+        return f"有資格者（{INSTITUTION_KINDS[kind].licensed_label}）のみ閲覧できます"
     label = CATEGORY_LABELS.get(decided.category, "")
     ended = state is not None and state.flag == FLAG_ENDED
     if reason is None:

@@ -15,7 +15,7 @@ from consent.institutions import (
 )
 from consent.vocabulary import (
     BATCH_STATUSES, FUNCTIONS, INSTITUTION_REVOCATION_REASONS, INSURANCE_KEY_LABELS, LICENSED_NOTE, RECEPTION_SETTINGS,
-    REFERENCE_NUMBER_LABEL, ROLE_LABELS,
+    REFERENCE_NUMBER_LABEL, role_label,
 )
 from integrations.oqs import InvalidInput
 from web.console import own_consent_or_404, patient_page
@@ -31,7 +31,9 @@ from web.staff_session import admin_required, current_staff, staff_required
 routes = Routes()
 
 # The vocabulary's labels, licensed roles marked where a role is chosen.
-ROLE_CHOICES = {role: ROLE_LABELS[role] + (LICENSED_NOTE if role in LICENSED_ROLES else "") for role in ROLES}
+def role_choices(kind: str) -> dict[str, str]:
+    """The roles as the staff list names them at this kind of institution (医師（有資格者） at a clinic)."""
+    return {role: role_label(role, kind) + (LICENSED_NOTE if role in LICENSED_ROLES else "") for role in ROLES}
 
 
 @routes.post("/consents/<consent_id>/cancel")
@@ -203,7 +205,7 @@ def admin_home():
         functions=functions, function_labels=FUNCTIONS, tablet_urls=tablet_urls, max_lapse_days=MAX_LAPSE_DAYS,
         reception_url=reception_url_of(institution.reception_token),
         appointments=[(a, reception_url_of(institution.reception_token, a.consultation_date)) for a in appointments],
-        members=staff_of(db(), institution.id), role_labels=ROLE_CHOICES, roles=ROLES,
+        members=staff_of(db(), institution.id), role_labels=role_choices(institution.kind), roles=ROLES,
         new_member=session.pop("new_member", None), error=session.pop("admin_error", None), today=today_jst(),
         max_date=today_jst() + timedelta(days=settings().max_days_ahead),
     )

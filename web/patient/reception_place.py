@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import abort, g, make_response, render_template
 
 from consent.institutions import institution_by_reception_token
-from consent.vocabulary import RECEPTION_SETTINGS, ReceptionSetting
+from consent.vocabulary import DEFAULT_KIND, INSTITUTION_KINDS, RECEPTION_SETTINGS, ReceptionSetting
 from web.db import db
 
 
@@ -23,6 +23,13 @@ class Place:
     setting: ReceptionSetting
     # 資格確認限定型: the top page offers the qualification confirmation only (web/patient/reception_qualification.py).
     qualification_only: bool = False
+    # pharmacy, clinic, dental or visiting_nurse: how the pages name the place (「薬局」 or 「医療機関」).
+    kind: str = DEFAULT_KIND
+
+    @property
+    def word(self) -> str:
+        """「薬局」 or 「医療機関」, as the patient's pages call this institution."""
+        return INSTITUTION_KINDS[self.kind].place
 
 
 def find_place(token: str) -> Place:
@@ -35,7 +42,7 @@ def find_place(token: str) -> Place:
         abort(410 if retired else 404)
     setting = RECEPTION_SETTINGS[setting_name]
     place = Place(institution.id, institution.institution_code, institution.name, token, setting,
-                  qualification_only=institution.qualification_only)
+                  qualification_only=institution.qualification_only, kind=institution.kind or DEFAULT_KIND)
     g.place_name = place.name  # named on the 503 page should the database fail later on
     runs = institution.runs(setting)
     # End the read so the card step can start a write transaction cleanly (SQLite).
