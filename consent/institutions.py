@@ -68,7 +68,9 @@ class Institution(Base):
 
     @property
     def functions(self) -> dict[str, bool]:
-        return {name: bool(getattr(self, f"function_{name}")) for name in FUNCTIONS}
+        """What runs: switched on, and one the kind may run (whatever an older row says)."""
+        allowed = self.kind_info.functions
+        return {name: bool(getattr(self, f"function_{name}")) and name in allowed for name in FUNCTIONS}
 
     def set_functions(self, changes: dict[str, bool]) -> None:
         """Switch functions on or off; FunctionNotAllowed for switching on one the kind may not run."""
@@ -209,7 +211,8 @@ def add_staff(
 def runs_function(session: Session, institution_id: int, function: str) -> bool:
     """Whether the institution has this function (vocabulary.FUNCTIONS) switched on."""
     column = getattr(Institution, f"function_{function}")  # AttributeError: no such function
-    return bool(session.scalar(select(column).where(Institution.id == institution_id)))
+    row = session.execute(select(column, Institution.kind).where(Institution.id == institution_id)).first()
+    return row is not None and bool(row[0]) and function in INSTITUTION_KINDS[row[1] or DEFAULT_KIND].functions
 
 
 def institution_by_code(session: Session, code: str) -> Institution | None:

@@ -11,7 +11,7 @@ from consent.date_input import parse_date
 from consent.app import batch as batch_reads, revocation, staff_admin
 from consent.errors import ConsentError
 from consent.institutions import (
-    LICENSED_ROLES, MAX_LAPSE_DAYS, ROLES, Institution, appointments_of, staff_of,
+    LICENSED_ROLES, MAX_LAPSE_DAYS, ROLES, FunctionNotAllowed, Institution, appointments_of, staff_of,
 )
 from consent.vocabulary import (
     BATCH_STATUSES, FUNCTIONS, INSTITUTION_REVOCATION_REASONS, INSURANCE_KEY_LABELS, LICENSED_NOTE, RECEPTION_SETTINGS,
@@ -23,7 +23,7 @@ from web.context import now, oqs_for, settings, today_jst
 from web import metrics
 from web.console.excel import excel_cell
 from web.db import db, reader
-from web.error_messages import ApiError, describe
+from web.error_messages import ApiError, describe, function_not_allowed
 from web.console.routes import Routes
 from web import sessions
 from web.staff_session import admin_required, current_staff, staff_required
@@ -202,7 +202,9 @@ def admin_home():
                    for setting in RECEPTION_SETTINGS.values() if setting.tablet]
     return render_template(
         "console/admin.html", staff=current_staff(), institution=institution,
-        functions=functions, function_labels=FUNCTIONS, tablet_urls=tablet_urls, max_lapse_days=MAX_LAPSE_DAYS,
+        functions=functions,
+        # Only what the kind may run is offered (a visiting-nurse station: 訪問診療等 and 医療扶助).
+        function_labels={name: text for name, text in FUNCTIONS.items() if name in institution.kind_info.functions}, tablet_urls=tablet_urls, max_lapse_days=MAX_LAPSE_DAYS,
         reception_url=reception_url_of(institution.reception_token),
         appointments=[(a, reception_url_of(institution.reception_token, a.consultation_date)) for a in appointments],
         members=staff_of(db(), institution.id), role_labels=role_choices(institution.kind), roles=ROLES,
@@ -243,8 +245,12 @@ def admin_functions():
     chosen = set(request.form.getlist("functions"))
     if chosen - set(FUNCTIONS):
         abort(400)
-    staff_admin.set_functions(db(), institution_id=current_staff().institution_id,
-                              running={name: name in chosen for name in FUNCTIONS})
+    try:
+        staff_admin.set_functions(db(), institution_id=current_staff().institution_id,
+                                  running={name: name in chosen for name in FUNCTIONS})
+    except FunctionNotAllowed as refused:
+        db().rollback()
+        session["admin_error"] = function_not_allowed(refused.kind, refused.function)
     return redirect(url_for("console.admin_home"), code=303)
 
 
