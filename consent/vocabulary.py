@@ -290,7 +290,7 @@ def kind_of_code(institution_code: str) -> str:
     try:
         return KIND_OF_TABLE[int(institution_code[2])]
     except (KeyError, ValueError, IndexError):
-        raise ValueError(f"{institution_code!r} names no known 点数表番号 (1, 3, 4 or 6)") from None
+        raise ValueError(f"{institution_code!r} has no known table digit (1, 3, 4 or 6)") from None
 
 
 # --- staff roles, as the patient's read log and the console name them ---------------------------
