@@ -17,8 +17,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install -q -e '.[test]'
+# The pharmacy-system client package (clients/python/) too: its tests run against the live server.
+$(VENV)/.installed-test: pyproject.toml clients/python/pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[test]' -e clients/python
 	touch $@
 
 install: $(VENV)/.installed

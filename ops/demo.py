@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from consent import disasters, grants, home_visits, oauth_clients
-from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, HOME_VISIT, ONLINE_CARE, OUTPATIENT
+from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, HOME_VISIT, ONLINE_CARE, OUTPATIENT, SCOPES
 from consent.clock import JST
 from consent.institutions import ALL_FUNCTIONS, Staff, add_staff, create_institution, institution_by_code
 from consent.oauth_models import ApiClient
@@ -49,6 +49,9 @@ DEMO_STATION_VISITS = (7, 0)  # days before today: the first visit, then a recor
 DEMO_CONFIRMATIONS = ("demo-kato-keiko", "demo-nakamura-koji")
 # A system job's API client (client credentials), fixed so the README's curl lines work as they are.
 DEMO_API_CLIENT = ("demo-system", "demo-system-secret")
+# A desktop レセコン's client (authorization code + PKCE, loopback redirect), for the Python client
+# package's authorize_in_browser (clients/python/README.md): a pharmacist approves it in the browser.
+DEMO_DESKTOP_CLIENT = ("demo-desktop", "demo-desktop-secret", "http://127.0.0.1:8765/callback")
 # Today's consents, as if these patients had done reception: what each one shows in the console.
 DEMO_CONSENTS = {
     "demo-yamada-taro": CATEGORIES,
@@ -119,6 +122,8 @@ class DemoSummary:
         if self.home_visit_patient:
             lines.append(f"  Home-visit patient (console 訪問患者, three visits): {self.home_visit_patient}")
         lines.append(f"  Demo API client (client credentials): {DEMO_API_CLIENT[0]} / {DEMO_API_CLIENT[1]}")
+        lines.append(f"  Demo desktop client (authorization code + PKCE): {DEMO_DESKTOP_CLIENT[0]} / "
+                     f"{DEMO_DESKTOP_CLIENT[1]}, redirect {DEMO_DESKTOP_CLIENT[2]}")
         lines.append(f"  Sandbox demo cards (try reception by hand): {base}/demo/cards")
         if self.disaster:
             lines.append(f"  Disaster measure (災害時閲覧, sign in as demo-pharmacist): {base}/pharmacy/disaster"
@@ -300,12 +305,18 @@ def _demo_station_visits(session, station, people: dict, *, today: date, now) ->
 
 
 def _demo_api_client(session, institution, *, now) -> None:
-    client_id, secret = DEMO_API_CLIENT
-    if session.scalar(select(ApiClient.id).where(ApiClient.client_id == client_id)) is not None:
-        return
-    client, _ = oauth_clients.register_client(
-        session, institution_id=institution.id, name="デモ連携（システム処理）", grant_type=oauth_clients.CLIENT_CREDENTIALS,
-        scopes=sorted(CLIENT_CREDENTIALS_SCOPES), now=now)
-    # Known values instead of random ones: this is demo data, printed by `make run`.
-    client.client_id = client_id
-    client.secret_hash = oauth_clients.digest(secret)
+    """The two demo API clients, with known ids and secrets (printed by `make run`)."""
+    desktop_id, desktop_secret, redirect_uri = DEMO_DESKTOP_CLIENT
+    for (client_id, secret), name, grant_type, scopes, redirect in (
+            (DEMO_API_CLIENT, "デモ連携（システム処理）", oauth_clients.CLIENT_CREDENTIALS,
+             sorted(CLIENT_CREDENTIALS_SCOPES), None),
+            ((desktop_id, desktop_secret), "デモ連携（デスクトップのレセコン）", oauth_clients.AUTHORIZATION_CODE,
+             list(SCOPES), redirect_uri)):
+        if session.scalar(select(ApiClient.id).where(ApiClient.client_id == client_id)) is not None:
+            continue
+        client, _ = oauth_clients.register_client(
+            session, institution_id=institution.id, name=name, grant_type=grant_type, scopes=scopes, now=now,
+            redirect_uri=redirect)
+        # Known values instead of random ones: this is demo data, printed by `make run`.
+        client.client_id = client_id
+        client.secret_hash = oauth_clients.digest(secret)

@@ -19,7 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 GUIDES = ["pharmacist", "admin", "qa", "integrator", "operator", "domain"]
-DOCS = [README, *sorted((ROOT / "docs").glob("*.md")), ROOT / "e2e" / "README.md"]
+DOCS = [README, *sorted((ROOT / "docs").glob("*.md")), ROOT / "e2e" / "README.md",
+        ROOT / "clients" / "python" / "README.md"]
 
 # Paths the docs name that a checkout does not hold, each for a stated reason.
 NOT_IN_CHECKOUT = {

@@ -120,7 +120,9 @@ def test_no_code_defines_a_label_again():
     assert "consent/vocabulary.py" in files
     found = set()
     for name in files:
-        if name == "consent/vocabulary.py" or name.startswith(("tests/", "e2e/", "bench/")):
+        # clients/: its own distribution, which cannot import the service; its models are generated
+        # from the OpenAPI document, which takes these words from the vocabulary.
+        if name == "consent/vocabulary.py" or name.startswith(("tests/", "e2e/", "bench/", "clients/")):
             continue
         source = (root / name).read_text(encoding="utf-8")
         found |= {(name, label) for label in labels if re.search(rf"[\"']{re.escape(label)}[\"']", source)}

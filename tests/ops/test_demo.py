@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
@@ -36,6 +37,14 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
     for name in summary.patients:
         assert name in html
     assert client.get(f"/r/{summary.reception_token}").status_code == 200
+
+    # The demo desktop client (authorization code + PKCE, loopback redirect) is offered to a
+    # signed-in pharmacist, as clients/python/README.md's authorize_in_browser example needs.
+    assert "demo-desktop / demo-desktop-secret" in summary.describe(app.config["SETTINGS"])
+    page = client.get("/oauth/authorize?" + urlencode({
+        "response_type": "code", "client_id": "demo-desktop", "redirect_uri": "http://127.0.0.1:8765/callback",
+        "state": "s", "scope": "consents drug", "code_challenge": "c" * 43, "code_challenge_method": "S256"}))
+    assert page.status_code == 200 and "デモ連携（デスクトップのレセコン）" in page.get_data(as_text=True)
 
     # The demo API client from the README works as printed.
     token = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
