@@ -234,8 +234,10 @@ class ApiPerson:
 
 @dataclass(frozen=True)
 class ApiPatientInsurance:
-    """The insurance keys the consent was registered with (the qualification confirmed at reception),
-    as the real 同意済資格情報 result carries them: what a pharmacy system matches its patient master by."""
+    """The insurance keys the consent was registered with, as the real 同意済資格情報 result carries them.
+
+    They are the qualification confirmed at reception: what a pharmacy system matches its patient
+    master by."""
 
     schema_name = "PatientInsurance"
 

@@ -341,7 +341,7 @@ class OtherAllergy:
 
 @dataclass(frozen=True, kw_only=True)
 class PatientInsurance:
-    """The insurance keys the consent was registered with (the qualification confirmed at reception),"""
+    """The insurance keys the consent was registered with, as the real 同意済資格情報 result carries them."""
 
     branch: str | None  # 被保険者証枝番（ないときは null）
     insurer_number: str | None  # 保険者番号
