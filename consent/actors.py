@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from consent.institutions import LICENSED_ROLES, ROLES
-from consent.vocabulary import ROLE_LABELS
+from consent.vocabulary import DEFAULT_KIND, ROLE_LABELS, role_label
 
 ACTOR_KINDS = ("staff", "client")
 
@@ -57,10 +57,11 @@ class Actor:
         return cls(kind="client", id=client_id, institution_id=institution_id, limited=True)
 
 
-def actor_display(kind: str | None, role: str | None, via_client: bool = False) -> str:
-    """How a reader is named to the patient: a role, never a person's name."""
+def actor_display(kind: str | None, role: str | None, via_client: bool = False,
+                  institution_kind: str | None = None) -> str:
+    """How a reader is named to the patient: a role (医師 at a clinic), never a person's name."""
     if kind == "staff":
-        label = ROLE_LABELS.get(role or "", "職員")
+        label = role_label(role, institution_kind or DEFAULT_KIND) if role in ROLE_LABELS else "職員"
         return f"{label}（{CLIENT_LABEL}経由）" if via_client else label
     if kind == "client":
         return CLIENT_LABEL

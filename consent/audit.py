@@ -547,7 +547,7 @@ def reads_of_person(
         select(
             _entries.c.created_at, _entries.c.institution_id, Institution.name, _entries.c.actor_kind,
             _entries.c.actor_role, _entries.c.detail, _entries.c.category, _entries.c.event,
-            _entries.c.reason, _entries.c.consent_id,
+            _entries.c.reason, _entries.c.consent_id, Institution.kind,
         )
         .join(Institution, Institution.id == _entries.c.institution_id)
         .where(_entries.c.person_id == person_id, _entries.c.event.in_(READ_EVENTS))
@@ -565,7 +565,7 @@ def reads_of_person(
                 at=row.created_at,
                 institution_id=row.institution_id,
                 institution_name=row.name,
-                actor=actor_display(row.actor_kind, row.actor_role, via_client),
+                actor=actor_display(row.actor_kind, row.actor_role, via_client, row.kind),
                 category=row.category,
                 category_label=label(row.category),
                 allowed=row.event == "read_allowed",

@@ -12,7 +12,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from consent.errors import DomainError
 from consent.passwords import hash_password
-from consent.vocabulary import FUNCTION_ONLINE, FUNCTIONS, RECEPTION_ONLINE, RECEPTION_SETTINGS, ReceptionSetting
+from consent.vocabulary import (
+    DEFAULT_KIND, FUNCTION_HOME_VISIT, FUNCTION_ONLINE, FUNCTIONS, INSTITUTION_KINDS, RECEPTION_ONLINE, RECEPTION_SETTINGS, InstitutionKind,
+    ReceptionSetting, kind_of_code,
+)
 from store.base import Base
 from store.types import UTCDateTime
 
@@ -56,6 +59,14 @@ class Institution(Base):
     # when not. Changed through set_contact (its checks), never directly.
     phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
     privacy_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # pharmacy, clinic, dental or visiting_nurse (vocabulary.INSTITUTION_KINDS): always the one the
+    # code's 点数表番号 names (create_institution; migration 0023 for the rows before it).
+    kind: Mapped[str] = mapped_column(String(16), default=DEFAULT_KIND, server_default=DEFAULT_KIND)
+
+    @property
+    def kind_info(self) -> InstitutionKind:
+        """The kind's words and allowed functions."""
+        return INSTITUTION_KINDS[self.kind or DEFAULT_KIND]
 
     def token_of(self, setting: str) -> str:
         return getattr(self, TOKEN_COLUMNS[setting])
@@ -67,17 +78,32 @@ class Institution(Base):
 
     @property
     def functions(self) -> dict[str, bool]:
-        return {name: bool(getattr(self, f"function_{name}")) for name in FUNCTIONS}
+        """What runs: switched on, and one the kind may run (whatever an older row says)."""
+        allowed = self.kind_info.functions
+        return {name: bool(getattr(self, f"function_{name}")) and name in allowed for name in FUNCTIONS}
 
     def set_functions(self, changes: dict[str, bool]) -> None:
+        """Switch functions on or off; FunctionNotAllowed for switching on one the kind may not run."""
         for name, on in changes.items():
             if name not in FUNCTIONS:
                 raise ValueError(f"unknown function {name!r}")
+        refused = [name for name, on in changes.items() if on and name not in self.kind_info.functions]
+        if refused:
+            raise FunctionNotAllowed(self.kind, refused[0])
+        for name, on in changes.items():
             setattr(self, f"function_{name}", bool(on))
 
     def runs(self, setting: ReceptionSetting) -> bool:
         """Whether the function behind this entry point is switched on."""
         return self.functions[setting.function]
+
+
+class FunctionNotAllowed(ValueError):
+    """A function (環境設定) switched on at a kind that may not run it (a visiting-nurse station: 訪問 only)."""
+
+    def __init__(self, kind: str, function: str):
+        super().__init__(f"a {kind} institution cannot run {function}")
+        self.kind, self.function = kind, function
 
 
 class Staff(Base):
@@ -199,14 +225,29 @@ def new_reception_token() -> str:
     return secrets.token_urlsafe(18)
 
 
+def default_functions(kind: str) -> dict[str, bool]:
+    """What `institution create` runs at first: online only; a visiting-nurse station visits."""
+    if FUNCTION_ONLINE in INSTITUTION_KINDS[kind].functions:
+        return dict(DEFAULT_FUNCTIONS)
+    return {name: name == FUNCTION_HOME_VISIT for name in FUNCTIONS}
+
+
+def allowed_functions(kind: str, wanted: dict[str, bool]) -> dict[str, bool]:
+    """`wanted` with what the kind may not run switched off (the sandbox's all-on default)."""
+    return {name: on and name in INSTITUTION_KINDS[kind].functions for name, on in wanted.items()}
+
+
 def create_institution(session: Session, *, code: str, name: str, now: datetime,
                        functions: dict[str, bool] | None = None, qualification_only: bool = False) -> Institution:
-    """A new institution with a reception URL per entry point; `functions` default: online only."""
+    """A new institution with a reception URL per entry point; its kind is the one its code names;
+    `functions` default: online only (a visiting-nurse station: home visits). FunctionNotAllowed
+    for a function the kind may not run."""
+    kind = kind_of_code(code)
     institution = Institution(
-        institution_code=code, name=name, created_at=now, qualification_only=qualification_only,
+        institution_code=code, name=name, created_at=now, qualification_only=qualification_only, kind=kind,
         **{column: new_reception_token() for column in TOKEN_COLUMNS.values()},
     )
-    institution.set_functions({**DEFAULT_FUNCTIONS, **(functions or {})})
+    institution.set_functions({**default_functions(kind), **(functions or {})})
     session.add(institution)
     session.flush()
     return institution
@@ -243,7 +284,8 @@ def add_staff(
 def runs_function(session: Session, institution_id: int, function: str) -> bool:
     """Whether the institution has this function (vocabulary.FUNCTIONS) switched on."""
     column = getattr(Institution, f"function_{function}")  # AttributeError: no such function
-    return bool(session.scalar(select(column).where(Institution.id == institution_id)))
+    row = session.execute(select(column, Institution.kind).where(Institution.id == institution_id)).first()
+    return row is not None and bool(row[0]) and function in INSTITUTION_KINDS[row[1] or DEFAULT_KIND].functions
 
 
 def institution_by_code(session: Session, code: str) -> Institution | None:

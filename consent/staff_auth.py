@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from consent.actors import Actor
 from consent.errors import DomainError
 from consent.institutions import LICENSED_ROLES
+from consent.vocabulary import DEFAULT_KIND, INSTITUTION_KINDS, InstitutionKind, role_label
 from consent.passwords import hash_password, needs_rehash, verify_password, verify_unknown
 from consent.institutions import Institution, Staff
 from store.prepared import Prepared
@@ -26,6 +27,17 @@ class StaffIdentity:
     role: str
     display_name: str
     must_change_password: bool = False
+    # pharmacy, clinic, dental or visiting_nurse: fixes the console's words (vocabulary.INSTITUTION_KINDS).
+    institution_kind: str = DEFAULT_KIND
+
+    @property
+    def kind(self) -> InstitutionKind:
+        return INSTITUTION_KINDS[self.institution_kind]
+
+    @property
+    def role_label(self) -> str:
+        """The role's label at this institution: the licensed role is 薬剤師, 医師, 歯科医師 or 看護師."""
+        return role_label(self.role, self.institution_kind)
 
     @property
     def licensed(self) -> bool:
@@ -45,6 +57,7 @@ def _identity(staff: Staff, institution: Institution) -> StaffIdentity:
         staff_id=staff.id, institution_id=institution.id, institution_name=institution.name,
         institution_code=institution.institution_code, login_id=staff.login_id, role=staff.role,
         display_name=staff.display_name, must_change_password=bool(staff.must_change_password),
+        institution_kind=institution.kind or DEFAULT_KIND,
     )
 
 
@@ -75,7 +88,7 @@ _staff, _institutions = Staff.__table__.c, Institution.__table__.c
 # Its columns come in StaffIdentity's field order.
 _IDENTITY = Prepared(
     select(_staff.id, _institutions.id, _institutions.name, _institutions.institution_code, _staff.login_id,
-           _staff.role, _staff.display_name, _staff.must_change_password)
+           _staff.role, _staff.display_name, _staff.must_change_password, _institutions.kind)
     .join_from(Staff.__table__, Institution.__table__, _institutions.id == _staff.institution_id)
     .where(_staff.id == bindparam("staff_id"), _staff.disabled_at.is_(None))
 )
@@ -88,8 +101,8 @@ def load_identity(session: Session, staff_id: int) -> StaffIdentity | None:
     rows = _IDENTITY.execute(session.connection(), {"staff_id": staff_id})
     if not rows:
         return None
-    *fields, must_change = rows[0]
-    return StaffIdentity(*fields, must_change_password=bool(must_change))
+    *fields, must_change, kind = rows[0]
+    return StaffIdentity(*fields, must_change_password=bool(must_change), institution_kind=kind or DEFAULT_KIND)
 
 
 def login_id_taken(session: Session, login_id: str) -> bool:

@@ -255,8 +255,64 @@ NOT_CONSENTED_LABEL = "同意の対象外"
 NO_EXPIRY_LABEL = "期限なし"
 
 
+# --- institution kinds (医療機関等の種別), from the institution code's 点数表番号 ------------------
+
+
+@dataclass(frozen=True)
+class InstitutionKind:
+    """What an institution is: it fixes the words its pages use and the functions it may run."""
+
+    code: str
+    # The 点数表番号, the code's third digit (1 医科, 3 歯科, 4 調剤, 6 訪問看護).
+    table: int
+    # The operator's word for the kind (`institution list`).
+    label: str
+    # How the patient's pages and the refusals name the place: 「薬局」 or 「医療機関」.
+    place: str
+    # The console's title.
+    console_title: str
+    # The licensed role's label (its code stays `pharmacist` for compatibility).
+    licensed_label: str
+    # The functions (環境設定) this kind may run; a visiting-nurse station only visits.
+    functions: frozenset[str]
+    # What refusals call an institution of this kind (「訪問看護ステーションでは…」).
+    name: str
+
+
+KIND_PHARMACY, KIND_CLINIC, KIND_DENTAL, KIND_VISITING_NURSE = "pharmacy", "clinic", "dental", "visiting_nurse"
+_ALL = frozenset({FUNCTION_HOME_VISIT, FUNCTION_ONLINE, FUNCTION_MEDICAL_AID})
+_KIND_TABLE: tuple[InstitutionKind, ...] = (
+    InstitutionKind(KIND_PHARMACY, 4, "調剤", "薬局", "薬局コンソール", "薬剤師", _ALL, "薬局"),
+    InstitutionKind(KIND_CLINIC, 1, "医科", "医療機関", "医療機関コンソール", "医師", _ALL, "医科の医療機関"),
+    InstitutionKind(KIND_DENTAL, 3, "歯科", "医療機関", "医療機関コンソール", "歯科医師", _ALL, "歯科の医療機関"),
+    # 居宅同意取得型 at the patient's home (docs/domain.md); medical aid's 訪問看護 tickets (診療別 05).
+    InstitutionKind(KIND_VISITING_NURSE, 6, "訪問看護", "医療機関", "医療機関コンソール", "看護師",
+                    frozenset({FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID}), "訪問看護ステーション"),
+)
+INSTITUTION_KINDS: dict[str, InstitutionKind] = {k.code: k for k in _KIND_TABLE}
+KIND_OF_TABLE: dict[int, str] = {k.table: k.code for k in _KIND_TABLE}
+DEFAULT_KIND = KIND_PHARMACY
+# The console's title before anyone signs in (the sign-in page serves every kind).
+CONSOLE_TITLE_ANY = "医療機関等コンソール"
+
+
+def kind_of_code(institution_code: str) -> str:
+    """The kind an institution code names by its 点数表番号 (third digit); ValueError for another digit."""
+    try:
+        return KIND_OF_TABLE[int(institution_code[2])]
+    except (KeyError, ValueError, IndexError):
+        raise ValueError(f"{institution_code!r} has no known table digit (1, 3, 4 or 6)") from None
+
+
 # --- staff roles, as the patient's read log and the console name them ---------------------------
 ROLE_LABELS: dict[str, str] = {"pharmacist": "薬剤師", "clerk": "事務", "admin": "管理者"}
+
+
+def role_label(role: str, kind: str = DEFAULT_KIND) -> str:
+    """A role's label at an institution of this kind: the licensed role is 薬剤師, 医師, 歯科医師 or 看護師."""
+    if role == "pharmacist":
+        return INSTITUTION_KINDS[kind].licensed_label
+    return ROLE_LABELS[role]
 # Said after a licensed role where a role is chosen (「管理」's staff list): who may read clinical data.
 LICENSED_NOTE = "（有資格者）"
 # What each role may do, said where an admin chooses one (「管理」's 職員: there is no default role).

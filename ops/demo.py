@@ -1,6 +1,7 @@
 """Demo data for `make run` (idempotent): a pharmacy with one staff member of each role, the
 OQS simulator's demo people, a card for each, and today's consents so the console has patients;
-and a 資格確認限定型 (qualification-only) clinic with its own staff and today's confirmations."""
+a 資格確認限定型 (qualification-only) clinic with its own staff and today's confirmations; and a
+visiting-nurse station (訪問看護) with nurse logins, sharing a home-visit patient with the pharmacy."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,6 +43,16 @@ DEMO_QUALIFICATION_ONLY_STAFF = [
     ("demo-qo-clerk", "demo-qo-clerk-pass", "clerk", "受付 デモ"),
     ("demo-qo-admin", "demo-qo-admin-pass", "admin", "管理者 デモ"),
 ]
+# A visiting-nurse station (13 東京都, 6 訪問看護): home visits only, with nurse logins (the licensed
+# role, labelled 看護師). It visits the demo pharmacy's home-visit patient too: first visit a week
+# ago on the station's tablet, a visit recorded today.
+DEMO_STATION_CODE = "1361234568"
+DEMO_STATION_NAME = "デモ訪問看護ステーション 本町"
+DEMO_STATION_STAFF = [
+    ("demo-vn-nurse", "demo-vn-nurse-pass", "pharmacist", "看護師 デモ"),  # the licensed role
+    ("demo-vn-admin", "demo-vn-admin-pass", "admin", "管理者 デモ"),
+]
+DEMO_STATION_VISITS = (7, 0)  # days before today: the first visit, then a recorded visit
 # Today's qualification confirmations there: one valid, one lost (無効).
 DEMO_CONFIRMATIONS = ("demo-kato-keiko", "demo-nakamura-koji")
 # A system job's API client (client credentials), fixed so the README's curl lines work as they are.
@@ -106,6 +117,8 @@ class DemoSummary:
     confirmed: list[str] = field(default_factory=list)
     home_visit_patient: str = ""
     disaster: str = ""
+    station_tokens: dict[str, str] = field(default_factory=dict)
+    station_patient: str = ""
 
     def describe(self, settings) -> str:
         base = settings.origins[0]
@@ -136,6 +149,14 @@ class DemoSummary:
             *(f"      {login} / {password} / {role}" for login, password, role, _ in DEMO_QUALIFICATION_ONLY_STAFF),
             f"    Today's confirmations: {', '.join(self.confirmed)}",
         ]
+        if self.station_tokens:
+            lines += [
+                f"  Visiting-nurse station (訪問看護, home visits only): {DEMO_STATION_NAME}",
+                f"    Tablet (home_visit): {base}/r/{self.station_tokens['home_visit']}   (sign in as demo-vn-nurse)",
+                "    Staff logins (login id / password / role):",
+                *(f"      {login} / {password} / {role}" for login, password, role, _ in DEMO_STATION_STAFF),
+                f"    Home-visit patient shared with the demo pharmacy: {self.station_patient}",
+            ]
         return "\n".join(lines) + "\n"
 
 
@@ -162,10 +183,12 @@ def load_demo(app: Flask) -> DemoSummary:
         set_contact(clinic, **DEMO_CONTACTS["clinic"])
         _demo_confirmations(session, clinic, people, today=today, now=now)
         confirmed = [people[pid].name for pid in DEMO_CONFIRMATIONS if pid in people]
+        station = _demo_institution(session, DEMO_STATION_CODE, DEMO_STATION_NAME, DEMO_STATION_STAFF, now=now)
+        shared = _demo_station_visits(session, station, people, today=today, now=now)
         return DemoSummary(DEMO_INSTITUTION_NAME, tokens["online"], [(l, p, r) for l, p, r, _ in DEMO_STAFF],
                            names, tokens, qualification_only_token=clinic.reception_token, confirmed=confirmed,
                            home_visit_patient=visiting,
-                           disaster=disaster)
+                           disaster=disaster, station_tokens=station.reception_tokens, station_patient=shared)
 
 
 def reset_demo(app: Flask) -> DemoSummary:
@@ -299,6 +322,29 @@ def _demo_home_visit(session, institution, people: dict, *, today: date, now) ->
         for before in later:
             home_visits.record_visit(session, institution_id=institution.id, consent_id=consent.id,
                                      visit_date=today - timedelta(days=before), by=f"staff:{pharmacist}",
+                                     now=now - timedelta(days=before))
+    return person.name
+
+
+def _demo_station_visits(session, station, people: dict, *, today: date, now) -> str:
+    """The visiting-nurse station's relationship with the demo pharmacy's home-visit patient."""
+    person_id, categories, _ = DEMO_HOME_VISIT
+    person = people.get(person_id)
+    if person is None:
+        return ""
+    if home_visits.relationship_of(session, institution_id=station.id, person_id=person_id) is None:
+        first, *later = DEMO_STATION_VISITS
+        validity = oqs_for(session).qualification(person_id, institution_code=station.institution_code,
+                                                  care_setting=HOME_VISIT, today=today).validity_code
+        consent = home_visits.register_first_visit(
+            session, institution_id=station.id, person_id=person_id,
+            card_id=_card_of(session, card_authority_for(session), person, now=now), categories=categories,
+            now=now - timedelta(days=first), validity_code=validity)
+        nurse = session.scalar(select(Staff.id).where(Staff.institution_id == station.id,
+                                                      Staff.login_id == DEMO_STATION_STAFF[0][0]))
+        for before in later:
+            home_visits.record_visit(session, institution_id=station.id, consent_id=consent.id,
+                                     visit_date=today - timedelta(days=before), by=f"staff:{nurse}",
                                      now=now - timedelta(days=before))
     return person.name
 

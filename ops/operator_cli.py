@@ -24,13 +24,14 @@ from consent.institutions import (
     InstitutionError, add_staff, create_institution, disable_staff, institution_by_code, set_contact, staff_of,
 )
 from consent.qualification_only import set_qualification_only
-from consent.vocabulary import QUALIFICATION_ONLY_LABEL, RECEPTION_SETTINGS
+from consent.vocabulary import INSTITUTION_KINDS, QUALIFICATION_ONLY_LABEL, RECEPTION_SETTINGS
 from integrations.oqs.numbering import institution_table, is_valid_institution_code
 from consent.institutions import Institution, Staff
 from web.sessions import end_sessions_of_staff
 
-KINDS = {"clinic": 1, "dental": 3, "pharmacy": 4}
-KIND_LABELS = {1: "医科", 3: "歯科", 4: "調剤"}
+# The kind each 点数表番号 names (consent/vocabulary.py): the code must be one of the kind asked for.
+KINDS = {kind.code: kind.table for kind in INSTITUTION_KINDS.values()}
+KIND_LABELS = {kind.table: kind.label for kind in INSTITUTION_KINDS.values()}
 LOGIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$")
 # Operators' words for the contact settings' refusals (consent/institutions.py).
 CONTACT_PROBLEMS = {
@@ -60,7 +61,8 @@ def register(app: Flask) -> None:
     @click.option("--code", required=True, help="医療機関等コード, 10 digits with its check digit.")
     @click.option("--name", required=True, help="The name patients see on the reception pages.")
     @click.option("--kind", required=True, type=click.Choice(sorted(KINDS)),
-                  help="pharmacy (調剤, table 4), clinic (医科, 1) or dental (歯科, 3).")
+                  help="pharmacy (調剤, table 4), clinic (医科, 1), dental (歯科, 3) or visiting_nurse "
+                       "(訪問看護ステーション, 6: home visits only).")
     @click.option("--qualification-only", is_flag=True,
                   help="資格確認限定型: confirms the insurance qualification only, never reads other data.")
     def institution_create(code: str, name: str, kind: str, qualification_only: bool):
@@ -80,7 +82,7 @@ def register(app: Flask) -> None:
             tokens = institution.reception_tokens
             functions = institution.functions
         base = current_app.config['SETTINGS'].origins[0]
-        click.echo(f"created {code} {name}" + (f" ({QUALIFICATION_ONLY_LABEL}: qualification only)"
+        click.echo(f"created {code} {name} ({kind})" + (f" ({QUALIFICATION_ONLY_LABEL}: qualification only)"
                                                if qualification_only else ""))
         click.echo(f"reception URL: {base}/r/{tokens['online']}")
         # Online only at first (環境設定); the other entry points answer once their function is on.
@@ -150,13 +152,13 @@ def register(app: Flask) -> None:
         with _sessionmaker()() as session:
             rows = session.execute(
                 select(Institution.institution_code, Institution.name, func.count(Staff.id),
-                       Institution.qualification_only)
+                       Institution.qualification_only, Institution.kind)
                 .outerjoin(Staff, Staff.institution_id == Institution.id)
                 .group_by(Institution.id).order_by(Institution.institution_code)
             ).all()
-        for code, name, count, qualification_only in rows:
+        for code, name, count, qualification_only, kind in rows:
             mode = f"  {QUALIFICATION_ONLY_LABEL}" if qualification_only else ""
-            click.echo(f"{code}  {KIND_LABELS.get(institution_table(code), '?')}  {name}  staff: {count}{mode}")
+            click.echo(f"{code}  {INSTITUTION_KINDS[kind].label}  {name}  staff: {count}{mode}")
 
     @app.cli.group("staff")
     def staff_group():

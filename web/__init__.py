@@ -61,9 +61,10 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["unit"] = unit_label  # one spelling per unit on every page (consent/units.py)
     app.jinja_env.filters["birth_date"] = format_birth_date  # 「1954年2月1日（昭和29年）」
-    from web.staff_session import staff_institution_runs
+    from web.staff_session import console_title, staff_institution_runs
 
     app.jinja_env.globals["staff_institution_runs"] = staff_institution_runs
+    app.jinja_env.globals["console_title"] = console_title  # by the institution's kind
     # The pharmacy-system API, its OpenAPI document and its OAuth 2.0 server.
     from web import api
     from web.api import oauth, openapi

@@ -8,6 +8,7 @@ from typing import Any
 
 from consent.decision import Decision
 from web.error_messages import decision_message
+from web.staff_session import current_staff
 
 from consent.vocabulary import (
     CATEGORY_LABELS, CONSENT_FLAGS, CONSENT_FLAGS_PLAIN, EXPIRY_REASONS, FLAG_ENDED, FLAG_NONE, NO_EXPIRY_LABEL,
@@ -58,7 +59,8 @@ class Worded:
 
     @property
     def message(self) -> str:
-        return decision_message(self.decision)
+        staff = current_staff()  # the console names its own licensed role (医師, 薬剤師...)
+        return decision_message(self.decision, staff.institution_kind if staff is not None else None)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.decision, name)

@@ -29,8 +29,8 @@ from consent.staff_passkeys import PasskeyError
 from consent.institutions import InstitutionError, StaffChangeError
 from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_ENDED, INSURANCE_KEY_LABELS,
-    NOT_CONSENTED_LABEL, SCOPE_LABELS,
+    CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_ENDED, FUNCTIONS,
+    INSTITUTION_KINDS, INSURANCE_KEY_LABELS, KIND_PHARMACY, NOT_CONSENTED_LABEL, SCOPE_LABELS,
 )
 from consent.window import deadline_text, format_jst
 from integrations.card.interface import UnknownCard
@@ -223,10 +223,13 @@ DECISION_WORDS = {
 }
 
 
-def decision_message(decided: decision.Decision) -> str:
+def decision_message(decided: decision.Decision, kind: str | None = None) -> str:
     """Why a read was refused, naming the category's own state (e.g. 「薬剤・処方の同意有効期限切れ
-    （2026年12月4日 23:59まで）」); "" when it was allowed. Pages say 閲覧できません：<this>."""
+    （2026年12月4日 23:59まで）」); "" when it was allowed. Pages say 閲覧できません：<this>.
+    `kind`: the reader's institution kind, naming its licensed role (「有資格者（医師）のみ…」)."""
     reason, consent, state = decided.reason, decided.consent, decided.state
+    if reason == decision.NOT_LICENSED and kind not in (None, KIND_PHARMACY):  # a pharmacy's words stay as they were
+        return f"有資格者（{INSTITUTION_KINDS[kind].licensed_label}）のみ閲覧できます"
     label = CATEGORY_LABELS.get(decided.category, "")
     ended = state is not None and state.flag == FLAG_ENDED
     if reason is None:
@@ -542,3 +545,9 @@ SEED_FIELD = "seed は0以上の整数で指定してください。"
 NO_SUCH_PERSON = "その person_id の患者はいません。"
 CARD_STATUS_CHOICES = "status は active, expired, revoked, locked のいずれかです。"
 CLOCK_NOT_SETTABLE = "この環境では時計を動かせません。"
+
+
+def function_not_allowed(kind: str, function: str) -> str:
+    """A function (環境設定) a kind may not run: a visiting-nurse station runs 訪問診療等 only."""
+    allowed = "・".join(f"「{FUNCTIONS[name]}」" for name in FUNCTIONS if name in INSTITUTION_KINDS[kind].functions)
+    return f"{INSTITUTION_KINDS[kind].name}では「{FUNCTIONS[function]}」は使えません（使える機能: {allowed}）。"

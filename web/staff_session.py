@@ -7,6 +7,7 @@ from flask import abort, g, redirect, request, session, url_for
 
 from consent.institutions import runs_function
 from consent.staff_auth import StaffIdentity, load_identity
+from consent.vocabulary import CONSOLE_TITLE_ANY
 from web.db import db, reader
 
 
@@ -33,6 +34,12 @@ def staff_institution_runs(function: str) -> bool:
     console's menu shows only what runs."""
     staff = current_staff()
     return staff is not None and runs_function(reader(), staff.institution_id, function)
+
+
+def console_title() -> str:
+    """「薬局コンソール」 at a pharmacy, 「医療機関コンソール」 elsewhere, a neutral title before sign-in."""
+    staff = current_staff()
+    return staff.kind.console_title if staff is not None else CONSOLE_TITLE_ANY
 
 
 def sign_in(identity: StaffIdentity) -> None:

@@ -20,7 +20,12 @@ CHECK_LABELS: dict[str, str] = {RENAL: "腎機能", ALLERGY: "アレルギー", 
 CONTRAINDICATED, CHECK, NOTE = "contraindicated", "check", "note"
 
 # What the page says above the lines (issue 33: the checks support, and do not replace, judgement).
-DISCLAIMER = "確認事項は薬剤師の確認を支援するためのもので、判断に代わるものではありません。"
+def disclaimer(licensed_label: str = "薬剤師") -> str:
+    """Said under the checks, naming the institution's licensed role (医師 at a clinic)."""
+    return f"確認事項は{licensed_label}の確認を支援するためのもので、判断に代わるものではありません。"
+
+
+DISCLAIMER = disclaimer()
 
 
 @dataclass(frozen=True)

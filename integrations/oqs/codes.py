@@ -101,7 +101,7 @@ LEGACY_TICKET_TYPES = {"01": "1", "02": "2"}
 LEGACY_AID_COMBINATIONS = {"01": "1", "02": "2"}
 
 # 診療別 (OQSCD019): which kind of care a ticket covers.
-TICKET_CARE_KINDS = {"01": "入院", "02": "入院外", "03": "歯科", "04": "調剤"}
+TICKET_CARE_KINDS = {"01": "入院", "02": "入院外", "03": "歯科", "04": "調剤", "05": "訪問看護"}
 
 # 指定医療機関確認フラグ (OQSCD026): does the ticket's designated institution match the one asking?
 DESIGNATED_INSTITUTION_CHECKS = {"0": "一致", "1": "不一致"}

@@ -99,21 +99,21 @@ def institution_check_digit(first_nine: str) -> int:
 
 
 def is_valid_institution_code(code: str) -> bool:
-    """A 10-digit 医療機関等コード with a known 点数表番号 (1 医科, 3 歯科, 4 調剤) and a valid check digit."""
-    return _valid(code, 10) and code[2] in ("1", "3", "4") and 1 <= int(code[:2]) <= 97
+    """A 10-digit 医療機関等コード with a known 点数表番号 (1 医科, 3 歯科, 4 調剤, 6 訪問看護) and a valid check digit."""
+    return _valid(code, 10) and code[2] in ("1", "3", "4", "6") and 1 <= int(code[:2]) <= 97
 
 
 def make_institution_code(*, prefecture: int, table: int, serial: int) -> str:
     """A 10-digit institution code: prefecture (2), table (1), 郡市区番号 + 番号 (`serial`, 6), check digit."""
     _check_range("prefecture", prefecture, 1, 97)
-    if table not in (1, 3, 4):
-        raise ValueError("table must be 1 (medical), 3 (dental) or 4 (pharmacy)")
+    if table not in (1, 3, 4, 6):
+        raise ValueError("table must be 1 (medical), 3 (dental), 4 (pharmacy) or 6 (visiting nurse)")
     _check_range("serial", serial, 0, 999_999)
     return with_check_digit(f"{prefecture:02d}{table}{serial:06d}")
 
 
 def institution_table(code: str) -> int:
-    """点数表番号 of an institution code: 1 医科, 3 歯科, 4 調剤."""
+    """点数表番号 of an institution code: 1 医科, 3 歯科, 4 調剤, 6 訪問看護."""
     return int(code[2])
 
 

@@ -135,7 +135,7 @@ class MedicalTicket(_Plain):
     ticket_type_text: str
     issue_number: str  # 交付番号
     treatment_month: str  # 診療年月 YYYYMM
-    care_kind: str = _code(codes.TICKET_CARE_KINDS)  # 診療別 01 入院 / 02 入院外 / 03 歯科 / 04 調剤
+    care_kind: str = _code(codes.TICKET_CARE_KINDS)  # 診療別 01 入院 / 02 入院外 / 03 歯科 / 04 調剤 / 05 訪問看護
     care_kind_text: str
     valid_from: date  # 有効開始年月日
     valid_until: date  # 有効終了年月日

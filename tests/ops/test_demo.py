@@ -11,7 +11,8 @@ from api_support import console_login
 
 from consent.models import Consent
 from ops.demo import (
-    DEMO_CONFIRMATIONS, DEMO_CONSENTS, DEMO_QUALIFICATION_ONLY_NAME, DEMO_QUALIFICATION_ONLY_STAFF, DEMO_STAFF, load_demo,
+    DEMO_CONFIRMATIONS, DEMO_CONSENTS, DEMO_QUALIFICATION_ONLY_NAME, DEMO_QUALIFICATION_ONLY_STAFF, DEMO_STAFF,
+    DEMO_STATION_NAME, DEMO_STATION_STAFF, load_demo,
 )
 from consent.institutions import Staff
 
@@ -26,9 +27,10 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
     summary = load_demo(app)
     first = counts(app)
     load_demo(app)
-    # Today's consents, the clinic's confirmations and the home-visit relationship.
-    assert counts(app) == first == (len(DEMO_CONSENTS) + len(DEMO_CONFIRMATIONS) + 1,
-                                    len(DEMO_STAFF) + len(DEMO_QUALIFICATION_ONLY_STAFF) + 1)  # + the stopped one
+    # Today's consents, the clinic's confirmations and the two home-visit relationships (the
+    # pharmacy's and the visiting-nurse station's); the staff, the stopped one included.
+    assert counts(app) == first == (len(DEMO_CONSENTS) + len(DEMO_CONFIRMATIONS) + 2,
+                                    len(DEMO_STAFF) + len(DEMO_QUALIFICATION_ONLY_STAFF) + len(DEMO_STATION_STAFF) + 1)
     assert "demo-pharmacist / demo-pharmacist-pass / pharmacist" in summary.describe(app.config["SETTINGS"])
 
     client = console_login(app, "demo-pharmacist", "demo-pharmacist-pass")
@@ -157,3 +159,19 @@ def test_the_demo_admin_has_appointments_and_a_stopped_member_to_try(make_app):
         assert appointments[0].patient_kana and appointments[0].patient_birth_date is not None
         stopped = s.scalar(select(Staff).where(Staff.login_id == DEMO_STOPPED_STAFF[0]))
         assert stopped.disabled_at is not None
+
+
+def test_demo_has_a_visiting_nurse_station_with_nurse_logins_sharing_a_home_visit_patient(make_app):
+    app = make_app("sandbox")
+    summary = load_demo(app)
+    described = summary.describe(app.config["SETTINGS"])
+    assert DEMO_STATION_NAME in described and "demo-vn-nurse / demo-vn-nurse-pass / pharmacist" in described
+    assert summary.station_patient == summary.home_visit_patient == "加藤　恵子"
+    # Home visits only: its online URL is closed, its home-visit tablet URL opens.
+    assert app.test_client().get(f"/r/{summary.station_tokens['online']}").status_code == 404
+    assert app.test_client().get(f"/r/{summary.station_tokens['home_visit']}").status_code == 200
+    client = console_login(app, "demo-vn-nurse", "demo-vn-nurse-pass")
+    html = client.get("/pharmacy/home-visits").get_data(as_text=True)
+    assert "医療機関コンソール" in html and f"{DEMO_STATION_NAME}（看護師）" in html
+    assert "加藤　恵子" in html and "訪問中" in html
+    assert "薬剤師" not in html

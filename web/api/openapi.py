@@ -227,7 +227,7 @@ def _home_visit_paths(components: dict[str, Any]) -> dict[str, Any]:
 # Coded enums as named schemas, one per enum, with member names a generator can use
 # (openapi-python-client and others read x-enum-varnames): property name -> (schema, member names).
 NAMED_ENUMS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "care_kind": ("CareKind", ("INPATIENT", "OUTPATIENT", "DENTAL", "DISPENSING")),  # 診療別 01-04
+    "care_kind": ("CareKind", ("INPATIENT", "OUTPATIENT", "DENTAL", "DISPENSING", "HOME_NURSING")),  # 診療別 01-05
     "ticket_type_code": ("TicketType", ("MEDICAL_TICKET", "DISPENSING_TICKET")),
     "combination_code": ("AidCombination", ("ALONE", "COMBINED")),
     "designated_institution_check": ("DesignatedInstitutionCheck", ("MATCHES", "DIFFERS")),

@@ -17,13 +17,13 @@ from consent.app import batch as batch_reads, revocation, staff_admin
 from consent.errors import ConsentError
 from consent.grants import person_ids_of_institution as consents_person_ids
 from consent.institutions import (
-    LICENSED_ROLES, MAX_LAPSE_DAYS, ROLES, Institution, InstitutionError, StaffChangeError, appointment_of, appointments_of, member_of,
+    LICENSED_ROLES, MAX_LAPSE_DAYS, ROLES, FunctionNotAllowed, Institution, InstitutionError, StaffChangeError, appointment_of, appointments_of, member_of,
     staff_of,
 )
 from consent.vocabulary import (
     APPOINTMENT_CHANGE_LABELS, AUDIT_DECISION_LABELS, AUDIT_EVENT_LABELS, AUDIT_GROUP_LABELS, BATCH_STATUSES,
     FUNCTIONS, HEADINGS, INSTITUTION_REVOCATION_REASONS, INSURANCE_KEY_LABELS, LICENSED_NOTE, RECEPTION_ONLINE,
-    RECEPTION_SETTINGS, REFERENCE_NUMBER_LABEL, ROLE_HELP, ROLE_LABELS,
+    RECEPTION_SETTINGS, REFERENCE_NUMBER_LABEL, ROLE_HELP, ROLE_LABELS, role_label,
 )
 from consent.wareki import format_birth_date
 from consent.window import format_jst
@@ -33,7 +33,7 @@ from web.context import now, oqs_for, settings, today_jst
 from web import metrics
 from web.console.excel import excel_cell
 from web.db import db, reader
-from web.error_messages import INSTITUTION_FORM, ApiError, describe
+from web.error_messages import INSTITUTION_FORM, ApiError, describe, function_not_allowed
 from web.console.routes import Routes
 from web import sessions
 from web.staff_session import admin_required, current_staff, staff_required
@@ -44,8 +44,15 @@ routes = Routes()
 def jst_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=JST)
 
+def _role_word(role: str | None) -> str:
+    """A role as this institution calls it (the audit log's rows); "" for none."""
+    return role_label(role, current_staff().institution_kind) if role in ROLE_LABELS else ""
+
+
 # The vocabulary's labels, licensed roles marked where a role is chosen.
-ROLE_CHOICES = {role: ROLE_LABELS[role] + (LICENSED_NOTE if role in LICENSED_ROLES else "") for role in ROLES}
+def role_choices(kind: str) -> dict[str, str]:
+    """The roles as the staff list names them at this kind of institution (医師（有資格者） at a clinic)."""
+    return {role: role_label(role, kind) + (LICENSED_NOTE if role in LICENSED_ROLES else "") for role in ROLES}
 
 
 @routes.post("/consents/<consent_id>/cancel")
@@ -349,7 +356,10 @@ def admin_rotate():
 def admin_settings():
     institution = _institution()
     return _page("console/admin_settings.html", institution=institution, functions=institution.functions,
-                 function_labels=FUNCTIONS, max_lapse_days=MAX_LAPSE_DAYS,
+                 # Only what the kind may run is offered (a visiting-nurse station: 訪問診療等 and 医療扶助).
+                 function_labels={name: text for name, text in FUNCTIONS.items()
+                                  if name in institution.kind_info.functions},
+                 max_lapse_days=MAX_LAPSE_DAYS,
                  entered=session.pop("settings_entered", None))
 
 
@@ -360,9 +370,14 @@ def admin_functions():
     chosen = set(request.form.getlist("functions"))
     if chosen - set(FUNCTIONS):
         abort(400)
-    staff_admin.set_functions(db(), institution_id=current_staff().institution_id,
-                              running={name: name in chosen for name in FUNCTIONS}, actor=current_staff().actor(),
-                              now=now())
+    try:
+        staff_admin.set_functions(db(), institution_id=current_staff().institution_id,
+                                  running={name: name in chosen for name in FUNCTIONS}, actor=current_staff().actor(),
+                                  now=now())
+    except FunctionNotAllowed as refused:
+        db().rollback()
+        notify(function_not_allowed(refused.kind, refused.function), alert=True)
+        return redirect(url_for("console.admin_settings"), code=303)
     on = "、".join(FUNCTIONS[name] for name in FUNCTIONS if name in chosen) or "なし"
     notify(f"使う機能を保存しました（{on}）。")
     return redirect(url_for("console.admin_settings"), code=303)
@@ -411,7 +426,7 @@ def admin_contact():
 @admin_required
 def admin_staff():
     return _page("console/admin_staff.html", members=staff_of(db(), current_staff().institution_id),
-                 role_labels=ROLE_CHOICES, roles=ROLES, role_help=ROLE_HELP,
+                 role_labels=role_choices(current_staff().institution_kind), roles=ROLES, role_help=ROLE_HELP,
                  new_member=session.pop("new_member", None), entered=session.pop("staff_entered", {}))
 
 
@@ -431,7 +446,7 @@ def admin_add_staff():
         return _refused(exc, "console.admin_staff")
     session.pop("staff_entered", None)
     # Shown once at the top of the next page, then forgotten.
-    session["new_member"] = {"password": password, "what": f"{login_id}（{ROLE_LABELS[role]}）を登録しました。"}
+    session["new_member"] = {"password": password, "what": f"{login_id}（{role_label(role, current_staff().institution_kind)}）を登録しました。"}
     return redirect(url_for("console.admin_staff"), code=303)
 
 
@@ -458,7 +473,7 @@ def admin_staff_action(staff_id: int, action: str):
     button, explanation, done = STAFF_ACTIONS[action]
     if request.method == "GET" or request.form.get("confirm") != "yes":
         return _page("console/admin_staff_confirm.html", member=member, action=action, button=button,
-                     explanation=explanation, role_labels=ROLE_CHOICES)
+                     explanation=explanation, role_labels=role_choices(current_staff().institution_kind))
     try:
         if action == "disable":
             staff_admin.disable_member(db(), actor=me.actor(), staff_id=staff_id, now=now(), browser_sessions=sessions)
@@ -468,11 +483,11 @@ def admin_staff_action(staff_id: int, action: str):
             member, password = staff_admin.reset_member_password(db(), actor=me.actor(), staff_id=staff_id, now=now(),
                                                                  browser_sessions=sessions)
             session["new_member"] = {"password": password,
-                                     "what": f"{member.login_id}（{ROLE_LABELS[member.role]}）の{done}。"}
+                                     "what": f"{member.login_id}（{role_label(member.role, current_staff().institution_kind)}）の{done}。"}
             return redirect(url_for("console.admin_staff"), code=303)
     except StaffChangeError as exc:
         return _refused(exc, "console.admin_staff")
-    notify(f"{member.login_id}（{member.display_name or ROLE_LABELS[member.role]}）を{done}。")
+    notify(f"{member.login_id}（{member.display_name or role_label(member.role, current_staff().institution_kind)}）を{done}。")
     return redirect(url_for("console.admin_staff"), code=303)
 
 
@@ -487,7 +502,7 @@ def admin_staff_role(staff_id: int):
         if exc.code == "not_found":
             abort(404)
         return _refused(exc, "console.admin_staff")
-    notify(f"{member.login_id} の役割を{ROLE_CHOICES[member.role]}に変更しました。")
+    notify(f"{member.login_id} の役割を{role_choices(current_staff().institution_kind)[member.role]}に変更しました。")
     return redirect(url_for("console.admin_staff"), code=303)
 
 
@@ -681,7 +696,7 @@ def _audit_rows(entries: list) -> list[dict]:
         if target is not None:
             what.append(f"対象: {target.login_id}")
         if "role" in e.detail and e.event == "staff_role_changed":
-            what.append(f"{ROLE_LABELS.get(e.detail.get('from_role'), '')} → {ROLE_LABELS.get(e.detail['role'], '')}")
+            what.append(f"{_role_word(e.detail.get('from_role'))} → {_role_word(e.detail.get('role'))}")
         if "setting" in e.detail:
             what.append(RECEPTION_SETTINGS[e.detail["setting"]].label if e.detail["setting"] in RECEPTION_SETTINGS
                         else e.detail["setting"])
@@ -693,7 +708,7 @@ def _audit_rows(entries: list) -> list[dict]:
             "seq": e.seq, "at": format_jst(e.at), "event": AUDIT_EVENT_LABELS.get(e.event, e.event),
             "staff": (member.login_id if member else f"職員 {e.actor_id}") if e.actor_kind == "staff"
             else (CLIENT_LABEL if e.actor_kind == "client" else "患者さん・システム"),
-            "role": ROLE_LABELS.get(e.actor_role or "", ""),
+            "role": _role_word(e.actor_role),
             "patient": names.get(e.person_id, "") if e.person_id else "",
             "category": HEADINGS.get(e.category or "", ""),
             "decision": "閲覧できた" if e.event == "read_allowed" else ("閲覧できなかった" if e.event in

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from consent.medication_review import DISCLAIMER, Dispensing, MedicationReview, review_patient
-from consent.medication_review.findings import CHECKS, CONTRAINDICATED
+from consent.medication_review import Dispensing, MedicationReview, review_patient
+from consent.medication_review.findings import CHECKS, CONTRAINDICATED, disclaimer
 from consent.wareki import format_birth_date
 from integrations.oqs.claims import claims_visible_until
 from web.console.charts import Chart, checkup_charts, lab_charts
+from web.staff_session import current_staff
 
 DEFAULT_MONTHS = 6  # the history shown at first
 MORE_MONTHS = 6  # what 「さらに表示」 adds
@@ -112,7 +113,7 @@ def review_context(sections: Sequence[dict], *, today: date, person: Any, months
         "review": review,
         "review_refusal": refusal,
         "review_lines": review_lines(review),
-        "review_disclaimer": DISCLAIMER,
+        "review_disclaimer": disclaimer(staff.kind.licensed_label) if (staff := current_staff()) else disclaimer(),
         "review_urgent": any(f.level == CONTRAINDICATED for f in review.findings),
         "history": history,
         "history_months": months,

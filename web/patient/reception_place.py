@@ -8,8 +8,8 @@ from flask import abort, g, make_response, render_template, request
 
 from consent.institutions import institution_by_reception_token, institution_of_retired_token
 from consent.vocabulary import (
-    CARD_POSITION_PHONE, CARD_POSITION_TABLET, HOME_VISIT, PERIOD_HOME_VISIT, PERIOD_QUALIFICATION_ONLY,
-    PERIOD_WINDOWED, RECEPTION_SETTINGS, ReceptionSetting,
+    CARD_POSITION_PHONE, CARD_POSITION_TABLET, DEFAULT_KIND, HOME_VISIT, INSTITUTION_KINDS, PERIOD_HOME_VISIT,
+    PERIOD_QUALIFICATION_ONLY, PERIOD_WINDOWED, RECEPTION_SETTINGS, ReceptionSetting,
 )
 from web.db import db, lookup
 
@@ -51,6 +51,14 @@ class Place:
         """The phone number as a tel: link wants it (digits only)."""
         return "".join(ch for ch in self.phone if ch.isdigit())
 
+    # pharmacy, clinic, dental or visiting_nurse: how the pages name the place (「薬局」 or 「医療機関」).
+    kind: str = DEFAULT_KIND
+
+    @property
+    def word(self) -> str:
+        """「薬局」 or 「医療機関」, as the patient's pages call this institution."""
+        return INSTITUTION_KINDS[self.kind].place
+
 
 def find_place(token: str) -> Place:
     """The institution and entry point of `token`; 404 (unknown), 410 (rotated away), or 404 with
@@ -69,7 +77,8 @@ def find_place(token: str) -> Place:
     setting = RECEPTION_SETTINGS[setting_name]
     place = Place(institution.id, institution.institution_code, institution.name, token, setting,
                   qualification_only=institution.qualification_only, phone=institution.phone or "",
-                  privacy_url=institution.privacy_url or "", lapse_days=institution.home_visit_lapse_days)
+                  privacy_url=institution.privacy_url or "", lapse_days=institution.home_visit_lapse_days,
+                  kind=institution.kind or DEFAULT_KIND)
     g.place_name = place.name  # named on the 503 page should the database fail later on
     g.place = place  # whom to ask, on this page and on any error page after it (contact_context)
     runs = institution.runs(setting)

@@ -21,11 +21,13 @@ from consent.date_input import parse_date
 from consent.disasters import PREFECTURE_CODES
 from consent.institution_removal import remove_institution
 from consent.institutions import (
-    check_phone, check_privacy_url, set_contact,
-    ALL_FUNCTIONS, MAX_LAPSE_DAYS, ROLES, Institution, add_staff, create_institution, institution_by_code,
+    ALL_FUNCTIONS, MAX_LAPSE_DAYS, ROLES, FunctionNotAllowed, Institution, add_staff, allowed_functions,
+    check_phone, check_privacy_url, create_institution, institution_by_code, set_contact,
 )
 from consent.qualification_only import set_qualification_only
-from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, FUNCTIONS, VALIDITY
+from consent.vocabulary import (
+    CLIENT_CREDENTIALS_SCOPES, DEFAULT_KIND, FUNCTIONS, INSTITUTION_KINDS, VALIDITY, role_label,
+)
 from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
 from web.context import card_authority_for, now, oqs_for, settings, today_jst
@@ -52,7 +54,7 @@ def _json_bodies_only():
 # The body fields each route takes. Anything else is 422 invalid_parameter naming it: a QA suite's
 # typo ("validty") silently ignored made a patient other than the one the test meant.
 BODY_FIELDS: dict[str, tuple[str, ...]] = {
-    "create_sandbox_institution": ("prefecture",),  # and INSTITUTION_FIELDS (below)
+    "create_sandbox_institution": ("prefecture", "kind"),  # and INSTITUTION_FIELDS (below)
     "change_sandbox_institution": (),  # INSTITUTION_FIELDS
     "create_sandbox_patient": ("birth_date", "validity", "medical_aid", "insured", "entrusted_institution_codes",
                                "seed"),
@@ -113,6 +115,13 @@ def _parse_functions(value: Any) -> dict[str, bool]:
     return value
 
 
+def _apply_functions(institution: Institution, value: dict[str, bool]) -> None:
+    try:
+        institution.set_functions(value)
+    except FunctionNotAllowed as refused:
+        raise ApiError(422, "invalid_field", words.function_not_allowed(refused.kind, refused.function)) from None
+
+
 def _parse_lapse_days(value: Any) -> int:
     if type(value) is not int or not 0 <= value <= MAX_LAPSE_DAYS:  # bool is no number of days
         raise ApiError(422, "invalid_field", words.integer_range("home_visit_lapse_days", 0, MAX_LAPSE_DAYS))
@@ -169,7 +178,7 @@ class InstitutionField:
 INSTITUTION_FIELDS: dict[str, InstitutionField] = {
     "name": InstitutionField.attribute("name", _parse_name),
     # Partial: {"functions": {"home_visit": false}} switches that one off and leaves the others.
-    "functions": InstitutionField(_parse_functions, lambda i, value: i.set_functions(value), lambda i: i.functions),
+    "functions": InstitutionField(_parse_functions, _apply_functions, lambda i: i.functions),
     # Home visits: days without a recorded visit before a relationship lapses (the project's rule).
     "home_visit_lapse_days": InstitutionField(_parse_lapse_days, _apply_lapse_days,
                                               lambda i: i.home_visit_lapse_days),
@@ -198,6 +207,7 @@ def _institution_json(institution: Institution) -> dict:
     urls = reception_urls(institution)
     return {
         "institution_code": institution.institution_code,
+        "kind": institution.kind,
         "reception_url": urls["online"],
         "reception_urls": urls,
         **{key: field.show(institution) for key, field in INSTITUTION_FIELDS.items()},
@@ -207,18 +217,21 @@ def _institution_json(institution: Institution) -> dict:
 @bp.post("/institutions")
 def create_sandbox_institution():
     body = _require_json()
+    kind = _kind(body)
     name = (_parse_name(body["name"]) if body.get("name") is not None
-            else f"サンドボックス薬局 {secrets.token_hex(2).upper()}")
+            else f"サンドボックス{INSTITUTION_KINDS[kind].place} {secrets.token_hex(2).upper()}")
     prefecture = _prefecture(body)
     session = db()
     # Validated before anything is written.
-    _apply_fields(Institution(name=name), {k: v for k, v in body.items() if not (k == "name" and v is None)},
-                  strict=False)
+    _apply_fields(Institution(name=name, kind=kind),
+                  {k: v for k, v in body.items() if not (k == "name" and v is None)}, strict=False)
     for _ in range(5):
-        code = make_institution_code(prefecture=int(prefecture), table=4, serial=secrets.randbelow(1_000_000))
+        code = make_institution_code(prefecture=int(prefecture), table=INSTITUTION_KINDS[kind].table,
+                                     serial=secrets.randbelow(1_000_000))
         try:
-            # The sandbox switches every function on unless told otherwise.
-            institution = create_institution(session, code=code, name=name, now=now(), functions=ALL_FUNCTIONS)
+            # The sandbox switches on every function the kind may run, unless told otherwise.
+            institution = create_institution(session, code=code, name=name, now=now(),
+                                             functions=allowed_functions(kind, ALL_FUNCTIONS))
             institution.sandbox_made = True  # DELETE /sandbox/institutions/<code> may remove it
             break
         except IntegrityError:
@@ -233,7 +246,8 @@ def create_sandbox_institution():
         login_id = f"{role}-{suffix}"
         password = secrets.token_urlsafe(12)
         add_staff(session, institution, login_id=login_id, password=password, role=role, now=now())
-        staff.append({"login_id": login_id, "password": password, "role": role})
+        staff.append({"login_id": login_id, "password": password, "role": role,
+                      "role_label": role_label(role, kind)})
     result = {**_institution_json(institution), "staff": staff}
     result.update(_api_client(session, institution))
     session.commit()
@@ -247,6 +261,14 @@ def _api_client(session: Session, institution: Institution) -> dict[str, Any]:
         grant_type=oauth_clients.CLIENT_CREDENTIALS, scopes=sorted(CLIENT_CREDENTIALS_SCOPES), now=now(),
     )
     return {"api_client": {"client_id": client.client_id, "client_secret": secret}}
+
+
+def _kind(body: dict) -> str:
+    """`"kind"`: pharmacy (default), clinic, dental or visiting_nurse; the code gets its 点数表番号."""
+    value = body.get("kind", DEFAULT_KIND)
+    if not isinstance(value, str) or value not in INSTITUTION_KINDS:
+        raise ApiError(422, "invalid_field", f"kind は {', '.join(INSTITUTION_KINDS)} のいずれかで指定してください。")
+    return value
 
 
 def _prefecture(body: dict) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 AidCombination = Literal["01", "02"]
 BatchStatus = Literal["有効", "無効", "エラー"]
-CareKind = Literal["01", "02", "03", "04"]
+CareKind = Literal["01", "02", "03", "04", "05"]
 CareSetting = Literal[1, 2, 3]
 ConsentFlag = Literal[0, 1, 2, 3]
 ConsentStatus = Literal["active", "expired", "revoked"]

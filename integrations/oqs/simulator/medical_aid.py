@@ -44,8 +44,9 @@ def insured_beside(quals, period: tuple[date, date]) -> bool:
 
 
 def care_kind(institution_code: str) -> str:
-    """診療別 of the ticket an institution receives: 04 調剤 for a pharmacy, 03 歯科, else 02 入院外."""
-    return {4: "04", 3: "03"}.get(institution_table(institution_code), "02")
+    """診療別 of the ticket an institution receives: 04 調剤 for a pharmacy, 03 歯科, 05 訪問看護 for a
+    visiting-nurse station (点数表番号 6), else 02 入院外."""
+    return {4: "04", 3: "03", 6: "05"}.get(institution_table(institution_code), "02")
 
 
 def _staff_name(rng) -> str:

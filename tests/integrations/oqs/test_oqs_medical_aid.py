@@ -226,3 +226,11 @@ def test_bulk_fetched_tickets_are_consistent_over_many_population_seeds(session,
             insured = [r for r in entry.records if r.card_classification != "A1"]
             assert ticket.combination_code == ("02" if insured else "01")
             assert all(is_valid_insurer_number(r.insurer_number) for r in insured)
+
+
+def test_a_visiting_nurse_stations_ticket_is_a_medical_ticket_of_care_kind_05(oqs):
+    station = "1361234568"  # 東京都 訪問看護 (点数表番号 6)
+    person = oqs.create_person(today=TODAY, medical_aid=True, entrusted_institution_codes=[station], seed=705)
+    ticket = card(oqs, person, institution=station).ticket
+    assert (ticket.ticket_type_code, ticket.care_kind, ticket.care_kind_text) == ("01", "05", "訪問看護")
+    assert ticket.prescribing_institution_code is None

@@ -157,12 +157,12 @@ def test_every_api_response_a_test_sees_is_checked_against_the_document(world, v
 
 def test_the_document_is_generator_friendly(world):
     """An ASCII title (generators name the package from it), one named schema per coded enum with
-    member names (診療別 01-04 as INPATIENT ... DISPENSING, not VALUE_0), and expiry_reason once."""
+    member names (診療別 01-05 as INPATIENT ... HOME_NURSING, not VALUE_0), and expiry_reason once."""
     doc = world.app.test_client().get("/api/openapi.json").get_json()
     assert doc["info"]["title"].isascii() and doc["info"]["x-title-ja"] == "マイナ在宅受付 薬局システムAPI"
     schemas = doc["components"]["schemas"]
-    assert schemas["CareKind"]["enum"] == ["01", "02", "03", "04"]
-    assert schemas["CareKind"]["x-enum-varnames"] == ["INPATIENT", "OUTPATIENT", "DENTAL", "DISPENSING"]
+    assert schemas["CareKind"]["enum"] == ["01", "02", "03", "04", "05"]
+    assert schemas["CareKind"]["x-enum-varnames"] == ["INPATIENT", "OUTPATIENT", "DENTAL", "DISPENSING", "HOME_NURSING"]
     assert schemas["BatchStatus"]["x-enum-varnames"] == ["VALID", "INVALID", "ERROR"]
     text = __import__("json").dumps(schemas)
     assert text.count('"enum": [0, 1, 2, 3]') == 2  # ConsentFlag and ExpiryReason, each once
