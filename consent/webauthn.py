@@ -112,14 +112,8 @@ def issue_challenge(session: Session, *, binding: str, purpose: str, now: dateti
         # Expired challenges are useless; sweep them now and then instead of in a cron job.
         session.connection().execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at < now - timedelta(hours=1)))
     # A Core insert: every card read passes here, and the ORM's unit of work costs more than the read.
-    session.connection().execute(
-        insert(WebAuthnChallenge).values(
-            challenge=challenge,
-            binding=binding_hash(binding),
-            purpose=purpose,
-            expires_at=now + timedelta(seconds=ttl_seconds),
-        )
-    )
+    session.connection().execute(_ISSUE, {"challenge": challenge, "binding": binding_hash(binding), "purpose": purpose,
+                                          "expires_at": now + timedelta(seconds=ttl_seconds)})
     return challenge
 
 
@@ -141,6 +135,7 @@ def take_challenge(
     return TakenChallenge(ChallengeOutcome.OK, row.expires_at)
 
 
+_ISSUE = insert(WebAuthnChallenge)
 _TAKE = (delete(WebAuthnChallenge).where(WebAuthnChallenge.challenge == bindparam("challenge"))
          .returning(WebAuthnChallenge.binding, WebAuthnChallenge.purpose, WebAuthnChallenge.expires_at))
 
