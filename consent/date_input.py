@@ -17,8 +17,9 @@ LATEST_YEAR = 2099
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _COMPACT_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
 _MONTH = re.compile(r"([0-9]{4})-?([0-9]{2})")
-# The same rule as a pattern (the API's OpenAPI document states it): 190001-209912.
-YEAR_MONTH_PATTERN = r"^(19|20)[0-9]{2}(0[1-9]|1[0-2])$"
+# The same rule as a pattern (the API's OpenAPI document states it): 1900-01 to 2099-12, the
+# dash optional (`YYYY-MM` is the API's form; `YYYYMM` is still accepted, deprecated).
+YEAR_MONTH_PATTERN = r"^(19|20)[0-9]{2}-?(0[1-9]|1[0-2])$"
 
 
 def parse_date(raw: object, *, compact: bool = False) -> date | None:

@@ -209,6 +209,10 @@ STATUS_EXPIRED = "expired"
 STATUS_REVOKED = "revoked"
 # What the pharmacy and the patient see.
 STATUS_LABELS: dict[str, str] = {STATUS_ACTIVE: "有効", STATUS_EXPIRED: "同意有効期限切れ", STATUS_REVOKED: "取消"}
+# The console list's 「同意」 column: worded apart from the 「資格」 column's 有効/無効 (issue 33), so
+# a glance cannot mistake a valid consent for a valid qualification.
+CONSENT_LIST_LABELS: dict[str, str] = {STATUS_ACTIVE: "同意あり", STATUS_EXPIRED: "同意期限切れ",
+                                       STATUS_REVOKED: "同意取消"}
 
 # 取消 reasons as the real system numbers them.
 BY_INSTITUTION, BY_PATIENT, USE_CHANGED = 1, 2, 3

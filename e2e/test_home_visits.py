@@ -38,7 +38,7 @@ def reinquire(console, person: dict) -> None:
     console.get_by_label("番号", exact=True).fill(person["number"])
     console.get_by_label("枝番").fill(person["branch"] or "")
     console.get_by_label("生年月日").fill(person["birth_date"])
-    console.get_by_role("button", name="再照会").click()
+    console.get_by_role("button", name="再照会", exact=True).click()
     console.get_by_role("heading", name="再照会の結果").wait_for()
 
 

@@ -37,11 +37,14 @@ from e2e.virtual_card import install_card
 
 DEFAULT_OUT = "demo-screenshots"
 PHARMACY_NAME = "みなと薬局 駅前店"
-# 58 years old (in the 特定健診 age range), valid insurance; seed 5 gives checkups and years of drugs.
-PATIENT = {"birth_date": "1968-05-20", "validity": 1, "seed": 5}
+# 58 years old (in the 特定健診 age range), valid insurance; seed 39 gives checkups, years of drugs,
+# and 「確認事項」 with something to say (腎機能 and 多剤).
+PATIENT = {"birth_date": "1968-05-20", "validity": 1, "seed": 39}
 # Screenshots that illustrate the README (copied by --docs-images under these names).
 DOCS_IMAGES = {
     "phone-registered": "reception-registered.png",
+    "console-review": "console-review.png",
+    "console-review-phone": "console-review-phone.png",
     "console-drugs": "console-drugs.png",
     "console-checkups": "console-checkups.png",
     "console-refused-after-window": "console-refused.png",
@@ -191,12 +194,27 @@ def _scenario(demo: Walkthrough, pw, browser, sandbox: SandboxClient, base_url: 
     expect(console.locator("main")).not_to_contain_text("閲覧できません")
     patient_url = console.url
     demo.shot(console, "console-patient")
+    review = console.locator("section", has=console.get_by_role("heading", name="確認事項", exact=True))
+    current = console.locator("section", has=console.get_by_role("heading", name="現在の薬", exact=True))
+    expect(review).to_be_visible()
+    demo.shot(console, "console-review", region=(console.locator("h1"), current), max_height=DESKTOP["height"])
     drugs = console.locator("section", has=console.get_by_role("heading", name="薬剤情報", exact=True))
-    expect(drugs.locator("tbody tr").first).to_be_visible()
+    expect(drugs.locator(".dispensing").first).to_be_visible()
     demo.shot(console, "console-drugs", region=(drugs, drugs), max_height=720)
     checkups = console.locator("section", has=console.get_by_role("heading", name="特定健診情報", exact=True))
     expect(checkups.locator("table")).to_be_visible()
     demo.shot(console, "console-checkups", region=(checkups, checkups), max_height=DESKTOP["height"])
+
+    demo.step("pharmacist on a phone: 確認事項 and 現在の薬 at 390 px")
+    narrow_context = browser.new_context(base_url=base_url, locale="ja-JP", timezone_id="Asia/Tokyo",
+                                         viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    narrow = demo.pages["console-phone"] = narrow_context.new_page()
+    narrow.console = ConsoleWatch(narrow)
+    narrow.set_default_timeout(TIMEOUT_MS)
+    sign_in_staff(narrow, pharmacist)
+    narrow.goto(patient_url)
+    expect(narrow.get_by_role("heading", name="確認事項", exact=True)).to_be_visible()
+    demo.shot(narrow, "console-review-phone")
 
     demo.step("sandbox clock past the window's end: the console refuses")
     today = datetime.now(timezone.utc).astimezone(JST).date()
@@ -238,6 +256,7 @@ def _scenario(demo: Walkthrough, pw, browser, sandbox: SandboxClient, base_url: 
     virtual.remove()
     phone_context.close()
     desktop_context.close()
+    narrow_context.close()
 
 
 def recompress_png(src: Path, dest: Path) -> None:

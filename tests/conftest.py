@@ -85,6 +85,14 @@ def cheap_password_hashing():
     passwords.configure(TEST_HASHING)
 
 
+@pytest.fixture(autouse=True)
+def responses_match_the_openapi_document(monkeypatch):
+    """Every /api/v1/ response a test client sees is checked against the OpenAPI document."""
+    import openapi_check
+
+    openapi_check.install(monkeypatch)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     # A Monday morning in Japan; tests move it as they need.

@@ -33,6 +33,9 @@ def init_app(app: Flask) -> None:
 
     requestlog.init_app(app)
     errors.init_app(app)
+    from web.context import rate_limit_headers
+
+    app.after_request(rate_limit_headers)
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
     app.before_request(refuse_unreadable_request)
     app.before_request(refuse_oversized_stream)
@@ -50,15 +53,22 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["jst"] = format_jst
     app.jinja_env.filters["role_label"] = ROLE_LABELS.get
+    from consent.units import unit_label
+    from consent.wareki import format_birth_date
+
+    app.jinja_env.filters["unit"] = unit_label  # one spelling per unit on every page (consent/units.py)
+    app.jinja_env.filters["birth_date"] = format_birth_date  # 「1954年2月1日（昭和29年）」
     from web.staff_session import staff_institution_runs
 
     app.jinja_env.globals["staff_institution_runs"] = staff_institution_runs
     # The pharmacy-system API, its OpenAPI document and its OAuth 2.0 server.
     from web import api
     from web.api import openapi
+    from web import problems
 
     api.init_app(app)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(problems.bp)  # the pages problem details' `type` names
     app.register_blueprint(health.bp)
     metrics.init_app(app)
     app.register_blueprint(pages.bp)

@@ -11,7 +11,7 @@ from consent.clock import JST
 from integrations.card.interface import CardAuthority
 from consent.webauthn import RelyingParty
 from integrations.oqs.interface import OQS
-from store.ratelimit import count_hits_in, hit_many, limit_key
+from store.ratelimit import count_hits, count_hits_in, limit_key
 from web.config import Settings
 from web.db import db
 from web.errors import ApiError
@@ -90,10 +90,10 @@ def enforce_rate_limits(rules: list[tuple[str, str, int]], *, window_seconds: in
     still counts). Card reads count inside their own transaction instead: count_in_request.
     """
     limits = {limit_key(scope, subject): limit for scope, subject, limit in rules}
+    now_ts = time.time()
     redis_counts = _redis_counts()
     if redis_counts is not None:
-        counts = redis_counts.count_hits(list(limits), window_seconds=window_seconds, now_ts=time.time())
-        over = [key for key, limit in limits.items() if counts[key] > limit]
+        counts = redis_counts.count_hits(list(limits), window_seconds=window_seconds, now_ts=now_ts)
     else:
         request_session = g.get("db")
         if request_session is not None and request_session.in_transaction() \
@@ -101,8 +101,9 @@ def enforce_rate_limits(rules: list[tuple[str, str, int]], *, window_seconds: in
             # The request's SQLite transaction holds the write lock (BEGIN IMMEDIATE): counting on a
             # connection of our own now would wait for ourselves. Count before touching db().
             raise RuntimeError("enforce_rate_limits() called inside the request's database transaction")
-        over = hit_many(current_app.extensions["engine"], limits, window_seconds=window_seconds, now_ts=time.time())
-    if over:
+        counts = count_hits(current_app.extensions["engine"], list(limits), window_seconds=window_seconds,
+                            now_ts=now_ts)
+    if _pace(limits, counts, window_seconds, now_ts):
         raise ApiError(429, "rate_limited", RATE_LIMITED_MESSAGE)
 
 
@@ -115,14 +116,40 @@ def count_in_request(rules: list[tuple[str, str, int]], *, window_seconds: int =
     the counts are written on their own all the same (store/kept.py): a refused read still counts.
     """
     limits = {limit_key(scope, subject): limit for scope, subject, limit in rules}
+    now_ts = time.time()
     redis_counts = _redis_counts()
     if redis_counts is not None:
-        counts = redis_counts.count_hits(list(limits), window_seconds=window_seconds, now_ts=time.time())
+        counts = redis_counts.count_hits(list(limits), window_seconds=window_seconds, now_ts=now_ts)
     else:
-        counts = count_hits_in(db(), list(limits), window_seconds=window_seconds, now_ts=time.time())
-    if any(counts[key] > limit for key, limit in limits.items()):
+        counts = count_hits_in(db(), list(limits), window_seconds=window_seconds, now_ts=now_ts)
+    if _pace(limits, counts, window_seconds, now_ts):
         commit_with_session(db())
         raise ApiError(429, "rate_limited", RATE_LIMITED_MESSAGE)
+
+
+def _pace(limits: dict[str, int], counts: dict[str, int], window_seconds: int, now_ts: float) -> bool:
+    """Remember the rule a client must pace itself by (RateLimit-* headers); True when over a limit."""
+    # The rule closest to its limit is the one a client must pace itself by.
+    key = min(limits, key=lambda k: limits[k] - counts[k])
+    reset = max(1, window_seconds - int(now_ts % window_seconds))
+    g.rate_limit = (limits[key], max(0, limits[key] - counts[key]), reset)
+    return any(counts[k] > limit for k, limit in limits.items())
+
+
+def rate_limit_headers(response):
+    """RateLimit-Limit, -Remaining and -Reset on every answer of a rate-limited route (and
+    Retry-After on its 429): a client paces itself instead of guessing."""
+    state = g.pop("rate_limit", None)
+    if state is not None:
+        limit, remaining, reset = state
+        response.headers["RateLimit-Limit"] = str(limit)
+        response.headers["RateLimit-Remaining"] = str(remaining)
+        response.headers["RateLimit-Reset"] = str(reset)
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(reset)
+    elif response.status_code == 429 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = "60"  # the throttles count per minute
+    return response
 
 
 class RequestRateLimits:

@@ -107,6 +107,10 @@ CARD: Table = {
     ),
 }
 
+# Staff sign-in with a password, in the console and on the tablet alike.
+LOGIN_MISSING = "ログインIDとパスワードを入力してください。"
+LOGIN_WRONG = "ログインIDまたはパスワードが正しくありません。"
+
 PASSKEY_RETRY = "パスキーを確認できませんでした。もう一度お試しください。"
 PASSKEY: Table = {
     "malformed": (400, PASSKEY_RETRY),
@@ -372,3 +376,49 @@ def describe(exc: DomainError) -> Answer:
         return Answer(exc.status, exc.code, exc.message)
     status, message, *public = TABLES[exc.domain][exc.code]
     return Answer(status, public[0] if public else exc.code, message(exc) if callable(message) else message)
+
+
+# --- the pharmacy-system API's request checks (web/api/): 422 invalid_parameter and its kin ---------
+# Each names the parameter or field at fault, so a vendor's log says what to change.
+
+def unknown_parameter(name: str, allowed: tuple[str, ...]) -> str:
+    return f"{name[:40]} というパラメーターはありません。" + (f"使えるのは {', '.join(allowed)} です。" if allowed else "")
+
+
+def empty_parameter(name: str) -> str:
+    return f"{name} が空です。値を指定するか、パラメーターごと省いてください。"
+
+
+def unknown_field(name: object, allowed: tuple[str, ...]) -> str:
+    return f"{str(name)[:40]} という項目はありません。使えるのは {', '.join(allowed)} です。"
+
+
+def date_format(name: str) -> str:
+    return f"{name} は YYYY-MM-DD 形式の日付で指定してください。"
+
+
+def month_format(name: str) -> str:
+    return f"{name} は YYYY-MM 形式の年月で指定してください。"
+
+
+def written_as(name: str, hint: str) -> str:
+    """A query parameter that does not match its pattern; `hint` says how to write it."""
+    return f"{name} は {hint}で指定してください。"
+
+
+def page_limit(maximum: int) -> str:
+    return f"limit は1〜{maximum}の整数で指定してください。"
+
+
+def too_many_rows(maximum: int) -> str:
+    return f"一度に照会できるのは{maximum}行までです。"
+
+
+REVOCATION_REASON = "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。"
+HOME_VISITS_OFF = "訪問診療等の機能は環境設定で停止中です。"
+MEDICAL_AID_OFF = "医療扶助の機能は環境設定で停止中です。"
+# A 再照会 that matched nobody: no consent was looked for, so the message speaks of the person.
+REINQUIRY_NOBODY = "該当する方が見つかりません。保険者番号・記号・番号・枝番・生年月日をご確認ください。"
+STALE_CURSOR = "cursor が古いか正しくありません。最初のページから読み直してください。"
+MONTHS_OUT_OF_ORDER = "from は to 以前の年月にしてください。"
+ROWS_REQUIRED = "rows は照会する行の配列（1行以上）で指定してください。"

@@ -1,4 +1,5 @@
-"""Errors: Japanese pages for people, `{"error", "message"}` JSON for programs.
+"""Errors: Japanese pages for people, RFC 9457 problem details for programs (web/problems.py:
+`type`, `title`, `status`, `detail`, and the service's own `error` and `message`).
 
 HTTP errors are answered by status (MESSAGES); every DomainError (ApiError included) by
 web/error_messages.py, the one place that words them.
@@ -12,6 +13,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from consent.errors import DomainError
 from web.error_messages import ApiError, describe
+from web.problems import PROBLEM_JSON, problem
 from web.unavailable import (
     MESSAGE, REGISTER_ENDPOINTS, REGISTER_MESSAGE, RETRY_AFTER_SECONDS, UNAVAILABLE, is_unavailable,
 )
@@ -38,7 +40,7 @@ MESSAGES: dict[int, tuple[str, str]] = {
     503: ("unavailable", "ただいまご利用いただけません。時間をおいてもう一度お試しください。"),
 }
 CSRF_MESSAGE = "画面の有効期限が切れたか、不正な操作です。もう一度最初からお試しください。"
-JSON_PREFIXES = ("/api/", "/sandbox/", "/oauth/")
+JSON_PREFIXES = ("/api/", "/sandbox/", "/oauth/", "/.well-known/")
 # Under /oauth/ but shown to a pharmacist in a browser: errors there are pages.
 BROWSER_PATHS = ("/oauth/authorize",)
 
@@ -59,8 +61,9 @@ def error_response(status: int, code: str | None = None, message: str | None = N
     code = code or default_code
     message = message or default_message
     if wants_json():
-        response = jsonify(error=code, message=message)
+        response = jsonify(problem(status, code, message))
         response.status_code = status
+        response.mimetype = PROBLEM_JSON
         return response
     return render_template("error.html", status=status, message=message), status
 

@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 from consent import home_visits
 from consent.actors import Actor
 from consent.app.ports import Metrics, RateLimits
+from consent.app.reads import confirmed_at
 from consent.app.revocation import recorded_by
 from consent.insurance_keys import InsuranceKeys
 from consent.models import Consent, Visit
 from consent.vocabulary import HOME_VISIT, NO_QUALIFICATION
+from consent.window import jst_date
 
 
 # Per reader and minute, whether in the console or through the API (one budget): each 再照会 names
@@ -56,6 +58,19 @@ def reinquire(session: Session, oqs: Any, *, actor: Actor, institution_code: str
     session.commit()
     metrics.read_decided(person_id is not None, None if person_id else home_visits.REINQUIRY_NOT_FOUND)
     return Reinquiry(qualification if person_id is not None else None, consent)
+
+
+def first_visit_keys(oqs: Any, consent: Consent, *, institution_code: str) -> dict[str, str]:
+    """The insurance keys and birth date as confirmed at the first visit, for a 再照会 without typing
+    (sources.md [000]: 再照会 uses 「初回訪問時に取得した被保険者証番号等」).
+
+    As text in consent.insurance_keys.KEY_FIELDS, for parse_insurance_keys: a key that confirmation
+    did not hold is "" (then named as missing, as a form left empty would be).
+    """
+    q = oqs.qualification(consent.person_id, institution_code=institution_code, care_setting=consent.care_setting,
+                          today=jst_date(confirmed_at(consent)))
+    return {"insurer_number": q.insurer_number or "", "symbol": q.symbol or "", "number": q.number or "",
+            "branch": q.branch or "", "birth_date": q.birth_date.isoformat() if q.birth_date else ""}
 
 
 def record_visit(session: Session, *, actor: Actor, consent_id: str, visit_date: date,

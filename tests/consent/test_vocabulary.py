@@ -198,8 +198,11 @@ def test_the_openapi_document_names_only_the_domains_labels(world):  # noqa: F81
         assert operation["security"] == [{"oauth2": [SCOPE_OF_CATEGORY[read.category]]}]
     consent = doc["components"]["schemas"]["Consent"]["properties"]
     assert consent["categories"]["items"]["enum"] == list(CATEGORIES)
-    assert consent["care_setting"]["enum"] == list(CARE_SETTINGS)
-    assert consent["status_label"]["enum"] == list(vocabulary.STATUS_LABELS.values())
+    schemas = doc["components"]["schemas"]  # coded enums are named schemas (x-enum-varnames)
+    assert consent["care_setting"]["$ref"].endswith("/CareSetting")
+    assert schemas["CareSetting"]["enum"] == list(CARE_SETTINGS)
+    assert consent["status_label"]["$ref"].endswith("/StatusLabel")
+    assert schemas["StatusLabel"]["enum"] == list(vocabulary.STATUS_LABELS.values())
     flows = doc["components"]["securitySchemes"]["oauth2"]["flows"]
     assert flows["authorizationCode"]["scopes"] == SCOPE_LABELS
 

@@ -125,7 +125,9 @@ def test_chunked_json_is_held_to_one_mebibyte(echo_app, size, status):
     response = _chunked(echo_app.test_client(), "/api/test-echo", body, "application/json")
     assert response.status_code == status
     if status == 413:
-        assert response.get_json() == {"error": "payload_too_large", "message": "JSONは1MiB以下にしてください。"}
+        assert response.get_json() == {"type": "/problems/payload_too_large", "title": "Payload too large",
+                                       "status": 413, "detail": "JSONは1MiB以下にしてください。",
+                                       "error": "payload_too_large", "message": "JSONは1MiB以下にしてください。"}
     else:
         assert len(response.get_json()["x"]) == filler
 

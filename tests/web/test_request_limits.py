@@ -72,7 +72,7 @@ def _get(port: int, target: str) -> tuple[int, dict[str, str], str]:
 
 def test_an_over_long_url_is_414_in_json_under_the_api(gunicorn_port):
     status, headers, body = _get(gunicorn_port, "/api/v1/consents?date=" + "9" * 6000)
-    assert status == 414 and headers["content-type"].startswith("application/json")
+    assert status == 414 and headers["content-type"].startswith("application/problem+json")
     assert '"error":"uri_too_long"' in body.replace(" ", "") and "URLが長すぎます" in body
 
 
@@ -93,7 +93,7 @@ def test_a_broken_chunked_body_is_400_in_json(gunicorn_port, chunks):
     request = (b"POST /api/v1/batch-inquiries HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
                b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks)
     status, headers, body = _raw(gunicorn_port, request)
-    assert status == 400 and headers["content-type"].startswith("application/json"), body
+    assert status == 400 and headers["content-type"].startswith("application/problem+json"), body
     assert '"error":"bad_request"' in body.replace(" ", "") and "チャンク転送" in body
 
 

@@ -23,12 +23,14 @@ from consent import oauth_clients
 from consent.actors import Actor
 from consent.category_states import current_states
 from consent.clock import JST
-from consent.date_input import YEAR_MONTH_PATTERN, parse_date
+from consent.date_input import YEAR_MONTH_PATTERN, parse_date, parse_month
 from consent.app import batch, home_visits as app_home_visits, reads, revocation
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused
 from consent.institutions import runs_function
 from consent.insurance_keys import KEY_FIELDS, parse_insurance_keys
+from consent.medication_review import drug_lines, line_ids
 from consent.models import ConsentView
+from consent.patient_keys import patient_ids_for
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EVENTS_SCOPE, EXPIRY_REASONS, INSURANCE_KEY_LABELS,
@@ -44,6 +46,7 @@ from web.api import oauth
 from web.api import events as api_events
 from web.db import db, reader
 from web.errors import ApiError
+from web import error_messages as words
 from web.error_messages import TICKETS_QUALIFICATION_ONLY
 from web.jsonio import json_object
 
@@ -131,6 +134,42 @@ def _invalid(name: str, message: str):
     raise ApiError(422, "invalid_parameter", message)
 
 
+def _query_params_of(endpoint: str | None) -> tuple[str, ...]:
+    """The query parameters a route takes (its OpenAPI document lists the same)."""
+    if endpoint == "api.list_consents":
+        return ("date",)
+    if endpoint == "api.entrusted_tickets":
+        return ("month",)
+    if endpoint == "api.list_events":
+        return ("after", "limit")
+    for read in DATA_READS:
+        if endpoint == f"api.{read.endpoint}":
+            return tuple(p.name for p in read.params)
+    return ()
+
+
+@bp.before_request
+def _known_query_parameters():
+    """An unknown or empty query parameter is 422 naming it: `?since=` or `?page=2` ignored
+    answered the whole list, and `?date=` (empty) answered today's, as if they had been honoured."""
+    if not request.path.startswith("/api/v1/"):
+        return
+    allowed = _query_params_of(request.endpoint)
+    for name, value in request.args.items(multi=True):
+        if name not in allowed:
+            _invalid(name, words.unknown_parameter(name, allowed))
+        if value == "":
+            _invalid(name, words.empty_parameter(name))
+
+
+def _fields(body: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """`body`, refusing a field the operation does not take (422 naming it)."""
+    for name in body:
+        if name not in allowed:
+            _invalid(name, words.unknown_field(name, allowed))
+    return body
+
+
 def _consent_id(raw: str) -> str:
     if not CONSENT_ID.match(raw):
         # Not an id we could have issued: the same answer as an unknown one.
@@ -144,7 +183,7 @@ def _date_param(name: str) -> date | None:
         return None
     day = parse_date(raw)
     if day is None:
-        _invalid(name, f"{name} は YYYY-MM-DD 形式の日付で指定してください。")
+        _invalid(name, words.date_format(name))
     return day
 
 
@@ -164,13 +203,14 @@ def _query_param(param: QueryParam) -> str | None:
     if raw is None or raw == "":
         return None
     if not param.pattern.match(raw):
-        _invalid(param.name, f"{param.name} は {param.hint}で指定してください。")
+        _invalid(param.name, words.written_as(param.name, param.hint))
     return raw
 
 
 def _iso(instant: datetime | None) -> str | None:
-    """ISO 8601 in JST with its offset (2026-11-25T00:00:00+09:00)."""
-    return instant.astimezone(JST).isoformat() if instant is not None else None
+    """RFC 3339 in JST with its offset, to the second (2026-11-25T00:00:00+09:00)."""
+    # To the second: one shape for every timestamp (some fields carried microseconds).
+    return instant.astimezone(JST).isoformat(timespec="seconds") if instant is not None else None
 
 
 # --- consents ------------------------------------------------------------------------------------
@@ -190,6 +230,23 @@ class ApiPerson:
     name: str | None
     kana: str | None
     birth_date: date | None
+
+
+@dataclass(frozen=True)
+class ApiPatientInsurance:
+    """The insurance keys the consent was registered with (the qualification confirmed at reception),
+    as the real 同意済資格情報 result carries them: what a pharmacy system matches its patient master by."""
+
+    schema_name = "PatientInsurance"
+
+    insurer_number: str | None = field(metadata=_schema(description="保険者番号"))
+    symbol: str | None = field(metadata=_schema(description="被保険者証記号（ないときは null）"))
+    number: str | None = field(metadata=_schema(description="被保険者証番号"))
+    branch: str | None = field(metadata=_schema(description="被保険者証枝番（ないときは null）"))
+
+    @classmethod
+    def of(cls, qualification) -> "ApiPatientInsurance":
+        return cls(qualification.insurer_number, qualification.symbol, qualification.number, qualification.branch)
 
 
 @dataclass(frozen=True)
@@ -216,7 +273,15 @@ class ApiConsent:
     schema_name = "Consent"
 
     id: str
+    patient_id: str | None = field(metadata=_schema(
+        pattern=r"^pat_[A-Za-z0-9_-]{22}$",
+        description="この医療機関等での患者ID（医療機関等ごとに異なり、変わらない。events の patient_id と同じ）。"
+                    "患者マスタとの突き合わせのキー"))
     person: ApiPerson
+    # Only for a token that also holds the qualification scope: the keys are qualification data.
+    patient: ApiPatientInsurance | None = field(metadata=_schema(
+        description="同意を登録したときの保険者番号・記号・番号・枝番（受付時に確認した資格情報）。"
+                    "qualification のスコープを持つトークンだけに答え、それ以外は null"))
     status: str = field(metadata=_schema(enum=list(STATUS_LABELS)))
     status_label: str = field(metadata=_schema(enum=list(STATUS_LABELS.values())))
     categories: tuple[str, ...] = field(metadata=_schema(items={"type": "string", "enum": list(CATEGORIES)}))
@@ -240,12 +305,15 @@ class ApiConsent:
         description="同意が最後に変わった時刻（登録、項目の変更、取消、訪問の記録など）"))
 
     @classmethod
-    def of(cls, consent, person, reference_number: str | None, current: datetime) -> "ApiConsent":
+    def of(cls, consent, person, reference_number: str | None, current: datetime, *, patient_id: str | None = None,
+           patient: ApiPatientInsurance | None = None) -> "ApiConsent":
         """`person`: the OQS identity (name, kana, birth date) or record, None when unknown."""
         status = grants.status_code_at(consent, current)
         return cls(
             id=consent.id,
+            patient_id=patient_id,
             person=ApiPerson(person.name, person.kana, person.birth_date) if person else ApiPerson(None, None, None),
+            patient=patient,
             status=status,
             status_label=STATUS_LABELS[status],
             categories=tuple(consent.categories),
@@ -292,8 +360,11 @@ def list_consents():
     person_ids = [c.person_id for c in consents]
     people = oqs.identities(person_ids)
     references = oqs.reference_numbers(institution_code=caller.institution_code, person_ids=person_ids)
+    patient_ids = patient_ids_for(reader(), caller.grant.institution_id, person_ids)
     response = jsonify(date=day.isoformat(), consents=[
-        ApiConsent.of(c, people.get(c.person_id), references.get(c.person_id), current).to_dict() for c in consents])
+        ApiConsent.of(c, people.get(c.person_id), references.get(c.person_id), current,
+                      patient_id=patient_ids.get(c.person_id), patient=_patient_insurance(caller, oqs, c)).to_dict()
+        for c in consents])
     # A poller sends back the ETag: 304 while nothing in the answer changed (an expiry changes it).
     response.add_etag()
     response.headers["Cache-Control"] = "private, no-cache"
@@ -324,9 +395,9 @@ def revoke_consent(consent_id: str):
     consent_id = _consent_id(consent_id)
     # The console's rule on this path too, before the body is looked at: audited and refused.
     revocation.refuse_unless_permitted(db(), actor=caller.actor, consent_id=consent_id, now=now())
-    reason = json_object(required=True).get("reason")
+    reason = _fields(json_object(required=True), ("reason",)).get("reason")
     if type(reason) is not int or reason not in INSTITUTION_REVOCATION_REASONS:  # bool is no reason
-        _invalid("reason", "reason は 1（医療機関等による取消）か 3（利用目的の変更）で指定してください。")
+        _invalid("reason", words.REVOCATION_REASON)
     consent = revocation.end_consent(db(), actor=caller.actor, consent_id=consent_id, reason=reason, now=now(),
                                      metrics=metrics)
     return jsonify(_api_consent(caller, consent))
@@ -335,7 +406,18 @@ def revoke_consent(consent_id: str):
 def _api_consent(caller: Caller, consent) -> dict[str, Any]:
     oqs = oqs_for(reader())
     reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
-    return ApiConsent.of(consent, oqs.person(consent.person_id), reference, now()).to_dict()
+    patient_id = patient_ids_for(reader(), caller.grant.institution_id, [consent.person_id]).get(consent.person_id)
+    return ApiConsent.of(consent, oqs.person(consent.person_id), reference, now(), patient_id=patient_id,
+                         patient=_patient_insurance(caller, oqs, consent)).to_dict()
+
+
+def _patient_insurance(caller: Caller, oqs: Any, consent) -> ApiPatientInsurance | None:
+    """The keys the consent was registered with, for a token holding the qualification scope (else
+    None): the qualification as confirmed at reception, as the /qualification read loads it."""
+    if QUALIFICATION not in caller.grant.scopes:
+        return None
+    subject = reads.Subject.of_consent(consent, institution_code=caller.institution_code, today=today_jst())
+    return ApiPatientInsurance.of(reads.load(QUALIFICATION, oqs, subject))
 
 
 def _by(caller: Caller) -> str:
@@ -352,7 +434,15 @@ REINQUIRY_KEYS = KEY_FIELDS
 def _home_visits_switched_on(caller: Caller) -> None:
     """訪問診療等 switched off (環境設定) is off here too, as 医療扶助 is for the ticket fetch."""
     if not runs_function(reader(), caller.grant.institution_id, FUNCTION_HOME_VISIT):
-        raise ApiError(403, "function_off", "訪問診療等の機能は環境設定で停止中です。")
+        raise ApiError(403, "function_off", words.HOME_VISITS_OFF)
+
+
+def _reinquiry_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The body as consent/insurance_keys.py parses it, with the batch API's `YYYYMMDD` birth date
+    (deprecated) turned into `YYYY-MM-DD` first: one client sends one form to both routes."""
+    born = body.get("birth_date")
+    compact = parse_date(born, compact=True) if isinstance(born, str) and born.isdigit() else None
+    return {**body, "birth_date": compact.isoformat()} if compact is not None else body
 
 
 @bp.post("/v1/reinquiries")
@@ -364,13 +454,13 @@ def reinquiries():
     _home_visits_switched_on(caller)
     app_home_visits.count_reinquiry(RATE_LIMITS, caller.actor)
     # The console's forms take the same keys the same way (KeysRefused: 422 invalid_parameter).
-    keys = parse_insurance_keys(json_object(required=True))
+    keys = parse_insurance_keys(_reinquiry_body(_fields(json_object(required=True), REINQUIRY_KEYS)))
     # Malformed keys (a wrong check digit) are the OQS's InvalidInput: 422, nothing written.
     found = app_home_visits.reinquire(db(), oqs_for(reader()), actor=caller.actor,
                                       institution_code=caller.institution_code, keys=keys, today=today_jst(),
                                       now=now(), metrics=metrics)
     if not found.found:
-        raise ReadRefused(NOT_FOUND)
+        raise ApiError(404, NOT_FOUND, words.REINQUIRY_NOBODY)
     return jsonify(qualification=_without_person_id(found.qualification.to_dict()),
                    consent=_api_consent(caller, found.consent) if found.consent is not None else None)
 
@@ -389,9 +479,9 @@ def record_visit(consent_id: str):
     caller = authenticate(CONSENTS_SCOPE)
     _home_visits_switched_on(caller)
     consent_id = _consent_id(consent_id)
-    visit_date = parse_date(json_object(required=True).get("visit_date"))
+    visit_date = parse_date(_fields(json_object(required=True), ("visit_date",)).get("visit_date"))
     if visit_date is None:
-        _invalid("visit_date", "visit_date は YYYY-MM-DD 形式の日付で指定してください。")
+        _invalid("visit_date", words.date_format("visit_date"))
     visit, created = app_home_visits.record_visit(db(), actor=caller.actor, consent_id=consent_id,
                                                   visit_date=visit_date, now=now())
     # The consent as just committed (the reader's snapshot may predate the visit).
@@ -403,8 +493,7 @@ def record_visit(consent_id: str):
 # --- data reads, each judged by the decision function ---------------------------------------------
 
 
-def _read(consent_id: str, category: str, shape: Callable[[Any, ConsentView], dict[str, Any]],
-          args: dict[str, Any]):
+def _read(consent_id: str, category: str, shape: "Shape", args: dict[str, Any]):
     """Authenticate, decide on the named consent now (audited), then load the data (consent/app/reads.py).
 
     Only the decision (one lookup and the audit append) runs in the writing session; the token,
@@ -425,17 +514,18 @@ def _read(consent_id: str, category: str, shape: Callable[[Any, ConsentView], di
         raise ReadRefused(decision.reason, detail=decision)
     consent = decision.consent
     subject = reads.Subject.of_consent(consent, institution_code=caller.institution_code, today=today_jst(),
-                                       drug_from=args.get("from"), drug_to=args.get("to"))
+                                       drug_from=parse_month(args.get("from")), drug_to=parse_month(args.get("to")))
     data = reads.load(category, oqs_for(reader()), subject)  # InvalidInput: 422 invalid_parameter
-    return jsonify(consent_id=consent.id, window_end=_iso(consent.window_end), **shape(data, consent))
+    return jsonify(consent_id=consent.id, window_end=_iso(consent.window_end), **shape(data, consent, caller, args))
 
 
 def _records(items) -> list[dict[str, Any]]:
     return [item.to_dict() for item in items]
 
 
-# (the category's data from consent/app/reads.py's loader, the consent) -> the answer's fields.
-Shape = Callable[[Any, ConsentView], dict[str, Any]]
+# (the category's data from consent/app/reads.py's loader, the consent, the caller, the query
+# parameters) -> the answer's fields.
+Shape = Callable[[Any, ConsentView, Caller, dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -474,37 +564,82 @@ class DataRead:
         return _read(consent_id, self.category, self.shape, args)
 
 
-def _shape_qualification(qualification, consent) -> dict[str, Any]:
+def _shape_qualification(qualification, consent, *_) -> dict[str, Any]:
     # The institution's billing record: the qualification as confirmed at reception.
     return {"confirmed_at": _iso(reads.confirmed_at(consent)), "qualification": qualification.to_dict()}
 
 
 _MONTHS = (
-    QueryParam("from", "診療年月の始め YYYYMM", YEAR_MONTH, "YYYYMM 形式の年月（例: 202611）"),
-    QueryParam("to", "診療年月の終わり YYYYMM", YEAR_MONTH, "YYYYMM 形式の年月（例: 202611）"),
+    QueryParam("from", "診療年月の始め YYYY-MM（YYYYMM も受け付けますが非推奨）", YEAR_MONTH,
+               "YYYY-MM 形式の年月（例: 2026-11）"),
+    QueryParam("to", "診療年月の終わり YYYY-MM（YYYYMM も受け付けますが非推奨）", YEAR_MONTH,
+               "YYYY-MM 形式の年月（例: 2026-11）"),
 )
 
 
+# Pages of /drugs on request: `limit` rows after the row `cursor` names (no limit: everything).
+MAX_DRUG_PAGE = 1000
+_PAGING = (
+    QueryParam("limit", f"1ページの行数（1〜{MAX_DRUG_PAGE}）。省略時はすべて", re.compile(r"^[1-9][0-9]{0,3}$"),
+               f"1〜{MAX_DRUG_PAGE}の整数"),
+    QueryParam("cursor", "前のページの next_cursor", re.compile(r"^[0-9a-f]{16}$"), "前のページの next_cursor"),
+)
+
+
+@dataclass(frozen=True)
+class ApiDrugRow(DrugRecord):
+    """One drug record with its stable id and its dispensing's id (a claims row and an
+    e-prescription row of one dispensing share dispensing_id)."""
+
+    schema_name = "DrugRecord"
+
+    id: str = field(default="", metadata=_schema(description="この記録の固定のID（読み取りのたびに同じ）"))
+    dispensing_id: str = field(default="", metadata=_schema(
+        description="調剤（調剤日・薬局・処方元）のID。同じ調剤のレセプトの行と電子処方箋の行は同じ値"))
+
+
+def _drug_rows(records, consent, caller, args) -> dict[str, Any]:
+    # Ids differ between institutions and stay the same on every read of one, as the patient_id
+    # they are scoped by (consent/patient_keys.py; a consent from before the keys: the same pair,
+    # institution and person, digested inside line_ids).
+    patient_id = patient_ids_for(reader(), caller.grant.institution_id, [consent.person_id]).get(consent.person_id)
+    ids = line_ids(drug_lines(records), scope=patient_id or f"{caller.institution_code}:{consent.person_id}")
+    rows = [{"id": i.record_id, "dispensing_id": i.dispensing_id, **r.to_dict()} for r, i in zip(records, ids)]
+    if args["limit"] is None:
+        return {"drugs": rows, "next_cursor": None}
+    if int(args["limit"]) > MAX_DRUG_PAGE:
+        _invalid("limit", words.page_limit(MAX_DRUG_PAGE))
+    start = 0
+    if args["cursor"] is not None:
+        after = [n for n, row in enumerate(rows) if row["id"] == args["cursor"]]
+        if not after:
+            _invalid("cursor", words.STALE_CURSOR)
+        start = after[0] + 1
+    page = rows[start:start + int(args["limit"])]
+    more = start + len(page) < len(rows)
+    return {"drugs": page, "next_cursor": page[-1]["id"] if more and page else None}
+
+
 def _months_in_order(args: dict[str, Any]) -> None:
-    if args["from"] and args["to"] and args["from"] > args["to"]:
-        _invalid("from", "from は to 以前の年月にしてください。")
+    if args["from"] and args["to"] and parse_month(args["from"]) > parse_month(args["to"]):
+        _invalid("from", words.MONTHS_OUT_OF_ORDER)
 
 
 DATA_READS: tuple[DataRead, ...] = (
     DataRead("qualification", QUALIFICATION, {"confirmed_at": datetime, "qualification": Qualification},
              _shape_qualification, note="（受付時に確認したもの）"),
     DataRead("limit", "limit", {"limit": LimitInfo | None},
-             lambda info, consent: {"limit": info.to_dict() if info is not None else None},
+             lambda info, consent, *_: {"limit": info.to_dict() if info is not None else None},
              note="（限度額適用認定証関連情報）"),
     # Claims and e-prescription data, newest first, each item naming its "source".
-    DataRead("drugs", "drug", {"drugs": list[DrugRecord]}, lambda records, consent: {"drugs": _records(records)},
-             params=_MONTHS, check=_months_in_order),
+    DataRead("drugs", "drug", {"drugs": list[ApiDrugRow], "next_cursor": str | None}, _drug_rows,
+             params=(*_MONTHS, *_PAGING), check=_months_in_order),
     DataRead("checkups", "checkup", {"checkups": list[CheckupRecord]},
-             lambda records, consent: {"checkups": _records(records)}),
-    DataRead("clinical", "clinical", {"clinical": ClinicalInfo}, lambda info, consent: {"clinical": info.to_dict()}),
-    DataRead("surgery", "surgery", {"surgery": SurgeryInfo}, lambda info, consent: {"surgery": info.to_dict()}),
+             lambda records, consent, *_: {"checkups": _records(records)}),
+    DataRead("clinical", "clinical", {"clinical": ClinicalInfo}, lambda info, consent, *_: {"clinical": info.to_dict()}),
+    DataRead("surgery", "surgery", {"surgery": SurgeryInfo}, lambda info, consent, *_: {"surgery": info.to_dict()}),
     DataRead("specific-disease", "specific_disease", {"specific_disease": list[SpecificDiseaseCertificate]},
-             lambda records, consent: {"specific_disease": _records(records)}),
+             lambda records, consent, *_: {"specific_disease": _records(records)}),
 )
 
 for _entry in DATA_READS:
@@ -536,12 +671,12 @@ def _row_problem(row: Any) -> tuple[str, str] | None:
 def batch_inquiries():
     caller = authenticate("batch")
     enforce_rate_limits([("api:batch", caller.grant.client_id, BATCH_LIMIT)])
-    body = json_object(required=True)
+    body = _fields(json_object(required=True), ("rows",))
     rows = body.get("rows")
     if not isinstance(rows, list) or not rows:
-        _invalid("rows", "rows は照会する行の配列（1行以上）で指定してください。")
+        _invalid("rows", words.ROWS_REQUIRED)
     if len(rows) > MAX_BATCH_ROWS:
-        _invalid("rows", f"一度に照会できるのは{MAX_BATCH_ROWS}行までです。")
+        _invalid("rows", words.too_many_rows(MAX_BATCH_ROWS))
     problems = [_row_problem(row) for row in rows]
     clean_rows = [row if problem is None else None for row, problem in zip(rows, problems)]
     answers = batch.inquire(oqs_for(reader()), clean_rows, institution_code=caller.institution_code,
@@ -565,10 +700,11 @@ def entrusted_tickets():
     """委託先資格情報の一括取得: the month's 医療券・調剤券 naming this institution [batch]."""
     caller = authenticate("batch")
     if not runs_function(reader(), caller.grant.institution_id, FUNCTION_MEDICAL_AID):
-        raise ApiError(403, "function_off", "医療扶助の機能は環境設定で停止中です。")
-    month = request.args.get("month", "")
-    if not YEAR_MONTH.fullmatch(month):
-        _invalid("month", "month は YYYYMM 形式の年月で指定してください。")
+        raise ApiError(403, "function_off", words.MEDICAL_AID_OFF)
+    sent = request.args.get("month", "")
+    month = parse_month(sent) if YEAR_MONTH.fullmatch(sent) else None  # YYYYMM, whichever form was sent
+    if month is None:
+        _invalid("month", words.month_format("month"))
     # Audited like every read: the fetch is written down before the tickets leave. A future month
     # is the OQS's InvalidInput: 422 invalid_parameter like any bad parameter.
     found = batch.fetch_entrusted_tickets(db(), reader(), oqs_for(reader()), actor=caller.actor,
@@ -577,7 +713,7 @@ def entrusted_tickets():
     if found is None:
         # Names, birth dates and 傷病名: beyond the qualification a 資格確認限定型 institution reads.
         raise ApiError(403, QUALIFICATION_ONLY, TICKETS_QUALIFICATION_ONLY)
-    return jsonify(month=month, tickets=[entry.to_dict() for entry in found])
+    return jsonify(month=sent, tickets=[entry.to_dict() for entry in found])
 
 
 # --- wiring --------------------------------------------------------------------------------------

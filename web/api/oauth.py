@@ -31,7 +31,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import (
-    Blueprint, Flask, current_app, json, redirect, render_template, request, session, url_for,
+    Blueprint, Flask, current_app, json, jsonify, redirect, render_template, request, session, url_for,
 )
 
 from consent import oauth_clients, permissions
@@ -41,6 +41,7 @@ from consent.staff_auth import StaffIdentity, load_identity
 from consent.vocabulary import CLIENT_CREDENTIALS_SCOPES, SCOPE_LABELS, SCOPES
 from store.engine import begin_write
 from web.context import client_address, enforce_rate_limits, now
+from web.problems import PROBLEM_JSON, problem
 from web.db import db
 from web.security import CSP
 from web.staff_session import current_staff, reception_mode_redirect
@@ -524,15 +525,63 @@ _AUTHORIZE_ERRORS = {
 }
 
 
+# Japanese words for authlib's errors (its descriptions are English, some missing).
+_OAUTH_MESSAGES = {**_AUTHORIZE_ERRORS,
+                   "invalid_client": "クライアントの認証に失敗しました。",
+                   "invalid_grant": "認可コードまたはリフレッシュトークンが正しくないか、使用済みか、期限切れです。",
+                   "unsupported_grant_type": "この grant_type には対応していません。",
+                   "unsupported_token_type": "この種類のトークンは取り消せません。",
+                   "access_denied": "職員が連携を許可しませんでした。"}
+
+
 def _rfc_error_bodies(response):
-    """/oauth/* answers errors as RFC 6749 says, also those raised outside authlib (404, 405,
-    413, 429, 500): rename the app's "message" to "error_description"."""
+    """/oauth/* answers errors as RFC 6749 says, and as RFC 9457 problem details besides: every
+    error body has `error` and `error_description` (authlib's, or the app's Japanese message) and
+    the problem members (`type`, `title`, `status`, `detail`, `message`). /oauth/token keeps
+    `application/json` (RFC 6749 §5.2); the others answer `application/problem+json`."""
     if not request.path.startswith("/oauth/") or response.status_code < 400 or not response.is_json:
         return response
     body = response.get_json(silent=True)
-    if isinstance(body, dict) and "message" in body and "error_description" not in body:
-        body["error_description"] = body.pop("message")
-        response.set_data(json.dumps(body))
+    if not isinstance(body, dict) or not isinstance(body.get("error"), str):
+        return response
+    code = body["error"]
+    message = body.get("message") or _OAUTH_MESSAGES.get(code) or body.get("error_description") or code
+    description = body.get("error_description") or message
+    body = {**problem(response.status_code, code, message), "error_description": description,
+            **{k: v for k, v in body.items() if k not in ("error_description", "message")}}
+    response.set_data(json.dumps(body, ensure_ascii=False))
+    response.mimetype = "application/json" if request.path == "/oauth/token" else PROBLEM_JSON
+    return response
+
+
+# RFC 8414 metadata, at the well-known URL a client library (authlib's, for one) discovers.
+well_known = Blueprint("oauth_metadata", __name__)
+
+
+@well_known.get("/.well-known/oauth-authorization-server")
+def metadata():
+    """What a client needs to talk to this server: endpoints, grants, PKCE, client authentication
+    (HTTP Basic only: the token, introspection and revocation endpoints refuse client_secret_post)."""
+    base = request.url_root.rstrip("/")
+    basic_only = ["client_secret_basic"]
+    response = jsonify({
+        "issuer": base,
+        "authorization_endpoint": base + "/oauth/authorize",
+        "token_endpoint": base + "/oauth/token",
+        "introspection_endpoint": base + "/oauth/introspect",
+        "revocation_endpoint": base + "/oauth/revoke",
+        "scopes_supported": list(SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": [AUTHORIZATION_CODE, "refresh_token", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": basic_only,
+        "introspection_endpoint_auth_methods_supported": basic_only,
+        "revocation_endpoint_auth_methods_supported": basic_only,
+        "service_documentation": base + "/api/openapi.json",
+        "ui_locales_supported": ["ja"],
+    })
+    response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
 
@@ -541,4 +590,5 @@ def init_app(app: Flask) -> None:
     logging.getLogger("authlib").setLevel(logging.INFO)
     app.extensions["oauth_server"] = Server()
     app.register_blueprint(bp)
+    app.register_blueprint(well_known)
     app.after_request(_rfc_error_bodies)

@@ -23,6 +23,7 @@ from consent.vocabulary import (
     INSTITUTION_REVOCATION_REASONS, QUALIFICATION, SCOPE_LABELS, SCOPES,
 )
 from integrations.oqs.results import EntrustedTicket, Qualification
+from web.problems import API_CODES, PROBLEM_JSON
 from web.api.events import EVENT_DATA, ApiEvent
 from web.api import (
     BATCH_FIELD_LABELS, BATCH_ROW_KEYS, CONSENT_ID, DATA_READS, MAX_BATCH_ROWS, REINQUIRY_KEYS, YEAR_MONTH, ApiConsent,
@@ -86,7 +87,7 @@ def _object(fields: dict[str, Any], components: dict[str, Any]) -> dict[str, Any
 
 
 def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": _ref("Problem")}}}
 
 
 ERRORS = {
@@ -98,18 +99,32 @@ ERRORS = {
     "404": "同意が見つからない（他の医療機関の同意も同じ答え）",
     "413": "本文が1MiBを超える",
     "415": "Content-Type が application/json でない",
-    "422": "パラメーターの誤り（error: invalid_parameter）",
+    "422": "パラメーターの誤り（error: invalid_parameter）。知らないクエリパラメーターや本文の項目、空のパラメーターも 422 で、"
+           "message がその名前を挙げます",
     "429": "短時間に要求が集中した",
-    "409": "同意はすでに取り消されている（error: already_revoked）",
+    "409": "同意はすでに取り消されている（error: already_revoked）。訪問の記録では、訪問診療等の同意が終了している"
+           "（error: relationship_ended）",
     "410": f"after の next_cursor が保存期間（{RETENTION.days}日）を過ぎている（error: cursor_expired）。"
            "GET /api/v1/consents で読み直してから、after なしで読み直す",
+    "503": "データベースが応答しない（error: unavailable、Retry-After つき）",
+}
+
+
+RATE_LIMIT_HEADERS = {
+    "Retry-After": {"required": True, "description": "待つ秒数", "schema": {"type": "integer", "minimum": 0}},
+    **{name: {"description": text, "schema": {"type": "integer", "minimum": 0}} for name, text in (
+        ("RateLimit-Limit", "その時間枠で認められる要求の数"),
+        ("RateLimit-Remaining", "その時間枠の残り"),
+        ("RateLimit-Reset", "時間枠が改まるまでの秒数"))},
 }
 
 
 def _responses(ok: dict[str, Any], *codes: str) -> dict[str, Any]:
     out: dict[str, Any] = {"200": ok}
-    for code in codes:
+    for code in (*codes, "503"):  # any operation may meet an unavailable database
         out[code] = _error_response(ERRORS[code])
+    if "429" in out:
+        out["429"]["headers"] = RATE_LIMIT_HEADERS
     return out
 
 
@@ -124,13 +139,18 @@ CONSENT_PARAM = {
 }
 
 
+WINDOW_END = "閲覧期限（この時刻を含まない）。訪問診療等（訪問患者）の同意は null"
+
+
 def _data_read(read: DataRead, components: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI path item of one entry of web.api.DATA_READS."""
     category = CATEGORY[read.category]
     summary = category.heading + read.note + ("（有資格者のみ）" if category.licensed_only else "")
     params = [{"name": p.name, "in": "query", "required": False, "description": p.description,
                "schema": {"type": "string", "pattern": p.pattern.pattern}} for p in read.params]
-    answer = _object({"consent_id": str, "window_end": datetime, **read.result}, components)
+    answer = _object({"consent_id": str, "window_end": datetime | None, **read.result}, components)
+    # A home-visit (訪問診療等) consent has no window: its reads answer window_end null.
+    answer["properties"]["window_end"]["description"] = WINDOW_END
     return {"get": {
         "operationId": read.endpoint,
         "summary": summary,
@@ -153,7 +173,7 @@ def _medical_aid_paths(components: dict[str, Any], month: dict[str, Any]) -> dic
                        "受診の後に福祉事務所が登録したものも含みます。今月より後の月は指定できません。",
         "tags": ["batch"],
         "security": [{"oauth2": [BATCH_SCOPE]}],
-        "parameters": [{"name": "month", "in": "query", "required": True, "description": "診療年月 YYYYMM",
+        "parameters": [{"name": "month", "in": "query", "required": True, "description": "診療年月 YYYY-MM（YYYYMM も受け付けますが非推奨）",
                         "schema": month}],
         "responses": _responses(_json_ok("その月の医療券・調剤券", {
             "type": "object",
@@ -166,7 +186,8 @@ def _home_visit_paths(components: dict[str, Any]) -> dict[str, Any]:
     """再照会 and recorded visits (web.api.reinquiries, web.api.record_visit)."""
     keys = {key: {"type": "string", "maxLength": 100, "description": BATCH_FIELD_LABELS[key]}
             for key in REINQUIRY_KEYS}
-    keys["birth_date"] = {"type": "string", "format": "date", "description": "生年月日 YYYY-MM-DD"}
+    keys["birth_date"] = {"type": "string", "pattern": r"^[0-9]{4}-?[0-9]{2}-?[0-9]{2}$",
+                          "description": "生年月日 YYYY-MM-DD（一括照会と同じ YYYYMMDD も受け付けますが非推奨）"}
     visited = _object({"visit_date": date, "consent": ApiConsent}, components)
     return {
         "/api/v1/reinquiries": {"post": {
@@ -203,6 +224,59 @@ def _home_visit_paths(components: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Coded enums as named schemas, one per enum, with member names a generator can use
+# (openapi-python-client and others read x-enum-varnames): property name -> (schema, member names).
+NAMED_ENUMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "care_kind": ("CareKind", ("INPATIENT", "OUTPATIENT", "DENTAL", "DISPENSING")),  # 診療別 01-04
+    "ticket_type_code": ("TicketType", ("MEDICAL_TICKET", "DISPENSING_TICKET")),
+    "combination_code": ("AidCombination", ("ALONE", "COMBINED")),
+    "designated_institution_check": ("DesignatedInstitutionCheck", ("MATCHES", "DIFFERS")),
+    "ticket_type": ("LegacyTicketType", ("MEDICAL_TICKET", "DISPENSING_TICKET")),
+    "combination": ("LegacyAidCombination", ("ALONE", "COMBINED")),
+    "care_setting": ("CareSetting", ("OUTPATIENT", "HOME_VISIT", "ONLINE")),
+    "flag": ("ConsentFlag", ("NOT_CONSENTED", "CONSENTED", "ENDED", "DIFFICULT")),
+    "expiry_reason": ("ExpiryReason", ("EXPIRED", "BY_INSTITUTION", "BY_PATIENT", "USE_CHANGED")),
+    "reason": ("InstitutionRevocationReason", ("BY_INSTITUTION", "USE_CHANGED")),
+    "status_label": ("StatusLabel", ("ACTIVE", "EXPIRED", "REVOKED")),
+    "status": ("ConsentStatus", ("ACTIVE", "EXPIRED", "REVOKED")),
+    "source": ("DrugSource", ("CLAIMS", "PRESCRIPTION")),
+}
+# The batch result's status shares its name with the consent's: named by its schema.
+_NAMED_BY_SCHEMA = {("BatchRowResult", "status"): ("BatchStatus", ("VALID", "INVALID", "ERROR"))}
+
+
+def _name_enums(schemas: dict[str, Any], container: dict[str, Any], owner: str) -> None:
+    """Replace each coded enum under `container`'s properties by a reference to its one schema."""
+    for name, prop in list(container.get("properties", {}).items()):
+        if not isinstance(prop, dict) or "enum" not in prop:
+            continue
+        named = _NAMED_BY_SCHEMA.get((owner, name)) or NAMED_ENUMS.get(name)
+        if named is None:
+            continue
+        schema_name, varnames = named
+        values = [v for v in prop["enum"] if v is not None]
+        assert len(values) == len(varnames), (schema_name, values)
+        schemas[schema_name] = {"type": "integer" if isinstance(values[0], int) else "string", "enum": values,
+                                "x-enum-varnames": list(varnames),
+                                **({"deprecated": True} if prop.get("deprecated") else {})}
+        rest = {k: v for k, v in prop.items() if k not in ("enum", "type")}
+        ref = _ref(schema_name)
+        container["properties"][name] = ({"anyOf": [ref, {"type": "null"}], **rest}
+                                         if None in prop["enum"] else {**ref, **rest})
+
+
+def _add_links(paths: dict[str, Any]) -> None:
+    """OpenAPI links: a consent from the list or by id leads to its reads, its visits and its
+    revocation (generators and schemathesis' stateful runs follow them)."""
+    targets = {"get_consent": "/api/v1/consents/{consent_id}", "revoke_consent": "/api/v1/consents/{consent_id}/revocation",
+               "record_visit": "/api/v1/consents/{consent_id}/visits",
+               **{read.endpoint: _openapi_path(read.path) for read in DATA_READS}}
+    for source, where in (("/api/v1/consents", "$response.body#/consents/0/id"),
+                          ("/api/v1/consents/{consent_id}", "$response.body#/id")):
+        operation = next(iter(paths[source].values()))
+        operation["responses"]["200"]["links"] = {
+            operation_id: {"operationId": operation_id, "parameters": {"consent_id": where}}
+            for operation_id in targets if not (operation_id == "get_consent" and source.endswith("}"))}
 def _event_paths(components: dict[str, Any]) -> dict[str, Any]:
     """The event feed (web.api.list_events)."""
     _dataclass_schema(ApiEvent, components)
@@ -269,15 +343,24 @@ def _openapi_path(flask_path: str) -> str:
 @lru_cache(maxsize=8)
 def _build(base_url: str) -> dict[str, Any]:
     components: dict[str, Any] = {}
-    components["Error"] = {
-        "type": "object", "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
-        "required": ["error", "message"],
+    components["ErrorCode"] = {"type": "string", "enum": list(API_CODES),
+                               "description": "エラーコード。意味は /problems/<code> と docs/integrator.md の表"}
+    components["Problem"] = {
+        "type": "object",
+        "description": "RFC 9457 problem details (application/problem+json)。error と message は従来どおり",
+        "properties": {
+            "type": {"type": "string", "description": "/problems/<code>: そのコードを説明するページ"},
+            "title": {"type": "string"}, "status": {"type": "integer"},
+            "detail": {"type": "string", "description": "日本語の説明（message と同じ）"},
+            "error": _ref("ErrorCode"), "message": {"type": "string", "description": "日本語の説明"},
+        },
+        "required": ["type", "title", "status", "detail", "error", "message"],
     }
     _dataclass_schema(ApiConsent, components)
     components["BatchRow"] = {
         "type": "object",
         "properties": {k: {"type": ["string", "null"], "maxLength": 100} for k in BATCH_ROW_KEYS},
-        "description": "保険者番号・記号・番号・枝番・生年月日（YYYY-MM-DD または YYYYMMDD）・照会番号",
+        "description": "保険者番号・記号・番号・枝番・生年月日（YYYY-MM-DD。YYYYMMDD も受け付けますが非推奨）・照会番号",
     }
     components["BatchRowResult"] = {
         "type": "object",
@@ -315,7 +398,8 @@ def _build(base_url: str) -> dict[str, Any]:
             "tags": ["consents"],
             "security": [{"oauth2": [CONSENTS_SCOPE]}],
             "parameters": [CONSENT_PARAM],
-            "responses": _responses(_json_ok("同意", _type_schema(ApiConsent, components)), "401", "403", "404", "429"),
+            "responses": _responses(_json_ok("同意", _type_schema(ApiConsent, components)),
+                                    "401", "403", "404", "422", "429"),
         }},
         "/api/v1/consents/{consent_id}/revocation": {"post": {
             "operationId": "revoke_consent",
@@ -354,6 +438,11 @@ def _build(base_url: str) -> dict[str, Any]:
         }},
     }
     paths.update(_medical_aid_paths(components, {"type": "string", "pattern": YEAR_MONTH.pattern}))
+    _add_links(paths)
+    for owner, schema in list(components.items()):
+        _name_enums(components, schema, owner)
+    revocation_body = paths["/api/v1/consents/{consent_id}/revocation"]["post"]["requestBody"]
+    _name_enums(components, revocation_body["content"]["application/json"]["schema"], "")
     scopes = {s: SCOPE_LABELS[s] for s in SCOPES}
     token_url = base_url + "oauth/token"
     components_doc = {
@@ -374,10 +463,13 @@ def _build(base_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "マイナ在宅受付 薬局システムAPI",
+            # ASCII: generators make the package name of it (the Japanese one is x-title-ja).
+            "title": "MynaReception Pharmacy System API",
+            "x-title-ja": "マイナ在宅受付 薬局システムAPI",
             "version": "1.0.0",
             "description": "薬局のシステム（レセコン・電子薬歴）が、患者さんの同意の範囲と閲覧期限の中で資格情報・薬剤情報などを"
-                           "読み取るためのAPI。エラーは {\"error\": コード, \"message\": 説明}。"
+                           "読み取るためのAPI。エラーは RFC 9457 の problem details（application/problem+json: type, title, status, "
+                           "detail, error, message）。"
                            "OAuth のエンドポイント: /oauth/authorize, /oauth/token, /oauth/introspect (RFC 7662), "
                            "/oauth/revoke (RFC 7009)。",
         },

@@ -15,20 +15,23 @@ from consent.date_input import parse_date, parse_month
 from consent.app import reads, staff_admin
 from consent.decision import QUALIFICATION_ONLY
 from consent.login_throttle import LoginThrottled, sign_in_with_password
-from consent.medication import is_reduced_kidney_function
 from consent.staff_auth import PasswordChangeError, load_identity
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, PART_HEADINGS,
     QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
 )
-from consent.vocabulary import CONFIRMATION_ONLY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY
+from consent.vocabulary import CONFIRMATION_ONLY_LABEL, CONSENT_LIST_LABELS, QUALIFICATION_ONLY_LABEL, VALIDITY
+from consent.clock import JST
+from consent.wareki import format_birth_date
+from consent.window import aware
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
-from integrations.oqs.results import ClinicalInfo
 from web.consent_view import category_rows, deadline_label, worded
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
-from web.error_messages import describe
+from web.error_messages import LOGIN_MISSING, LOGIN_WRONG, describe
+from web.console.patient_list import SORTS, list_sort, search_key, sort_rows
+from web.console.review import history_months, review_context
 from web.console.routes import Routes
 from web.staff_session import current_staff, reception_mode_redirect, sign_in, sign_out, staff_required
 
@@ -70,7 +73,7 @@ def login():
     password = request.form.get("password", "")[:256]
     next_url = request.form.get("next", "")
     if not login_id or not password:
-        return render_template("console/login.html", error="ログインIDとパスワードを入力してください。",
+        return render_template("console/login.html", error=LOGIN_MISSING,
                                login_id=login_id, next=next_url), 400
     try:
         identity = sign_in_with_password(db(), login_id=login_id, password=password, address=client_address(),
@@ -81,7 +84,7 @@ def login():
                                error=answer.message), answer.status
     if identity is None:
         return render_template("console/login.html", login_id=login_id, next=next_url,
-                               error="ログインIDまたはパスワードが正しくありません。"), 401
+                               error=LOGIN_WRONG), 401
     sign_in(identity)
     return redirect(_safe_next(next_url), code=303)
 
@@ -149,7 +152,7 @@ def remaining_text(end: datetime, current: datetime) -> str:
 
 
 def patient_rows(institution_id: int, institution_code: str, day: date,
-                 care_setting: int | None = None) -> list[dict]:
+                 care_setting: int | None = None, sort: str = "time") -> list[dict]:
     # Read-only: on SQLite, reading through db() would hold the write lock while the page renders.
     oqs = oqs_for(reader())
     current = now()
@@ -173,8 +176,10 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
             "href": href.replace("__id__", consent.id),
             "name": person.name if person else "（不明）",
             "kana": person.kana if person else "",
-            "born": f"{born.year}年{born.month}月{born.day}日" if born else "",
-            "status": STATUS_LABELS[status],
+            "born": format_birth_date(born) if born else "",  # 「1954年2月1日（昭和29年）」
+            "status": CONSENT_LIST_LABELS[status],
+            "search": search_key(person.name, person.kana) if person else "",
+            "received": aware(consent.consented_at).astimezone(JST).strftime("%H:%M"),
             "status_code": status,
             "setting": care_setting_label(consent.care_setting, consent.house_call),
             # A 資格確認限定型 confirmation has no categories (and no 閲覧期限 to count down).
@@ -185,8 +190,7 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
             "reference_number": references.get(consent.person_id) or "",
             "consented_at": consent.consented_at,
         })
-    rows.sort(key=lambda r: r["consented_at"])
-    return rows
+    return sort_rows(rows, sort)
 
 
 @routes.get("/")
@@ -194,8 +198,10 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
 def patients():
     staff = current_staff()
     day, setting = _list_date(), _list_setting()
-    rows = patient_rows(staff.institution_id, staff.institution_code, day, setting)
-    return render_template("console/patients.html", staff=staff, day=day, rows=rows, setting=setting,
+    sort = list_sort(request.args.get("sort"))
+    rows = patient_rows(staff.institution_id, staff.institution_code, day, setting, sort)
+    return render_template("console/patients.html", staff=staff, day=day, rows=rows, setting=setting, sort=sort,
+                           sorts=SORTS,
                            care_settings=CARE_SETTINGS, prev_day=day - timedelta(days=1),
                            next_day=day + timedelta(days=1),
                            qualification_only=grants.is_qualification_only(reader(), staff.institution_id),
@@ -208,7 +214,8 @@ def patients_fragment():
     """The list's rows alone: the page's script swaps them in so new patients appear by themselves."""
     staff = current_staff()
     day = _list_date()
-    rows = patient_rows(staff.institution_id, staff.institution_code, day, _list_setting())
+    rows = patient_rows(staff.institution_id, staff.institution_code, day, _list_setting(),
+                        list_sort(request.args.get("sort")))
     return render_template("console/patient_rows.html", rows=rows, day=day)
 
 
@@ -234,18 +241,6 @@ def drug_parts(records: list) -> dict:
             "claims": [r for r in records if r.source == "claims"]}
 
 
-def pharmacist_warnings(clinical: ClinicalInfo | None) -> list[str]:
-    """What a pharmacist must see before 服薬指導, from the clinical data the patient consented to:
-    drug allergies and a reduced kidney function (the latest eGFR under 60)."""
-    if clinical is None:
-        return []
-    warnings = [f"薬剤アレルギー：{a.drug}（{a.drug_class}）　{a.reaction}" for a in clinical.drug_allergies]
-    egfr = clinical.latest("eGFR")
-    if egfr is not None and is_reduced_kidney_function(egfr.value):
-        day = egfr.tested_on
-        warnings.append(f"腎機能低下：eGFR {egfr.value:g} {egfr.unit}（{day.year}年{day.month}月{day.day}日）"
-                        "　用量の確認が必要な薬剤に注意してください。")
-    return warnings
 
 
 def own_consent_or_404(staff, consent_id: str, session: Session | None = None):
@@ -266,7 +261,15 @@ def patient(consent_id: str):
     return patient_page(consent_id)
 
 
-def patient_page(consent_id: str, *, reference_error: str | None = None, reference_entered: str | None = None):
+@routes.get("/consents/<consent_id>/print")
+@staff_required
+def patient_print(consent_id: str):
+    """「印刷用」: the review on A4 (web/console/review.py; the same reads, audited the same way)."""
+    return patient_page(consent_id, template="console/patient_print.html")
+
+
+def patient_page(consent_id: str, *, reference_error: str | None = None, reference_entered: str | None = None,
+                 template: str = "console/patient.html"):
     """The patient page; `reference_error` says why a 照会番号 was refused (then 400)."""
     staff = current_staff()
     consent = own_consent_or_404(staff, consent_id, reader())
@@ -282,8 +285,9 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
                                           now=current, metrics=metrics, person_id=consent.person_id,
                                           consent_id=consent.id))
     person = oqs.person(consent.person_id)
-    subject = reads.Subject.of_consent(consent, institution_code=staff.institution_code, today=today,
-                                       drug_from=drug_from, drug_to=drug_to)
+    # Drugs unfiltered: the review needs today's drugs whatever months the history shows (the month
+    # filter picks dispensings in web/console/review.py).
+    subject = reads.Subject.of_consent(consent, institution_code=staff.institution_code, today=today)
     sections = []
     for category, decision in zip(shown, decisions):
         skip = category == "drug" and filter_error is not None
@@ -295,17 +299,17 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
     # 資格確認限定型: one refusal instead of the data sections, each refused (and audited) all the same.
     refused_here = [s for s in sections if s["decision"].reason == QUALIFICATION_ONLY]
     sections = [s for s in sections if s["decision"].reason != QUALIFICATION_ONLY]
-    clinical = next((s["data"] for s in sections if s["category"] == "clinical" and s["data"] is not None), None)
-    warnings = pharmacist_warnings(clinical)
+    review = review_context(sections, today=today, person=person, months=history_months(request.args.get("months")),
+                            drug_from=drug_from, drug_to=drug_to, scope=staff.institution_code)
     status = grants.status_code_at(consent, current)
     reference = oqs.reference_number(institution_code=staff.institution_code, person_id=consent.person_id)
     return render_template(
-        "console/patient.html", staff=staff, consent=consent, person=person, sections=sections,
+        template, staff=staff, viewed_at=current, **review, consent=consent, person=person, sections=sections,
         status=STATUS_LABELS[status], status_code=status, deadline=deadline_label(consent),
         remaining=remaining_text(consent.ends_at, current) if status == STATUS_ACTIVE else "",
         labels=[CATEGORY_LABELS[c] for c in consent.categories], drug_from=drug_from, drug_to=drug_to,
         reference_number=reference, revocation_reasons=REVOCATION_REASONS, filter_error=filter_error,
-        no_qualification=NO_QUALIFICATION, warnings=warnings, parts=PART_HEADINGS,
+        no_qualification=NO_QUALIFICATION, parts=PART_HEADINGS,
         reference_max=REFERENCE_NUMBER_MAX, reference_error=reference_error,
         reference_entered=reference if reference_entered is None else reference_entered,
         category_rows=category_rows(consent, current), institution_reasons=INSTITUTION_REVOCATION_REASONS,

@@ -118,7 +118,26 @@ def reinquiry():
     staff = current_staff()
     _switched_on(staff)
     app_home_visits.count_reinquiry(RATE_LIMITS, staff.actor())
-    entered = _entered()
+    return _reinquire(staff, _entered())
+
+
+@routes.post("/home-visits/<consent_id>/reinquiry")
+@staff_required
+def reinquiry_row(consent_id: str):
+    """One-click 再照会 from a row of 「訪問患者」: the keys recorded at the first visit, no typing
+    (the form above still takes new ones when the card changed)."""
+    staff = current_staff()
+    _switched_on(staff)
+    app_home_visits.count_reinquiry(RATE_LIMITS, staff.actor())
+    consent = own_consent_or_404(staff, consent_id, reader())
+    if not consent.relationship:
+        abort(404)
+    keys = app_home_visits.first_visit_keys(oqs_for(reader()), consent, institution_code=staff.institution_code)
+    return _reinquire(staff, keys)
+
+
+def _reinquire(staff, entered: dict[str, str]):
+    """The 再照会 with keys as the form holds them (typed, or the first visit's), answered as a page."""
     try:
         keys = parse_insurance_keys(entered)  # as the API and 災害時閲覧 take them
         found = app_home_visits.reinquire(db(), oqs_for(reader()), actor=staff.actor(),

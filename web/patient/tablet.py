@@ -15,7 +15,7 @@ from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.tablet_leave import LeaveThrottled, check_leave_password
 from web.context import client_address, now, wall_now
 from web.db import db
-from web.error_messages import describe
+from web.error_messages import LOGIN_MISSING, LOGIN_WRONG, describe
 from web.patient.reception_place import Place, find_place
 from web.staff_session import current_staff, sign_in
 
@@ -121,7 +121,7 @@ def login(token: str):
     login_id = request.form.get("login_id", "").strip()[:64]
     password = request.form.get("password", "")[:256]
     if not login_id or not password:
-        return _login(place, 400, login_id=login_id, error="ログインIDとパスワードを入力してください。")
+        return _login(place, 400, login_id=login_id, error=LOGIN_MISSING)
     try:
         identity = sign_in_with_password(db(), login_id=login_id, password=password, address=client_address(),
                                          now=wall_now())
@@ -129,7 +129,7 @@ def login(token: str):
         answer = describe(exc)
         return _login(place, answer.status, login_id=login_id, error=answer.message)
     if identity is None:
-        return _login(place, 401, login_id=login_id, error="ログインIDまたはパスワードが正しくありません。")
+        return _login(place, 401, login_id=login_id, error=LOGIN_WRONG)
     if identity.institution_id != place.id:
         return _login(place, 403, login_id=login_id, error="この医療機関の職員のログインIDでログインしてください。")
     if identity.must_change_password:

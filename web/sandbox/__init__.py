@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent import disasters, home_visits, oauth_clients
-from consent.clock import DatabaseClock
+from consent.clock import JST, DatabaseClock
 from consent.date_input import parse_date
 from consent.disasters import PREFECTURE_CODES
 from consent.institutions import (
@@ -28,6 +28,7 @@ from integrations.card.interface import SETTABLE_STATUSES
 from integrations.oqs.numbering import make_institution_code
 from web.context import card_authority_for, now, oqs_for, settings, today_jst
 from web.db import db
+from web import error_messages as words
 from web.errors import ApiError
 from web.jsonio import json_object
 from webauthn.helpers import bytes_to_base64url
@@ -46,8 +47,39 @@ def _json_bodies_only():
         raise ApiError(415, "unsupported_media_type", "Content-Type: application/json で送ってください。")
 
 
+# The body fields each route takes. Anything else is 422 invalid_parameter naming it: a QA suite's
+# typo ("validty") silently ignored made a patient other than the one the test meant.
+BODY_FIELDS: dict[str, tuple[str, ...]] = {
+    "create_sandbox_institution": ("prefecture",),  # and INSTITUTION_FIELDS (below)
+    "change_sandbox_institution": (),  # INSTITUTION_FIELDS
+    "create_sandbox_patient": ("birth_date", "validity", "medical_aid", "insured", "entrusted_institution_codes",
+                               "seed"),
+    "entrust_sandbox_patient": ("institution_code",),
+    "create_sandbox_card": ("person_id",),
+    "set_card_status": ("status",),
+    "declare_sandbox_disaster": ("name", "prefectures", "institution_codes", "from", "until"),
+    "set_clock": ("now",),
+}
+_WITH_INSTITUTION_FIELDS = ("create_sandbox_institution", "change_sandbox_institution")
+
+
+@bp.before_request
+def _no_query_parameters():
+    """No sandbox route takes a query parameter: one sent is 422 naming it, never ignored."""
+    for name in request.args:
+        raise ApiError(422, "invalid_parameter", words.unknown_parameter(name, ()))
+
+
 def _require_json():
-    return json_object(required=False)
+    body = json_object(required=False)
+    endpoint = (request.endpoint or "").rpartition(".")[2]
+    allowed = BODY_FIELDS.get(endpoint)
+    if allowed is not None:
+        known = (*allowed, *INSTITUTION_FIELDS) if endpoint in _WITH_INSTITUTION_FIELDS else allowed
+        for name in body:
+            if name not in known:
+                raise ApiError(422, "invalid_parameter", words.unknown_field(name, tuple(known)))
+    return body
 
 
 def _string(body: dict, key: str, *, max_len: int, default: str | None = None) -> str | None:
@@ -444,16 +476,21 @@ def set_clock():
     if year not in CLOCK_YEARS:
         raise ApiError(422, "invalid_field", f"now は{CLOCK_YEARS[0]}年から{CLOCK_YEARS[-1]}年までの日時で指定してください。")
     frozen = _db_clock().freeze(instant)
-    return jsonify(now=frozen.isoformat())
+    return jsonify(now=_rfc3339(frozen))
 
 
 @bp.delete("/clock")
 def reset_clock():
     clock = _db_clock()
     clock.thaw()
-    return jsonify(now=clock.now().isoformat())
+    return jsonify(now=_rfc3339(clock.now()))
 
 
 @bp.get("/clock")
 def get_clock():
-    return jsonify(now=current_app.extensions["clock"].now().isoformat())
+    return jsonify(now=_rfc3339(current_app.extensions["clock"].now()))
+
+
+def _rfc3339(instant: datetime) -> str:
+    """The clock as the API writes every timestamp: JST (+09:00), to the second."""
+    return instant.astimezone(JST).isoformat(timespec="seconds")

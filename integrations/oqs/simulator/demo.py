@@ -69,8 +69,8 @@ HOUSEHOLDS = (
     ), traits="drug_allergy"),
     DemoHousehold("koki", "active", "杉並区", (
         _p("demo-takahashi-fumiko", "高橋　文子", "タカハシ　フミコ", "2", date(1941, 9, 20), 1075,
-           "後期高齢者（1割）、多剤服用"),
-    )),
+           "後期高齢者（1割）、多剤服用、別の医療機関からも睡眠薬（重複）"),
+    ), traits="hypnotic_elsewhere"),
     DemoHousehold("employee", "active", "港区", (
         _p("demo-tanaka-misaki", "田中　美咲", "タナカ　ミサキ", "2", date(1992, 7, 7), 1002,
            "会社員 本人（被用者保険）、花粉症"),

@@ -17,20 +17,11 @@ from integrations.oqs.simulator.drug_master import DRUGS, Drug
 from integrations.oqs.simulator.facts import PersonFacts
 from integrations.oqs.simulator.health import Profile
 from integrations.oqs.simulator.names import SURNAMES
+from integrations.oqs.claims import claims_visible_until  # noqa: F401 - re-exported: tests and scripts import it here
 from integrations.oqs.results import DrugRecord
 from integrations.oqs.simulator.seeding import derive, rng_for
 
 YEARS_BACK = 3
-
-
-def _last_day_of_previous_month(day: date) -> date:
-    return day.replace(day=1) - timedelta(days=1)
-
-
-def claims_visible_until(today: date) -> date:
-    """The last day whose claims OQS holds on `today`."""
-    end = _last_day_of_previous_month(today)
-    return end if today.day >= 11 else _last_day_of_previous_month(end)
 
 
 def drug_window(today: date) -> tuple[date, date]:
@@ -147,6 +138,11 @@ def _chronic(facts: PersonFacts, profile: Profile, providers: _Providers, start:
                 else:
                     records.append(_record(drug, day=day, prescriber=prescriber, dispenser=providers.pharmacy,
                                            days=interval))
+    if "hypnotic_elsewhere" in facts.traits.split(","):
+        # A second hypnotic from another prescriber over the same days (the demo's 「重複」 example).
+        records += [_record(DRUGS["zolpidem5"], day=r.prescribed_on, prescriber=providers.hospital,
+                            dispenser=providers.pharmacy, days=r.days)
+                    for r in records if r.drug_code == DRUGS["brotizolam025"].code]
     return records
 
 

@@ -72,6 +72,7 @@ def test_clinical_data_is_for_licensed_staff_only(world, full, path):
 def test_the_openapi_document_describes_the_new_shapes(world):
     doc = world.app.test_client().get("/api/openapi.json").get_json()
     schemas = doc["components"]["schemas"]
-    assert schemas["DrugRecord"]["properties"]["source"]["enum"] == ["claims", "prescription"]
+    assert schemas["DrugRecord"]["properties"]["source"]["$ref"] == "#/components/schemas/DrugSource"
+    assert schemas["DrugSource"]["enum"] == ["claims", "prescription"]
     assert set(schemas["ClinicalInfo"]["properties"]) == {"drug_allergies", "other_allergies", "labs"}
     assert set(schemas["SurgeryInfo"]["properties"]) == {"diagnoses", "procedures", "infections"}

@@ -176,6 +176,16 @@ def test_the_list_by_date_has_the_consent_on_its_first_visit_and_on_each_visit(w
     assert ids((TODAY + 5 * DAY).isoformat()) == []
 
 
+def test_a_reinquiry_matching_nobody_speaks_of_the_person_and_takes_the_batchs_birth_date(world, visited, token):
+    """「該当する方が見つかりません」, not a consent (issue 32); 19610614 as the batch API takes it."""
+    person, _ = visited
+    client = world.app.test_client()
+    nobody = client.post("/api/v1/reinquiries", json=keys_of(person, number=person.number + "9"), headers=token)
+    assert nobody.status_code == 404 and nobody.get_json()["message"].startswith("該当する方が見つかりません")
+    compact = keys_of(person, birth_date=person.birth_date.strftime("%Y%m%d"))
+    assert client.post("/api/v1/reinquiries", json=compact, headers=token).status_code == 200
+
+
 def test_a_staff_member_has_one_reinquiry_budget_in_the_console_and_through_the_api(
         world, visited, token, monkeypatch, one_rate_minute):
     # Issue 29: one limit per reader and minute (it was 120 per API client and 60 per staff member).

@@ -93,7 +93,9 @@ def test_token_refuses_a_missing_or_wrong_code_verifier(world, verifier):
     assert resp.status_code == 400
     body = resp.get_json()
     assert body["error"] == ("invalid_request" if verifier is None else "invalid_grant")
-    assert "error_description" in body and "message" not in body
+    # RFC 6749's members beside RFC 9457's; /oauth/token keeps application/json (§5.2).
+    assert body["error_description"] and body["message"] and body["type"] == "/problems/" + body["error"]
+    assert resp.mimetype == "application/json"
 
 
 def test_a_code_works_once_and_its_replay_revokes_what_it_gave(world):
@@ -379,7 +381,8 @@ def test_oauth_errors_outside_authlib_are_rfc_shaped(world):
     for resp in (client.get("/oauth/token"), client.get("/oauth/nowhere")):
         body = resp.get_json()
         assert resp.status_code in (404, 405)
-        assert set(body) == {"error", "error_description"}
+        assert set(body) == {"type", "title", "status", "detail", "error", "error_description", "message"}
+        assert body["status"] == resp.status_code
 
 
 # --- console: the admin registers and revokes clients -------------------------------------------------
@@ -496,7 +499,9 @@ def test_oauth_endpoints_never_answer_500(world, form, path, auth):
     resp = world.app.test_client().post(path, data=form, headers=headers)
     assert resp.status_code < 500, resp.get_data(as_text=True)
     body = resp.get_json()
-    assert isinstance(body, dict) and "message" not in body
+    if resp.status_code >= 400:
+        assert isinstance(body, dict) and body["error_description"] and body["type"] == "/problems/" + body["error"]
+        assert resp.mimetype == ("application/json" if path == "/oauth/token" else "application/problem+json")
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None,
@@ -519,3 +524,23 @@ def _signed_in(world):
         _BROWSERS.clear()
         _BROWSERS[key] = console_login(world.app, "pharmacist")
     return _BROWSERS[key]
+
+
+def test_rfc_8414_metadata_names_the_endpoints_grants_pkce_and_basic_auth(world):
+    """A client library discovers the server (issue 32): the metadata says what this server does."""
+    resp = world.app.test_client().get("/.well-known/oauth-authorization-server")
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    meta = resp.get_json()
+    assert meta["issuer"] == "http://localhost"
+    assert meta["token_endpoint"] == "http://localhost/oauth/token"
+    assert meta["authorization_endpoint"] == "http://localhost/oauth/authorize"
+    assert meta["revocation_endpoint"].endswith("/oauth/revoke")
+    assert meta["introspection_endpoint"].endswith("/oauth/introspect")
+    assert set(meta["grant_types_supported"]) == {"authorization_code", "refresh_token", "client_credentials"}
+    assert meta["code_challenge_methods_supported"] == ["S256"]
+    assert meta["token_endpoint_auth_methods_supported"] == ["client_secret_basic"]
+    # What it says is true: a secret in the form (client_secret_post) is refused.
+    c = world.system_client
+    post = world.app.test_client().post("/oauth/token", data={
+        "grant_type": "client_credentials", "client_id": c.client_id, "client_secret": c.secret})
+    assert post.status_code == 401 and post.get_json()["error"] == "invalid_client"

@@ -130,7 +130,9 @@ def test_other_institutions_consent_is_a_plain_404(world):
                  "/api/v1/consents/" + "x" * 40 + "/drugs", "/api/v1/consents/%00/drugs"):
         resp = get(world, path, token)
         assert resp.status_code == 404, path
-        assert resp.get_json() == {"error": "not_found", "message": "該当する同意が見つかりません。"}
+        assert resp.get_json() == {"type": "/problems/not_found", "title": "Not found", "status": 404,
+                                   "detail": "該当する同意が見つかりません。", "error": "not_found",
+                                   "message": "該当する同意が見つかりません。"}
         assert world.person.name not in resp.get_data(as_text=True)
 
 
@@ -202,7 +204,7 @@ def test_drug_history_by_month_range(world):
     assert only["drugs"] and {d["treatment_month"] for d in only["drugs"]} == {chosen}
     assert only["window_end"] == "2026-11-25T00:00:00+09:00"
     before = len(audit_entries(world))
-    for query in ("from=2026-01", "to=202613", "from=202611&to=202601", "from=abcdef"):
+    for query in ("from=2026-1", "from=2026-13", "to=202613", "from=202611&to=202601", "from=abcdef"):
         resp = get(world, f"{path}?{query}", token)
         assert resp.status_code == 422, query
     assert len(audit_entries(world)) == before  # malformed requests are not reads

@@ -128,3 +128,69 @@ def test_a_real_revocation_matches_the_documented_schema(api_schema, world, phar
     again = operation.Case(path_parameters={"consent_id": world.consent}, body={"reason": 3},
                            media_type="application/json")
     assert again.call_and_validate(headers=pharmacist_headers, checks=CHECKS).status_code == 409
+
+
+@pytest.mark.parametrize("segment", ["qualification", "limit", "drugs", "checkups"])
+def test_a_home_visit_read_has_no_window_and_says_so_in_the_document(api_schema, world, visited,
+                                                                      pharmacist_headers, segment):
+    """A home-visit (訪問診療等) consent has no 閲覧期限: its reads answer window_end null, which the
+    document allows (a generated client crashed on a required date-time)."""
+    _, consent_id = visited
+    case = api_schema[f"/api/v1/consents/{{consent_id}}/{segment}"]["GET"].Case(
+        path_parameters={"consent_id": consent_id})
+    response = case.call_and_validate(headers=pharmacist_headers, checks=CHECKS)
+    assert response.status_code == 200 and response.json()["window_end"] is None
+
+
+def test_every_api_response_a_test_sees_is_checked_against_the_document(world, visited, pharmacist_headers):
+    """The suite-wide hook (tests/openapi_check.py) fails a response the document does not allow."""
+    import openapi_check
+
+    _, consent_id = visited
+    response = world.app.test_client().get(f"/api/v1/consents/{consent_id}/drugs", headers=pharmacist_headers)
+    body = response.get_json()
+    body["window_end"] = 12  # a drift: neither a date-time nor null
+    response.set_data(__import__("json").dumps(body))
+    with pytest.raises(AssertionError, match="breaks the OpenAPI document"):
+        openapi_check.check_response(response)
+
+
+def test_the_document_is_generator_friendly(world):
+    """An ASCII title (generators name the package from it), one named schema per coded enum with
+    member names (診療別 01-04 as INPATIENT ... DISPENSING, not VALUE_0), and expiry_reason once."""
+    doc = world.app.test_client().get("/api/openapi.json").get_json()
+    assert doc["info"]["title"].isascii() and doc["info"]["x-title-ja"] == "マイナ在宅受付 薬局システムAPI"
+    schemas = doc["components"]["schemas"]
+    assert schemas["CareKind"]["enum"] == ["01", "02", "03", "04"]
+    assert schemas["CareKind"]["x-enum-varnames"] == ["INPATIENT", "OUTPATIENT", "DENTAL", "DISPENSING"]
+    assert schemas["BatchStatus"]["x-enum-varnames"] == ["VALID", "INVALID", "ERROR"]
+    text = __import__("json").dumps(schemas)
+    assert text.count('"enum": [0, 1, 2, 3]') == 2  # ConsentFlag and ExpiryReason, each once
+    for name, schema in schemas.items():
+        if "enum" in schema and name not in ("ErrorCode",):
+            assert len(schema.get("x-enum-varnames", schema["enum"])) == len(schema["enum"])
+
+
+def test_stateful_runs_follow_the_documents_links(api_schema, world, visited, pharmacist_headers):
+    """Schemathesis' stateful run on a fixed seed: a consent from the list (the world's throwaway
+    institution, not the demo one) leads to its reads, visits and revocation by the document's
+    links; no server error, no undocumented status, no response outside its schema."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    machine = api_schema.as_state_machine()
+    followed: list[tuple[str, int]] = []
+
+    class Stateful(machine):
+        def get_call_kwargs(self, case):
+            return {"headers": pharmacist_headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            followed.append((case.operation.label, response.status_code))
+            case.validate_response(response, checks=CHECKS)
+
+    run_state_machine_as_test(Stateful, settings=settings(
+        max_examples=25, stateful_step_count=6, deadline=None, derandomize=True, database=None,
+        suppress_health_check=list(HealthCheck)))
+    # The links were followed: a read of a real consent answered 200 at least once.
+    assert any(label.startswith("GET /api/v1/consents/{consent_id}/") and status == 200
+               for label, status in followed), sorted(set(followed))[:20]

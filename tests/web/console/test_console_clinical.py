@@ -1,4 +1,4 @@
-"""The patient page's clinical sections, the pharmacist's warnings and e-prescription data (issue 23)."""
+"""The patient page's clinical sections, 「確認事項」 (issue 33, replacing issue 23's warnings) and drug data."""
 from __future__ import annotations
 
 import re
@@ -53,7 +53,9 @@ def test_a_pharmacist_sees_each_category_in_its_section_and_every_read_is_audite
                     "特定疾病療養受療証"):
         assert f">{heading}</h2>" in html
     clinical = section(html, "診療・アレルギー・検査")
-    assert "薬剤アレルギー等" in clinical and "eGFR" in clinical and "mL/min/1.73m2" in clinical
+    # One spelling for the unit (consent/units.py), not the source's 「mL/min/1.73m2」.
+    assert "薬剤アレルギー等" in clinical and "eGFR" in clinical and "mL/分/1.73m²" in clinical
+    assert "mL/min" not in html
     assert "クレアチニン" in clinical and "基準範囲" in clinical
     surgery = section(html, "手術・傷病名・感染症")
     assert "傷病名" in surgery and re.search(r"<td>[A-Z][0-9]{2}(\.[0-9])?</td>", surgery)
@@ -63,37 +65,44 @@ def test_a_pharmacist_sees_each_category_in_its_section_and_every_read_is_audite
     assert all(e.event == "read_allowed" for e in entries)
 
 
-def test_a_drug_allergy_and_a_low_egfr_are_the_first_thing_in_drug_information(console):
+def review(html: str) -> str:
+    match = re.search(r'<section class="review card"[^>]*>\s*<h2[^>]*>確認事項</h2>(.*?)</section>', html, re.S)
+    assert match
+    return match.group(1)
+
+
+def test_the_review_is_the_first_section_and_names_the_allergy_and_the_egfr(console):
     app, ids = console
     client, _ = login(app, "pharmacist")
     html = client.get(f"/pharmacy/consents/{ids['warned']}").get_data(as_text=True)
-    drug = section(html, "薬剤情報")
-    warnings = drug.index("pharmacist-warnings")
-    assert warnings < drug.index("<table")
-    assert re.search(r"薬剤アレルギー：[^<]+（[^<]+）", drug)
-    egfr = re.search(r"腎機能低下：eGFR ([0-9.]+) mL/min/1.73m2", drug)
-    assert egfr and float(egfr.group(1)) < 60
+    assert html.index("<section") == html.index('<section class="review card"')
+    lines = re.findall(r"<li[^>]*>([^<]+)</li>", review(html))
+    assert any(line.startswith("アレルギー：") for line in lines)
+    # The kidney check read the eGFR: either a drug is named at it, or none of the current drugs is
+    # one whose dose depends on it (never 「確認していません」 with clinical data readable).
+    assert any(line.startswith("腎機能：") and "確認していません" not in line for line in lines)
+    assert "判断に代わるものではありません" in review(html)
 
 
-def test_e_prescription_data_is_its_own_part_newest_first(console):
+def test_the_history_is_grouped_by_dispensing_newest_first_within_six_months(console):
     app, ids = console
     client, _ = login(app, "pharmacist")
     drug = section(client.get(f"/pharmacy/consents/{ids['warned']}").get_data(as_text=True), "薬剤情報")
-    parts = drug.split('<h3 id="h-drug-claims">')
-    assert "電子処方箋の処方・調剤情報" in parts[0] and "レセプトによる薬剤情報" in drug
-    days = [date(int(y), int(m), int(d)) for y, m, d in
-            re.findall(r"</td><td>(\d{4})年(\d{1,2})月(\d{1,2})日</td>", parts[0])]
+    heads = re.findall(r'<h3 class="dispensing-head">(\d{4})年(\d{1,2})月(\d{1,2})日', drug)
+    days = [date(int(y), int(m), int(d)) for y, m, d in heads]
     assert days and days == sorted(days, reverse=True)
-    assert all((TODAY - day).days <= 100 for day in days)
+    assert all((TODAY - day).days <= 184 for day in days)
+    assert "さらに表示" in drug
 
 
-def test_no_warnings_without_consent_to_clinical_data(console):
+def test_no_clinical_checks_without_consent_to_clinical_data(console):
     # The allergy and the eGFR are clinical data: a patient who consented to drugs alone keeps them.
     app, ids = console
     client, _ = login(app, "pharmacist")
     html = client.get(f"/pharmacy/consents/{ids['warned_drug_only']}").get_data(as_text=True)
-    assert "pharmacist-warnings" not in html and "薬剤アレルギー" not in html and "eGFR" not in html
-    assert "電子処方箋の処方・調剤情報" in section(html, "薬剤情報")
+    assert "薬剤アレルギー" not in html and "eGFR" not in html
+    assert "アレルギー：確認していません（「診療・アレルギー・検査」の同意がありません）" in review(html)
+    assert 'class="dispensing"' in section(html, "薬剤情報")
 
 
 def test_empty_sections_say_there_is_nothing(console):
@@ -102,13 +111,14 @@ def test_empty_sections_say_there_is_nothing(console):
     html = client.get(f"/pharmacy/consents/{ids['empty']}").get_data(as_text=True)
     for heading in ("診療・アレルギー・検査", "手術・傷病名・感染症", "特定疾病療養受療証"):
         assert "該当する情報はありません" in section(html, heading)
-    assert "pharmacist-warnings" not in html
+    assert "確認事項" in html
 
 
-def test_a_clerk_sees_neither_clinical_data_nor_the_warnings(console):
+def test_a_clerk_sees_neither_clinical_data_nor_the_review(console):
     app, ids = console
     client, _ = login(app, "clerk")
     html = client.get(f"/pharmacy/consents/{ids['warned']}").get_data(as_text=True)
     assert "閲覧できません：有資格者のみ閲覧できます" in section(html, "診療・アレルギー・検査")
     assert "閲覧できません" in section(html, "手術・傷病名・感染症")
-    assert "pharmacist-warnings" not in html and "eGFR" not in html
+    assert "eGFR" not in html
+    assert "確認していません（薬剤情報：有資格者のみ閲覧できます）" in review(html)

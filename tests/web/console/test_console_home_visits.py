@@ -128,3 +128,34 @@ def test_the_admin_sets_the_lapse_days_in_kanri_and_open_relationships_follow(wo
     assert clerk.post("/pharmacy/admin/lapse-days",
                       data={"csrf_token": token, "home_visit_lapse_days": "7"}).status_code == 403
     assert 'value="30"' in admin.get("/pharmacy/admin").get_data(as_text=True)
+
+
+def test_a_rows_reinquiry_uses_the_first_visits_keys_without_typing(world, visited):
+    """Seed 000: 再照会 with 「初回訪問時に取得した被保険者証番号等」 - one click on the list's row."""
+    person, consent_id = visited
+    browser = console_login(world.app, "clerk")
+    listing = browser.get("/pharmacy/home-visits").get_data(as_text=True)
+    assert f'action="/pharmacy/home-visits/{consent_id}/reinquiry"' in listing
+    page = post(browser, f"/pharmacy/home-visits/{consent_id}/reinquiry", {})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200, html
+    assert "再照会の結果" in html and person.name in html and "1：有効" in html
+    assert f"/pharmacy/consents/{consent_id}" in html
+
+
+def test_a_rows_reinquiry_counts_against_the_readers_one_reinquiry_budget(world, visited, monkeypatch,
+                                                                          one_rate_minute):
+    # Issue 29's one limit per reader and minute: the row's button and the typed form share it.
+    from consent.app import home_visits as app_home_visits
+
+    monkeypatch.setattr(app_home_visits, "REINQUIRY_LIMIT", 1)
+    person, consent_id = visited
+    browser = console_login(world.app, "clerk")
+    assert post(browser, f"/pharmacy/home-visits/{consent_id}/reinquiry", {}).status_code == 200
+    assert post(browser, "/pharmacy/home-visits/reinquiry", form_of(person)).status_code == 429
+    assert post(browser, f"/pharmacy/home-visits/{consent_id}/reinquiry", {}).status_code == 429
+
+
+def test_a_rows_reinquiry_of_another_institutions_or_an_unknown_consent_is_404(world, visited):
+    browser = console_login(world.app, "pharmacist")
+    assert post(browser, "/pharmacy/home-visits/nope/reinquiry", {}).status_code == 404

@@ -58,7 +58,10 @@ def test_the_openapi_document_marks_the_one_digit_fields_deprecated(world):
     doc = world.app.test_client().get("/api/openapi.json").get_json()
     ticket = doc["components"]["schemas"]["MedicalTicket"]["properties"]
     assert ticket["ticket_type"].get("deprecated") is True and ticket["combination"].get("deprecated") is True
-    assert ticket["ticket_type_code"]["enum"] == ["01", "02"] and ticket["combination_code"]["enum"] == ["01", "02"]
+    schemas = doc["components"]["schemas"]
+    assert ticket["ticket_type_code"]["$ref"].endswith("/TicketType") and schemas["TicketType"]["enum"] == ["01", "02"]
+    assert ticket["combination_code"]["$ref"].endswith("/AidCombination")
+    assert schemas["AidCombination"]["enum"] == ["01", "02"]
     assert "deprecated" not in ticket["ticket_type_code"]
     assert "/api/v1/medical-aid/entrusted-tickets" in doc["paths"]
 
@@ -145,7 +148,18 @@ def test_a_ticket_registered_after_the_visit_appears_in_the_api_bulk_fetch(world
     assert elsewhere.recipient_number in after
 
 
-@pytest.mark.parametrize("query", ["", "?month=2026-11", "?month=202613", "?month=202612", "?month=abcdef"])
+def test_the_api_bulk_fetch_takes_the_month_as_yyyy_mm(world, clock):
+    both, alone, _, _ = _people(world, clock)
+    token = system_token(world.app, world.system_client)
+    resp = world.app.test_client().get("/api/v1/medical-aid/entrusted-tickets?month=2026-11", headers=bearer(token))
+    assert resp.status_code == 200 and resp.get_json()["month"] == "2026-11"
+    assert {t["qualification"]["recipient_number"] for t in resp.get_json()["tickets"]} == {
+        both.recipient_number, alone.recipient_number}
+
+
+# 2026-11 is the month's form now (issue 32), 202611 still accepted: neither is refused.
+@pytest.mark.parametrize("query", ["", "?month=2026-13", "?month=202613", "?month=202612", "?month=abcdef",
+                                   "?month=2026/11"])
 def test_the_api_bulk_fetch_refuses_a_bad_month(world, query):
     token = system_token(world.app, world.system_client)
     resp = world.app.test_client().get(f"/api/v1/medical-aid/entrusted-tickets{query}", headers=bearer(token))

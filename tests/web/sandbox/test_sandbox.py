@@ -49,7 +49,7 @@ def test_a_clock_the_app_cannot_compute_from_is_422_and_time_stays(sandbox, inst
     assert client.put("/sandbox/clock", json={"now": "2026-12-04T23:59:59+09:00"}).status_code == 200
     resp = client.put("/sandbox/clock", json={"now": instant})
     assert resp.status_code == 422 and resp.get_json()["error"] == "invalid_field"
-    assert client.get("/sandbox/clock").get_json()["now"] == "2026-12-04T14:59:59+00:00"
+    assert client.get("/sandbox/clock").get_json()["now"] == "2026-12-04T23:59:59+09:00"  # JST, as the API writes it
     assert client.post("/sandbox/patients", json={}).status_code == 201
 
 
@@ -114,3 +114,24 @@ def test_sandbox_requests_without_a_body_are_unchanged(sandbox):
     assert client.post("/sandbox/institutions", json={"name": "JSON薬局"}).status_code == 201
     assert client.get("/sandbox/clock").status_code == 200
     assert institution_count(sandbox) == 2
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/sandbox/patients", {"validty": 1}),
+    ("/sandbox/institutions", {"name": "テスト薬局", "colour": "red"}),
+    ("/sandbox/cards", {"person_id": "x", "pin": "1234"}),
+])
+def test_an_unknown_body_field_is_422_naming_it_and_nothing_is_made(sandbox, path, body):
+    """Issue 32: a typo is refused, not ignored (a patient other than the one meant)."""
+    before = institution_count(sandbox)
+    resp = sandbox.test_client().post(path, json=body)
+    assert resp.status_code == 422 and resp.get_json()["error"] == "invalid_parameter"
+    unknown = next(k for k in body if k not in ("name", "person_id"))
+    assert unknown in resp.get_json()["message"]
+    assert institution_count(sandbox) == before
+
+
+def test_a_query_parameter_is_422_under_the_sandbox(sandbox):
+    resp = sandbox.test_client().get("/sandbox/clock?tz=utc")
+    assert resp.status_code == 422 and resp.get_json()["error"] == "invalid_parameter"
+    assert "tz" in resp.get_json()["message"]
