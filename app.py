@@ -58,6 +58,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.extensions["engine"] = engine
     passwords.configure(settings.password_hashing)
     app.extensions["sessionmaker"] = make_sessionmaker(engine)
+    if settings.redis_url:
+        from store.ratelimit import RedisCounts
+
+        # Rate limits then cost no database write (web/context.py).
+        app.extensions["rate_counts"] = RedisCounts(settings.redis_url, prefix=settings.redis_prefix)
     if clock is None:
         # Only the sandbox may move time, and it keeps the setting in the database
         # so that every worker process agrees on "now".

@@ -181,6 +181,52 @@ def report(name: str, run: Run) -> None:
           + (f"   dropped: {run.dropped}" if run.dropped else ""))
 
 
+def profile(database_url: str, n: int, top: int) -> None:
+    """`n` drug reads in this process through Flask's test client under cProfile: the top lines,
+    CPU per read, and statements and commits per read."""
+    import cProfile
+    import os
+    import pstats
+    import time
+
+    from sqlalchemy import event
+
+    reads = setup(database_url)
+    os.environ.update({"APP_ENV": "development", "DATABASE_URL": database_url, "SECRET_KEY": "b" * 64,
+                       "AUDIT_KEY": AUDIT_KEY, "LOG_REQUESTS": "0"})
+    from app import create_app
+
+    app = create_app()
+    app.config["LOG_REQUESTS"] = False
+    counted = {"statements": 0, "commits": 0}
+    engine = app.extensions["engine"]
+    event.listen(engine, "before_cursor_execute", lambda *a: counted.__setitem__("statements", counted["statements"] + 1))
+    event.listen(engine, "commit", lambda *a: counted.__setitem__("commits", counted["commits"] + 1))
+    client = app.test_client()
+
+    def read(i: int) -> None:
+        path, token = reads[i % len(reads)]
+        resp = client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert resp.status_code == 200, resp.data
+
+    for i in range(20):
+        read(i)  # warm up
+    counted.update(statements=0, commits=0)
+    profiler = cProfile.Profile()
+    started = time.process_time()
+    profiler.enable()
+    for i in range(n):
+        read(i)
+    profiler.disable()
+    cpu_ms = (time.process_time() - started) / n * 1000
+    print(f"profile: {n} drug reads in process on {database_url.split(':')[0]}: {cpu_ms:.2f} ms CPU each, "
+          f"{counted['statements'] / n:.1f} statements and {counted['commits'] / n:.1f} commits a read "
+          "(statements on the driver's cursor in store/prepared.py not counted)")
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", default="100,1000", help="fixed request rates (per second), comma-separated")
@@ -188,6 +234,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="closed-loop clients for the capacity run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="instead: profile N drug reads in process (cProfile)")
+    parser.add_argument("--top", type=int, default=25, help="lines of the profile to print")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
     if not args.database_url:
@@ -200,6 +249,9 @@ def main() -> None:
         if "bench" not in (make_url(args.database_url).database or ""):
             sys.exit("refusing to drop a database whose name does not contain 'bench'")
         reset_postgres_database(args.database_url)
+    if args.profile:
+        profile(args.database_url, args.profile, args.top)
+        return
     reads = setup(args.database_url)
     trivial = [("/healthz", None)]
     env = {"APP_ENV": "development", "DATABASE_URL": args.database_url, "SECRET_KEY": "b" * 64,

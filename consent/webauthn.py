@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import LargeBinary, String, delete, insert
+from sqlalchemy import LargeBinary, String, bindparam, delete, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from webauthn import (
     generate_authentication_options, generate_registration_options, options_to_json, verify_authentication_response,
@@ -32,6 +32,7 @@ from webauthn.helpers.structs import (
 
 from consent.errors import DomainError
 from store.base import Base
+from store.kept import execute_kept
 from store.types import UTCDateTime
 
 
@@ -111,36 +112,32 @@ def issue_challenge(session: Session, *, binding: str, purpose: str, now: dateti
         # Expired challenges are useless; sweep them now and then instead of in a cron job.
         session.connection().execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at < now - timedelta(hours=1)))
     # A Core insert: every card read passes here, and the ORM's unit of work costs more than the read.
-    session.connection().execute(
-        insert(WebAuthnChallenge).values(
-            challenge=challenge,
-            binding=binding_hash(binding),
-            purpose=purpose,
-            expires_at=now + timedelta(seconds=ttl_seconds),
-        )
-    )
+    session.connection().execute(_ISSUE, {"challenge": challenge, "binding": binding_hash(binding), "purpose": purpose,
+                                          "expires_at": now + timedelta(seconds=ttl_seconds)})
     return challenge
 
 
 def take_challenge(
     session: Session, *, challenge: bytes, binding: str, purpose: str, now: datetime
 ) -> TakenChallenge:
-    """Delete the challenge and commit at once, before anything is verified.
+    """Delete the challenge in the session's transaction, before anything is verified.
 
     DELETE ... RETURNING lets exactly one of two concurrent requests carrying the same
-    challenge get the row; the other sees it as unknown (a replay).
+    challenge get the row; the other sees it as unknown (a replay). The caller commits it with
+    the rest of its work (one transaction a card read); should that transaction roll back, the
+    deletion is written on its own all the same (store/kept.py): a challenge is used once.
     """
-    row = session.connection().execute(
-        delete(WebAuthnChallenge)
-        .where(WebAuthnChallenge.challenge == challenge)
-        .returning(WebAuthnChallenge.binding, WebAuthnChallenge.purpose, WebAuthnChallenge.expires_at)
-    ).first()
-    session.commit()
+    row = execute_kept(session, _TAKE, {"challenge": challenge}).first()
     if row is None or row.binding != binding_hash(binding) or row.purpose != purpose:
         return TakenChallenge(ChallengeOutcome.UNKNOWN)
     if row.expires_at <= now:
         return TakenChallenge(ChallengeOutcome.EXPIRED, row.expires_at)
     return TakenChallenge(ChallengeOutcome.OK, row.expires_at)
+
+
+_ISSUE = insert(WebAuthnChallenge)
+_TAKE = (delete(WebAuthnChallenge).where(WebAuthnChallenge.challenge == bindparam("challenge"))
+         .returning(WebAuthnChallenge.binding, WebAuthnChallenge.purpose, WebAuthnChallenge.expires_at))
 
 
 def take_credential_challenge(session: Session, credential: dict, *, binding: str, purpose: str, now: datetime,
@@ -260,7 +257,7 @@ def registration_options(session: Session, rp: RelyingParty, *, binding: str, pu
 
 def verify_registration(session: Session, rp: RelyingParty, *, credential: dict, binding: str, purpose: str,
                         now: datetime) -> NewCredential:
-    """Take the challenge (committed at once), then verify; raise RegistrationError otherwise."""
+    """Take the challenge (see take_challenge), then verify; raise RegistrationError otherwise."""
     challenge = take_credential_challenge(session, credential, binding=binding, purpose=purpose, now=now,
                                           error=RegistrationError)
     try:

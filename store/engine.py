@@ -26,6 +26,10 @@ class Timeouts:
 
 # Operator commands and benchmarks (no one waiting at a screen): SQLite waits long for the lock.
 OPERATOR_BUSY_SECONDS = 30
+# A PostgreSQL connection idle in the pool longer than this is pinged before use (store/engine.py's
+# checkout hook); one used within it is trusted, and should the server have gone meanwhile its
+# first statement fails fast (the watchdog, statement_timeout) and the request is answered 503.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
@@ -133,9 +137,19 @@ def _bound_postgres_waits(engine: Engine, *, statement_seconds: float, ping_seco
         if context.connection is not None and context.connection.connection.dbapi_connection is not None:
             _watchdog.done(id(context.connection.connection.dbapi_connection))
 
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn, record):
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
     @event.listens_for(engine, "checkout")
-    def _ping(dbapi_conn, _record, _proxy):
-        # pool_pre_ping's own ping has no deadline: ping here under the watchdog instead.
+    def _ping(dbapi_conn, record, _proxy):
+        # pool_pre_ping's own ping has no deadline: ping here under the watchdog instead. A
+        # connection back in the pool for under PING_AFTER_IDLE_SECONDS worked a moment ago: under
+        # load every request would pay a round trip (two, with its transaction's end) for nothing.
+        returned = record.info.get("returned_at")
+        if returned is not None and time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+            return
         fileno = _fileno(dbapi_conn)
         key = id(dbapi_conn)
         if fileno is not None:

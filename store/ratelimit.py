@@ -9,6 +9,7 @@ from functools import lru_cache
 from sqlalchemy import Engine, TextClause, select, text
 from sqlalchemy.orm import Session
 
+from store.kept import execute_kept
 from store.models import RateLimitCounter
 
 
@@ -45,6 +46,69 @@ def count_hits(engine: Engine, keys: list[str], *, window_seconds: int, now_ts: 
             # Old windows are useless; sweep them now and then rather than in a cron job.
             conn.execute(_SWEEP, {"before": window_start - 3600})
     return counts
+
+
+def count_hits_in(session: Session, keys: list[str], *, window_seconds: int, now_ts: float) -> dict[str, int]:
+    """Count one hit on each key in the caller's own transaction; each key's new count.
+
+    The request's one write transaction carries its counts (no transaction of their own), and
+    they stand even if that transaction rolls back (store/kept.py). On PostgreSQL the counter
+    rows stay locked until it ends: callers count first and keep the transaction short.
+    """
+    window_start = int(now_ts // window_seconds) * window_seconds
+    params = {f"k{i}": key for i, key in enumerate(keys)}
+    params["w"] = window_start
+    counts = dict(execute_kept(session, _upsert_statement(len(keys)), params).all())
+    if random.random() < 0.01:
+        session.connection().execute(_SWEEP, {"before": window_start - 3600})
+    return counts
+
+
+class CounterUnavailable(Exception):
+    """The rate-limit store (Redis) cannot be reached: the request is answered 503, not let through."""
+
+
+class RedisCounts:
+    """Fixed-window counters in Redis (REDIS_URL): no database write for a rate limit at all.
+
+    INCR is atomic per key, so every worker (and machine) shares one count; a window's key
+    expires after two windows. `prefix` keeps deployments (and test runs) sharing a Redis apart.
+    """
+
+    def __init__(self, url: str, *, prefix: str = "mynareception:") -> None:
+        import redis
+
+        self.prefix = prefix + "ratelimit:"
+        # A person is waiting: fail within a second rather than hang on a silent Redis.
+        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self._errors = redis.RedisError
+
+    def count_hits(self, keys: list[str], *, window_seconds: int, now_ts: float) -> dict[str, int]:
+        window_start = int(now_ts // window_seconds) * window_seconds
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            name = f"{self.prefix}{key}:{window_start}"
+            pipe.incr(name)
+            pipe.expire(name, 2 * window_seconds)
+        try:
+            results = pipe.execute()
+        except self._errors as exc:
+            raise CounterUnavailable(type(exc).__name__) from exc
+        return {key: int(results[2 * i]) for i, key in enumerate(keys)}
+
+    def current_count(self, key: str, *, window_seconds: int, now_ts: float) -> int:
+        window_start = int(now_ts // window_seconds) * window_seconds
+        try:
+            value = self.client.get(f"{self.prefix}{key}:{window_start}")
+        except self._errors as exc:
+            raise CounterUnavailable(type(exc).__name__) from exc
+        return int(value or 0)
+
+    def ping(self) -> None:
+        try:
+            self.client.ping()
+        except self._errors as exc:
+            raise CounterUnavailable(type(exc).__name__) from exc
 
 
 def uncount_hits(engine: Engine, keys: list[str], *, window_seconds: int, now_ts: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 import threading
 from datetime import date, datetime, time
 from types import SimpleNamespace
@@ -28,6 +29,7 @@ from store_support import empty_all_tables
 from web.config import Settings
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("REDIS_URL", "")
 # The checkout's root, wherever a test module sits under tests/.
 ROOT = Path(__file__).resolve().parent.parent
 # The clock fixture's date in Japan (a Monday); tests import it: `from conftest import TODAY`.
@@ -115,6 +117,11 @@ def make_app(database_url, clock):
     def _make(app_env: str = "development", *, use_clock: bool = True, **overrides):
         overrides.setdefault("log_requests", False)
         overrides.setdefault("password_hashing", TEST_HASHING)
+        if REDIS_URL:
+            # Rate limits in Redis (.ci/run runs the rate-limit and card tests so): each app its
+            # own keys, as each test its own emptied tables.
+            overrides.setdefault("redis_url", REDIS_URL)
+            overrides.setdefault("redis_prefix", f"test-{secrets.token_hex(8)}:")
         settings = Settings.from_env(
             env={}, app_env=app_env, database_url=database_url, secret_key="t" * 64, **overrides
         )

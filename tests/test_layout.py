@@ -240,8 +240,9 @@ COMMITS_ALLOWED_IN_WEB: dict[tuple[str, str], str] = {
     # WebAuthn ceremonies are sign-in plumbing, not use cases: they store a single-use challenge
     # between their two requests or a card's new sign count, and change no consent. The card's
     # check is integrations/card's, which consent/ may not import.
-    **{("web.patient.card", name): "the card's WebAuthn ceremony (challenge, sign count)"
-       for name in ("options", "signin_verify")},
+    # The card's WebAuthn ceremony (web.patient.card: its counts, challenge, sign count) commits
+    # through this, with the browser session's row in the same transaction.
+    ("web.sessions", "commit_with_session"): "the request's transaction with the browser session's row",
     ("web.patient.reception", "_card_step"): "the card's sign count before 同意照会・更新 or 取消",
     **{("web.console.passkeys", name): "staff passkeys' WebAuthn ceremonies (challenge, credential)" for name in (
         "passkey_register_options", "passkey_register_verify", "passkey_signin_options", "passkey_signin_verify")},

@@ -59,6 +59,10 @@ class Settings:
     # A card read still waiting for the card after this long tells the patient what to do next.
     card_read_advice_seconds: int = 60
     log_requests: bool = True
+    # Rate limits counted in Redis (REDIS_URL, e.g. redis://127.0.0.1:6379/0) instead of the
+    # database; REDIS_PREFIX keeps deployments sharing one Redis apart.
+    redis_url: str = ""
+    redis_prefix: str = "mynareception:"
     # Proxy hops whose X-Forwarded-For/-Proto are believed; 0: forwarded headers are ignored.
     trusted_proxies: int = 0
     # GET /metrics (Prometheus) only when on, and only to these addresses or CIDR ranges.
@@ -168,6 +172,8 @@ class Settings:
         settings.audit_key = env.get("AUDIT_KEY", "").strip()
         settings.audit_keys = [k.strip() for k in env.get("AUDIT_KEYS", "").split(",") if k.strip()]
         settings.webhook_key = env.get("WEBHOOK_KEY", "").strip()
+        settings.redis_url = env.get("REDIS_URL", "").strip()
+        settings.redis_prefix = env.get("REDIS_PREFIX", "").strip() or settings.redis_prefix
         settings.audit_keyed_since = _instant_from(env, "AUDIT_KEYED_SINCE", problems)
         for key, value in overrides.items():
             if not hasattr(settings, key):
@@ -245,6 +251,8 @@ class Settings:
             problems.append(f"OQS_BACKEND must be one of {', '.join(OQS_BACKENDS)} (a remote OQS is not built yet)")
         if self.card_authority and self.card_authority not in CARD_AUTHORITIES:
             problems.append(f"CARD_AUTHORITY must be one of {', '.join(CARD_AUTHORITIES)}")
+        if self.redis_url and urlsplit(self.redis_url).scheme not in ("redis", "rediss", "unix"):
+            problems.append(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, not {self.redis_url!r}")
         for entry in self.metrics_allow:
             try:
                 ipaddress.ip_network(entry, strict=False)

@@ -12,10 +12,12 @@ from consent.clock import JST
 from integrations.card.interface import CardAuthority
 from consent.webauthn import RelyingParty
 from integrations.oqs.interface import OQS
-from store.ratelimit import count_hits, limit_key
+from store.ratelimit import count_hits, count_hits_in, limit_key
 from web.config import Settings
+from web.db import db
 from web.errors import ApiError
 from web.security import session_secret
+from web.sessions import commit_with_session
 
 
 def engine_of_app():
@@ -93,26 +95,66 @@ def enforce_rate_limit(scope: str, subject: str, *, limit: int, window_seconds: 
     enforce_rate_limits([(scope, subject, limit)], window_seconds=window_seconds)
 
 
+RATE_LIMITED_MESSAGE = "短時間に操作が集中しました。1分ほど待ってからもう一度お試しください。"
+
+
+def _redis_counts():
+    """The Redis counters when REDIS_URL is set (create_app), else None: counted in the database."""
+    return current_app.extensions.get("rate_counts")
+
+
 def enforce_rate_limits(rules: list[tuple[str, str, int]], *, window_seconds: int = 60) -> None:
     """Count a hit on each (scope, subject, limit) at once; 429 if any is over its limit.
 
-    Counted in real time (not the sandbox clock) and in the database, shared by all workers.
+    Counted in real time (not the sandbox clock), shared by all workers: in Redis when REDIS_URL
+    is set, otherwise in the database in a short transaction of its own (so a refused request
+    still counts). Card reads count inside their own transaction instead: count_in_request.
     """
-    request_session = g.get("db")
-    if request_session is not None and request_session.in_transaction() \
-            and current_app.extensions["engine"].dialect.name == "sqlite":
-        # The request's SQLite transaction holds the write lock (BEGIN IMMEDIATE): counting on a
-        # connection of our own now would wait for ourselves. Count before touching db().
-        raise RuntimeError("enforce_rate_limits() called inside the request's database transaction")
     limits = {limit_key(scope, subject): limit for scope, subject, limit in rules}
     now_ts = time.time()
-    counts = count_hits(current_app.extensions["engine"], list(limits), window_seconds=window_seconds, now_ts=now_ts)
-    # The rule closest to its limit is the one a client must pace itself by (RateLimit-* headers).
+    redis_counts = _redis_counts()
+    if redis_counts is not None:
+        counts = redis_counts.count_hits(list(limits), window_seconds=window_seconds, now_ts=now_ts)
+    else:
+        request_session = g.get("db")
+        if request_session is not None and request_session.in_transaction() \
+                and current_app.extensions["engine"].dialect.name == "sqlite":
+            # The request's SQLite transaction holds the write lock (BEGIN IMMEDIATE): counting on a
+            # connection of our own now would wait for ourselves. Count before touching db().
+            raise RuntimeError("enforce_rate_limits() called inside the request's database transaction")
+        counts = count_hits(current_app.extensions["engine"], list(limits), window_seconds=window_seconds,
+                            now_ts=now_ts)
+    if _pace(limits, counts, window_seconds, now_ts):
+        raise ApiError(429, "rate_limited", RATE_LIMITED_MESSAGE)
+
+
+def count_in_request(rules: list[tuple[str, str, int]], *, window_seconds: int = 60) -> None:
+    """Count a hit on each (scope, subject, limit) as part of the request's one write
+    transaction (db()), or in Redis when REDIS_URL is set; 429 if any is over its limit.
+
+    Call it before the request writes anything else: over a limit, the counts (and the browser
+    session) alone are committed, then refused. Should the request's transaction later roll back,
+    the counts are written on their own all the same (store/kept.py): a refused read still counts.
+    """
+    limits = {limit_key(scope, subject): limit for scope, subject, limit in rules}
+    now_ts = time.time()
+    redis_counts = _redis_counts()
+    if redis_counts is not None:
+        counts = redis_counts.count_hits(list(limits), window_seconds=window_seconds, now_ts=now_ts)
+    else:
+        counts = count_hits_in(db(), list(limits), window_seconds=window_seconds, now_ts=now_ts)
+    if _pace(limits, counts, window_seconds, now_ts):
+        commit_with_session(db())
+        raise ApiError(429, "rate_limited", RATE_LIMITED_MESSAGE)
+
+
+def _pace(limits: dict[str, int], counts: dict[str, int], window_seconds: int, now_ts: float) -> bool:
+    """Remember the rule a client must pace itself by (RateLimit-* headers); True when over a limit."""
+    # The rule closest to its limit is the one a client must pace itself by.
     key = min(limits, key=lambda k: limits[k] - counts[k])
     reset = max(1, window_seconds - int(now_ts % window_seconds))
     g.rate_limit = (limits[key], max(0, limits[key] - counts[key]), reset)
-    if any(counts[k] > limit for k, limit in limits.items()):
-        raise ApiError(429, "rate_limited", "短時間に操作が集中しました。1分ほど待ってからもう一度お試しください。")
+    return any(counts[k] > limit for k, limit in limits.items())
 
 
 def rate_limit_headers(response):

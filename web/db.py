@@ -8,6 +8,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from store.kept import rollback_keeping
+
 
 def engine() -> Engine:
     return current_app.extensions["engine"]
@@ -53,8 +55,10 @@ def close_reader(_exc: BaseException | None = None) -> None:
 def close_db(_exc: BaseException | None = None) -> None:
     session = g.pop("db", None)
     if session is not None:
-        # Anything not committed explicitly is dropped: no half-written requests.
-        session.rollback()
+        # Anything not committed explicitly is dropped: no half-written requests. What must stand
+        # whatever the request's fate (a challenge taken, a rate-limit hit) is written again on
+        # its own (store/kept.py).
+        rollback_keeping(session, current_app.extensions["engine"])
         session.close()
 
 

@@ -18,6 +18,7 @@ from werkzeug.datastructures import CallbackDict
 
 from consent.clock import SystemClock
 from store.models import WebSession
+from web.db import db
 
 # Rewrite last_seen at most this often, so read-only pages do not write on every request.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -40,6 +41,9 @@ class ServerSession(CallbackDict, SessionMixin):
         self.rotate_requested = False
         self.last_seen = last_seen
         self.created = created
+        # Written in the request's own transaction (commit_with_session): only the cookie is due,
+        # or ("ended") the row was gone, ended on the server meanwhile.
+        self.written: str | None = None
 
     def rotate(self) -> None:
         """Give this session a new id (call at sign-in and privilege changes)."""
@@ -73,8 +77,15 @@ class DatabaseSessionInterface(SessionInterface):
         if not sid or len(sid) > 128:
             return ServerSession()
         now = self._now(app)
-        with self._engine(app).connect() as conn:
-            row = conn.execute(_SELECT, {"sid_hash": _hash(sid)}).first()
+        engine = self._engine(app)
+        if engine.dialect.name == "postgresql":
+            # On the request's own connection and transaction (web/db.py): no checkout and no
+            # transaction of its own (two round trips fewer a request). SQLite's request
+            # transaction takes the write lock, so there the read stays on its own connection.
+            row = db().connection().execute(_SELECT, {"sid_hash": _hash(sid)}).first()
+        else:
+            with engine.connect() as conn:
+                row = conn.execute(_SELECT, {"sid_hash": _hash(sid)}).first()
         if row is None or row.expires_at <= now:
             return ServerSession()
         if row.staff_id is not None and row.created_at + self.staff_absolute <= now:
@@ -103,44 +114,66 @@ class DatabaseSessionInterface(SessionInterface):
                 response.delete_cookie(name, domain=domain, path=path)
             return
 
+        if session.written == "ended":
+            response.delete_cookie(name, domain=domain, path=path)
+            return
         stale = session.last_seen is None or now - session.last_seen > TOUCH_EVERY
         if not (session.modified or session.new or session.rotate_requested or stale):
+            if session.written:
+                self._set_cookie(app, session, response)
             return
 
+        with engine.begin() as conn:
+            adopt = self.write(conn, session, now)
+        if adopt is None:
+            session.sid = None
+            response.delete_cookie(name, domain=domain, path=path)
+            return
+        self.adopt(session, adopt)
+        self._set_cookie(app, session, response)
+
+    def write(self, conn, session: ServerSession, now: datetime) -> tuple[str, datetime] | None:
+        """Write the session's row on `conn` (inside its transaction); return (sid, now) to adopt
+        once committed, or None when the row was ended on the server while this request ran
+        (logout elsewhere, staff disabled): never bring it back."""
         payload = json.dumps(dict(session), separators=(",", ":"))
         new = session.sid is None or session.rotate_requested
         staff_id = session.get("staff_id")
         created = now if new or session.created is None else session.created
         values = {"data": payload, "staff_id": staff_id, "last_seen_at": now,
                   "expires_at": self._ends_at(created, staff_id, now)}
-        new_sid = None
-        with engine.begin() as conn:
-            if new:
-                if session.sid is not None:
-                    conn.execute(_DELETE, {"sid_hash": _hash(session.sid)})
-                new_sid = secrets.token_urlsafe(32)
+        if new:
+            new_sid = secrets.token_urlsafe(32)
+            # Rotation moves the row to its new id in one statement; the old id is gone with it.
+            if session.sid is None or conn.execute(_ROTATE, {
+                    "sid_hash": _hash(session.sid), "id_hash": _hash(new_sid), "created_at": now, **values,
+            }).rowcount != 1:
                 conn.execute(_INSERT, {"id_hash": _hash(new_sid), "created_at": now, **values})
-            elif conn.execute(_UPDATE, {"sid_hash": _hash(session.sid), **values}).rowcount != 1:
-                # Ended on the server while this request ran (logout elsewhere, staff disabled):
-                # never bring it back.
-                session.sid = None
-                response.delete_cookie(name, domain=domain, path=path)
-                return
-        if new_sid is not None:
-            # Adopted only once committed: had the write failed, a second save (Flask saves again
-            # for the error page) would find no row under the new id, take the session for one
-            # ended on the server and delete the cookie; the next form post then met the CSRF page.
-            session.sid, session.rotate_requested = new_sid, False
-            session.created = now
+            return new_sid, now
+        if conn.execute(_UPDATE, {"sid_hash": _hash(session.sid), **values}).rowcount != 1:
+            return None
+        return session.sid, created
 
+    @staticmethod
+    def adopt(session: ServerSession, written: tuple[str, datetime]) -> None:
+        # Adopted only once committed: had the write failed, a second save (Flask saves again
+        # for the error page) would find no row under the new id, take the session for one
+        # ended on the server and delete the cookie; the next form post then met the CSRF page.
+        sid, created = written
+        if sid != session.sid or session.rotate_requested:
+            session.sid, session.rotate_requested = sid, False
+            session.created = created
+        session.new = False
+
+    def _set_cookie(self, app: Flask, session: ServerSession, response: Response) -> None:
         response.set_cookie(
-            name,
+            self.get_cookie_name(app),
             session.sid,
             httponly=True,
             secure=self.get_cookie_secure(app),
             samesite=self.get_cookie_samesite(app) or "Lax",
-            domain=domain,
-            path=path,
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
         )
 
 
@@ -154,6 +187,37 @@ _DELETE = delete(_table).where(_table.c.id_hash == bindparam("sid_hash"))
 # The SET and VALUES clauses come from the parameters' column names.
 _UPDATE = update(_table).where(_table.c.id_hash == bindparam("sid_hash"))
 _INSERT = insert(_table)
+# The new id travels as id_hash, the old one as sid_hash.
+_ROTATE = update(_table).where(_table.c.id_hash == bindparam("sid_hash"))
+
+
+def commit_with_session(db_session: Session) -> None:
+    """Commit the request's transaction with the browser session's row written in it.
+
+    A sign-in (the new session id), a card read's options (the browser's WebAuthn binding) or a
+    refusal (what an earlier read allowed, dropped) then costs one write transaction, not two:
+    the usual save after the response only sets the cookie. Changes to the session after this
+    call are saved as usual.
+    """
+    from flask import current_app, session as browser_session
+
+    interface = current_app.session_interface
+    if not isinstance(interface, DatabaseSessionInterface) or not isinstance(browser_session, ServerSession):
+        db_session.commit()
+        return
+    now = interface._now(current_app)
+    if not browser_session:
+        db_session.commit()  # an empty session is dropped by the usual save
+        return
+    written = interface.write(db_session.connection(), browser_session, now)
+    db_session.commit()
+    if written is None:
+        browser_session.sid, browser_session.written = None, "ended"
+    else:
+        interface.adopt(browser_session, written)
+        browser_session.written = "cookie"
+        browser_session.last_seen = now
+    browser_session.modified = False
 
 
 def remember_with(db_session: Session, key: str, value) -> None:

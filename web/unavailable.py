@@ -14,6 +14,8 @@ import sqlite3
 import psycopg
 from sqlalchemy import exc
 
+from store.ratelimit import CounterUnavailable
+
 log = logging.getLogger("app.unavailable")
 
 MESSAGE = "ただいま混み合っているか、システムに接続できません。しばらくしてからもう一度お試しください。"
@@ -31,9 +33,10 @@ class DatabaseUnavailable(Exception):
 
 # Faults of the database or of the way to it, not of the request: trying later helps. (SQLite's
 # "database is locked" and "database or disk is full", PostgreSQL refusing connections, a statement
-# timeout or a silent server cut by the watchdog, the pool's checkout timeout.)
+# timeout or a silent server cut by the watchdog, the pool's checkout timeout; Redis, when rate
+# limits are counted there, unreachable.)
 # Prepared statements (store/prepared.py) run on the driver's cursor: its own errors come unwrapped.
-UNAVAILABLE = (DatabaseUnavailable, exc.TimeoutError, exc.OperationalError, exc.InterfaceError,
+UNAVAILABLE = (DatabaseUnavailable, CounterUnavailable, exc.TimeoutError, exc.OperationalError, exc.InterfaceError,
                sqlite3.OperationalError, psycopg.OperationalError, psycopg.InterfaceError)
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import cbor2
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from consent.clock import JST
@@ -44,6 +44,13 @@ def _birthday_in(birth_date: date, year: int) -> date:
 _CARD_COLUMNS = [getattr(CardRecord, name) for name in (
     "id", "person_id", "credential_id", "user_handle", "public_key", "sign_count", "status",
     "valid_from", "valid_until", "demo", "accepted_binding", "accepted_challenge_expires_at")]
+
+
+# Every card read runs these: built once (building a statement costs more than running it on SQLite).
+_BY_HANDLE = select(*_CARD_COLUMNS).where(CardRecord.user_handle == bindparam("user_handle"))
+_BY_HANDLE_LOCKED = _BY_HANDLE.with_for_update()
+# The SET clause comes from the parameters' column names.
+_RECORD_USE = update(CardRecord).where(CardRecord.id == bindparam("card_id"))
 
 
 def card_from_record(row: CardRecord) -> Card:
@@ -102,12 +109,12 @@ class LocalCardAuthority:
     def by_user_handle(self, user_handle: bytes, *, lock: bool = False) -> Card | None:
         # Core on the session's connection: every card read passes here, and a plain row is all
         # a Card needs (no ORM identity to keep in step with record_use's update).
-        query = select(*_CARD_COLUMNS).where(CardRecord.user_handle == user_handle)
+        query = _BY_HANDLE
         if lock:
             # Serialize sign-ins of one card: two assertions must not both pass the count check.
             begin_write(self.session)
-            query = query.with_for_update()
-        row = self.session.connection().execute(query).first()
+            query = _BY_HANDLE_LOCKED
+        row = self.session.connection().execute(query, {"user_handle": user_handle}).first()
         return card_from_record(row) if row else None
 
     def by_credential_id(self, credential_id: bytes) -> Card | None:
@@ -134,12 +141,9 @@ class LocalCardAuthority:
         challenge_expires_at: datetime | None = None,
     ) -> None:
         """`binding` (already hashed) and `challenge_expires_at` describe the accepted read."""
-        self.session.connection().execute(
-            update(CardRecord)
-            .where(CardRecord.id == card_id)
-            .values(sign_count=sign_count, last_used_at=now, accepted_binding=binding,
-                    accepted_challenge_expires_at=challenge_expires_at)
-        )
+        self.session.connection().execute(_RECORD_USE, {
+            "card_id": card_id, "sign_count": sign_count, "last_used_at": now, "accepted_binding": binding,
+            "accepted_challenge_expires_at": challenge_expires_at})
 
     def reinstate(self, card_id: str, *, now: datetime) -> Card:
         """Clear a suspected-clone flag after the card was checked; other statuses stay."""

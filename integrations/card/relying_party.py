@@ -64,9 +64,11 @@ def verify_card_assertion(
 ) -> Card:
     """Verify a card's assertion and return the card; raise CardSignInError otherwise.
 
-    `authority` must work on `session`. The session must have no pending work: the challenge's deletion is committed first,
-    and a detected clone is committed before refusing. On success the new sign count is
-    written but not committed, so the caller can commit it with what the sign-in is for.
+    `authority` must work on `session`, whose transaction carries the whole read: the challenge's
+    deletion (which stands even if the transaction rolls back: consent/webauthn.take_challenge),
+    a detected clone (committed before refusing) and, on success, the new sign count, written but
+    not committed, so the caller commits it with what the sign-in is for. A caller that refuses
+    commits too, so the read is one write transaction either way.
     """
     try:
         parsed = parse_assertion(credential)

@@ -280,7 +280,8 @@ def failing_session_writes(full):
     state = {"failing": False}
 
     def refuse(_conn, _cursor, statement, _params, _context, _many):
-        if state["failing"] and statement.startswith("INSERT INTO web_sessions"):
+        # A new row, inserted or (at a sign-in's rotation) moved to its new id.
+        if state["failing"] and statement.startswith(("INSERT INTO web_sessions", "UPDATE web_sessions SET id_hash")):
             raise sqlite3.OperationalError("database or disk is full")
 
     event.listen(app.extensions["engine"], "before_cursor_execute", refuse)

@@ -12,12 +12,13 @@ from consent.vocabulary import CARD_POSITION_PHONE
 from consent.webauthn import authentication_options
 from integrations.card import Card
 from integrations.card.relying_party import MALFORMED, CardSignInError, verify_card_assertion
-from web.context import (browser_binding, card_authority_for, client_address, enforce_rate_limits, now, oqs_for,
+from web.context import (browser_binding, card_authority_for, client_address, count_in_request, now, oqs_for,
                          relying_party, settings)
 from web import metrics
 from web.db import db
 from web.errors import ApiError
 from web.jsonio import json_object
+from web.sessions import commit_with_session
 
 bp = Blueprint("card", __name__, url_prefix="/card", template_folder="templates")
 
@@ -33,12 +34,13 @@ def options():
     if purpose not in PURPOSES:
         raise ApiError(400, "bad_purpose", "読み取りの種類が正しくありません。")
     limits = settings()
-    enforce_rate_limits([
+    # One write transaction: the counts, the challenge and the browser's binding (a new session's row).
+    count_in_request([
         ("card-options:session", browser_binding(), 3 * limits.card_reads_per_session),
         ("card-options:ip", client_address(), limits.card_reads_per_address),
     ])
     data = authentication_options(db(), relying_party(), binding=browser_binding(), purpose=purpose, now=now())
-    db().commit()
+    commit_with_session(db())
     return jsonify(data)
 
 
@@ -46,7 +48,11 @@ def verify_card(purpose: str) -> Card:
     """Verify the posted assertion for `purpose`; raise CardSignInError (worded for the patient
     by web/error_messages.py) otherwise.
 
-    On success the card's new sign count is pending in `db()`: commit it with the flow's work.
+    The read is the request's one write transaction: its rate-limit counts, the challenge taken,
+    the card's sign count. On success they are pending in `db()`: commit them with the flow's
+    work. A refusal commits them (with the browser session, which loses what an earlier read
+    allowed) before raising; a flow whose own work fails after this rolls back, and the counts
+    and the challenge's deletion are written on their own (store/kept.py).
     """
     body = json_object(required=True)
     credential = body.get("credential")
@@ -63,7 +69,7 @@ def verify_card(purpose: str) -> Card:
     handle = response.get("userHandle") if isinstance(response, dict) else None
     if isinstance(handle, str) and handle:
         rules.append(("card-verify:card", handle, limits.card_reads_per_card))
-    enforce_rate_limits(rules)
+    count_in_request(rules)
     session_db = db()
     try:
         return verify_card_assertion(
@@ -74,6 +80,7 @@ def verify_card(purpose: str) -> Card:
         # A refused read also ends whatever an earlier read of this browser allowed.
         for key in CARD_IDENTITY_KEYS:
             session.pop(key, None)
+        commit_with_session(session_db)
         metrics.card_refused(exc.code)
         raise
 
@@ -100,10 +107,15 @@ def signin_page():
 @bp.post("/signin/verify")
 def signin_verify():
     card = verify_card("signin")
-    db().commit()
     session.clear()
     session.rotate()
     session["patient"] = {"card_id": card.card_id, "person_id": card.person_id}
+    # The sign count and the new session id in one transaction with the read.
+    try:
+        commit_with_session(db())
+    except BaseException:
+        session.clear()  # signed in only once committed: the error page must not save it
+        raise
     return jsonify(redirect=url_for("card.me"))
 
 

@@ -100,6 +100,9 @@ class SimulatedOQS:
     def __init__(self, session: Session, institution_names: InstitutionNames = no_institution_names) -> None:
         self.session = session
         self.institution_names = institution_names
+        # People read through this instance (one a request): a drug read asks for claims and
+        # e-prescriptions, each of the same person. Dropped by this instance's own writes.
+        self._people: dict[str, PersonView | None] = {}
 
     # -- people ---------------------------------------------------------------------------
 
@@ -120,6 +123,7 @@ class SimulatedOQS:
         under 75 (後期高齢者医療 ends on 生活保護) and answers validity 1 (or 6 for the aid record).
         `seed` makes the person's data (not the id) reproducible.
         """
+        self._people.clear()
         if validity is not None and (not isinstance(validity, int) or isinstance(validity, bool)
                                      or validity not in codes.VALIDITY):
             raise InvalidInput("invalid_validity", field="validity")
@@ -158,7 +162,9 @@ class SimulatedOQS:
     def _person(self, person_id: str) -> PersonView | None:
         if not isinstance(person_id, str) or not person_id or len(person_id) > 32:
             return None
-        return load_person(self.session, person_id)
+        if person_id not in self._people:
+            self._people[person_id] = load_person(self.session, person_id)
+        return self._people[person_id]
 
     def person(self, person_id: str) -> PersonRecord | None:
         person = self._person(person_id)
@@ -282,6 +288,7 @@ class SimulatedOQS:
     def register_entrustment(self, *, person_id: str, institution_code: str) -> bool:
         """The welfare office entrusts (委託) a medical-aid recipient to an institution, possibly after the
         visit; True when it is new. Raises PersonNotFound, or InvalidInput for someone without medical aid."""
+        self._people.clear()
         _check_institution(institution_code)
         person = self._person(person_id)
         if person is None:
@@ -292,10 +299,12 @@ class SimulatedOQS:
             return False
         self.session.add(OqsEntrustment(person_id=person_id, institution_code=institution_code))
         self.session.flush()
+        self._people.clear()
         return True
 
     def load_demo_population(self, *, today: date, institution_codes: list[str]) -> list[PersonRecord]:
         """The demo people (demo.py), created where missing; no commit."""
+        self._people.clear()
         person_ids = store_demo_population(self.session, today=today, institution_codes=institution_codes)
         return [self.person(person_id) for person_id in person_ids]
 
