@@ -21,7 +21,7 @@ def free_port() -> int:
 
 def register_code_client(admin, redirect_uri: str, labels: tuple[str, ...]) -> tuple[str, str]:
     """An admin registers an authorization-code client in 「API連携」; its id and its secret."""
-    admin.goto("/pharmacy/admin")
+    admin.goto("/pharmacy/admin/api")
     section = admin.locator("#api-clients")
     section.get_by_label("連携システム名").fill("デスクトップレセコン（クライアント試験）")
     section.get_by_label("認可コード（職員がログインして許可）").check()

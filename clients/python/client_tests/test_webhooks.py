@@ -47,7 +47,7 @@ def deliver_once(live_server) -> str:
 
 def register_webhook(admin, url: str) -> str:
     """An admin registers `url` in 「API連携」 → 「Webhook」; the signing secret shown once."""
-    admin.goto("/pharmacy/admin")
+    admin.goto("/pharmacy/admin/api")
     admin.get_by_label("通知先のURL", exact=False).fill(url)
     admin.get_by_role("button", name="通知先を登録").click()
     secret = admin.locator("#webhooks [role=status] code").inner_text()
