@@ -212,11 +212,15 @@ def test_the_audit_log_filters_by_patient_and_decision_and_exports_a_csv(
 def test_a_wareki_batch_row_gives_name_copay_and_an_xlsx_with_codes_as_text(staff_page, sandbox, tmp_path):
     from openpyxl import load_workbook
 
-    person = sandbox.patient()
+    # Born 昭和29年2月2日: not the messages' example S29.2.1, and under 75, so with 記号 and 枝番
+    # (whose leading zero the xlsx keeps as text). A random patient was sometimes 75 or more
+    # (後期高齢者医療, no 記号), and the CSV then said "None".
+    person = sandbox.patient(birth_date="1954-02-02")
     born = date.fromisoformat(person["birth_date"])
     era = era_of(born)
     letter = f"{era.letter}{era.year_of(born)}.{born.month}.{born.day}"
-    keys = f"{person['insurer_number']},{person['symbol']},{person['number']},{person['branch']}"
+    # 後期高齢者医療 (a patient of 75 or more, as the sandbox may make) has no 記号 and no 枝番: blank cells.
+    keys = ",".join(person[key] or "" for key in ("insurer_number", "symbol", "number", "branch"))
     upload = tmp_path / "予約.csv"
     upload.write_text("保険者番号,記号,番号,枝番,生年月日,照会番号\r\n"
                       f"{keys},{letter},0012\r\n{keys},{wareki_date(born)},\r\n{keys},X99.1.1,\r\n", encoding="utf-8")
