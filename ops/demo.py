@@ -306,45 +306,36 @@ def _demo_consents(session, institution, people: dict, *, today: date, now) -> N
 def _demo_home_visit(session, institution, people: dict, *, today: date, now) -> str:
     """The demo pharmacy's home-visit patient has three recorded visits."""
     person_id, categories, days = DEMO_HOME_VISIT
-    person = people.get(person_id)
-    if person is None:
-        return ""
-    if home_visits.relationship_of(session, institution_id=institution.id, person_id=person_id) is None:
-        card_id = _card_of(session, card_authority_for(session), person, now=now)
-        first, *later = days
-        validity = oqs_for(session).qualification(person_id, institution_code=institution.institution_code,
-                                                  care_setting=HOME_VISIT, today=today).validity_code
-        consent = home_visits.register_first_visit(
-            session, institution_id=institution.id, person_id=person_id, card_id=card_id, categories=categories,
-            now=now - timedelta(days=first), validity_code=validity)
-        pharmacist = session.scalar(select(Staff.id).where(Staff.institution_id == institution.id,
-                                                           Staff.login_id == DEMO_STAFF[0][0]))
-        for before in later:
-            home_visits.record_visit(session, institution_id=institution.id, consent_id=consent.id,
-                                     visit_date=today - timedelta(days=before), by=f"staff:{pharmacist}",
-                                     now=now - timedelta(days=before))
-    return person.name
+    return _demo_relationship(session, institution, people.get(person_id), categories, days,
+                              staff_login=DEMO_STAFF[0][0], today=today, now=now)
 
 
 def _demo_station_visits(session, station, people: dict, *, today: date, now) -> str:
     """The visiting-nurse station's relationship with the demo pharmacy's home-visit patient."""
     person_id, categories, _ = DEMO_HOME_VISIT
-    person = people.get(person_id)
+    return _demo_relationship(session, station, people.get(person_id), categories, DEMO_STATION_VISITS,
+                              staff_login=DEMO_STATION_STAFF[0][0], today=today, now=now)
+
+
+def _demo_relationship(session, institution, person, categories, days, *, staff_login: str, today: date,
+                       now) -> str:
+    """A home-visit relationship, once: the first visit `days[0]` days ago on the card, then a visit
+    recorded by `staff_login` each of the other days ago. The person's name ("" when not loaded)."""
     if person is None:
         return ""
-    if home_visits.relationship_of(session, institution_id=station.id, person_id=person_id) is None:
-        first, *later = DEMO_STATION_VISITS
-        validity = oqs_for(session).qualification(person_id, institution_code=station.institution_code,
+    if home_visits.relationship_of(session, institution_id=institution.id, person_id=person.person_id) is None:
+        first, *later = days
+        validity = oqs_for(session).qualification(person.person_id, institution_code=institution.institution_code,
                                                   care_setting=HOME_VISIT, today=today).validity_code
         consent = home_visits.register_first_visit(
-            session, institution_id=station.id, person_id=person_id,
+            session, institution_id=institution.id, person_id=person.person_id,
             card_id=_card_of(session, card_authority_for(session), person, now=now), categories=categories,
             now=now - timedelta(days=first), validity_code=validity)
-        nurse = session.scalar(select(Staff.id).where(Staff.institution_id == station.id,
-                                                      Staff.login_id == DEMO_STATION_STAFF[0][0]))
+        visitor = session.scalar(select(Staff.id).where(Staff.institution_id == institution.id,
+                                                        Staff.login_id == staff_login))
         for before in later:
-            home_visits.record_visit(session, institution_id=station.id, consent_id=consent.id,
-                                     visit_date=today - timedelta(days=before), by=f"staff:{nurse}",
+            home_visits.record_visit(session, institution_id=institution.id, consent_id=consent.id,
+                                     visit_date=today - timedelta(days=before), by=f"staff:{visitor}",
                                      now=now - timedelta(days=before))
     return person.name
 
