@@ -33,7 +33,9 @@ from consent.audit import AuditKeyring, use_keyring  # noqa: E402
 from consent.vocabulary import CATEGORIES, READ_CATEGORIES  # noqa: E402
 from consent.clock import JST  # noqa: E402
 from consent.decision import decide  # noqa: E402
+from consent import events  # noqa: E402
 from consent.models import AuditEntry, Consent  # noqa: E402
+from consent.patient_keys import PatientKey  # noqa: E402
 from consent.window import window_end  # noqa: E402
 from store.engine import make_engine, make_sessionmaker  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
@@ -104,13 +106,33 @@ def consent_row(k: int, institutions: list[int], rng: random.Random) -> dict:
     }
 
 
+def running_service_rows(row: dict) -> tuple[dict, dict | None]:
+    """What a running service holds beside a consent row: the patient_id made at registration
+    (consent.registered), and for a window already past, the consent.expired event the delivery
+    worker's sweep wrote within seconds of the end. Without them every first read of a loaded
+    consent would do that one-time work itself, which a live system never asks of a read."""
+    key = {"institution_id": row["institution_id"], "person_id": row["person_id"],
+           "patient_id": f"pat_bench{row['person_id']}"}
+    ends = row["window_end"]
+    if row["status"] != "active" or ends > NOW:
+        return key, None
+    return key, {"institution_id": row["institution_id"], "type": events.EVENT_CONSENT_EXPIRED,
+                 "consent_id": row["id"], "patient_id": key["patient_id"], "occurred_at": ends,
+                 "recorded_at": ends, "data": "{}", "dedupe_key": events.expiry_key(row["id"], ends)}
+
+
 def grow(engine, start: int, stop: int, institutions: list[int], rng: random.Random) -> float:
     began = time.perf_counter()
     table = Consent.__table__
     for chunk_start in range(start, stop, CHUNK):
         rows = [consent_row(k, institutions, rng) for k in range(chunk_start, min(stop, chunk_start + CHUNK))]
+        beside = [running_service_rows(row) for row in rows]
         with engine.begin() as conn:
             conn.execute(insert(table), rows)
+            conn.execute(insert(PatientKey.__table__), [key for key, _ in beside])
+            expired = [event for _, event in beside if event is not None]
+            if expired:
+                conn.execute(insert(events.Event.__table__), expired)
     settle(engine)
     return time.perf_counter() - began
 

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Connection, ForeignKey, Index, Integer, String, Text, UniqueConstraint, delete, insert, or_, and_,
+    BigInteger, Connection, bindparam, ForeignKey, Index, Integer, String, Text, UniqueConstraint, delete, insert, or_, and_,
     select, text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -50,6 +50,7 @@ from consent.vocabulary import (
 from consent.window import aware
 from store.base import Base
 from store.engine import begin_write
+from store.prepared import Prepared
 from store.models import Setting
 from store.types import UTCDateTime
 
@@ -166,6 +167,10 @@ def consent_event(session: Session, consent: Any, type: str, data: dict[str, Any
 # --- consent.expired: written by whoever first sees it ------------------------------------------
 
 
+# Prepared (store/prepared.py): every read of an ended consent asks this.
+_BY_DEDUPE_KEY = Prepared(select(_events.c.id).where(_events.c.dedupe_key == bindparam("dedupe_key")))
+
+
 def expiry_key(consent_id: str, ends_at: datetime) -> str:
     return f"expired:{consent_id}:{int(aware(ends_at).timestamp())}"
 
@@ -177,7 +182,7 @@ def note_expiry(conn: Connection, consent: Any, now: datetime) -> bool:
     if consent.status != STATUS_ACTIVE or ends is None or aware(now) < ends:
         return False
     key = expiry_key(consent.id, ends)
-    if conn.scalar(select(_events.c.id).where(_events.c.dedupe_key == key)) is not None:
+    if _BY_DEDUPE_KEY.execute(conn, {"dedupe_key": key}):
         return False  # the common case, answered without taking the stream's lock
     common = {"institution_id": consent.institution_id, "consent_id": consent.id, "person_id": consent.person_id,
               "now": now, "occurred_at": ends}
