@@ -15,12 +15,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, ForeignKey, String, select
+from sqlalchemy import Connection, ForeignKey, String, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base
+from store.prepared import Prepared
 
 PREFIX = "pat_"
 
@@ -60,6 +61,13 @@ def patient_id_for(session: Session | Connection, institution_id: int, person_id
     return _lookup(conn, institution_id, person_id)
 
 
+def existing_patient_id(session: Session | Connection, institution_id: int, person_id: str) -> str | None:
+    """The person's patient_id at the institution, or None when none was made (a read: one
+    prepared lookup, as every data read asks it)."""
+    conn = session.connection() if isinstance(session, Session) else session
+    return _lookup(conn, institution_id, person_id)
+
+
 def patient_ids_for(session: Session | Connection, institution_id: int, person_ids: Iterable[str]) -> dict[str, str]:
     """person_id -> patient_id for those that have one (a read: one query for a whole list)."""
     conn = session.connection() if isinstance(session, Session) else session
@@ -73,6 +81,11 @@ def patient_ids_for(session: Session | Connection, institution_id: int, person_i
     return dict(rows.all())
 
 
+# Prepared (store/prepared.py): data reads and event writes ask it for one person at a time.
+_ONE = Prepared(select(_keys.c.patient_id).where(
+    _keys.c.institution_id == bindparam("institution_id"), _keys.c.person_id == bindparam("person_id")))
+
+
 def _lookup(conn: Connection, institution_id: int, person_id: str) -> str | None:
-    return conn.scalar(
-        select(_keys.c.patient_id).where(_keys.c.institution_id == institution_id, _keys.c.person_id == person_id))
+    rows = _ONE.execute(conn, {"institution_id": institution_id, "person_id": person_id})
+    return rows[0][0] if rows else None

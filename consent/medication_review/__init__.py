@@ -11,11 +11,11 @@
 docs/domain.md ("Medication review checks") lists every table with its sources.
 """
 from consent.medication_review.adapters import drug_line, drug_lines, review_patient
-from consent.medication_review.dispensing import Dispensing, dispensing_key, group_dispensings, line_ids
+from consent.medication_review.dispensing import Dispensing, dispensing_key, group_dispensings, line_ids, record_ids
 from consent.medication_review.findings import CHECK_LABELS, DISCLAIMER, Finding, NotChecked
 from consent.medication_review.review import MedicationReview, medication_review
 
 __all__ = [
     "CHECK_LABELS", "DISCLAIMER", "Dispensing", "Finding", "MedicationReview", "NotChecked", "dispensing_key",
-    "drug_line", "drug_lines", "group_dispensings", "line_ids", "medication_review", "review_patient",
+    "drug_line", "drug_lines", "group_dispensings", "line_ids", "medication_review", "record_ids", "review_patient",
 ]

@@ -80,6 +80,13 @@ def line_ids(lines: Sequence[DrugLine], *, scope: str = "") -> list[LineIds]:
             for dispensing_id, key, occurrence in _line_keys(lines, scope)]
 
 
+def record_ids(lines: Sequence[DrugLine], *, scope: str = "") -> list[tuple[str, str]]:
+    """(record_id, dispensing_id) for each line, as line_ids gives them, without the merged row's
+    id (the API's drug rows have no use for it: one digest a line less)."""
+    return [(_digest("record", *key, occurrence), dispensing_id)
+            for dispensing_id, key, occurrence in _line_keys(lines, scope)]
+
+
 @dataclass(frozen=True)
 class DispensedDrug:
     """One medicine of a dispensing, from one source or both."""

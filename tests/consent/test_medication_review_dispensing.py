@@ -6,7 +6,7 @@ from datetime import date
 
 from medication_support import line
 
-from consent.medication_review import dispensing_key, drug_line, group_dispensings, line_ids
+from consent.medication_review import dispensing_key, drug_line, group_dispensings, line_ids, record_ids
 from consent.medication_review.inputs import CLAIMS, PRESCRIPTION
 
 D1, D2 = date(2026, 10, 6), date(2026, 11, 14)
@@ -81,6 +81,13 @@ def test_a_drug_written_twice_in_one_dispensing_keeps_two_rows_and_two_ids():
     ids = line_ids(twice)
     assert ids[0].record_id != ids[1].record_id and ids[0].row_id != ids[1].row_id
     assert len(group_dispensings(twice)[0].drugs) == 2
+
+
+def test_the_api_s_record_ids_are_the_page_s_record_and_dispensing_ids():
+    # The API's drug rows use record_ids (no merged-row id); a row must keep the id the page gives it.
+    lines = [line("ランソプラゾール", D1, source=CLAIMS), line("ランソプラゾール", D1, source=PRESCRIPTION),
+             line("ロキソプロフェンナトリウム水和物", D2), line("ロキソプロフェンナトリウム水和物", D2)]
+    assert record_ids(lines, scope="pat_x") == [(i.record_id, i.dispensing_id) for i in line_ids(lines, scope="pat_x")]
 
 
 def test_a_scope_keeps_two_patients_dispensings_apart():

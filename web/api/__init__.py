@@ -28,9 +28,9 @@ from consent.app import batch, home_visits as app_home_visits, reads, revocation
 from consent.decision import INSUFFICIENT_SCOPE, NOT_FOUND, QUALIFICATION_ONLY, ReadRefused
 from consent.institutions import runs_function
 from consent.insurance_keys import KEY_FIELDS, parse_insurance_keys
-from consent.medication_review import drug_lines, line_ids
+from consent.medication_review import drug_lines, record_ids
 from consent.models import ConsentView
-from consent.patient_keys import patient_ids_for
+from consent.patient_keys import existing_patient_id, patient_ids_for
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EVENTS_SCOPE, EXPIRY_REASONS, INSURANCE_KEY_LABELS,
@@ -419,7 +419,7 @@ def revoke_consent(consent_id: str):
 def _api_consent(caller: Caller, consent) -> dict[str, Any]:
     oqs = oqs_for(reader())
     reference = oqs.reference_number(institution_code=caller.institution_code, person_id=consent.person_id)
-    patient_id = patient_ids_for(reader(), caller.grant.institution_id, [consent.person_id]).get(consent.person_id)
+    patient_id = existing_patient_id(reader(), caller.grant.institution_id, consent.person_id)
     return ApiConsent.of(consent, oqs.person(consent.person_id), reference, now(), patient_id=patient_id,
                          patient=_patient_insurance(caller, oqs, consent)).to_dict()
 
@@ -614,10 +614,11 @@ class ApiDrugRow(DrugRecord):
 def _drug_rows(records, consent, caller, args) -> dict[str, Any]:
     # Ids differ between institutions and stay the same on every read of one, as the patient_id
     # they are scoped by (consent/patient_keys.py; a consent from before the keys: the same pair,
-    # institution and person, digested inside line_ids).
-    patient_id = patient_ids_for(reader(), caller.grant.institution_id, [consent.person_id]).get(consent.person_id)
-    ids = line_ids(drug_lines(records), scope=patient_id or f"{caller.institution_code}:{consent.person_id}")
-    rows = [{"id": i.record_id, "dispensing_id": i.dispensing_id, **r.to_dict()} for r, i in zip(records, ids)]
+    # institution and person, digested inside record_ids).
+    patient_id = existing_patient_id(reader(), caller.grant.institution_id, consent.person_id)
+    ids = record_ids(drug_lines(records), scope=patient_id or f"{caller.institution_code}:{consent.person_id}")
+    rows = [{"id": record_id, "dispensing_id": dispensing_id, **r.to_dict()}
+            for r, (record_id, dispensing_id) in zip(records, ids)]
     if args["limit"] is None:
         return {"drugs": rows, "next_cursor": None}
     if int(args["limit"]) > MAX_DRUG_PAGE:
