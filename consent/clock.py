@@ -55,6 +55,9 @@ def today_jst(clock: Clock) -> date:
 CLOCK_KEY = "sandbox_clock"
 
 
+_GLOBAL = select(Setting.value).where(Setting.key == CLOCK_KEY)
+_GLOBAL_AND_ANY_OWN = select(_GLOBAL.scalar_subquery(), exists().select_from(InstitutionClock))
+
 # Which institution a request acts for, asked only when some institution has a clock of its own.
 InstitutionOf = Callable[[], "int | None"]
 
@@ -68,8 +71,10 @@ class DatabaseClock:
         self._fallback = fallback or SystemClock()
 
     def now(self) -> datetime:
-        with Session(self._engine) as session:
-            value = session.scalar(select(Setting.value).where(Setting.key == CLOCK_KEY))
+        with self._engine.connect() as conn:
+            return self._global(conn.scalar(_GLOBAL))
+
+    def _global(self, value: str | None) -> datetime:
         if value is None:
             return self._fallback.now()
         return datetime.fromisoformat(value).astimezone(timezone.utc)
@@ -102,17 +107,19 @@ class DatabaseClock:
 
         `institution` may be a function naming it: it is called only when some institution has
         a clock of its own, so a request looks up whose it is only when that can matter."""
-        with Session(self._engine) as session:
-            any_own = session.scalar(select(exists().select_from(InstitutionClock)))
+        # One round trip when no institution has a clock of its own (the common case): the global
+        # setting and whether any own clock exists, read together.
+        with self._engine.connect() as conn:
+            value, any_own = conn.execute(_GLOBAL_AND_ANY_OWN).one()
         if any_own:
             institution_id = institution() if callable(institution) else institution
             if institution_id is not None:
-                with Session(self._engine) as session:
-                    instant = session.scalar(select(InstitutionClock.instant)
-                                             .where(InstitutionClock.institution_id == institution_id))
+                with self._engine.connect() as conn:
+                    instant = conn.scalar(select(InstitutionClock.instant)
+                                          .where(InstitutionClock.institution_id == institution_id))
                 if instant is not None:
                     return instant.astimezone(timezone.utc)
-        return self.now()
+        return self._global(value)
 
     def own_clocks(self) -> dict[int, datetime]:
         """Every institution with a clock of its own, and its instant (the delivery worker's sweep)."""
