@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from api_support import TODAY, system_token
-from consent import grants
+from consent import events, grants
+from consent.events import Event
 from consent.models import AuditEntry
 from consent.oauth_clients import digest
 from integrations.oqs.simulator import make_oqs
@@ -62,6 +63,11 @@ CASES = {
         **_latest_audit_row(conn, d["here"]), "seq": 1000, "hash": "e" * 64},
     "consent.audit._UPDATE_HEAD": lambda d, conn: {
         "b_institution_id": d["here"], "b_last_seq": 1000, "b_last_hash": "e" * 64, "b_hash_version": 2},
+    # The consent's expiry as the sweep noted it (the fixture sweeps after its window ended).
+    "consent.events._BY_DEDUPE_KEY": lambda d, conn: {"dedupe_key": conn.scalar(
+        select(Event.dedupe_key).where(Event.dedupe_key.like("expired:%")).limit(1))},
+    # Made with the person's first consent here (consent.registered).
+    "consent.patient_keys._ONE": lambda d, conn: {"institution_id": d["here"], "person_id": d["person"]},
 }
 # Selects that must find more than one row for the comparison to mean something.
 AT_LEAST = {"consent.decision._CANDIDATES": 2, "consent.decision._EVERY": 2, "integrations.oqs.simulator.views._QUALS_OF_ONE": 2}
@@ -76,6 +82,8 @@ def data(world, clock) -> dict:
             s, institution_id=world.here, person_id=world.person.person_id, card_id="card_x", care_setting=3,
             categories=["drug"], consultation_date=TODAY - timedelta(days=9), now=clock.now() - timedelta(days=9),
             validity_code=1)
+        s.commit()
+        events.sweep_expiries(s, now=clock.now())  # writes that consent's consent.expired
         s.commit()
     return {
         "engine": world.app.extensions["engine"], "here": world.here, "person": world.person.person_id,
