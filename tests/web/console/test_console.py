@@ -339,7 +339,7 @@ def test_the_patient_page_shows_each_categorys_state(world, clock):
                       table)
     assert rows[0] == ("薬剤・処方", "2：同意有効期限切れ", "2026年11月23日 10:00", "2026年11月24日 23:59まで",
                        "期限到来（2026年11月25日 00:00）")
-    assert rows[2] == ("診療・アレルギー・検査", "0：同意なし", "", "", "")
+    assert rows[2] == ("診療・アレルギー・検査", "0：同意なし（同意の対象外）", "", "", "")
     assert rows[5] == ("限度額", "1：同意あり", "2026年11月23日 10:00", "期限なし", "")
     # Limit data stays readable to every role after the window (deliberate change, issue 17).
     limit = html[html.index('id="h-limit"'):html.index("</section>", html.index('id="h-limit"'))]
