@@ -117,6 +117,8 @@ def category_rows(consent: Any, now: datetime, *, plain: bool = False) -> list[d
             "category": state.category,
             "label": CATEGORY_LABELS[state.category],
             "flag": state.flag,
+            # Consented once (running or ended): a revoked 限度額 is flag 0 and still worth a line.
+            "shown": state.flag != 0 or state.ended,
             "flag_text": flag_words(state, plain=plain),
             "consented_at": format_jst(state.consented_at) if state.consented_at else "",
             "deadline": deadline,
