@@ -122,6 +122,11 @@ def test_every_demo_patients_items_match_their_categories_and_limit_is_never_fla
     objects = _api_objects(app, now)
     assert len(objects) >= 5 and any(c.categories for c, _ in objects)
     assert any("limit" in c.categories for c, _ in objects)
+    # The demo shows a revoked 限度額 (田中 美咲): flag 0 with its consent time, end and reason.
+    tanaka = next(body for c, body in objects if c.person_id == "demo-tanaka-misaki")
+    limit = next(s for s in tanaka["category_states"] if s["category"] == "limit")
+    assert (limit["flag"], limit["expiry_reason"], tanaka["status"]) == (0, BY_PATIENT, "revoked")
+    assert limit["consented_at"] and limit["ended_at"]
     for when in (now, now + timedelta(days=3), now + timedelta(days=400)):  # within, past windows and lapses
         for consent, body in _api_objects(app, when):
             _check(consent, body)
