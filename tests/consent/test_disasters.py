@@ -525,3 +525,23 @@ def test_the_demo_pharmacy_is_inside_a_declared_disaster_and_its_pharmacist_can_
                     postcode=person.postcode)
     assert found.status_code == 303
     assert "鈴木" in browser.get("/pharmacy/disaster").get_data(as_text=True)
+
+
+def test_old_difficult_reads_show_as_none_in_the_audit_log_and_the_chain_still_verifies(world):
+    """Reads recorded as 「同意取得困難」 ("difficult") before issue 39 stay as written in the keyed
+    chain (a rewrite would break it) and are shown as 「同意なし」."""
+    from consent import audit
+    disaster_id = _declare(world, prefectures=["13"])
+    _read(world, disaster_id, at=START, kind="oral")
+    with world.session() as s:  # as the code before this release wrote it
+        audit.append_entry(s, institution_id=world.here, event="read_allowed", now=START, actor_kind="staff",
+                           actor_id="1", actor_role="pharmacist", person_id=world.person.person_id,
+                           category="drug", detail={"disaster_id": disaster_id, "consent_kind": "difficult"})
+        s.commit()
+        assert verify_chain(s, world.here) is None
+        kinds = [r.consent_kind for r in reads_of_person(s, person_id=world.person.person_id,
+                                                          institution_id=world.here)]
+        assert kinds == ["none", "oral"]
+    log = console_login(world.app, "admin").get("/pharmacy/admin/audit").get_data(as_text=True)
+    assert "災害時閲覧（同意なし）" in log and "災害時閲覧（口頭で同意を得た）" in log
+    assert "同意取得困難" not in log and "difficult" not in log
