@@ -1,4 +1,4 @@
-"""限度額's flag is 0 or 1 only: stored flag-2 限度額 states become flag 0 (keeping their reason)
+"""The 限度額 flag is 0 or 1 only: stored flag-2 限度額 states become flag 0 (keeping their reason)
 
 The real interface's 限度額 flag (OQSCD001, 限度額適用認定証同意フラグ) takes 0 未同意 and 1 同意
 only. Before this revision a revoked (or lapsed) 限度額 was stored as flag 2 with its expiry reason;

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from api_support import TODAY, bearer, staff_token
+from api_support import bearer, staff_token
 from consent import grants
 from consent.clock import JST
 from consent.models import Consent
