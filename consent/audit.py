@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from consent.actors import actor_display
 from consent.errors import DomainError
-from consent.vocabulary import label
+from consent.vocabulary import disaster_consent_kind, label
 from consent.models import AuditChainHead, AuditEntry
 from store.prepared import Prepared
 from consent.window import aware
@@ -537,6 +537,10 @@ class ReadRecord:
     consent_id: str | None
     # Read under the disaster measure (災害時特別措置): without the card, on the disaster's basis.
     disaster: bool = False
+    # ... and the consent kind staff recorded for it (vocabulary.DISASTER_CONSENT_KINDS: "oral" or
+    # "none"; an entry written as "difficult" before the depth release reads "none" - the chained
+    # entry itself is never rewritten). None for other reads, or a refusal before one was recorded.
+    consent_kind: str | None = None
 
 
 def reads_of_person(
@@ -572,6 +576,7 @@ def reads_of_person(
                 reason=row.reason,
                 consent_id=row.consent_id,
                 disaster="disaster_id" in detail,
+                consent_kind=disaster_consent_kind(detail.get("consent_kind")),
             )
         )
     return records

@@ -1,11 +1,19 @@
 """Per-category consent state, as the real online qualification interface reports it.
 
-For each category a consent carries a flag (0 同意なし, 1 同意あり, 2 同意有効期限切れ, 3 同意取得困難),
-when that category was consented, when it expires (None: no date applies, e.g. 限度額), and once
-ended an expiry reason (0 expiry, 1 institution, 2 patient, 3 use changed).
+For each category a consent carries a flag (0 同意なし, 1 同意あり, 2 同意有効期限切れ), when that
+category was consented, when it expires (None: no date applies, e.g. 限度額), and once ended an
+expiry reason (0 expiry, 1 institution, 2 patient, 3 use changed) and when it ended. (The code
+table's flag 3, 同意取得困難, is set by the real emergency interface only: never here.)
+
+限度額's flag is 0 or 1 only (OQSCD001, vocabulary.BINARY_FLAG): once ended it reads 0 again and
+keeps its consent time, end and reason - which tell a revoked 限度額 from one never consented.
 
 What is an event is stored (consenting, removing, revoking, a change of use); what depends on now
 is derived when read: a stored flag 1 whose expiry has passed reads as flag 2 with reason 0.
+
+Beside the categories, the per-item states (項目ごとの同意: 傷病名, 感染症, その他アレルギー等,
+薬剤アレルギー等, 検査, 処方情報) are derived from the category that covers each item
+(vocabulary.CONSENT_ITEMS): `item_states`.
 """
 from __future__ import annotations
 
@@ -18,7 +26,10 @@ from typing import Any
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
-from consent.vocabulary import CATEGORIES, FLAG_CONSENTED, FLAG_ENDED, FLAG_NONE, NOT_EXPIRING, REASON_EXPIRY
+from consent.vocabulary import (
+    BINARY_FLAG, CATEGORIES, CATEGORY_OF_ITEM, FLAG_CONSENTED, FLAG_ENDED, FLAG_NONE, ITEMS, NOT_EXPIRING,
+    REASON_EXPIRY,
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,17 @@ class CategoryState:
     def consented(self) -> bool:
         return self.flag == FLAG_CONSENTED
 
+    @property
+    def ended(self) -> bool:
+        """Consented once and ended since (flag 2; for 限度額, flag 0 with its expiry reason) - not
+        a category never consented or left out."""
+        return self.flag != FLAG_CONSENTED and self.expiry_reason is not None
+
+
+def _ended_flag(category: str) -> int:
+    """The flag a category reads once ended: 2, or 0 for 限度額 (whose flag is 0 or 1 only)."""
+    return FLAG_NONE if category in BINARY_FLAG else FLAG_ENDED
+
 
 def consented(category: str, *, now: datetime, window_end: datetime | None) -> CategoryState:
     """A category consented now; 限度額 (billing data) never expires."""
@@ -46,12 +68,12 @@ def consented(category: str, *, now: datetime, window_end: datetime | None) -> C
 
 def state_at(stored: CategoryState, now: datetime, *, lapses_at: datetime | None = None) -> CategoryState:
     """The state at `now`: flag 1 past its expiry - or past the lapse of the home-visit
-    relationship it belongs to (`lapses_at`) - reads as flag 2, reason 0 (期限到来)."""
+    relationship it belongs to (`lapses_at`) - reads as flag 2 (限度額: 0), reason 0 (期限到来)."""
     if stored.flag != FLAG_CONSENTED:
         return stored
     ends = [end for end in (stored.expires_at, lapses_at) if end is not None]
     if ends and now >= min(ends):
-        return replace(stored, flag=FLAG_ENDED, expiry_reason=REASON_EXPIRY, ended_at=min(ends))
+        return replace(stored, flag=_ended_flag(stored.category), expiry_reason=REASON_EXPIRY, ended_at=min(ends))
     return stored
 
 
@@ -84,15 +106,41 @@ def current_state(consent: Any, category: str, now: datetime) -> CategoryState:
 def ended(
     stored: Iterable[CategoryState], *, reason: int, now: datetime, lapses_at: datetime | None = None
 ) -> tuple[CategoryState, ...]:
-    """Every category consented at `now` ends now with `reason`; one already past its expiry (or
-    its relationship's lapse) keeps reason 0 from then. Removed categories (flag 0) stay as they are."""
+    """Every category consented at `now` ends now with `reason` (flag 2; 限度額 flag 0, keeping its
+    consent time); one already past its expiry (or its relationship's lapse) keeps reason 0 from
+    then. Removed categories (flag 0) stay as they are."""
     result = []
     for state in stored:
         current = state_at(state, now, lapses_at=lapses_at)
         if current.flag == FLAG_CONSENTED:
-            current = replace(current, flag=FLAG_ENDED, expiry_reason=reason, ended_at=now)
+            current = replace(current, flag=_ended_flag(current.category), expiry_reason=reason, ended_at=now)
         result.append(current)
     return tuple(result)
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """One item of 項目ごとの同意 (vocabulary.CONSENT_ITEMS), as the category covering it stands:
+    its flag, consent time and available-until time (the category's expiry; None when none applies)."""
+
+    item: str
+    flag: int = FLAG_NONE
+    consented_at: datetime | None = None
+    available_until: datetime | None = None
+
+
+def item_states(states: Iterable[CategoryState]) -> tuple[ItemState, ...]:
+    """Every item in vocabulary.ITEMS order, from the states of the categories (as at some instant:
+    pass `current_states`' answer). An item whose category is not among `states` is flag 0."""
+    by_category = {s.category: s for s in states}
+    items = []
+    for item in ITEMS:
+        state = by_category.get(CATEGORY_OF_ITEM[item])
+        if state is None:
+            items.append(ItemState(item))
+        else:
+            items.append(ItemState(item, state.flag, state.consented_at, state.expires_at))
+    return tuple(items)
 
 
 # --- storage: one text column on consents, so a decision stays one row read ---------------------

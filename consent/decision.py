@@ -20,7 +20,7 @@ from consent.errors import DomainError
 from consent.institutions import Institution
 from consent.models import Consent, ConsentView
 from consent.vocabulary import (
-    CLINICAL_CATEGORIES, DISASTER_CATEGORIES, DISASTER_CONSENT_KINDS, FLAG_CONSENTED, FLAG_ENDED,
+    CLINICAL_CATEGORIES, DISASTER_CATEGORIES, DISASTER_CONSENT_KINDS, FLAG_CONSENTED,
     LIMITED_CLIENT_CATEGORIES,
     NOT_EXPIRING, QUALIFICATION, READ_CATEGORIES, REASON_EXPIRY, SCOPE_OF_CATEGORY, STATUS_REVOKED,
 )
@@ -302,7 +302,7 @@ def _judge_one(consent: ConsentView, category: str, now: datetime) -> str | None
         if now < state.consented_at:
             return NO_CONSENT  # consented later (only a moved sandbox clock sees this)
         return None
-    if state.flag == FLAG_ENDED:
+    if state.ended:  # flag 2, or 限度額's flag 0 with its expiry reason
         return CONSENT_EXPIRED if state.expiry_reason == REASON_EXPIRY else CONSENT_REVOKED
     # Never consented here (or removed): 対象外, whatever became of the consent since - never
     # 「同意が取り消されました」 for a category that was not in it (issue 36).
@@ -317,7 +317,7 @@ def _decision(
     state: CategoryState | None = None
     if consent is not None and category != QUALIFICATION:
         state = current_state(consent, category, now)
-    ended = state is not None and state.flag == FLAG_ENDED
+    ended = state is not None and state.ended
     if reason == CONSENT_EXPIRED and consent is not None and consent.relationship:
         # A home-visit relationship lapses when no visit is recorded for a while (or a category ended).
         since = state.ended_at if ended else consent.lapses_at

@@ -31,6 +31,9 @@ class Category:
     # Its consent ends with the window (flag 1 -> 2, reason 0); False: billing data with a flag and
     # a consent time but no expiry (限度額).
     expires: bool = True
+    # Its flag takes 0 (未同意) and 1 (同意) only, as OQSCD001 (限度額適用認定証同意フラグ) numbers it:
+    # once ended it reads 0 again, keeping its consent time, end and expiry reason.
+    binary_flag: bool = False
     # One plain line for the patient before choosing (the reception's consent page): what it is,
     # and why a pharmacy or clinic wants it.
     patient_note: str = ""
@@ -61,6 +64,7 @@ _CATEGORY_TABLE: tuple[Category, ...] = (
              scope="specific_disease",
              patient_note="人工透析などで長く治療を続ける方の、支払いを軽くする証明書の情報です。"),
     Category("limit", heading="限度額", consent_label="限度額", scope="limit", system_job=True, expires=False,
+             binary_flag=True,
              patient_note="1か月の医療費の支払いを、上限の額（限度額）までにするための情報です。窓口での支払いが軽くなります。"),
 )
 
@@ -77,6 +81,8 @@ CLINICAL_CATEGORIES: frozenset[str] = frozenset(c.code for c in _CATEGORY_TABLE 
 LIMITED_CLIENT_CATEGORIES: frozenset[str] = frozenset(c.code for c in _CATEGORY_TABLE if c.system_job)
 # Consent categories without expiry (限度額): readable, by every role it allows, until revoked.
 NOT_EXPIRING: frozenset[str] = frozenset(c.code for c in _CATEGORY_TABLE if c.consentable and not c.expires)
+# Consent categories whose flag is 0 or 1 only (限度額, OQSCD001): never 2, not even once ended.
+BINARY_FLAG: frozenset[str] = frozenset(c.code for c in _CATEGORY_TABLE if c.consentable and c.binary_flag)
 # The scope a token needs for each read category (today each scope is named as its category, but
 # `decide` goes through this mapping rather than relying on it).
 SCOPE_OF_CATEGORY: dict[str, str] = {c.code: c.scope for c in _CATEGORY_TABLE}
@@ -232,15 +238,16 @@ REVOCATION_REASONS: dict[int, str] = {
 
 # --- per-category consent state, as the real interface reports it ------------------------------
 
-# 同意フラグ per category, as the real interface's code table numbers them.
-FLAG_NONE, FLAG_CONSENTED, FLAG_ENDED, FLAG_DIFFICULT = 0, 1, 2, 3
+# 同意フラグ per category, as the real interface's code table (OQSCD016) numbers them. Its 3
+# (同意取得困難) is set by the real emergency interface (救急時) only, which this service does not
+# have: no consent here ever reports it, so it is neither a code nor a label of this service.
+FLAG_NONE, FLAG_CONSENTED, FLAG_ENDED = 0, 1, 2
 CONSENT_FLAGS: dict[int, str] = {
-    FLAG_NONE: "同意なし", FLAG_CONSENTED: "同意あり", FLAG_ENDED: "同意有効期限切れ", FLAG_DIFFICULT: "同意取得困難",
+    FLAG_NONE: "同意なし", FLAG_CONSENTED: "同意あり", FLAG_ENDED: "同意有効期限切れ",
 }
 # The same flags in the patient's plain words (同意照会・更新).
 CONSENT_FLAGS_PLAIN: dict[int, str] = {
     FLAG_NONE: "同意していません", FLAG_CONSENTED: "同意しています", FLAG_ENDED: "終了しました",
-    FLAG_DIFFICULT: "同意取得困難",
 }
 # 同意有効期限切れ理由: 0 the window or relationship ended; 1-3 are the revocation reasons.
 REASON_EXPIRY = 0
@@ -251,6 +258,24 @@ INSTITUTION_REVOCATION_REASONS: dict[int, str] = {
 }
 # A category outside the consent (never consented to): the console's words, and the read decision's.
 NOT_CONSENTED_LABEL = "同意の対象外"
+# How pages word a category that ended by someone's act (expiry reasons 1-3), e.g. a revoked 限度額
+# (flag 0): 「取消（患者による取消）」.
+REVOKED_LABEL = "取消"
+
+# 項目ごとの同意 (2025): the items the real consent result reports beside the categories, each with
+# its flag, consent time and available-until time, and the category the patient chose that covers
+# it (docs/domain.md, "Per-item consent"). In the order the console lists them.
+CONSENT_ITEMS: tuple[tuple[str, str, str], ...] = (
+    ("disease", "傷病名", "surgery"),
+    ("infection", "感染症", "surgery"),
+    ("other_allergy", "その他アレルギー等", "clinical"),
+    ("drug_allergy", "薬剤アレルギー等", "clinical"),
+    ("lab", "検査", "clinical"),
+    ("prescription", "処方情報", "drug"),
+)
+ITEMS: tuple[str, ...] = tuple(code for code, _, _ in CONSENT_ITEMS)
+ITEM_LABELS: dict[str, str] = {code: label for code, label, _ in CONSENT_ITEMS}
+CATEGORY_OF_ITEM: dict[str, str] = {code: category for code, _, category in CONSENT_ITEMS}
 # 閲覧期限 of a category without expiry.
 NO_EXPIRY_LABEL = "期限なし"
 
@@ -341,11 +366,22 @@ BATCH_STATUSES: tuple[str, ...] = (BATCH_VALID, BATCH_INVALID, BATCH_ERROR)
 # What staff read of a person found without the card (docs/sources.md [003], slide 13: 薬剤情報・特定健診情報,
 # with the qualification that identifies them), in the order the page shows them.
 DISASTER_CATEGORIES: tuple[str, ...] = (QUALIFICATION, "drug", "checkup")
-# The consent kind staff record before such a read (the real interface's 同意取得困難 is flag 3).
-DISASTER_ORAL, DISASTER_DIFFICULT = "oral", "difficult"
+# The consent kind staff record before such a read, as the real 災害時 screen offers it. (The
+# interface's flag 3 同意取得困難 is the emergency interface's, not this screen's.)
+DISASTER_ORAL, DISASTER_NONE = "oral", "none"
 DISASTER_CONSENT_KINDS: dict[str, str] = {
-    DISASTER_ORAL: "口頭で同意を得た", DISASTER_DIFFICULT: CONSENT_FLAGS[FLAG_DIFFICULT],
+    DISASTER_ORAL: "口頭で同意を得た", DISASTER_NONE: "同意なし",
 }
+# Kinds recorded before the depth release, read as today's: audit entries are hash-chained and
+# never rewritten, so an entry's "difficult" stays as written and is shown as 「同意なし」.
+DISASTER_LEGACY_KINDS: dict[str, str] = {"difficult": DISASTER_NONE}
+
+
+def disaster_consent_kind(recorded: str | None) -> str | None:
+    """The consent kind of a disaster read as recorded in its audit entry, in today's codes."""
+    return DISASTER_LEGACY_KINDS.get(recorded or "", recorded)
+
+
 # The console page's name (and its menu entry), and how the patient's read log names such a read.
 DISASTER_READ_HEADING = "災害時閲覧"
 DISASTER_READ_LABEL = "災害時特別措置による閲覧"

@@ -127,7 +127,12 @@ def test_pharmacist_sees_each_category_and_ends_the_consent_after_confirming(pho
     states = console.locator("section", has=console.get_by_role("heading", name="項目ごとの同意"))
     expect(states.get_by_role("row", name="薬剤・処方")).to_contain_text("1：同意あり")
     expect(states.get_by_role("row", name="限度額")).to_contain_text("期限なし")
-    expect(states.get_by_role("row", name="特定健診")).to_contain_text("0：同意なし")
+    expect(states.get_by_role("row", name="特定健診")).to_contain_text("0：同意なし（同意の対象外）")
+    # The items (2025) follow the categories chosen: 薬剤・処方 covers 処方情報 alone.
+    items = states.get_by_role("table").filter(has_text="処方情報")
+    expect(items.get_by_role("row", name="処方情報")).to_contain_text("1：同意あり")
+    for item in ("傷病名", "感染症", "その他アレルギー等", "薬剤アレルギー等", "検査"):
+        expect(items.get_by_role("row", name=item)).to_contain_text("0：同意なし")
 
     console.get_by_label("利用目的の変更").check()
     console.get_by_role("button", name="この同意を取り消す").click()
@@ -137,5 +142,11 @@ def test_pharmacist_sees_each_category_and_ends_the_consent_after_confirming(pho
     expect(console.locator("main")).to_contain_text("閲覧できません：限度額の同意が取り消されました")
     states = console.locator("section", has=console.get_by_role("heading", name="項目ごとの同意"))
     expect(states.get_by_role("row", name="薬剤・処方")).to_contain_text("利用目的の変更")
+    # 限度額's flag is 0 or 1 only: 0 once revoked, worded from its reason - never 「同意の対象外」.
+    limit = states.get_by_role("row", name="限度額")
+    expect(limit).to_contain_text("0：同意なし（取消）")
+    expect(limit).to_contain_text("利用目的の変更")
+    expect(limit).not_to_contain_text("同意の対象外")
+    expect(states.get_by_role("row", name="処方情報")).to_contain_text("2：同意有効期限切れ（取消）")
     expect(console.get_by_role("button", name="この同意を取り消す")).to_have_count(0)
     assert console.console.errors == []

@@ -1,6 +1,7 @@
 """The disaster measure (災害時特別措置) in real Chromium: a pharmacist of a pharmacy inside a declared
-disaster finds a patient without the card and reads their data after recording oral consent; a
-clerk is refused; the patient later sees the reads in 同意照会・更新's 閲覧の記録."""
+disaster finds a patient without the card and reads their data after recording oral consent (the
+real 災害時 screen's choices: 「口頭で同意を得た」 or 「同意なし」); a clerk is refused; the patient later
+sees the reads, with the consent recorded, in 同意照会・更新's 閲覧の記録."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -36,6 +37,8 @@ def test_a_pharmacist_reads_without_the_card_and_the_patient_sees_it(
     console.get_by_role("button", name="番号で探す").click()
     found = console.locator("section", has=console.get_by_role("heading", name="該当した方"))
     expect(found).to_contain_text(person["name"])
+    expect(found.get_by_role("button", name="同意なし", exact=True)).to_be_visible()
+    expect(found).not_to_contain_text("同意取得困難")
     console.get_by_role("button", name="口頭で同意を得た").click()
     for heading in ("資格情報", "薬剤情報", "特定健診情報"):
         expect(console.get_by_role("heading", name=heading, exact=True)).to_be_visible()
@@ -48,6 +51,7 @@ def test_a_pharmacist_reads_without_the_card_and_the_patient_sees_it(
     open_review(phone_page, pharmacy)
     log = phone_page.get_by_role("list", name="閲覧の記録", exact=True)
     expect(log.get_by_role("listitem").filter(has_text="災害時特別措置による閲覧")).to_have_count(3)
+    expect(log.get_by_role("listitem").filter(has_text="同意の記録：口頭で同意を得た")).to_have_count(3)
     expect(log).to_contain_text("薬剤・処方")
 
 

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from consent import disasters, grants, home_visits, oauth_clients
-from consent.vocabulary import CATEGORIES, CLIENT_CREDENTIALS_SCOPES, HOME_VISIT, ONLINE_CARE, OUTPATIENT, SCOPES
+from consent.vocabulary import BY_PATIENT, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, HOME_VISIT, ONLINE_CARE, OUTPATIENT, SCOPES
 from consent.clock import JST
 from consent.institutions import (
     ALL_FUNCTIONS, Staff, add_staff, appointments_of, create_appointment, create_institution, institution_by_code,
@@ -87,6 +87,9 @@ DEMO_CHANGES = {
     # 山田 花子: limit consented two hours ago and removed an hour ago (同意なし from then on).
     "demo-yamada-hanako": ((2, ("drug", "checkup", "limit")), (1, ("drug", "checkup"))),
 }
+# A revoked 限度額 (issue 39: its flag is 0 or 1 only, so it reads 0 with 取消 and its reason):
+# 田中 美咲 consented to 限度額 two hours ago and revoked it through 同意照会・更新 an hour ago.
+DEMO_REVOKED = {"demo-tanaka-misaki": (2, 1)}  # (hours before now consented, hours before now revoked)
 # A declared disaster (災害時特別措置) covering the demo pharmacy alone, so that 「災害時閲覧」 can be
 # tried: from the start of the load day (JST) for DEMO_DISASTER_DAYS days.
 DEMO_DISASTER_NAME = "デモ用 災害時特別措置（訓練）"
@@ -298,9 +301,17 @@ def _demo_consents(session, institution, people: dict, *, today: date, now) -> N
                 grants.change_categories(session, institution_id=institution.id, consent_id=consent.id,
                                          person_id=person_id, categories=chosen, now=now - timedelta(hours=hours))
             continue
-        grants.register_consent(session, institution_id=institution.id, person_id=person_id, card_id=card_id,
-                                care_setting=care_setting, house_call=house_call, categories=categories,
-                                consultation_date=today, now=now, validity_code=validity)
+        revoked = DEMO_REVOKED.get(person_id)
+        if revoked and already:
+            continue  # loaded before: a revoked consent is not registered again
+        consented_at = now - timedelta(hours=revoked[0]) if revoked else now
+        consent = grants.register_consent(session, institution_id=institution.id, person_id=person_id,
+                                          card_id=card_id, care_setting=care_setting, house_call=house_call,
+                                          categories=categories, consultation_date=today, now=consented_at,
+                                          validity_code=validity)
+        if revoked:
+            grants.revoke_consent(session, institution_id=institution.id, consent_id=consent.id, by="patient",
+                                  reason=BY_PATIENT, now=now - timedelta(hours=revoked[1]))
 
 
 def _demo_home_visit(session, institution, people: dict, *, today: date, now) -> str:

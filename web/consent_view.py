@@ -11,10 +11,10 @@ from web.error_messages import decision_message
 from web.staff_session import current_staff
 
 from consent.vocabulary import (
-    CATEGORY_LABELS, CONSENT_FLAGS, CONSENT_FLAGS_PLAIN, EXPIRY_REASONS, FLAG_ENDED, FLAG_NONE, NO_EXPIRY_LABEL,
-    NOT_CONSENTED_LABEL, NOT_EXPIRING, REVOCATION_REASONS,
+    CATEGORY_LABELS, CATEGORY_OF_ITEM, CONSENT_FLAGS, CONSENT_FLAGS_PLAIN, EXPIRY_REASONS, FLAG_CONSENTED,
+    FLAG_ENDED, FLAG_NONE, ITEM_LABELS, NO_EXPIRY_LABEL, NOT_CONSENTED_LABEL, NOT_EXPIRING, REASON_EXPIRY, REVOCATION_REASONS, REVOKED_LABEL,
 )
-from consent.category_states import current_states
+from consent.category_states import CategoryState, current_states, item_states
 from consent.window import deadline_text, format_jst
 
 # 閲覧期限 of a category of a home-visit relationship: no date, it runs while the visits go on.
@@ -81,15 +81,31 @@ def deadline_label(consent: Any) -> str:
     return f"{deadline_text(consent.window_end)}まで"
 
 
+def flag_words(state: CategoryState, *, plain: bool = False) -> str:
+    """A category's flag in words. The console: the interface's word, and for a flag that is not 1
+    whether it was revoked (「取消」, from the expiry reason) or never consented (「同意の対象外」) - a
+    revoked 限度額 reads flag 0 like one never consented, and only its expiry reason tells them
+    apart. The patient (`plain`): 「終了しました」 for anything that ended, whatever its flag."""
+    if plain:
+        return CONSENT_FLAGS_PLAIN[FLAG_ENDED if state.ended else state.flag]
+    word = CONSENT_FLAGS[state.flag]
+    if state.flag == FLAG_CONSENTED:
+        return word
+    if state.ended and state.expiry_reason != REASON_EXPIRY:
+        return f"{word}（{REVOKED_LABEL}）"
+    if state.flag == FLAG_NONE and not state.ended:
+        return f"{word}（{NOT_CONSENTED_LABEL}）"
+    return word
+
+
 def category_rows(consent: Any, now: datetime, *, plain: bool = False) -> list[dict[str, Any]]:
     """One row per category: label, flag (in words), consented at, 閲覧期限 (or 期限なし), reason.
 
     `plain`: the patient's words for the flag instead of the interface's.
     """
-    words = CONSENT_FLAGS_PLAIN if plain else CONSENT_FLAGS
     rows = []
     for state in current_states(consent, now):
-        if state.flag == FLAG_NONE:
+        if state.flag != FLAG_CONSENTED and not state.ended:
             deadline = ""
         elif state.expires_at is None and consent.relationship and state.category not in NOT_EXPIRING:
             deadline = WHILE_VISITS_LABEL
@@ -97,15 +113,39 @@ def category_rows(consent: Any, now: datetime, *, plain: bool = False) -> list[d
             deadline = NO_EXPIRY_LABEL
         else:
             deadline = f"{deadline_text(state.expires_at)}まで"
-        ended = state.flag == FLAG_ENDED and state.expiry_reason is not None
         rows.append({
             "category": state.category,
             "label": CATEGORY_LABELS[state.category],
             "flag": state.flag,
-            "flag_text": words[state.flag],
+            # Consented once (running or ended): a revoked 限度額 is flag 0 and still worth a line.
+            "shown": state.flag != 0 or state.ended,
+            "flag_text": flag_words(state, plain=plain),
             "consented_at": format_jst(state.consented_at) if state.consented_at else "",
             "deadline": deadline,
-            "reason": EXPIRY_REASONS[state.expiry_reason] if ended else "",
-            "ended_at": format_jst(state.ended_at) if ended and state.ended_at else "",
+            "reason": EXPIRY_REASONS[state.expiry_reason] if state.ended else "",
+            "ended_at": format_jst(state.ended_at) if state.ended and state.ended_at else "",
+        })
+    return rows
+
+
+def item_rows(consent: Any, now: datetime) -> list[dict[str, Any]]:
+    """項目ごとの同意 (2025): one row per item (vocabulary.CONSENT_ITEMS) - label, flag, consented
+    at, available until - as the category covering it stands at `now`."""
+    states = current_states(consent, now)
+    by_category = {s.category: s for s in states}
+    rows = []
+    # An item of a home-visit relationship has no date either: it runs while the visits go on.
+    no_date = WHILE_VISITS_LABEL if consent.relationship else NO_EXPIRY_LABEL
+    for item in item_states(states):
+        state = by_category[CATEGORY_OF_ITEM[item.item]]
+        rows.append({
+            "item": item.item,
+            "label": ITEM_LABELS[item.item],
+            "category_label": CATEGORY_LABELS[state.category],
+            "flag": item.flag,
+            "flag_text": flag_words(state),
+            "consented_at": format_jst(item.consented_at) if item.consented_at else "",
+            "available_until": (f"{deadline_text(item.available_until)}まで" if item.available_until
+                                else (no_date if item.flag == FLAG_CONSENTED else "")),
         })
     return rows

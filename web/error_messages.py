@@ -29,7 +29,7 @@ from consent.staff_passkeys import PasskeyError
 from consent.institutions import InstitutionError, StaffChangeError
 from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_ENDED, FUNCTIONS,
+    CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FUNCTIONS,
     INSTITUTION_KINDS, INSURANCE_KEY_LABELS, KIND_PHARMACY, NOT_CONSENTED_LABEL, SCOPE_LABELS,
 )
 from consent.window import deadline_text, format_jst
@@ -231,7 +231,7 @@ def decision_message(decided: decision.Decision, kind: str | None = None) -> str
     if reason == decision.NOT_LICENSED and kind not in (None, KIND_PHARMACY):  # a pharmacy's words stay as they were
         return f"有資格者（{INSTITUTION_KINDS[kind].licensed_label}）のみ閲覧できます"
     label = CATEGORY_LABELS.get(decided.category, "")
-    ended = state is not None and state.flag == FLAG_ENDED
+    ended = state is not None and state.ended  # flag 2, or 限度額 flag 0 with its reason
     if reason is None:
         return ""
     if reason == decision.CONSENT_EXPIRED and consent is not None and consent.relationship:

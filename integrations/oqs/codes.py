@@ -7,6 +7,8 @@ Where our earlier words and the real tables differ in punctuation, the real tabl
 """
 from __future__ import annotations
 
+from datetime import date
+
 # 資格有効性 (OQSCD006) and 診療区分 are the domain's vocabulary too: defined there, once.
 from consent.vocabulary import (  # noqa: F401 - part of this module's code tables
     CARE_SETTINGS, HOME_VISIT, INVALID, INVALID_NEWER, NO_QUALIFICATION, SEVERAL_MATCH, VALID, VALID_CODES, VALID_UNREGISTERED,
@@ -32,19 +34,27 @@ REASONS_OF_LOSS = {
     "99": "その他",
 }
 
-# 被保険者証区分 (OQSCD010) plus A1 for medical aid. 02/04 (退職者医療) ended with the
-# retiree scheme in 2015; the generator therefore never issues them.
+# 被保険者証区分 (OQSCD010) plus A1 for medical aid, with the names as of the reform of
+# 2 December 2024 (the health insurance card is issued no more). 02/04 (退職者医療) ended with the
+# retiree scheme in 2015, and 03 短期被保険者証 with the reform (SHORT_TERM_ABOLISHED_ON); the
+# generator issues none of them for dates from then.
+# Sources: the pre-reform table as `hangilc/myclinic-ts` transcribes it
+# (packages/onshi-lib/onshi-codes.js, OQSCD010: 01 被保険者証（一般）, 05 被保険者資格証明書,
+# 07 自衛官診療証); the post-reform names 01 一般, 05 特別療養費支給対象者, 07 自衛官 and A1 医療扶助
+# from a public transcription of OQSCD001-044 (docs/domain.md, "Card classifications").
 CARD_CLASSIFICATIONS = {
-    "01": "被保険者証（一般）",
+    "01": "一般",
     "02": "被保険者証（退職）",
     "03": "短期被保険者証（一般）",
     "04": "短期被保険者証（退職）",
-    # The real code table's name (it was 被保険者資格証明書 here before).
     "05": "特別療養費支給対象者",
     "06": "特例退職被保険者証",
-    "07": "自衛官診療証",
+    "07": "自衛官",
     "A1": "医療扶助",
 }
+# From this day no new 短期被保険者証 (03) is issued: the reform abolished it with the card.
+SHORT_TERM_ABOLISHED_ON = date(2024, 12, 2)
+SHORT_TERM_CARD = "03"
 MEDICAL_AID_CARD = "A1"
 
 # 本人・家族の別 (OQSCD009).

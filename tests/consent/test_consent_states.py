@@ -128,8 +128,12 @@ def test_the_institution_revokes_with_reason_1_or_3_and_every_category_ends(sess
                               reason=3, now=clock.now())
         session.commit()
     got = states(sessions, institution_id, consent.id, clock.now())
-    for category in ("drug", "checkup", "limit"):
+    for category in ("drug", "checkup"):
         assert (got[category].flag, got[category].expiry_reason, got[category].ended_at) == (2, 3, clock.now())
+    # 限度額's flag is 0 or 1 only (OQSCD001): 0 again, keeping when it was consented, ended and why.
+    assert (got["limit"].flag, got["limit"].consented_at, got["limit"].expiry_reason, got["limit"].ended_at) == (
+        0, consent.consented_at, 3, clock.now())
+    assert got["limit"].ended and not got["clinical"].ended
     assert got["clinical"].flag == 0
     refused = read(sessions, institution_id, clock, "limit", role="clerk")
     assert refused.reason == "consent_revoked"
@@ -162,7 +166,7 @@ def test_a_patients_revocation_ends_limit_too_and_consenting_again_reactivates(s
         session.commit()
     got = states(sessions, institution_id, consent.id, clock.now())
     assert {c: (got[c].flag, got[c].expiry_reason) for c in ("drug", "checkup", "limit")} == {
-        "drug": (2, 2), "checkup": (2, 2), "limit": (2, 2)}
+        "drug": (2, 2), "checkup": (2, 2), "limit": (0, 2)}
     # Editing a revoked consent is refused.
     with sessions() as session, pytest.raises(ConsentError) as refused:
         change_categories(session, institution_id=institution_id, consent_id=consent.id, person_id="person-1",

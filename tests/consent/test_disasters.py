@@ -127,7 +127,10 @@ def test_without_a_recorded_consent_kind_nothing_is_read(world):
     disaster_id = _declare(world, prefectures=["13"])
     decision = _read(world, disaster_id, at=START, kind=None)
     assert decision.reason == "disaster_consent_not_recorded"
-    assert _read(world, disaster_id, at=START, kind="difficult").allowed
+    # The real 災害時 screen offers 「口頭で同意を得た」 or 「同意なし」; 同意取得困難 is no choice any more.
+    assert _read(world, disaster_id, at=START, kind="difficult").reason == "disaster_consent_not_recorded"
+    assert _read(world, disaster_id, at=START, kind="none").allowed
+    assert _read(world, disaster_id, at=START, kind="oral").allowed
 
 
 def test_the_audit_names_the_disaster_and_the_consent_kind_and_no_consent_is_made(world):
@@ -135,7 +138,7 @@ def test_the_audit_names_the_disaster_and_the_consent_kind_and_no_consent_is_mad
     person = world.person.person_id
     with world.session() as s:
         consents_before = s.scalar(select(func.count()).select_from(Consent))
-    _read(world, disaster_id, at=START, kind="difficult")
+    _read(world, disaster_id, at=START, kind="none")
     _read(world, disaster_id, at=END, kind="oral")
     with world.session() as s:
         assert s.scalar(select(func.count()).select_from(Consent)) == consents_before
@@ -143,11 +146,12 @@ def test_the_audit_names_the_disaster_and_the_consent_kind_and_no_consent_is_mad
                          .where(AuditEntry.person_id == person, AuditEntry.institution_id == world.here,
                                 AuditEntry.event.like("read_%")).order_by(AuditEntry.seq)).all()
         assert [(r.event, json.loads(r.detail), r.reason, r.consent_id) for r in rows] == [
-            ("read_allowed", {"disaster_id": disaster_id, "consent_kind": "difficult"}, None, None),
+            ("read_allowed", {"disaster_id": disaster_id, "consent_kind": "none"}, None, None),
             ("read_denied", {"disaster_id": disaster_id, "consent_kind": "oral"}, "disaster_not_in_effect", None),
         ]
         records = reads_of_person(s, person_id=person, institution_id=world.here)
-        assert [(r.disaster, r.allowed) for r in records] == [(True, False), (True, True)]
+        assert [(r.disaster, r.allowed, r.consent_kind) for r in records] == [(True, False, "oral"),
+                                                                              (True, True, "none")]
         assert verify_chain(s, world.here) is None
 
 
@@ -239,7 +243,8 @@ def test_a_pharmacist_finds_a_person_by_insurance_numbers_and_reads_with_oral_co
     found = _search(browser, **_insurance(world.person))
     assert found.status_code == 303
     page = browser.get("/pharmacy/disaster").get_data(as_text=True)
-    assert world.person.name in page and "口頭で同意を得た" in page and "同意取得困難" in page
+    assert world.person.name in page and "口頭で同意を得た" in page and "同意なし" in page
+    assert "同意取得困難" not in page
     read = browser.post("/pharmacy/disaster/read", data={
         "csrf_token": csrf_of(page), "disaster_id": str(disaster_id), "consent_kind": "oral"})
     html = read.get_data(as_text=True)
@@ -275,7 +280,7 @@ def test_a_read_without_choosing_the_consent_kind_shows_no_data(world, clock):
     _search(browser, **_insurance(world.person))
     page = browser.get("/pharmacy/disaster").get_data(as_text=True)
     read = browser.post("/pharmacy/disaster/read", data={"csrf_token": csrf_of(page), "disaster_id": str(disaster_id)})
-    assert read.status_code == 400 and "「口頭で同意を得た」か「同意取得困難」かを記録してください" in read.get_data(as_text=True)
+    assert read.status_code == 400 and "「口頭で同意を得た」か「同意なし」かを記録してください" in read.get_data(as_text=True)
     assert ">薬剤情報</h2>" not in read.get_data(as_text=True)
 
 
@@ -487,7 +492,7 @@ def test_the_patient_sees_the_read_in_the_review_pages_read_log(world, clock):
     _search(browser, **_insurance(world.person))
     page = browser.get("/pharmacy/disaster").get_data(as_text=True)
     browser.post("/pharmacy/disaster/read", data={
-        "csrf_token": csrf_of(page), "disaster_id": str(disaster_id), "consent_kind": "difficult"})
+        "csrf_token": csrf_of(page), "disaster_id": str(disaster_id), "consent_kind": "none"})
 
     key = serialization.load_der_private_key(issued.private_key_pkcs8, password=None)
     card = SoftCard(issued.card.credential_id, issued.card.user_handle, key)
@@ -500,6 +505,7 @@ def test_the_patient_sees_the_read_in_the_review_pages_read_log(world, clock):
     review = patient.get(verified.get_json()["redirect"]).get_data(as_text=True)
     log = review[review.index("閲覧の記録"):]
     assert log.count("災害時特別措置による閲覧") == 3
+    assert log.count("同意の記録：同意なし") == 3 and "同意取得困難" not in log
     for label in ("資格情報", "薬剤・処方", "特定健診"):
         assert label in log
 
@@ -519,3 +525,23 @@ def test_the_demo_pharmacy_is_inside_a_declared_disaster_and_its_pharmacist_can_
                     postcode=person.postcode)
     assert found.status_code == 303
     assert "鈴木" in browser.get("/pharmacy/disaster").get_data(as_text=True)
+
+
+def test_old_difficult_reads_show_as_none_in_the_audit_log_and_the_chain_still_verifies(world):
+    """Reads recorded as 「同意取得困難」 ("difficult") before issue 39 stay as written in the keyed
+    chain (a rewrite would break it) and are shown as 「同意なし」."""
+    from consent import audit
+    disaster_id = _declare(world, prefectures=["13"])
+    _read(world, disaster_id, at=START, kind="oral")
+    with world.session() as s:  # as the code before this release wrote it
+        audit.append_entry(s, institution_id=world.here, event="read_allowed", now=START, actor_kind="staff",
+                           actor_id="1", actor_role="pharmacist", person_id=world.person.person_id,
+                           category="drug", detail={"disaster_id": disaster_id, "consent_kind": "difficult"})
+        s.commit()
+        assert verify_chain(s, world.here) is None
+        kinds = [r.consent_kind for r in reads_of_person(s, person_id=world.person.person_id,
+                                                          institution_id=world.here)]
+        assert kinds == ["none", "oral"]
+    log = console_login(world.app, "admin").get("/pharmacy/admin/audit").get_data(as_text=True)
+    assert "災害時閲覧（同意なし）" in log and "災害時閲覧（口頭で同意を得た）" in log
+    assert "同意取得困難" not in log and "difficult" not in log

@@ -181,8 +181,8 @@ def test_the_patient_ends_the_relationship_with_every_other_consent(sessions, in
         session.commit()
     assert [c.id for c in revoked] == [consent_id]
     states = {s.category: s for s in current_states(load(sessions, consent_id), clock.now())}
-    assert {c: (s.flag, s.expiry_reason) for c, s in states.items() if s.flag} == {
-        "drug": (2, 2), "checkup": (2, 2), "limit": (2, 2)}
+    assert {c: (s.flag, s.expiry_reason) for c, s in states.items() if s.flag or s.ended} == {
+        "drug": (2, 2), "checkup": (2, 2), "limit": (0, 2)}
     assert read(sessions, institution_id, clock.now()).reason == "consent_revoked"
 
 

@@ -146,10 +146,10 @@ def test_switching_on_ends_the_data_categories_of_open_consents_with_reason_3(se
         later = now + timedelta(hours=1)
         assert flags(by_id[open_.id], later) == {**{c: (0, None) for c in CATEGORIES},
                                                  "drug": (2, USE_CHANGED), "checkup": (2, USE_CHANGED),
-                                                 "limit": (2, USE_CHANGED)}
+                                                 "limit": (0, USE_CHANGED)}  # 限度額: flag 0 or 1 only
         assert {s.category: s.ended_at for s in by_id[open_.id].category_states} == {
             "drug": now, "checkup": now, "limit": now}
-        assert flags(by_id[past.id], later)["drug"] == (2, 0) and flags(by_id[past.id], later)["limit"] == (2, 3)
+        assert flags(by_id[past.id], later)["drug"] == (2, 0) and flags(by_id[past.id], later)["limit"] == (0, 3)
         assert flags(by_id[revoked.id], later)["drug"] == (2, 2)  # already ended by the patient: untouched
         assert by_id[open_.id].status == "active"  # the confirmed qualification stays the billing record
 
@@ -412,7 +412,7 @@ def test_every_api_data_path_is_403_qualification_only(switched, token_of):
     assert confirmation["categories"] == [] and {s["flag"] for s in confirmation["category_states"]} == {0}
     switched_before = next(c for c in listing if c["id"] == switched.consent)
     assert {s["category"]: (s["flag"], s["expiry_reason"]) for s in switched_before["category_states"]
-            if s["flag"]} == {"drug": (2, 3), "checkup": (2, 3), "limit": (2, 3)}
+            if s["flag"] or s["expiry_reason"] is not None} == {"drug": (2, 3), "checkup": (2, 3), "limit": (0, 3)}
     with switched.session() as session:
         assert {e.reason for e in audit_events(session, switched.here, "read_denied")} == {QUALIFICATION_ONLY}
 
@@ -487,7 +487,7 @@ def test_the_sandbox_switches_an_institution_with_patch_and_ends_its_open_consen
     with app.extensions["sessionmaker"]() as session:
         (consent,) = session.scalars(select(Consent)).all()
         now = app.extensions["clock"].now()
-        assert (flags(consent, now)["drug"], flags(consent, now)["limit"]) == ((2, USE_CHANGED), (2, USE_CHANGED))
+        assert (flags(consent, now)["drug"], flags(consent, now)["limit"]) == ((2, USE_CHANGED), (0, USE_CHANGED))
         institution_id = institution_by_code(session, code).id
         (mode,) = audit_events(session, institution_id, "institution_mode_changed")
         assert json.loads(mode.detail)["by"] == "sandbox"

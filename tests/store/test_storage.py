@@ -133,11 +133,12 @@ def test_migration_0014_carries_every_consent_over_and_goes_down_and_up_again(da
 
         assert flags("active") == {"drug": (1, None, at(25)), "checkup": (0, None, None), "limit": (1, None, None)}
         assert flags("expired") == {"drug": (2, 0, at(12)), "checkup": (0, None, None), "limit": (1, None, None)}
+        # 限度額 ended reads flag 0 with its reason (0014 wrote 2; 0025 rewrote it).
         assert flags("revoked-in-window") == {"drug": (2, 2, at(25)), "checkup": (0, None, None),
-                                              "limit": (2, 2, None)}
+                                              "limit": (0, 2, None)}
         # Revoked after its window: the drug category had already expired (reason 0); limit ran on.
         assert flags("revoked-after-window") == {"drug": (2, 0, at(12)), "checkup": (0, None, None),
-                                                 "limit": (2, 1, None)}
+                                                 "limit": (0, 1, None)}
         assert {r.house_call for r in rows.values()} == {False}
         assert states_at(rows["active"].category_states, now)[0].consented_at == at(23, 9)
 

@@ -21,7 +21,7 @@ from flask import Blueprint, Flask, g, jsonify, request
 from consent import grants
 from consent import oauth_clients
 from consent.actors import Actor
-from consent.category_states import current_states
+from consent.category_states import current_states, item_states
 from consent.clock import JST
 from consent.date_input import YEAR_MONTH_PATTERN, parse_date, parse_month
 from consent.app import batch, home_visits as app_home_visits, reads, revocation
@@ -33,7 +33,8 @@ from consent.models import ConsentView
 from consent.patient_keys import existing_patient_id, patient_ids_for
 from consent.staff_auth import StaffIdentity, load_identity
 from consent.vocabulary import (
-    CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EVENTS_SCOPE, EXPIRY_REASONS, INSURANCE_KEY_LABELS,
+    BINARY_FLAG, CARE_SETTINGS, CATEGORIES, CATEGORY_LABELS, CATEGORY_OF_ITEM, CONSENT_FLAGS, CONSENTS_SCOPE,
+    EVENTS_SCOPE, EXPIRY_REASONS, INSURANCE_KEY_LABELS, ITEM_LABELS, ITEMS,
     REFERENCE_NUMBER_LABEL, FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, INSTITUTION_REVOCATION_REASONS, QUALIFICATION,
     SCOPE_OF_CATEGORY, STATUS_LABELS,
 )
@@ -274,7 +275,29 @@ class ApiCategoryState:
         description="この時刻を含まない。期限のないもの（限度額、訪問診療等の同意のすべての項目）は null"))
     expiry_reason: int | None = field(metadata=_schema(
         enum=[*EXPIRY_REASONS, None],
-        description="同意有効期限切れ理由: " + "、".join(f"{k} {v}" for k, v in EXPIRY_REASONS.items())))
+        description="同意有効期限切れ理由: " + "、".join(f"{k} {v}" for k, v in EXPIRY_REASONS.items())
+        + "。終わった項目だけにあり、同意したことのない項目は null"))
+    ended_at: datetime | None = field(metadata=_schema(
+        description="同意が終わった時刻（期限到来・取消）。続いている項目と同意したことのない項目は null。"
+                    + "・".join(CATEGORY_LABELS[c] for c in BINARY_FLAG)
+                    + "の同意フラグは 0 か 1 だけで、取消のあとは 0 に戻り、consented_at・ended_at・expiry_reason が残る"))
+
+
+@dataclass(frozen=True)
+class ApiItemState:
+    """One item of 項目ごとの同意 (2025), derived from the category the patient chose that covers it."""
+
+    schema_name = "ItemState"
+
+    item: str = field(metadata=_schema(
+        enum=list(ITEMS), description="項目: " + "、".join(
+            f"{i} {ITEM_LABELS[i]}（{CATEGORY_LABELS[CATEGORY_OF_ITEM[i]]}の同意による）" for i in ITEMS)))
+    flag: int = field(metadata=_schema(
+        enum=list(CONSENT_FLAGS), description="同意フラグ（その項目を含む分類のもの）: "
+        + "、".join(f"{k} {v}" for k, v in CONSENT_FLAGS.items())))
+    consented_at: datetime | None
+    available_until: datetime | None = field(metadata=_schema(
+        description="閲覧できる期限（この時刻を含まない）。同意していない項目と、期限のない同意（訪問診療等）は null"))
 
 
 @dataclass(frozen=True)
@@ -306,7 +329,12 @@ class ApiConsent:
     house_call: bool = field(metadata=_schema(
         description="往診（診療区分 2、訪問のたびに資格確認と同意。閲覧期限は訪問日の翌日末まで）"))
     category_states: tuple[ApiCategoryState, ...] = field(metadata=_schema(
-        minItems=len(CATEGORIES), maxItems=len(CATEGORIES), description="項目ごとの同意の状態（すべての項目）"))
+        minItems=len(CATEGORIES), maxItems=len(CATEGORIES), description="分類ごとの同意の状態（すべての分類）"))
+    items: tuple[ApiItemState, ...] = field(metadata=_schema(
+        minItems=len(ITEMS), maxItems=len(ITEMS),
+        description="項目ごとの同意の状態（傷病名・感染症・その他アレルギー等・薬剤アレルギー等・検査・処方情報）。"
+                    "患者さんが選んだ分類から決まる（診療・アレルギー・検査 → other_allergy・drug_allergy・lab、"
+                    "手術・傷病名・感染症 → disease・infection、薬剤・処方 → prescription）"))
     last_visit_date: date | None = field(metadata=_schema(
         description="訪問診療等（訪問患者）の同意: 最後に記録された訪問日。その他の同意は null"))
     lapses_at: datetime | None = field(metadata=_schema(
@@ -321,6 +349,7 @@ class ApiConsent:
            patient: ApiPatientInsurance | None = None) -> "ApiConsent":
         """`person`: the OQS identity (name, kana, birth date) or record, None when unknown."""
         status = grants.status_code_at(consent, current)
+        states = current_states(consent, current)
         return cls(
             id=consent.id,
             patient_id=patient_id,
@@ -338,8 +367,9 @@ class ApiConsent:
             house_call=bool(consent.house_call),
             # Every category as at `current`: flag 1 past its expiry reads as 2 (reason 0).
             category_states=tuple(
-                ApiCategoryState(s.category, s.flag, s.consented_at, s.expires_at, s.expiry_reason)
-                for s in current_states(consent, current)),
+                ApiCategoryState(s.category, s.flag, s.consented_at, s.expires_at, s.expiry_reason, s.ended_at)
+                for s in states),
+            items=tuple(ApiItemState(i.item, i.flag, i.consented_at, i.available_until) for i in item_states(states)),
             last_visit_date=consent.last_visit_date,
             # An ended relationship (訪問終了, the patient's 取消) lapses no more: revoked_at says when it ended.
             lapses_at=None if consent.revoked_at is not None else consent.lapses_at,

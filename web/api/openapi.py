@@ -234,7 +234,8 @@ NAMED_ENUMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ticket_type": ("LegacyTicketType", ("MEDICAL_TICKET", "DISPENSING_TICKET")),
     "combination": ("LegacyAidCombination", ("ALONE", "COMBINED")),
     "care_setting": ("CareSetting", ("OUTPATIENT", "HOME_VISIT", "ONLINE")),
-    "flag": ("ConsentFlag", ("NOT_CONSENTED", "CONSENTED", "ENDED", "DIFFICULT")),
+    # 0-2 only: the code table's 3 (同意取得困難) is set by the real emergency interface, never here.
+    "flag": ("ConsentFlag", ("NOT_CONSENTED", "CONSENTED", "ENDED")),
     "expiry_reason": ("ExpiryReason", ("EXPIRED", "BY_INSTITUTION", "BY_PATIENT", "USE_CHANGED")),
     "reason": ("InstitutionRevocationReason", ("BY_INSTITUTION", "USE_CHANGED")),
     "status_label": ("StatusLabel", ("ACTIVE", "EXPIRED", "REVOKED")),

@@ -25,7 +25,7 @@ from consent.clock import JST
 from consent.wareki import format_birth_date
 from consent.window import aware
 from integrations.oqs.inputs import REFERENCE_NUMBER_MAX
-from web.consent_view import NotAsked, category_rows, deadline_label, worded
+from web.consent_view import NotAsked, category_rows, deadline_label, item_rows, worded
 from web.context import client_address, now, oqs_for, today_jst, wall_now
 from web import metrics
 from web.db import db, reader
@@ -330,7 +330,8 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
         no_qualification=NO_QUALIFICATION, parts=PART_HEADINGS,
         reference_max=REFERENCE_NUMBER_MAX, reference_error=reference_error,
         reference_entered=reference if reference_entered is None else reference_entered,
-        category_rows=category_rows(consent, current), institution_reasons=INSTITUTION_REVOCATION_REASONS,
+        category_rows=category_rows(consent, current), item_rows=item_rows(consent, current),
+        institution_reasons=INSTITUTION_REVOCATION_REASONS,
         may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked, care_setting_label=care_setting_label,
         qualification_only_refusal=refused_here[0]["decision"].message if refused_here else None,
         qualification_only_headings="・".join(s["heading"] for s in refused_here),

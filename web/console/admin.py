@@ -22,8 +22,9 @@ from consent.institutions import (
 )
 from consent.vocabulary import (
     APPOINTMENT_CHANGE_LABELS, AUDIT_DECISION_LABELS, AUDIT_EVENT_LABELS, AUDIT_GROUP_LABELS, BATCH_STATUSES,
-    FUNCTIONS, HEADINGS, INSTITUTION_REVOCATION_REASONS, INSURANCE_KEY_LABELS, LICENSED_NOTE, RECEPTION_ONLINE,
-    RECEPTION_SETTINGS, REFERENCE_NUMBER_LABEL, ROLE_HELP, ROLE_LABELS, role_label,
+    DISASTER_CONSENT_KINDS, DISASTER_READ_HEADING, FUNCTIONS, HEADINGS, INSTITUTION_REVOCATION_REASONS,
+    INSURANCE_KEY_LABELS, LICENSED_NOTE, RECEPTION_ONLINE, RECEPTION_SETTINGS, REFERENCE_NUMBER_LABEL, ROLE_HELP,
+    ROLE_LABELS, disaster_consent_kind, role_label,
 )
 from consent.wareki import format_birth_date
 from consent.window import format_jst
@@ -702,6 +703,9 @@ def _audit_rows(entries: list) -> list[dict]:
                         else e.detail["setting"])
         if "change" in e.detail:
             what.append(APPOINTMENT_CHANGE_LABELS.get(e.detail["change"], ""))
+        if e.detail.get("consent_kind"):  # a disaster read: the consent kind staff recorded (oral, none)
+            kind = disaster_consent_kind(e.detail["consent_kind"])
+            what.append(f"{DISASTER_READ_HEADING}（{DISASTER_CONSENT_KINDS.get(kind, kind)}）")
         if e.event == "person_searched":
             what.append({"found": "1人見つかった", "not_found": "見つからなかった"}.get(e.detail.get("outcome"), ""))
         rows.append({

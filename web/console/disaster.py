@@ -2,7 +2,7 @@
 
 Licensed staff of an institution in the disaster's area, inside its period, find a person by
 insurance numbers or by kana name + birth date + address or postcode - exactly one match, or they
-are asked for more; never a list - record 「口頭で同意を得た」 or 「同意取得困難」, then read the
+are asked for more; never a list - record 「口頭で同意を得た」 or 「同意なし」, then read the
 qualification, drug and checkup data as the patient page shows them. No consent is created: each
 read goes through consent.decision.decide with the disaster as its basis (audited, and shown to
 the patient in 同意照会・更新's 閲覧の記録). The person found is kept in the (server-side) session,

@@ -18,7 +18,7 @@ from consent.institutions import appointment_by_token
 from consent.category_states import current_states
 from consent.errors import ConsentError
 from consent.vocabulary import (
-    CATEGORIES, CATEGORY_LABELS, DISASTER_READ_LABEL, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS,
+    CATEGORIES, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, DISASTER_READ_LABEL, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS,
     STATUS_REVOKED, VALID_CODES,
 )
 from consent.vocabulary import CATEGORY_NOTES, CONFIRMATION_ONLY_LABEL, NEXT_STEP_TABLET, NEXT_STEP_WAIT
@@ -74,7 +74,8 @@ def render_page(template: str, place: Place, status: int = 200, **context):
     context["card_position"] = place.card_position
     return render_template(template, place=place, category_labels=CATEGORY_LABELS, category_notes=CATEGORY_NOTES,
                            next_step_wait=NEXT_STEP_WAIT, next_step_tablet=NEXT_STEP_TABLET,
-                           **tablet.page_context(place), disaster_read_label=DISASTER_READ_LABEL, **context), status
+                           **tablet.page_context(place), disaster_read_label=DISASTER_READ_LABEL,
+                           disaster_consent_kinds=DISASTER_CONSENT_KINDS, **context), status
 
 
 def _held(categories) -> list[str]:

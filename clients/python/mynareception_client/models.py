@@ -16,7 +16,7 @@ AidCombination = Literal["01", "02"]
 BatchStatus = Literal["有効", "無効", "エラー"]
 CareKind = Literal["01", "02", "03", "04", "05"]
 CareSetting = Literal[1, 2, 3]
-ConsentFlag = Literal[0, 1, 2, 3]
+ConsentFlag = Literal[0, 1, 2]
 ConsentStatus = Literal["active", "expired", "revoked"]
 DesignatedInstitutionCheck = Literal["0", "1"]
 DrugSource = Literal["claims", "prescription"]
@@ -93,9 +93,10 @@ class CategoryState:
 
     category: Literal["drug", "checkup", "clinical", "surgery", "specific_disease", "limit"]
     consented_at: datetime.datetime | None
+    ended_at: datetime.datetime | None  # 同意が終わった時刻（期限到来・取消）。続いている項目と同意したことのない項目は null。限度額の同意フラグは 0 か 1 だけで、取消のあとは 0 に戻り、consented_at・ended_at
     expires_at: datetime.datetime | None  # この時刻を含まない。期限のないもの（限度額、訪問診療等の同意のすべての項目）は null
-    expiry_reason: ExpiryReason | None  # 同意有効期限切れ理由: 0 期限到来、1 医療機関等による取消、2 患者による取消、3 利用目的の変更
-    flag: ConsentFlag  # 同意フラグ: 0 同意なし、1 同意あり、2 同意有効期限切れ、3 同意取得困難
+    expiry_reason: ExpiryReason | None  # 同意有効期限切れ理由: 0 期限到来、1 医療機関等による取消、2 患者による取消、3 利用目的の変更。終わった項目だけにあり、同意したことのない項目は null
+    flag: ConsentFlag  # 同意フラグ: 0 同意なし、1 同意あり、2 同意有効期限切れ
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,11 +141,12 @@ class Consent:
 
     care_setting: CareSetting
     categories: list[Literal["drug", "checkup", "clinical", "surgery", "specific_disease", "limit"]]
-    category_states: list[CategoryState]  # 項目ごとの同意の状態（すべての項目）
+    category_states: list[CategoryState]  # 分類ごとの同意の状態（すべての分類）
     consented_at: datetime.datetime
     consultation_date: datetime.date
     house_call: bool  # 往診（診療区分 2、訪問のたびに資格確認と同意。閲覧期限は訪問日の翌日末まで）
     id: str
+    items: list[ItemState]  # 項目ごとの同意の状態（傷病名・感染症・その他アレルギー等・薬剤アレルギー等・検査・処方情報）。患者さんが選んだ分類から決まる（診療・アレルギー・検査 → other_allergy・drug_alle
     lapses_at: datetime.datetime | None  # 訪問診療等（訪問患者）の同意: 訪問の記録がないまま終了する時刻（この時刻を含まない。最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。訪問終了・取消で終わった同意（revoked_at
     last_visit_date: datetime.date | None  # 訪問診療等（訪問患者）の同意: 最後に記録された訪問日。その他の同意は null
     patient: PatientInsurance | None  # 同意を登録したときの保険者番号・記号・番号・枝番（受付時に確認した資格情報）。qualification のスコープを持つトークンだけに答え、それ以外は null
@@ -254,6 +256,16 @@ class Infection:
     found_on: datetime.date
     icd10: str
     name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemState:
+    """One item of 項目ごとの同意 (2025), derived from the category the patient chose that covers it."""
+
+    available_until: datetime.datetime | None  # 閲覧できる期限（この時刻を含まない）。同意していない項目と、期限のない同意（訪問診療等）は null
+    consented_at: datetime.datetime | None
+    flag: ConsentFlag  # 同意フラグ（その項目を含む分類のもの）: 0 同意なし、1 同意あり、2 同意有効期限切れ
+    item: Literal["disease", "infection", "other_allergy", "drug_allergy", "lab", "prescription"]  # 項目: disease 傷病名（手術・傷病名・感染症の同意による）、infection 感染症（手術・傷病名・感染症の同意による）、other_allergy その他アレルギー等（診療・アレルギー・検
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,8 +6,8 @@ first N people of a larger run are the N people of a smaller one, and running it
 nothing the second time (existing ids are skipped).
 
 Spread (people): about 58% employee insurance (協会けんぽ, 組合健保, 共済, 自衛官), 22% 国保
-(6-digit numbers, a few 国保組合, 短期証 and 資格証明書), 16% 後期高齢者 (39…), 2% medical aid,
-1% 特例退職; every validity code and reason of loss occurs, and a few percent of people are
+(6-digit numbers, a few 国保組合 and 特別療養費支給対象者; 短期証 only for dates before the reform of
+2 December 2024), 16% 後期高齢者 (39…), 2% medical aid, 1% 特例退職; every validity code and reason of loss occurs, and a few percent of people are
 born within days of the preschool, 70 and 75 boundaries. About one medical-aid household in six
 is a working person who keeps employee insurance beside the aid (併用).
 """

@@ -24,7 +24,7 @@ from itertools import accumulate
 
 from integrations.oqs.simulator import insurers as ins
 from integrations.oqs.simulator.ages import add_years, age_on, anniversary, late_elderly_from, turns
-from integrations.oqs.codes import MEDICAL_AID_CARD
+from integrations.oqs.codes import MEDICAL_AID_CARD, SHORT_TERM_ABOLISHED_ON, SHORT_TERM_CARD
 from integrations.oqs.simulator.health import sample_traits
 from integrations.oqs.simulator.names import full_name, given_name, surname
 from integrations.oqs.numbering import make_institution_code, make_insurer_number, with_check_digit
@@ -391,9 +391,11 @@ class Planner:
         card = "01"
         roll = rng.random()
         if roll < 0.01:
-            card = "03"  # 短期被保険者証 (arrears)
+            # 短期被保険者証 (arrears) - abolished with the reform: from 2 December 2024 such a
+            # member holds the ordinary qualification (the same roll, so earlier dates plan as before).
+            card = SHORT_TERM_CARD if today < SHORT_TERM_ABOLISHED_ON else "01"
         elif roll < 0.013:
-            card = "05"  # 被保険者資格証明書
+            card = "05"  # 特別療養費支給対象者 (被保険者資格証明書 before the reform)
         if status != "future" and head_age >= 61 and rng.random() < 0.7:
             # Retired at 60 or 65 from employee insurance (退職: その他) into 国保.
             retired = anniversary(head.birth_date, rng.choice([60, 65]))

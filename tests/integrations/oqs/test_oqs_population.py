@@ -56,7 +56,9 @@ def test_population_has_the_real_spread(session):
             assert len(qual.insurer_number) == (6 if qual.kind == "kokuho" else 8)
         if qual.kind == "koki":
             assert qual.insurer_number.startswith("39") and qual.symbol is None
-    assert {q.card_classification for q in quals} >= {"01", "03", "06", "07", "A1"}
+    assert {q.card_classification for q in quals} >= {"01", "05", "06", "07", "A1"}
+    # No 短期被保険者証 as of today: it was abolished with the reform of 2 December 2024.
+    assert "03" not in {q.card_classification for q in quals}
 
     assert set(summary.by_validity) == {1, 2, 3, 4, 5, 6}
     assert set(summary.by_reason_of_loss) == {"01", "02", "03", "99"}
@@ -225,3 +227,23 @@ def test_a_sandbox_person_born_today_cannot_have_lost_a_qualification(session):
         with pytest.raises(InvalidInput) as refused:
             make_oqs(session).create_person(today=today, birth_date=today, validity=validity)
         assert refused.value.code == "born_today_lost"
+
+
+@pytest.mark.parametrize(("today", "issued"), [(date(2024, 12, 1), True), (date(2024, 12, 2), False)])
+def test_no_new_short_term_card_is_issued_from_the_reform_day(today, issued):
+    """短期被保険者証 (03) for dates before 2 December 2024 only; the same people are planned either
+    side of the boundary (the same draws), those members holding 01 from the reform day."""
+    plans, _ = plan_population(size=3000, seed=1, today=today)
+    cards = Counter(q.card_classification for p in plans for q in p.quals if q.kind == "kokuho")
+    assert (cards["03"] > 0) is issued
+    if not issued:
+        before, _ = plan_population(size=3000, seed=1, today=date(2024, 12, 1))
+        short = {p.id for p in before for q in p.quals if q.card_classification == "03"}
+        assert short and all(q.card_classification == "01" for p in plans if p.id in short
+                             for q in p.quals if q.kind == "kokuho")
+
+
+def test_card_classifications_have_their_post_reform_names():
+    from integrations.oqs.codes import CARD_CLASSIFICATIONS
+    assert (CARD_CLASSIFICATIONS["01"], CARD_CLASSIFICATIONS["05"], CARD_CLASSIFICATIONS["07"]) == (
+        "一般", "特別療養費支給対象者", "自衛官")

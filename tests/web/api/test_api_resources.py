@@ -309,10 +309,10 @@ def test_the_consent_object_reports_every_category_as_the_real_interface(world, 
     states = {s["category"]: s for s in body["category_states"]}
     assert list(states) == ["drug", "checkup", "clinical", "surgery", "specific_disease", "limit"]
     assert states["drug"] == {"category": "drug", "flag": 1, "consented_at": "2026-11-23T10:00:00+09:00",
-                              "expires_at": "2026-11-25T00:00:00+09:00", "expiry_reason": None}
+                              "expires_at": "2026-11-25T00:00:00+09:00", "expiry_reason": None, "ended_at": None}
     assert states["limit"]["expires_at"] is None and states["limit"]["flag"] == 1
     assert states["clinical"] == {"category": "clinical", "flag": 0, "consented_at": None, "expires_at": None,
-                                  "expiry_reason": None}
+                                  "expiry_reason": None, "ended_at": None}
     # At the expiry: flag 2, reason 0; limit runs on and is still read, by a system job too.
     clock.set(datetime(2026, 11, 25, 0, 0, tzinfo=JST))
     token = staff_token(world.app, world.code_client, "pharmacist")
@@ -336,8 +336,10 @@ def test_the_institution_revokes_through_the_api(world, clock, reason):
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["id"] == world.consent and body["status"] == "revoked"
-    consented = [s for s in body["category_states"] if s["category"] in ("drug", "checkup", "limit")]
+    consented = [s for s in body["category_states"] if s["category"] in ("drug", "checkup")]
     assert {(s["flag"], s["expiry_reason"]) for s in consented} == {(2, reason)}
+    limit = next(s for s in body["category_states"] if s["category"] == "limit")
+    assert (limit["flag"], limit["expiry_reason"]) == (0, reason)  # 限度額: flag 0 or 1 only
     refused = get(world, f"/api/v1/consents/{world.consent}/limit", token)
     assert refused.status_code == 403 and refused.get_json()["error"] == "consent_revoked"
     again = post_revocation(world, world.consent, token, {"reason": reason})

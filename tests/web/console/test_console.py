@@ -339,11 +339,49 @@ def test_the_patient_page_shows_each_categorys_state(world, clock):
                       table)
     assert rows[0] == ("薬剤・処方", "2：同意有効期限切れ", "2026年11月23日 10:00", "2026年11月24日 23:59まで",
                        "期限到来（2026年11月25日 00:00）")
-    assert rows[2] == ("診療・アレルギー・検査", "0：同意なし", "", "", "")
+    assert rows[2] == ("診療・アレルギー・検査", "0：同意なし（同意の対象外）", "", "", "")
     assert rows[5] == ("限度額", "1：同意あり", "2026年11月23日 10:00", "期限なし", "")
     # Limit data stays readable to every role after the window (deliberate change, issue 17).
     limit = html[html.index('id="h-limit"'):html.index("</section>", html.index('id="h-limit"'))]
     assert "閲覧できません" not in limit
+
+
+_ROW = re.compile(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td><td>(.*?)</td>\s*<td>(.*?)</td>(?:<td>(.*?)</td>)?</tr>')
+
+
+def _tables(html):
+    """(category rows, item rows) of 「項目ごとの同意」."""
+    section = html[html.index("項目ごとの同意"):html.index("</section>", html.index("項目ごとの同意"))]
+    categories, items = section.split('<table class="item-states">')
+    return ({r[0]: r[1:] for r in _ROW.findall(categories)}, {r[0]: r[1:4] for r in _ROW.findall(items)})
+
+
+def test_the_patient_page_lists_each_item_from_the_category_covering_it(world, clock):
+    app, ids = world.app, world
+    pharmacist, _ = login(app, "pharmacist")
+    _, items = _tables(pharmacist.get(f"/pharmacy/consents/{ids.consent}").get_data(as_text=True))
+    assert list(items) == ["傷病名", "感染症", "その他アレルギー等", "薬剤アレルギー等", "検査", "処方情報"]
+    assert items["処方情報"] == ("1：同意あり", "2026年11月23日 10:00", "2026年11月24日 23:59まで")
+    assert items["薬剤アレルギー等"] == ("0：同意なし（同意の対象外）", "", "")
+    clock.set(datetime(2026, 11, 25, 0, 0, tzinfo=JST))  # the window's end: the item ends with its category
+    pharmacist, _ = login(app, "pharmacist")
+    _, items = _tables(pharmacist.get(f"/pharmacy/consents/{ids.consent}").get_data(as_text=True))
+    assert items["処方情報"][0] == "2：同意有効期限切れ"
+
+
+def test_a_revoked_limit_reads_flag_0_worded_as_revoked_never_as_outside_the_consent(world, clock):
+    app, ids = world.app, world
+    pharmacist, _ = login(app, "pharmacist")
+    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=JST))
+    pharmacist, _ = login(app, "pharmacist")
+    assert revoke(pharmacist, ids.consent, reason="3").status_code == 303
+    categories, items = _tables(pharmacist.get(f"/pharmacy/consents/{ids.consent}").get_data(as_text=True))
+    assert categories["限度額"] == ("0：同意なし（取消）", "2026年11月23日 10:00", "期限なし",
+                                  "利用目的の変更（2026年11月23日 12:00）")
+    assert "同意の対象外" not in "".join(categories["限度額"])
+    assert categories["薬剤・処方"][0] == "2：同意有効期限切れ（取消）"
+    assert categories["特定疾病療養受療証"] == ("0：同意なし（同意の対象外）", "", "", "")
+    assert items["処方情報"][0] == "2：同意有効期限切れ（取消）"
 
 
 def test_reference_number_shows_in_the_list(world):

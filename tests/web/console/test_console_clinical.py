@@ -100,7 +100,11 @@ def test_no_clinical_checks_without_consent_to_clinical_data(console):
     app, ids = console
     client, _ = login(app, "pharmacist")
     html = client.get(f"/pharmacy/consents/{ids['warned_drug_only']}").get_data(as_text=True)
-    assert "薬剤アレルギー" not in html and "eGFR" not in html
+    # 「項目ごとの同意」 names the item 薬剤アレルギー等 (flag 0): no data of it anywhere else.
+    start = html.index('aria-labelledby="category-states-heading"')
+    data = html[:start] + html[html.index("</section>", start):]
+    assert "同意なし（同意の対象外）" in html[start:html.index("</section>", start)]
+    assert "薬剤アレルギー" not in data and "eGFR" not in data
     assert "アレルギー：確認していません（「診療・アレルギー・検査」の同意がありません）" in review(html)
     assert 'class="dispensing"' in section(html, "薬剤情報")
 

@@ -286,3 +286,8 @@ def test_revoking_everything_lists_and_ends_a_past_consent_whose_limit_still_run
     assert "同意を取り消しました" in done.get_data(as_text=True)
     with app.extensions["sessionmaker"]() as session:
         assert session.scalars(select(Consent)).one().status == "revoked"
+    # 限度額 reads flag 0 once revoked: the patient is told it ended and why, never 「同意していません」.
+    review = app.test_client()
+    resp = read_card(review, soft, "review", f"/r/{token}/review/verify", f"/r/{token}/review")
+    rows = _state_rows(review.get(resp.get_json()["redirect"]).get_data(as_text=True))
+    assert rows["限度額"] == ("終了しました（患者による取消）", "2026年11月23日 10:00", "")
