@@ -145,7 +145,7 @@ class Consent:
     consultation_date: datetime.date
     house_call: bool  # 往診（診療区分 2、訪問のたびに資格確認と同意。閲覧期限は訪問日の翌日末まで）
     id: str
-    lapses_at: datetime.datetime | None  # 訪問診療等（訪問患者）の同意: 訪問の記録がないまま終了する時刻（この時刻を含まない。最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。訪問終了・取消で終わった同意（revoked_at
+    lapses_at: datetime.datetime | None  # 訪問診療等（訪問患者）の同意: 訪問の記録がないまま終了する時刻（この時刻を含まない。最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。医療機関等が日数を設定していない（既定）同意は訪問
     last_visit_date: datetime.date | None  # 訪問診療等（訪問患者）の同意: 最後に記録された訪問日。その他の同意は null
     patient: PatientInsurance | None  # 同意を登録したときの保険者番号・記号・番号・枝番（受付時に確認した資格情報）。qualification のスコープを持つトークンだけに答え、それ以外は null
     patient_id: str | None  # この医療機関等での患者ID（医療機関等ごとに異なり、変わらない。events の patient_id と同じ）。患者マスタとの突き合わせのキー
