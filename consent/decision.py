@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Connection, bindparam, select, union_all
 from sqlalchemy.orm import Session
@@ -213,8 +213,16 @@ def _judge(
     allowing = [v for v in verdicts if v.allowed]
     if allowing:
         # The widest window; for the qualification, a consent still in force before a revoked one.
-        return max(allowing, key=lambda v: (v.consent.status != STATUS_REVOKED, v.consent.ends_at))
-    return min(verdicts, key=lambda v: (_REFUSAL_RANK[v.reason], -v.consent.ends_at.timestamp()))
+        return max(allowing, key=lambda v: (v.consent.status != STATUS_REVOKED, _end_key(v.consent)))
+    return min(verdicts, key=lambda v: (_REFUSAL_RANK[v.reason], -_end_key(v.consent).timestamp()))
+
+
+# A relationship without a lapse (ends_at None) runs longer than any window.
+_NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+
+def _end_key(consent: ConsentView) -> datetime:
+    return consent.ends_at if consent.ends_at is not None else _NEVER
 
 
 # Built once and run through store/prepared.py: per read, building statements and ORM-loading

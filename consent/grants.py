@@ -336,7 +336,7 @@ def change_categories(
     consent = get_for_update(session, institution_id, consent_id, person_id)
     if consent.status == STATUS_REVOKED:
         raise ConsentError("consent_revoked")
-    if now >= consent.ends_at:
+    if consent.ends_at is not None and now >= consent.ends_at:  # None: a relationship without a lapse
         raise ConsentError("consent_expired")
     return update_consent(session, consent, {"categories": chosen}, now)
 
@@ -459,7 +459,7 @@ def _revoke(session: Session, consent: Consent, *, by: str, reason: int, now: da
     data = {"expiry_reason": reason, "revoked_by": "patient" if kind == "patient" else "institution",
             "revoked_at": events.rfc3339(now)}
     events.consent_event(session, consent, EVENT_CONSENT_REVOKED, data, now=now)
-    if consent.relationship and consent.lapses_at is not None and now < consent.lapses_at:
+    if consent.relationship and (consent.lapses_at is None or now < consent.lapses_at):
         # A home-visit relationship is over (訪問終了 or the patient's 取消), whatever else follows.
         events.consent_event(session, consent, EVENT_RELATIONSHIP_ENDED,
                              {"expiry_reason": reason, "ended_at": events.rfc3339(now)}, now=now)
@@ -469,7 +469,7 @@ def status_code_at(consent: Consent, now: datetime) -> str:
     """STATUS_ACTIVE, STATUS_EXPIRED or STATUS_REVOKED at an instant."""
     if consent.status == STATUS_REVOKED:
         return STATUS_REVOKED
-    if aware(now) >= consent.ends_at:
+    if consent.ends_at is not None and aware(now) >= consent.ends_at:  # None: no lapse, never expires
         return STATUS_EXPIRED
     return STATUS_ACTIVE
 

@@ -6,9 +6,11 @@ relationship is a consent without a window (window_end None, every category's ex
 one per institution and person. Later visits are found by a card-less 再照会 and recorded here.
 
 It ends when the institution records 訪問終了 (grants.revoke_by_institution, reason 1), when the
-patient revokes (grants.revoke_all_for_person, reason 2), or - the project's own rule, as the real
-one is not public - when no visit is recorded for N days (the institution's home_visit_lapse_days,
-default 90): it lapses at 00:00 JST of last visit + N + 1 days, expiry reason 0.
+patient revokes (grants.revoke_all_for_person, reason 2), and - only where the institution sets
+a number of days N (its home_visit_lapse_days; empty by default) - when no visit is recorded for N
+days: it lapses at 00:00 JST of last visit + N + 1 days, expiry reason 0. That lapse is the
+project's own rule: the real one is not public, and vendor material says later visits work
+「患者が認証取消しを行わない限り」. With no N a relationship has no lapses_at and never lapses.
 
 A house call (往診: care setting 2 with house_call) is not a relationship: it is windowed and
 registered through consent.grants like an online consultation.
@@ -21,7 +23,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +32,7 @@ from consent.actors import Actor
 from consent.category_states import consented
 from consent.clock import JST
 from consent.errors import ConsentError
-from consent.institutions import MAX_LAPSE_DAYS, Institution
+from consent.institutions import MAX_LAPSE_DAYS, MIN_LAPSE_DAYS, Institution
 from consent.models import Consent, Visit
 from consent.vocabulary import (
     EVENT_CONSENT_REGISTERED, EVENT_CONSENT_UPDATED, EVENT_VISIT_RECORDED, HOME_VISIT, QUALIFICATION, STATUS_ACTIVE,
@@ -48,20 +50,26 @@ def is_first_visit(care_setting: int, house_call: bool) -> bool:
     return care_setting == HOME_VISIT and not house_call
 
 
-def lapse_end(last_visit: date, lapse_days: int) -> datetime:
-    """The instant a relationship lapses: 00:00 JST of last visit + N + 1 days (exclusive), as UTC."""
+def lapse_end(last_visit: date, lapse_days: int | None) -> datetime | None:
+    """The instant a relationship lapses: 00:00 JST of last visit + N + 1 days (exclusive), as UTC;
+    None when the institution sets no lapse (it never lapses)."""
+    if lapse_days is None:
+        return None
     end_jst = datetime.combine(last_visit + timedelta(days=lapse_days + 1), time(0), tzinfo=JST)
     return end_jst.astimezone(timezone.utc)
 
 
 def is_open(consent: Any, now: datetime) -> bool:
-    """A relationship still in force at `now`: neither ended by anyone nor lapsed."""
-    return consent.relationship and consent.status == STATUS_ACTIVE and aware(now) < consent.lapses_at
+    """A relationship still in force at `now`: neither ended by anyone nor lapsed (one without a
+    lapse never lapses)."""
+    return (consent.relationship and consent.status == STATUS_ACTIVE
+            and (consent.lapses_at is None or aware(now) < consent.lapses_at))
 
 
 def days_until_lapse(consent: Any, now: datetime) -> int | None:
-    """Whole days from today (JST) to the last day of the relationship; None once it has ended."""
-    if not is_open(consent, now):
+    """Whole days from today (JST) to the last day of the relationship; None once it has ended,
+    and when it has no lapse (it goes on until 訪問終了 or the patient's 取消)."""
+    if not is_open(consent, now) or consent.lapses_at is None:
         return None
     last_day = jst_date(consent.lapses_at) - timedelta(days=1)
     return (last_day - jst_date(now)).days
@@ -78,7 +86,7 @@ def check_first_visit(*, categories: Iterable[str], qualification_only: bool = F
     return grants.normalize_categories(categories)
 
 
-def lapse_days_of(session: Session, institution_id: int) -> int:
+def lapse_days_of(session: Session, institution_id: int) -> int | None:
     return session.get(Institution, institution_id).home_visit_lapse_days
 
 
@@ -190,7 +198,7 @@ def _find_visit(session: Session, consent_id: str, visit_date: date) -> Visit | 
 
 
 def _add_visit(
-    session: Session, consent: Consent, visit_date: date, *, by: str, now: datetime, lapse_days: int
+    session: Session, consent: Consent, visit_date: date, *, by: str, now: datetime, lapse_days: int | None
 ) -> tuple[Visit, bool]:
     """Record a visit (once a day) and move the lapse on from the latest visit."""
     existing = _find_visit(session, consent.id, visit_date)
@@ -217,7 +225,8 @@ def _add_visit(
     audit.append_entry(
         session, institution_id=consent.institution_id, event="visit_recorded", now=now,
         actor_kind=kind, actor_id=actor_id or None, person_id=consent.person_id, consent_id=consent.id,
-        detail={"visit_date": visit_date.isoformat(), "lapses_at": consent.lapses_at.isoformat()},
+        detail={"visit_date": visit_date.isoformat(),
+                "lapses_at": consent.lapses_at.isoformat() if consent.lapses_at is not None else None},
     )
     events.consent_event(session, consent, EVENT_VISIT_RECORDED, {
         "visit_date": visit_date.isoformat(), "last_visit_date": consent.last_visit_date.isoformat(),
@@ -267,18 +276,26 @@ def record_reinquiry(
     return found if person_id is not None else None
 
 
-def set_lapse_days(session: Session, *, institution_id: int, days: int, now: datetime) -> None:
-    """Change the institution's lapse rule; its open relationships follow from their last visit
-    (one that the new rule ends at an instant already past has ended then)."""
-    if type(days) is not int or not 0 <= days <= MAX_LAPSE_DAYS:
+def check_lapse_days(days: Any) -> int | None:
+    """None (no lapse) or a whole number of days, MIN..MAX; else ConsentError invalid_lapse_days.
+    0 is refused: it would end a relationship the day after each visit, and "no lapse" is None."""
+    if days is not None and (type(days) is not int or not MIN_LAPSE_DAYS <= days <= MAX_LAPSE_DAYS):
         raise ConsentError("invalid_lapse_days", field="home_visit_lapse_days", detail=MAX_LAPSE_DAYS)
+    return days
+
+
+def set_lapse_days(session: Session, *, institution_id: int, days: int | None, now: datetime) -> None:
+    """Change the institution's lapse rule (None: no lapse); its open relationships follow from
+    their last visit (one that the new rule ends at an instant already past has ended then; with
+    no lapse they go on until 訪問終了 or the patient's 取消)."""
+    check_lapse_days(days)
     now = aware(now)
     begin_write(session)
     session.get(Institution, institution_id).home_visit_lapse_days = days
     open_ = session.scalars(
         select(Consent)
         .where(Consent.institution_id == institution_id, Consent.window_end.is_(None),
-               Consent.status == STATUS_ACTIVE, Consent.lapses_at > now)
+               Consent.status == STATUS_ACTIVE, or_(Consent.lapses_at.is_(None), Consent.lapses_at > now))
         .with_for_update()
     ).all()
     for consent in open_:
@@ -287,7 +304,7 @@ def set_lapse_days(session: Session, *, institution_id: int, days: int, now: dat
         if consent.lapses_at == before:
             continue
         session.flush()
-        if now >= consent.lapses_at:
+        if consent.lapses_at is not None and now >= consent.lapses_at:
             # The new rule ended it in the past, before any sweep could see that instant: say so now.
             events.note_expiry(session.connection(), consent, now)
         else:

@@ -19,9 +19,10 @@ from consent.vocabulary import (
 from store.base import Base
 from store.types import UTCDateTime
 
-# Days without a recorded visit after which a home-visit relationship lapses, unless the
-# institution sets its own (sandbox: home_visit_lapse_days).
-DEFAULT_LAPSE_DAYS = 90
+# Days without a recorded visit after which a home-visit relationship lapses, when the
+# institution sets any (環境設定; sandbox and CLI: home_visit_lapse_days): the project's own rule,
+# off (None) unless set. MIN..MAX when set.
+MIN_LAPSE_DAYS = 1
 MAX_LAPSE_DAYS = 3650
 
 
@@ -46,9 +47,9 @@ class Institution(Base):
     function_medical_aid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Home visits: a relationship lapses after this many days without a recorded visit (the
-    # project's own rule; consent/home_visits.py).
-    home_visit_lapse_days: Mapped[int] = mapped_column(
-        Integer, default=DEFAULT_LAPSE_DAYS, server_default=str(DEFAULT_LAPSE_DAYS))
+    # project's own rule; consent/home_visits.py); None (the default): it never lapses, it lasts
+    # until 訪問終了 or the patient's 取消.
+    home_visit_lapse_days: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
     # 資格確認限定型: the card confirms the qualification and nothing else - no data categories
     # are offered and every data read is refused (consent/qualification_only.py switches it).
     qualification_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -117,7 +117,8 @@ class Consent(Base):
 
     @property
     def ends_at(self) -> datetime | None:
-        """When reads end by themselves: the window end, or a relationship's lapse."""
+        """When reads end by themselves: the window end, or a relationship's lapse; None for a
+        relationship at an institution that sets no lapse (it ends only when someone ends it)."""
         return self.window_end if self.window_end is not None else self.lapses_at
 
 

@@ -390,11 +390,30 @@ DISASTER_READ_LABEL = "災害時特別措置による閲覧"
 # --- what the patient is told at reception (plain words, one place) ----------------------------
 
 # How long the institution may look, stated on every page of an entry point before and after the
-# card (issue 36): each care setting its own. {days}: the institution's home_visit_lapse_days.
+# card (issue 36): each care setting its own. {days}: the institution's home_visit_lapse_days, when
+# it sets any; without (the default) a relationship lasts until 訪問終了 or the patient's 取消.
 PERIOD_WINDOWED = "同意した時から、診療日の翌日の終わり（23時59分）までです。"
 PERIOD_HOME_VISIT = ("訪問診療等が続くあいだです。訪問の記録がないまま{days}日たつと終わります。"
                      "訪問診療等が終わったときや、同意を取り消したときも終わります。")
+PERIOD_HOME_VISIT_NO_LAPSE = ("訪問診療等が続くあいだです。訪問診療等が終わったときや、"
+                              "同意を取り消したときに終わります。")
 PERIOD_QUALIFICATION_ONLY = "提供するのは健康保険の資格情報だけです。お薬などの情報は提供しません。"
+# The lapse rule in staff words (「管理」→「環境設定」, 「訪問患者」): the project's own rule, off unless set.
+LAPSE_RULE_NONE = "訪問が途絶えても同意は失効しません。訪問終了を記録するか、患者さんが取り消すまで続きます。"
+LAPSE_RULE_DAYS = ("最後の訪問日から{days}日間、訪問の記録がないと同意は終了します"
+                   "（このサービス独自の決まりです）。")
+
+
+def lapse_rule_text(days: int | None) -> str:
+    """What the institution's home_visit_lapse_days means, in staff words."""
+    return LAPSE_RULE_NONE if days is None else LAPSE_RULE_DAYS.format(days=days)
+
+
+def home_visit_period(days: int | None) -> str:
+    """How long a home-visit relationship lets the institution look, in the patient's words."""
+    return PERIOD_HOME_VISIT_NO_LAPSE if days is None else PERIOD_HOME_VISIT.format(days=days)
+
+
 # Where the card goes (the card-read pages): the patient's phone, or the institution's tablet.
 CARD_POSITION_PHONE = "スマートフォンの背面"
 CARD_POSITION_TABLET = "タブレットの背面（読み取り位置）"

@@ -13,11 +13,13 @@ from datetime import date, datetime, timedelta
 from playwright.sync_api import expect
 
 from consent.clock import JST
+from consent.vocabulary import LAPSE_RULE_NONE, lapse_rule_text
 from consent.wareki import era_of, wareki_date
 from e2e.accessibility import assert_accessible
 from e2e.test_console import open_patient
 from e2e.test_reception import register
 
+LAPSE_LABEL = "訪問の記録がないまま終了するまでの日数（空欄＝終了しない、1〜3650日）"
 ADMIN_PAGES = ("受付URL", "職員", "予約", "API連携", "環境設定", "監査ログ")
 
 
@@ -44,15 +46,44 @@ def test_every_admin_page_passes_axe_and_answers_at_the_top(staff_page):
         admin_menu(admin, label)
         assert_accessible(admin, f"管理：{label}")
     admin_menu(admin, "環境設定")
-    field = admin.get_by_label("訪問の記録がないまま終了するまでの日数（1〜3650日）")
+    field = admin.get_by_label(LAPSE_LABEL)
     field.fill("45")
     admin.get_by_role("button", name="日数を保存").click()
-    expect_message(admin, "訪問の記録がないまま終了するまでの日数を45日にしました。")
+    expect_message(admin, "保存しました。最後の訪問日から45日間、訪問の記録がないと同意は終了します")
     admin.get_by_label("電話番号（例: 03-1234-5678）").fill("03-1234-5678")
     admin.get_by_label("プライバシーポリシー（個人情報の取扱い）のURL").fill("https://example.jp/privacy")
     admin.get_by_role("button", name="連絡先を保存").click()
     expect_message(admin, "電話番号を03-1234-5678に")
     assert_accessible(admin, "環境設定（保存のあと）")
+    assert admin.console.errors == []
+
+
+def test_the_lapse_is_empty_by_default_and_each_save_says_what_it_means(staff_page):
+    """環境設定's lapse (the project's own rule): empty = no lapse, or a number 1-3650; the save's
+    message says which (issue 39)."""
+    admin = staff_page("admin")
+    admin.goto("/pharmacy/admin/settings")
+    field = admin.get_by_label(LAPSE_LABEL)
+    rule = admin.locator("#lapse-rule")
+    expect(field).to_have_value("")
+    expect(rule).to_contain_text(LAPSE_RULE_NONE)
+    # 0 is no number of days here: the browser keeps the form and says why.
+    field.fill("0")
+    admin.get_by_role("button", name="日数を保存").click()
+    assert field.evaluate("(f) => f.validity.rangeUnderflow")
+    expect(rule).to_contain_text(LAPSE_RULE_NONE)
+    field.fill("30")
+    admin.get_by_role("button", name="日数を保存").click()
+    expect_message(admin, "保存しました。" + lapse_rule_text(30))
+    expect(admin.get_by_label(LAPSE_LABEL)).to_have_value("30")
+    expect(rule).to_contain_text(lapse_rule_text(30))
+    assert_accessible(admin, "環境設定（日数を保存したあと）")
+    admin.get_by_label(LAPSE_LABEL).fill("")
+    admin.get_by_role("button", name="日数を保存").click()
+    expect_message(admin, "保存しました。訪問が途絶えても同意は失効しません。")
+    expect(admin.get_by_label(LAPSE_LABEL)).to_have_value("")
+    expect(rule).to_contain_text(LAPSE_RULE_NONE)
+    assert_accessible(admin, "環境設定（空欄で保存したあと）")
     assert admin.console.errors == []
 
 

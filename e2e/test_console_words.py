@@ -42,6 +42,8 @@ def api_consent(base_url: str, institution: dict, consent_id: str) -> dict:
 
 def test_an_ended_relationship_shows_when_and_why_and_no_lapse(
         signed_in_tablet, tablet_card, sandbox_clock, sandbox, browser, playwright, base_url, pharmacy, staff_page):
+    # The institution sets a lapse (none by default): after 訪問終了 it is no longer shown.
+    sandbox.change_institution(pharmacy["institution_code"], home_visit_lapse_days=90)
     first = tomorrow_jst()
     sandbox_clock.set_clock(at(first, 10))
     tablet = signed_in_tablet("home_visit")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from consent.clock import JST
 from consent.vocabulary import (
-    CARD_POSITION_TABLET, CATEGORY_NOTES, NEXT_STEP_TABLET, NEXT_STEP_WAIT, PERIOD_HOME_VISIT,
+    CARD_POSITION_TABLET, CATEGORY_NOTES, NEXT_STEP_TABLET, NEXT_STEP_WAIT, PERIOD_HOME_VISIT_NO_LAPSE,
     PERIOD_QUALIFICATION_ONLY, PERIOD_WINDOWED,
 )
 from e2e.accessibility import assert_accessible
@@ -185,11 +185,13 @@ def test_the_home_visit_tablet_states_the_home_visit_period_and_the_tablet_back(
     sandbox_clock.set_clock(at(first, 10))
     tablet = signed_in_tablet("home_visit")
     page = tablet.page
-    home_visit_period = PERIOD_HOME_VISIT.format(days=90)
+    # The sandbox institution sets no lapse (the default): until 訪問終了 or 取消, no days named.
+    home_visit_period = PERIOD_HOME_VISIT_NO_LAPSE
     page.get_by_role("link", name="同意登録をする").click()
     main = page.locator("main")
     expect(main).to_contain_text(home_visit_period)
     expect(main).not_to_contain_text("翌日")
+    expect(main).not_to_contain_text("日たつと")
     page.get_by_role("button", name="すべて同意する").click()
     expect(main).to_contain_text(home_visit_period)
     expect(main).not_to_contain_text("翌日")

@@ -1,7 +1,8 @@
 """Demo data for `make run` (idempotent): a pharmacy with one staff member of each role, the
 OQS simulator's demo people, a card for each, and today's consents so the console has patients;
 a 資格確認限定型 (qualification-only) clinic with its own staff and today's confirmations; and a
-visiting-nurse station (訪問看護) with nurse logins, sharing a home-visit patient with the pharmacy."""
+visiting-nurse station (訪問看護) with nurse logins, sharing a home-visit patient with the pharmacy -
+the one demo institution with a home-visit lapse (30 days; the others set none)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,6 +54,10 @@ DEMO_STATION_STAFF = [
     ("demo-vn-admin", "demo-vn-admin-pass", "admin", "管理者 デモ"),
 ]
 DEMO_STATION_VISITS = (7, 0)  # days before today: the first visit, then a recorded visit
+# The one demo institution with a home-visit lapse (the project's own rule, off by default), so
+# that it can be tried: the station's relationships end after 30 days without a recorded visit.
+# The pharmacy and the clinic set none (環境設定 shows the field empty).
+DEMO_STATION_LAPSE_DAYS = 30
 # Today's qualification confirmations there: one valid, one lost (無効).
 DEMO_CONFIRMATIONS = ("demo-kato-keiko", "demo-nakamura-koji")
 # A system job's API client (client credentials), fixed so the README's curl lines work as they are.
@@ -159,6 +164,8 @@ class DemoSummary:
                 "    Staff logins (login id / password / role):",
                 *(f"      {login} / {password} / {role}" for login, password, role, _ in DEMO_STATION_STAFF),
                 f"    Home-visit patient shared with the demo pharmacy: {self.station_patient}",
+                f"    Home-visit lapse (the project's own rule, tried here only): {DEMO_STATION_LAPSE_DAYS} days"
+                " without a recorded visit; the pharmacy and the clinic set none",
             ]
         return "\n".join(lines) + "\n"
 
@@ -187,6 +194,8 @@ def load_demo(app: Flask) -> DemoSummary:
         _demo_confirmations(session, clinic, people, today=today, now=now)
         confirmed = [people[pid].name for pid in DEMO_CONFIRMATIONS if pid in people]
         station = _demo_institution(session, DEMO_STATION_CODE, DEMO_STATION_NAME, DEMO_STATION_STAFF, now=now)
+        session.flush()
+        home_visits.set_lapse_days(session, institution_id=station.id, days=DEMO_STATION_LAPSE_DAYS, now=now)
         shared = _demo_station_visits(session, station, people, today=today, now=now)
         return DemoSummary(DEMO_INSTITUTION_NAME, tokens["online"], [(l, p, r) for l, p, r, _ in DEMO_STAFF],
                            names, tokens, qualification_only_token=clinic.reception_token, confirmed=confirmed,

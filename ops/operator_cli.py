@@ -4,6 +4,7 @@
     flask --app app institution admin 1341245676 --login-id honmachi-admin
     flask --app app institution set 1341245676 --qualification-only on|off
     flask --app app institution set 1341245676 --phone 03-1234-5678 --privacy-url https://example.jp/privacy
+    flask --app app institution set 1341245676 --lapse-days 90|none
     flask --app app institution list
     flask --app app staff list 1341245676
     flask --app app staff disable LOGIN_ID
@@ -20,8 +21,9 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from consent import home_visits
 from consent.institutions import (
-    InstitutionError, add_staff, create_institution, disable_staff, institution_by_code, set_contact, staff_of,
+    MAX_LAPSE_DAYS, MIN_LAPSE_DAYS, InstitutionError, add_staff, create_institution, disable_staff, institution_by_code, set_contact, staff_of,
 )
 from consent.qualification_only import set_qualification_only
 from consent.vocabulary import INSTITUTION_KINDS, QUALIFICATION_ONLY_LABEL, RECEPTION_SETTINGS
@@ -40,8 +42,28 @@ CONTACT_PROBLEMS = {
 }
 
 
+# Home visits: the project's own lapse rule, off unless set (consent/home_visits.py).
+LAPSE_DAYS_HELP = (f"Home visits: days without a recorded visit before a relationship ends ({MIN_LAPSE_DAYS}-"
+                   f"{MAX_LAPSE_DAYS}; the project's own rule), or 'none': no lapse, it lasts until 訪問終了 or the "
+                   "patient's 取消 (the default).")
+
+
 def fail(message: str) -> None:
     raise click.UsageError(message)  # click prints it and exits with status 2
+
+
+def parse_lapse_days(value: str) -> int | None:
+    """--lapse-days: 'none' (no lapse) or a whole number of days in range; else a usage error."""
+    text = value.strip().lower()
+    if text == "none":
+        return None
+    if not (text.isascii() and text.isdigit()) or not MIN_LAPSE_DAYS <= int(text) <= MAX_LAPSE_DAYS:
+        fail(f"--lapse-days: 'none' (no lapse) or a whole number from {MIN_LAPSE_DAYS} to {MAX_LAPSE_DAYS}")
+    return int(text)
+
+
+def lapse_days_text(days: int | None) -> str:
+    return "none (no lapse)" if days is None else f"{days} days without a recorded visit"
 
 
 def _sessionmaker():
@@ -65,9 +87,11 @@ def register(app: Flask) -> None:
                        "(訪問看護ステーション, 6: home visits only).")
     @click.option("--qualification-only", is_flag=True,
                   help="資格確認限定型: confirms the insurance qualification only, never reads other data.")
-    def institution_create(code: str, name: str, kind: str, qualification_only: bool):
+    @click.option("--lapse-days", "lapse_days", default="none", show_default=True, help=LAPSE_DAYS_HELP)
+    def institution_create(code: str, name: str, kind: str, qualification_only: bool, lapse_days: str):
         """Create an institution; prints its reception URL."""
         code, name = code.strip(), name.strip()
+        days = parse_lapse_days(lapse_days)
         if not is_valid_institution_code(code):
             fail(f"{code!r} is not a valid institution code (10 digits, a known table digit, a correct check digit)")
         if institution_table(code) != KINDS[kind]:
@@ -79,12 +103,14 @@ def register(app: Flask) -> None:
                 fail(f"institution {code} exists already")
             institution = create_institution(session, code=code, name=name, now=_now(),
                                              qualification_only=qualification_only)
+            institution.home_visit_lapse_days = days
             tokens = institution.reception_tokens
             functions = institution.functions
         base = current_app.config['SETTINGS'].origins[0]
         click.echo(f"created {code} {name} ({kind})" + (f" ({QUALIFICATION_ONLY_LABEL}: qualification only)"
                                                if qualification_only else ""))
         click.echo(f"reception URL: {base}/r/{tokens['online']}")
+        click.echo(f"home-visit lapse: {lapse_days_text(days)}")
         # Online only at first (環境設定); the other entry points answer once their function is on.
         for setting, token in tokens.items():
             if setting != "online":
@@ -121,10 +147,13 @@ def register(app: Flask) -> None:
                                   "patient page and error page; \"\" removes it.")
     @click.option("--privacy-url", "privacy_url",
                   help="The URL of the institution's privacy notice, linked from every patient page; \"\" removes it.")
-    def institution_set(code: str, qualification_only: str | None, phone: str | None, privacy_url: str | None):
+    @click.option("--lapse-days", "lapse_days", help=LAPSE_DAYS_HELP + " Open relationships follow at once.")
+    def institution_set(code: str, qualification_only: str | None, phone: str | None, privacy_url: str | None,
+                        lapse_days: str | None):
         """Change an institution's settings (the mode is audited)."""
-        if qualification_only is None and phone is None and privacy_url is None:
-            fail("nothing to set: give --qualification-only, --phone or --privacy-url")
+        if qualification_only is None and phone is None and privacy_url is None and lapse_days is None:
+            fail("nothing to set: give --qualification-only, --phone, --privacy-url or --lapse-days")
+        days = parse_lapse_days(lapse_days) if lapse_days is not None else None
         ended = []
         with _sessionmaker()() as session, session.begin():
             institution = institution_by_code(session, code)
@@ -137,6 +166,9 @@ def register(app: Flask) -> None:
             if qualification_only is not None:
                 ended = set_qualification_only(session, institution_id=institution.id, on=qualification_only == "on",
                                                by="operator", now=_now())
+            if lapse_days is not None:
+                session.flush()
+                home_visits.set_lapse_days(session, institution_id=institution.id, days=days, now=_now())
         if qualification_only is not None:
             click.echo(f"{code}: qualification-only {qualification_only}")
         if ended:
@@ -145,6 +177,8 @@ def register(app: Flask) -> None:
             click.echo(f"{code}: phone {phone.strip() or '(none)'}")
         if privacy_url is not None:
             click.echo(f"{code}: privacy notice {privacy_url.strip() or '(none)'}")
+        if lapse_days is not None:
+            click.echo(f"{code}: home-visit lapse {lapse_days_text(days)}")
 
     @institution_group.command("list")
     def institution_list():

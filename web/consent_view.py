@@ -72,10 +72,13 @@ def worded(decisions: list[Decision]) -> list[Worded]:
 
 def deadline_label(consent: Any) -> str:
     """閲覧期限 as pages write it (まで included): a date, or - for a home-visit relationship - while
-    the visits go on, with the instant it lapses unless a visit is recorded before. An ended
-    relationship has no lapse ahead: when and why it ended."""
+    the visits go on, with the instant it lapses unless a visit is recorded before (when the
+    institution sets a lapse: without one, while the visits go on, no more). An ended relationship
+    has no lapse ahead: when and why it ended."""
     if consent.relationship and consent.revoked_at is not None:
         return f"{ENDED_LABEL} {ended_label(consent)}"
+    if consent.relationship and consent.lapses_at is None:
+        return WHILE_VISITS_LABEL
     if consent.relationship:
         return f"{WHILE_VISITS_LABEL}（訪問の記録がないままなら {deadline_text(consent.lapses_at)}まで）"
     return f"{deadline_text(consent.window_end)}まで"

@@ -18,6 +18,7 @@ from consent.decision import ReadRefused
 from consent.disasters import DisasterError
 from consent.events import EventFeedError
 from consent.institution_removal import RemovalError
+from consent.institutions import MIN_LAPSE_DAYS
 from consent.webhooks import WebhookError
 from consent.login_throttle import LoginThrottled
 from consent.tablet_leave import LeaveThrottled
@@ -153,7 +154,7 @@ CONSENT: Table = {
     "visit_in_future": (422, "訪問日に未来の日付は指定できません。", "invalid_parameter"),
     "visit_before_first_visit": (422, "訪問日は初回訪問日以降の日付にしてください。", "invalid_parameter"),
     "relationship_ended": (409, "この訪問患者の同意は終了しています。訪問を記録するには、初回訪問として同意を取り直してください。"),
-    "invalid_lapse_days": (422, lambda e: f"home_visit_lapse_days は0から{e.detail}までの整数で指定してください。",
+    "invalid_lapse_days": (422, lambda e: lapse_days_range("home_visit_lapse_days", MIN_LAPSE_DAYS, e.detail),
                            "invalid_parameter"),
     "qualification_only": (
         403, "こちらの医療機関等では、健康保険の資格確認だけを行います。薬剤情報などの提供に同意することはできません。"),
@@ -500,6 +501,11 @@ def bad_characters(name: str) -> str:
 
 def integer_range(name: str, low: int, high: int) -> str:
     return f"{name} は{low}から{high}までの整数で指定してください。"
+
+
+def lapse_days_range(name: str, low: int, high: int) -> str:
+    """The lapse days: null (no lapse, the default) or a whole number in range (0 is no "never")."""
+    return f"{name} は null（訪問の記録がなくても終了しない）か、{low}から{high}までの整数で指定してください。"
 
 
 def boolean_field(name: str) -> str:

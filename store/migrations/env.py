@@ -10,6 +10,7 @@ from alembic import context
 
 from store.engine import make_engine
 from store.location import default_database_url
+from store.migrate import check_foreign_keys, sqlite_foreign_keys_off
 
 config = context.config
 target_metadata = config.attributes.get("target_metadata")
@@ -31,15 +32,19 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    # Batch mode lets ALTER TABLE work on SQLite too.
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=True,
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    # Batch mode lets ALTER TABLE work on SQLite too; there foreign keys are off while the
+    # migrations run, and checked after each one inside its transaction, before it commits
+    # (store/migrate.py says why).
+    with sqlite_foreign_keys_off(connection):
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            compare_type=True,
+            on_version_apply=lambda ctx, **_: check_foreign_keys(ctx.connection),
+        )
+        with context.begin_transaction():
+            context.run_migrations()
 
 
 run_migrations_online()

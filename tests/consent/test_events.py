@@ -94,8 +94,11 @@ def test_patient_id_is_stable_per_institution_and_differs_between_them(sessions,
     assert {a.id, b.id} == {found[0]["consent_id"], found[1]["consent_id"]}
 
 
-def test_home_visits_write_registered_visits_and_the_end_of_the_relationship(sessions, institution_id, clock):
+@pytest.mark.parametrize("lapse_days", [None, 90])
+def test_home_visits_write_registered_visits_and_the_end_of_the_relationship(sessions, institution_id, clock,
+                                                                            lapse_days):
     with sessions() as s:
+        home_visits.set_lapse_days(s, institution_id=institution_id, days=lapse_days, now=clock.now())
         consent = home_visits.register_first_visit(s, institution_id=institution_id, person_id="p-2", card_id="c",
                                                    categories=["drug"], now=clock.now(), validity_code=1)
         s.commit()
@@ -109,7 +112,12 @@ def test_home_visits_write_registered_visits_and_the_end_of_the_relationship(ses
         found = all_events(s)
     assert [e["type"] for e in found] == ["consent.registered", "visit.recorded", "visit.recorded",
                                           "consent.revoked", "relationship.ended"]
-    assert found[0]["data"]["window_end"] is None and found[0]["data"]["lapses_at"].endswith("T00:00:00+09:00")
+    assert found[0]["data"]["window_end"] is None
+    if lapse_days is None:
+        # No lapse (the default): none in the events, and 訪問終了 still ends the relationship.
+        assert found[0]["data"]["lapses_at"] is None and found[2]["data"]["lapses_at"] is None
+    else:
+        assert found[0]["data"]["lapses_at"].endswith("T00:00:00+09:00")
     assert found[2]["data"]["visit_date"] == (TODAY + timedelta(days=7)).isoformat()
     assert found[3]["data"]["revoked_by"] == "institution"
     assert found[4]["data"]["expiry_reason"] == 1
@@ -155,10 +163,15 @@ def test_expiry_is_written_once_by_the_first_read_that_sees_it(sessions, institu
     assert expired[0]["data"] == {"expired_at": f"{TODAY + timedelta(days=2)}T00:00:00+09:00", "cause": "window_end"}
 
 
-def test_the_sweep_notes_each_expiry_once_even_when_sweeps_race(sessions, institution_id, clock):
+def test_the_sweep_notes_each_expiry_once_even_when_sweeps_race(sessions, institutions, institution_id, clock):
     with sessions() as s:
         for n in range(5):
             register(s, institution_id, person=f"p-{n}", now=clock.now())
+        # Without a lapse (the default, the second pharmacy) a relationship is never swept; with one
+        # (90 days) it is, once the lapse has passed.
+        home_visits.register_first_visit(s, institution_id=institutions[1], person_id="hv-endless",
+                                         card_id="c2", categories=["drug"], now=clock.now())
+        home_visits.set_lapse_days(s, institution_id=institution_id, days=90, now=clock.now())
         relationship = home_visits.register_first_visit(s, institution_id=institution_id, person_id="hv",
                                                         card_id="c", categories=["drug"], now=clock.now())
         s.commit()

@@ -73,12 +73,79 @@ def events(sessions, institution_id, consent_id):
             AuditEntry.institution_id == institution_id, AuditEntry.consent_id == consent_id).order_by(AuditEntry.seq)))
 
 
-def test_a_first_visit_is_a_relationship_without_a_window(sessions, institution_id, clock):
+def set_lapse(sessions, institution_id, days, now):
+    with sessions() as session:
+        home_visits.set_lapse_days(session, institution_id=institution_id, days=days, now=now)
+        session.commit()
+
+
+@pytest.fixture
+def ninety(sessions, institution_id, clock):
+    """The institution sets the lapse the project used to default to: 90 days (環境設定)."""
+    set_lapse(sessions, institution_id, 90, clock.now())
+    return 90
+
+
+def test_a_new_institution_sets_no_lapse_and_its_relationships_never_lapse(sessions, institution_id, clock):
+    with sessions() as session:
+        assert session.get(Institution, institution_id).home_visit_lapse_days is None
+    consent_id = first_visit(sessions, institution_id, clock.now())
+    consent = load(sessions, consent_id)
+    assert consent.lapses_at is None and consent.last_visit_date == TODAY
+    ten_years = at(TODAY + 3653 * DAY, 23, 59, 59)
+    assert home_visits.is_open(consent, ten_years)
+    assert home_visits.days_until_lapse(consent, ten_years) is None
+    assert grants.status_code_at(consent, ten_years) == "active"
+    assert {s.category: s.flag for s in current_states(consent, ten_years) if s.flag} == {
+        "drug": 1, "checkup": 1, "limit": 1}
+    # Ten years without a recorded visit: drug data still reads, a visit may still be recorded.
+    assert read(sessions, institution_id, ten_years).allowed
+    assert visit(sessions, institution_id, consent_id, (TODAY + 3653 * DAY), ten_years) == (TODAY + 3653 * DAY, True)
+    assert load(sessions, consent_id).lapses_at is None
+    # It still ends when someone ends it.
+    with sessions() as session:
+        grants.revoke_by_institution(session, institution_id=institution_id, consent_id=consent_id,
+                                     by="staff:1", reason=1, now=ten_years)
+        session.commit()
+    assert read(sessions, institution_id, ten_years).reason == "consent_revoked"
+
+
+def test_a_lapse_set_and_cleared_moves_open_relationships_both_ways(sessions, institution_id, clock):
+    consent_id = first_visit(sessions, institution_id, clock.now())
+    set_lapse(sessions, institution_id, 7, clock.now())
+    end = at(TODAY + 8 * DAY, 0)
+    assert load(sessions, consent_id).lapses_at == end
+    assert read(sessions, institution_id, end - timedelta(seconds=1)).allowed
+    assert not read(sessions, institution_id, end).allowed
+    # Cleared (empty on 環境設定): the open relationship has no lapse again.
+    set_lapse(sessions, institution_id, None, clock.now())
+    with sessions() as session:
+        assert session.get(Institution, institution_id).home_visit_lapse_days is None
+    assert load(sessions, consent_id).lapses_at is None
+    assert read(sessions, institution_id, end).allowed
+    # One that lapsed under a rule stays ended when the rule is cleared later.
+    set_lapse(sessions, institution_id, 7, clock.now())
+    set_lapse(sessions, institution_id, None, end)
+    assert load(sessions, consent_id).lapses_at == end
+    assert read(sessions, institution_id, end + DAY).reason == "consent_expired"
+
+
+@pytest.mark.parametrize("bad", [0, -1, 3651, True, "7", 1.5])
+def test_lapse_days_are_none_or_one_to_3650(sessions, institution_id, clock, bad):
+    with sessions() as session:
+        with pytest.raises(ConsentError) as refused:
+            home_visits.set_lapse_days(session, institution_id=institution_id, days=bad, now=clock.now())
+        assert refused.value.code == "invalid_lapse_days"
+    for good in (1, 3650, None):
+        set_lapse(sessions, institution_id, good, clock.now())
+
+
+def test_a_first_visit_is_a_relationship_without_a_window(sessions, institution_id, clock, ninety):
     consent_id = first_visit(sessions, institution_id, clock.now())
     consent = load(sessions, consent_id)
     assert (consent.care_setting, consent.house_call, consent.window_end) == (2, False, None)
     assert consent.consultation_date == TODAY and consent.last_visit_date == TODAY
-    # Default rule: 90 days without a visit; it ends at 00:00 JST of last visit + 91 days.
+    # A rule of 90 days without a visit: it ends at 00:00 JST of last visit + 91 days.
     assert consent.lapses_at == at(TODAY + 91 * DAY, 0)
     states = {s.category: s for s in current_states(consent, clock.now())}
     assert {c: (s.flag, s.expires_at) for c, s in states.items() if s.flag} == {
@@ -90,7 +157,7 @@ def test_a_first_visit_is_a_relationship_without_a_window(sessions, institution_
 
 
 def test_the_relationship_lapses_at_midnight_jst_n_plus_one_days_after_the_last_visit(
-        sessions, institution_id, clock):
+        sessions, institution_id, clock, ninety):
     consent_id = first_visit(sessions, institution_id, clock.now())
     visit(sessions, institution_id, consent_id, TODAY + 10 * DAY, at(TODAY + 10 * DAY))
     end = at(TODAY + 101 * DAY, 0)
@@ -140,6 +207,7 @@ def test_visits_are_recorded_once_a_day_and_never_in_the_future(sessions, instit
 
 def test_a_visit_needs_an_open_relationship_of_this_institution(sessions, institutions, clock):
     here, there = institutions
+    set_lapse(sessions, here, 90, clock.now())
     consent_id = first_visit(sessions, here, clock.now())
     with pytest.raises(ConsentNotFound):
         visit(sessions, there, consent_id, TODAY, clock.now())
@@ -186,7 +254,7 @@ def test_the_patient_ends_the_relationship_with_every_other_consent(sessions, in
     assert read(sessions, institution_id, clock.now()).reason == "consent_revoked"
 
 
-def test_a_second_first_visit_updates_the_open_relationship(sessions, institution_id, clock):
+def test_a_second_first_visit_updates_the_open_relationship(sessions, institution_id, clock, ninety):
     consent_id = first_visit(sessions, institution_id, clock.now(), categories=("drug", "limit"))
     later = at(TODAY + 20 * DAY)
     again = first_visit(sessions, institution_id, later, categories=("drug", "checkup"), card_id="card-2")
@@ -205,7 +273,7 @@ def test_a_second_first_visit_updates_the_open_relationship(sessions, institutio
         assert len(session.scalars(select(Consent).where(Consent.person_id == PERSON)).all()) == 1
 
 
-def test_a_first_visit_after_the_end_opens_the_same_relationship_again(sessions, institution_id, clock):
+def test_a_first_visit_after_the_end_opens_the_same_relationship_again(sessions, institution_id, clock, ninety):
     consent_id = first_visit(sessions, institution_id, clock.now())
     with sessions() as session:
         grants.revoke_by_institution(session, institution_id=institution_id, consent_id=consent_id,
@@ -309,8 +377,9 @@ def test_migration_0016_goes_down_and_up_again(database_url, sessions, instituti
         inspector = inspect(engine)
         assert "visits" in inspector.get_table_names()
         with engine.connect() as conn:
+            # 0016 gives every institution 90; 0026 turns a 90 nobody chose into NULL (no lapse).
             assert conn.scalar(text("SELECT home_visit_lapse_days FROM institutions WHERE id = :id"),
-                               {"id": institution_id}) == 90
+                               {"id": institution_id}) is None
     finally:
         upgrade(database_url)
         engine.dispose()
@@ -328,7 +397,10 @@ def test_migration_0016_goes_down_and_up_again(database_url, sessions, instituti
 def test_the_sandbox_sets_lapse_days_at_creation_and_patch_moves_open_relationships(make_app, clock):
     app = make_app("sandbox")
     sandbox = app.test_client()
-    assert sandbox.post("/sandbox/institutions", json={}).get_json()["home_visit_lapse_days"] == 90
+    # No lapse unless told (null); 0 is refused as 環境設定 refuses it, null clears a number.
+    assert sandbox.post("/sandbox/institutions", json={}).get_json()["home_visit_lapse_days"] is None
+    assert sandbox.post("/sandbox/institutions", json={"home_visit_lapse_days": None}).get_json()[
+        "home_visit_lapse_days"] is None
     body = sandbox.post("/sandbox/institutions", json={"home_visit_lapse_days": 30}).get_json()
     assert body["home_visit_lapse_days"] == 30
     code = body["institution_code"]
@@ -340,9 +412,15 @@ def test_the_sandbox_sets_lapse_days_at_creation_and_patch_moves_open_relationsh
     changed = sandbox.patch(f"/sandbox/institutions/{code}", json={"home_visit_lapse_days": 7})
     assert changed.status_code == 200 and changed.get_json()["home_visit_lapse_days"] == 7
     assert load(sessions, consent_id).lapses_at == at(TODAY + 8 * DAY, 0)
-    for bad in (-1, 3651, True, "7", 1.5):
+    for bad in (0, -1, 3651, True, "7", 1.5, ""):
         refused = sandbox.patch(f"/sandbox/institutions/{code}", json={"home_visit_lapse_days": bad})
         assert refused.status_code == 422, bad
         assert "home_visit_lapse_days" in refused.get_json()["message"]
-    assert sandbox.post("/sandbox/institutions", json={"home_visit_lapse_days": -5}).status_code == 422
+        assert "null" in refused.get_json()["message"]
+    for bad in (-5, 0):
+        assert sandbox.post("/sandbox/institutions", json={"home_visit_lapse_days": bad}).status_code == 422
     assert load(sessions, consent_id).lapses_at == at(TODAY + 8 * DAY, 0)
+    cleared = sandbox.patch(f"/sandbox/institutions/{code}", json={"home_visit_lapse_days": None})
+    assert cleared.status_code == 200 and cleared.get_json()["home_visit_lapse_days"] is None
+    assert load(sessions, consent_id).lapses_at is None
+    assert read(sessions, institution_id, at(TODAY + 3653 * DAY)).allowed

@@ -94,7 +94,19 @@ def test_demo_has_a_home_visit_patient_with_three_visits(make_app):
         assert len(home_visits.visits_of(s, relationship.id)) == 3
     html = console_login(app, "demo-pharmacist", "demo-pharmacist-pass").get("/pharmacy/home-visits").get_data(
         as_text=True)
-    assert "加藤　恵子" in html and "訪問中" in html and "あと90日" in html
+    # The pharmacy sets no lapse (the default); the visiting-nurse station is the one demo
+    # institution that does (30 days), so the lapse can be tried there.
+    assert "加藤　恵子" in html and "訪問中" in html and "期限なし" in html and "あと" not in html
+    station = console_login(app, "demo-vn-nurse", "demo-vn-nurse-pass").get("/pharmacy/home-visits").get_data(
+        as_text=True)
+    assert "加藤　恵子" in station and "あと30日" in station and "最後の訪問日から30日間" in station
+    with app.extensions["sessionmaker"]() as s:
+        from consent.institutions import Institution
+        from ops.demo import DEMO_STATION_CODE
+
+        lapses = dict(s.execute(select(Institution.institution_code, Institution.home_visit_lapse_days)).all())
+    assert lapses == {code: (30 if code == DEMO_STATION_CODE else None) for code in lapses}
+    assert "30 days without a recorded visit" in summary.describe(app.config["SETTINGS"])
 
 
 def test_demo_has_a_qualification_only_clinic_with_todays_confirmations(make_app):

@@ -89,3 +89,29 @@ def test_disabled_staff_session_ends_at_once(cli):
     assert cli("staff", "disable", "a-admin").exit_code == 0
     assert client.get("/pharmacy/password").status_code == 302
     assert "a-admin  admin  disabled" in cli("staff", "list", GOOD_PHARMACY).output
+
+
+def lapse_days_of(app, code):
+    with app.extensions["sessionmaker"]() as s:
+        return s.scalar(select(Institution.home_visit_lapse_days).where(Institution.institution_code == code))
+
+
+def test_the_home_visit_lapse_is_none_unless_the_operator_sets_one(cli):
+    """The project's own lapse rule is off by default; --lapse-days sets a number or 'none' clears it."""
+    created = cli("institution", "create", "--code", GOOD_PHARMACY, "--name", "本町薬局", "--kind", "pharmacy")
+    assert created.exit_code == 0 and "home-visit lapse: none (no lapse)" in created.output
+    assert lapse_days_of(cli.app, GOOD_PHARMACY) is None
+    result = cli("institution", "set", GOOD_PHARMACY, "--lapse-days", "45")
+    assert result.exit_code == 0, result.output
+    assert f"{GOOD_PHARMACY}: home-visit lapse 45 days without a recorded visit" in result.output
+    assert lapse_days_of(cli.app, GOOD_PHARMACY) == 45
+    for bad in ("0", "3651", "-1", "x", "1.5", ""):
+        refused = cli("institution", "set", GOOD_PHARMACY, "--lapse-days", bad)
+        assert refused.exit_code == 2 and "--lapse-days" in refused.output, bad
+    assert lapse_days_of(cli.app, GOOD_PHARMACY) == 45
+    assert cli("institution", "set", GOOD_PHARMACY, "--lapse-days", "none").exit_code == 0
+    assert lapse_days_of(cli.app, GOOD_PHARMACY) is None
+    other = "1341234563"
+    assert cli("institution", "create", "--code", other, "--name", "駅前薬局", "--kind", "pharmacy",
+               "--lapse-days", "90").exit_code == 0
+    assert lapse_days_of(cli.app, other) == 90

@@ -339,8 +339,9 @@ class ApiConsent:
         description="訪問診療等（訪問患者）の同意: 最後に記録された訪問日。その他の同意は null"))
     lapses_at: datetime | None = field(metadata=_schema(
         description="訪問診療等（訪問患者）の同意: 訪問の記録がないまま終了する時刻（この時刻を含まない。"
-                    "最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。訪問終了・取消で終わった同意"
-                    "（revoked_at あり）とその他の同意は null"))
+                    "最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。医療機関等が日数を設定していない"
+                    "（既定）同意は訪問の記録がなくても終了せず null。訪問終了・取消で終わった同意"
+                    "（revoked_at あり）とその他の同意も null"))
     updated_at: datetime = field(metadata=_schema(
         description="同意が最後に変わった時刻（登録、項目の変更、取消、訪問の記録など）"))
 

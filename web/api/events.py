@@ -72,7 +72,7 @@ EVENT_DATA: dict[str, tuple[str, dict[str, Any]]] = {
         "expired_at": {"type": "string", "format": "date-time"},
         "cause": {"type": "string", "enum": ["window_end", "lapse"]}}),
     EVENT_VISIT_RECORDED: ("訪問診療等の訪問が記録された（初回訪問を含む）", {
-        "visit_date": _DAY, "last_visit_date": _DAY, "lapses_at": {"type": "string", "format": "date-time"}}),
+        "visit_date": _DAY, "last_visit_date": _DAY, "lapses_at": _INSTANT}),
     EVENT_RELATIONSHIP_ENDED: ("訪問診療等の同意が終わった（訪問終了、患者さんの取消、期限）", {
         "expiry_reason": {"type": "integer", "enum": sorted(EXPIRY_REASONS),
                           "description": "、".join(f"{k} {v}" for k, v in EXPIRY_REASONS.items())},

@@ -20,7 +20,7 @@ from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, PART_HEADINGS,
     QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
 )
-from consent.vocabulary import CONFIRMATION_ONLY_LABEL, CONSENT_LIST_LABELS, QUALIFICATION_ONLY_LABEL, VALIDITY
+from consent.vocabulary import CONFIRMATION_ONLY_LABEL, CONSENT_LIST_LABELS, NO_EXPIRY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY
 from consent.clock import JST
 from consent.wareki import format_birth_date
 from consent.window import aware
@@ -149,8 +149,11 @@ def _list_setting() -> int | None:
     return int(raw)
 
 
-def remaining_text(end: datetime, current: datetime) -> str:
-    """「残り 1日 3時間」: how long the window still runs, for a glance."""
+def remaining_text(end: datetime | None, current: datetime) -> str:
+    """「残り 1日 3時間」: how long the window still runs, for a glance; 「期限なし」 for a home-visit
+    relationship at an institution that sets no lapse (end None)."""
+    if end is None:
+        return NO_EXPIRY_LABEL
     left = end - current
     if left <= timedelta(0):
         return "期限切れ"

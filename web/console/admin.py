@@ -17,14 +17,14 @@ from consent.app import batch as batch_reads, revocation, staff_admin
 from consent.errors import ConsentError
 from consent.grants import person_ids_of_institution as consents_person_ids
 from consent.institutions import (
-    LICENSED_ROLES, MAX_LAPSE_DAYS, ROLES, FunctionNotAllowed, Institution, InstitutionError, StaffChangeError, appointment_of, appointments_of, member_of,
+    LICENSED_ROLES, MAX_LAPSE_DAYS, MIN_LAPSE_DAYS, ROLES, FunctionNotAllowed, Institution, InstitutionError, StaffChangeError, appointment_of, appointments_of, member_of,
     staff_of,
 )
 from consent.vocabulary import (
     APPOINTMENT_CHANGE_LABELS, AUDIT_DECISION_LABELS, AUDIT_EVENT_LABELS, AUDIT_GROUP_LABELS, BATCH_STATUSES,
     DISASTER_CONSENT_KINDS, DISASTER_READ_HEADING, FUNCTIONS, HEADINGS, INSTITUTION_REVOCATION_REASONS,
     INSURANCE_KEY_LABELS, LICENSED_NOTE, RECEPTION_ONLINE, RECEPTION_SETTINGS, REFERENCE_NUMBER_LABEL, ROLE_HELP,
-    ROLE_LABELS, disaster_consent_kind, role_label,
+    ROLE_LABELS, disaster_consent_kind, lapse_rule_text, role_label,
 )
 from consent.wareki import format_birth_date
 from consent.window import format_jst
@@ -360,7 +360,8 @@ def admin_settings():
                  # Only what the kind may run is offered (a visiting-nurse station: 訪問診療等 and 医療扶助).
                  function_labels={name: text for name, text in FUNCTIONS.items()
                                   if name in institution.kind_info.functions},
-                 max_lapse_days=MAX_LAPSE_DAYS,
+                 min_lapse_days=MIN_LAPSE_DAYS, max_lapse_days=MAX_LAPSE_DAYS,
+                 lapse_rule=lapse_rule_text(institution.home_visit_lapse_days),
                  entered=session.pop("settings_entered", None))
 
 
@@ -388,17 +389,19 @@ def admin_functions():
 @admin_required
 def admin_lapse_days():
     """The project's own lapse rule (訪問診療等): days without a recorded visit before a home-visit
-    relationship ends; the open relationships follow from their last visit."""
+    relationship ends, or empty - no lapse (the default); the open relationships follow from their
+    last visit. 0 is refused as the sandbox refuses it (empty is how to say "never")."""
     # Full-width digits typed with a Japanese input method read as the same number.
     raw = unicodedata.normalize("NFKC", request.form.get("home_visit_lapse_days", "")).strip()[:8]
     days = int(raw) if raw.isascii() and raw.isdigit() else None
-    if days is None or not 1 <= days <= MAX_LAPSE_DAYS:
-        notify(f"訪問の記録がないまま終了するまでの日数は、1から{MAX_LAPSE_DAYS}までの整数で入力してください。", alert=True)
+    if raw and (days is None or not MIN_LAPSE_DAYS <= days <= MAX_LAPSE_DAYS):
+        notify(f"訪問の記録がないまま終了するまでの日数は、空欄（終了しない）か、{MIN_LAPSE_DAYS}から{MAX_LAPSE_DAYS}"
+               "までの整数で入力してください。", alert=True)
         session["settings_entered"] = {"home_visit_lapse_days": raw}
         return redirect(url_for("console.admin_settings"), code=303)
     staff_admin.set_lapse_days(db(), institution_id=current_staff().institution_id, days=days, now=now(),
                                actor=current_staff().actor())
-    notify(f"訪問の記録がないまま終了するまでの日数を{days}日にしました。")
+    notify(f"保存しました。{lapse_rule_text(days)}")
     return redirect(url_for("console.admin_settings"), code=303)
 
 

@@ -19,7 +19,7 @@ from consent.institutions import Institution, runs_function
 from consent.insurance_keys import KeysRefused, parse_insurance_keys
 from consent.vocabulary import (
     BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, INSURANCE_KEY_LABELS, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
-    STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
+    NO_EXPIRY_LABEL, STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES, lapse_rule_text,
 )
 from integrations.oqs import InvalidInput
 from web import metrics
@@ -65,7 +65,9 @@ def relationship_view(consent, person, current) -> dict[str, Any]:
         "last_visit": _ymd(consent.last_visit_date),
         "state": _state_text(consent, current),
         "open": home_visits.is_open(consent, current),
-        "days_left": "" if days is None else (f"あと{days}日" if days else "本日まで"),
+        # An open relationship without a lapse (the institution sets none) has no end ahead.
+        "days_left": (NO_EXPIRY_LABEL if home_visits.is_open(consent, current) else "") if days is None
+        else (f"あと{days}日" if days else "本日まで"),
         "deadline": deadline_label(consent),
     }
 
@@ -86,6 +88,11 @@ def _page(template: str, status: int = 200, **context):
                            qualification=QUALIFICATION, may_end=_may_end(staff), **context), status
 
 
+def _lapse_rule(staff) -> str:
+    """The list's note: the institution's lapse rule (none unless 環境設定 sets one)."""
+    return lapse_rule_text(home_visits.lapse_days_of(reader(), staff.institution_id))
+
+
 @routes.get("/home-visits")
 @staff_required
 def home_visit_patients():
@@ -95,7 +102,8 @@ def home_visit_patients():
     relationships = home_visits.relationships_of(reader(), staff.institution_id)
     people = oqs_for(reader()).identities([c.person_id for c in relationships])
     rows = [relationship_view(c, people.get(c.person_id), current) for c in relationships]
-    return _page("console/home_visits.html", rows=rows, entered={}, note=DONE_NOTES.get(request.args.get("done", "")))
+    return _page("console/home_visits.html", rows=rows, entered={}, note=DONE_NOTES.get(request.args.get("done", "")),
+                 lapse_rule=_lapse_rule(staff))
 
 
 def _entered() -> dict[str, str]:
@@ -108,7 +116,8 @@ def _list_with_error(message: str, status: int, entered: dict[str, str]):
     relationships = home_visits.relationships_of(reader(), staff.institution_id)
     people = oqs_for(reader()).identities([c.person_id for c in relationships])
     rows = [relationship_view(c, people.get(c.person_id), current) for c in relationships]
-    return _page("console/home_visits.html", status, rows=rows, entered=entered, error=message)
+    return _page("console/home_visits.html", status, rows=rows, entered=entered, error=message,
+                 lapse_rule=_lapse_rule(staff))
 
 
 @routes.post("/home-visits/reinquiry")

@@ -8,8 +8,8 @@ from flask import abort, g, make_response, render_template, request
 
 from consent.institutions import institution_by_reception_token, institution_of_retired_token
 from consent.vocabulary import (
-    CARD_POSITION_PHONE, CARD_POSITION_TABLET, DEFAULT_KIND, HOME_VISIT, INSTITUTION_KINDS, PERIOD_HOME_VISIT,
-    PERIOD_QUALIFICATION_ONLY, PERIOD_WINDOWED, RECEPTION_SETTINGS, ReceptionSetting,
+    CARD_POSITION_PHONE, CARD_POSITION_TABLET, DEFAULT_KIND, HOME_VISIT, INSTITUTION_KINDS,
+    PERIOD_QUALIFICATION_ONLY, PERIOD_WINDOWED, RECEPTION_SETTINGS, ReceptionSetting, home_visit_period,
 )
 from web.db import db, lookup
 
@@ -29,8 +29,9 @@ class Place:
     # Whom the patient asks: every patient page and error page shows them (templates/contact.html).
     phone: str = ""
     privacy_url: str = ""
-    # Home visits: days without a recorded visit before the relationship lapses (its period's words).
-    lapse_days: int = 90
+    # Home visits: days without a recorded visit before the relationship lapses (its period's words);
+    # None (the default): no lapse, it lasts until 訪問終了 or the patient's 取消.
+    lapse_days: int | None = None
 
     @property
     def period(self) -> str:
@@ -38,7 +39,7 @@ class Place:
         if self.qualification_only:
             return PERIOD_QUALIFICATION_ONLY
         if self.setting.care_setting == HOME_VISIT and not self.setting.house_call:
-            return PERIOD_HOME_VISIT.format(days=self.lapse_days)
+            return home_visit_period(self.lapse_days)
         return PERIOD_WINDOWED
 
     @property

@@ -21,7 +21,7 @@ from consent.date_input import parse_date
 from consent.disasters import PREFECTURE_CODES
 from consent.institution_removal import remove_institution
 from consent.institutions import (
-    ALL_FUNCTIONS, MAX_LAPSE_DAYS, ROLES, FunctionNotAllowed, Institution, add_staff, allowed_functions,
+    ALL_FUNCTIONS, MAX_LAPSE_DAYS, MIN_LAPSE_DAYS, ROLES, FunctionNotAllowed, Institution, add_staff, allowed_functions,
     check_phone, check_privacy_url, create_institution, institution_by_code, set_contact,
 )
 from consent.qualification_only import set_qualification_only
@@ -122,13 +122,17 @@ def _apply_functions(institution: Institution, value: dict[str, bool]) -> None:
         raise ApiError(422, "invalid_field", words.function_not_allowed(refused.kind, refused.function)) from None
 
 
-def _parse_lapse_days(value: Any) -> int:
-    if type(value) is not int or not 0 <= value <= MAX_LAPSE_DAYS:  # bool is no number of days
-        raise ApiError(422, "invalid_field", words.integer_range("home_visit_lapse_days", 0, MAX_LAPSE_DAYS))
+def _parse_lapse_days(value: Any) -> int | None:
+    """null: no lapse (the default); else 1..MAX. 0 is refused, as 環境設定 refuses it: it would end a
+    relationship the day after each visit, and "never" is null."""
+    if value is not None and (type(value) is not int  # bool is no number of days
+                              or not MIN_LAPSE_DAYS <= value <= MAX_LAPSE_DAYS):
+        raise ApiError(422, "invalid_field", words.lapse_days_range("home_visit_lapse_days", MIN_LAPSE_DAYS,
+                                                                    MAX_LAPSE_DAYS))
     return value
 
 
-def _apply_lapse_days(institution: Institution, days: int) -> None:
+def _apply_lapse_days(institution: Institution, days: int | None) -> None:
     if institution.id is None:  # not created yet (POST validates on a blank institution first)
         institution.home_visit_lapse_days = days
         return
@@ -179,7 +183,8 @@ INSTITUTION_FIELDS: dict[str, InstitutionField] = {
     "name": InstitutionField.attribute("name", _parse_name),
     # Partial: {"functions": {"home_visit": false}} switches that one off and leaves the others.
     "functions": InstitutionField(_parse_functions, _apply_functions, lambda i: i.functions),
-    # Home visits: days without a recorded visit before a relationship lapses (the project's rule).
+    # Home visits: days without a recorded visit before a relationship lapses (the project's rule);
+    # null (the default) or PATCHed null: no lapse.
     "home_visit_lapse_days": InstitutionField(_parse_lapse_days, _apply_lapse_days,
                                               lambda i: i.home_visit_lapse_days),
     # 資格確認限定型 (default false).

@@ -147,7 +147,7 @@ class Consent:
     house_call: bool  # 往診（診療区分 2、訪問のたびに資格確認と同意。閲覧期限は訪問日の翌日末まで）
     id: str
     items: list[ItemState]  # 項目ごとの同意の状態（傷病名・感染症・その他アレルギー等・薬剤アレルギー等・検査・処方情報）。患者さんが選んだ分類から決まる（診療・アレルギー・検査 → other_allergy・drug_alle
-    lapses_at: datetime.datetime | None  # 訪問診療等（訪問患者）の同意: 訪問の記録がないまま終了する時刻（この時刻を含まない。最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。訪問終了・取消で終わった同意（revoked_at
+    lapses_at: datetime.datetime | None  # 訪問診療等（訪問患者）の同意: 訪問の記録がないまま終了する時刻（この時刻を含まない。最後の訪問日から医療機関等の設定日数＋1日後の0時、日本時間）。医療機関等が日数を設定していない（既定）同意は訪問
     last_visit_date: datetime.date | None  # 訪問診療等（訪問患者）の同意: 最後に記録された訪問日。その他の同意は null
     patient: PatientInsurance | None  # 同意を登録したときの保険者番号・記号・番号・枝番（受付時に確認した資格情報）。qualification のスコープを持つトークンだけに答え、それ以外は null
     patient_id: str | None  # この医療機関等での患者ID（医療機関等ごとに異なり、変わらない。events の patient_id と同じ）。患者マスタとの突き合わせのキー

@@ -154,6 +154,8 @@ def test_every_kind_of_event_matches_its_schema_in_the_documents_webhooks_sectio
                               now=clock.now())
         grants.revoke_by_institution(s, institution_id=world.here, consent_id=relationship, by="staff:1", reason=1,
                                      now=clock.now())
+        # The visited relationship has no lapse (null in its events); this one lapses after 90 days.
+        home_visits.set_lapse_days(s, institution_id=world.here, days=90, now=clock.now())
         another = home_visits.register_first_visit(s, institution_id=world.here, person_id="lapsing", card_id="c",
                                                    categories=["drug"], now=clock.now())
         qualification_only.set_qualification_only(s, institution_id=world.here, on=True, by="operator", now=clock.now())

@@ -40,7 +40,8 @@ def test_a_reinquiry_returns_the_qualification_and_the_home_visit_consent(world,
     assert (consent["id"], consent["care_setting"], consent["house_call"], consent["window_end"]) == (
         consent_id, 2, False, None)
     assert consent["status"] == "active" and consent["last_visit_date"] == TODAY.isoformat()
-    assert consent["lapses_at"] == datetime.combine(TODAY + 91 * DAY, time(0), tzinfo=JST).isoformat()
+    # No lapse unless the institution sets one (the default): lapses_at is null.
+    assert consent["lapses_at"] is None
     states = {s["category"]: s for s in consent["category_states"]}
     assert {c: (s["flag"], s["expires_at"]) for c, s in states.items() if s["flag"]} == {
         "drug": (1, None), "checkup": (1, None), "limit": (1, None)}
@@ -145,8 +146,20 @@ def test_after_visit_end_reads_and_visits_are_refused(world, visited, token):
     assert resp.status_code == 409 and resp.get_json()["error"] == "relationship_ended"
 
 
-def test_drug_data_is_read_on_a_later_visit_until_the_lapse(world, visited, clock):
+def test_without_a_lapse_drug_data_is_read_ten_years_on(world, visited, clock):
     _, consent_id = visited
+    clock.set(datetime.combine(TODAY + 3653 * DAY, time(23, 59, 59), tzinfo=JST))
+    allowed = world.app.test_client().get(f"/api/v1/consents/{consent_id}/drugs", headers=fresh_token(world))
+    assert allowed.status_code == 200 and allowed.get_json()["window_end"] is None
+
+
+def test_drug_data_is_read_on_a_later_visit_until_the_lapse(world, visited, clock):
+    from consent import home_visits
+
+    _, consent_id = visited
+    with world.session() as s:  # the institution sets 90 days (環境設定)
+        home_visits.set_lapse_days(s, institution_id=world.here, days=90, now=clock.now())
+        s.commit()
     client = world.app.test_client()
     lapse = datetime.combine(TODAY + 91 * DAY, time(0), tzinfo=JST)
     clock.set(lapse - timedelta(seconds=1))

@@ -3,6 +3,7 @@ audited, appointments edited and deleted, the rotation's confirmation, the old U
 audit log, and the batch inquiry's 和暦, 氏名, 負担割合 and .xlsx."""
 from __future__ import annotations
 
+import json
 import csv
 import io
 import re
@@ -128,7 +129,13 @@ def test_lapse_days_save_says_so_and_zero_is_refused(world, admin):
     assert alerts(admin.get("/pharmacy/admin/settings").get_data(as_text=True))
     admin.post("/pharmacy/admin/lapse-days", data={"csrf_token": token, "home_visit_lapse_days": "3650"})
     assert status_messages(admin.get("/pharmacy/admin/settings").get_data(as_text=True)) == [
-        "訪問の記録がないまま終了するまでの日数を3650日にしました。"]
+        "保存しました。最後の訪問日から3650日間、訪問の記録がないと同意は終了します（このサービス独自の決まりです）。"]
+    admin.post("/pharmacy/admin/lapse-days", data={"csrf_token": token, "home_visit_lapse_days": ""})
+    assert status_messages(admin.get("/pharmacy/admin/settings").get_data(as_text=True)) == [
+        "保存しました。訪問が途絶えても同意は失効しません。訪問終了を記録するか、患者さんが取り消すまで続きます。"]
+    # Each save is audited with what it set (None: no lapse).
+    assert [json.loads(d)["home_visit_lapse_days"] for e, d in events(world.app, world.here)
+            if e == "settings_changed" and "home_visit_lapse_days" in (d or "")] == [3650, None]
 
 
 def test_rotation_lists_the_appointment_links_that_stop_and_the_old_url_names_the_institution(world, admin):

@@ -8,6 +8,7 @@ import pytest
 
 from api_support import console_login, csrf_of
 from conftest import TODAY
+from consent.vocabulary import LAPSE_RULE_NONE
 
 DAY = timedelta(days=1)
 
@@ -29,7 +30,9 @@ def test_the_list_shows_each_relationship_with_its_visits_and_days_left(world, v
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<h1>訪問患者</h1>" in html
     assert person.name in html and f"/pharmacy/consents/{consent_id}" in html
-    assert f"{TODAY.year}年{TODAY.month}月{TODAY.day}日" in html and "訪問中" in html and "あと90日" in html
+    # No lapse unless the institution sets one: no days to count down, and the note says so.
+    assert f"{TODAY.year}年{TODAY.month}月{TODAY.day}日" in html and "訪問中" in html and "期限なし" in html
+    assert LAPSE_RULE_NONE in html and "あと" not in html
     assert "訪問を記録" in html
     # A clerk records visits but does not end the relationship.
     assert "訪問終了</button>" not in html
@@ -82,7 +85,7 @@ def test_record_a_visit_then_end_the_visits_with_a_confirmation(world, visited, 
     recorded = post(browser, f"/pharmacy/home-visits/{consent_id}/visits", {"visit_date": (TODAY + 2 * DAY).isoformat()})
     assert recorded.status_code == 303
     html = browser.get(recorded.headers["Location"]).get_data(as_text=True)
-    assert "訪問を記録しました" in html and "あと90日" in html
+    assert "訪問を記録しました" in html and "期限なし" in html
     future = post(browser, f"/pharmacy/home-visits/{consent_id}/visits", {"visit_date": (TODAY + 3 * DAY).isoformat()})
     assert future.status_code == 422 and "未来の日付" in future.get_data(as_text=True)
     confirm = post(browser, f"/pharmacy/home-visits/{consent_id}/end", {})
@@ -111,25 +114,34 @@ def test_the_admin_sets_the_lapse_days_in_kanri_and_open_relationships_follow(wo
     _, consent_id = visited
     admin = console_login(world.app, "admin")
     page = admin.get("/pharmacy/admin/settings").get_data(as_text=True)
-    assert "訪問の記録がないまま終了するまでの日数" in page and 'value="90"' in page
+    # Empty: no lapse (the default), and the page says so.
+    assert "訪問の記録がないまま終了するまでの日数（空欄＝終了しない、1〜3650日）" in page
+    assert 'value=""' in page and LAPSE_RULE_NONE in page
     csrf = csrf_of(page)
     saved = admin.post("/pharmacy/admin/lapse-days", data={"csrf_token": csrf, "home_visit_lapse_days": "30"})
     assert saved.status_code == 303
     saved_page = admin.get("/pharmacy/admin/settings").get_data(as_text=True)
-    assert 'value="30"' in saved_page and "終了するまでの日数を30日にしました。" in saved_page
+    assert 'value="30"' in saved_page
+    assert "保存しました。最後の訪問日から30日間、訪問の記録がないと同意は終了します" in saved_page
     listed = console_login(world.app, "pharmacist").get("/pharmacy/home-visits").get_data(as_text=True)
-    assert "あと30日" in listed
-    for bad in ("abc", "-1", "0", "3651", "", "1.5"):
+    assert "あと30日" in listed and "最後の訪問日から30日間" in listed
+    for bad in ("abc", "-1", "0", "3651", "1.5", "０"):
         refused = admin.post("/pharmacy/admin/lapse-days", data={"csrf_token": csrf, "home_visit_lapse_days": bad})
         assert refused.status_code == 303
         shown = admin.get("/pharmacy/admin/settings").get_data(as_text=True)
-        assert "1から3650までの整数で入力してください" in shown
+        assert "空欄（終了しない）か、1から3650までの整数で入力してください" in shown
         assert 'value="30"' in admin.get("/pharmacy/admin/settings").get_data(as_text=True)
     clerk = console_login(world.app, "clerk")
     token = csrf_of(clerk.get("/pharmacy/home-visits").get_data(as_text=True))
     assert clerk.post("/pharmacy/admin/lapse-days",
                       data={"csrf_token": token, "home_visit_lapse_days": "7"}).status_code == 403
     assert 'value="30"' in admin.get("/pharmacy/admin/settings").get_data(as_text=True)
+    # Emptied again: no lapse; the open relationship follows at once.
+    admin.post("/pharmacy/admin/lapse-days", data={"csrf_token": csrf, "home_visit_lapse_days": " "})
+    cleared = admin.get("/pharmacy/admin/settings").get_data(as_text=True)
+    assert f"保存しました。{LAPSE_RULE_NONE}" in cleared and 'value=""' in cleared
+    listed = console_login(world.app, "pharmacist").get("/pharmacy/home-visits").get_data(as_text=True)
+    assert "期限なし" in listed and "あと30日" not in listed
 
 
 def test_a_rows_reinquiry_uses_the_first_visits_keys_without_typing(world, visited):
