@@ -42,6 +42,8 @@ class ConsentError(DomainError):
         "qualification_only",
         # A role (or a system job) that may not take the action (consent/permissions.py).
         "not_permitted",
+        # A 資格確認書 confirmation on a day the card already gave a consent (consent.grants.register_certificate).
+        "card_consent_exists",
     })
 
 
