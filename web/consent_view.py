@@ -109,3 +109,15 @@ def category_rows(consent: Any, now: datetime, *, plain: bool = False) -> list[d
             "ended_at": format_jst(state.ended_at) if ended and state.ended_at else "",
         })
     return rows
+
+
+def certificate_result(found) -> dict:
+    """The template variables of 「資格確認書で確認」's answer (templates/certificate_result.html):
+    the qualification, when it was confirmed, and what is not shared and why. `found`: a
+    consent.app.certificate.CertificateConfirmation that found the person."""
+    from consent.vocabulary import CERTIFICATE_NO_DATA, CERTIFICATE_NO_DATA_HEADING, CERTIFICATE_NO_DATA_WHY, VALID_CODES
+
+    q = found.qualification
+    return {"q": q, "valid": q.validity_code in VALID_CODES, "confirmed_at": found.consent.qualification_confirmed_at,
+            "consent_id": found.consent.id, "no_data": CERTIFICATE_NO_DATA, "no_data_why": CERTIFICATE_NO_DATA_WHY,
+            "no_data_heading": CERTIFICATE_NO_DATA_HEADING}
