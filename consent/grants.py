@@ -415,6 +415,9 @@ def change_categories(
     if is_qualification_only(session, institution_id, lock=True):
         raise ConsentError("qualification_only")
     consent = get_for_update(session, institution_id, consent_id, person_id)
+    if consent.source == SOURCE_CERTIFICATE:
+        # The institution's record of a 資格確認書, not a consent the patient gave: register with the card.
+        raise ConsentError("certificate_record")
     if consent.status == STATUS_REVOKED:
         raise ConsentError("consent_revoked")
     if now >= consent.ends_at:

@@ -162,6 +162,8 @@ CONSENT: Table = {
     "relationship_ended": (409, "この訪問患者の同意は終了しています。訪問を記録するには、初回訪問として同意を取り直してください。"),
     "invalid_lapse_days": (422, lambda e: f"home_visit_lapse_days は0から{e.detail}までの整数で指定してください。",
                            "invalid_parameter"),
+    "certificate_record": (
+        409, "資格確認書で確認した受付は、同意の内容を変えられません。「同意登録をする」からマイナンバーカードで登録してください。"),
     "card_consent_exists": (
         409, "この患者さんは本日すでにマイナンバーカードで受付をしています。資格情報は患者一覧の患者ページで確認できます。"),
     "qualification_only": (

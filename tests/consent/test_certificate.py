@@ -173,6 +173,17 @@ def test_a_card_consent_of_the_day_is_not_replaced(sessions, institution_id, clo
         assert (kept.source, kept.categories) == (SOURCE_CARD, ("drug",))
 
 
+def test_the_patient_cannot_change_the_categories_of_a_confirmation(sessions, institution_id, clock):
+    with sessions() as session:
+        consent = confirm_here(session, institution_id, clock)
+        session.commit()
+        with pytest.raises(ConsentError) as refused:
+            grants.change_categories(session, institution_id=institution_id, consent_id=consent.id,
+                                     person_id="p-1", categories=["drug"], now=clock.now())
+        assert refused.value.code == "certificate_record"
+        session.rollback()
+
+
 def test_a_card_read_the_same_day_turns_the_confirmation_into_the_cards_consent(sessions, institution_id, clock):
     with sessions() as session:
         confirmed = confirm_here(session, institution_id, clock)

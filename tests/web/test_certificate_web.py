@@ -12,6 +12,7 @@ from sqlalchemy import select
 from api_support import bearer, console_login, csrf_of, staff_token, system_token
 from conftest import TODAY
 from consent import grants
+from consent.institutions import Institution
 from consent.models import AuditEntry, Consent
 from consent.vocabulary import (
     HOME_VISIT, OUTPATIENT, QUALIFICATION, SCOPE_OF_CATEGORY, SOURCE_CARD, SOURCE_CERTIFICATE,
@@ -102,6 +103,29 @@ def test_the_certificate_form_needs_the_tablet_in_reception_mode(place):
     # The patient's own phone has no such step.
     assert client.get(place["urls"]["online"] + "/certificate").status_code == 404
     assert "資格確認書で確認" not in client.get(place["urls"]["online"]).get_data(as_text=True)
+
+
+def test_the_patients_review_names_the_confirmation_and_offers_no_change(card_holder, clock):
+    from patient_support import read_card
+
+    app, token, person, soft = card_holder
+    with app.extensions["sessionmaker"]() as s:
+        institution_id = s.scalar(select(Institution.id))  # テスト薬局, the only one
+        consent = grants.register_certificate(s, institution_id=institution_id, person_id=person.person_id,
+                                              care_setting=OUTPATIENT, house_call=False, consultation_date=TODAY,
+                                              now=clock.now(), validity_code=1, by="staff:1")
+        s.commit()
+        consent_id = consent.id
+    client = app.test_client()
+    resp = read_card(client, soft, "review", f"/r/{token}/review/verify", f"/r/{token}/review")
+    review = client.get(resp.get_json()["redirect"]).get_data(as_text=True)
+    assert "資格確認書で確認（資格情報のみ）" in review and "同意する項目を変更する" not in review
+    # Posted anyway, the change is refused and nothing changes.
+    changed = client.post(f"/r/{token}/review/consents/{consent_id}",
+                          data={"csrf_token": csrf_of(review), "categories": "drug"})
+    assert changed.status_code == 409 and "資格確認書で確認した受付" in changed.get_data(as_text=True)
+    with app.extensions["sessionmaker"]() as s:
+        assert s.get(Consent, consent_id).categories == ()
 
 
 # --- the console ----------------------------------------------------------------------------------

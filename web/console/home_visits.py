@@ -19,8 +19,8 @@ from consent.errors import ConsentError
 from consent.institutions import Institution, runs_function
 from consent.insurance_keys import KeysRefused, parse_insurance_keys
 from consent.vocabulary import (
-    BY_INSTITUTION, FUNCTION_HOME_VISIT, HOME_VISIT, SOURCE_CERTIFICATE, HEADINGS, INSURANCE_KEY_LABELS, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
-    STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
+    BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, HOME_VISIT, INSURANCE_KEY_LABELS, QUALIFICATION, REVOCATION_REASONS,
+    SOURCE_CERTIFICATE, STATUS_ACTIVE, STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
 )
 from integrations.oqs import InvalidInput
 from web import metrics
@@ -28,7 +28,9 @@ from web.console import own_consent_or_404
 from web.consent_view import category_rows, certificate_result, deadline_label
 from web.context import RATE_LIMITS, now, oqs_for, today_jst
 from web.db import db, reader
-from web.error_messages import CERTIFICATE_NOT_FOUND, CERTIFICATE_SEVERAL, certificate_refusal, describe, fields_at_fault
+from web.error_messages import (
+    CERTIFICATE_NOT_FOUND, CERTIFICATE_SEVERAL, certificate_refusal, describe, fields_at_fault,
+)
 from web.console.routes import Routes
 from web.errors import ApiError
 from web.staff_session import current_staff, staff_required
@@ -115,15 +117,14 @@ def _entered() -> dict[str, str]:
     return {key: request.form.get(key, "").strip()[:100] for key in REINQUIRY_FIELDS}
 
 
-def _list_with_error(message: str, status: int, entered: dict[str, str], **context):
+def _list_with_error(message: str, status: int, entered: dict[str, str]):
     staff = current_staff()
     current = now()
     relationships = home_visits.relationships_of(reader(), staff.institution_id)
     people = oqs_for(reader()).identities([c.person_id for c in relationships])
     rows = [relationship_view(c, people.get(c.person_id), current) for c in relationships]
-    context.setdefault("error", message)
-    context.setdefault("certificates", certificates_of_today(staff))
-    return _page("console/home_visits.html", status, rows=rows, entered=entered, **context)
+    return _page("console/home_visits.html", status, rows=rows, entered=entered, error=message,
+                 certificates=certificates_of_today(staff))
 
 
 def _certificate_page(status: int = 200, *, entered: dict[str, str] | None = None, error: str | None = None,

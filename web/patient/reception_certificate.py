@@ -20,7 +20,9 @@ from web import metrics
 from web.context import RATE_LIMITS, now, oqs_for, today_jst
 from web.consent_view import certificate_result
 from web.db import db, reader
-from web.error_messages import CERTIFICATE_NOT_FOUND, CERTIFICATE_SEVERAL, certificate_refusal, describe, fields_at_fault
+from web.error_messages import (
+    CERTIFICATE_NOT_FOUND, CERTIFICATE_SEVERAL, certificate_refusal, describe, fields_at_fault,
+)
 from web.patient.reception import place_of, render_page
 from web.patient.reception_place import Place
 from web.staff_session import current_staff
