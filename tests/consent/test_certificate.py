@@ -132,6 +132,23 @@ def test_a_card_consent_of_another_day_still_allows_its_data(sessions, instituti
         assert checkup.reason == "category_not_consented"
 
 
+def test_the_days_record_ends_with_the_next_day_and_its_qualification_stays_readable(sessions, institution_id, clock):
+    with sessions() as session:
+        consent = confirm_here(session, institution_id, clock)
+        session.commit()
+        end = datetime.combine(TODAY + timedelta(days=2), datetime.min.time(), JST)
+        pharmacist = ACTORS["pharmacist"](institution_id)
+        for instant, status in ((end - timedelta(seconds=1), "active"), (end, "expired")):
+            assert grants.status_code_at(consent, instant) == status
+            qualification = decide(session, institution_id=institution_id, actor=pharmacist, person_id="p-1",
+                                   category=QUALIFICATION, now=instant, consent_id=consent.id)
+            drug = decide(session, institution_id=institution_id, actor=pharmacist, person_id="p-1",
+                          category="drug", now=instant, consent_id=consent.id)
+            session.commit()
+            # The billing record stays; the data was never granted, before or after the end.
+            assert qualification.allowed and drug.reason == CERTIFICATE_ONLY, instant
+
+
 def test_a_repeat_the_same_day_changes_nothing_and_a_new_answer_updates_it_in_place(sessions, institution_id, clock):
     with sessions() as session:
         first = confirm_here(session, institution_id, clock)
