@@ -20,6 +20,7 @@ from consent.errors import DomainError
 from consent.institutions import Institution
 from consent.models import Consent, ConsentView
 from consent.vocabulary import (
+    SOURCE_CERTIFICATE,
     CLINICAL_CATEGORIES, DISASTER_CATEGORIES, DISASTER_CONSENT_KINDS, FLAG_CONSENTED,
     LIMITED_CLIENT_CATEGORIES,
     NOT_EXPIRING, QUALIFICATION, READ_CATEGORIES, REASON_EXPIRY, SCOPE_OF_CATEGORY, STATUS_REVOKED,
@@ -39,6 +40,8 @@ NOT_FOUND = "not_found"  # a named consent id that does not exist; the API answe
 INSUFFICIENT_SCOPE = "insufficient_scope"  # a client-credentials token beyond its reach
 # A 資格確認限定型 institution: nothing beyond the qualification, whatever the consent, role or token.
 QUALIFICATION_ONLY = "qualification_only"
+# A consent recorded from a 資格確認書 (source "certificate"): the qualification, nothing else.
+CERTIFICATE_ONLY = "certificate_only"
 
 # A disaster read (災害時特別措置, consent.disasters): outside its period or its area, or before
 # staff recorded the consent kind, or a category the measure does not open.
@@ -50,11 +53,13 @@ DISASTER_CATEGORY_EXCLUDED = disasters.CATEGORY_EXCLUDED
 # Every reason a read can be refused for (ReadRefused declares these as its codes).
 REASONS = (
     NO_CONSENT, CATEGORY_NOT_CONSENTED, CONSENT_EXPIRED, CONSENT_REVOKED, NOT_LICENSED,
-    OTHER_INSTITUTION, NOT_FOUND, INSUFFICIENT_SCOPE, QUALIFICATION_ONLY, *disasters.REASONS,
+    OTHER_INSTITUTION, NOT_FOUND, INSUFFICIENT_SCOPE, QUALIFICATION_ONLY, CERTIFICATE_ONLY, *disasters.REASONS,
 )
 
 # When no consent allows, the refusal that tells the reader most (lower first).
-_REFUSAL_RANK = {CATEGORY_NOT_CONSENTED: 0, CONSENT_REVOKED: 1, CONSENT_EXPIRED: 2, NO_CONSENT: 3}
+# A 資格確認書 confirmation tells least: a card consent's own refusal says more about the data.
+_REFUSAL_RANK = {CATEGORY_NOT_CONSENTED: 0, CONSENT_REVOKED: 1, CONSENT_EXPIRED: 2, NO_CONSENT: 3,
+                 CERTIFICATE_ONLY: 4}
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,9 @@ def _judge(
             return _Verdict(NOT_FOUND)
     elif person_id is None and disaster is None:
         raise ValueError("name the person, the consent, or both")
+    if named is not None and category != QUALIFICATION and named.source == SOURCE_CERTIFICATE and disaster is None:
+        # A 資格確認書 confirmation grants no data to any role: say that, not the role's own limit.
+        return _Verdict(CERTIFICATE_ONLY, named)
     if actor.limited and category not in LIMITED_CLIENT_CATEGORIES:
         return _Verdict(INSUFFICIENT_SCOPE, named)
     if category in CLINICAL_CATEGORIES and not actor.licensed:
@@ -305,6 +313,9 @@ def _judge_one(consent: ConsentView, category: str, now: datetime) -> str | None
         # The qualification confirmed at reception is the institution's billing record: readable
         # once the consent exists, after the window and after a revocation alike.
         return None if now >= consent.created_at else NO_CONSENT
+    if consent.source == SOURCE_CERTIFICATE:
+        # Confirmed from a 資格確認書's numbers: the patient consented to nothing (whatever the date).
+        return CERTIFICATE_ONLY
     state = current_state(consent, category, now)
     if state.flag == FLAG_CONSENTED:
         if now < state.consented_at:

@@ -42,6 +42,10 @@ class ConsentError(DomainError):
         "qualification_only",
         # A role (or a system job) that may not take the action (consent/permissions.py).
         "not_permitted",
+        # A 資格確認書 confirmation on a day the card already gave a consent (consent.grants.register_certificate).
+        "card_consent_exists",
+        # 同意照会・更新 of a 資格確認書 confirmation (the institution's record, not the patient's consent).
+        "certificate_record",
     })
 
 

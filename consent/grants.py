@@ -23,7 +23,7 @@ from consent.institutions import Institution
 from consent.models import Consent, ConsentView, Visit
 from consent.vocabulary import (
     EVENT_CONSENT_REGISTERED, EVENT_CONSENT_REVOKED, EVENT_CONSENT_UPDATED, EVENT_RELATIONSHIP_ENDED, CARE_SETTINGS, CATEGORIES, FLAG_CONSENTED, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, REVOCATION_REASONS, STATUS_ACTIVE,
-    STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, WINDOWED_CARE_SETTINGS,
+    STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, WINDOWED_CARE_SETTINGS, SOURCE_CARD, SOURCE_CERTIFICATE,
 )
 from consent.window import aware, jst_date, window_end
 from store.engine import begin_write
@@ -151,8 +151,9 @@ def register_consent(
         now=now, max_days_ahead=max_days_ahead, house_call=house_call,
         qualification_only=is_qualification_only(session, institution_id, lock=True),
     )
+    # A card read on a day a 資格確認書 confirmed the qualification turns that record into the card's consent.
     wanted: dict[str, Any] = {"card_id": card_id, "care_setting": care_setting, "house_call": house_call,
-                              "categories": chosen}
+                              "categories": chosen, "source": SOURCE_CARD}
     if validity_code is not None:
         # A failed OQS confirmation (None) must not wipe an earlier confirmed validity.
         wanted["validity_code"] = validity_code
@@ -193,6 +194,84 @@ def register_consent(
     return update_consent(session, consent, wanted, now)
 
 
+def register_certificate(
+    session: Session,
+    *,
+    institution_id: int,
+    person_id: str,
+    care_setting: int,
+    house_call: bool,
+    consultation_date: date,
+    now: datetime,
+    validity_code: int,
+    by: str,
+) -> Consent:
+    """Record a qualification confirmed from a 資格確認書 (source "certificate") for one day.
+
+    Staff typed the document's numbers (`by`: "staff:<id>"); the patient consented to nothing, so
+    the record has no categories (every flag 0) and consent.decision refuses every data read
+    (`certificate_only`). It is windowed like a visit's consent - a home visit included: without
+    a card there is no relationship to carry over - and one a day: confirming again that day
+    updates the validity in place (same id). A card consent of that day stays as it is
+    (ConsentError card_consent_exists): its qualification is already confirmed, by the card.
+    Confirmed again the same day at another entry point (the tablet, then 「訪問患者」), the record
+    takes that care setting.
+    """
+    now = aware(now)
+    if care_setting not in CARE_SETTINGS or (house_call and care_setting != HOME_VISIT):
+        raise ConsentError("invalid_care_setting", detail=care_setting)
+    if not by or len(by) > 64:
+        raise ValueError("`by` must name who confirmed, e.g. 'staff:12'")
+    begin_write(session)
+    check_consultation_date(consultation_date, now=now, max_days_ahead=0)
+    kind, _, actor_id = by.partition(":")
+    consent = _find_for_update(session, institution_id, person_id, consultation_date)
+    if consent is not None and consent.source != SOURCE_CERTIFICATE:
+        raise ConsentError("card_consent_exists")
+    if consent is not None:
+        wanted = {"validity_code": validity_code, "care_setting": care_setting, "house_call": house_call}
+        changed = {name: [getattr(consent, name), value] for name, value in wanted.items()
+                   if getattr(consent, name) != value}
+        if consent.status == STATUS_REVOKED:
+            changed["status"] = [STATUS_REVOKED, STATUS_ACTIVE]
+        if not changed:
+            return consent  # the same answer again: nothing changed, nothing to audit
+        for name, value in wanted.items():
+            setattr(consent, name, value)
+        consent.qualification_confirmed_at = consent.updated_at = now
+        consent.status = STATUS_ACTIVE
+        consent.revoked_at = consent.revoked_by = consent.revocation_reason = None
+        session.flush()
+        audit.append_entry(session, institution_id=institution_id, event="consent_updated", now=now,
+                           actor_kind=kind, actor_id=actor_id or None, person_id=person_id, consent_id=consent.id,
+                           detail={"changed": changed, "source": SOURCE_CERTIFICATE})
+        events.consent_event(session, consent, EVENT_CONSENT_UPDATED, {
+            "changed": sorted({_PUBLIC_CHANGES[name] for name in changed}), "status": STATUS_ACTIVE,
+            "categories": [], "categories_added": [], "categories_removed": [],
+            "consultation_date": consent.consultation_date.isoformat(),
+            "window_end": events.rfc3339(consent.window_end), "lapses_at": None,
+        }, now=now)
+        return consent
+    consent = Consent(
+        id=new_consent_id(), institution_id=institution_id, person_id=person_id,
+        consultation_date=consultation_date, consented_at=now, window_end=window_end(consultation_date),
+        status=STATUS_ACTIVE, card_id="", care_setting=care_setting, categories=(), validity_code=validity_code,
+        qualification_confirmed_at=now, created_at=now, updated_at=now, category_states=(), house_call=house_call,
+        source=SOURCE_CERTIFICATE,
+    )
+    if not insert_consent(session, consent):
+        # A concurrent confirmation (or card read) of the same day won: answer as for it.
+        session.expire_all()
+        return register_certificate(session, institution_id=institution_id, person_id=person_id,
+                                    care_setting=care_setting, house_call=house_call,
+                                    consultation_date=consultation_date, now=now, validity_code=validity_code, by=by)
+    audit.append_entry(session, institution_id=institution_id, event="consent_registered", now=now,
+                       actor_kind=kind, actor_id=actor_id or None, person_id=person_id, consent_id=consent.id,
+                       detail=_registration_detail(consent))
+    events.consent_event(session, consent, EVENT_CONSENT_REGISTERED, registered_data(consent), now=now)
+    return consent
+
+
 def writers_queue(session: Session) -> bool:
     """SQLite: writers queue (BEGIN IMMEDIATE, snapshot isolation), so an insert race cannot happen."""
     return session.get_bind().dialect.name == "sqlite"
@@ -220,6 +299,7 @@ def registered_data(consent: Consent) -> dict[str, Any]:
         "status": STATUS_ACTIVE, "care_setting": consent.care_setting, "house_call": bool(consent.house_call),
         "categories": list(consent.categories), "consultation_date": consent.consultation_date.isoformat(),
         "window_end": events.rfc3339(consent.window_end), "lapses_at": events.rfc3339(consent.lapses_at),
+        "source": consent.source or SOURCE_CARD,
     }
 
 
@@ -227,7 +307,7 @@ def registered_data(consent: Consent) -> dict[str, Any]:
 # again - read it through the API).
 _PUBLIC_CHANGES = {"categories": "categories", "care_setting": "care_setting", "house_call": "house_call",
                    "consultation_date": "consultation_date", "status": "status", "card_id": "qualification",
-                   "validity_code": "qualification"}
+                   "validity_code": "qualification", "source": "source"}
 
 
 def _registration_detail(consent: Consent) -> dict[str, Any]:
@@ -239,6 +319,7 @@ def _registration_detail(consent: Consent) -> dict[str, Any]:
         "window_end": consent.window_end.isoformat(),
         "validity_code": consent.validity_code,
         **({"house_call": True} if consent.house_call else {}),
+        **({"source": consent.source} if consent.source == SOURCE_CERTIFICATE else {}),
     }
 
 
@@ -334,6 +415,9 @@ def change_categories(
     if is_qualification_only(session, institution_id, lock=True):
         raise ConsentError("qualification_only")
     consent = get_for_update(session, institution_id, consent_id, person_id)
+    if consent.source == SOURCE_CERTIFICATE:
+        # The institution's record of a 資格確認書, not a consent the patient gave: register with the card.
+        raise ConsentError("certificate_record")
     if consent.status == STATUS_REVOKED:
         raise ConsentError("consent_revoked")
     if consent.ends_at is not None and now >= consent.ends_at:  # None: a relationship without a lapse

@@ -39,6 +39,7 @@ NOT_INSTITUTION_DATA = {
     "webauthn_challenges": "single-use challenges of browser sessions, minutes each",
     "security_events": "the operator's security log (refused logins, reinstated cards), kept as it is",
     "cards": "the patients' cards (the card authority's), used at any institution",
+    "cards_unlinked_people": "the card authority's people without a card usable for health insurance",
     "oqs_people": "the qualification system's (simulated) people",
     "oqs_qualifications": "the qualification system's (simulated) records",
     "oqs_entrustments": "the welfare office's entrustments, the qualification system's record",

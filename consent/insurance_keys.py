@@ -37,8 +37,10 @@ class InsuranceKeys:
     birth_date: date
 
 
-def parse_insurance_keys(raw: Mapping[str, object]) -> InsuranceKeys:
-    """The keys from a form or a JSON object (missing and empty alike), or KeysRefused."""
+def parse_insurance_keys(raw: Mapping[str, object], *, wareki: bool = False) -> InsuranceKeys:
+    """The keys from a form or a JSON object (missing and empty alike), or KeysRefused.
+    `wareki`: a birth date typed off a document (資格確認書) may be 和暦 too, as the batch CSV's
+    (consent.date_input.read_birth_date)."""
     values: dict[str, str] = {}
     for key in KEY_FIELDS:
         value = raw.get(key)
@@ -50,7 +52,7 @@ def parse_insurance_keys(raw: Mapping[str, object]) -> InsuranceKeys:
     missing = tuple(key for key in KEY_FIELDS if key not in OPTIONAL and not values[key])
     if missing:
         raise KeysRefused("missing", field=missing[0], detail=missing)
-    born = parse_birth_date(values["birth_date"])
+    born = parse_birth_date(values["birth_date"], wareki=wareki)
     if born is None:
         raise KeysRefused("birth_date_format", field="birth_date")
     return InsuranceKeys(values["insurer_number"], values["symbol"], values["number"], values["branch"], born)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from consent.category_states import CategoryState, CategoryStateList
-from consent.vocabulary import STATUS_REVOKED
+from consent.vocabulary import SOURCE_CARD, STATUS_REVOKED
 from store.base import Base
 from store.types import UTCDateTime
 
@@ -106,6 +106,10 @@ class Consent(Base):
     # home_visit_lapse_days). Kept on the row so that a decision stays one row read.
     last_visit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     lapses_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # How the qualification was confirmed (vocabulary.SOURCES): "card" (a card read, the patient's
+    # consent) or "certificate" (資格確認書: staff typed its numbers; no categories, no data ever -
+    # consent.decision refuses every data read with `certificate_only`). card_id is "" then.
+    source: Mapped[str] = mapped_column(String(16), server_default=SOURCE_CARD, default=SOURCE_CARD)
 
     @property
     def revoked(self) -> bool:
@@ -151,6 +155,7 @@ class ConsentView:
     house_call: bool
     last_visit_date: date | None
     lapses_at: datetime | None
+    source: str = SOURCE_CARD
 
     revoked = Consent.revoked
     relationship = Consent.relationship

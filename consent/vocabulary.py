@@ -431,6 +431,23 @@ QUALIFICATION_ONLY_LABEL = "資格確認限定型"
 CONFIRMATION_ONLY_LABEL = "資格確認のみ"
 
 
+# --- 資格確認書 (the qualification certificate): how a consent's qualification was confirmed ------
+
+# A consent's `source`: the card read (マイナンバーカード), or a 資格確認書's numbers typed by staff.
+# A 資格確認書 confirms the qualification and grants no data (docs/domain.md).
+SOURCE_CARD, SOURCE_CERTIFICATE = "card", "certificate"
+SOURCES: dict[str, str] = {SOURCE_CARD: "マイナンバーカード", SOURCE_CERTIFICATE: "資格確認書"}
+# The staff's button on the tablet and in 「訪問患者」.
+CERTIFICATE_ACTION = "資格確認書で確認"
+# How the console's lists name such a confirmation where a consent lists its categories.
+CERTIFICATE_LABEL = "資格確認書で確認（資格情報のみ）"
+# What a 資格確認書 confirmation shows instead of data (its heading: the drug section's and more), and why.
+CERTIFICATE_NO_DATA_HEADING = f"{HEADINGS['drug']}など"
+CERTIFICATE_NO_DATA = "資格確認書での確認では薬剤情報などは閲覧できません"
+CERTIFICATE_NO_DATA_WHY = ("資格確認書は健康保険の資格を確かめるためのものです。薬剤情報や特定健診情報などの提供への同意は、"
+                           "マイナンバーカードでしか行えません。")
+
+
 # --- events: what a pharmacy system hears about (GET /api/v1/events, webhooks) ------------------
 
 EVENT_CONSENT_REGISTERED = "consent.registered"

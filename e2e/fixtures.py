@@ -344,6 +344,28 @@ def tablet_card(tablet_page, sandbox):
         yield virtual
 
 
+@pytest.fixture
+def certificate_holder(sandbox) -> dict:
+    """A new synthetic patient who holds only a 資格確認書 (`"card": false`): the sandbox's answer,
+    with the keys to type into 「資格確認書で確認」 (`insurer_number`, `symbol`, `number`, `branch`,
+    `birth_date`). A card made for them is refused at every read (`card_unlinked`)."""
+    return sandbox.patient(card=False)
+
+
+def confirm_by_certificate(page, person: dict, *, birth_date: str | None = None) -> None:
+    """On a page that offers 「資格確認書で確認」 (the tablet's neutral start, the console's 「訪問患者」):
+    open it, type the person's keys (`birth_date` as written, e.g. 和暦; default the ISO date) and
+    wait for the answer (the qualification, or the refusal's alert)."""
+    page.get_by_role("link", name="資格確認書で確認").click()
+    page.get_by_label("保険者番号").fill(person["insurer_number"])
+    page.get_by_label("記号").fill(person["symbol"] or "")
+    page.get_by_label("番号", exact=True).fill(person["number"])
+    page.get_by_label("枝番").fill(person["branch"] or "")
+    page.get_by_label("生年月日").fill(birth_date or person["birth_date"])
+    page.get_by_role("button", name="資格を確認する").click()
+    page.locator("#certificate-no-data, [role=alert]").first.wait_for()
+
+
 @dataclass
 class Tablet:
     """`tablet_page` in 「受付モード」 at one of the institution's tablet URLs."""

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from consent import disasters, grants, home_visits, oauth_clients
 from consent.vocabulary import BY_PATIENT, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, HOME_VISIT, ONLINE_CARE, OUTPATIENT, SCOPES
 from consent.clock import JST
+from consent.wareki import format_birth_date
 from consent.institutions import (
     ALL_FUNCTIONS, Staff, add_staff, appointments_of, create_appointment, create_institution, institution_by_code,
     set_contact,
@@ -60,6 +61,9 @@ DEMO_STATION_VISITS = (7, 0)  # days before today: the first visit, then a recor
 DEMO_STATION_LAPSE_DAYS = 30
 # Today's qualification confirmations there: one valid, one lost (無効).
 DEMO_CONFIRMATIONS = ("demo-kato-keiko", "demo-nakamura-koji")
+# Someone who holds only a 資格確認書 (her card is not registered for health insurance use): the
+# demo pharmacy confirmed her qualification from it today on the outpatient tablet (「資格確認書で確認」).
+DEMO_CERTIFICATE_PERSON = "demo-mori-haruko"
 # A system job's API client (client credentials), fixed so the README's curl lines work as they are.
 DEMO_API_CLIENT = ("demo-system", "demo-system-secret")
 # A desktop レセコン's client (authorization code + PKCE, loopback redirect), for the Python client
@@ -127,6 +131,8 @@ class DemoSummary:
     disaster: str = ""
     station_tokens: dict[str, str] = field(default_factory=dict)
     station_patient: str = ""
+    # The 資格確認書 holder: her name and the keys as printed on it (to type on the tablet).
+    certificate_holder: str = ""
 
     def describe(self, settings) -> str:
         base = settings.origins[0]
@@ -143,6 +149,8 @@ class DemoSummary:
         lines.append(f"  Today's demo patients in the console: {', '.join(self.patients)}")
         if self.home_visit_patient:
             lines.append(f"  Home-visit patient (console 訪問患者, three visits): {self.home_visit_patient}")
+        if self.certificate_holder:
+            lines.append(f"  資格確認書 only (outpatient tablet → 資格確認書で確認): {self.certificate_holder}")
         lines.append(f"  Demo API client (client credentials): {DEMO_API_CLIENT[0]} / {DEMO_API_CLIENT[1]}")
         lines.append(f"  Demo desktop client (authorization code + PKCE): {DEMO_DESKTOP_CLIENT[0]} / "
                      f"{DEMO_DESKTOP_CLIENT[1]}, redirect {DEMO_DESKTOP_CLIENT[2]}")
@@ -186,6 +194,7 @@ def load_demo(app: Flask) -> DemoSummary:
         _demo_api_client(session, institution, now=now)
         _demo_admin(session, institution, people, today=today, now=now)
         disaster = _demo_disaster(session, today=today, now=now, person=people.get(DEMO_DISASTER_PERSON))
+        holder = _demo_certificate(session, institution, people.get(DEMO_CERTIFICATE_PERSON), today=today, now=now)
         tokens = institution.reception_tokens
         names = [people[pid].name for pid in DEMO_CONSENTS if pid in people]
         clinic = _demo_institution(session, DEMO_QUALIFICATION_ONLY_CODE, DEMO_QUALIFICATION_ONLY_NAME,
@@ -200,7 +209,8 @@ def load_demo(app: Flask) -> DemoSummary:
         return DemoSummary(DEMO_INSTITUTION_NAME, tokens["online"], [(l, p, r) for l, p, r, _ in DEMO_STAFF],
                            names, tokens, qualification_only_token=clinic.reception_token, confirmed=confirmed,
                            home_visit_patient=visiting,
-                           disaster=disaster, station_tokens=station.reception_tokens, station_patient=shared)
+                           disaster=disaster, station_tokens=station.reception_tokens, station_patient=shared,
+                           certificate_holder=holder)
 
 
 def reset_demo(app: Flask) -> DemoSummary:
@@ -266,6 +276,27 @@ def _demo_confirmations(session, clinic, people: dict, *, today: date, now) -> N
         grants.register_consent(session, institution_id=clinic.id, person_id=person_id,
                                 card_id=_card_of(session, authority, person, now=now), care_setting=ONLINE_CARE,
                                 categories=(), consultation_date=today, now=now, validity_code=validity)
+
+
+def _demo_certificate(session, institution, person, *, today: date, now) -> str:
+    """The 資格確認書 holder: no card usable for health insurance, and today's confirmation from her
+    資格確認書 at the demo pharmacy's outpatient tablet (once a day: a repeat changes nothing).
+    Her name and the keys to type, in a line ("" when not loaded)."""
+    if person is None:
+        return ""
+    card_authority_for(session).mark_unlinked(person_id=person.person_id, now=now)
+    validity = oqs_for(session).qualification(person.person_id, institution_code=institution.institution_code,
+                                              care_setting=OUTPATIENT, today=today).validity_code
+    clerk = session.scalar(select(Staff.id).where(Staff.institution_id == institution.id,
+                                                  Staff.login_id == DEMO_STAFF[1][0]))
+    already = any(c.consultation_date == today for c in grants.consents_of_person(
+        session, institution_id=institution.id, person_id=person.person_id))
+    if not already:
+        grants.register_certificate(session, institution_id=institution.id, person_id=person.person_id,
+                                    care_setting=OUTPATIENT, house_call=False, consultation_date=today, now=now,
+                                    validity_code=validity, by=f"staff:{clerk}")
+    return (f"{person.name}: 保険者番号 {person.insurer_number} / 記号 {person.symbol or '-'} / 番号 {person.number}"
+            f" / 枝番 {person.branch or '-'} / 生年月日 {format_birth_date(person.birth_date)}")
 
 
 def _demo_disaster(session, *, today: date, now, person) -> str:

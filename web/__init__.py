@@ -82,6 +82,9 @@ def init_app(app: Flask) -> None:
     from web.patient import reception_qualification
 
     app.register_blueprint(reception_qualification.bp)  # 資格確認限定型: 「資格確認をする」
+    from web.patient import reception_certificate
+
+    app.register_blueprint(reception_certificate.bp)  # the tablet's 「資格確認書で確認」
     from web.patient.reception_place import contact_context
 
     # App-wide, not per blueprint: the error pages (web/errors.py) of a patient URL name whom to ask too.

@@ -152,3 +152,15 @@ def item_rows(consent: Any, now: datetime) -> list[dict[str, Any]]:
                                 else (no_date if item.flag == FLAG_CONSENTED else "")),
         })
     return rows
+
+
+def certificate_result(found) -> dict:
+    """The template variables of 「資格確認書で確認」's answer (templates/certificate_result.html):
+    the qualification, when it was confirmed, and what is not shared and why. `found`: a
+    consent.app.certificate.CertificateConfirmation that found the person."""
+    from consent.vocabulary import CERTIFICATE_NO_DATA, CERTIFICATE_NO_DATA_HEADING, CERTIFICATE_NO_DATA_WHY, VALID_CODES
+
+    q = found.qualification
+    return {"q": q, "valid": q.validity_code in VALID_CODES, "confirmed_at": found.consent.qualification_confirmed_at,
+            "consent_id": found.consent.id, "no_data": CERTIFICATE_NO_DATA, "no_data_why": CERTIFICATE_NO_DATA_WHY,
+            "no_data_heading": CERTIFICATE_NO_DATA_HEADING}

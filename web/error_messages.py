@@ -32,6 +32,7 @@ from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FUNCTIONS,
     INSTITUTION_KINDS, INSURANCE_KEY_LABELS, KIND_PHARMACY, NOT_CONSENTED_LABEL, SCOPE_LABELS,
+    CERTIFICATE_NO_DATA, CERTIFICATE_NO_DATA_WHY,
 )
 from consent.window import deadline_text, format_jst
 from integrations.card.interface import UnknownCard
@@ -99,6 +100,12 @@ CARD: Table = {
         "暗証番号を続けて間違えたため、カードがロックされています。"
         "お住まいの市区町村の窓口で暗証番号の初期化（再設定）をしてください。",
     ),
+    # The card is not registered for health insurance use: since the reform, a 資格確認書 stands in.
+    "card_unlinked": (
+        403,
+        "このマイナンバーカードは健康保険証としての利用登録がされていません。"
+        "資格確認書をお持ちの場合は、受付の職員にお渡しください（職員が資格確認書で資格を確認します）。",
+    ),
     "card_suspected_clone": (
         403,
         "安全のため、このカードでの受付を停止しています。お手数ですが、受付をした薬局・医療機関にご連絡ください。",
@@ -156,6 +163,10 @@ CONSENT: Table = {
     "relationship_ended": (409, "この訪問患者の同意は終了しています。訪問を記録するには、初回訪問として同意を取り直してください。"),
     "invalid_lapse_days": (422, lambda e: lapse_days_range("home_visit_lapse_days", MIN_LAPSE_DAYS, e.detail),
                            "invalid_parameter"),
+    "certificate_record": (
+        409, "資格確認書で確認した受付は、同意の内容を変えられません。「同意登録をする」からマイナンバーカードで登録してください。"),
+    "card_consent_exists": (
+        409, "この患者さんは本日すでにマイナンバーカードで受付をしています。資格情報は患者一覧の患者ページで確認できます。"),
     "qualification_only": (
         403, "こちらの医療機関等では、健康保険の資格確認だけを行います。薬剤情報などの提供に同意することはできません。"),
     "not_permitted": (
@@ -217,6 +228,7 @@ DECISION_WORDS = {
     decision.NOT_FOUND: "該当する同意が見つかりません",
     decision.INSUFFICIENT_SCOPE: "この連携では閲覧できない情報です",
     decision.QUALIFICATION_ONLY: "資格確認限定型の医療機関等では、資格情報以外の情報（薬剤情報・特定健診情報など）は閲覧できません",
+    decision.CERTIFICATE_ONLY: f"{CERTIFICATE_NO_DATA}（{CERTIFICATE_NO_DATA_WHY}）",
     decision.DISASTER_NOT_IN_EFFECT: "災害時特別措置の期間外です",
     decision.DISASTER_OUT_OF_AREA: "災害時特別措置の対象地域外の医療機関です",
     decision.DISASTER_NO_CONSENT_KIND: "か".join(f"「{kind}」" for kind in DISASTER_CONSENT_KINDS.values()) + "かを記録してください",
@@ -333,6 +345,24 @@ INSURANCE_KEYS: Table = {
                  "invalid_parameter"),
     "birth_date_format": (422, "生年月日を正しく入力してください（例: 1940-04-01）。", "invalid_parameter"),
 }
+# 「資格確認書で確認」's birth date, typed off the document (和暦 accepted).
+CERTIFICATE_BIRTH_DATE = "生年月日を正しく入力してください（例: 昭和29年2月1日、S29.2.1、1954-02-01）。"
+CERTIFICATE_NOT_FOUND = "該当する方が見つかりませんでした。資格確認書の番号と生年月日をもう一度確認してください。"
+CERTIFICATE_SEVERAL = "複数の方が該当しました。資格確認書の枝番も入力してください。"
+
+
+def fields_at_fault(exc: DomainError) -> tuple[str, ...]:
+    """The form fields a refusal names (every missing one for `missing`), for aria-invalid."""
+    if exc.code == "missing" and isinstance(exc.detail, tuple):
+        return exc.detail
+    return (exc.field,) if exc.field else ()
+
+
+def certificate_refusal(exc: DomainError) -> str:
+    """Why 「資格確認書で確認」's keys were refused (the birth date's words with 和暦 examples)."""
+    if exc.domain == KeysRefused.domain and exc.code == "birth_date_format":
+        return CERTIFICATE_BIRTH_DATE
+    return describe(exc).message
 
 # GET /api/v1/events (consent/events.py).
 EVENT_FEED: Table = {
@@ -401,6 +431,7 @@ PATIENT_READ_REFUSALS: dict[str, str] = {
     decision.NOT_LICENSED: "薬剤師など資格のある人だけが見られる情報のため",
     decision.INSUFFICIENT_SCOPE: "その仕組みには見ることが許されていない情報のため",
     decision.QUALIFICATION_ONLY: "資格情報のほかは見られない受付のため",
+    decision.CERTIFICATE_ONLY: "資格確認書での受付で、お薬などの情報の提供には同意していないため",
 }
 PATIENT_READ_REFUSAL_OTHER = "閲覧できる条件に当てはまらなかったため"
 

@@ -36,6 +36,8 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     "consent_expired": ("Consent expired", "同意の閲覧期限が過ぎています。"),
     "consent_revoked": ("Consent revoked", "同意は取り消されています。"),
     "qualification_only": ("Qualification only", "資格確認限定型の医療機関等は資格情報だけを読めます。"),
+    "certificate_only": ("Certificate only",
+                         "資格確認書で資格を確認した受付です。資格情報のほか（薬剤情報など）は読めません。"),
     "not_permitted": ("Not permitted", "その役割の職員のトークン、またはクライアントクレデンシャルのトークンでは行えない操作です。"),
     "function_off": ("Function switched off", "その機能（訪問診療等、医療扶助）は環境設定で停止中です。"),
     "not_found": ("Not found", "見つかりません（他の医療機関等の同意も、該当者のいない再照会も同じ答えです）。"),

@@ -7,7 +7,9 @@ from typing import Protocol
 
 from consent.errors import DomainError
 
-CARD_STATUSES = ("active", "expired", "revoked", "locked", "suspected_clone")
+# `unlinked`: the holder's card is not registered for health insurance use (保険証利用登録なし);
+# they show a 資格確認書 instead (LocalCardAuthority.mark_unlinked).
+CARD_STATUSES = ("active", "expired", "revoked", "locked", "suspected_clone", "unlinked")
 # Statuses the sandbox may set (a suspected clone only arises from a sign-count regression).
 SETTABLE_STATUSES = ("active", "expired", "revoked", "locked")
 
@@ -60,6 +62,11 @@ class CardAuthority(Protocol):
         self, *, person_id: str, credential_id: bytes, user_handle: bytes, public_key: bytes,
         sign_count: int, now: datetime, synced: bool = False,
     ) -> Card: ...
+
+    def mark_unlinked(self, *, person_id: str, now: datetime) -> None:
+        """The person holds no card usable for health insurance (a 資格確認書 only): every card
+        issued to them from now on reads as `unlinked`."""
+        ...
 
     def by_user_handle(self, user_handle: bytes, *, lock: bool = False) -> Card | None: ...
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from consent.clock import JST
 from integrations.card.interface import CARD_STATUSES, Card, IssuedCard, UnknownCard
-from integrations.card.models import CardRecord
+from integrations.card.models import CardRecord, UnlinkedPerson
 from store.engine import begin_write
 
 
@@ -77,7 +77,8 @@ class LocalCardAuthority:
             user_handle=secrets.token_bytes(32),
             public_key=cose_p256_public_key(private_key.public_key()),
             sign_count=0,
-            status="active",
+            # A card not registered for health insurance use is refused at every read.
+            status=self._status_for(person_id),
             valid_from=issued_on,
             valid_until=certificate_valid_until(birth_date, issued_on),
             demo=False,
@@ -98,13 +99,26 @@ class LocalCardAuthority:
         issued_on = now.astimezone(JST).date()
         row = CardRecord(
             id="card_" + secrets.token_hex(12), person_id=person_id, credential_id=credential_id,
-            user_handle=user_handle, public_key=public_key, sign_count=sign_count, status="active",
+            user_handle=user_handle, public_key=public_key, sign_count=sign_count, status=self._status_for(person_id),
             valid_from=issued_on, valid_until=valid_until or date(issued_on.year + 5, 12, 31),
             demo=True, synced=synced, issued_at=now,
         )
         self.session.add(row)
         self.session.flush()
         return card_from_record(row)
+
+    def _status_for(self, person_id: str) -> str:
+        """A new card's status: `unlinked` for a person who holds only a 資格確認書."""
+        return "unlinked" if self.session.get(UnlinkedPerson, person_id) is not None else "active"
+
+    def mark_unlinked(self, *, person_id: str, now: datetime) -> None:
+        """The person's card is not registered for health insurance use (a 資格確認書 only); their
+        cards, issued before or after, read as `unlinked`."""
+        if self.session.get(UnlinkedPerson, person_id) is None:
+            self.session.add(UnlinkedPerson(person_id=person_id, since=now))
+        self.session.execute(update(CardRecord).where(CardRecord.person_id == person_id)
+                             .values(status="unlinked", status_changed_at=now))
+        self.session.flush()
 
     def by_user_handle(self, user_handle: bytes, *, lock: bool = False) -> Card | None:
         # Core on the session's connection: every card read passes here, and a plain row is all

@@ -37,3 +37,14 @@ class CardRecord(Base):
     accepted_binding: Mapped[str | None] = mapped_column(String(64), nullable=True)
     accepted_challenge_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
+
+
+class UnlinkedPerson(Base):
+    """A person whose My Number Card is not registered for health insurance use (保険証利用登録なし):
+    they show a 資格確認書 instead. Every card issued to them reads as status `unlinked` and is
+    refused (the sandbox's `"card": false`)."""
+
+    __tablename__ = "cards_unlinked_people"
+
+    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -39,6 +39,7 @@ CARD_STATUS_CODES = {
     "revoked": "card_revoked",
     "locked": "card_locked",
     "suspected_clone": "card_suspected_clone",
+    "unlinked": "card_unlinked",
 }
 
 

@@ -52,7 +52,7 @@ def test_each_change_writes_its_event_with_the_changed_fields(sessions, institut
     assert registered["data"] == {
         "status": "active", "care_setting": 3, "house_call": False, "categories": ["drug", "limit"],
         "consultation_date": TODAY.isoformat(), "window_end": f"{TODAY + timedelta(days=2)}T00:00:00+09:00",
-        "lapses_at": None}
+        "lapses_at": None, "source": "card"}
     assert registered["occurred_at"] == f"{TODAY}T10:00:00+09:00"
     assert updated["data"]["categories_added"] == ["checkup"] and updated["data"]["categories_removed"] == ["limit"]
     assert updated["data"]["changed"] == ["categories"]

@@ -27,9 +27,10 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
     summary = load_demo(app)
     first = counts(app)
     load_demo(app)
-    # Today's consents, the clinic's confirmations and the two home-visit relationships (the
-    # pharmacy's and the visiting-nurse station's); the staff, the stopped one included.
-    assert counts(app) == first == (len(DEMO_CONSENTS) + len(DEMO_CONFIRMATIONS) + 2,
+    # Today's consents, the clinic's confirmations, the two home-visit relationships (the
+    # pharmacy's and the visiting-nurse station's) and the 資格確認書 holder's confirmation; the
+    # staff, the stopped one included.
+    assert counts(app) == first == (len(DEMO_CONSENTS) + len(DEMO_CONFIRMATIONS) + 2 + 1,
                                     len(DEMO_STAFF) + len(DEMO_QUALIFICATION_ONLY_STAFF) + len(DEMO_STATION_STAFF) + 1)
     assert "demo-pharmacist / demo-pharmacist-pass / pharmacist" in summary.describe(app.config["SETTINGS"])
 
@@ -53,9 +54,12 @@ def test_demo_load_is_idempotent_and_fills_todays_list(make_app):
     assert token.status_code == 200, token.get_json()
     listing = app.test_client().get("/api/v1/consents?date=2026-11-23",
                                     headers={"Authorization": f"Bearer {token.get_json()['access_token']}"})
-    # The home-visit patient is listed too: visited today.
-    assert {c["person"]["name"] for c in listing.get_json()["consents"]} == {*summary.patients,
-                                                                             summary.home_visit_patient}
+    # The home-visit patient is listed too: visited today; and the 資格確認書 holder, confirmed today.
+    consents = listing.get_json()["consents"]
+    holder = summary.certificate_holder.split(":")[0]
+    assert {c["person"]["name"] for c in consents} == {*summary.patients, summary.home_visit_patient, holder}
+    assert {c["person"]["name"]: c["source"] for c in consents}[holder] == "certificate"
+    assert "資格確認書 only" in summary.describe(app.config["SETTINGS"]) and "保険者番号" in summary.certificate_holder
     # Two patients show per-category state: consented in steps, and with 限度額 removed.
     states = {c["person"]["name"]: {s["category"]: s for s in c["category_states"]}
               for c in listing.get_json()["consents"]}

@@ -36,7 +36,7 @@ from consent.vocabulary import (
     BINARY_FLAG, CARE_SETTINGS, CATEGORIES, CATEGORY_LABELS, CATEGORY_OF_ITEM, CONSENT_FLAGS, CONSENTS_SCOPE,
     EVENTS_SCOPE, EXPIRY_REASONS, INSURANCE_KEY_LABELS, ITEM_LABELS, ITEMS,
     REFERENCE_NUMBER_LABEL, FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, INSTITUTION_REVOCATION_REASONS, QUALIFICATION,
-    SCOPE_OF_CATEGORY, STATUS_LABELS,
+    SCOPE_OF_CATEGORY, STATUS_LABELS, SOURCES, SOURCE_CARD,
 )
 from integrations.oqs.results import (
     CheckupRecord, ClinicalInfo, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate, SurgeryInfo,
@@ -344,6 +344,10 @@ class ApiConsent:
                     "（revoked_at あり）とその他の同意も null"))
     updated_at: datetime = field(metadata=_schema(
         description="同意が最後に変わった時刻（登録、項目の変更、取消、訪問の記録など）"))
+    source: str = field(metadata=_schema(
+        enum=list(SOURCES),
+        description="資格をどう確認したか: card（マイナンバーカードの読み取り、患者さんの同意）、certificate"
+                    "（資格確認書の番号を職員が入力。同意の項目はなく、資格情報のほかはすべて 403 certificate_only）"))
 
     @classmethod
     def of(cls, consent, person, reference_number: str | None, current: datetime, *, patient_id: str | None = None,
@@ -375,6 +379,7 @@ class ApiConsent:
             # An ended relationship (訪問終了, the patient's 取消) lapses no more: revoked_at says when it ended.
             lapses_at=None if consent.revoked_at is not None else consent.lapses_at,
             updated_at=consent.updated_at,
+            source=consent.source or SOURCE_CARD,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from consent import events
 from consent.vocabulary import (
     CATEGORIES, EVENT_CONSENT_EXPIRED, EVENT_CONSENT_REGISTERED, EVENT_CONSENT_REVOKED, EVENT_CONSENT_UPDATED,
     EVENT_MODE_CHANGED, EVENT_RELATIONSHIP_ENDED, EVENT_TYPES, EVENT_VISIT_RECORDED, EXPIRY_REASONS,
-    REVOCATION_REASONS,
+    REVOCATION_REASONS, SOURCES,
 )
 from web.context import now
 from web.db import reader
@@ -56,12 +56,16 @@ _COMMON = {
 }
 # Each type's `data`: its fields (all present) and what the type means.
 EVENT_DATA: dict[str, tuple[str, dict[str, Any]]] = {
-    EVENT_CONSENT_REGISTERED: ("同意が登録された（訪問診療等では初回訪問）", {
-        **_COMMON, "care_setting": {"type": "integer", "enum": [1, 2, 3]}, "house_call": {"type": "boolean"}}),
+    EVENT_CONSENT_REGISTERED: ("同意が登録された（訪問診療等では初回訪問。資格確認書で確認した受付は source: certificate、"
+                               "項目なし）", {
+        **_COMMON, "care_setting": {"type": "integer", "enum": [1, 2, 3]}, "house_call": {"type": "boolean"},
+        "source": {"type": "string", "enum": list(SOURCES),
+                   "description": "card（マイナンバーカード）、certificate（資格確認書。資格情報のほかは読めない）"}}),
     EVENT_CONSENT_UPDATED: ("同意の項目などが変わった（患者さんの同意照会・更新、取消後の再同意、資格確認限定型への切り替えで終わった項目、"
                             "訪問診療等の期限日数の変更）", {
         **_COMMON, "changed": {"type": "array", "items": {"type": "string", "enum": [
-            "categories", "care_setting", "house_call", "consultation_date", "status", "qualification", "lapses_at"]}},
+            "categories", "care_setting", "house_call", "consultation_date", "status", "qualification", "lapses_at",
+            "source"]}},
         "categories_added": _CATEGORY_LIST, "categories_removed": _CATEGORY_LIST}),
     EVENT_CONSENT_REVOKED: ("同意が取り消された（患者さん、または医療機関等）", {
         "expiry_reason": {"type": "integer", "enum": sorted(REVOCATION_REASONS),

@@ -95,7 +95,8 @@ ERRORS = {
     "401": "アクセストークンがない・正しくない・期限切れ・取り消し済み（error: unauthorized / invalid_token）",
     "403": "権限または同意が閲覧を認めない。error は insufficient_scope, not_licensed, no_consent, "
            "category_not_consented, consent_expired, consent_revoked, qualification_only"
-           "（資格確認限定型の医療機関等では資格情報以外のすべて）, not_permitted（その役割では行えない操作）のいずれか",
+           "（資格確認限定型の医療機関等では資格情報以外のすべて）, certificate_only（資格確認書で確認した受付"
+           "（source: certificate）では資格情報以外のすべて）, not_permitted（その役割では行えない操作）のいずれか",
     "404": "同意が見つからない（他の医療機関の同意も同じ答え）",
     "413": "本文が1MiBを超える",
     "415": "Content-Type が application/json でない",
@@ -243,7 +244,9 @@ NAMED_ENUMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "source": ("DrugSource", ("CLAIMS", "PRESCRIPTION")),
 }
 # The batch result's status shares its name with the consent's: named by its schema.
-_NAMED_BY_SCHEMA = {("BatchRowResult", "status"): ("BatchStatus", ("VALID", "INVALID", "ERROR"))}
+# The consent's source shares its name with a drug row's.
+_NAMED_BY_SCHEMA = {("BatchRowResult", "status"): ("BatchStatus", ("VALID", "INVALID", "ERROR")),
+                    ("Consent", "source"): ("ConsentSource", ("CARD", "CERTIFICATE"))}
 
 
 def _name_enums(schemas: dict[str, Any], container: dict[str, Any], owner: str) -> None:

@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 from consent import grants
 from consent.date_input import parse_date, parse_month
 from consent.app import reads, staff_admin
-from consent.decision import QUALIFICATION_ONLY
+from consent.decision import CERTIFICATE_ONLY, QUALIFICATION_ONLY
 from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.staff_auth import PasswordChangeError, load_identity
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, HEADINGS, INSTITUTION_REVOCATION_REASONS, NO_QUALIFICATION, PART_HEADINGS,
     QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
 )
+from consent.vocabulary import CERTIFICATE_LABEL, SOURCE_CERTIFICATE, SOURCES
 from consent.vocabulary import CONFIRMATION_ONLY_LABEL, CONSENT_LIST_LABELS, NO_EXPIRY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY
 from consent.clock import JST
 from consent.wareki import format_birth_date
@@ -198,7 +199,8 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
             "status_code": status,
             "setting": care_setting_label(consent.care_setting, consent.house_call),
             # A 資格確認限定型 confirmation has no categories (and no 閲覧期限 to count down).
-            "labels": "、".join(CATEGORY_LABELS[c] for c in consent.categories) or CONFIRMATION_ONLY_LABEL,
+            "labels": (CERTIFICATE_LABEL if consent.source == SOURCE_CERTIFICATE else
+                       "、".join(CATEGORY_LABELS[c] for c in consent.categories) or CONFIRMATION_ONLY_LABEL),
             "validity": VALIDITY.get(consent.validity_code, "未確認"),
             "remaining": (remaining_text(consent.ends_at, current)
                           if status == STATUS_ACTIVE and consent.categories else ""),
@@ -283,6 +285,10 @@ def patient_print(consent_id: str):
     return patient_page(consent_id, template="console/patient_print.html")
 
 
+# Refusals that hold for every data section alike: the page shows them once, in place of the sections.
+WHOLLY_REFUSED = (QUALIFICATION_ONLY, CERTIFICATE_ONLY)
+
+
 def patient_page(consent_id: str, *, reference_error: str | None = None, reference_entered: str | None = None,
                  template: str = "console/patient.html"):
     """The patient page; `reference_error` says why a 照会番号 was refused (then 400)."""
@@ -300,7 +306,10 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
     # attempt in the patient's log, and the page says 「同意の対象外」. (A 資格確認限定型 institution
     # still asks, and is refused for its mode, as it always was.)
     qualification_only = grants.is_qualification_only(reader(), staff.institution_id)
-    asked = tuple(c for c in shown if qualification_only or c == QUALIFICATION or c in consent.categories)
+    # A 資格確認書 confirmation asks too: each data section refused (and audited) with its reason.
+    by_certificate = consent.source == SOURCE_CERTIFICATE
+    asked = tuple(c for c in shown
+                  if qualification_only or by_certificate or c == QUALIFICATION or c in consent.categories)
     decided = dict(zip(asked, worded(reads.decide_reads(
         db(), actor=actor, institution_id=staff.institution_id, categories=asked, now=current, metrics=metrics,
         person_id=consent.person_id, consent_id=consent.id))))
@@ -318,8 +327,8 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
         sections.append({"category": category, "heading": HEADINGS[category], "decision": decision,
                          "data": data})
     # 資格確認限定型: one refusal instead of the data sections, each refused (and audited) all the same.
-    refused_here = [s for s in sections if s["decision"].reason == QUALIFICATION_ONLY]
-    sections = [s for s in sections if s["decision"].reason != QUALIFICATION_ONLY]
+    refused_here = [s for s in sections if s["decision"].reason in WHOLLY_REFUSED]
+    sections = [s for s in sections if s["decision"].reason not in WHOLLY_REFUSED]
     review = review_context(sections, today=today, person=person, months=history_months(request.args.get("months")),
                             drug_from=drug_from, drug_to=drug_to, scope=staff.institution_code)
     status = grants.status_code_at(consent, current)
@@ -338,5 +347,6 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
         may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked, care_setting_label=care_setting_label,
         qualification_only_refusal=refused_here[0]["decision"].message if refused_here else None,
         qualification_only_headings="・".join(s["heading"] for s in refused_here),
-        confirmation_label=CONFIRMATION_ONLY_LABEL,
+        confirmation_label=CERTIFICATE_LABEL if by_certificate else CONFIRMATION_ONLY_LABEL,
+        source_label=SOURCES.get(consent.source, ""),
     ), 400 if filter_error or reference_error else 200

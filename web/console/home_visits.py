@@ -14,20 +14,24 @@ from flask import abort, redirect, render_template, request, url_for
 
 from consent.date_input import parse_date
 from consent import grants, home_visits
-from consent.app import home_visits as app_home_visits, revocation
+from consent.app import certificate, home_visits as app_home_visits, revocation
+from consent.errors import ConsentError
 from consent.institutions import Institution, runs_function
 from consent.insurance_keys import KeysRefused, parse_insurance_keys
 from consent.vocabulary import (
-    BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, INSURANCE_KEY_LABELS, QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE,
-    NO_EXPIRY_LABEL, STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES, lapse_rule_text,
+    BY_INSTITUTION, FUNCTION_HOME_VISIT, HEADINGS, HOME_VISIT, INSURANCE_KEY_LABELS, QUALIFICATION, REVOCATION_REASONS,
+    NO_EXPIRY_LABEL, SOURCE_CERTIFICATE, STATUS_ACTIVE, STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VALID_CODES,
+    lapse_rule_text,
 )
 from integrations.oqs import InvalidInput
 from web import metrics
 from web.console import own_consent_or_404
-from web.consent_view import category_rows, deadline_label
+from web.consent_view import category_rows, certificate_result, deadline_label
 from web.context import RATE_LIMITS, now, oqs_for, today_jst
 from web.db import db, reader
-from web.error_messages import describe
+from web.error_messages import (
+    CERTIFICATE_NOT_FOUND, CERTIFICATE_SEVERAL, certificate_refusal, describe, fields_at_fault,
+)
 from web.console.routes import Routes
 from web.errors import ApiError
 from web.staff_session import current_staff, staff_required
@@ -103,7 +107,18 @@ def home_visit_patients():
     people = oqs_for(reader()).identities([c.person_id for c in relationships])
     rows = [relationship_view(c, people.get(c.person_id), current) for c in relationships]
     return _page("console/home_visits.html", rows=rows, entered={}, note=DONE_NOTES.get(request.args.get("done", "")),
-                 lapse_rule=_lapse_rule(staff))
+                 lapse_rule=_lapse_rule(staff), certificates=certificates_of_today(staff))
+
+
+def certificates_of_today(staff) -> list[dict[str, Any]]:
+    """Today's 資格確認書 confirmations of home visits (with their time), for the list beside the relationships."""
+    confirmed = [c for c in grants.consents_for_date(reader(), institution_id=staff.institution_id,
+                                                     consultation_date=today_jst())
+                 if c.source == SOURCE_CERTIFICATE and c.care_setting == HOME_VISIT]
+    people = oqs_for(reader()).identities([c.person_id for c in confirmed])
+    return [{"id": c.id, "name": people[c.person_id].name if c.person_id in people else "（不明）",
+             "kana": people[c.person_id].kana if c.person_id in people else "",
+             "confirmed_at": c.qualification_confirmed_at} for c in confirmed]
 
 
 def _entered() -> dict[str, str]:
@@ -117,7 +132,46 @@ def _list_with_error(message: str, status: int, entered: dict[str, str]):
     people = oqs_for(reader()).identities([c.person_id for c in relationships])
     rows = [relationship_view(c, people.get(c.person_id), current) for c in relationships]
     return _page("console/home_visits.html", status, rows=rows, entered=entered, error=message,
-                 lapse_rule=_lapse_rule(staff))
+                 lapse_rule=_lapse_rule(staff), certificates=certificates_of_today(staff))
+
+
+def _certificate_page(status: int = 200, *, entered: dict[str, str] | None = None, error: str | None = None,
+                      invalid: tuple[str, ...] = ()):
+    return _page("console/certificate.html", status, entered=entered or {}, error=error, invalid=invalid,
+                 action=url_for("console.certificate_confirmation"))
+
+
+@routes.get("/home-visits/certificate")
+@staff_required
+def certificate_form():
+    """「資格確認書で確認」's form."""
+    _switched_on(current_staff())
+    return _certificate_page()
+
+
+@routes.post("/home-visits/certificate")
+@staff_required
+def certificate_confirmation():
+    """資格確認書で確認: a patient without a usable card at a visit - the qualification from the
+    資格確認書's numbers, recorded (source "certificate"), and no data (consent/app/certificate.py)."""
+    staff = current_staff()
+    _switched_on(staff)
+    certificate.count_confirmation(RATE_LIMITS, staff.actor())
+    entered = {key: request.form.get(key, "").strip()[:100] for key in REINQUIRY_FIELDS}
+
+    def refused(message: str, status: int, invalid: tuple[str, ...] = ()):
+        return _certificate_page(status, entered=entered, error=message, invalid=invalid)
+
+    try:
+        keys = parse_insurance_keys(entered, wareki=True)
+        found = certificate.confirm(db(), oqs_for(reader()), actor=staff.actor(),
+                                    institution_code=staff.institution_code, care_setting=HOME_VISIT,
+                                    house_call=False, keys=keys, today=today_jst(), now=now(), metrics=metrics)
+    except (KeysRefused, InvalidInput, ConsentError) as exc:  # nothing written
+        return refused(certificate_refusal(exc), describe(exc).status, fields_at_fault(exc))
+    if not found.found:
+        return refused(CERTIFICATE_SEVERAL if found.several else CERTIFICATE_NOT_FOUND, 404)
+    return _page("console/certificate_done.html", **certificate_result(found))
 
 
 @routes.post("/home-visits/reinquiry")

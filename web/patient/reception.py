@@ -22,6 +22,7 @@ from consent.vocabulary import (
     STATUS_REVOKED, VALID_CODES,
 )
 from consent.vocabulary import CATEGORY_NOTES, CONFIRMATION_ONLY_LABEL, NEXT_STEP_TABLET, NEXT_STEP_WAIT
+from consent.vocabulary import CERTIFICATE_LABEL, SOURCE_CERTIFICATE
 from web.consent_view import category_rows, deadline_label, ended_label
 from web.patient.card import read_page_context, verify_card
 from web.context import now, oqs_for, settings, today_jst
@@ -337,11 +338,13 @@ def _consent_rows(place: Place, person_id: str) -> list[dict]:
                        else []),
             "categories": list(consent.categories),
             "labels": _labels(consent.categories),
-            # A 資格確認限定型 confirmation has no categories: it says so instead.
-            "summary": "、".join(_labels(consent.categories)) or CONFIRMATION_ONLY_LABEL,
+            # A 資格確認限定型 confirmation has no categories: it says so instead (as a 資格確認書's).
+            "summary": (CERTIFICATE_LABEL if consent.source == SOURCE_CERTIFICATE
+                        else "、".join(_labels(consent.categories)) or CONFIRMATION_ONLY_LABEL),
             "status": STATUS_LABELS[status],
             "status_code": status,
-            "changeable": status == STATUS_ACTIVE,
+            # A 資格確認書 confirmation is the institution's record, not the patient's consent.
+            "changeable": status == STATUS_ACTIVE and consent.source != SOURCE_CERTIFICATE,
             # What 「すべての同意を取消す」 ends: a category still running (限度額 has no expiry).
             "revocable": not consent.revoked and any(
                 state.flag == FLAG_CONSENTED for state in current_states(consent, current)),

@@ -57,7 +57,7 @@ BODY_FIELDS: dict[str, tuple[str, ...]] = {
     "create_sandbox_institution": ("prefecture", "kind"),  # and INSTITUTION_FIELDS (below)
     "change_sandbox_institution": (),  # INSTITUTION_FIELDS
     "create_sandbox_patient": ("birth_date", "validity", "medical_aid", "insured", "entrusted_institution_codes",
-                               "seed"),
+                               "seed", "card"),
     "entrust_sandbox_patient": ("institution_code",),
     "create_sandbox_card": ("person_id",),
     "set_card_status": ("status",),
@@ -370,6 +370,11 @@ def create_sandbox_patient():
             raise ApiError(422, "invalid_field", words.ENTRUSTED_CODES)
         if not medical_aid:
             raise ApiError(422, "invalid_field", words.ENTRUSTED_NEEDS_MEDICAL_AID)
+    # false: the person holds only a 資格確認書 (their card is not registered for health insurance
+    # use): a card made for them (POST /sandbox/cards) is refused at every read, card_unlinked.
+    holds_card = body.get("card", True)
+    if not isinstance(holds_card, bool):
+        raise ApiError(422, "invalid_field", words.boolean_field("card"))
     seed = body.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**62):
         raise ApiError(422, "invalid_field", words.SEED_FIELD)
@@ -380,6 +385,8 @@ def create_sandbox_patient():
         today=today_jst(), birth_date=birth_date, validity=validity, medical_aid=medical_aid,
         entrusted_institution_codes=entrusted, seed=seed, insured=insured,
     )
+    if not holds_card:
+        card_authority_for(session).mark_unlinked(person_id=person.person_id, now=now())
     session.commit()
     result = {
         "person_id": person.person_id,
@@ -389,6 +396,7 @@ def create_sandbox_patient():
         "symbol": person.symbol,
         "number": person.number,
         "branch": person.branch,
+        "card": holds_card,
     }
     if medical_aid:
         result.update(

@@ -17,6 +17,7 @@ BatchStatus = Literal["有効", "無効", "エラー"]
 CareKind = Literal["01", "02", "03", "04", "05"]
 CareSetting = Literal[1, 2, 3]
 ConsentFlag = Literal[0, 1, 2]
+ConsentSource = Literal["card", "certificate"]
 ConsentStatus = Literal["active", "expired", "revoked"]
 DesignatedInstitutionCheck = Literal["0", "1"]
 DrugSource = Literal["claims", "prescription"]
@@ -36,6 +37,7 @@ ErrorCode = Literal[
     "consent_expired",
     "consent_revoked",
     "qualification_only",
+    "certificate_only",
     "not_permitted",
     "function_off",
     "not_found",
@@ -154,6 +156,7 @@ class Consent:
     person: Person
     reference_number: str | None  # 照会番号
     revoked_at: datetime.datetime | None
+    source: ConsentSource  # 資格をどう確認したか: card（マイナンバーカードの読み取り、患者さんの同意）、certificate（資格確認書の番号を職員が入力。同意の項目はなく、資格情報のほかはすべて 403 certifi
     status: ConsentStatus
     status_label: StatusLabel
     updated_at: datetime.datetime  # 同意が最後に変わった時刻（登録、項目の変更、取消、訪問の記録など）

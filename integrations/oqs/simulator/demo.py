@@ -1,6 +1,6 @@
 """Memorable demo people for `make run` (idempotent).
 
-Thirteen people, each showing one thing a pharmacist should see: a couple sharing one
+Fourteen people, each showing one thing a pharmacist should see: a couple sharing one
 insurance number (branch 00 / 01), a preschool child (2割), someone 70-74 with an elderly
 recipient certificate, an 85-year-old on 後期高齢者医療 with many medicines, medical aid at
 an entrusted institution (validity 1, payer and recipient numbers, 調剤券) and at a
@@ -8,7 +8,8 @@ non-entrusted one (6, 「医療券/調剤券情報が未登録です」), a work
 insurance and medical aid (併用: two records, the 調剤券 naming its prescribing clinic), a lost
 qualification (2), a job
 change in progress (3), two overlapping insurances (5) and a dialysis patient holding a
-特定疾病療養受療証. Seeds are fixed, so their histories are the same on every machine;
+特定疾病療養受療証, and someone who holds only a 資格確認書 (no card usable as a health insurance
+card). Seeds are fixed, so their histories are the same on every machine;
 scenario dates are relative to the `today` of the first load.
 """
 from __future__ import annotations
@@ -99,6 +100,10 @@ HOUSEHOLDS = (
         _p("demo-kato-keiko", "加藤　恵子", "カトウ　ケイコ", "2", date(1957, 3, 15), 1000,
            "人工透析（特定疾病療養受療証）"),
     ), traits="dialysis"),
+    DemoHousehold("kokuho", "active", "新宿区", (
+        _p("demo-mori-haruko", "森　春子", "モリ　ハルコ", "2", date(1956, 5, 5), 1013,
+           "資格確認書だけ（マイナンバーカードの保険証利用登録なし）"),
+    )),
     DemoHousehold("employee", "overlap", "大田区", (
         _p("demo-yoshida-makoto", "吉田　誠", "ヨシダ　マコト", "1", date(1975, 8, 30), 1012,
            "資格が重複（複数該当）"),

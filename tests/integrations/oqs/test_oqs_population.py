@@ -119,7 +119,7 @@ def test_demo_people_are_loaded_once_and_show_each_case(session):
     people = load_demo_population(session, today=TODAY, institution_codes=[DEMO_PHARMACY])
     again = load_demo_population(session, today=TODAY, institution_codes=[DEMO_PHARMACY])
     assert [p.person_id for p in people] == [p.person_id for p in again]
-    assert 8 <= len(people) <= 13
+    assert 8 <= len(people) <= 14
     assert session.scalar(select(func.count()).select_from(OqsPerson)) == len(people)
     oqs = make_oqs(session)
     by_name = {p.name.replace("\u3000", " "): p for p in people}
@@ -146,6 +146,9 @@ def test_demo_people_are_loaded_once_and_show_each_case(session):
     assert card("中村 浩二").validity_code == 2
     assert card("小林 直樹").validity_code == 3
     assert card("吉田 誠").validity_code == 5
+    # 森 春子 holds only a 資格確認書: her qualification is an ordinary valid one (the card authority,
+    # not the OQS, knows she has no usable card).
+    assert card("森 春子").validity_code == 1
     certificates = oqs.specific_disease(by_name["加藤 恵子"].person_id, today=TODAY)
     assert [(c.disease, c.disease_text, c.self_pay_limit) for c in certificates] == [
         ("1", "人工透析を必要とする慢性腎不全", 10000)]
