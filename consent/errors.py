@@ -42,6 +42,9 @@ class ConsentError(DomainError):
         "qualification_only",
         # A role (or a system job) that may not take the action (consent/permissions.py).
         "not_permitted",
+        # The photo check (目視確認): only on the tablet for 訪問診療等 and 往診, and only once a
+        # staff member confirmed 「本人であることを確認しました」.
+        "photo_check_unavailable", "photo_not_confirmed",
     })
 
 

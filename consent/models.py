@@ -106,6 +106,11 @@ class Consent(Base):
     # home_visit_lapse_days). Kept on the row so that a decision stays one row read.
     last_visit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     lapses_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # How the patient was identified at the last card read that registered it: "pin" (the card's
+    # PIN) or "photo" (目視確認: a staff member compared the card's face photo on the institution's
+    # tablet, 訪問診療等 and 往診 only). `verified_by`: that staff member ("staff:<id>"), None for "pin".
+    verification: Mapped[str] = mapped_column(String(8), server_default="pin", default="pin")
+    verified_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     @property
     def revoked(self) -> bool:
@@ -150,6 +155,8 @@ class ConsentView:
     house_call: bool
     last_visit_date: date | None
     lapses_at: datetime | None
+    verification: str
+    verified_by: str | None
 
     revoked = Consent.revoked
     relationship = Consent.relationship

@@ -30,7 +30,7 @@ from consent.institutions import InstitutionError, StaffChangeError
 from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FLAG_ENDED, FUNCTIONS,
-    INSTITUTION_KINDS, INSURANCE_KEY_LABELS, KIND_PHARMACY, NOT_CONSENTED_LABEL, SCOPE_LABELS,
+    INSTITUTION_KINDS, INSURANCE_KEY_LABELS, KIND_PHARMACY, NOT_CONSENTED_LABEL, PHOTO_CONFIRMED_LABEL, SCOPE_LABELS,
 )
 from consent.window import deadline_text, format_jst
 from integrations.card.interface import UnknownCard
@@ -157,6 +157,8 @@ CONSENT: Table = {
                            "invalid_parameter"),
     "qualification_only": (
         403, "こちらの医療機関等では、健康保険の資格確認だけを行います。薬剤情報などの提供に同意することはできません。"),
+    "photo_check_unavailable": (403, "カードの顔写真での確認（目視確認）は、訪問診療等・往診の受付でだけ行えます。"),
+    "photo_not_confirmed": (400, f"カードの顔写真とご本人を見比べて、「{PHOTO_CONFIRMED_LABEL}」にチェックを入れてください。"),
     "not_permitted": (
         403, "この操作は、管理者か有資格者（薬剤師）の職員だけが行えます。システム処理の連携（クライアントクレデンシャル）では"
              "行えません。"),

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from consent.errors import DomainError
+from integrations.card.face import FaceImage
 
 CARD_STATUSES = ("active", "expired", "revoked", "locked", "suspected_clone")
 # Statuses the sandbox may set (a suspected clone only arises from a sign-count regression).
@@ -75,3 +76,7 @@ class CardAuthority(Protocol):
     ) -> None: ...
 
     def reinstate(self, card_id: str, *, now: datetime) -> Card: ...
+
+    def face_image(self, card_id: str) -> FaceImage | None:
+        """The face photo printed on the card (for the photo check, 目視確認); None: no such card."""
+        ...

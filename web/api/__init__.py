@@ -35,7 +35,7 @@ from consent.staff_auth import StaffIdentity, load_identity
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORIES, CONSENT_FLAGS, CONSENTS_SCOPE, EVENTS_SCOPE, EXPIRY_REASONS, INSURANCE_KEY_LABELS,
     REFERENCE_NUMBER_LABEL, FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, INSTITUTION_REVOCATION_REASONS, QUALIFICATION,
-    SCOPE_OF_CATEGORY, STATUS_LABELS,
+    SCOPE_OF_CATEGORY, STATUS_LABELS, VERIFICATIONS,
 )
 from integrations.oqs.results import (
     CheckupRecord, ClinicalInfo, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate, SurgeryInfo,
@@ -315,6 +315,10 @@ class ApiConsent:
                     "（revoked_at あり）とその他の同意は null"))
     updated_at: datetime = field(metadata=_schema(
         description="同意が最後に変わった時刻（登録、項目の変更、取消、訪問の記録など）"))
+    verification: str = field(metadata=_schema(
+        enum=list(VERIFICATIONS),
+        description="登録のときの本人確認: " + "、".join(f"{k} {v}" for k, v in VERIFICATIONS.items())
+                    + "（カードの顔写真を職員が見比べる。医療機関等のタブレットでの訪問診療等・往診の受付だけ）"))
 
     @classmethod
     def of(cls, consent, person, reference_number: str | None, current: datetime, *, patient_id: str | None = None,
@@ -344,6 +348,7 @@ class ApiConsent:
             # An ended relationship (訪問終了, the patient's 取消) lapses no more: revoked_at says when it ended.
             lapses_at=None if consent.revoked_at is not None else consent.lapses_at,
             updated_at=consent.updated_at,
+            verification=consent.verification,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from consent.institutions import (
 from consent.vocabulary import (
     APPOINTMENT_CHANGE_LABELS, AUDIT_DECISION_LABELS, AUDIT_EVENT_LABELS, AUDIT_GROUP_LABELS, BATCH_STATUSES,
     FUNCTIONS, HEADINGS, INSTITUTION_REVOCATION_REASONS, INSURANCE_KEY_LABELS, LICENSED_NOTE, RECEPTION_ONLINE,
-    RECEPTION_SETTINGS, REFERENCE_NUMBER_LABEL, ROLE_HELP, ROLE_LABELS, role_label,
+    RECEPTION_SETTINGS, REFERENCE_NUMBER_LABEL, ROLE_HELP, ROLE_LABELS, VERIFICATION_PHOTO, VERIFICATIONS, role_label,
 )
 from consent.wareki import format_birth_date
 from consent.window import format_jst
@@ -702,6 +702,11 @@ def _audit_rows(entries: list) -> list[dict]:
                         else e.detail["setting"])
         if "change" in e.detail:
             what.append(APPOINTMENT_CHANGE_LABELS.get(e.detail["change"], ""))
+        if e.detail.get("verification") == VERIFICATION_PHOTO:
+            # The photo check (目視確認): the staff member who compared the card's face photo.
+            checker = members.get(str(e.detail.get("verified_by")))
+            what.append(f"本人確認: {VERIFICATIONS[VERIFICATION_PHOTO]}（"
+                        f"{checker.login_id if checker else '職員 ' + str(e.detail.get('verified_by'))}）")
         if e.event == "person_searched":
             what.append({"found": "1人見つかった", "not_found": "見つからなかった"}.get(e.detail.get("outcome"), ""))
         rows.append({
