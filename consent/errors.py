@@ -44,7 +44,7 @@ class ConsentError(DomainError):
         "not_permitted",
         # The photo check (目視確認): only on the tablet for 訪問診療等 and 往診, and only once a
         # staff member confirmed 「本人であることを確認しました」.
-        "photo_check_unavailable", "photo_not_confirmed",
+        "photo_check_unavailable", "photo_not_confirmed", "photo_card_not_found", "photo_too_many_cards",
     })
 
 

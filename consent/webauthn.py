@@ -198,12 +198,15 @@ def credential_id_of(credential: dict) -> bytes:
 # --- Ceremonies ------------------------------------------------------------------------------
 
 def authentication_options(
-    session: Session, rp: RelyingParty, *, binding: str, purpose: str, now: datetime, user_verification: bool = True
+    session: Session, rp: RelyingParty, *, binding: str, purpose: str, now: datetime, user_verification: bool = True,
+    allow_credentials: tuple[bytes, ...] = (),
 ) -> dict:
     """Options for a discoverable, UV-required request (the credential is found by its user handle).
 
     `user_verification` False asks for user presence only (userVerification "discouraged": the
-    card is read without its PIN); only the photo check's ceremony does (relying_party.py)."""
+    card is read without its PIN); only the photo check's ceremony does (relying_party.py). Such a
+    read must name its credentials (`allow_credentials`): an authenticator looks up discoverable
+    credentials for an empty list only after user verification (Chromium's does)."""
     challenge = issue_challenge(
         session, binding=binding, purpose=purpose, now=now, ttl_seconds=rp.challenge_ttl_seconds
     )
@@ -211,7 +214,7 @@ def authentication_options(
         rp_id=rp.rp_id,
         challenge=challenge,
         timeout=rp.timeout_ms,
-        allow_credentials=[],
+        allow_credentials=[PublicKeyCredentialDescriptor(id=c) for c in allow_credentials],
         user_verification=(UserVerificationRequirement.REQUIRED if user_verification
                            else UserVerificationRequirement.DISCOURAGED),
     )

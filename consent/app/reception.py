@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consent import grants, home_visits
+from consent import grants, home_visits, searches
+from consent.actors import Actor
 from consent.app.ports import Metrics
 from consent.errors import ConsentError
 from consent.models import Consent
@@ -73,6 +74,35 @@ def register(session: Session, oqs: Any, *, institution_id: int, institution_cod
     session.commit()
     metrics.consent_event("registered")
     return Registered(consent, qualification)
+
+
+# The photo check reads one of the cards of the people born on the day printed on the card; beyond
+# this many (never in the sandbox) it is refused: the PIN read is the way then.
+PHOTO_CHECK_MAX_CARDS = 20
+
+
+def photo_check_cards(session: Session, oqs: Any, authority: Any, *, actor: Actor, birth_date: date,
+                      now: datetime) -> tuple[bytes, ...]:
+    """The cards the photo check (目視確認) may read: those of the people born on `birth_date` (read
+    off the card by the staff member). A card read without the PIN finds no card by itself, so the
+    read names them. Audited like a search (who, when, the outcome - never the date) and committed.
+    ConsentError photo_card_not_found (nobody) or photo_too_many_cards.
+
+    `oqs`: the OQS contract; `authority`: the card authority (integrations/card/interface.py)."""
+    people = oqs.people_born_on(birth_date, limit=PHOTO_CHECK_MAX_CARDS + 1)
+    cards = tuple(authority.credential_ids_of(people)) if people else ()
+    outcome = (searches.NOT_FOUND if not cards else
+               searches.SEVERAL if len(people) > PHOTO_CHECK_MAX_CARDS or len(cards) > PHOTO_CHECK_MAX_CARDS
+               else searches.FOUND)
+    searches.record_search(session, actor=actor, by="birth_date", outcome=outcome, now=now,
+                           person_id=people[0] if outcome == searches.FOUND and len(people) == 1 else None,
+                           basis={"purpose": "photo_check"})
+    session.commit()
+    if outcome == searches.NOT_FOUND:
+        raise ConsentError("photo_card_not_found")
+    if outcome == searches.SEVERAL:
+        raise ConsentError("photo_too_many_cards")
+    return cards
 
 
 def register_photo_checked(session: Session, oqs: Any, *, staff_id: int, confirmed: bool, **registration: Any

@@ -77,6 +77,11 @@ class CardAuthority(Protocol):
 
     def reinstate(self, card_id: str, *, now: datetime) -> Card: ...
 
+    def credential_ids_of(self, person_ids: list[str]) -> list[bytes]:
+        """The credential ids of these people's cards (the photo check names them in its card read:
+        a card read without the PIN finds no card by itself)."""
+        ...
+
     def face_image(self, card_id: str) -> FaceImage | None:
         """The face photo printed on the card (for the photo check, 目視確認); None: no such card."""
         ...

@@ -162,6 +162,12 @@ class LocalCardAuthority:
         return card_from_record(row)
 
 
+    def credential_ids_of(self, person_ids: list[str]) -> list[bytes]:
+        if not person_ids:
+            return []
+        return list(self.session.scalars(
+            select(CardRecord.credential_id).where(CardRecord.person_id.in_(person_ids)).order_by(CardRecord.id)))
+
     def face_image(self, card_id: str) -> FaceImage | None:
         """The card's face photo: in the embedded authority a drawn placeholder of its holder
         (integrations/card/face.py), never a real face."""

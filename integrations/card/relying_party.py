@@ -53,11 +53,14 @@ def requires_user_verification(purpose: str) -> bool:
     return purpose != PHOTO_CHECK
 
 
-def card_read_options(session: Session, rp: RelyingParty, *, binding: str, purpose: str, now: datetime) -> dict:
+def card_read_options(session: Session, rp: RelyingParty, *, binding: str, purpose: str, now: datetime,
+                      cards: tuple[bytes, ...] = ()) -> dict:
     """Options for navigator.credentials.get() for a card read of `purpose`: the PIN is asked for
-    (userVerification "required") except for the photo check ("discouraged")."""
+    (userVerification "required", any card) except for the photo check ("discouraged"), which
+    names the cards it may read (`cards`: credential ids)."""
     return authentication_options(session, rp, binding=binding, purpose=purpose, now=now,
-                                  user_verification=requires_user_verification(purpose))
+                                  user_verification=requires_user_verification(purpose),
+                                  allow_credentials=cards if purpose == PHOTO_CHECK else ())
 
 
 class CardSignInError(DomainError):

@@ -35,17 +35,18 @@ def options():
     return options_response(purpose)
 
 
-def options_response(purpose: str):
+def options_response(purpose: str, cards: tuple[bytes, ...] = ()):
     """The options of a card read of `purpose` (the challenge stored with it), counted against the
     browser's and the address's limits. The photo check's own endpoint (reception_photo.py) calls
-    this with its purpose; /card/options never does (PURPOSES)."""
+    this with its purpose and the cards it may read; /card/options never does (PURPOSES)."""
     limits = settings()
     # One write transaction: the counts, the challenge and the browser's binding (a new session's row).
     count_in_request([
         ("card-options:session", browser_binding(), 3 * limits.card_reads_per_session),
         ("card-options:ip", client_address(), limits.card_reads_per_address),
     ])
-    data = card_read_options(db(), relying_party(), binding=browser_binding(), purpose=purpose, now=now())
+    data = card_read_options(db(), relying_party(), binding=browser_binding(), purpose=purpose, now=now(),
+                             cards=cards)
     commit_with_session(db())
     return jsonify(data)
 

@@ -5,10 +5,15 @@ the patient by comparing the card's face photo with them instead of the PIN - fo
 home who forgot it. Here: on the tablet URLs of 訪問診療等 and 往診 (home_visit, house_call; also at
 visiting-nurse stations), in 「受付モード」, after the categories were chosen (the confirm page):
 
-1. 「読み取り開始」 reads the card with user presence only (options with userVerification
-   "discouraged"; the challenge is stored with the purpose PHOTO_CHECK, and only that purpose's
-   assertions may come without user verification: integrations/card/relying_party.py). The card's
-   sign count and single-use challenge are checked as for every read.
+1. The staff member enters the birth date printed on the card: the cards of the people born that
+   day are the ones the read may find (a read without the PIN finds no card by itself: an
+   authenticator looks up its discoverable credentials only after user verification), as the
+   real card gives its face photo without the PIN only for the 生年月日 (with 有効期限 and
+   セキュリティコード, which the sandbox's cards do not have) printed on it. The search is audited.
+   「読み取り開始」 then reads the card with user presence only (options with userVerification
+   "discouraged" naming those cards; the challenge is stored with the purpose PHOTO_CHECK, and only
+   that purpose's assertions may come without user verification: integrations/card/relying_party.py).
+   The card's sign count and single-use challenge are checked as for every read.
 2. The card authority's face image (a drawn placeholder in the sandbox) is shown with the holder's
    name and birth date; the signed-in staff member ticks 「本人であることを確認しました」 and
    registers. consent/app/reception.register_photo_checked records `verification` "photo" and the
@@ -20,12 +25,14 @@ without the PIN is refused as before.
 """
 from __future__ import annotations
 
+import base64
 import time
 from datetime import date
 
 from flask import Blueprint, abort, jsonify, redirect, request, session, url_for
 
 from consent.app import reception
+from consent.date_input import parse_birth_date
 from consent.errors import ConsentError
 from consent.vocabulary import PHOTO_CHECK_LABEL, PHOTO_CONFIRMED_LABEL
 from integrations.card.relying_party import PHOTO_CHECK
@@ -46,6 +53,8 @@ bp = Blueprint("photo", __name__, url_prefix="/r", template_folder="templates")
 
 # What the photo check's card read allowed (no personal data but ids): the card, its holder, until when.
 GRANT = "photo_check"
+# The cards the birth-date step found (credential ids, base64url), until when.
+CARDS = "photo_check_cards"
 
 
 def _photo_place(token: str) -> Place:
@@ -64,24 +73,59 @@ def _grant(place: Place) -> dict | None:
     return grant
 
 
-@bp.get("/<token>/photo")
+def _cards(place: Place) -> tuple[bytes, ...]:
+    """The cards this photo check may read (the birth-date step found them), if it still may."""
+    found = session.get(CARDS)
+    if not found or found.get("token") != place.token or found.get("until", 0) < time.time():
+        return ()
+    return tuple(base64.urlsafe_b64decode(c) for c in found["cards"])
+
+
+def _read_page(place: Place, draft: dict, status: int = 200, **context):
+    """The birth-date step, or (once it found the cards) the card read without the PIN."""
+    token = place.token
+    if _cards(place):
+        context.update(read_page_context(PHOTO_CHECK, url_for("photo.verify", token=token)))
+        context["card_options_url"] = url_for("photo.options", token=token)
+    return render_page("reception/photo_read.html", place, status, photo_check_label=PHOTO_CHECK_LABEL,
+                       consultation_date=date.fromisoformat(draft["date"]), labels=_labels(draft["categories"]),
+                       cards_found=bool(_cards(place)), **context)
+
+
+@bp.route("/<token>/photo", methods=["GET", "POST"])
 def start(token: str):
-    """The card read of the photo check (no PIN)."""
+    """The photo check: the birth date printed on the card (POST), then the card read without the PIN."""
     place = _photo_place(token)
     draft = _draft(token)
     if draft is None:
         return redirect(url_for("reception.confirm", token=token), code=303)
-    context = read_page_context(PHOTO_CHECK, url_for("photo.verify", token=token))
-    context["card_options_url"] = url_for("photo.options", token=token)
-    return render_page("reception/photo_read.html", place, photo_check_label=PHOTO_CHECK_LABEL,
-                       consultation_date=date.fromisoformat(draft["date"]), labels=_labels(draft["categories"]),
-                       **context)
+    if request.method == "GET":
+        if request.args.get("again") == "1":  # 「生年月日を入力し直す」
+            session.pop(CARDS, None)
+        return _read_page(place, draft)
+    session.pop(CARDS, None)
+    raw = request.form.get("birth_date", "")[:40]
+    birth_date = parse_birth_date(raw, wareki=True)
+    if birth_date is None:
+        return _read_page(place, draft, 400, birth_date=raw,
+                          error="生年月日を、カードに書かれているとおりに入力してください（例: 昭和29年2月1日）。")
+    try:
+        cards = reception.photo_check_cards(db(), oqs_for(db()), card_authority_for(db()),
+                                            actor=current_staff().actor(), birth_date=birth_date, now=now())
+    except ConsentError as exc:
+        answer = describe(exc)
+        return _read_page(place, draft, answer.status, birth_date=raw, error=answer.message)
+    session[CARDS] = {"token": place.token, "cards": [base64.urlsafe_b64encode(c).decode() for c in cards],
+                      "until": time.time() + CARD_GRANT_SECONDS}
+    return redirect(url_for("photo.start", token=token), code=303)
 
 
 @bp.post("/<token>/photo/options")
 def options(token: str):
-    _photo_place(token)
-    return options_response(PHOTO_CHECK)
+    cards = _cards(_photo_place(token))
+    if not cards:
+        raise ApiError(409, "no_birth_date", "生年月日の入力からやり直してください。")
+    return options_response(PHOTO_CHECK, cards)
 
 
 @bp.post("/<token>/photo/verify")
@@ -89,8 +133,13 @@ def verify(token: str):
     place = _photo_place(token)
     if _draft(token) is None:
         raise ApiError(409, "no_draft", "受付の途中で時間が経ちすぎました。最初からやり直してください。")
+    cards = _cards(place)
     session.pop(GRANT, None)  # a new read replaces (or, refused, ends) an earlier one
     card = verify_card(PHOTO_CHECK)
+    if card.credential_id not in cards:
+        # Not one of the cards of the birth date entered (a card swapped after the step).
+        db().commit()  # the read happened: its sign count stands
+        raise ApiError(403, "other_card", "生年月日を入力したカードとは別のカードです。生年月日の入力からやり直してください。")
     db().commit()  # the card's new sign count: the read happened, whatever the staff member decides
     session[GRANT] = {"token": place.token, "card_id": card.card_id, "person_id": card.person_id,
                       "until": time.time() + CARD_GRANT_SECONDS}

@@ -41,7 +41,8 @@ def issue(app, clock, *, person_id="P-test-1"):
 def read(app, clock, soft, *, purpose, options_purpose=None, **kwargs):
     """Issue options for `options_purpose` (default `purpose`), sign them with `soft`, verify for `purpose`."""
     with app.extensions["sessionmaker"]() as session:
-        options = card_read_options(session, RP, binding=BINDING, purpose=options_purpose or purpose, now=clock.now())
+        options = card_read_options(session, RP, binding=BINDING, purpose=options_purpose or purpose, now=clock.now(),
+                                    cards=(soft.credential_id,))
         session.commit()
     with app.extensions["sessionmaker"]() as session:
         try:
@@ -78,13 +79,19 @@ def test_a_photo_check_challenge_does_not_open_another_ceremony(card_app, clock)
                     user_verified=False) == "challenge_unknown"
 
 
-def test_only_the_photo_check_asks_the_card_without_its_pin(card_app, clock):
+def test_only_the_photo_check_asks_the_card_without_its_pin_and_names_its_cards(card_app, clock):
+    cards = (b"\x01" * 32, b"\x02" * 32)
     with card_app.extensions["sessionmaker"]() as session:
-        photo = card_read_options(session, RP, binding=BINDING, purpose=PHOTO_CHECK, now=clock.now())
-        others = {p: card_read_options(session, RP, binding=BINDING, purpose=p, now=clock.now()) for p in PURPOSES}
+        photo = card_read_options(session, RP, binding=BINDING, purpose=PHOTO_CHECK, now=clock.now(), cards=cards)
+        others = {p: card_read_options(session, RP, binding=BINDING, purpose=p, now=clock.now(), cards=cards)
+                  for p in PURPOSES}
         session.commit()
     assert photo["userVerification"] == "discouraged"
+    assert [c["id"] for c in photo["allowCredentials"]] == ["AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE",
+                                                            "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI"]
+    # Every other read asks for the PIN and finds the card by itself (discoverable): no list.
     assert {o["userVerification"] for o in others.values()} == {"required"}
+    assert all(o.get("allowCredentials", []) == [] for o in others.values())
 
 
 def test_the_photo_check_keeps_the_clone_check_and_single_use_challenges(card_app, clock):
@@ -97,7 +104,8 @@ def test_the_photo_check_keeps_the_clone_check_and_single_use_challenges(card_ap
 
     _, other = issue(card_app, clock, person_id="P-test-2")
     with card_app.extensions["sessionmaker"]() as session:
-        options = card_read_options(session, RP, binding=BINDING, purpose=PHOTO_CHECK, now=clock.now())
+        options = card_read_options(session, RP, binding=BINDING, purpose=PHOTO_CHECK, now=clock.now(),
+                                    cards=(other.credential_id,))
         session.commit()
     assertion = other.assertion(options, origin=ORIGIN, user_verified=False)
     codes = []

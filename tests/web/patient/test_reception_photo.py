@@ -4,8 +4,10 @@ reads the card without its PIN, shows its face photo, and registers only after t
 audit names both. Anywhere else a read without the PIN is refused."""
 from __future__ import annotations
 
+import base64
 import json
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -27,8 +29,17 @@ def staff_id(place, login_id="here-clerk") -> int:
         return session.scalars(select(Staff.id).where(Staff.login_id == login_id)).one()
 
 
-def photo_read(client, url, card, **kwargs):
-    """On the tablet in reception mode, with categories chosen: the photo check's card read."""
+def birth_date_step(client, url, birth_date: str):
+    page = client.get(f"{url}/photo").get_data(as_text=True)
+    assert "カードに書かれている生年月日" in page
+    return client.post(f"{url}/photo", data={"csrf_token": csrf_of(page), "birth_date": birth_date})
+
+
+def photo_read(client, url, card, *, birth_date="昭和25年5月6日", **kwargs):
+    """On the tablet in reception mode, with categories chosen: the photo check's birth date (the
+    `place` fixture's person was born 1950-05-06) and card read."""
+    step = birth_date_step(client, url, birth_date)
+    assert step.status_code == 303, step.get_data(as_text=True)
     page = client.get(f"{url}/photo").get_data(as_text=True)
     csrf = csrf_of(page)
     options = client.post(f"{url}/photo/options", json={}, headers={"X-CSRF-Token": csrf})
@@ -61,6 +72,9 @@ def test_a_photo_checked_registration_reads_the_card_without_its_pin(place, sett
     assert PHOTO_CHECK_LABEL in confirm and f'href="{url}/photo"' in confirm
     options, resp = photo_read(client, url, place["card"], user_verified=False)
     assert options["userVerification"] == "discouraged"
+    # It names the cards of the people born on the day entered: here the one card.
+    assert [c["id"] for c in options["allowCredentials"]] == [
+        base64.urlsafe_b64encode(place["card"].credential_id).decode().rstrip("=")]
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["redirect"] == f"{url}/photo/check"
 
@@ -150,6 +164,7 @@ def test_a_read_without_the_pin_is_refused_by_the_tablets_own_pin_read(place):
     resp = read_card(client, place["card"], "register", f"{url}/confirm/verify", f"{url}/confirm",
                      user_verified=False)
     assert resp.get_json()["error"] == "not_verified"
+    birth_date_step(client, url, "1950-05-06")
     page = client.get(f"{url}/photo").get_data(as_text=True)
     csrf = csrf_of(page)
     options = client.post(f"{url}/photo/options", json={}, headers={"X-CSRF-Token": csrf}).get_json()
@@ -252,3 +267,48 @@ def test_the_face_photo_is_for_the_photo_check_in_progress_only(place):
     other = place["app"].test_client()  # another browser: nothing of this read
     reception_mode(other, url)
     assert other.get(f"{url}/photo/face").status_code == 404
+
+
+def test_the_birth_date_step_finds_the_cards_or_says_why_not(place):
+    client, url = on_the_tablet(place, "home_visit")
+    page = client.get(f"{url}/photo").get_data(as_text=True)
+    csrf = csrf_of(page)
+    # No options before the birth date is entered.
+    assert client.post(f"{url}/photo/options", json={}, headers={"X-CSRF-Token": csrf}).status_code == 409
+    wrong = birth_date_step(client, url, "2月30日")
+    assert wrong.status_code == 400 and "例: 昭和29年2月1日" in wrong.get_data(as_text=True)
+    nobody = birth_date_step(client, url, "1950-05-07")
+    assert nobody.status_code == 404
+    assert "この生年月日の方のマイナンバーカードが見つかりません" in nobody.get_data(as_text=True)
+    assert client.post(f"{url}/photo/options", json={}, headers={"X-CSRF-Token": csrf}).status_code == 409
+    found = birth_date_step(client, url, "S25.5.6")
+    assert found.status_code == 303
+    read_page = client.get(f"{url}/photo").get_data(as_text=True)
+    assert "読み取り開始" in read_page and "暗証番号の入力はいりません" in read_page
+    # Each search is audited as one (never the date itself).
+    searched = audit_entries(place, "person_searched")
+    assert [(e["by"], e["outcome"]) for e in searched] == [("birth_date", "not_found"), ("birth_date", "found")]
+    assert all("1950" not in json.dumps(e) for e in searched)
+    # 「生年月日を入力し直す」 forgets the cards found.
+    assert "カードに書かれている生年月日" in client.get(f"{url}/photo?again=1").get_data(as_text=True)
+    assert client.post(f"{url}/photo/options", json={}, headers={"X-CSRF-Token": csrf}).status_code == 409
+
+
+def test_a_card_other_than_the_birth_dates_is_refused(place, clock):
+    from cryptography.hazmat.primitives import serialization
+
+    from integrations.card import make_card_authority
+    from integrations.card.soft_authenticator import SoftCard
+
+    with place["app"].extensions["sessionmaker"]() as session:
+        other = make_oqs(session).create_person(today=clock.now().date(), birth_date=date(1931, 1, 2), validity=1)
+        issued = make_card_authority(session).issue_card(person_id=other.person_id, birth_date=other.birth_date,
+                                                         now=clock.now())
+        session.commit()
+    stranger = SoftCard(issued.card.credential_id, issued.card.user_handle,
+                        serialization.load_der_private_key(issued.private_key_pkcs8, password=None))
+    client, url = on_the_tablet(place, "home_visit")
+    _, resp = photo_read(client, url, stranger, user_verified=False)
+    assert resp.status_code == 403 and resp.get_json()["error"] == "other_card"
+    assert client.get(f"{url}/photo/check").status_code == 303
+    assert consent_count(place["app"]) == 0
