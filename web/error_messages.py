@@ -110,6 +110,9 @@ CARD: Table = {
     ),
 }
 
+# The tablet's photo check (目視確認): the birth date printed on the card, as the staff member types it.
+PHOTO_BIRTH_DATE = "生年月日を、カードに書かれているとおりに入力してください（例: 昭和29年2月1日）。"
+
 # Staff sign-in with a password, in the console and on the tablet alike.
 LOGIN_MISSING = "ログインIDとパスワードを入力してください。"
 LOGIN_WRONG = "ログインIDまたはパスワードが正しくありません。"

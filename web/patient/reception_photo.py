@@ -39,7 +39,7 @@ from integrations.card.relying_party import PHOTO_CHECK
 from web import metrics
 from web.context import card_authority_for, now, oqs_for, settings, today_jst
 from web.db import db
-from web.error_messages import describe
+from web.error_messages import PHOTO_BIRTH_DATE, describe
 from web.errors import ApiError
 from web.patient import tablet
 from web.patient.card import options_response, read_page_context, verify_card
@@ -107,8 +107,7 @@ def start(token: str):
     raw = request.form.get("birth_date", "")[:40]
     birth_date = parse_birth_date(raw, wareki=True)
     if birth_date is None:
-        return _read_page(place, draft, 400, birth_date=raw,
-                          error="生年月日を、カードに書かれているとおりに入力してください（例: 昭和29年2月1日）。")
+        return _read_page(place, draft, 400, birth_date=raw, error=PHOTO_BIRTH_DATE)
     try:
         cards = reception.photo_check_cards(db(), oqs_for(db()), card_authority_for(db()),
                                             actor=current_staff().actor(), birth_date=birth_date, now=now())
