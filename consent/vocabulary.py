@@ -375,7 +375,7 @@ NEXT_STEP_TABLET = "このあとは、職員がご案内します。"
 # of the PIN - on the tablet for 訪問診療等 and 往診 only (web/patient/reception_photo.py).
 VERIFICATION_PIN, VERIFICATION_PHOTO = "pin", "photo"
 VERIFICATIONS: dict[str, str] = {VERIFICATION_PIN: "暗証番号", VERIFICATION_PHOTO: "目視確認"}
-# The tablet's way into the photo check, and the staff member's confirmation (CONTRACTS.md).
+# The tablet's way into the photo check, and the staff member's confirmation (docs/domain.md, 「The photo check」).
 PHOTO_CHECK_LABEL = "暗証番号を使わずに確認（目視確認）"
 PHOTO_CONFIRMED_LABEL = "本人であることを確認しました"
 

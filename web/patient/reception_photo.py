@@ -47,6 +47,7 @@ from web.patient.reception import (
     CARD_GRANT_SECONDS, _draft, _labels, _registered, end_patient, place_of, render_page, show_registered,
 )
 from web.patient.reception_place import Place
+from web.sessions import commit_with_session
 from web.staff_session import current_staff
 
 bp = Blueprint("photo", __name__, url_prefix="/r", template_folder="templates")
@@ -137,11 +138,12 @@ def verify(token: str):
     card = verify_card(PHOTO_CHECK)
     if card.credential_id not in cards:
         # Not one of the cards of the birth date entered (a card swapped after the step).
-        db().commit()  # the read happened: its sign count stands
+        commit_with_session(db())  # the read happened: its sign count stands
         raise ApiError(403, "other_card", "生年月日を入力したカードとは別のカードです。生年月日の入力からやり直してください。")
-    db().commit()  # the card's new sign count: the read happened, whatever the staff member decides
     session[GRANT] = {"token": place.token, "card_id": card.card_id, "person_id": card.person_id,
                       "until": time.time() + CARD_GRANT_SECONDS}
+    # The card's new sign count with the grant: the read happened, whatever the staff member decides.
+    commit_with_session(db())
     return jsonify(redirect=url_for("photo.check", token=token))
 
 
