@@ -46,6 +46,9 @@ class ConsentError(DomainError):
         "card_consent_exists",
         # 同意照会・更新 of a 資格確認書 confirmation (the institution's record, not the patient's consent).
         "certificate_record",
+        # The photo check (目視確認): only on the tablet for 訪問診療等 and 往診, and only once a
+        # staff member confirmed 「本人であることを確認しました」.
+        "photo_check_unavailable", "photo_not_confirmed", "photo_card_not_found", "photo_too_many_cards",
     })
 
 

@@ -23,7 +23,8 @@ from consent.institutions import Institution
 from consent.models import Consent, ConsentView, Visit
 from consent.vocabulary import (
     EVENT_CONSENT_REGISTERED, EVENT_CONSENT_REVOKED, EVENT_CONSENT_UPDATED, EVENT_RELATIONSHIP_ENDED, CARE_SETTINGS, CATEGORIES, FLAG_CONSENTED, HOME_VISIT, INSTITUTION_REVOCATION_REASONS, REVOCATION_REASONS, STATUS_ACTIVE,
-    STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, WINDOWED_CARE_SETTINGS, SOURCE_CARD, SOURCE_CERTIFICATE,
+    STATUS_EXPIRED, STATUS_LABELS, STATUS_REVOKED, VERIFICATION_PHOTO, VERIFICATION_PIN, VERIFICATIONS,
+    WINDOWED_CARE_SETTINGS, SOURCE_CARD, SOURCE_CERTIFICATE,
 )
 from consent.window import aware, jst_date, window_end
 from store.engine import begin_write
@@ -120,6 +121,27 @@ def _find_for_update(session: Session, institution_id: int, person_id: str, cons
     ).one_or_none()
 
 
+def check_verification(care_setting: int, verification: str, verified_by: str | None) -> dict[str, Any]:
+    """The consent's columns for how the patient was identified at the card read: the PIN, or the
+    photo check (目視確認), which only a staff member at a 訪問診療等 or 往診 reception does
+    (ConsentError photo_check_unavailable otherwise; nothing is written)."""
+    if verification not in VERIFICATIONS:
+        raise ValueError(f"unknown verification {verification!r}")
+    if verification == VERIFICATION_PIN:
+        return {"verification": VERIFICATION_PIN, "verified_by": None}
+    if care_setting != HOME_VISIT or not verified_by or not verified_by.startswith("staff:"):
+        raise ConsentError("photo_check_unavailable")
+    return {"verification": VERIFICATION_PHOTO, "verified_by": verified_by}
+
+
+def verification_detail(consent: Any) -> dict[str, Any]:
+    """What an audit entry of a registration says of the identification: nothing for the PIN (every
+    consent before the photo check), else the photo check and the staff member's id."""
+    if consent.verification != VERIFICATION_PHOTO:
+        return {}
+    return {"verification": VERIFICATION_PHOTO, "verified_by": consent.verified_by.partition(":")[2]}
+
+
 def register_consent(
     session: Session,
     *,
@@ -133,6 +155,8 @@ def register_consent(
     validity_code: int | None = None,
     max_days_ahead: int = DEFAULT_MAX_DAYS_AHEAD,
     house_call: bool = False,
+    verification: str = VERIFICATION_PIN,
+    verified_by: str | None = None,
 ) -> Consent:
     """Register (or re-register) a consent; one row per institution, person and date.
 
@@ -143,8 +167,10 @@ def register_consent(
     `validity_code` is the OQS validity confirmed at the card read (qualification_confirmed_at=now).
     At a 資格確認限定型 institution `categories` must be empty: the consent then records the
     qualification confirmation alone (資格確認), every category flag 0.
+    `verification`: "pin", or "photo" with `verified_by` "staff:<id>" (check_verification).
     """
     now = aware(now)
+    identified = check_verification(care_setting, verification, verified_by)
     begin_write(session)
     chosen = check_request(
         care_setting=care_setting, categories=categories, consultation_date=consultation_date,
@@ -153,7 +179,7 @@ def register_consent(
     )
     # A card read on a day a 資格確認書 confirmed the qualification turns that record into the card's consent.
     wanted: dict[str, Any] = {"card_id": card_id, "care_setting": care_setting, "house_call": house_call,
-                              "categories": chosen, "source": SOURCE_CARD}
+                              "categories": chosen, "source": SOURCE_CARD, **identified}
     if validity_code is not None:
         # A failed OQS confirmation (None) must not wipe an earlier confirmed validity.
         wanted["validity_code"] = validity_code
@@ -177,6 +203,7 @@ def register_consent(
             updated_at=now,
             category_states=tuple(consented(c, now=now, window_end=end) for c in chosen),
             house_call=house_call,
+            **identified,
         )
         if not insert_consent(session, consent):
             # A concurrent submission inserted the same consent first; update that one instead.
@@ -320,6 +347,7 @@ def _registration_detail(consent: Consent) -> dict[str, Any]:
         "validity_code": consent.validity_code,
         **({"house_call": True} if consent.house_call else {}),
         **({"source": consent.source} if consent.source == SOURCE_CERTIFICATE else {}),
+        **verification_detail(consent),
     }
 
 
@@ -354,7 +382,8 @@ def update_consent(session: Session, consent: Consent, wanted: dict[str, Any], n
     consent.category_states = states
     consent.updated_at = now
     session.flush()
-    detail: dict[str, Any] = {"changed": changed}
+    # A registration again names how the patient was identified (a change of categories does not).
+    detail: dict[str, Any] = {"changed": changed, **(verification_detail(consent) if "verification" in wanted else {})}
     if added or removed:
         detail["categories_added"], detail["categories_removed"] = added, removed
     audit.append_entry(

@@ -36,6 +36,7 @@ from consent.institutions import MAX_LAPSE_DAYS, MIN_LAPSE_DAYS, Institution
 from consent.models import Consent, Visit
 from consent.vocabulary import (
     EVENT_CONSENT_REGISTERED, EVENT_CONSENT_UPDATED, EVENT_VISIT_RECORDED, HOME_VISIT, QUALIFICATION, STATUS_ACTIVE,
+    VERIFICATION_PIN,
 )
 from consent.window import aware, jst_date
 from store.engine import begin_write
@@ -119,8 +120,11 @@ def register_first_visit(
     categories: Iterable[str],
     now: datetime,
     validity_code: int | None = None,
+    verification: str = VERIFICATION_PIN,
+    verified_by: str | None = None,
 ) -> Consent:
     """The first visit: the patient read the card on the institution's tablet and consented.
+    `verification`: "pin", or "photo" (目視確認) with the staff member "staff:<id>" who did it.
 
     One relationship per institution and person: a first visit while one is open updates it (same
     id, audited, today's visit recorded); after it ended (訪問終了, the patient's 取消 or a lapse) the
@@ -128,6 +132,7 @@ def register_first_visit(
     """
     now = aware(now)
     today = jst_date(now)
+    identified = grants.check_verification(HOME_VISIT, verification, verified_by)
     begin_write(session)
     chosen = check_first_visit(categories=categories,
                                qualification_only=grants.is_qualification_only(session, institution_id, lock=True))
@@ -141,14 +146,15 @@ def register_first_visit(
             qualification_confirmed_at=now if validity_code is not None else None,
             created_at=now, updated_at=now, house_call=False,
             category_states=tuple(consented(c, now=now, window_end=None) for c in chosen),
-            last_visit_date=today, lapses_at=lapse_end(today, lapse_days),
+            last_visit_date=today, lapses_at=lapse_end(today, lapse_days), **identified,
         )
         if grants.insert_consent(session, consent):
             audit.append_entry(
                 session, institution_id=institution_id, event="consent_registered", now=now,
                 actor_kind="patient", person_id=person_id, consent_id=consent.id,
                 detail={"card_id": card_id, "care_setting": HOME_VISIT, "categories": list(chosen),
-                        "first_visit": today.isoformat(), "validity_code": validity_code},
+                        "first_visit": today.isoformat(), "validity_code": validity_code,
+                        **grants.verification_detail(consent)},
             )
             events.consent_event(session, consent, EVENT_CONSENT_REGISTERED, grants.registered_data(consent), now=now)
             _add_visit(session, consent, today, by="patient", now=now, lapse_days=lapse_days)
@@ -157,7 +163,7 @@ def register_first_visit(
         consent = _relationship_for_update(session, institution_id, person_id)
         if consent is None:
             raise RuntimeError("relationship insert conflicted, but none was found")
-    wanted: dict[str, Any] = {"card_id": card_id, "care_setting": HOME_VISIT, "categories": chosen}
+    wanted: dict[str, Any] = {"card_id": card_id, "care_setting": HOME_VISIT, "categories": chosen, **identified}
     if validity_code is not None:
         wanted["validity_code"] = validity_code
     if not is_open(consent, now):

@@ -110,6 +110,11 @@ class Consent(Base):
     # consent) or "certificate" (資格確認書: staff typed its numbers; no categories, no data ever -
     # consent.decision refuses every data read with `certificate_only`). card_id is "" then.
     source: Mapped[str] = mapped_column(String(16), server_default=SOURCE_CARD, default=SOURCE_CARD)
+    # How the patient was identified at the last card read that registered it: "pin" (the card's
+    # PIN) or "photo" (目視確認: a staff member compared the card's face photo on the institution's
+    # tablet, 訪問診療等 and 往診 only). `verified_by`: that staff member ("staff:<id>"), None for "pin".
+    verification: Mapped[str] = mapped_column(String(8), server_default="pin", default="pin")
+    verified_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     @property
     def revoked(self) -> bool:
@@ -156,6 +161,8 @@ class ConsentView:
     last_visit_date: date | None
     lapses_at: datetime | None
     source: str = SOURCE_CARD
+    verification: str = "pin"
+    verified_by: str | None = None
 
     revoked = Consent.revoked
     relationship = Consent.relationship

@@ -423,6 +423,18 @@ NEXT_STEP_WAIT = "薬局・医療機関からの連絡をお待ちください�
 NEXT_STEP_TABLET = "このあとは、職員がご案内します。"
 
 
+# --- how the patient was identified at the card read (the consent's `verification`) -----------
+
+# The card's PIN (user verification), or 目視確認: since October 2024 the institution's device
+# (マイナ資格確認アプリ（居宅同意取得型）) may compare the card's face photo with the patient instead
+# of the PIN - on the tablet for 訪問診療等 and 往診 only (web/patient/reception_photo.py).
+VERIFICATION_PIN, VERIFICATION_PHOTO = "pin", "photo"
+VERIFICATIONS: dict[str, str] = {VERIFICATION_PIN: "暗証番号", VERIFICATION_PHOTO: "目視確認"}
+# The tablet's way into the photo check, and the staff member's confirmation (docs/domain.md, 「The photo check」).
+PHOTO_CHECK_LABEL = "暗証番号を使わずに確認（目視確認）"
+PHOTO_CONFIRMED_LABEL = "本人であることを確認しました"
+
+
 # --- 資格確認限定型 (qualification-only institutions) ------------------------------------------
 
 # The mode's name, as docs/sources.md [000] and [001] write it (console, operator output).

@@ -198,9 +198,15 @@ def credential_id_of(credential: dict) -> bytes:
 # --- Ceremonies ------------------------------------------------------------------------------
 
 def authentication_options(
-    session: Session, rp: RelyingParty, *, binding: str, purpose: str, now: datetime
+    session: Session, rp: RelyingParty, *, binding: str, purpose: str, now: datetime, user_verification: bool = True,
+    allow_credentials: tuple[bytes, ...] = (),
 ) -> dict:
-    """Options for a discoverable, UV-required request (the credential is found by its user handle)."""
+    """Options for a discoverable, UV-required request (the credential is found by its user handle).
+
+    `user_verification` False asks for user presence only (userVerification "discouraged": the
+    card is read without its PIN); only the photo check's ceremony does (relying_party.py). Such a
+    read must name its credentials (`allow_credentials`): an authenticator looks up discoverable
+    credentials for an empty list only after user verification (Chromium's does)."""
     challenge = issue_challenge(
         session, binding=binding, purpose=purpose, now=now, ttl_seconds=rp.challenge_ttl_seconds
     )
@@ -208,15 +214,17 @@ def authentication_options(
         rp_id=rp.rp_id,
         challenge=challenge,
         timeout=rp.timeout_ms,
-        allow_credentials=[],
-        user_verification=UserVerificationRequirement.REQUIRED,
+        allow_credentials=[PublicKeyCredentialDescriptor(id=c) for c in allow_credentials],
+        user_verification=(UserVerificationRequirement.REQUIRED if user_verification
+                           else UserVerificationRequirement.DISCOURAGED),
     )
     return json.loads(options_to_json(options))
 
 
 def verify_assertion(rp: RelyingParty, *, credential: dict, challenge: bytes, public_key: bytes,
-                     sign_count: int) -> int:
-    """py_webauthn's verification of an assertion (UV required): the new sign count, or AssertionRefused."""
+                     sign_count: int, require_user_verification: bool = True) -> int:
+    """py_webauthn's verification of an assertion (UV required unless `require_user_verification`
+    is False: the photo check only): the new sign count, or AssertionRefused."""
     try:
         verified = verify_authentication_response(
             credential=credential,
@@ -225,7 +233,7 @@ def verify_assertion(rp: RelyingParty, *, credential: dict, challenge: bytes, pu
             expected_origin=list(rp.origins),
             credential_public_key=public_key,
             credential_current_sign_count=sign_count,
-            require_user_verification=True,
+            require_user_verification=require_user_verification,
         )
     except WebAuthnException:
         raise AssertionRefused() from None

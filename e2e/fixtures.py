@@ -169,12 +169,13 @@ def watched_page(context):
 
 
 @contextmanager
-def card_in(page, sandbox):
-    """A new synthetic patient with a card, in `page`'s virtual NFC authenticator."""
+def card_in(page, sandbox, *, pin: bool = True):
+    """A new synthetic patient with a card, in `page`'s virtual NFC authenticator (`pin` False: it
+    answers without user verification, as for the tablet's photo check)."""
     from e2e.virtual_card import install_card
 
     person = sandbox.patient()
-    virtual = install_card(page, sandbox.card(person["person_id"]), person=person)
+    virtual = install_card(page, sandbox.card(person["person_id"]), person=person, pin=pin)
     try:
         yield virtual
     finally:
@@ -364,6 +365,21 @@ def confirm_by_certificate(page, person: dict, *, birth_date: str | None = None)
     page.get_by_label("生年月日").fill(birth_date or person["birth_date"])
     page.get_by_role("button", name="資格を確認する").click()
     page.locator("#certificate-no-data, [role=alert]").first.wait_for()
+
+
+@pytest.fixture
+def tablet_card_without_pin(tablet_page, sandbox):
+    """As `tablet_card`, but the card answers without its PIN (user presence only): the photo
+    check's (目視確認) card on the tablet for 訪問診療等 and 往診."""
+    with card_in(tablet_page, sandbox, pin=False) as virtual:
+        yield virtual
+
+
+@pytest.fixture
+def nfc_card_without_pin(phone_page, sandbox):
+    """As `nfc_card`, but the card answers without its PIN: the patient's phone refuses it."""
+    with card_in(phone_page, sandbox, pin=False) as virtual:
+        yield virtual
 
 
 @dataclass

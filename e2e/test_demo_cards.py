@@ -27,6 +27,8 @@ def test_a_registered_demo_card_completes_reception_and_shows_in_the_console(
         name = re.match(r"(.+) さんのデモ用カードを登録しました", notice.inner_text()).group(1)
         if synced:
             expect(notice).to_contain_text("同期されるパスキー")
+        # The card's birth date as its face prints it (the tablet's photo check asks for it).
+        expect(phone_page.locator("main")).to_contain_text("このカードの生年月日（券面の記載）：")
         register(phone_page, pharmacy)
         expect(phone_page.locator("main")).to_contain_text(f"{name} 様のカードで登録しました")
         console = staff_page("clerk")

@@ -85,16 +85,20 @@ class VirtualCard:
             pass
 
 
-def install_card(page, card: dict, *, person: dict | None = None, user_verified: bool = True) -> VirtualCard:
+def install_card(page, card: dict, *, person: dict | None = None, user_verified: bool = True,
+                 pin: bool = True) -> VirtualCard:
     """Attach an NFC virtual authenticator to `page` and put the sandbox `card` in it.
 
-    Call before the page asks for the card; it survives page.goto().
+    `pin` False: a card read without its PIN (no user verification at all: the patient who forgot
+    it). Only the tablet's photo check (目視確認) accepts such a read; every other read asks for
+    the PIN, and Chromium then answers NotAllowedError. Call before the page asks for the card;
+    it survives page.goto().
     """
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable", {"enableUI": False})
     authenticator_id = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
         "protocol": "ctap2", "transport": "nfc", "hasResidentKey": True,
-        "hasUserVerification": True, "isUserVerified": user_verified,
+        "hasUserVerification": pin, "isUserVerified": user_verified and pin,
         "automaticPresenceSimulation": True,
     }})["authenticatorId"]
     virtual = VirtualCard(cdp=cdp, authenticator_id=authenticator_id, card=card, person=person or {})

@@ -12,7 +12,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from consent import disasters, grants, home_visits, oauth_clients
-from consent.vocabulary import BY_PATIENT, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, HOME_VISIT, ONLINE_CARE, OUTPATIENT, SCOPES
+from consent.vocabulary import (
+    BY_PATIENT, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, HOME_VISIT, ONLINE_CARE, OUTPATIENT, SCOPES, VERIFICATION_PHOTO,
+)
 from consent.clock import JST
 from consent.wareki import format_birth_date
 from consent.institutions import (
@@ -364,26 +366,30 @@ def _demo_home_visit(session, institution, people: dict, *, today: date, now) ->
 def _demo_station_visits(session, station, people: dict, *, today: date, now) -> str:
     """The visiting-nurse station's relationship with the demo pharmacy's home-visit patient."""
     person_id, categories, _ = DEMO_HOME_VISIT
+    # She had forgotten her PIN: the nurse compared the card's face photo (目視確認) at the first visit.
     return _demo_relationship(session, station, people.get(person_id), categories, DEMO_STATION_VISITS,
-                              staff_login=DEMO_STATION_STAFF[0][0], today=today, now=now)
+                              staff_login=DEMO_STATION_STAFF[0][0], today=today, now=now, photo_checked=True)
 
 
 def _demo_relationship(session, institution, person, categories, days, *, staff_login: str, today: date,
-                       now) -> str:
-    """A home-visit relationship, once: the first visit `days[0]` days ago on the card, then a visit
-    recorded by `staff_login` each of the other days ago. The person's name ("" when not loaded)."""
+                       now, photo_checked: bool = False) -> str:
+    """A home-visit relationship, once: the first visit `days[0]` days ago on the card (with its PIN,
+    or `photo_checked` by `staff_login`: 目視確認), then a visit recorded by `staff_login` each of the
+    other days ago. The person's name ("" when not loaded)."""
     if person is None:
         return ""
     if home_visits.relationship_of(session, institution_id=institution.id, person_id=person.person_id) is None:
         first, *later = days
         validity = oqs_for(session).qualification(person.person_id, institution_code=institution.institution_code,
                                                   care_setting=HOME_VISIT, today=today).validity_code
+        visitor = session.scalar(select(Staff.id).where(Staff.institution_id == institution.id,
+                                                        Staff.login_id == staff_login))
+        identified = ({"verification": VERIFICATION_PHOTO, "verified_by": f"staff:{visitor}"} if photo_checked
+                      else {})
         consent = home_visits.register_first_visit(
             session, institution_id=institution.id, person_id=person.person_id,
             card_id=_card_of(session, card_authority_for(session), person, now=now), categories=categories,
-            now=now - timedelta(days=first), validity_code=validity)
-        visitor = session.scalar(select(Staff.id).where(Staff.institution_id == institution.id,
-                                                        Staff.login_id == staff_login))
+            now=now - timedelta(days=first), validity_code=validity, **identified)
         for before in later:
             home_visits.record_visit(session, institution_id=institution.id, consent_id=consent.id,
                                      visit_date=today - timedelta(days=before), by=f"staff:{visitor}",

@@ -85,6 +85,9 @@ def init_app(app: Flask) -> None:
     from web.patient import reception_certificate
 
     app.register_blueprint(reception_certificate.bp)  # the tablet's 「資格確認書で確認」
+    from web.patient import reception_photo
+
+    app.register_blueprint(reception_photo.bp)  # the tablet's photo check: 「暗証番号を使わずに確認（目視確認）」
     from web.patient.reception_place import contact_context
 
     # App-wide, not per blueprint: the error pages (web/errors.py) of a patient URL name whom to ask too.
@@ -102,7 +105,7 @@ def init_app(app: Flask) -> None:
     from web.context import tell_institution_of_requests
     from web.patient import reception_place
 
-    for blueprint in (reception.bp, tablet.bp, reception_qualification.bp, card.bp):
+    for blueprint in (reception.bp, tablet.bp, reception_qualification.bp, reception_photo.bp, card.bp):
         tell_institution_of_requests(app, blueprint.name, reception_place.institution_of_request)
     tell_institution_of_requests(app, console_bp.name, staff_session.institution_of_request)
     tell_institution_of_requests(app, api.bp.name, api.institution_of_request)

@@ -32,7 +32,7 @@ from consent.insurance_keys import MAX_LENGTH as MAX_KEY_LENGTH, KeysRefused
 from consent.vocabulary import (
     CARE_SETTINGS, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, EXPIRY_REASONS, FUNCTIONS,
     INSTITUTION_KINDS, INSURANCE_KEY_LABELS, KIND_PHARMACY, NOT_CONSENTED_LABEL, SCOPE_LABELS,
-    CERTIFICATE_NO_DATA, CERTIFICATE_NO_DATA_WHY,
+    CERTIFICATE_NO_DATA, CERTIFICATE_NO_DATA_WHY, PHOTO_CONFIRMED_LABEL,
 )
 from consent.window import deadline_text, format_jst
 from integrations.card.interface import UnknownCard
@@ -118,6 +118,9 @@ CARD: Table = {
     ),
 }
 
+# The tablet's photo check (目視確認): the birth date printed on the card, as the staff member types it.
+PHOTO_BIRTH_DATE = "生年月日を、カードに書かれているとおりに入力してください（例: 昭和29年2月1日）。"
+
 # Staff sign-in with a password, in the console and on the tablet alike.
 LOGIN_MISSING = "ログインIDとパスワードを入力してください。"
 LOGIN_WRONG = "ログインIDまたはパスワードが正しくありません。"
@@ -169,6 +172,11 @@ CONSENT: Table = {
         409, "この患者さんは本日すでにマイナンバーカードで受付をしています。資格情報は患者一覧の患者ページで確認できます。"),
     "qualification_only": (
         403, "こちらの医療機関等では、健康保険の資格確認だけを行います。薬剤情報などの提供に同意することはできません。"),
+    "photo_check_unavailable": (403, "カードの顔写真での確認（目視確認）は、訪問診療等・往診の受付でだけ行えます。"),
+    "photo_not_confirmed": (400, f"カードの顔写真とご本人を見比べて、「{PHOTO_CONFIRMED_LABEL}」にチェックを入れてください。"),
+    "photo_card_not_found": (404, "この生年月日の方のマイナンバーカードが見つかりません。カードに書かれている生年月日をご確認ください。"),
+    "photo_too_many_cards": (
+        409, "同じ生年月日の方が多いため、顔写真での確認ができません。暗証番号でカードを読み取ってください。"),
     "not_permitted": (
         403, "この操作は、管理者か有資格者（薬剤師）の職員だけが行えます。システム処理の連携（クライアントクレデンシャル）では"
              "行えません。"),

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from consent.errors import DomainError
+from integrations.card.face import FaceImage
 
 # `unlinked`: the holder's card is not registered for health insurance use (保険証利用登録なし);
 # they show a 資格確認書 instead (LocalCardAuthority.mark_unlinked).
@@ -82,3 +83,12 @@ class CardAuthority(Protocol):
     ) -> None: ...
 
     def reinstate(self, card_id: str, *, now: datetime) -> Card: ...
+
+    def credential_ids_of(self, person_ids: list[str]) -> list[bytes]:
+        """The credential ids of these people's cards (the photo check names them in its card read:
+        a card read without the PIN finds no card by itself)."""
+        ...
+
+    def face_image(self, card_id: str) -> FaceImage | None:
+        """The face photo printed on the card (for the photo check, 目視確認); None: no such card."""
+        ...

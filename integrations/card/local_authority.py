@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from consent.clock import JST
+from integrations.card.face import FaceImage, placeholder_face
 from integrations.card.interface import CARD_STATUSES, Card, IssuedCard, UnknownCard
 from integrations.card.models import CardRecord, UnlinkedPerson
 from store.engine import begin_write
@@ -174,3 +175,15 @@ class LocalCardAuthority:
         self.session.flush()
         return card_from_record(row)
 
+
+    def credential_ids_of(self, person_ids: list[str]) -> list[bytes]:
+        if not person_ids:
+            return []
+        return list(self.session.scalars(
+            select(CardRecord.credential_id).where(CardRecord.person_id.in_(person_ids)).order_by(CardRecord.id)))
+
+    def face_image(self, card_id: str) -> FaceImage | None:
+        """The card's face photo: in the embedded authority a drawn placeholder of its holder
+        (integrations/card/face.py), never a real face."""
+        card = self.get(card_id)
+        return placeholder_face(card.person_id) if card else None

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from consent.clock import JST
 from consent.errors import DomainError
 from consent.webauthn import (
-    AssertionRefused, ChallengeOutcome, MalformedCredential, RelyingParty, binding_hash, parse_assertion,
-    take_challenge, verify_assertion,
+    AssertionRefused, ChallengeOutcome, MalformedCredential, RelyingParty, authentication_options, binding_hash,
+    parse_assertion, take_challenge, verify_assertion,
 )
 from integrations.card.interface import Card, CardAuthority
 
@@ -41,6 +41,27 @@ CARD_STATUS_CODES = {
     "suspected_clone": "card_suspected_clone",
     "unlinked": "card_unlinked",
 }
+
+
+# The one ceremony that reads the card without its PIN: the photo check (目視確認) on the
+# institution's tablet for 訪問診療等 and 往診 (web/patient/reception_photo.py). The challenge's
+# purpose is stored server-side with it, so a user-presence-only assertion is accepted only for a
+# challenge issued for this purpose; every other purpose requires user verification (the PIN).
+PHOTO_CHECK = "photo_check"
+
+
+def requires_user_verification(purpose: str) -> bool:
+    return purpose != PHOTO_CHECK
+
+
+def card_read_options(session: Session, rp: RelyingParty, *, binding: str, purpose: str, now: datetime,
+                      cards: tuple[bytes, ...] = ()) -> dict:
+    """Options for navigator.credentials.get() for a card read of `purpose`: the PIN is asked for
+    (userVerification "required", any card) except for the photo check ("discouraged"), which
+    names the cards it may read (`cards`: credential ids)."""
+    return authentication_options(session, rp, binding=binding, purpose=purpose, now=now,
+                                  user_verification=requires_user_verification(purpose),
+                                  allow_credentials=cards if purpose == PHOTO_CHECK else ())
 
 
 class CardSignInError(DomainError):
@@ -98,14 +119,17 @@ def verify_card_assertion(
         raise CardSignInError(WRONG_RP)
     if not parsed.user_present:
         raise CardSignInError(NOT_PRESENT)
-    if not parsed.user_verified:
+    # The challenge was issued for `purpose` (checked above): only the photo check's may go without the PIN.
+    require_uv = requires_user_verification(purpose)
+    if require_uv and not parsed.user_verified:
         raise CardSignInError(NOT_VERIFIED)
 
     try:
         # Our own count check follows, after the signature is proven: a forged assertion with a
         # low count must not be able to flag someone's card.
         new_count = verify_assertion(rp, credential=credential, challenge=parsed.challenge,
-                                     public_key=card.public_key, sign_count=0)
+                                     public_key=card.public_key, sign_count=0,
+                                     require_user_verification=require_uv)
     except AssertionRefused:
         raise CardSignInError(BAD_SIGNATURE) from None
 

@@ -60,6 +60,12 @@ class OQS(Protocol):
         strangers: the caller acts only on exactly one match."""
         ...
 
+    def people_born_on(self, birth_date: date, *, limit: int) -> list[str]:
+        """Ids of people born on `birth_date` (at most `limit`): the card holders the tablet's photo
+        check (目視確認) may be reading, from the birth date printed on the card. The caller offers
+        their cards to the card read and refuses when there are too many."""
+        ...
+
     def reference_numbers(self, *, institution_code: str, person_ids: list[str]) -> dict[str, str]:
         """照会番号 of many people at once."""
         ...

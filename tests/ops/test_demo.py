@@ -191,3 +191,18 @@ def test_demo_has_a_visiting_nurse_station_with_nurse_logins_sharing_a_home_visi
     assert "医療機関コンソール" in html and f"{DEMO_STATION_NAME}（看護師）" in html
     assert "加藤　恵子" in html and "訪問中" in html
     assert "薬剤師" not in html
+
+
+def test_the_demo_stations_first_visit_was_photo_checked_by_its_nurse(make_app):
+    """加藤 恵子 had forgotten her PIN: the station's first visit is 目視確認 by demo-vn-nurse, the
+    pharmacy's with the PIN."""
+    app = make_app("sandbox")
+    load_demo(app)
+    with app.extensions["sessionmaker"]() as s:
+        nurse = s.scalar(select(Staff).where(Staff.login_id == "demo-vn-nurse"))
+        relationships = s.scalars(select(Consent).where(Consent.window_end.is_(None))).all()
+        by_institution = {c.institution_id: (c.verification, c.verified_by) for c in relationships}
+    assert by_institution[nurse.institution_id] == ("photo", f"staff:{nurse.id}")
+    assert {v for i, v in by_institution.items() if i != nurse.institution_id} == {("pin", None)}
+    admin = console_login(app, "demo-vn-admin", "demo-vn-admin-pass")
+    assert "本人確認: 目視確認（demo-vn-nurse）" in admin.get("/pharmacy/admin/audit").get_data(as_text=True)

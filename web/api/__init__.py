@@ -36,7 +36,7 @@ from consent.vocabulary import (
     BINARY_FLAG, CARE_SETTINGS, CATEGORIES, CATEGORY_LABELS, CATEGORY_OF_ITEM, CONSENT_FLAGS, CONSENTS_SCOPE,
     EVENTS_SCOPE, EXPIRY_REASONS, INSURANCE_KEY_LABELS, ITEM_LABELS, ITEMS,
     REFERENCE_NUMBER_LABEL, FUNCTION_HOME_VISIT, FUNCTION_MEDICAL_AID, INSTITUTION_REVOCATION_REASONS, QUALIFICATION,
-    SCOPE_OF_CATEGORY, STATUS_LABELS, SOURCES, SOURCE_CARD,
+    SCOPE_OF_CATEGORY, STATUS_LABELS, SOURCES, SOURCE_CARD, VERIFICATIONS,
 )
 from integrations.oqs.results import (
     CheckupRecord, ClinicalInfo, DrugRecord, LimitInfo, Qualification, SpecificDiseaseCertificate, SurgeryInfo,
@@ -348,6 +348,10 @@ class ApiConsent:
         enum=list(SOURCES),
         description="資格をどう確認したか: card（マイナンバーカードの読み取り、患者さんの同意）、certificate"
                     "（資格確認書の番号を職員が入力。同意の項目はなく、資格情報のほかはすべて 403 certificate_only）"))
+    verification: str = field(metadata=_schema(
+        enum=list(VERIFICATIONS),
+        description="登録のときの本人確認: " + "、".join(f"{k} {v}" for k, v in VERIFICATIONS.items())
+                    + "（カードの顔写真を職員が見比べる。医療機関等のタブレットでの訪問診療等・往診の受付だけ）"))
 
     @classmethod
     def of(cls, consent, person, reference_number: str | None, current: datetime, *, patient_id: str | None = None,
@@ -380,6 +384,7 @@ class ApiConsent:
             lapses_at=None if consent.revoked_at is not None else consent.lapses_at,
             updated_at=consent.updated_at,
             source=consent.source or SOURCE_CARD,
+            verification=consent.verification,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from consent.vocabulary import (
     APPOINTMENT_CHANGE_LABELS, AUDIT_DECISION_LABELS, AUDIT_EVENT_LABELS, AUDIT_GROUP_LABELS, BATCH_STATUSES,
     DISASTER_CONSENT_KINDS, DISASTER_READ_HEADING, FUNCTIONS, HEADINGS, INSTITUTION_REVOCATION_REASONS,
     INSURANCE_KEY_LABELS, LICENSED_NOTE, RECEPTION_ONLINE, RECEPTION_SETTINGS, REFERENCE_NUMBER_LABEL, ROLE_HELP,
-    ROLE_LABELS, disaster_consent_kind, lapse_rule_text, role_label,
+    ROLE_LABELS, VERIFICATION_PHOTO, VERIFICATIONS, disaster_consent_kind, lapse_rule_text, role_label,
 )
 from consent.wareki import format_birth_date
 from consent.window import format_jst
@@ -709,6 +709,11 @@ def _audit_rows(entries: list) -> list[dict]:
         if e.detail.get("consent_kind"):  # a disaster read: the consent kind staff recorded (oral, none)
             kind = disaster_consent_kind(e.detail["consent_kind"])
             what.append(f"{DISASTER_READ_HEADING}（{DISASTER_CONSENT_KINDS.get(kind, kind)}）")
+        if e.detail.get("verification") == VERIFICATION_PHOTO:
+            # The photo check (目視確認): the staff member who compared the card's face photo.
+            checker = members.get(str(e.detail.get("verified_by")))
+            what.append(f"本人確認: {VERIFICATIONS[VERIFICATION_PHOTO]}（"
+                        f"{checker.login_id if checker else '職員 ' + str(e.detail.get('verified_by'))}）")
         if e.event == "person_searched":
             what.append({"found": "1人見つかった", "not_found": "見つからなかった"}.get(e.detail.get("outcome"), ""))
         rows.append({

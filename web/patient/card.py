@@ -9,9 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request, session, url_for
 
 from consent.vocabulary import CARD_POSITION_PHONE
-from consent.webauthn import authentication_options
 from integrations.card import Card
-from integrations.card.relying_party import MALFORMED, CardSignInError, verify_card_assertion
+from integrations.card.relying_party import MALFORMED, CardSignInError, card_read_options, verify_card_assertion
 from web.context import (browser_binding, card_authority_for, client_address, count_in_request, now, oqs_for,
                          relying_party, settings)
 from web import metrics
@@ -33,13 +32,21 @@ def options():
     purpose = request.args.get("purpose", "")
     if purpose not in PURPOSES:
         raise ApiError(400, "bad_purpose", "読み取りの種類が正しくありません。")
+    return options_response(purpose)
+
+
+def options_response(purpose: str, cards: tuple[bytes, ...] = ()):
+    """The options of a card read of `purpose` (the challenge stored with it), counted against the
+    browser's and the address's limits. The photo check's own endpoint (reception_photo.py) calls
+    this with its purpose and the cards it may read; /card/options never does (PURPOSES)."""
     limits = settings()
     # One write transaction: the counts, the challenge and the browser's binding (a new session's row).
     count_in_request([
         ("card-options:session", browser_binding(), 3 * limits.card_reads_per_session),
         ("card-options:ip", client_address(), limits.card_reads_per_address),
     ])
-    data = authentication_options(db(), relying_party(), binding=browser_binding(), purpose=purpose, now=now())
+    data = card_read_options(db(), relying_party(), binding=browser_binding(), purpose=purpose, now=now(),
+                             cards=cards)
     commit_with_session(db())
     return jsonify(data)
 

@@ -21,7 +21,7 @@ from consent.vocabulary import (
     CATEGORIES, CATEGORY_LABELS, DISASTER_CONSENT_KINDS, DISASTER_READ_LABEL, FLAG_CONSENTED, STATUS_ACTIVE, STATUS_LABELS,
     STATUS_REVOKED, VALID_CODES,
 )
-from consent.vocabulary import CATEGORY_NOTES, CONFIRMATION_ONLY_LABEL, NEXT_STEP_TABLET, NEXT_STEP_WAIT
+from consent.vocabulary import CATEGORY_NOTES, CONFIRMATION_ONLY_LABEL, NEXT_STEP_TABLET, NEXT_STEP_WAIT, PHOTO_CHECK_LABEL
 from consent.vocabulary import CERTIFICATE_LABEL, SOURCE_CERTIFICATE
 from web.consent_view import category_rows, deadline_label, ended_label
 from web.patient.card import read_page_context, verify_card
@@ -215,6 +215,9 @@ def confirm(token: str):
         "reception/confirm.html", place, consultation_date=consultation_date,
         labels=_labels(draft["categories"]),
         **read_page_context("register", url_for("reception.confirm_verify", token=token)),
+        # 訪問診療等 and 往診 on the tablet: the photo check instead of the PIN (reception_photo.py).
+        photo_check_url=url_for("photo.start", token=token) if tablet.offers_photo_check(place) else None,
+        photo_check_label=PHOTO_CHECK_LABEL,
     )
 
 
@@ -251,10 +254,16 @@ def confirm_verify(token: str):
     card, registered, oqs = register_with_card(place, categories=draft["categories"],
                                                consultation_date=date.fromisoformat(draft["date"]),
                                                with_it=remember_on_the_phone)
+    return jsonify(redirect=show_registered(place, draft, card.person_id, registered, oqs))
+
+
+def show_registered(place: Place, draft: dict, person_id: str, registered, oqs) -> str:
+    """After a registration (the card with its PIN, or the photo check): end the patient's sign-in,
+    keep what 「同意登録が完了しました」 shows, and return that page's URL."""
     consent, qualification = registered.consent, registered.qualification
-    person = oqs.person(card.person_id)
+    person = oqs.person(person_id)
     done = {
-        "token": token,
+        "token": place.token,
         "consent_id": consent.id,
         "date": consent.consultation_date.isoformat(),
         "categories": list(consent.categories),
@@ -267,7 +276,7 @@ def confirm_verify(token: str):
     # The sign-in ends with the done page: only what the page shows stays, nothing signed in.
     end_patient(place, rotate=True)
     session["reception_done"] = done
-    return jsonify(redirect=url_for("reception.done", token=token))
+    return url_for("reception.done", token=place.token)
 
 
 @bp.get("/<token>/done")

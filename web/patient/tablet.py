@@ -13,6 +13,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 
 from consent.login_throttle import LoginThrottled, sign_in_with_password
 from consent.tablet_leave import LeaveThrottled, check_leave_password
+from consent.vocabulary import HOME_VISIT
 from web.context import client_address, now, wall_now
 from web.db import db
 from web.error_messages import LOGIN_MISSING, LOGIN_WRONG, describe
@@ -38,6 +39,13 @@ def mode_of(place: Place) -> dict | None:
 
 def in_mode(place: Place) -> bool:
     return place.setting.tablet and mode_of(place) is not None and mode_of(place).get("token") == place.token
+
+
+def offers_photo_check(place: Place) -> bool:
+    """Whether this entry point offers the photo check (web/patient/reception_photo.py): the
+    institution's tablet, in reception mode, for 訪問診療等 or 往診, in a consent flow (not
+    資格確認限定型, whose reception asks no categories)."""
+    return place.setting.care_setting == HOME_VISIT and not place.qualification_only and in_mode(place)
 
 
 def forget_patient() -> None:

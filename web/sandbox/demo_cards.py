@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify, render_template, session, url_for
 
 from consent.institutions import Institution
 from consent.vocabulary import VALID
+from consent.wareki import format_birth_date
 from consent.webauthn import RegistrationError, registration_options, verify_registration
 from web.context import (browser_binding, card_authority_for, client_address, enforce_rate_limits, now, oqs_for,
                          relying_party, settings, today_jst)
@@ -63,5 +64,7 @@ def verify():
     authority.register_demo_card(person_id=person.person_id, credential_id=new.credential_id, user_handle=handle,
                                  public_key=new.public_key, sign_count=new.sign_count, now=now(), synced=new.synced)
     db().commit()
-    session["demo_card_done"] = {"name": person.name, "synced": new.synced}
+    # The birth date as the card's face prints it: the tablet's photo check (目視確認) asks for it.
+    session["demo_card_done"] = {"name": person.name, "synced": new.synced,
+                                 "birth_date": format_birth_date(person.birth_date) if person.birth_date else ""}
     return jsonify(redirect=url_for("demo_cards.page"))

@@ -201,6 +201,11 @@ class SimulatedOQS:
                 break
         return found
 
+    def people_born_on(self, birth_date: date, *, limit: int) -> list[str]:
+        """Ids of people born on `birth_date`, at most `limit` (the photo check's candidates)."""
+        return list(self.session.scalars(
+            select(OqsPerson.id).where(OqsPerson.birth_date == birth_date).order_by(OqsPerson.id).limit(limit)))
+
     def identities(self, person_ids: list[str]) -> dict[str, PersonIdentity]:
         """Names and birth dates in one query: a list of hundreds needs no qualifications."""
         return {pid: PersonIdentity(*row) for pid, row in load_identities(self.session, person_ids).items()}
