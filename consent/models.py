@@ -116,6 +116,12 @@ class Consent(Base):
         return self.window_end is None
 
     @property
+    def confirmation_only(self) -> bool:
+        """A 資格確認限定型 confirmation: the qualification read at the institution's counter, no
+        category ever consented and no relationship (consent/qualification_only.py)."""
+        return not self.categories and not self.relationship
+
+    @property
     def ends_at(self) -> datetime | None:
         """When reads end by themselves: the window end, or a relationship's lapse."""
         return self.window_end if self.window_end is not None else self.lapses_at
@@ -153,6 +159,7 @@ class ConsentView:
 
     revoked = Consent.revoked
     relationship = Consent.relationship
+    confirmation_only = Consent.confirmation_only
     ends_at = Consent.ends_at
 
 
