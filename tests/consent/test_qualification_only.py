@@ -436,6 +436,14 @@ def test_the_console_shows_a_confirmation_as_its_qualification_alone_and_an_olde
                    "確認事項", 'id="h-drug"', 'id="h-checkup"', 'id="h-limit"'):
         assert absent not in html, absent
     assert browser.get(f"/pharmacy/consents/{switched.confirmation}/print").status_code == 200
+    # A 「同意の取消」 posted all the same (an old form, a forged one) ends nothing.
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    for confirm in ("", "yes"):
+        refused = browser.post(f"/pharmacy/consents/{switched.confirmation}/cancel",
+                               data={"csrf_token": csrf, "reason": "1", "confirm": confirm})
+        assert refused.status_code in ((409,) if role != "clerk" else (403,)), refused.status_code
+    with switched.session() as session:
+        assert session.get(Consent, switched.confirmation).status == "active"
     with switched.session() as session:
         assert audit_events(session, switched.here, "read_denied") == []
 
