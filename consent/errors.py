@@ -40,6 +40,8 @@ class ConsentError(DomainError):
         "invalid_lapse_days",
         # Data categories asked of a 資格確認限定型 institution (it confirms the qualification only).
         "qualification_only",
+        # A 資格確認限定型 confirmation has nothing consented to end (the console's 「同意の取消」).
+        "confirmation_only",
         # A role (or a system job) that may not take the action (consent/permissions.py).
         "not_permitted",
         # A 資格確認書 confirmation on a day the card already gave a consent (consent.grants.register_certificate).

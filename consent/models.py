@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from consent.category_states import CategoryState, CategoryStateList
-from consent.vocabulary import SOURCE_CARD, STATUS_REVOKED
+from consent.vocabulary import SOURCE_CARD, SOURCE_CERTIFICATE, STATUS_REVOKED
 from store.base import Base
 from store.types import UTCDateTime
 
@@ -125,6 +125,13 @@ class Consent(Base):
         return self.window_end is None
 
     @property
+    def confirmation_only(self) -> bool:
+        """A 資格確認限定型 confirmation: the qualification read at the institution's counter, no
+        category ever consented and no relationship (consent/qualification_only.py). A 資格確認書's
+        record is not one: it has its own words and refusals (source "certificate")."""
+        return not self.categories and not self.relationship and self.source != SOURCE_CERTIFICATE
+
+    @property
     def ends_at(self) -> datetime | None:
         """When reads end by themselves: the window end, or a relationship's lapse; None for a
         relationship at an institution that sets no lapse (it ends only when someone ends it)."""
@@ -166,6 +173,7 @@ class ConsentView:
 
     revoked = Consent.revoked
     relationship = Consent.relationship
+    confirmation_only = Consent.confirmation_only
     ends_at = Consent.ends_at
 
 

@@ -417,6 +417,9 @@ def home_visit_period(days: int | None) -> str:
 # Where the card goes (the card-read pages): the patient's phone, or the institution's tablet.
 CARD_POSITION_PHONE = "スマートフォンの背面"
 CARD_POSITION_TABLET = "タブレットの背面（読み取り位置）"
+# ... or, at a 資格確認限定型 institution, its own device at the counter (a PC's card reader, a
+# tablet's or smartphone's reading spot; docs/sources.md [000] 「マイナ資格確認アプリ」).
+CARD_POSITION_COUNTER = "この端末の読み取り位置（カードリーダー）"
 # After 「同意登録が完了しました」 when no appointment time is known.
 NEXT_STEP_WAIT = "薬局・医療機関からの連絡をお待ちください。"
 # ... on the institution's tablet, where the patient stands at its counter.
@@ -441,6 +444,11 @@ PHOTO_CONFIRMED_LABEL = "本人であることを確認しました"
 QUALIFICATION_ONLY_LABEL = "資格確認限定型"
 # What a qualification-only confirmation shared, where a consent would list its categories.
 CONFIRMATION_ONLY_LABEL = "資格確認のみ"
+# The console's name for such a confirmation where a consent names its 診療区分 (it has none to show:
+# the institution's device at the counter read the card, issue 38).
+CONFIRMATION_LABEL = "資格確認"
+# A confirmation is stored as a windowed consent of this care setting (the counter); no page shows it.
+CONFIRMATION_CARE_SETTING = OUTPATIENT
 
 
 # --- 資格確認書 (the qualification certificate): how a consent's qualification was confirmed ------

@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from consent.clock import JST
 from consent.vocabulary import (
-    CARD_POSITION_TABLET, CATEGORY_NOTES, NEXT_STEP_TABLET, NEXT_STEP_WAIT, PERIOD_HOME_VISIT_NO_LAPSE,
+    CARD_POSITION_COUNTER, CARD_POSITION_TABLET, CATEGORY_NOTES, NEXT_STEP_TABLET, NEXT_STEP_WAIT,
+    PERIOD_HOME_VISIT_NO_LAPSE,
     PERIOD_QUALIFICATION_ONLY, PERIOD_WINDOWED,
 )
 from e2e.accessibility import assert_accessible
@@ -165,10 +166,18 @@ def test_a_function_switched_off_and_the_qualification_only_reception(small_phon
     checked(page, "closed")
     page.console.errors.clear()  # the 404 itself
     sandbox.change_institution(code, functions={"online": True}, qualification_only=True)
+    # The URL is now the institution's own device (here its smartphone): its staff sign in first.
     page.goto(clinic["reception_url"])
+    expect(page.get_by_role("heading", name="職員ログイン")).to_be_visible()
+    checked(page, "qualification-only staff login")
+    clerk = next(s for s in clinic["staff"] if s["role"] == "clerk")
+    page.get_by_label("ログインID").fill(clerk["login_id"])
+    page.get_by_label("パスワード").fill(clerk["password"])
+    page.get_by_role("button", name="ログイン", exact=True).click()
     checked(page, "qualification-only top")
     page.get_by_role("link", name="資格確認をする").click()
     expect(page.locator("main")).to_contain_text(PERIOD_QUALIFICATION_ONLY)
+    expect(page.locator("main")).to_contain_text(CARD_POSITION_COUNTER)
     checked(page, "qualification-only read")
     page.get_by_role("button", name="読み取り開始").click()
     expect(page.get_by_role("heading", name="資格確認が完了しました")).to_be_visible(timeout=15_000)

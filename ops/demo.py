@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from consent import disasters, grants, home_visits, oauth_clients
 from consent.vocabulary import (
-    BY_PATIENT, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, HOME_VISIT, ONLINE_CARE, OUTPATIENT, SCOPES, VERIFICATION_PHOTO,
+    BY_PATIENT, CATEGORIES, CLIENT_CREDENTIALS_SCOPES, CONFIRMATION_CARE_SETTING, HOME_VISIT, ONLINE_CARE, OUTPATIENT,
+    SCOPES, VERIFICATION_PHOTO,
 )
 from consent.clock import JST
 from consent.wareki import format_birth_date
@@ -162,7 +163,7 @@ class DemoSummary:
                          f"   ({self.disaster})")
         lines += [
             f"  Qualification-only clinic (資格確認限定型): {DEMO_QUALIFICATION_ONLY_NAME}",
-            f"    Reception:  {base}/r/{self.qualification_only_token}",
+            f"    Counter device (資格確認をする; sign in as demo-qo-clerk):  {base}/r/{self.qualification_only_token}",
             "    Staff logins (login id / password / role):",
             *(f"      {login} / {password} / {role}" for login, password, role, _ in DEMO_QUALIFICATION_ONLY_STAFF),
             f"    Today's confirmations: {', '.join(self.confirmed)}",
@@ -265,18 +266,19 @@ def _card_of(session, authority, person, *, now) -> str:
 
 
 def _demo_confirmations(session, clinic, people: dict, *, today: date, now) -> None:
-    """Today's 資格確認 at the qualification-only clinic: consents with no categories (a repeat
-    changes nothing)."""
+    """Today's 資格確認 at the qualification-only clinic's counter: consents with no categories (a
+    repeat changes nothing)."""
     authority = card_authority_for(session)
     oqs = oqs_for(session)
     for person_id in DEMO_CONFIRMATIONS:
         person = people.get(person_id)
         if person is None:
             continue
-        validity = oqs.qualification(person_id, institution_code=clinic.institution_code, care_setting=ONLINE_CARE,
-                                     today=today).validity_code
+        validity = oqs.qualification(person_id, institution_code=clinic.institution_code,
+                                     care_setting=CONFIRMATION_CARE_SETTING, today=today).validity_code
         grants.register_consent(session, institution_id=clinic.id, person_id=person_id,
-                                card_id=_card_of(session, authority, person, now=now), care_setting=ONLINE_CARE,
+                                card_id=_card_of(session, authority, person, now=now),
+                                care_setting=CONFIRMATION_CARE_SETTING,
                                 categories=(), consultation_date=today, now=now, validity_code=validity)
 
 

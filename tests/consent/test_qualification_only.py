@@ -242,24 +242,18 @@ def test_switching_back_grants_nothing_until_the_patient_consents_again(sessions
                                                                                 "limit": at(23, 12)}
 
 
-# --- reception (test client, software card) ---------------------------------------------------------
+# --- the counter: the institution's own device (test client, software card) -------------------------
 
 
 @pytest.fixture
-def reception(make_app, clock):
-    app = make_app("development")
-    with app.extensions["sessionmaker"]() as session:
-        made = create_institution(session, code="1311234577", name="健診クリニック", now=clock.now(),
-                                  qualification_only=True)
-        normal = create_institution(session, code="1341234563", name="テスト薬局", now=clock.now())
-        oqs = make_oqs(session)
-        person = oqs.create_person(today=TODAY, birth_date=date(1960, 4, 2), validity=1)
-        issued = make_card_authority(session).issue_card(person_id=person.person_id, birth_date=person.birth_date,
-                                                          now=clock.now())
+def counter(place):
+    """conftest's `place` switched to 資格確認限定型: its reception URLs are its counter device."""
+    with place["app"].extensions["sessionmaker"]() as session:
+        set_qualification_only(session, institution_id=place["id"], on=True, by="operator", now=TODAY_AT_TEN)
+        qualification = make_oqs(session).qualification(place["person"].person_id, institution_code="1341234563",
+                                                        care_setting=1, today=TODAY)
         session.commit()
-        tokens = made.reception_token, normal.reception_token
-    key = serialization.load_der_private_key(issued.private_key_pkcs8, password=None)
-    return app, tokens, person, SoftCard(issued.card.credential_id, issued.card.user_handle, key)
+    return {**place, "qualification": qualification}
 
 
 def csrf_of(html: str) -> str:
@@ -274,80 +268,133 @@ def read_card(client, soft, purpose, verify_path, page_path):
                        headers={"X-CSRF-Token": csrf})
 
 
-def test_the_reception_confirms_the_qualification_only_and_records_it(reception):
-    app, (token, _), person, soft = reception
+def consents_of(app) -> list[Consent]:
+    with app.extensions["sessionmaker"]() as session:
+        return list(session.scalars(select(Consent)))
+
+
+@pytest.mark.parametrize("entry", ["online", "outpatient", "home_visit"])
+def test_with_nobody_signed_in_the_counter_url_shows_the_staff_login_and_reads_no_card(counter, entry):
+    from patient_support import csrf_of as page_csrf
+
+    client = counter["app"].test_client()
+    url = counter["urls"][entry]
+    for path in (url, f"{url}/qualify", f"{url}/qualify/done", f"{url}/review", f"{url}/revoke"):
+        page = client.get(path)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and "職員ログイン" in html, path
+        assert "資格確認を始めるには、職員がログインしてください" in html and "資格確認をする" not in html
+    # A card read posted without a staff member: refused, nothing written.
+    csrf = page_csrf(client.get(url).get_data(as_text=True))
+    verify = client.post(f"{url}/qualify/verify", json={"credential": {}}, headers={"X-CSRF-Token": csrf})
+    assert verify.status_code == 401 and consents_of(counter["app"]) == []
+    # The 受付モード of a tablet is not the counter's: it leads back to the start.
+    assert client.post(f"{url}/tablet/start", data={"csrf_token": csrf}).status_code == 303
+
+
+def test_another_institutions_staff_member_is_refused_at_the_counter(counter):
+    from patient_support import staff_login
+
+    client = counter["app"].test_client()
+    url = counter["urls"]["online"]
+    refused = staff_login(client, url, login_id="there-clerk")
+    assert refused.status_code == 403 and "この医療機関の職員のログインIDでログインしてください" in refused.get_data(
+        as_text=True)
+    # Signed in at their own institution's tablet, then the counter URL opened on that browser.
+    assert staff_login(client, counter["there"]["outpatient"], login_id="there-clerk").status_code == 303
+    for path in (url, f"{url}/qualify"):
+        page = client.get(path)
+        assert page.status_code == 403 and "この端末でログインしている職員の医療機関の受付ではありません" in page.get_data(
+            as_text=True)
+        assert "資格確認をする" not in page.get_data(as_text=True)
+
+
+def test_signed_in_the_staff_member_confirms_a_card_and_sees_the_qualification_once(counter):
+    from patient_support import staff_login
+
+    app, person, q = counter["app"], counter["person"], counter["qualification"]
     client = app.test_client()
-    top = client.get(f"/r/{token}").get_data(as_text=True)
-    assert "健診クリニック" in top and "資格確認をする" in top and "同意登録をする" not in top
-    assert "健康保険の資格情報" in top and "それ以外の情報は提供されません" in top
-    assert "すべての同意を取消す" not in top
-    # No categories to choose here, even through an old link.
-    form = client.get(f"/r/{token}/consent")
-    assert form.status_code == 303 and form.headers["Location"].endswith(f"/r/{token}")
-
-    page = client.get(f"/r/{token}/qualify").get_data(as_text=True)
-    assert "読み取り開始" in page and 'type="checkbox"' not in page
-    done = read_card(client, soft, "register", f"/r/{token}/qualify/verify", f"/r/{token}/qualify")
-    assert done.status_code == 200, done.get_json()
-    html = client.get(done.get_json()["redirect"]).get_data(as_text=True)
-    assert "資格確認が完了しました" in html and f"{person.name} 様のカードで資格を確認しました" in html
-    assert "資格情報以外の情報は提供していません" in html and 'role="alert"' not in html
-    # Shown once: a reload keeps nothing of the patient.
-    again = client.get(f"/r/{token}/qualify/done").get_data(as_text=True)
-    assert "この受付は終了しています" in again and person.name not in again
-
-    with app.extensions["sessionmaker"]() as session:
-        (consent,) = session.scalars(select(Consent)).all()
-        assert (consent.categories, consent.consultation_date, consent.validity_code) == ((), TODAY, 1)
-        assert {s.flag for s in states_at(consent.category_states, consent.created_at)} == {0}
-
-    # A second confirmation the same day changes nothing (a double tap, the next visit).
-    read_card(client, soft, "register", f"/r/{token}/qualify/verify", f"/r/{token}/qualify")
-    with app.extensions["sessionmaker"]() as session:
-        assert len(session.scalars(select(Consent)).all()) == 1
-
-    # 同意照会・更新 shows the confirmation and offers nothing to change.
-    assert read_card(client, soft, "review", f"/r/{token}/review/verify", f"/r/{token}/review").status_code == 200
-    review = client.get(f"/r/{token}/review/consents").get_data(as_text=True)
-    assert "資格確認のみ" in review and "<dt>閲覧期限</dt>" not in review
-    assert f'action="/r/{token}/review/consents/' not in review and 'type="checkbox"' not in review
-
-
-def test_an_institution_that_is_not_qualification_only_has_no_qualification_flow(reception):
-    app, (_, normal), _, soft = reception
-    client = app.test_client()
-    assert "同意登録をする" in client.get(f"/r/{normal}").get_data(as_text=True)
-    resp = client.get(f"/r/{normal}/qualify")
-    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/r/{normal}")
-    # A card read posted there (the mode switched off meanwhile) registers nothing.
-    csrf = csrf_of(client.get(f"/r/{normal}/review").get_data(as_text=True))
-    verify = client.post(f"/r/{normal}/qualify/verify", json={"credential": {}}, headers={"X-CSRF-Token": csrf})
-    assert verify.status_code == 409 and "やり直してください" in verify.get_json()["message"]
-    with app.extensions["sessionmaker"]() as session:
-        assert session.scalars(select(Consent)).all() == []
-
-
-def test_on_the_institutions_tablet_the_confirmation_is_an_outpatient_one(place):
-    from patient_support import reception_mode
-
-    with place["app"].extensions["sessionmaker"]() as session:
-        set_qualification_only(session, institution_id=place["id"], on=True, by="operator", now=TODAY_AT_TEN)
-        session.commit()
-    client = place["app"].test_client()
-    url = place["urls"]["outpatient"]
-    assert reception_mode(client, url).status_code in (302, 303)
+    url = counter["urls"]["online"]
+    assert staff_login(client, url).status_code == 303
     top = client.get(url).get_data(as_text=True)
-    assert "資格確認をする" in top and "同意登録をする" not in top
-    done = read_card(client, place["card"], "register", f"{url}/qualify/verify", f"{url}/qualify")
+    assert "資格確認をする" in top and "同意登録をする" not in top and "同意照会・更新" not in top
+    assert "すべての同意を取消す" not in top and "健康保険の資格情報" in top
+    # No categories to choose here, even through an old link.
+    form = client.get(f"{url}/consent")
+    assert form.status_code == 303 and form.headers["Location"].endswith(url)
+
+    page = client.get(f"{url}/qualify").get_data(as_text=True)
+    assert "読み取り開始" in page and 'type="checkbox"' not in page and "この端末の読み取り位置" in page
+    done = read_card(client, counter["card"], "register", f"{url}/qualify/verify", f"{url}/qualify")
     assert done.status_code == 200, done.get_json()
-    html = client.get(done.get_json()["redirect"]).get_data(as_text=True)
-    assert "資格確認が完了しました" in html and "次の方の受付へ" in html
-    # The tablet stays in reception mode for the next patient, with nothing of this one.
+    shown = client.get(done.get_json()["redirect"])
+    html = shown.get_data(as_text=True)
+    assert shown.headers["Cache-Control"] == "no-store"
+    assert "資格確認が完了しました" in html and 'role="alert"' not in html
+    # The 資格確認書's items (docs/sources.md [000]): 氏名, 負担割合, 保険者, 有効期限, and the validity.
+    assert f"<dt>氏名</dt><dd>{q.name}" in html and f"<dt>負担割合</dt><dd>{q.copay_ratio_text}" in html
+    assert f"<dt>保険者</dt><dd>{q.insurer_name} （{q.insurer_number}）</dd>" in html
+    until = q.card_valid_until
+    assert f"<dt>有効期限</dt><dd>{until.year}年{until.month}月{until.day}日</dd>" in html if until else True
+    assert "<dt>資格の状態</dt><dd>1：有効</dd>" in html and "次の方の資格確認へ" in html
+
+    # Shown once: back to it, or a reload, keeps nothing of the person.
+    again = client.get(f"{url}/qualify/done").get_data(as_text=True)
+    assert "この資格確認は終了しています" in again and person.name not in again and q.insurer_name not in again
+    # The next person: the start again, the staff member still signed in, nothing of the last one.
     after = client.get(url).get_data(as_text=True)
-    assert "資格確認をする" in after and place["person"].name not in after
-    with place["app"].extensions["sessionmaker"]() as session:
-        (consent,) = session.scalars(select(Consent)).all()
-        assert (consent.care_setting, consent.categories, consent.consultation_date) == (1, (), TODAY)
+    assert "資格確認をする" in after and person.name not in after
+
+    (consent,) = consents_of(app)
+    assert (consent.categories, consent.consultation_date, consent.validity_code) == ((), TODAY, 1)
+    assert (consent.care_setting, consent.house_call, consent.confirmation_only) == (1, False, True)
+    assert {s.flag for s in states_at(consent.category_states, consent.created_at)} == {0}
+    # A second confirmation the same day changes nothing (a double tap, the person again).
+    assert read_card(client, counter["card"], "register", f"{url}/qualify/verify", f"{url}/qualify").status_code == 200
+    assert len(consents_of(app)) == 1
+
+
+def test_the_counter_offers_no_consent_review_or_revocation(counter):
+    from patient_support import staff_login
+
+    client = counter["app"].test_client()
+    url = counter["urls"]["outpatient"]
+    staff_login(client, url)
+    for path in ("review", "revoke", "review/consents", "revoke/confirm"):
+        page = client.get(f"{url}/{path}")
+        assert page.status_code == 303 and page.headers["Location"].endswith(url), path
+    # A card read posted there reads nothing and leads back to the start.
+    csrf = csrf_of(client.get(f"{url}/qualify").get_data(as_text=True))
+    for purpose in ("review", "revoke"):
+        answer = client.post(f"{url}/{purpose}/verify", json={"credential": {}}, headers={"X-CSRF-Token": csrf})
+        assert answer.status_code == 200 and answer.get_json()["redirect"] == url
+
+
+def test_an_institution_that_is_not_qualification_only_has_no_qualification_flow(place):
+    client = place["app"].test_client()
+    normal = place["urls"]["online"]
+    assert "同意登録をする" in client.get(normal).get_data(as_text=True)
+    resp = client.get(f"{normal}/qualify")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(normal)
+    # A card read posted there (the mode switched off meanwhile) registers nothing.
+    csrf = csrf_of(client.get(f"{normal}/review").get_data(as_text=True))
+    verify = client.post(f"{normal}/qualify/verify", json={"credential": {}}, headers={"X-CSRF-Token": csrf})
+    assert verify.status_code == 409 and "やり直してください" in verify.get_json()["message"]
+    assert consents_of(place["app"]) == []
+
+
+def test_on_a_tablet_url_the_counter_needs_no_reception_mode_and_records_an_outpatient_confirmation(counter):
+    from patient_support import staff_login
+
+    client = counter["app"].test_client()
+    url = counter["urls"]["home_visit"]
+    staff_login(client, url)
+    top = client.get(url).get_data(as_text=True)
+    assert "資格確認をする" in top and "受付モード" not in top
+    done = read_card(client, counter["card"], "register", f"{url}/qualify/verify", f"{url}/qualify")
+    assert done.status_code == 200, done.get_json()
+    (consent,) = consents_of(counter["app"])
+    assert (consent.care_setting, consent.relationship, consent.categories) == (1, False, ())
 
 
 # --- console and API ---------------------------------------------------------------------------------
@@ -370,18 +417,43 @@ def switched(world, clock):
 
 
 @pytest.mark.parametrize("role", ["pharmacist", "clerk", "admin"])
-def test_the_console_shows_the_qualification_and_one_refusal_for_every_role(switched, role):
+def test_the_console_shows_a_confirmation_as_its_qualification_alone_and_an_older_consent_refused(switched, role):
     browser = console_login(switched.app, role)
     listing = browser.get("/pharmacy/?date=2026-11-23").get_data(as_text=True)
-    assert switched.confirmed_name in listing and "資格確認のみ" in listing
     assert "この医療機関等は資格確認限定型です" in listing
-    for consent_id in (switched.confirmation, switched.consent):
-        html = browser.get(f"/pharmacy/consents/{consent_id}").get_data(as_text=True)
-        assert '<h2 id="h-qualification">資格情報</h2>' in html and "被保険者証区分" in html
-        assert html.count("閲覧できません：") == 1
-        assert "閲覧できません：資格確認限定型の医療機関等では、資格情報以外の情報" in html
-        for heading in ("h-drug", "h-checkup", "h-limit"):
-            assert f'<h2 id="{heading}">' not in html
+    row = re.search(r'<tr data-id="%s".*?</tr>' % switched.confirmation, listing, re.S).group(0)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    # 受付 (the time), 氏名, ..., 同意 (none), 診療区分 「資格確認」, 同意項目 (none), 閲覧期限まで (none).
+    assert re.fullmatch(r"\d\d:\d\d", cells[0]) and switched.confirmed_name in cells[1]
+    assert (cells[5], cells[6], cells[7], cells[8]) == ("", "資格確認", "", "")
+    # It has no 診療区分: a filter by one does not list it.
+    assert switched.confirmed_name not in browser.get("/pharmacy/?date=2026-11-23&setting=3").get_data(as_text=True)
+
+    html = browser.get(f"/pharmacy/consents/{switched.confirmation}").get_data(as_text=True)
+    assert '<h2 id="h-qualification">資格情報</h2>' in html and "被保険者証区分" in html
+    assert "<dt>資格確認</dt>" in html
+    for absent in ("閲覧できません：", "項目ごとの同意", "0：同意なし", "同意の取消", "この同意を取り消す", "<dt>診療区分</dt>",
+                   "確認事項", 'id="h-drug"', 'id="h-checkup"', 'id="h-limit"'):
+        assert absent not in html, absent
+    assert browser.get(f"/pharmacy/consents/{switched.confirmation}/print").status_code == 200
+    # A 「同意の取消」 posted all the same (an old form, a forged one) ends nothing.
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    for confirm in ("", "yes"):
+        refused = browser.post(f"/pharmacy/consents/{switched.confirmation}/cancel",
+                               data={"csrf_token": csrf, "reason": "1", "confirm": confirm})
+        assert refused.status_code in ((409,) if role != "clerk" else (403,)), refused.status_code
+    with switched.session() as session:
+        assert session.get(Consent, switched.confirmation).status == "active"
+    with switched.session() as session:
+        assert audit_events(session, switched.here, "read_denied") == []
+
+    # A consent from before the switch still shows its rows and one refusal for the data.
+    html = browser.get(f"/pharmacy/consents/{switched.consent}").get_data(as_text=True)
+    assert '<h2 id="h-qualification">資格情報</h2>' in html and "項目ごとの同意" in html
+    assert html.count("閲覧できません：") == 1
+    assert "閲覧できません：資格確認限定型の医療機関等では、資格情報以外の情報" in html
+    for heading in ("h-drug", "h-checkup", "h-limit"):
+        assert f'<h2 id="{heading}">' not in html
     with switched.session() as session:
         denied = audit_events(session, switched.here, "read_denied")
         assert {e.reason for e in denied} == {QUALIFICATION_ONLY}
@@ -460,8 +532,13 @@ def test_the_sandbox_creates_a_qualification_only_institution(make_app):
     client = app.test_client()
     made = client.post("/sandbox/institutions", json={"qualification_only": True})
     assert made.status_code == 201 and made.get_json()["qualification_only"] is True
-    top = client.get(made.get_json()["reception_url"].removeprefix(ORIGIN)).get_data(as_text=True)
-    assert "資格確認をする" in top
+    url = made.get_json()["reception_url"].removeprefix(ORIGIN)
+    top = client.get(url).get_data(as_text=True)
+    assert "資格確認を始めるには、職員がログインしてください" in top and "資格確認をする" not in top
+    clerk = next(s for s in made.get_json()["staff"] if s["role"] == "clerk")
+    signed_in = client.post(f"{url}/staff/login", data={"csrf_token": csrf_of(top), "login_id": clerk["login_id"],
+                                                         "password": clerk["password"]})
+    assert signed_in.status_code == 303 and "資格確認をする" in client.get(url).get_data(as_text=True)
     normal = client.post("/sandbox/institutions", json={}).get_json()
     assert normal["qualification_only"] is False
     for bad in ("yes", 1, None):
@@ -491,7 +568,8 @@ def test_the_sandbox_switches_an_institution_with_patch_and_ends_its_open_consen
         institution_id = institution_by_code(session, code).id
         (mode,) = audit_events(session, institution_id, "institution_mode_changed")
         assert json.loads(mode.detail)["by"] == "sandbox"
-    assert "資格確認をする" in client.get(made["reception_url"].removeprefix(ORIGIN)).get_data(as_text=True)
+    # The reception URL is now the counter device: its staff login first.
+    assert "資格確認を始めるには" in client.get(made["reception_url"].removeprefix(ORIGIN)).get_data(as_text=True)
     # Other fields in the same request are kept beside the switch.
     off = client.patch(f"/sandbox/institutions/{code}", json={"name": "改名薬局", "qualification_only": False})
     assert off.status_code == 200 and (off.get_json()["name"], off.get_json()["qualification_only"]) == (

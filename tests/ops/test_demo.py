@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from api_support import console_login
+from patient_support import csrf_of
 
 from consent.models import Consent
 from ops.demo import (
@@ -118,9 +119,16 @@ def test_demo_has_a_qualification_only_clinic_with_todays_confirmations(make_app
     summary = load_demo(app)
     described = summary.describe(app.config["SETTINGS"])
     assert f"/r/{summary.qualification_only_token}" in described and "demo-qo-clerk / demo-qo-clerk-pass" in described
-    top = app.test_client().get(f"/r/{summary.qualification_only_token}").get_data(as_text=True)
+    # The clinic's counter device: the staff login first, then 「資格確認をする」.
+    counter = app.test_client()
+    url = f"/r/{summary.qualification_only_token}"
+    login = counter.get(url).get_data(as_text=True)
+    assert "職員ログイン" in login and "資格確認をする" not in login
+    assert counter.post(f"{url}/staff/login", data={"csrf_token": csrf_of(login), "login_id": "demo-qo-clerk",
+                                                     "password": "demo-qo-clerk-pass"}).status_code == 303
+    top = counter.get(url).get_data(as_text=True)
     assert DEMO_QUALIFICATION_ONLY_NAME in top and "資格確認をする" in top and "同意登録をする" not in top
-    # Whom the patient asks (issue 36): the clinic's own phone and privacy notice.
+    # Whom to ask (issue 36): the clinic's own phone and privacy notice.
     assert 'href="tel:0120123456">0120-123-456</a>' in top and 'href="https://example.jp/demo-clinic/privacy"' in top
     pharmacy_top = app.test_client().get(f"/r/{summary.reception_token}").get_data(as_text=True)
     assert 'href="tel:0312345678">03-1234-5678</a>' in pharmacy_top
@@ -130,11 +138,12 @@ def test_demo_has_a_qualification_only_clinic_with_todays_confirmations(make_app
     assert summary.confirmed == ["加藤　恵子", "中村　浩二"]
     for name in summary.confirmed:
         assert name in listing
-    assert "資格確認のみ" in listing and "有効" in listing and "無効" in listing
+    assert "<td>資格確認</td>" in listing and "有効" in listing and "無効" in listing
+    assert "オンライン診療等</td>" not in listing
     link = re.search(r'href="(/pharmacy/consents/[^"]+)"[^>]*>\s*加藤', listing)
     html = client.get(link.group(1)).get_data(as_text=True)
-    assert "被保険者証区分" in html  # the qualification itself
-    assert "閲覧できません：資格確認限定型の医療機関等では" in html and "<h2 id=\"h-drug\">" not in html
+    assert "被保険者証区分" in html  # the qualification itself, and nothing else
+    assert "閲覧できません" not in html and "<h2 id=\"h-drug\">" not in html and "同意の取消" not in html
 
 
 def test_the_demo_pharmacy_runs_every_function_and_its_tablet_urls_open_for_the_demo_clerk(make_app):

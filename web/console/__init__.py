@@ -21,7 +21,9 @@ from consent.vocabulary import (
     QUALIFICATION, REVOCATION_REASONS, STATUS_ACTIVE, STATUS_LABELS, care_setting_label,
 )
 from consent.vocabulary import CERTIFICATE_LABEL, SOURCE_CERTIFICATE, SOURCES
-from consent.vocabulary import CONFIRMATION_ONLY_LABEL, CONSENT_LIST_LABELS, NO_EXPIRY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY
+from consent.vocabulary import (
+    CONFIRMATION_LABEL, CONFIRMATION_ONLY_LABEL, CONSENT_LIST_LABELS, NO_EXPIRY_LABEL, QUALIFICATION_ONLY_LABEL, VALIDITY,
+)
 from consent.clock import JST
 from consent.wareki import format_birth_date
 from consent.window import aware
@@ -174,7 +176,8 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
     current = now()
     consents = grants.consents_for_date(reader(), institution_id=institution_id, consultation_date=day)
     if care_setting is not None:
-        consents = [c for c in consents if c.care_setting == care_setting]
+        # A 資格確認限定型 confirmation has no 診療区分: it is listed under 「すべて」 only.
+        consents = [c for c in consents if c.care_setting == care_setting and not c.confirmation_only]
     person_ids = [c.person_id for c in consents]
     # Two queries for the whole day, not two per patient: a busy day has hundreds.
     people = oqs.identities(person_ids)
@@ -186,6 +189,8 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
         person = people.get(consent.person_id)
         status = grants.status_code_at(consent, current)
         born = person.birth_date if person else None
+        # A 資格確認限定型 confirmation: 「資格確認」 and its time; no consent, categories or 閲覧期限.
+        confirmation = consent.confirmation_only
         # Text made here, not in the template: at 500 rows Jinja's per-cell work is most of the page.
         rows.append({
             "id": consent.id,
@@ -193,14 +198,17 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
             "name": person.name if person else "（不明）",
             "kana": person.kana if person else "",
             "born": format_birth_date(born) if born else "",  # 「1954年2月1日（昭和29年）」
-            "status": CONSENT_LIST_LABELS[status],
+            "status": "" if confirmation else CONSENT_LIST_LABELS[status],
             "search": search_key(person.name, person.kana) if person else "",
             "received": aware(consent.consented_at).astimezone(JST).strftime("%H:%M"),
             "status_code": status,
-            "setting": care_setting_label(consent.care_setting, consent.house_call),
-            # A 資格確認限定型 confirmation has no categories (and no 閲覧期限 to count down).
-            "labels": (CERTIFICATE_LABEL if consent.source == SOURCE_CERTIFICATE else
-                       "、".join(CATEGORY_LABELS[c] for c in consent.categories) or CONFIRMATION_ONLY_LABEL),
+            "setting": CONFIRMATION_LABEL if confirmation else care_setting_label(consent.care_setting,
+                                                                                  consent.house_call),
+            # A 資格確認限定型 confirmation has no categories (and no 閲覧期限 to count down); a 資格確認書's
+            # says so; a home-visit relationship with no category (a first visit without consent) 「資格確認のみ」.
+            "labels": "" if confirmation else (
+                CERTIFICATE_LABEL if consent.source == SOURCE_CERTIFICATE else
+                "、".join(CATEGORY_LABELS[c] for c in consent.categories) or CONFIRMATION_ONLY_LABEL),
             "validity": VALIDITY.get(consent.validity_code, "未確認"),
             "remaining": (remaining_text(consent.ends_at, current)
                           if status == STATUS_ACTIVE and consent.categories else ""),
@@ -301,7 +309,11 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
     oqs = oqs_for(reader())
     actor = staff.actor()
     current, today = now(), today_jst()
-    shown = ALWAYS_SHOWN + tuple(c for c in SHOWN_WHEN_CONSENTED if c in consent.categories)
+    # A 資格確認限定型 confirmation shows its qualification and nothing else: no data is asked for,
+    # no consent rows, no 「同意の取消」 (the API still answers 403 qualification_only to data reads).
+    confirmation = consent.confirmation_only
+    shown = (QUALIFICATION,) if confirmation else (
+        ALWAYS_SHOWN + tuple(c for c in SHOWN_WHEN_CONSENTED if c in consent.categories))
     # A category the patient never consented to is not requested at all (issue 36): no read
     # attempt in the patient's log, and the page says 「同意の対象外」. (A 資格確認限定型 institution
     # still asks, and is refused for its mode, as it always was.)
@@ -344,7 +356,8 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
         reference_entered=reference if reference_entered is None else reference_entered,
         category_rows=category_rows(consent, current), item_rows=item_rows(consent, current),
         institution_reasons=INSTITUTION_REVOCATION_REASONS,
-        may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked, care_setting_label=care_setting_label,
+        may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked and not confirmation,
+        care_setting_label=care_setting_label, confirmation=confirmation, confirmation_text=CONFIRMATION_LABEL,
         qualification_only_refusal=refused_here[0]["decision"].message if refused_here else None,
         qualification_only_headings="・".join(s["heading"] for s in refused_here),
         confirmation_label=CERTIFICATE_LABEL if by_certificate else CONFIRMATION_ONLY_LABEL,

@@ -33,6 +33,7 @@ from web.error_messages import describe, patient_read_refusal
 from web.errors import ApiError
 from web.patient.reception_place import Place, find_place
 from web.sessions import remember_with
+from web.staff_session import current_staff
 
 bp = Blueprint("reception", __name__, url_prefix="/r", template_folder="templates")
 
@@ -57,8 +58,9 @@ def place_of(token: str, *, start: bool = False) -> Place:
 
 def end_patient(place: Place, *, rotate: bool = False) -> None:
     """Forget the patient. On a phone the session ends (nothing stays signed in on a shared phone);
-    on the tablet the staff sign-in and reception mode stay, and nothing of the patient."""
-    if tablet.in_mode(place):
+    on the tablet (and a qualification-only institution's counter device) the staff sign-in and
+    reception mode stay, and nothing of the patient."""
+    if tablet.in_mode(place) or tablet.counter(place):
         tablet.forget_patient()
         return
     session.clear()
@@ -112,8 +114,9 @@ def top(token: str):
     on_tablet = place.setting.tablet
     if on_tablet:
         tablet.forget_patient()  # the neutral start: the next patient sees nothing of the last
-    if place.qualification_only:
-        return render_page("reception/qualification_top.html", place, tablet_start=on_tablet)
+    if tablet.counter(place):
+        tablet.forget_patient()  # the counter's start: nothing of the previous person
+        return render_page("reception/qualification_top.html", place, staff=current_staff())
     fixed, fixed_time = (None, None) if on_tablet else _appointment_of_link(place, request.args.get("a"))
     if not on_tablet and fixed is None:  # a link with its date written out (?date=, &time=)
         fixed = _deep_link_date(request.args.get("date"))
@@ -317,13 +320,25 @@ def _read_page(purpose: str, token: str) -> dict:
 
 def _card_verified(purpose: str, token: str, then: str):
     """The card step of review or revoke, then on to the `then` endpoint."""
-    _card_step(purpose, place_of(token))
+    place = place_of(token)
+    if tablet.counter(place):  # not offered at the counter: no card read, back to its start
+        return jsonify(redirect=url_for("reception.top", token=token))
+    _card_step(purpose, place)
     return jsonify(redirect=url_for(then, token=token))
+
+
+def _not_at_the_counter(place: Place):
+    """同意照会・更新 and 取消 are the patient's own: a qualification-only institution's counter
+    device (operated by its staff, nothing consented there) offers neither; back to its start."""
+    if tablet.counter(place):
+        abort(redirect(url_for("reception.top", token=place.token), code=303))
 
 
 @bp.get("/<token>/review")
 def review_start(token: str):
-    return render_page("reception/review_start.html", place_of(token), **_read_page("review", token))
+    place = place_of(token)
+    _not_at_the_counter(place)
+    return render_page("reception/review_start.html", place, **_read_page("review", token))
 
 
 @bp.post("/<token>/review/verify")
@@ -376,6 +391,7 @@ def _read_log(place: Place, person_id: str) -> dict:
 @bp.get("/<token>/review/consents")
 def review(token: str):
     place = place_of(token)
+    _not_at_the_counter(place)
     grant = _grant("review", place)
     if grant is None:
         return redirect(url_for("reception.review_start", token=token), code=303)
@@ -386,6 +402,7 @@ def review(token: str):
 @bp.post("/<token>/review/consents/<consent_id>")
 def review_change(token: str, consent_id: str):
     place = place_of(token)
+    _not_at_the_counter(place)
     grant = _grant("review", place)
     if grant is None:
         return redirect(url_for("reception.review_start", token=token), code=303)
@@ -410,7 +427,9 @@ def review_end(token: str):
 
 @bp.get("/<token>/revoke")
 def revoke_start(token: str):
-    return render_page("reception/revoke_start.html", place_of(token), **_read_page("revoke", token))
+    place = place_of(token)
+    _not_at_the_counter(place)
+    return render_page("reception/revoke_start.html", place, **_read_page("revoke", token))
 
 
 @bp.post("/<token>/revoke/verify")
@@ -421,6 +440,7 @@ def revoke_verify(token: str):
 @bp.route("/<token>/revoke/confirm", methods=["GET", "POST"])
 def revoke_confirm(token: str):
     place = place_of(token)
+    _not_at_the_counter(place)
     grant = _grant("revoke", place)
     if grant is None:
         if session.get(REVOKED) == place.id:

@@ -8,7 +8,7 @@ from flask import abort, g, make_response, render_template, request
 
 from consent.institutions import institution_by_reception_token, institution_of_retired_token
 from consent.vocabulary import (
-    CARD_POSITION_PHONE, CARD_POSITION_TABLET, DEFAULT_KIND, HOME_VISIT, INSTITUTION_KINDS,
+    CARD_POSITION_COUNTER, CARD_POSITION_PHONE, CARD_POSITION_TABLET, DEFAULT_KIND, HOME_VISIT, INSTITUTION_KINDS,
     PERIOD_QUALIFICATION_ONLY, PERIOD_WINDOWED, RECEPTION_SETTINGS, ReceptionSetting, home_visit_period,
 )
 from web.db import db, lookup
@@ -44,7 +44,10 @@ class Place:
 
     @property
     def card_position(self) -> str:
-        """Where the card goes: the back of the patient's phone, or the tablet's reading spot."""
+        """Where the card goes: the back of the patient's phone, the tablet's reading spot, or a
+        qualification-only institution's own device at the counter."""
+        if self.qualification_only:
+            return CARD_POSITION_COUNTER
         return CARD_POSITION_TABLET if self.setting.tablet else CARD_POSITION_PHONE
 
     @property

@@ -6,6 +6,12 @@ until a staff member leaves the mode with the password. After each registration,
 TABLET_IDLE_SECONDS without a patient's step (measured on the injected clock, so the sandbox can
 move it), the tablet forgets the patient and returns to its neutral start. The staff sign-in stays
 (the session's absolute lifetime still ends it); the console stays out of reach while in the mode.
+
+A 資格確認限定型 (qualification-only) institution's reception URLs are its own device at the counter
+(docs/sources.md [000], [001]: 「マイナ資格確認アプリ」 on the institution's PC, tablet or smartphone):
+the staff member signs in the same way and operates it, 「資格確認をする」 reading the patient's card
+and showing the staff member the qualification (web/patient/reception_qualification.py). There is
+no 「受付モード」: the person at the screen is the staff member, not the patient.
 """
 from __future__ import annotations
 
@@ -79,11 +85,31 @@ def _wrong_institution():
                            message="この端末でログインしている職員の医療機関の受付ではありません。"), 403
 
 
+def counter(place: Place) -> bool:
+    """A 資格確認限定型 institution's URL: the institution's own device, operated by its staff."""
+    return place.qualification_only
+
+
+def _counter_gate(place: Place):
+    """The counter device's pages need a staff member of the institution signed in on it."""
+    staff = current_staff()
+    if staff is None:
+        return _login(place, 401 if request.method != "GET" else 200)
+    if staff.institution_id != place.id:
+        return _wrong_institution()
+    if staff.must_change_password:
+        return redirect(url_for("console.change_password"), code=303)
+    return None
+
+
 def gate(place: Place, *, start: bool = False):
     """For a tablet URL's patient pages: None when the tablet is in reception mode here (the
     patient's step counts as activity), otherwise the page to show instead — the staff login, the
     「受付モード」 page, a refusal, or the neutral start after an idle spell. `start`: the neutral
-    start itself is asked for."""
+    start itself is asked for. A qualification-only institution's URL (any of them) asks for a
+    staff member of the institution signed in, and no mode."""
+    if counter(place):
+        return _counter_gate(place)
     if not place.setting.tablet:
         return None
     staff = current_staff()
@@ -118,7 +144,7 @@ def page_context(place: Place) -> dict:
 
 def _tablet_place(token: str) -> Place:
     place = find_place(token)
-    if not place.setting.tablet:
+    if not place.setting.tablet and not counter(place):
         abort(404)
     return place
 
@@ -151,6 +177,8 @@ def login(token: str):
 def start(token: str):
     """「受付モード」: from now on this browser shows the patient-facing flow of this URL only."""
     place = _tablet_place(token)
+    if counter(place):  # the counter device has no mode: its staff member operates it
+        return redirect(url_for("reception.top", token=place.token), code=303)
     staff = current_staff()
     if staff is None:
         return _login(place, 401)
