@@ -489,6 +489,23 @@ def test_every_api_data_path_is_403_qualification_only(switched, token_of):
         assert {e.reason for e in audit_events(session, switched.here, "read_denied")} == {QUALIFICATION_ONLY}
 
 
+def test_the_api_ends_no_confirmation_it_has_nothing_consented(switched):
+    # The console offers no 「同意の取消」 for a confirmation; a pharmacy system's revocation of one is
+    # refused the same way (409 confirmation_only), and the confirmation stays as it was.
+    client = switched.app.test_client()
+    token = staff_token(switched.app, switched.code_client, "pharmacist")
+    resp = client.post(f"/api/v1/consents/{switched.confirmation}/revocation", json={"reason": 1},
+                       headers=bearer(token))
+    assert resp.status_code == 409, resp.get_json()
+    assert resp.get_json()["error"] == "confirmation_only"
+    assert resp.get_json()["type"].endswith("/problems/confirmation_only")
+    with switched.session() as session:
+        assert session.get(Consent, switched.confirmation).status == "active"
+    # A consent from before the switch is the institution's to end, as before.
+    assert client.post(f"/api/v1/consents/{switched.consent}/revocation", json={"reason": 3},
+                       headers=bearer(token)).status_code == 200
+
+
 def test_the_openapi_document_names_the_refusal(client):
     assert "qualification_only" in client.get("/api/openapi.json").get_data(as_text=True)
 

@@ -43,6 +43,7 @@ ErrorCode = Literal[
     "not_found",
     "method_not_allowed",
     "already_revoked",
+    "confirmation_only",
     "relationship_ended",
     "conflict",
     "cursor_expired",
