@@ -105,7 +105,8 @@ def init_app(app: Flask) -> None:
     from web.context import tell_institution_of_requests
     from web.patient import reception_place
 
-    for blueprint in (reception.bp, tablet.bp, reception_qualification.bp, reception_photo.bp, card.bp):
+    for blueprint in (reception.bp, tablet.bp, reception_qualification.bp, reception_certificate.bp,
+                      reception_photo.bp, card.bp):
         tell_institution_of_requests(app, blueprint.name, reception_place.institution_of_request)
     tell_institution_of_requests(app, console_bp.name, staff_session.institution_of_request)
     tell_institution_of_requests(app, api.bp.name, api.institution_of_request)

@@ -309,6 +309,22 @@ def test_another_institutions_staff_member_is_refused_at_the_counter(counter):
         assert "資格確認をする" not in page.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("entry", ["outpatient", "home_visit", "house_call"])
+def test_the_counter_offers_neither_the_certificate_form_nor_the_photo_check(counter, entry):
+    """The tablet's 「資格確認書で確認」 and photo check are consent flows of the tablet: the counter
+    device of a qualification-only institution (which answers at the tablet URLs too) has neither."""
+    from patient_support import staff_login
+
+    client = counter["app"].test_client()
+    url = counter["urls"][entry]
+    assert staff_login(client, url).status_code == 303
+    top = client.get(url).get_data(as_text=True)
+    assert "資格確認をする" in top and "資格確認書で確認" not in top
+    assert client.get(f"{url}/certificate").status_code == 404
+    assert client.get(f"{url}/photo").status_code == 404
+    assert consents_of(counter["app"]) == []
+
+
 def test_signed_in_the_staff_member_confirms_a_card_and_sees_the_qualification_once(counter):
     from patient_support import staff_login
 

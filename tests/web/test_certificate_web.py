@@ -4,6 +4,7 @@ every data read refused certificate_only), and the sandbox's `"card": false`."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -160,6 +161,10 @@ def test_home_visits_confirms_from_the_certificate_and_the_patient_page_refuses_
     assert "本日、資格確認書で確認した患者" in listing and holder.name in listing and "10:00 確認" in listing
     day_list = browser.get(f"/pharmacy/?date={TODAY.isoformat()}").get_data(as_text=True)
     assert "資格確認書で確認（資格情報のみ）" in day_list
+    # Its row: nothing consented, so the 「同意」 column is empty (never 「同意あり」), as a 資格確認's.
+    row = re.search(r'<tr data-id="%s".*?</tr>' % consent.id, day_list, re.S).group(0)
+    cells = [c.strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert (cells[5], cells[7], cells[8]) == ("", "資格確認書で確認（資格情報のみ）", "")
     # The patient page: the qualification, and one refusal in place of every data section.
     page = browser.get(f"/pharmacy/consents/{consent.id}").get_data(as_text=True)
     assert "資格確認書" in page and holder.insurer_number in page

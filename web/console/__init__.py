@@ -191,6 +191,8 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
         born = person.birth_date if person else None
         # A 資格確認限定型 confirmation: 「資格確認」 and its time; no consent, categories or 閲覧期限.
         confirmation = consent.confirmation_only
+        # Neither it nor a 資格確認書's record holds any consent: no 「同意あり」 for them.
+        consented = not confirmation and consent.source != SOURCE_CERTIFICATE
         # Text made here, not in the template: at 500 rows Jinja's per-cell work is most of the page.
         rows.append({
             "id": consent.id,
@@ -198,7 +200,7 @@ def patient_rows(institution_id: int, institution_code: str, day: date,
             "name": person.name if person else "（不明）",
             "kana": person.kana if person else "",
             "born": format_birth_date(born) if born else "",  # 「1954年2月1日（昭和29年）」
-            "status": "" if confirmation else CONSENT_LIST_LABELS[status],
+            "status": CONSENT_LIST_LABELS[status] if consented else "",
             "search": search_key(person.name, person.kana) if person else "",
             "received": aware(consent.consented_at).astimezone(JST).strftime("%H:%M"),
             "status_code": status,

@@ -33,8 +33,10 @@ bp = Blueprint("certificate", __name__, url_prefix="/r", template_folder="templa
 def _tablet_place(token: str) -> Place:
     """The tablet URL's place in reception mode (place_of answers the staff login otherwise)."""
     place = place_of(token)
-    if not place.setting.tablet:
-        abort(404)  # the patient's own phone has no staff to type a document's numbers
+    if not place.setting.tablet or place.qualification_only:
+        # The patient's own phone has no staff to type a document's numbers; a 資格確認限定型
+        # institution's URLs are its counter device, which reads the card only (issue 38).
+        abort(404)
     return place
 
 

@@ -104,7 +104,7 @@ def institution_of_request() -> int | None:
         return institution.id if institution is not None else None
 
 # The patient's blueprints: a page of theirs, or an error on one, names whom to ask.
-PATIENT_BLUEPRINTS = ("reception", "qualification", "tablet", "photo")
+PATIENT_BLUEPRINTS = ("reception", "qualification", "tablet", "photo", "certificate")
 
 
 def contact_context() -> dict:

@@ -73,6 +73,10 @@ def test_the_sandbox_sets_them_and_every_patient_page_and_error_page_shows_them(
              # Errors on a patient URL: a refused form (no CSRF token), and a function switched off.
              client.post(base + "/consent", data={"all": "1"})]
     assert pages[-1].status_code == 400
+    # ... on the tablet's own pages too (「資格確認書で確認」, the photo check).
+    tablet = made["reception_urls"]["home_visit"].removeprefix(ORIGIN)
+    pages += [client.post(tablet + "/certificate", data={}), client.post(tablet + "/photo", data={})]
+    assert [p.status_code for p in pages[-2:]] == [400, 400]
     client.patch(f"/sandbox/institutions/{code}", json={"functions": {"online": False}})
     pages.append(client.get(base))
     assert pages[-1].status_code == 404

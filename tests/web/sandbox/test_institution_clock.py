@@ -237,3 +237,34 @@ def test_a_home_visit_lapses_on_the_institutions_own_clock(sandbox):
     assert _drug_flag(sandbox, made, consent_id) == 1
     client.put(f"/sandbox/institutions/{code}/clock", json={"now": lapses_at.isoformat()})
     assert _drug_flag(sandbox, made, consent_id) == 2  # lapsed: 30 days without a visit, on its clock
+
+
+def test_the_tablets_certificate_confirmation_reads_the_institutions_own_clock(sandbox):
+    """「資格確認書で確認」 on the tablet is one of the tablet's pages: its institution's clock, not the
+    global one (which would find the mode idle and record the confirmation for another day)."""
+    made = _made(sandbox)
+    code = made["institution_code"]
+    client = sandbox.test_client()
+    holder = client.post("/sandbox/patients", json={"card": False, "seed": 4043}).get_json()
+    own = "2026-12-03T21:00:00+09:00"  # 13 hours before the global clock, the day before
+    assert client.put(f"/sandbox/institutions/{code}/clock", json={"now": own}).status_code == 200
+    clerk = next(s for s in made["staff"] if s["role"] == "clerk")
+    url = "/" + urlsplit(made["reception_urls"]["outpatient"]).path.lstrip("/")
+    tablet = sandbox.test_client()
+    page = tablet.get(url)
+    tablet.post(url + "/staff/login", data={"csrf_token": csrf_of(page.get_data(as_text=True)),
+                                            "login_id": clerk["login_id"], "password": clerk["password"]})
+    start = tablet.get(url)
+    tablet.post(url + "/tablet/start", data={"csrf_token": csrf_of(start.get_data(as_text=True))})
+
+    form = tablet.get(url + "/certificate")
+    assert form.status_code == 200, form.headers.get("Location")  # not idled away by the global clock
+    keys = {key: holder[key] or "" for key in ("insurer_number", "symbol", "number", "branch", "birth_date")}
+    done = tablet.post(url + "/certificate", data={"csrf_token": csrf_of(form.get_data(as_text=True)), **keys})
+    assert done.status_code == 200, done.get_data(as_text=True)[:500]
+    with sandbox.extensions["sessionmaker"]() as s:
+        from consent.models import Consent
+
+        (consent,) = s.scalars(select(Consent).where(Consent.person_id == holder["person_id"])).all()
+        assert consent.consultation_date == date(2026, 12, 3)
+        assert consent.qualification_confirmed_at == datetime.fromisoformat(own)
