@@ -507,9 +507,9 @@ def revoke_by_institution(
     _check_revocation(by, reason)
     begin_write(session)
     consent = get_for_update(session, institution_id, consent_id)
-    if consent.confirmation_only:
-        # A 資格確認限定型 confirmation: nothing was consented, so there is nothing to end (the
-        # console offers no 「同意の取消」 for it; the API answers the same refusal).
+    if consent.nothing_to_end:
+        # A 資格確認限定型 confirmation or a 資格確認書's record: nothing was consented, so there is
+        # nothing to end (the console offers no 「同意の取消」 for it; the API answers the same refusal).
         raise ConsentError("confirmation_only")
     if consent.status == STATUS_REVOKED:
         raise ConsentError("already_revoked")

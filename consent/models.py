@@ -132,6 +132,12 @@ class Consent(Base):
         return not self.categories and not self.relationship and self.source != SOURCE_CERTIFICATE
 
     @property
+    def nothing_to_end(self) -> bool:
+        """A record of a qualification check only (資格確認限定型, or a 資格確認書): nothing was
+        consented, so the institution has no 「同意の取消」 to make (ConsentError confirmation_only)."""
+        return self.confirmation_only or self.source == SOURCE_CERTIFICATE
+
+    @property
     def ends_at(self) -> datetime | None:
         """When reads end by themselves: the window end, or a relationship's lapse; None for a
         relationship at an institution that sets no lapse (it ends only when someone ends it)."""
@@ -174,6 +180,7 @@ class ConsentView:
     revoked = Consent.revoked
     relationship = Consent.relationship
     confirmation_only = Consent.confirmation_only
+    nothing_to_end = Consent.nothing_to_end
     ends_at = Consent.ends_at
 
 

@@ -43,7 +43,7 @@ PROBLEMS: dict[str, tuple[str, str]] = {
     "not_found": ("Not found", "見つかりません（他の医療機関等の同意も、該当者のいない再照会も同じ答えです）。"),
     "method_not_allowed": ("Method not allowed", "このURLはその方法（HTTPメソッド）では使えません。Allow を見てください。"),
     "already_revoked": ("Already revoked", "同意はすでに取り消されています。"),
-    "confirmation_only": ("Confirmation only", "資格確認限定型の資格確認の記録です。同意はないため、取り消すものはありません。"),
+    "confirmation_only": ("Confirmation only", "資格確認だけの記録（資格確認限定型、資格確認書）です。同意はないため、取り消すものはありません。"),
     "relationship_ended": ("Relationship ended", "訪問診療等の同意は終了しています。初回訪問として同意を取り直してください。"),
     "conflict": ("Conflict", "ほかの操作と重なりました。もう一度お試しください。"),
     "cursor_expired": ("Cursor expired", "カーソルが保存期間を過ぎています。最初から読み直してください。"),

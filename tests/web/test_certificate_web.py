@@ -225,6 +225,23 @@ def test_the_api_names_the_source_and_refuses_every_data_read_certificate_only(w
     assert client.get("/problems/certificate_only").status_code == 200
 
 
+def test_a_certificate_record_has_nothing_to_end_in_the_console_or_the_api(world, confirmed):
+    # Nothing was consented: no 「同意の取消」 on its page, and a revocation posted all the same (the
+    # console's form, the API) is refused as a 資格確認限定型 confirmation's is.
+    browser = console_login(world.app, "pharmacist")
+    page = browser.get(f"/pharmacy/consents/{confirmed}").get_data(as_text=True)
+    assert "同意の取消" not in page
+    refused = browser.post(f"/pharmacy/consents/{confirmed}/cancel",
+                           data={"csrf_token": csrf_of(page), "reason": "1", "confirm": "yes"})
+    assert refused.status_code == 409
+    token = staff_token(world.app, world.code_client, "pharmacist")
+    resp = world.app.test_client().post(f"/api/v1/consents/{confirmed}/revocation", json={"reason": 1},
+                                        headers=bearer(token))
+    assert resp.status_code == 409 and resp.get_json()["error"] == "confirmation_only"
+    with world.session() as s:
+        assert s.get(Consent, confirmed).status == "active"
+
+
 def test_the_openapi_document_names_the_source_and_the_refusal(client):
     document = client.get("/api/openapi.json").get_json()
     assert document["components"]["schemas"]["ConsentSource"]["enum"] == ["card", "certificate"]

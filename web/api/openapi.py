@@ -103,7 +103,7 @@ ERRORS = {
     "422": "パラメーターの誤り（error: invalid_parameter）。知らないクエリパラメーターや本文の項目、空のパラメーターも 422 で、"
            "message がその名前を挙げます",
     "429": "短時間に要求が集中した",
-    "409": "同意はすでに取り消されている（error: already_revoked）、資格確認限定型の資格確認の記録で取り消すものがない"
+    "409": "同意はすでに取り消されている（error: already_revoked）、資格確認だけの記録（資格確認限定型、資格確認書）で取り消すものがない"
            "（error: confirmation_only）。訪問の記録では、訪問診療等の同意が終了している"
            "（error: relationship_ended）",
     "410": f"after の next_cursor が保存期間（{RETENTION.days}日）を過ぎている（error: cursor_expired）。"

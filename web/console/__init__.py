@@ -358,7 +358,7 @@ def patient_page(consent_id: str, *, reference_error: str | None = None, referen
         reference_entered=reference if reference_entered is None else reference_entered,
         category_rows=category_rows(consent, current), item_rows=item_rows(consent, current),
         institution_reasons=INSTITUTION_REVOCATION_REASONS,
-        may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked and not confirmation,
+        may_revoke=(staff.is_admin or staff.licensed) and not consent.revoked and not consent.nothing_to_end,
         care_setting_label=care_setting_label, confirmation=confirmation, confirmation_text=CONFIRMATION_LABEL,
         qualification_only_refusal=refused_here[0]["decision"].message if refused_here else None,
         qualification_only_headings="・".join(s["heading"] for s in refused_here),

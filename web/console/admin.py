@@ -64,7 +64,7 @@ def cancel_consent(consent_id: str):
     if not (staff.is_admin or staff.licensed):
         abort(403)
     consent = own_consent_or_404(staff, consent_id)
-    if consent.confirmation_only:  # the page offers no 「同意の取消」 for it: nothing was consented
+    if consent.nothing_to_end:  # the page offers no 「同意の取消」 for it: nothing was consented
         raise ConsentError("confirmation_only")
     raw = request.form.get("reason", "")
     reason = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 3 else -1
