@@ -104,7 +104,8 @@ CARD: Table = {
     "card_unlinked": (
         403,
         "このマイナンバーカードは健康保険証としての利用登録がされていません。"
-        "資格確認書をお持ちの場合は、受付の職員にお渡しください（職員が資格確認書で資格を確認します）。",
+        # Said on the patient's own phone too, where no staff member stands by: tell the place.
+        "資格確認書をお持ちの場合は、医療機関や薬局にお伝えください。資格確認書で資格を確認できます。",
     ),
     "card_suspected_clone": (
         403,

@@ -351,7 +351,8 @@ class ApiConsent:
     verification: str = field(metadata=_schema(
         enum=list(VERIFICATIONS),
         description="登録のときの本人確認: " + "、".join(f"{k} {v}" for k, v in VERIFICATIONS.items())
-                    + "（カードの顔写真を職員が見比べる。医療機関等のタブレットでの訪問診療等・往診の受付だけ）"))
+                    + "（カードの顔写真を職員が見比べる。医療機関等のタブレットでの訪問診療等・往診の受付だけ）。"
+                    "source が certificate（資格確認書）の記録はカードを読んでいないため、pin のままで意味を持たない"))
 
     @classmethod
     def of(cls, consent, person, reference_number: str | None, current: datetime, *, patient_id: str | None = None,

@@ -161,7 +161,7 @@ class Consent:
     status: ConsentStatus
     status_label: StatusLabel
     updated_at: datetime.datetime  # 同意が最後に変わった時刻（登録、項目の変更、取消、訪問の記録など）
-    verification: Literal["pin", "photo"]  # 登録のときの本人確認: pin 暗証番号、photo 目視確認（カードの顔写真を職員が見比べる。医療機関等のタブレットでの訪問診療等・往診の受付だけ）
+    verification: Literal["pin", "photo"]  # 登録のときの本人確認: pin 暗証番号、photo 目視確認（カードの顔写真を職員が見比べる。医療機関等のタブレットでの訪問診療等・往診の受付だけ）。source が certificate（資格確
     window_end: datetime.datetime | None  # 閲覧期限（この時刻を含まない）。ISO 8601、日本時間の時差つき。訪問診療等（訪問患者）の同意は null
 
 
